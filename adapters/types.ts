@@ -1,0 +1,133 @@
+// The one contract every provider adapter implements, whatever wire protocol it speaks.
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface ToolCall {
+  /** The server's id where it sends one (OpenAI); generated otherwise. */
+  id: string;
+  name: string;
+  /** Parsed and validated as JSON (an object). */
+  arguments: Record<string, unknown>;
+}
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+  /** On assistant messages that called tools. */
+  toolCalls?: ToolCall[];
+  /** On tool messages: which call this answers. */
+  toolCallId?: string;
+  /** On tool messages: the tool's name (Ollama wants it). */
+  toolName?: string;
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+export interface SamplingOptions {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  stop?: string[];
+  seed?: number;
+}
+
+export interface ChatRequest {
+  /** Defaults to the provider's configured model. */
+  model?: string;
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  /** JSON Schema for structured output; the answer is validated against it. */
+  schema?: Record<string, unknown>;
+  sampling?: SamplingOptions;
+  /**
+   * Continue the trailing assistant message instead of starting a new one (crash-safe resume):
+   * vLLM's continue_final_message, Ollama's prefill of a final assistant message.
+   */
+  continueFinalMessage?: boolean;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'error' | 'unknown';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export type StreamChunk =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call_delta'; index: number; id?: string; name?: string; argumentsDelta: string }
+  /** The crash-safe layer re-requested after a crash: discard what was shown so far. */
+  | { type: 'restarted'; reason: string; attempt: number }
+  | { type: 'final'; finishReason: FinishReason; usage?: Usage; toolCalls: ToolCall[]; model: string };
+
+export interface ChatResponse {
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage?: Usage;
+  model: string;
+  /** Present when a schema was given: the parsed, validated value. */
+  json?: unknown;
+}
+
+export interface Capabilities {
+  streaming: boolean;
+  tools: boolean;
+  structuredOutput: boolean;
+  embeddings: boolean;
+  vision: boolean;
+  /** Tokens, where the server says (vLLM max_model_len, llama-server n_ctx, Ollama model_info). */
+  maxContext?: number;
+  /** The server can continue a trailing assistant message (resume after a crash). */
+  continueFinalMessage: boolean;
+}
+
+export interface ModelInfo {
+  id: string;
+  sizeBytes?: number;
+  family?: string;
+  parameterSize?: string;
+  quantization?: string;
+  contextLength?: number;
+  capabilities?: string[];
+}
+
+export interface HealthResult {
+  ok: boolean;
+  /** starting = up but loading (llama-server 503 Loading model); down = nothing answers. */
+  status: 'ready' | 'starting' | 'down' | 'error';
+  detail?: string;
+}
+
+export interface PullProgress {
+  status: string;
+  digest?: string;
+  total?: number;
+  completed?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface ModelProvider {
+  readonly id: string;
+  readonly capabilities: Capabilities;
+  complete(req: ChatRequest, opts?: CallOptions): Promise<ChatResponse>;
+  stream(req: ChatRequest, opts?: CallOptions): AsyncIterable<StreamChunk>;
+  /** One cheap probe of a free route; never a completion. Never throws. */
+  health(opts?: CallOptions): Promise<HealthResult>;
+  listModels(opts?: CallOptions): Promise<ModelInfo[]>;
+  /** Throws MODEL_NOT_FOUND when the server does not have it. */
+  modelInfo(id: string, opts?: CallOptions): Promise<ModelInfo>;
+  /** Ollama only: streams pull progress; throws PULL_FAILED on an error line. */
+  pull?(model: string, opts?: CallOptions): AsyncIterable<PullProgress>;
+  /** Releases the connection pool. */
+  close(): Promise<void>;
+}

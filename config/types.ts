@@ -1,0 +1,71 @@
+// The resolved configuration every other folder reads. The YAML keys (snake_case) are the user's
+// contract; these camelCase shapes are the code's, produced by config/load.ts after validation,
+// defaults and environment overrides.
+
+export type OperatingMode = 'local-only' | 'burst' | 'airgapped';
+export type LifecycleMode = 'managed' | 'monitored' | 'external';
+/** The wire protocol a provider speaks. */
+export type WireType = 'ollama' | 'openai-compatible';
+/** Which server it is: decides argv, health route, readiness semantics and wire quirks. */
+export type ProviderKind = 'ollama' | 'vllm' | 'llamacpp' | 'lmstudio' | 'custom';
+
+export const KNOWN_PROVIDER_IDS = ['ollama', 'vllm', 'llamacpp', 'lmstudio'] as const;
+export type KnownProviderId = (typeof KNOWN_PROVIDER_IDS)[number];
+
+export interface LifecycleConfig {
+  mode: LifecycleMode;
+  startTimeoutSeconds: number;
+  healthCheckIntervalSeconds: number;
+  modelLoadTimeoutSeconds: number;
+  stopOnExit: boolean;
+  maxRestarts: number;
+  restartWindowSeconds: number;
+}
+
+export interface GpuConfig {
+  memoryUtilization?: number;
+  tensorParallelSize?: number;
+}
+
+export interface ProviderConfig {
+  id: string;
+  kind: ProviderKind;
+  type: WireType;
+  model?: string;
+  host: string;
+  port: number;
+  /** e.g. http://127.0.0.1:8000 (no trailing slash, no /v1). */
+  baseUrl: string;
+  /** A path or a name looked up on PATH; undefined means the kind's default binary name. */
+  binary?: string;
+  args: string[];
+  lifecycle: LifecycleConfig;
+  gpu: GpuConfig;
+}
+
+export interface AcodeConfig {
+  /** Absolute path of the file this came from, or undefined when no file exists (defaults only). */
+  file?: string;
+  mode: OperatingMode;
+  /** providers.active, after ACODE_PROVIDER. */
+  active: string;
+  fallback: string[];
+  providers: Record<string, ProviderConfig>;
+}
+
+export const DEFAULT_PORTS: Record<KnownProviderId, number> = {
+  ollama: 11434,
+  vllm: 8000,
+  llamacpp: 8080,
+  lmstudio: 1234,
+};
+
+export const DEFAULT_LIFECYCLE: LifecycleConfig = {
+  mode: 'managed',
+  startTimeoutSeconds: 30,
+  healthCheckIntervalSeconds: 60,
+  modelLoadTimeoutSeconds: 300,
+  stopOnExit: false,
+  maxRestarts: 3,
+  restartWindowSeconds: 60,
+};
