@@ -1,1 +1,2 @@
 export type * from './events.js';
+export type * from './contracts.js';
