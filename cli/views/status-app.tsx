@@ -1,0 +1,139 @@
+// The interactive status screen: holds the latest reports, the selection and the log panel, maps keys to
+// the engine's actions, and renders StatusView. All engine access goes through `subscribe` and `actions`.
+import { useApp, useInput, useStdout } from 'ink';
+import { useEffect, useRef, useState } from 'react';
+import { StatusView } from './status-view.js';
+import type { LogTailData, StatusActions, StatusReport, StatusSubscribe, ViewMessage } from './types.js';
+
+export interface StatusAppProps {
+  subscribe: StatusSubscribe;
+  actions: StatusActions;
+  color: boolean;
+  /** Terminal columns; when omitted, follows stdout's columns and its resize events. */
+  width?: number;
+  /** Reports to show before the first push. */
+  initialReports?: readonly StatusReport[];
+  /** The clock for the title's "last update" time. */
+  now?: () => Date;
+}
+
+type Verb = 'start' | 'stop' | 'restart';
+const VERB_KEYS: Record<string, Verb> = { s: 'start', x: 'stop', r: 'restart' };
+
+function describeFailure(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    const e = error as { code: unknown; message: unknown; hint?: unknown };
+    const hint = typeof e.hint === 'string' && e.hint ? `  hint: ${e.hint}` : '';
+    return `error[${String(e.code)}]: ${String(e.message)}${hint}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function useTerminalWidth(): number {
+  const { stdout } = useStdout();
+  const [columns, setColumns] = useState(stdout.columns || 80);
+  useEffect(() => {
+    const onResize = () => setColumns(stdout.columns || 80);
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return columns;
+}
+
+export function StatusApp({ subscribe, actions, color, width, initialReports, now = () => new Date() }: StatusAppProps) {
+  const { exit } = useApp();
+  const terminalWidth = useTerminalWidth();
+  const [reports, setReports] = useState<readonly StatusReport[] | undefined>(initialReports);
+  const [updatedAt, setUpdatedAt] = useState<Date | undefined>(initialReports ? now() : undefined);
+  const [selectedId, setSelectedId] = useState<string | undefined>(initialReports?.[0]?.id);
+  const [logOpen, setLogOpen] = useState(false);
+  const [log, setLog] = useState<LogTailData | undefined>();
+  const [message, setMessage] = useState<ViewMessage | undefined>();
+  // Keys can arrive faster than React re-renders; handlers read the latest values from refs.
+  const reportsRef = useRef(reports ?? []);
+  const selectedRef = useRef(selectedId);
+  const mounted = useRef(true);
+
+  useEffect(() => {
+    mounted.current = true;
+    const unsubscribe = subscribe((next) => {
+      if (!mounted.current) return;
+      reportsRef.current = next;
+      const kept = next.some((r) => r.id === selectedRef.current);
+      if (!kept) {
+        selectedRef.current = next[0]?.id;
+        setSelectedId(selectedRef.current);
+      }
+      setReports(next);
+      setUpdatedAt(now());
+    });
+    return () => {
+      mounted.current = false;
+      unsubscribe();
+    };
+    // `now` is a clock, not data: a new function identity must not resubscribe.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [subscribe]);
+
+  const current = reportsRef.current.some((r) => r.id === selectedId) ? selectedId : reportsRef.current[0]?.id;
+
+  useEffect(() => {
+    if (!logOpen || current === undefined) {
+      setLog(undefined);
+      return;
+    }
+    let stale = false;
+    setLog({ id: current, lines: [], loading: true });
+    actions.logTail(current).then(
+      (lines) => { if (!stale) setLog({ id: current, lines }); },
+      (error: unknown) => { if (!stale) setLog({ id: current, lines: [], error: describeFailure(error) }); },
+    );
+    return () => {
+      stale = true;
+    };
+  }, [logOpen, current, actions]);
+
+  const move = (delta: number) => {
+    const list = reportsRef.current;
+    if (list.length === 0) return;
+    const at = Math.max(0, list.findIndex((r) => r.id === selectedRef.current));
+    const next = list[Math.min(list.length - 1, Math.max(0, at + delta))];
+    selectedRef.current = next?.id;
+    setSelectedId(selectedRef.current);
+  };
+
+  const run = (verb: Verb) => {
+    const id = selectedRef.current ?? reportsRef.current[0]?.id;
+    if (id === undefined) return;
+    setMessage({ text: `${verb} ${id}…`, tone: 'info' });
+    // Promise.resolve().then also turns a synchronous throw from the action into a shown error.
+    Promise.resolve()
+      .then(() => actions[verb](id))
+      .then(
+        () => { if (mounted.current) setMessage({ text: `${verb} ${id}: done`, tone: 'info' }); },
+        (error: unknown) => { if (mounted.current) setMessage({ text: describeFailure(error), tone: 'error' }); },
+      );
+  };
+
+  useInput((input, key) => {
+    if (key.upArrow || input === 'k') move(-1);
+    else if (key.downArrow || input === 'j') move(1);
+    else if (input === 'l') setLogOpen((open) => !open);
+    else if (input === 'q') exit();
+    else if (input in VERB_KEYS) run(VERB_KEYS[input] as Verb);
+  });
+
+  return (
+    <StatusView
+      reports={reports ?? []}
+      width={width ?? terminalWidth}
+      color={color}
+      now={updatedAt}
+      selected={current}
+      logTail={log}
+      message={reports === undefined ? { text: 'waiting for status…', tone: 'info' } : message}
+    />
+  );
+}

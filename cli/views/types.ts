@@ -1,0 +1,66 @@
+// The view model of the status TUI. The service machine's `status()` returns StatusReport; field names
+// and state names are the contract shared with `--json` and the replays, so they are spelled verbatim.
+
+export const SERVICE_STATES = [
+  'stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'stopping', 'failed', 'unavailable',
+] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+
+export const MODEL_STATES = ['unknown', 'checking', 'pulling', 'ready', 'missing'] as const;
+export type ModelState = (typeof MODEL_STATES)[number];
+
+export interface ModelDetail {
+  completed: number;
+  total: number;
+  bytesPerSecond: number;
+  reason?: string;
+}
+
+export interface StatusError {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export interface StatusReport {
+  id: string;
+  kind: string;
+  state: ServiceState;
+  model?: string;
+  modelState?: ModelState;
+  modelDetail?: ModelDetail;
+  lifecycle: 'managed' | 'monitored' | 'external';
+  mode: 'local-only' | 'burst' | 'airgapped';
+  pid?: number;
+  port: number;
+  baseUrl: string;
+  owned: boolean;
+  uptimeMs?: number;
+  restartsInWindow: number;
+  lastError?: StatusError;
+}
+
+/** What the log panel shows for the selected provider. */
+export interface LogTailData {
+  id: string;
+  lines: readonly string[];
+  loading?: boolean;
+  error?: string;
+}
+
+/** A one-line notice under the table (an action's outcome). */
+export interface ViewMessage {
+  text: string;
+  tone: 'info' | 'error';
+}
+
+/** What StatusApp asks the engine to do for the selected provider. */
+export interface StatusActions {
+  start(id: string): unknown;
+  stop(id: string): unknown;
+  restart(id: string): unknown;
+  logTail(id: string): Promise<readonly string[]>;
+}
+
+/** Registers a listener for fresh report arrays; returns the function that unregisters it. */
+export type StatusSubscribe = (listener: (reports: readonly StatusReport[]) => void) => () => void;
