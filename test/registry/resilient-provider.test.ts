@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { AcodeError } from '../../config/index.js';
+import type { ModelProvider } from '../../adapters/index.js';
+import { continuationRequest, resilientProvider, type RecoverableService, type RetryInfo } from '../../machines/resilient-provider.js';
+import { collect, fakeProvider, gone, refused, textOf } from './fixtures.js';
+
+const PIECES = ['The', ' model', ' answers', ' with', ' a', ' short', ' reply.'];
+const FULL = PIECES.join('');
+const REQ = { messages: [{ role: 'user' as const, content: 'hi' }] };
+
+function fakeService(provider: ModelProvider, ensureError?: Error): RecoverableService & { failed: unknown[]; ensured: number } {
+  const svc = {
+    failed: [] as unknown[],
+    ensured: 0,
+    requestFailed(error?: unknown) { svc.failed.push(error); },
+    async ensureHealthy() {
+      svc.ensured++;
+      if (ensureError) throw ensureError;
+      return provider;
+    },
+  };
+  return svc;
+}
+
+describe('resilientProvider stream', () => {
+  it('resumes after a break where the server continues a trailing assistant message', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [3] });
+    const svc = fakeService(fake);
+    const retries: RetryInfo[] = [];
+    const chunks = await collect(resilientProvider(svc, fake, { onRetry: (r) => retries.push(r) }).stream(REQ));
+    expect(textOf(chunks)).toBe(FULL);
+    expect(chunks.some((c) => c.type === 'restarted')).toBe(false);
+    expect(retries).toEqual([expect.objectContaining({ attempt: 1, path: 'resume', code: 'STREAM_INTERRUPTED' })]);
+    expect(svc.failed).toHaveLength(1);
+    const second = fake.requests[1];
+    expect(second?.continueFinalMessage).toBe(true);
+    expect(second?.messages.at(-1)).toEqual({ role: 'assistant', content: 'The model answers' });
+  });
+
+  it('restarts with a typed restarted chunk where the server cannot continue', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [2], caps: { continueFinalMessage: false } });
+    const retries: RetryInfo[] = [];
+    const chunks = await collect(resilientProvider(fakeService(fake), fake, { onRetry: (r) => retries.push(r) }).stream(REQ));
+    const restartAt = chunks.findIndex((c) => c.type === 'restarted');
+    expect(restartAt).toBe(2);
+    expect(chunks[restartAt]).toMatchObject({ type: 'restarted', attempt: 1 });
+    expect(textOf(chunks)).toBe(FULL);
+    expect(fake.requests[1]).toEqual(REQ);
+    expect(retries[0]?.path).toBe('restart');
+  });
+
+  it('retries a stream that broke before any text without a restarted chunk', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [refused()] });
+    const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
+    expect(chunks.filter((c) => c.type === 'restarted')).toEqual([]);
+    expect(textOf(chunks)).toBe(FULL);
+    expect(fake.requests[1]).toEqual(REQ);
+  });
+
+  it('gives up after three retries and throws the last server-gone error', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [1, 0, 0, 0, 0] });
+    const svc = fakeService(fake);
+    await expect(collect(resilientProvider(svc, fake).stream(REQ))).rejects.toMatchObject({ code: 'STREAM_INTERRUPTED' });
+    expect(fake.requests).toHaveLength(4);
+    expect(svc.failed).toHaveLength(3);
+  });
+
+  it('never retries an error the server meant', async () => {
+    const notFound = new AcodeError('MODEL_NOT_FOUND', "model 'x' not found", 'pull it');
+    const fake = fakeProvider({ pieces: PIECES, failures: [notFound] });
+    const svc = fakeService(fake);
+    await expect(collect(resilientProvider(svc, fake).stream(REQ))).rejects.toBe(notFound);
+    expect(fake.requests).toHaveLength(1);
+    expect(svc.failed).toHaveLength(0);
+  });
+
+  it('passes on the service error when the service cannot recover', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [2] });
+    const crashLoop = new AcodeError('CRASH_LOOP', 'crash-looping: 3 exits in 60 s', 'check the log');
+    await expect(collect(resilientProvider(fakeService(fake, crashLoop), fake).stream(REQ))).rejects.toBe(crashLoop);
+  });
+
+  it('appends to a trailing assistant message the caller asked to continue', () => {
+    const req = { messages: [{ role: 'user' as const, content: 'q' }, { role: 'assistant' as const, content: 'Sure:' }], continueFinalMessage: true };
+    expect(continuationRequest(req, ' one').messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: 'Sure: one' }]);
+  });
+});
+
+describe('resilientProvider complete', () => {
+  it('retries connection errors and returns the answer', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [0, 0] });
+    const svc = fakeService(fake);
+    const res = await resilientProvider(svc, fake).complete(REQ);
+    expect(res.text).toBe(FULL);
+    expect(svc.failed).toHaveLength(2);
+    expect(svc.ensured).toBe(2);
+  });
+
+  it('does not retry a bad request', async () => {
+    const bad = new AcodeError('BAD_REQUEST', 'rejected (400)', 'change it');
+    const fake = fakeProvider({ pieces: PIECES, failures: [bad] });
+    await expect(resilientProvider(fakeService(fake), fake).complete(REQ)).rejects.toBe(bad);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('gives up after three retries', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [gone(), gone(), gone(), gone()] });
+    await expect(resilientProvider(fakeService(fake), fake).complete(REQ)).rejects.toMatchObject({ code: 'STREAM_INTERRUPTED' });
+    expect(fake.requests).toHaveLength(4);
+  });
+});
