@@ -25,3 +25,20 @@ export function tableLayout(reports: readonly StatusReport[], width: number): Ta
   const oneLine = reports.every((r) => headWidth + modelWidth + 2 + detailText(r).length <= width);
   return { idWidth, stateWidth, modelWidth, oneLine };
 }
+
+// Wrapping by whole fields keeps "pid 4242" together where a word wrap could split it across lines.
+/** Packs fields greedily into lines no wider than `width`; a field wider than a line gets a line of its own. */
+export function packFields(fields: readonly string[], width: number, separator = '  '): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const field of fields) {
+    if (line === '') line = field;
+    else if (line.length + separator.length + field.length <= width) line += separator + field;
+    else {
+      lines.push(line);
+      line = field;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}

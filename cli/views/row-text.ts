@@ -37,12 +37,17 @@ export function modelSegments(report: StatusReport): Segment[] {
   return segments;
 }
 
-/** Lifecycle/mode, pid, port, uptime and restarts: the facts that do not change colour. */
-export function detailText(report: StatusReport): string {
+/** Lifecycle/mode, pid, port, uptime and restarts: the facts that do not change colour, one string each. */
+export function detailFields(report: StatusReport): string[] {
   const pid = report.pid === undefined ? 'pid -' : `pid ${report.pid}${report.owned ? ' (acode)' : ''}`;
   const up = report.uptimeMs === undefined ? 'up -' : `up ${formatUptime(report.uptimeMs)}`;
-  return [`${report.lifecycle}/${report.mode}`, pid, `port ${report.port}`, up, `restarts ${report.restartsInWindow}`]
-    .join('  ');
+  return [`${report.lifecycle}/${report.mode}`, pid, `port ${report.port}`, up, `restarts ${report.restartsInWindow}`];
+}
+
+export const FIELD_SEPARATOR = '  ';
+
+export function detailText(report: StatusReport): string {
+  return detailFields(report).join(FIELD_SEPARATOR);
 }
 
 /** The head of a row: selection marker, id and state padded to the table's columns. */
