@@ -1,2 +1,12 @@
 export * from './errors.js';
 export * from './types.js';
+export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
+export { locateConfig, findProjectRoot, CONFIG_DIR, CONFIG_FILE, type ConfigLocation } from './locate.js';
+export { formatProblem, type ConfigProblem } from './problems.js';
+export { CONFIG_SCHEMA, type RawConfig, type RawProvider, type RawLifecycle } from './schema.js';
+export { applyEnvOverrides } from './env-overrides.js';
+export { parseOllamaHost, connectableHost, formatBaseUrl, type OllamaHost } from './ollama-host.js';
+export { resolveStateDir } from './paths.js';
+export { redact, secretEnvNames, REDACTED } from './redact.js';
+export { setKey, setKeyInText, writeFileAtomic, type WriteIo } from './write.js';
+export { closestMatch, didYouMean } from './suggest.js';

@@ -32,9 +32,10 @@ export interface ProviderConfig {
   kind: ProviderKind;
   type: WireType;
   model?: string;
+  /** The address the server binds (may be 0.0.0.0 from OLLAMA_HOST); connect through baseUrl instead. */
   host: string;
   port: number;
-  /** e.g. http://127.0.0.1:8000 (no trailing slash, no /v1). */
+  /** e.g. http://127.0.0.1:8000 (no trailing slash, no /v1); unspecified bind addresses become loopback. */
   baseUrl: string;
   /** A path or a name looked up on PATH; undefined means the kind's default binary name. */
   binary?: string;
@@ -51,6 +52,19 @@ export interface AcodeConfig {
   active: string;
   fallback: string[];
   providers: Record<string, ProviderConfig>;
+  /** Environment variables that changed the file's values (for `acode config show`); never secrets. */
+  overrides?: EnvOverride[];
+}
+
+/** The process environment, passed in explicitly so nothing deep inside reads `process.env`. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface EnvOverride {
+  /** e.g. OLLAMA_HOST */
+  name: string;
+  /** Dotted YAML key paths it replaced, e.g. ['providers.ollama.host', 'providers.ollama.port']. */
+  paths: string[];
+  value: string;
 }
 
 export const DEFAULT_PORTS: Record<KnownProviderId, number> = {

@@ -1,0 +1,94 @@
+// Validated YAML (snake_case, sparse) → the resolved AcodeConfig (camelCase, every default filled in).
+import { formatBaseUrl, connectableHost } from './ollama-host.js';
+import type { RawConfig, RawLifecycle, RawProvider } from './schema.js';
+import {
+  DEFAULT_LIFECYCLE,
+  DEFAULT_PORTS,
+  KNOWN_PROVIDER_IDS,
+  type AcodeConfig,
+  type KnownProviderId,
+  type LifecycleConfig,
+  type ProviderConfig,
+} from './types.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_ACTIVE: KnownProviderId = 'ollama';
+
+function isKnown(id: string): id is KnownProviderId {
+  return (KNOWN_PROVIDER_IDS as readonly string[]).includes(id);
+}
+
+function lifecycleOf(raw: RawLifecycle | undefined, fallbackMode: LifecycleConfig['mode']): LifecycleConfig {
+  return {
+    mode: raw?.mode ?? fallbackMode,
+    startTimeoutSeconds: raw?.start_timeout_seconds ?? DEFAULT_LIFECYCLE.startTimeoutSeconds,
+    healthCheckIntervalSeconds: raw?.health_check_interval_seconds ?? DEFAULT_LIFECYCLE.healthCheckIntervalSeconds,
+    modelLoadTimeoutSeconds: raw?.model_load_timeout_seconds ?? DEFAULT_LIFECYCLE.modelLoadTimeoutSeconds,
+    stopOnExit: raw?.stop_on_exit ?? DEFAULT_LIFECYCLE.stopOnExit,
+    maxRestarts: raw?.max_restarts ?? DEFAULT_LIFECYCLE.maxRestarts,
+    restartWindowSeconds: raw?.restart_window_seconds ?? DEFAULT_LIFECYCLE.restartWindowSeconds,
+  };
+}
+
+function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mode']) {
+  return {
+    id,
+    ...(raw.model === undefined ? {} : { model: raw.model }),
+    ...(raw.binary === undefined ? {} : { binary: raw.binary }),
+    args: [...(raw.args ?? [])],
+    lifecycle: lifecycleOf(raw.lifecycle, fallbackMode),
+    gpu: {
+      ...(raw.gpu?.memory_utilization === undefined ? {} : { memoryUtilization: raw.gpu.memory_utilization }),
+      ...(raw.gpu?.tensor_parallel_size === undefined ? {} : { tensorParallelSize: raw.gpu.tensor_parallel_size }),
+    },
+  };
+}
+
+export function knownProvider(id: KnownProviderId, raw: RawProvider = {}): ProviderConfig {
+  const host = raw.host ?? DEFAULT_HOST;
+  const port = raw.port ?? DEFAULT_PORTS[id];
+  return {
+    ...common(id, raw, DEFAULT_LIFECYCLE.mode),
+    kind: id,
+    type: id === 'ollama' ? 'ollama' : 'openai-compatible',
+    host,
+    port,
+    baseUrl: formatBaseUrl('http', connectableHost(host), port),
+  };
+}
+
+// A custom id has no binary we know how to run, so unless it names one we only watch it.
+function customProvider(id: string, raw: RawProvider): ProviderConfig {
+  const url = new URL(raw.base_url ?? '');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  let path = url.pathname.replace(/\/+$/, '');
+  // Adapters add /v1 themselves; a pasted ".../v1" would otherwise become /v1/v1.
+  if (raw.type === 'openai-compatible') path = path.replace(/\/v1$/, '');
+  return {
+    ...common(id, raw, raw.binary === undefined ? 'external' : DEFAULT_LIFECYCLE.mode),
+    kind: 'custom',
+    type: raw.type ?? 'openai-compatible',
+    host,
+    port,
+    baseUrl: formatBaseUrl(url.protocol.slice(0, -1), host, port, path.replace(/^\//, '')),
+  };
+}
+
+/** Fills defaults; the four known providers are always present, configured or not. */
+export function resolveRaw(raw: RawConfig, file: string | undefined): AcodeConfig {
+  const sections = raw.providers ?? {};
+  const providers: Record<string, ProviderConfig> = {};
+  for (const id of KNOWN_PROVIDER_IDS) providers[id] = knownProvider(id, sections[id] as RawProvider | undefined);
+  for (const [id, section] of Object.entries(sections)) {
+    if (id === 'active' || isKnown(id) || typeof section !== 'object' || section === null) continue;
+    providers[id] = customProvider(id, section);
+  }
+  return {
+    ...(file === undefined ? {} : { file }),
+    mode: raw.mode ?? 'local-only',
+    active: sections.active ?? DEFAULT_ACTIVE,
+    fallback: [...(raw.fallback ?? [])],
+    providers,
+  };
+}

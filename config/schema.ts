@@ -1,0 +1,125 @@
+// The JSON Schema of .agent/config.yml (the user's contract, snake_case). Each leaf carries an
+// `allowed` annotation: the phrase an error message uses to say what the key accepts.
+import { KNOWN_PROVIDER_IDS } from './types.js';
+
+const positiveSeconds = { type: 'number', exclusiveMinimum: 0, allowed: 'a number of seconds greater than 0' };
+
+export const LIFECYCLE_SCHEMA = {
+  type: 'object',
+  allowed: 'a mapping of lifecycle settings',
+  additionalProperties: false,
+  properties: {
+    mode: { type: 'string', enum: ['managed', 'monitored', 'external'], default: 'managed', allowed: 'one of managed, monitored, external' },
+    start_timeout_seconds: { ...positiveSeconds, default: 30 },
+    health_check_interval_seconds: { ...positiveSeconds, default: 60 },
+    model_load_timeout_seconds: { ...positiveSeconds, default: 300 },
+    stop_on_exit: { type: 'boolean', default: false, allowed: 'true or false' },
+    max_restarts: { type: 'integer', minimum: 0, maximum: 1000, default: 3, allowed: 'an integer from 0 to 1000' },
+    restart_window_seconds: { ...positiveSeconds, default: 60 },
+  },
+} as const;
+
+export const GPU_SCHEMA = {
+  type: 'object',
+  allowed: 'a mapping of GPU settings',
+  additionalProperties: false,
+  properties: {
+    memory_utilization: {
+      type: 'number', exclusiveMinimum: 0, maximum: 1,
+      allowed: 'a fraction in (0, 1], e.g. 0.9',
+    },
+    tensor_parallel_size: { type: 'integer', minimum: 1, maximum: 1024, allowed: 'an integer from 1 to 1024' },
+  },
+} as const;
+
+const commonProviderProperties = {
+  model: { type: 'string', minLength: 1, allowed: 'a model name, e.g. "llama3.2:latest"' },
+  binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
+  args: { type: 'array', items: { type: 'string', allowed: 'a string' }, allowed: 'a list of extra command-line arguments (strings)' },
+  lifecycle: LIFECYCLE_SCHEMA,
+  gpu: GPU_SCHEMA,
+} as const;
+
+export const KNOWN_PROVIDER_SCHEMA = {
+  type: 'object',
+  allowed: 'a mapping of provider settings',
+  additionalProperties: false,
+  properties: {
+    ...commonProviderProperties,
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', allowed: 'a host name or IP address, e.g. 127.0.0.1' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, allowed: 'an integer port from 1 to 65535' },
+  },
+} as const;
+
+// Any id other than the four known servers is a server we know nothing about: it must say which
+// wire protocol it speaks and where it lives.
+export const CUSTOM_PROVIDER_SCHEMA = {
+  type: 'object',
+  allowed: 'a mapping of provider settings with type and base_url',
+  additionalProperties: false,
+  required: ['type', 'base_url'],
+  properties: {
+    ...commonProviderProperties,
+    type: { type: 'string', enum: ['ollama', 'openai-compatible'], allowed: 'one of ollama, openai-compatible' },
+    base_url: { type: 'string', minLength: 1, allowed: 'an http(s) URL, e.g. http://127.0.0.1:9000' },
+  },
+} as const;
+
+export const PROVIDER_ID_PATTERN = '^[a-z][a-z0-9_-]*$';
+const reserved = ['active', ...KNOWN_PROVIDER_IDS].join('|');
+
+export const CONFIG_SCHEMA = {
+  $id: 'https://acode.local/schemas/config.json',
+  type: 'object',
+  allowed: 'a mapping with the keys providers, mode, fallback',
+  additionalProperties: false,
+  properties: {
+    mode: {
+      type: 'string', enum: ['local-only', 'burst', 'airgapped'], default: 'local-only',
+      allowed: 'one of local-only, burst, airgapped',
+    },
+    fallback: {
+      type: 'array', items: { type: 'string', minLength: 1, allowed: 'a provider id' },
+      uniqueItems: true, allowed: 'a list of distinct provider ids',
+    },
+    providers: {
+      type: 'object',
+      allowed: 'a mapping with active and one entry per provider id',
+      additionalProperties: false,
+      properties: {
+        active: { type: 'string', minLength: 1, default: 'ollama', allowed: 'a provider id' },
+        ...Object.fromEntries(KNOWN_PROVIDER_IDS.map((id) => [id, KNOWN_PROVIDER_SCHEMA])),
+      },
+      patternProperties: { [`^(?!(?:${reserved})$)[a-z][a-z0-9_-]*$`]: CUSTOM_PROVIDER_SCHEMA },
+    },
+  },
+} as const;
+
+/** The YAML shape after validation (snake_case, everything optional but custom type/base_url). */
+export interface RawLifecycle {
+  mode?: 'managed' | 'monitored' | 'external';
+  start_timeout_seconds?: number;
+  health_check_interval_seconds?: number;
+  model_load_timeout_seconds?: number;
+  stop_on_exit?: boolean;
+  max_restarts?: number;
+  restart_window_seconds?: number;
+}
+
+export interface RawProvider {
+  type?: 'ollama' | 'openai-compatible';
+  base_url?: string;
+  model?: string;
+  host?: string;
+  port?: number;
+  binary?: string;
+  args?: string[];
+  lifecycle?: RawLifecycle;
+  gpu?: { memory_utilization?: number; tensor_parallel_size?: number };
+}
+
+export interface RawConfig {
+  mode?: 'local-only' | 'burst' | 'airgapped';
+  fallback?: string[];
+  providers?: { active?: string } & { [id: string]: RawProvider | string | undefined };
+}

@@ -1,0 +1,33 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAcodeError, parseConfig, type AcodeError, type ConfigProblem } from '../../config/index.js';
+
+export const FILE = '/project/.agent/config.yml';
+
+/** The AcodeError thrown by parsing `text` (fails the test when nothing is thrown). */
+export function parseError(text: string): AcodeError {
+  try {
+    parseConfig(text, FILE);
+  } catch (error) {
+    if (isAcodeError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected parseConfig to throw');
+}
+
+export function problems(text: string): ConfigProblem[] {
+  return parseError(text).details.errors as ConfigProblem[];
+}
+
+/** The only problem for `path`; fails when there is none or more than one. */
+export function problemAt(text: string, path: string): ConfigProblem {
+  const found = problems(text).filter((p) => p.path === path);
+  if (found.length !== 1) throw new Error(`expected one problem at ${path}, got ${JSON.stringify(problems(text))}`);
+  return found[0]!;
+}
+
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'acode-config-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
