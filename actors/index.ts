@@ -1,2 +1,54 @@
+// The public face of actors/: the contract types and the XState logic for each contract name,
+// ready for `serviceMachine.provide({ actors: createActorImplementations(deps) })`.
+import { fromCallback, fromPromise, type EventObject } from 'xstate';
+import type { ActorContracts, PullOutcomeEvent, ServiceRef } from './contracts.js';
+import type { ActorEvent, DetectResult, ModelCheckResult } from './events.js';
+import { resolveDeps, type ActorDeps } from './deps.js';
+import { detectService } from './detect.js';
+import { spawnServer, type SpawnResult } from './server-process.js';
+import { watchProcess } from './watch-process.js';
+import { healthPoller } from './health-poller.js';
+import { checkModel } from './model.js';
+import { pullModel } from './pull-model.js';
+import { stopServer } from './stop-server.js';
+
 export type * from './events.js';
 export type * from './contracts.js';
+export type { ActorDeps, Clock, CreateAdapter } from './deps.js';
+export { realClock, setDefaultAdapterFactory } from './deps.js';
+export { resolveStateDir, pidFilePath, logFilePath, lockFilePath, readPidFile, readOwnedPidFile, isOurProcess } from './state-dir.js';
+export type { PidFile } from './state-dir.js';
+export { acquireLock, withLock } from './lock.js';
+export { isPortFree, findPortHolder } from './port.js';
+export type { PortHolder } from './port.js';
+export { buildLaunch } from './argv.js';
+export { logTail } from './log-file.js';
+
+/** Builds every actor of the contract over the given seams (real ones by default). */
+export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
+  const deps = resolveDeps(partial);
+  return {
+    detect: fromPromise<DetectResult, ActorContracts['detect']['input']>(({ input, signal }) => detectService(input, deps, { signal })),
+    spawnServer: fromPromise<SpawnResult, ActorContracts['spawnServer']['input']>(({ input, signal }) => spawnServer(input, deps, { signal })),
+    watchProcess: fromCallback<EventObject, ActorContracts['watchProcess']['input']>(({ input, sendBack }) =>
+      watchProcess(input, deps, sendBack),
+    ),
+    healthPoller: fromCallback<EventObject, ActorContracts['healthPoller']['input']>(({ input, sendBack }) =>
+      healthPoller(input, deps, sendBack),
+    ),
+    checkModel: fromPromise<ModelCheckResult, ActorContracts['checkModel']['input']>(({ input, signal }) => checkModel(input, deps, { signal })),
+    pullModel: fromCallback<EventObject, ActorContracts['pullModel']['input']>(({ input, sendBack }) =>
+      pullModel(input, deps, sendBack as (event: ActorEvent | PullOutcomeEvent) => void),
+    ),
+    stopServer: fromPromise<ActorContracts['stopServer']['output'], ActorContracts['stopServer']['input']>(({ input, signal }) =>
+      stopServer(input, deps, { signal }),
+    ),
+  };
+}
+
+export type ActorImplementations = ReturnType<typeof createActorImplementations>;
+
+/** Real timers, the wired adapter factory, process.env. */
+export const defaultActors: ActorImplementations = createActorImplementations();
+
+export type { ServiceRef };

@@ -1,0 +1,70 @@
+// The seams of the actors: time, the adapter factory, and waits. Real implementations by default;
+// tests and the replay runner pass their own (a SimulatedClock fits the Clock interface).
+import { AcodeError } from '../config/index.js';
+import type { OperatingMode, ProviderConfig } from '../config/index.js';
+import type { ModelProvider } from '../adapters/index.js';
+
+/** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export type CreateAdapter = (provider: ProviderConfig, options: { mode: OperatingMode }) => ModelProvider;
+
+export interface ActorDeps {
+  clock: Clock;
+  /** Wall time in ms, for pull rates. */
+  now: () => number;
+  createAdapter: CreateAdapter;
+  /** How long spawnServer waits for another acode process's start lock. */
+  lockTimeoutMs: number;
+  /** How long stopServer waits for a SIGKILLed process to disappear. */
+  killWaitMs: number;
+  /** The environment spawned servers inherit (PATH, HF_TOKEN ...). */
+  env: NodeJS.ProcessEnv;
+}
+
+export const realClock: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+let registeredFactory: CreateAdapter | undefined;
+
+/** Wires the adapters' factory once (adapters/index.ts `createProvider`). */
+export function setDefaultAdapterFactory(factory: CreateAdapter): void {
+  registeredFactory = factory;
+}
+
+const defaultCreateAdapter: CreateAdapter = (provider, options) => {
+  if (!registeredFactory) {
+    throw new AcodeError(
+      'INTERNAL',
+      'No adapter factory is wired into the actors.',
+      'This is a bug in acode: call setDefaultAdapterFactory(createProvider) or pass createAdapter in the actor deps.',
+    );
+  }
+  return registeredFactory(provider, options);
+};
+
+export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
+  return {
+    clock: partial.clock ?? realClock,
+    now: partial.now ?? Date.now,
+    createAdapter: partial.createAdapter ?? defaultCreateAdapter,
+    lockTimeoutMs: partial.lockTimeoutMs ?? 60_000,
+    killWaitMs: partial.killWaitMs ?? 10_000,
+    env: partial.env ?? process.env,
+  };
+}
+
+/** Aborts when either signal aborts (AbortSignal.any exists on Node 20.3+). */
+export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
+  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}
+
+/** Serialises an AcodeError for an actor event. */
+export function serializeError(error: { code: string; message: string; hint: string; details?: Record<string, unknown> }) {
+  return { code: error.code, message: error.message, hint: error.hint, ...(error.details && Object.keys(error.details).length > 0 ? { details: error.details } : {}) };
+}

@@ -1,0 +1,80 @@
+// healthPoller: one adapter health() per tick, scheduled on the injected clock. While starting,
+// "connection refused" and 503 are normal: poll fast, then slower, until the server is ready. While
+// healthy, count consecutive failures and report after maxMisses.
+import type { ServiceRef } from './contracts.js';
+import type { ActorEvent } from './events.js';
+import type { ActorDeps } from './deps.js';
+import type { HealthResult } from '../adapters/index.js';
+
+export const STARTING_FIRST_DELAY_MS = 250;
+export const STARTING_MAX_DELAY_MS = 1_000;
+
+type PollerEvent = Extract<ActorEvent, { type: 'PROBE_OK' | 'PROBE_LOADING' | 'PROBE_FAILED' }>;
+
+export interface HealthPollerInput extends ServiceRef {
+  phase: 'starting' | 'healthy';
+  maxMisses: number;
+}
+
+export function healthPoller(input: HealthPollerInput, deps: ActorDeps, sendBack: (event: PollerEvent) => void): () => void {
+  const ac = new AbortController();
+  const adapter = deps.createAdapter(input.provider, { mode: input.mode });
+  let handle: unknown;
+  let misses = 0;
+  let delay = STARTING_FIRST_DELAY_MS;
+  let lastSent: PollerEvent['type'] | undefined;
+  const intervalMs = Math.max(1, input.provider.lifecycle.healthCheckIntervalSeconds * 1000);
+
+  const schedule = (ms: number): void => {
+    if (!ac.signal.aborted) handle = deps.clock.setTimeout(() => void tick(), ms);
+  };
+  const probe = async (): Promise<HealthResult> => {
+    try {
+      return await adapter.health({ signal: ac.signal });
+    } catch (error) {
+      // health() promises not to throw; if it does, it is a failed probe, not a crash of the poller.
+      return { ok: false, status: 'error', detail: error instanceof Error ? error.message : String(error) };
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    const result = await probe();
+    if (ac.signal.aborted) return;
+    if (input.phase === 'starting') {
+      if (result.status === 'ready') {
+        sendBack({ type: 'PROBE_OK' });
+        return;
+      }
+      // Send LOADING once per stretch of loading, not on every tick.
+      if (result.status === 'starting' && lastSent !== 'PROBE_LOADING') {
+        lastSent = 'PROBE_LOADING';
+        sendBack({ type: 'PROBE_LOADING' });
+      } else if (result.status !== 'starting') {
+        lastSent = undefined;
+      }
+      schedule(delay);
+      delay = Math.min(delay * 2, STARTING_MAX_DELAY_MS);
+      return;
+    }
+    // A server that answers "loading" is up: not a miss (a model reload is not a crash).
+    if (result.status === 'ready' || result.status === 'starting') {
+      misses = 0;
+    } else {
+      misses += 1;
+      if (misses >= input.maxMisses) {
+        sendBack({ type: 'PROBE_FAILED', misses, detail: result.detail ?? result.status });
+        return;
+      }
+    }
+    schedule(intervalMs);
+  };
+
+  if (input.phase === 'starting') void tick();
+  else schedule(intervalMs);
+
+  return () => {
+    ac.abort();
+    deps.clock.clearTimeout(handle);
+    void adapter.close().catch(() => undefined);
+  };
+}

@@ -1,0 +1,152 @@
+// A per-provider lock so two acode processes never start the same server twice. An O_EXCL lock
+// file holding the owner's pid + start time: a dead owner is noticed at once from /proc (no mtime
+// heartbeat that a busy event loop could miss), and a reused pid never keeps a lock alive.
+import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AcodeError } from '../config/index.js';
+import { bootId, isAlive, readProcIdentity } from './proc.js';
+import { lockFilePath } from './state-dir.js';
+
+interface LockOwner {
+  pid: number;
+  startTime: string;
+  bootId: string;
+  acquiredAt: string;
+}
+
+export interface LockHandle {
+  file: string;
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  /** How long to wait for another process's lock before LOCK_TIMEOUT. */
+  timeoutMs?: number;
+  /** How often to look again while waiting. */
+  retryMs?: number;
+}
+
+const EMPTY_LOCK_STALE_MS = 5_000;
+
+async function ageMs(file: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+async function ownerIsAlive(owner: LockOwner): Promise<boolean> {
+  if (owner.bootId !== (await bootId())) return false;
+  const identity = await readProcIdentity(owner.pid);
+  return isAlive(identity) && identity.startTime === owner.startTime;
+}
+
+async function readOwner(file: string): Promise<{ raw: string; owner?: LockOwner } | undefined> {
+  try {
+    const raw = await readFile(file, 'utf8');
+    try {
+      return { raw, owner: JSON.parse(raw) as LockOwner };
+    } catch {
+      return { raw };
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes a stale lock away without ever deleting a fresh one: move it aside under a unique name,
+ * and only delete it if it is still the stale content we judged; otherwise put it back.
+ */
+async function breakStale(file: string, staleRaw: string): Promise<void> {
+  const aside = `${file}.stale.${process.pid}.${Date.now()}`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => undefined);
+  if (moved !== undefined && moved !== staleRaw) {
+    await link(aside, file).catch(() => undefined);
+  }
+  await rm(aside, { force: true });
+}
+
+/** Waits (bounded, abortable) for the provider's lock; LOCK_TIMEOUT names the holder. */
+export async function acquireLock(
+  stateDir: string,
+  providerId: string,
+  { signal, timeoutMs = 30_000, retryMs = 50 }: AcquireOptions = {},
+): Promise<LockHandle> {
+  const file = lockFilePath(stateDir, providerId);
+  await mkdir(dirname(file), { recursive: true });
+  const me = await readProcIdentity(process.pid);
+  const owner: LockOwner = {
+    pid: process.pid,
+    startTime: me?.startTime ?? '',
+    bootId: await bootId(),
+    acquiredAt: new Date().toISOString(),
+  };
+  const content = JSON.stringify(owner);
+  const deadline = Date.now() + timeoutMs;
+  let holder: LockOwner | undefined;
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      const fh = await open(file, 'wx');
+      try {
+        await fh.writeFile(content);
+      } finally {
+        await fh.close();
+      }
+      return { file, release: () => releaseLock(file, content) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const current = await readOwner(file);
+    // A file caught between create and write has no owner yet: give it a moment before judging.
+    if (current?.owner && !(await ownerIsAlive(current.owner))) {
+      await breakStale(file, current.raw);
+      continue;
+    }
+    // An owner that died between create and write leaves an empty file: stale after a few seconds.
+    if (current && !current.owner && (await ageMs(file)) > EMPTY_LOCK_STALE_MS) {
+      await breakStale(file, current.raw);
+      continue;
+    }
+    holder = current?.owner ?? holder;
+    if (Date.now() >= deadline) {
+      throw new AcodeError(
+        'LOCK_TIMEOUT',
+        `${providerId}: another acode process (pid ${holder?.pid ?? 'unknown'}) has held the start lock for over ${Math.round(timeoutMs / 1000)} s.`,
+        `Wait for it to finish, or stop that process; if no acode process runs, delete ${file}.`,
+        { details: { provider: providerId, file, holderPid: holder?.pid } },
+      );
+    }
+    await sleep(retryMs, undefined, signal ? { signal } : {});
+  }
+}
+
+/** Releases only a lock that is still ours. */
+async function releaseLock(file: string, content: string): Promise<void> {
+  const current = await readFile(file, 'utf8').catch(() => undefined);
+  if (current === content) await rm(file, { force: true });
+}
+
+/** Runs `fn` under the provider's lock and always releases it. */
+export async function withLock<T>(
+  stateDir: string,
+  providerId: string,
+  fn: () => Promise<T>,
+  options: AcquireOptions = {},
+): Promise<T> {
+  const handle = await acquireLock(stateDir, providerId, options);
+  try {
+    return await fn();
+  } finally {
+    await handle.release();
+  }
+}

@@ -1,0 +1,42 @@
+// The server's stdout/stderr go to <stateDir>/logs/<provider>.log, written by the child itself (a
+// raw fd, not a pipe through us), so the server keeps logging after the CLI exits.
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export const LOG_MAX_BYTES = 5 * 1024 * 1024;
+
+/**
+ * Opens the log for appending and returns the fd for the child plus the offset where this run
+ * starts. Rotates first when the file is over the cap (one generation, `.1`), since a running child
+ * holds its fd and cannot be rotated under it.
+ */
+export async function openServerLog(
+  file: string,
+  { maxBytes = LOG_MAX_BYTES, banner }: { maxBytes?: number; banner?: string } = {},
+): Promise<{ fd: number; offset: number; close(): Promise<void> }> {
+  await mkdir(dirname(file), { recursive: true });
+  const size = await stat(file).then((s) => s.size).catch(() => 0);
+  if (size > maxBytes) {
+    await rm(`${file}.1`, { force: true });
+    await rename(file, `${file}.1`).catch(() => undefined);
+  }
+  const handle = await open(file, 'a');
+  const offset = (await handle.stat()).size;
+  if (banner) await handle.write(`${banner}\n`);
+  return { fd: handle.fd, offset, close: () => handle.close() };
+}
+
+/** The last `lines` lines written since `offset` (the start of this run). Never throws. */
+export async function logTail(file: string, { lines = 20, offset = 0 }: { lines?: number; offset?: number } = {}): Promise<string[]> {
+  try {
+    const buffer = await readFile(file);
+    // Read the tail only: the cap keeps it bounded, and a rotated file resets the offset.
+    const start = offset <= buffer.length ? offset : 0;
+    const text = buffer.subarray(Math.max(start, buffer.length - 64 * 1024)).toString('utf8');
+    const all = text.split('\n');
+    if (all.at(-1) === '') all.pop();
+    return all.slice(-lines);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,61 @@
+// Reads process identity from /proc. A pid alone is not an identity (pids are reused); pid + start
+// time (+ boot id) is, so every "is this still that process?" question goes through here.
+import { readFile } from 'node:fs/promises';
+
+export interface ProcIdentity {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: clock ticks after boot. */
+  startTime: string;
+  /** Field 5: the process group id. */
+  pgrp: number;
+  /** Field 3: R, S, D, Z (zombie), T ... */
+  state: string;
+  cmdline: string[];
+}
+
+let cachedBootId: string | undefined;
+
+/** The kernel's boot id: a pid + start time pair is only unique within one boot. */
+export async function bootId(): Promise<string> {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    } catch {
+      cachedBootId = 'unknown';
+    }
+  }
+  return cachedBootId;
+}
+
+/** undefined when the process does not exist (or we may not read it). Never throws. */
+export async function readProcIdentity(pid: number): Promise<ProcIdentity | undefined> {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may contain spaces and parentheses: the fields after it start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = rest[0] ?? '?';
+    const pgrp = Number(rest[2]);
+    const startTime = rest[19] ?? '';
+    let cmdline: string[] = [];
+    try {
+      cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((part) => part.length > 0);
+    } catch {
+      // A zombie or a process of another user: identity by start time still works.
+    }
+    return { pid, startTime, pgrp, state, cmdline };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive means: exists and is not a zombie (a zombie in a container without init may never go away). */
+export function isAlive(identity: ProcIdentity | undefined): identity is ProcIdentity {
+  return identity !== undefined && identity.state !== 'Z' && identity.state !== 'X';
+}
+
+/** `comm`-like short name of a process for messages: argv[0]'s basename plus its first arguments. */
+export function describeCmdline(cmdline: string[], max = 120): string {
+  const text = cmdline.join(' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,87 @@
+// spawnServer: under the provider's lock, re-detect (another acode may have started it), check the
+// port, spawn the server detached with its log file, write the pid file. The child outlives the CLI.
+import { execa } from 'execa';
+import { AcodeError } from '../config/index.js';
+import type { ServiceRef } from './contracts.js';
+import type { ActorDeps } from './deps.js';
+import { buildLaunch } from './argv.js';
+import { detectService } from './detect.js';
+import { withLock } from './lock.js';
+import { openServerLog } from './log-file.js';
+import { findPortHolder, isPortFree, portInUseError } from './port.js';
+import { registerChild } from './process-table.js';
+import { logFilePath, removePidFile, writePidFile } from './state-dir.js';
+
+export interface SpawnResult {
+  pid?: number;
+  adopted: boolean;
+}
+
+export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<SpawnResult> {
+  const { provider, stateDir } = ref;
+  // Before the lock: a missing binary or a non-loopback host fails fast, whoever holds the lock.
+  const launch = await buildLaunch(provider, ref.mode, deps.env);
+  return withLock(
+    stateDir,
+    provider.id,
+    async () => {
+      const found = await detectService(ref, deps, signal ? { signal } : {});
+      if (found.kind === 'running' || found.kind === 'loading') {
+        return found.ownedPid === undefined ? { adopted: true } : { pid: found.ownedPid, adopted: true };
+      }
+      const host = launch.args.includes('--host') ? launch.args[launch.args.indexOf('--host') + 1] : '127.0.0.1';
+      if (found.kind === 'foreign' || !(await isPortFree(provider.port, host))) {
+        throw portInUseError(provider, await findPortHolder(provider.port, signal ? { signal } : {}));
+      }
+      signal?.throwIfAborted();
+      return spawnDetached(ref, launch);
+    },
+    { timeoutMs: deps.lockTimeoutMs, ...(signal ? { signal } : {}) },
+  );
+}
+
+async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof buildLaunch>>): Promise<SpawnResult> {
+  const { provider, stateDir } = ref;
+  const logFile = logFilePath(stateDir, provider.id);
+  const log = await openServerLog(logFile, {
+    banner: `[acode] ${new Date().toISOString()} starting ${launch.binary} for ${provider.id} on port ${provider.port}`,
+  });
+  let child;
+  try {
+    child = execa(launch.binaryPath, launch.args, {
+      env: launch.env,
+      extendEnv: false,
+      // Own process group (stop signals the whole group) and no tie to our lifetime.
+      detached: true,
+      cleanup: false,
+      reject: false,
+      // The child writes the log through its own fd: no pipe through us that would break at our exit.
+      stdin: 'ignore',
+      // execa passes an integer fd straight to spawn(); its types only list 3..9, hence the cast.
+      stdout: log.fd as 3,
+      stderr: log.fd as 3,
+    });
+  } finally {
+    await log.close();
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const result = await child;
+    throw new AcodeError(
+      'START_FAILED',
+      `${provider.id}: could not start ${launch.binary}: ${result.originalMessage ?? result.shortMessage}`,
+      `Check that ${launch.binaryPath} is an executable for this machine, or set providers.${provider.id}.binary.`,
+      { details: { provider: provider.id, binary: launch.binary } },
+    );
+  }
+  // Registered before any await, so an exit during start is never missed.
+  registerChild(child, { pid, providerId: provider.id, logFile, logOffset: log.offset }, (entry) => {
+    void removePidFile(stateDir, provider.id, entry.pid).catch(() => undefined);
+  });
+  child.unref();
+  // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
+  void child.catch(() => undefined);
+  // undefined when it already exited: nothing to record, the watcher reports how it ended.
+  await writePidFile(stateDir, provider.id, { pid, port: provider.port, binary: launch.binaryPath, logOffset: log.offset });
+  return { pid, adopted: false };
+}

@@ -1,0 +1,71 @@
+// stopServer: SIGTERM the server's process group, wait the grace period, SIGKILL, wait until /proc
+// says it is gone, remove the pid file. Only ever for a pid whose pid file still matches /proc.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AcodeError } from '../config/index.js';
+import type { ServiceRef } from './contracts.js';
+import type { ActorDeps } from './deps.js';
+import { childEntry } from './process-table.js';
+import { isAlive, readProcIdentity } from './proc.js';
+import { isOurProcess, readPidFile, removePidFile, type PidFile } from './state-dir.js';
+
+const EXIT_POLL_MS = 25;
+
+export interface StopInput extends ServiceRef {
+  pid: number;
+  graceMs: number;
+}
+
+/** Still the process the pid file describes? Re-checked before every signal. */
+async function stillOurs(record: PidFile): Promise<boolean> {
+  return isOurProcess(record);
+}
+
+/** Resolves true once the process is gone (or is a zombie), false at the deadline. */
+async function waitGone(record: PidFile, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const identity = await readProcIdentity(record.pid);
+    if (!isAlive(identity) || identity.startTime !== record.startTime) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(EXIT_POLL_MS, undefined, signal ? { signal } : {});
+  }
+}
+
+/** The whole group when the server leads one (detached spawn), so its workers go too. */
+async function signalServer(record: PidFile, sig: NodeJS.Signals): Promise<void> {
+  const identity = await readProcIdentity(record.pid);
+  const target = identity?.pgrp === record.pid ? -record.pid : record.pid;
+  try {
+    process.kill(target, sig);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<{ signal: 'SIGTERM' | 'SIGKILL' | 'none' }> {
+  const { stateDir, provider } = input;
+  const record = await readPidFile(stateDir, provider.id);
+  if (!record || record.pid !== input.pid || !(await stillOurs(record))) {
+    // Not ours (or already gone): never signal it. A stale file is cleaned up.
+    if (record && record.pid === input.pid) await removePidFile(stateDir, provider.id, record.pid);
+    return { signal: 'none' };
+  }
+  const entry = childEntry(record.pid);
+  if (entry) entry.stopRequested = true;
+  await signalServer(record, 'SIGTERM');
+  if (await waitGone(record, input.graceMs, signal)) {
+    await removePidFile(stateDir, provider.id, record.pid);
+    return { signal: 'SIGTERM' };
+  }
+  if (await stillOurs(record)) await signalServer(record, 'SIGKILL');
+  if (!(await waitGone(record, deps.killWaitMs, signal))) {
+    throw new AcodeError(
+      'INTERNAL',
+      `${provider.id}: pid ${record.pid} is still alive ${Math.round(deps.killWaitMs / 1000)} s after SIGKILL.`,
+      `It may be stuck in the kernel (state D); check \`ps -o pid,stat,cmd -p ${record.pid}\`.`,
+      { details: { provider: provider.id, pid: record.pid } },
+    );
+  }
+  await removePidFile(stateDir, provider.id, record.pid);
+  return { signal: 'SIGKILL' };
+}
