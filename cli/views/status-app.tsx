@@ -20,13 +20,14 @@ export interface StatusAppProps {
 type Verb = 'start' | 'stop' | 'restart';
 const VERB_KEYS: Record<string, Verb> = { s: 'start', x: 'stop', r: 'restart' };
 
-function describeFailure(error: unknown): string {
+// An AcodeError (or anything shaped like one) keeps its code and hint; anything else shows its message.
+function describeFailure(error: unknown): ViewMessage {
   if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
     const e = error as { code: unknown; message: unknown; hint?: unknown };
-    const hint = typeof e.hint === 'string' && e.hint ? `  hint: ${e.hint}` : '';
-    return `error[${String(e.code)}]: ${String(e.message)}${hint}`;
+    const failure = { code: String(e.code), message: String(e.message), hint: typeof e.hint === 'string' ? e.hint : '' };
+    return { text: `error[${failure.code}]: ${failure.message}`, tone: 'error', error: failure };
   }
-  return error instanceof Error ? error.message : String(error);
+  return { text: error instanceof Error ? error.message : String(error), tone: 'error' };
 }
 
 function useTerminalWidth(): number {
@@ -88,7 +89,7 @@ export function StatusApp({ subscribe, actions, color, width, initialReports, no
     setLog({ id: current, lines: [], loading: true });
     actions.logTail(current).then(
       (lines) => { if (!stale) setLog({ id: current, lines }); },
-      (error: unknown) => { if (!stale) setLog({ id: current, lines: [], error: describeFailure(error) }); },
+      (error: unknown) => { if (!stale) setLog({ id: current, lines: [], error: describeFailure(error).text }); },
     );
     return () => {
       stale = true;
@@ -113,7 +114,7 @@ export function StatusApp({ subscribe, actions, color, width, initialReports, no
       .then(() => actions[verb](id))
       .then(
         () => { if (mounted.current) setMessage({ text: `${verb} ${id}: done`, tone: 'info' }); },
-        (error: unknown) => { if (mounted.current) setMessage({ text: describeFailure(error), tone: 'error' }); },
+        (error: unknown) => { if (mounted.current) setMessage(describeFailure(error)); },
       );
   };
 

@@ -2,6 +2,7 @@
 // the key help. StatusApp feeds it; `acode status` can render it once.
 import { Box, Text } from 'ink';
 import { tableLayout } from './layout.js';
+import { ErrorLine } from './error-line.js';
 import { KeyHelp } from './key-help.js';
 import { LogTail } from './log-tail.js';
 import { ProviderRow } from './provider-row.js';
@@ -57,7 +58,8 @@ export function StatusView({
           selected={report.id === selected}
         />
       ))}
-      {notice ? (
+      {notice?.error ? <ErrorLine error={notice.error} color={color} /> : null}
+      {notice && !notice.error ? (
         <Text>{paint(sanitizeText(notice.text), notice.tone === 'error' ? 'red' : 'dim', color)}</Text>
       ) : null}
       {logTail ? <LogTail log={logTail} width={columns} color={color} /> : null}

@@ -48,10 +48,11 @@ export interface LogTailData {
   error?: string;
 }
 
-/** A one-line notice under the table (an action's outcome). */
+/** A notice under the table (an action's outcome); an AcodeError-like failure is shown with its hint. */
 export interface ViewMessage {
   text: string;
   tone: 'info' | 'error';
+  error?: StatusError;
 }
 
 /** What StatusApp asks the engine to do for the selected provider. */
