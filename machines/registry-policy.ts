@@ -1,18 +1,13 @@
 // The operating-mode rule as the registry applies it when choosing a provider. The per-service rules
 // (may it start, may it pull) live in the service machine's guards; this is only "may it be asked at all".
 import type { AcodeErrorCode, OperatingMode, ProviderConfig } from '../config/index.js';
+import { isLoopbackHost, modeAllowsProvider } from './policy.js';
+
+export { isLoopbackHost as isLoopback };
 
 export interface ModeRefusal {
   code: AcodeErrorCode;
   reason: string;
-}
-
-/** 127.0.0.0/8, ::1 (bracketed or not, IPv4-mapped) and `localhost`. */
-export function isLoopback(host: string): boolean {
-  const h = (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host).toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  const v4 = /^(?:::ffff:)?(\d+)\.\d+\.\d+\.\d+$/.exec(h);
-  return v4?.[1] === '127';
 }
 
 function providerHost(provider: ProviderConfig): string {
@@ -29,13 +24,10 @@ function providerHost(provider: ProviderConfig): string {
  */
 export function modeRefusal(mode: OperatingMode, provider: ProviderConfig, localOnly = false): ModeRefusal | undefined {
   const host = providerHost(provider);
-  if (isLoopback(host)) return undefined;
+  if (isLoopbackHost(host) || (modeAllowsProvider(mode, provider) && !localOnly)) return undefined;
   if (mode === 'airgapped') {
     return { code: 'AIRGAP_VIOLATION', reason: `${provider.id} is at ${host}, and airgapped mode allows loopback only` };
   }
-  if (mode === 'local-only' || localOnly) {
-    const why = localOnly ? 'the request asks for local providers only' : 'local-only mode allows loopback providers only';
-    return { code: 'MODE_FORBIDDEN', reason: `${provider.id} is at ${host}, and ${why}` };
-  }
-  return undefined;
+  const why = localOnly && mode === 'burst' ? 'the request asks for local providers only' : `${mode} mode allows loopback providers only`;
+  return { code: 'MODE_FORBIDDEN', reason: `${provider.id} is at ${host}, and ${why}` };
 }

@@ -1,0 +1,87 @@
+// The registry supervisor: one service actor per configured provider, spawned on first use only, so a
+// one-shot `acode ask --provider vllm` creates vLLM's actor and nothing else. No I/O here: the service
+// logic and the shutdown work are named actors that registry.ts (or a test) provides.
+import { assign, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
+import type { AcodeConfig } from '../config/index.js';
+
+export interface RegistryInput {
+  config: AcodeConfig;
+  stateDir: string;
+}
+
+export interface RegistryContext extends RegistryInput {
+  /** Spawned service actors by provider id, in spawn order. */
+  services: Record<string, AnyActorRef>;
+}
+
+export type RegistryEvent =
+  /** Create the service actor for this provider if it does not exist yet (idempotent). */
+  | { type: 'SPAWN'; id: string }
+  /** Stop what must be stopped on exit, then stop every service actor. */
+  | { type: 'DISPOSE' };
+
+/** Input of the `disposeServices` actor: the providers whose servers are stopped when we exit. */
+export interface DisposeInput {
+  stopOnExit: string[];
+  services: Record<string, AnyActorRef>;
+}
+
+export const serviceSystemId = (id: string): string => `service.${id}`;
+
+export const registryMachine = setup({
+  types: {
+    context: {} as RegistryContext,
+    events: {} as RegistryEvent,
+    input: {} as RegistryInput,
+  },
+  actors: {
+    // Replaced by the real service machine in registry.ts; a test provides a fake with machine.provide().
+    service: fromCallback<{ type: string }, unknown>(() => () => {}),
+    // Stops (through each service) the servers this process started whose stop_on_exit is set.
+    disposeServices: fromPromise<void, DisposeInput>(async () => {}),
+  },
+  guards: {
+    // Configured and not yet spawned: SPAWN is idempotent, and an unknown id is the facade's error to raise.
+    spawnable: ({ context, event }) =>
+      event.type === 'SPAWN' && context.config.providers[event.id] !== undefined && context.services[event.id] === undefined,
+  },
+  actions: {
+    spawnService: assign({
+      services: ({ context, event, spawn }) => {
+        if (event.type !== 'SPAWN') return context.services;
+        const provider = context.config.providers[event.id];
+        const ref = spawn('service', {
+          id: serviceSystemId(event.id),
+          systemId: serviceSystemId(event.id),
+          input: { provider, mode: context.config.mode, stateDir: context.stateDir },
+        });
+        return { ...context.services, [event.id]: ref };
+      },
+    }),
+  },
+}).createMachine({
+  id: 'registry',
+  initial: 'running',
+  context: ({ input }) => ({ ...input, services: {} }),
+  states: {
+    running: {
+      on: {
+        SPAWN: { guard: 'spawnable', actions: 'spawnService' },
+        DISPOSE: 'disposing',
+      },
+    },
+    disposing: {
+      invoke: {
+        src: 'disposeServices',
+        input: ({ context }) => ({
+          services: context.services,
+          stopOnExit: Object.keys(context.services).filter((id) => context.config.providers[id]?.lifecycle.stopOnExit),
+        }),
+        onDone: 'disposed',
+        onError: 'disposed',
+      },
+    },
+    // Final: XState stops every spawned child with it; a service actor stopping never kills its server.
+    disposed: { type: 'final' },
+  },
+});

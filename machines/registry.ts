@@ -1,0 +1,216 @@
+// The registry's handle: what the CLI and the gateway call. It owns the registry supervisor actor, turns
+// provider ids into healthy, crash-safe ModelProviders, and walks the fallback order when one fails.
+import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { AcodeError, isAcodeError, type AcodeConfig, type AcodeErrorCode, type OperatingMode, type ProviderConfig } from '../config/index.js';
+import type { Capabilities, ModelProvider } from '../adapters/index.js';
+import { registryMachine, type DisposeInput } from './registry.machine.js';
+import { modeRefusal } from './registry-policy.js';
+import { providerStatus, type ProviderStatus } from './registry-status.js';
+import { resilientProvider, type RecoverableService, type RetryInfo } from './resilient-provider.js';
+import { selectProviders, type HealthView, type Requirements } from './selector.js';
+
+/** A spawned service as the registry drives it. */
+export interface ServiceHandle extends RecoverableService {
+  /** Stops the server if this tool may (managed, owned); otherwise only stops watching. */
+  stop(opts?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** Wraps a service actor spawned by the registry into the handle API. */
+export type BindService = (ref: AnyActorRef, provider: ProviderConfig, mode: OperatingMode) => ServiceHandle;
+
+export interface RegistryOptions {
+  config: AcodeConfig;
+  stateDir: string;
+  /** The service machine with its actors provided (real I/O in the CLI, fakes in tests). */
+  serviceLogic: AnyActorLogic;
+  bindService: BindService;
+  /** Capabilities known before a provider answered (tests, static tables); learned on first use otherwise. */
+  capabilities?: Record<string, Capabilities>;
+  inspect?: (event: InspectionEvent) => void;
+}
+
+export interface AcquireOptions {
+  /** Tried first (an explicit --provider); defaults to providers.active. */
+  preferred?: string;
+  requirements?: Requirements;
+  /** Offer every configured provider, not only the preferred one and the fallback list. */
+  anyConfigured?: boolean;
+  signal?: AbortSignal;
+  onRetry?: (info: RetryInfo) => void;
+  /** Called when a provider could not be used and the next one is tried. */
+  onFallback?: (failed: FallbackReason, next: string) => void;
+}
+
+/** Why a provider did not answer. */
+export interface FallbackReason {
+  id: string;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Acquired {
+  id: string;
+  provider: ModelProvider;
+  /** Providers tried before this one, with the reason each was passed over. */
+  fallbacks: FallbackReason[];
+}
+
+// Errors that say nothing about the provider: trying another one would not help.
+const NOT_A_PROVIDER_FAULT: readonly AcodeErrorCode[] = ['ABORTED', 'USAGE', 'INTERNAL', 'BAD_REQUEST', 'PROVIDER_UNKNOWN',
+  'CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'CONFIG_SECRET', 'CONFIG_WRITE_FAILED', 'STRUCTURED_OUTPUT_INVALID'];
+
+/** Whether a failure of one provider lets the next one in the fallback order be tried. */
+export function allowsFallback(error: unknown): boolean {
+  return isAcodeError(error) && !NOT_A_PROVIDER_FAULT.includes(error.code);
+}
+
+export function reasonOf(id: string, error: unknown): FallbackReason {
+  if (isAcodeError(error)) return { id, code: error.code, message: error.message, hint: error.hint };
+  return { id, code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+export type Registry = ReturnType<typeof createRegistry>;
+
+export function createRegistry(options: RegistryOptions) {
+  const { config } = options;
+  const handles = new Map<string, ServiceHandle>();
+  const startedHere = new Set<string>();
+  const listeners = new Set<(status: ProviderStatus) => void>();
+  const capabilities: Record<string, Capabilities> = { ...options.capabilities };
+
+  const machine = registryMachine.provide({
+    actors: {
+      service: options.serviceLogic,
+      disposeServices: fromPromise<void, DisposeInput>(async ({ input, signal }) => {
+        const ids = input.stopOnExit.filter((id) => startedHere.has(id));
+        await Promise.allSettled(ids.map((id) => handles.get(id)?.stop({ signal })));
+      }),
+    },
+  });
+  const actor = createActor(machine, { input: { config, stateDir: options.stateDir }, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  actor.start();
+
+  function provider(id: string): ProviderConfig {
+    const found = config.providers[id];
+    if (found) return found;
+    const ids = Object.keys(config.providers);
+    throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured${config.file ? ` in ${config.file}` : ''}.`,
+      ids.length > 0 ? `Use one of: ${ids.join(', ')}.` : 'Add it under providers: in .agent/config.yml.',
+      { details: { provider: id, configured: ids } });
+  }
+
+  // Watches a new service for progress lines and for "this process started it" (stop_on_exit).
+  function watch(id: string, ref: AnyActorRef, cfg: ProviderConfig): void {
+    ref.subscribe({
+      next: () => {
+        const status = providerStatus(cfg, ref);
+        if (status.state === 'starting' && status.owned) startedHere.add(id);
+        for (const l of listeners) l(status);
+      },
+      error: () => {},
+    });
+  }
+
+  /** The service actor of a provider, created on first use (lazily: only the providers asked for). */
+  function service(id: string): ServiceHandle {
+    const cfg = provider(id);
+    const existing = handles.get(id);
+    if (existing) return existing;
+    actor.send({ type: 'SPAWN', id });
+    const ref = actor.getSnapshot().context.services[id];
+    if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
+    const handle = options.bindService(ref, cfg, config.mode);
+    handles.set(id, handle);
+    watch(id, ref, cfg);
+    return handle;
+  }
+
+  /** A healthy, crash-safe provider for `id`; throws the service's typed error when it cannot be had. */
+  async function getProvider(id: string, opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}): Promise<ModelProvider> {
+    const cfg = provider(id);
+    const refusal = modeRefusal(config.mode, cfg);
+    if (refusal) {
+      throw new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
+        { details: { provider: id, mode: config.mode } });
+    }
+    const handle = service(id);
+    const adapter = await handle.ensureHealthy({ signal: opts.signal });
+    capabilities[id] = adapter.capabilities;
+    return resilientProvider(handle, adapter, { onRetry: opts.onRetry });
+  }
+
+  function health(): Record<string, HealthView> {
+    return Object.fromEntries(status().map((s) => [s.id, s.state]));
+  }
+
+  /** The best allowed provider that becomes healthy, walking the ranked candidates in order. */
+  async function acquire(opts: AcquireOptions = {}): Promise<Acquired> {
+    if (opts.preferred !== undefined) provider(opts.preferred);
+    const fallbacks: FallbackReason[] = [];
+    const rank = () => selectProviders({
+      config, health: health(), capabilities, exclude: fallbacks.map((f) => f.id), anyConfigured: opts.anyConfigured === true,
+      ...(opts.preferred !== undefined ? { preferred: opts.preferred } : {}),
+      ...(opts.requirements ? { requirements: opts.requirements } : {}),
+    });
+    let firstError: unknown;
+    for (let sel = rank(); ; sel = rank()) {
+      const next = sel.order[0];
+      if (next === undefined) throw noneLeft(firstError, fallbacks, sel.refused);
+      try {
+        const provider = await getProvider(next, { signal: opts.signal, onRetry: opts.onRetry });
+        return { id: next, provider, fallbacks };
+      } catch (error) {
+        if (!allowsFallback(error) || opts.signal?.aborted) throw error;
+        firstError ??= error;
+        const reason = reasonOf(next, error);
+        fallbacks.push(reason);
+        const after = rank().order[0];
+        if (after !== undefined) opts.onFallback?.(reason, after);
+      }
+    }
+  }
+
+  function status(): ProviderStatus[] {
+    const services = actor.getSnapshot().context.services;
+    return Object.values(config.providers).map((p) => providerStatus(p, services[p.id]));
+  }
+
+  /** Stops the servers this process started whose stop_on_exit is set, then the supervisor itself. */
+  async function dispose({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
+    if (actor.getSnapshot().status === 'active') actor.send({ type: 'DISPOSE' });
+    await waitFor(actor, (s) => s.status !== 'active', { ...(signal ? { signal } : {}), timeout: Infinity });
+    for (const h of handles.values()) (h as Partial<{ close(): void }>).close?.();
+  }
+
+  return {
+    config,
+    actor,
+    service,
+    getProvider,
+    getDefaultProvider: (opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}) => getProvider(config.active, opts),
+    getProviderFor: (requirements: Requirements, opts: Omit<AcquireOptions, 'requirements'> = {}) =>
+      acquire({ anyConfigured: true, ...opts, requirements }),
+    acquire,
+    status,
+    onStatus(listener: (status: ProviderStatus) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    dispose,
+  };
+}
+
+// Nothing allowed is left: the first provider's own error says the most; refusals say why none qualified.
+function noneLeft(firstError: unknown, fallbacks: FallbackReason[], refused: { id: string; code: AcodeErrorCode; reason: string }[]): AcodeError {
+  if (isAcodeError(firstError)) {
+    if (fallbacks.length <= 1) return firstError;
+    const tried = fallbacks.map((f) => `${f.id} (${f.code})`).join(', ');
+    return new AcodeError(firstError.code, `${firstError.message} No fallback answered either: ${tried}.`, firstError.hint,
+      { cause: firstError, details: { ...firstError.details, fallbacks } });
+  }
+  const first = refused[0];
+  const why = refused.map((r) => r.reason).join('; ');
+  return new AcodeError(first?.code ?? 'PROVIDER_UNAVAILABLE', `No configured provider can take this request${why ? `: ${why}` : ''}.`,
+    'Configure a provider that fits (providers: and fallback: in .agent/config.yml), or change mode:.', { details: { refused } });
+}
