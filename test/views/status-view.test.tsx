@@ -228,3 +228,14 @@ describe('StatusView: NO_COLOR', () => {
     expect(stripAnsi(out)).toBe(frame({ reports: fleet, width: 80, color: false }));
   });
 });
+
+describe('StatusView: frame snapshot', () => {
+  // One reviewable picture of the whole screen at 80 columns; the assertions above carry the behaviour.
+  it('renders a mixed fleet at 80 columns without colour', () => {
+    const out = frame({
+      reports: fleet, width: 80, selected: 'ollama', now: new Date(2026, 0, 1, 9, 30, 0),
+      logTail: { id: 'ollama', lines: ['time=... level=INFO msg="listening on 127.0.0.1:11434"'] },
+    });
+    expect(out).toMatchSnapshot();
+  });
+});
