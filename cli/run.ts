@@ -1,31 +1,96 @@
+// Builds the `acode` program from the command files and runs it. Every error, ours or commander's,
+// is printed by printError and mapped to its exit code here, in one place.
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
-import { exitCodeFor, toAcodeError } from '../config/index.js';
+import { readFileSync } from 'node:fs';
+import { AcodeError, loadConfig, locateConfig, type Env } from '../config/index.js';
+import { configCommand } from './commands/config.js';
+import { providerCommand } from './commands/provider.js';
+import type { CliDeps, CommandRegistrar } from './deps.js';
+import { printError, type Output } from './output/index.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
-/** Builds the command tree. Each command lives in cli/commands/<noun>.ts. */
-export function buildProgram(): Command {
+/** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
+export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand];
+
+// dist/cli/run.js and cli/run.ts sit at different depths below package.json.
+function packageVersion(): string {
+  for (const relative of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'acode-provider-orchestration' && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0';
+}
+
+export interface RunOptions {
+  stdout?: Output;
+  stderr?: Output;
+  env?: Env;
+  cwd?: string;
+  signal?: AbortSignal;
+  commands?: readonly CommandRegistrar[];
+}
+
+/** The program with its global options and all commands; output goes to deps.stdout/stderr. */
+export function buildProgram(deps: CliDeps, commands: readonly CommandRegistrar[] = COMMANDS): Command {
   const program = new Command('acode')
     .description('Start, watch and use local LLM servers (Ollama, vLLM, llama-server, LM Studio).')
-    .version(version)
+    .version(packageVersion(), '-V, --version', 'print the acode version')
     .option('--config <path>', 'use this config file instead of the nearest .agent/config.yml')
-    .exitOverride();
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => deps.stdout.write(text),
+      writeErr: (text) => deps.stderr.write(text),
+      // Commander's own error line is replaced by printError's `error[USAGE]` form.
+      outputError: () => undefined,
+    });
+  // Subcommands created with program.command() inherit the output and exit settings above.
+  for (const register of commands) register(program, deps);
   return program;
 }
 
-/** Runs the CLI and returns the exit code; prints errors as `error[CODE]` + `hint:` on stderr. */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+function usageError(error: CommanderError): AcodeError {
+  const message = error.message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ');
+  return new AcodeError('USAGE', message, 'Run `acode --help` (or `acode <command> --help`) to see the commands and options.', {
+    details: { commander: error.code },
+  });
+}
+
+/** Runs the CLI with `argv` (process.argv form) and returns the exit code. */
+export async function runCli(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const stderr = options.stderr ?? process.stderr;
+  const signal = options.signal ?? new AbortController().signal;
+  let program: Command | undefined;
+  const configPath = (): string | undefined => program?.opts<{ config?: string }>().config;
+  const deps: CliDeps = {
+    stdout: options.stdout ?? process.stdout,
+    stderr,
+    env,
+    cwd,
+    signal,
+    config: {
+      locate: () => locateConfig({ cwd, configPath: configPath() }, { signal }),
+      load: () => loadConfig({ cwd, env, configPath: configPath() }, { signal }),
+    },
+  };
+  program = buildProgram(deps, options.commands);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync([...argv]);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    const err = toAcodeError(error);
-    process.stderr.write(`error[${err.code}]: ${err.message}\nhint: ${err.hint}\n`);
-    if (process.env.ACODE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    return exitCodeFor(err);
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      // Help shown because a subcommand is missing: commander already printed it to stderr.
+      if (error.code === 'commander.help') return 2;
+      return printError(usageError(error), { stderr, env });
+    }
+    return printError(error, { stderr, env });
   }
 }

@@ -1,0 +1,24 @@
+// What every command receives. Commands never touch process.* directly, so they run in-process in tests.
+import type { AcodeConfig, ConfigLocation, Env } from '../config/index.js';
+import type { Output } from './output/index.js';
+import type { Command } from 'commander';
+
+/** The config as the global `--config` option selects it (read lazily, at action time). */
+export interface ConfigAccess {
+  /** Where the config file is, or where a write would create it. */
+  locate(): Promise<ConfigLocation>;
+  /** The effective config: file + defaults + env overrides. Throws CONFIG_* errors. */
+  load(): Promise<AcodeConfig>;
+}
+
+export interface CliDeps {
+  config: ConfigAccess;
+  stdout: Output;
+  stderr: Output;
+  env: Env;
+  cwd: string;
+  signal: AbortSignal;
+}
+
+/** A command file exports one of these; it adds its command (and subcommands) to the program. */
+export type CommandRegistrar = (program: Command, deps: CliDeps) => void;

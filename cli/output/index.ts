@@ -1,0 +1,4 @@
+export { printJson } from './json.js';
+export { printError } from './error.js';
+export { renderTable } from './table.js';
+export type { Output } from './types.js';
