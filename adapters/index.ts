@@ -1,1 +1,8 @@
+// The adapters' public API: the ModelProvider contract, the factory, and the error helpers the retry
+// layer and the actors need. Everything else in this folder is internal.
 export type * from './types.js';
+export { createProvider, mustStayOnLoopback, type CreateProviderOptions } from './create-provider.js';
+export { assertLoopbackHost, isLoopbackHost } from './loopback-guard.js';
+export { isServerGone } from './wire-errors.js';
+export { DEFAULT_TIMEOUTS, HEALTH_TIMEOUT_MS, type Timeouts } from './transport.js';
+export { SERVER_QUIRKS, quirksFor, type ServerQuirks, type HealthQuirks, type ContinueStyle } from './server-quirks.js';

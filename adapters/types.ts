@@ -103,6 +103,8 @@ export interface HealthResult {
   /** starting = up but loading (llama-server 503 Loading model); down = nothing answers. */
   status: 'ready' | 'starting' | 'down' | 'error';
   detail?: string;
+  /** The AcodeError code behind a failed probe (CONNECTION_REFUSED, RESPONSE_TIMEOUT ...), or the HTTP status as `HTTP_<n>`. */
+  code?: string;
 }
 
 export interface PullProgress {

@@ -1,0 +1,43 @@
+// One probe of the server's free route, read with the quirks table's readiness semantics. Never throws:
+// the service machine turns the status into PROBE_OK / PROBE_LOADING / a missed probe.
+import { HEALTH_TIMEOUT_MS, readText, type Transport } from './transport.js';
+import { classifyTransportError, errorMessageOf, preview } from './wire-errors.js';
+import type { HealthQuirks } from './server-quirks.js';
+import type { CallOptions, HealthResult } from './types.js';
+
+/** Codes that mean nothing is there (yet): the process is not listening, or not answering at all. */
+const DOWN = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT', 'RESPONSE_TIMEOUT', 'ABORTED']);
+
+function messageOf(text: string): string {
+  try {
+    return errorMessageOf(JSON.parse(text)) ?? text.slice(0, 200);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+export async function probeHealth(t: Transport, quirks: HealthQuirks, { signal }: CallOptions = {}): Promise<HealthResult> {
+  const ctx = t.context(quirks.path);
+  const deadline = AbortSignal.timeout(HEALTH_TIMEOUT_MS);
+  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  try {
+    const res = await t.send({ method: 'GET', path: quirks.path, signal: combined });
+    const text = await readText(res.body, ctx, 8 * 1024, combined);
+    if (res.statusCode === 200) {
+      if (quirks.readyBody && !quirks.readyBody.test(text)) {
+        return { ok: false, status: 'error', code: 'PROTOCOL_ERROR', detail: `${ctx.url} answered, but not like ${t.provider}: ${preview(text)}` };
+      }
+      return { ok: true, status: 'ready' };
+    }
+    const detail = `HTTP ${res.statusCode} from ${ctx.url}: ${messageOf(text)}`;
+    if (quirks.startingStatus === res.statusCode) return { ok: false, status: 'starting', code: `HTTP_${res.statusCode}`, detail };
+    return { ok: false, status: 'error', code: `HTTP_${res.statusCode}`, detail };
+  } catch (err) {
+    if (deadline.aborted && !signal?.aborted) {
+      return { ok: false, status: 'down', code: 'RESPONSE_TIMEOUT', detail: `${ctx.url} did not answer within ${HEALTH_TIMEOUT_MS} ms` };
+    }
+    const e = classifyTransportError(err, ctx, 0, signal);
+    const note = e.code === 'CONNECTION_REFUSED' && quirks.refusedNote ? ` (${quirks.refusedNote})` : '';
+    return { ok: false, status: DOWN.has(e.code) ? 'down' : 'error', code: e.code, detail: e.message + note };
+  }
+}

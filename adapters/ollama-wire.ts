@@ -1,0 +1,99 @@
+// Ollama's native chat API: POST /api/chat, NDJSON chunks, final object with `done: true` (§1.5, §1.9).
+import { midStreamError, interrupted, type WireContext } from './wire-errors.js';
+import { ndjsonValues } from './ndjson-lines.js';
+import { generatedCallId, parseArguments } from './tool-calls.js';
+import { checkContinuation, type WireModule } from './wire-module.js';
+import { listOllamaModels, ollamaModelInfo, ollamaPull } from './ollama-models.js';
+import type { ChatMessage, ChatRequest, FinishReason, StreamChunk, ToolCall, Usage } from './types.js';
+import type { ServerQuirks } from './server-quirks.js';
+
+function toOllamaMessage(m: ChatMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { role: m.role, content: m.content };
+  if (m.toolCalls?.length) {
+    out.tool_calls = m.toolCalls.map((c) => ({ function: { name: c.name, arguments: c.arguments } }));
+  }
+  if (m.toolName !== undefined) out.tool_name = m.toolName;
+  if (m.toolCallId !== undefined) out.tool_call_id = m.toolCallId;
+  return out;
+}
+
+function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown> {
+  // Ollama continues a trailing assistant message as sent: nothing to add but the check.
+  checkContinuation(req, quirks, ctx);
+  const s = req.sampling ?? {};
+  const options: Record<string, unknown> = {};
+  if (s.temperature !== undefined) options.temperature = s.temperature;
+  if (s.topP !== undefined) options.top_p = s.topP;
+  if (s.maxTokens !== undefined) options.num_predict = s.maxTokens;
+  if (s.stop !== undefined) options.stop = s.stop;
+  if (s.seed !== undefined) options.seed = s.seed;
+  const body: Record<string, unknown> = { model, messages: req.messages.map(toOllamaMessage), stream: true };
+  if (Object.keys(options).length > 0) body.options = options;
+  if (req.tools?.length) {
+    body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  }
+  if (req.schema) body.format = req.schema;
+  return body;
+}
+
+interface OllamaChunk {
+  model?: string;
+  message?: { content?: string; tool_calls?: { id?: string; function?: { index?: number; name?: string; arguments?: unknown } }[] };
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  error?: unknown;
+}
+
+function finishReasonOf(doneReason: string | undefined, toolCalls: number): FinishReason {
+  if (toolCalls > 0) return 'tool_calls';
+  if (doneReason === 'stop') return 'stop';
+  if (doneReason === 'length') return 'length';
+  return 'unknown';
+}
+
+async function* parseChat(body: AsyncIterable<Uint8Array>, ctx: WireContext, model: string): AsyncGenerator<StreamChunk> {
+  const toolCalls: ToolCall[] = [];
+  let delivered = 0;
+  for await (const value of ndjsonValues(body, ctx)) {
+    const chunk = value as OllamaChunk;
+    if (typeof chunk !== 'object' || chunk === null) continue;
+    if (chunk.error !== undefined) throw midStreamError(ctx, chunk, delivered);
+    const content = chunk.message?.content;
+    if (content) {
+      delivered++;
+      yield { type: 'text', text: content };
+    }
+    for (const call of chunk.message?.tool_calls ?? []) {
+      const name = call.function?.name ?? '';
+      const args = call.function?.arguments;
+      // Ollama sends arguments as an object; a string (some builds) is parsed like OpenAI's.
+      const parsed = typeof args === 'string' ? parseArguments(args, name, ctx) : (args ?? {}) as Record<string, unknown>;
+      const index = call.function?.index ?? toolCalls.length;
+      const tc: ToolCall = { id: call.id ?? generatedCallId(), name, arguments: parsed };
+      toolCalls.push(tc);
+      delivered++;
+      yield { type: 'tool_call_delta', index, id: tc.id, name, argumentsDelta: JSON.stringify(parsed) };
+    }
+    if (chunk.done === true) {
+      const usage: Usage | undefined = chunk.eval_count !== undefined || chunk.prompt_eval_count !== undefined
+        ? { promptTokens: chunk.prompt_eval_count ?? 0, completionTokens: chunk.eval_count ?? 0,
+            totalTokens: (chunk.prompt_eval_count ?? 0) + (chunk.eval_count ?? 0) }
+        : undefined;
+      yield { type: 'final', finishReason: finishReasonOf(chunk.done_reason, toolCalls.length), usage, toolCalls, model: chunk.model ?? model };
+      return;
+    }
+  }
+  throw interrupted(ctx, delivered);
+}
+
+export const ollamaWire: WireModule = {
+  chatPath: '/api/chat',
+  streamTypes: ['application/x-ndjson', 'application/json'],
+  chatBody,
+  parseChat,
+  listModels: listOllamaModels,
+  modelInfo: ollamaModelInfo,
+  pull: ollamaPull,
+};

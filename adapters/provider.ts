@@ -1,0 +1,141 @@
+// A ModelProvider over one wire module: transport, chunk counting, typed errors, structured-output
+// retries and health semantics from the quirks table. Wire modules only shape requests and parse chunks.
+import { AcodeError, isAcodeError, type OperatingMode } from '../config/index.js';
+import { completeStructured } from './structured-output.js';
+import { probeHealth } from './health-probe.js';
+import { firstBytes, mediaType, type Transport } from './transport.js';
+import { aborted, classifyTransportError, interrupted, protocolError } from './wire-errors.js';
+import type { ServerQuirks } from './server-quirks.js';
+import type { WireModule } from './wire-module.js';
+import type {
+  CallOptions, Capabilities, ChatRequest, ChatResponse, HealthResult, ModelInfo, ModelProvider, PullProgress, StreamChunk,
+} from './types.js';
+
+export interface WireProviderInit {
+  id: string;
+  model?: string;
+  mode: OperatingMode;
+  wire: WireModule;
+  quirks: ServerQuirks;
+  transport: Transport;
+}
+
+export class WireProvider implements ModelProvider {
+  readonly id: string;
+  readonly pull?: (model: string, opts?: CallOptions) => AsyncIterable<PullProgress>;
+  private maxContext: number | undefined;
+  private vision = false;
+
+  constructor(private readonly init: WireProviderInit) {
+    this.id = init.id;
+    const pull = init.wire.pull;
+    if (pull && init.quirks.pull) this.pull = (model, opts = {}) => this.pullModel(pull, model, opts);
+  }
+
+  // A getter, so a context length learned from listModels/modelInfo shows up for later readers.
+  get capabilities(): Capabilities {
+    const caps: Capabilities = {
+      streaming: true, tools: true, structuredOutput: true, embeddings: false, vision: this.vision,
+      continueFinalMessage: this.init.quirks.continueStyle !== 'unsupported',
+    };
+    if (this.maxContext !== undefined) caps.maxContext = this.maxContext;
+    return caps;
+  }
+
+  stream(req: ChatRequest, { signal }: CallOptions = {}): AsyncIterable<StreamChunk> {
+    return this.streamChat(req, signal);
+  }
+
+  async complete(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
+    const { schema } = req;
+    if (schema) return completeStructured({ ...req, schema }, (r) => this.completeOnce(r, opts), { provider: this.id });
+    return this.completeOnce(req, opts);
+  }
+
+  health(opts: CallOptions = {}): Promise<HealthResult> {
+    return probeHealth(this.init.transport, this.init.quirks.health, opts);
+  }
+
+  async listModels(opts: CallOptions = {}): Promise<ModelInfo[]> {
+    const models = await this.init.wire.listModels(this.init.transport, opts);
+    this.learn(models.find((m) => m.id === this.init.model));
+    return models;
+  }
+
+  async modelInfo(id: string, opts: CallOptions = {}): Promise<ModelInfo> {
+    const info = await this.init.wire.modelInfo(this.init.transport, id, opts, this.init.quirks);
+    if (id === this.init.model) this.learn(info);
+    return info;
+  }
+
+  close(): Promise<void> {
+    return this.init.transport.close();
+  }
+
+  private learn(info: ModelInfo | undefined): void {
+    if (info?.contextLength !== undefined) this.maxContext = info.contextLength;
+    if (info?.capabilities?.includes('vision')) this.vision = true;
+  }
+
+  private async *streamChat(req: ChatRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamChunk> {
+    const { wire, quirks, transport } = this.init;
+    const path = wire.chatPath;
+    const ctx = transport.context(path);
+    const model = req.model ?? this.init.model;
+    if (model === undefined && quirks.wire === 'ollama') {
+      throw new AcodeError('USAGE', `${this.id}: no model given and none configured.`,
+        `Set providers.${this.id}.model in .agent/config.yml, or pass a model with the request.`);
+    }
+    const body = wire.chatBody(req, model, quirks, ctx);
+    if (signal?.aborted) throw aborted(ctx, signal.reason);
+    const res = await transport.open({ method: 'POST', path, json: body, signal, model });
+    let delivered = 0;
+    let finished = false;
+    try {
+      const type = mediaType(res.headers);
+      if (!wire.streamTypes.includes(type)) {
+        throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body));
+      }
+      // Lazy: each chunk is pulled from the socket only when the consumer asks for the next one.
+      for await (const chunk of wire.parseChat(res.body, ctx, model ?? '')) {
+        if (chunk.type === 'final') finished = true;
+        else delivered++;
+        yield chunk;
+        if (finished) return;
+      }
+      throw interrupted(ctx, delivered);
+    } catch (err) {
+      const e = classifyTransportError(err, ctx, delivered, signal);
+      // A wire module counts what it parsed; the provider counts what the consumer actually got.
+      if (isAcodeError(e) && 'chunksDelivered' in e.details) e.details.chunksDelivered = delivered;
+      throw e;
+    } finally {
+      // Early exit (break, abort, error) closes the socket instead of draining it; after the final
+      // chunk only the terminator is left, so reading it keeps the connection for the next request.
+      if (finished) await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      else res.body.destroy();
+    }
+  }
+
+  private async completeOnce(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {
+    let text = '';
+    for await (const chunk of this.stream(req, opts)) {
+      if (chunk.type === 'text') text += chunk.text;
+      if (chunk.type === 'final') {
+        return { text, toolCalls: chunk.toolCalls, finishReason: chunk.finishReason, usage: chunk.usage, model: chunk.model };
+      }
+    }
+    throw interrupted(this.init.transport.context(this.init.wire.chatPath), 0);
+  }
+
+  private async *pullModel(
+    pull: NonNullable<WireModule['pull']>, model: string, opts: CallOptions,
+  ): AsyncGenerator<PullProgress> {
+    if (this.init.mode === 'airgapped') {
+      throw new AcodeError('AIRGAP_VIOLATION', `${this.id}: refusing to pull "${model}" in airgapped mode.`,
+        `Pre-stage the model: on a connected machine run \`ollama pull ${model}\` and copy ~/.ollama/models here.`,
+        { details: { provider: this.id, model } });
+    }
+    yield* pull(this.init.transport, model, opts);
+  }
+}

@@ -1,0 +1,73 @@
+// What differs between the servers, as data: the wire modules read this table instead of branching
+// on the server's name. Facts are from /work/shared/protocols.md (sections named per row).
+import type { ProviderKind, WireType } from '../config/index.js';
+
+/** How the server lets us continue a trailing assistant message (crash-safe resume). */
+export type ContinueStyle =
+  /** vLLM: `continue_final_message: true, add_generation_prompt: false` (§2.3). */
+  | 'continue-flag'
+  /** Ollama: a trailing assistant message is prefilled and continued as sent (§1.5). */
+  | 'trailing-assistant'
+  /** llama-server, LM Studio: no way to continue; the crash-safe layer re-requests instead. */
+  | 'unsupported';
+
+export interface HealthQuirks {
+  /** A free, cheap route; never a completion. */
+  path: string;
+  /** A status meaning "up, but still loading the model" (llama-server 503 `Loading model`, §3.1). */
+  startingStatus?: number;
+  /** The 200 body must match, so another program on the port is not mistaken for the server. */
+  readyBody?: RegExp;
+  /** Said in `detail` when the connection is refused: vLLM refuses while it loads (§2.1). */
+  refusedNote?: string;
+}
+
+export interface ServerQuirks {
+  wire: WireType;
+  health: HealthQuirks;
+  continueStyle: ContinueStyle;
+  /** Models can be pulled through the server's API (Ollama /api/pull). */
+  pull: boolean;
+  /** Serves one model and ignores the request's `model` (llama-server single-model mode, §8). */
+  singleModel?: boolean;
+}
+
+const OLLAMA: ServerQuirks = {
+  wire: 'ollama',
+  health: { path: '/', readyBody: /Ollama is running/ },
+  continueStyle: 'trailing-assistant',
+  pull: true,
+};
+
+const OPENAI_GENERIC: ServerQuirks = {
+  wire: 'openai-compatible',
+  health: { path: '/v1/models' },
+  continueStyle: 'unsupported',
+  pull: false,
+};
+
+export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks> = {
+  ollama: OLLAMA,
+  vllm: {
+    wire: 'openai-compatible',
+    // 503 on /health means the engine died (§2.2), so it is an error, not "starting".
+    health: { path: '/health', refusedNote: 'vLLM refuses connections until its model is loaded' },
+    continueStyle: 'continue-flag',
+    pull: false,
+  },
+  llamacpp: {
+    wire: 'openai-compatible',
+    health: { path: '/health', startingStatus: 503 },
+    continueStyle: 'unsupported',
+    pull: false,
+    singleModel: true,
+  },
+  // LM Studio documents no health route; /v1/models is free and answers once the server is up (§4).
+  lmstudio: OPENAI_GENERIC,
+};
+
+/** The quirks for a configured provider; `custom` ids get the conservative defaults of their wire type. */
+export function quirksFor(kind: ProviderKind, wire: WireType): ServerQuirks {
+  if (kind !== 'custom') return SERVER_QUIRKS[kind];
+  return wire === 'ollama' ? OLLAMA : OPENAI_GENERIC;
+}

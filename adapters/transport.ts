@@ -1,0 +1,159 @@
+// One undici Pool per provider: keep-alive, explicit connect/headers/body timeouts, the loopback guard
+// in the connector, and helpers that turn status codes and bodies into typed errors.
+import type { Socket } from 'node:net';
+import { Pool, buildConnector, type Dispatcher } from 'undici';
+import { assertLoopbackHost } from './loopback-guard.js';
+import { classifyTransportError, httpStatusError, protocolError, type WireContext } from './wire-errors.js';
+
+export interface Timeouts {
+  /** TCP connect. */
+  connectMs: number;
+  /** Until the response headers (the first token can be slow while a model loads). */
+  headersMs: number;
+  /** Between two body chunks. */
+  bodyMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 60_000, bodyMs: 60_000 };
+/** Health probes must answer fast or count as a miss. */
+export const HEALTH_TIMEOUT_MS = 2_000;
+/** Error bodies are read up to this size; the rest is not our business. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export interface TransportOptions {
+  provider: string;
+  baseUrl: string;
+  /** Refuse any non-loopback address in the connector (airgapped mode, local providers). */
+  loopbackOnly: boolean;
+  timeouts: Timeouts;
+  /** Test seam: sees every socket the pool opens (bytes read, close events). */
+  onSocket?: (socket: Socket) => void;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'HEAD';
+  path: string;
+  json?: unknown;
+  signal?: AbortSignal;
+  /** Overall deadline for this call (health probes). */
+  timeoutMs?: number;
+}
+
+export class Transport {
+  readonly provider: string;
+  readonly baseUrl: string;
+  private readonly pool: Pool;
+
+  constructor(private readonly options: TransportOptions) {
+    this.provider = options.provider;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const base = buildConnector({ timeout: options.timeouts.connectMs, keepAlive: true });
+    const connect: buildConnector.connector = (connectOptions, callback) => {
+      if (options.loopbackOnly) {
+        try {
+          assertLoopbackHost(connectOptions.hostname, { provider: options.provider });
+        } catch (err) {
+          callback(err as Error, null);
+          return;
+        }
+      }
+      base(connectOptions, (err, socket) => {
+        if (err === null && socket) options.onSocket?.(socket);
+        if (err === null) callback(null, socket as Socket);
+        else callback(err, null);
+      });
+    };
+    this.pool = new Pool(new URL(this.baseUrl).origin, {
+      connect,
+      headersTimeout: options.timeouts.headersMs,
+      bodyTimeout: options.timeouts.bodyMs,
+      keepAliveTimeout: 10_000,
+      connections: 16,
+    });
+  }
+
+  context(path: string): WireContext {
+    return { provider: this.provider, url: this.baseUrl + path };
+  }
+
+  /** Sends one request; transport failures come back as AcodeErrors, any status is returned as is. */
+  async send(spec: RequestSpec): Promise<Dispatcher.ResponseData> {
+    const ctx = this.context(spec.path);
+    const signals = [spec.signal, spec.timeoutMs ? AbortSignal.timeout(spec.timeoutMs) : undefined].filter(
+      (s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    try {
+      return await this.pool.request({
+        method: spec.method,
+        path: spec.path,
+        headers: spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' },
+        body: spec.json === undefined ? undefined : JSON.stringify(spec.json),
+        signal,
+      });
+    } catch (err) {
+      throw classifyTransportError(err, ctx, 0, spec.signal);
+    }
+  }
+
+  /** Sends, then fails on a non-2xx status with the server's own message (and drops the body). */
+  async open(spec: RequestSpec & { model?: string }): Promise<Dispatcher.ResponseData> {
+    const res = await this.send(spec);
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    const text = await readText(res.body, this.context(spec.path), MAX_ERROR_BODY, spec.signal);
+    throw httpStatusError(this.context(spec.path), res.statusCode, text, spec.model);
+  }
+
+  /** A small JSON answer (lists, model info): status checked, body parsed, garbage is PROTOCOL_ERROR. */
+  async json<T>(spec: RequestSpec & { model?: string }): Promise<T> {
+    const res = await this.open(spec);
+    const ctx = this.context(spec.path);
+    const text = await readText(res.body, ctx, 16 * 1024 * 1024, spec.signal);
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw protocolError(ctx, 'invalid JSON', text, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** Reads a body up to `max` bytes as UTF-8; longer bodies are cut (and the socket released). */
+export async function readText(body: Dispatcher.ResponseData['body'], ctx: WireContext, max: number, signal?: AbortSignal): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      parts.push(buf);
+      size += buf.length;
+      if (size >= max) break;
+    }
+  } catch (err) {
+    throw classifyTransportError(err, ctx, 0, signal);
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(parts).subarray(0, max).toString('utf8');
+}
+
+/** The media type without parameters, lower-cased: `text/event-stream; charset=utf-8` -> `text/event-stream`. */
+export function mediaType(headers: Dispatcher.ResponseData['headers']): string {
+  const raw = headers['content-type'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return (value ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The first bytes of a body, for a PROTOCOL_ERROR message; the rest is dropped with the socket. */
+export async function firstBytes(body: Dispatcher.ResponseData['body'], max = 80): Promise<Buffer> {
+  try {
+    for await (const chunk of body) return (chunk as Buffer).subarray(0, max);
+  } catch {
+    // Whatever is wrong with the body, the content type already is: that is the error we report.
+  } finally {
+    body.destroy();
+  }
+  return Buffer.alloc(0);
+}

@@ -1,0 +1,127 @@
+// Turns what the transport and the servers throw at us into AcodeErrors with stable codes. Everything
+// is classified by `code` on the cause chain or by HTTP status, never by message text (style §6).
+import { AcodeError, findCauseCode, isAcodeError, type AcodeErrorCode } from '../config/index.js';
+
+/** Facts every error carries so a log line or `--json` output can say which server and route. */
+export interface WireContext {
+  provider: string;
+  url: string;
+}
+
+const REFUSED = ['ECONNREFUSED'];
+const CONNECT_TIMEOUT = ['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT'];
+const HANG = ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'];
+const GONE = ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE'];
+const ABORT = ['UND_ERR_ABORTED', 'ABORT_ERR'];
+
+/** Codes that mean "the server is gone (or never came)": re-probe it, then retry the request. */
+const SERVER_GONE: readonly AcodeErrorCode[] = ['CONNECTION_REFUSED', 'CONNECT_TIMEOUT', 'STREAM_INTERRUPTED'];
+
+// The retry layer's one question: is this "server is gone" (retry after re-probe) or "server said no"?
+export function isServerGone(err: unknown): boolean {
+  return isAcodeError(err) && SERVER_GONE.includes(err.code);
+}
+
+/** Escapes the first bytes of an unexpected body so a message can show them on one line. */
+export function preview(bytes: Uint8Array | string, max = 80): string {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.subarray(0, max * 4)).toString('latin1');
+  return JSON.stringify(text.slice(0, max));
+}
+
+export function protocolError(ctx: WireContext, what: string, sample: Uint8Array | string, cause?: unknown): AcodeError {
+  const first = preview(sample);
+  return new AcodeError('PROTOCOL_ERROR', `${ctx.provider}: ${what} from ${ctx.url}; first bytes: ${first}`,
+    `Check that ${ctx.url} is really a ${ctx.provider} server (another program may hold the port).`,
+    { cause, details: { provider: ctx.provider, url: ctx.url, firstBytes: first } });
+}
+
+export function interrupted(ctx: WireContext, chunksDelivered: number, cause?: unknown): AcodeError {
+  return new AcodeError('STREAM_INTERRUPTED',
+    `${ctx.provider}: the response from ${ctx.url} ended early after ${chunksDelivered} chunk(s).`,
+    'The server probably crashed or was stopped; acode re-checks it and retries the request.',
+    { cause, details: { provider: ctx.provider, url: ctx.url, chunksDelivered } });
+}
+
+export function aborted(ctx: WireContext, cause?: unknown): AcodeError {
+  return new AcodeError('ABORTED', `${ctx.provider}: the request to ${ctx.url} was cancelled.`,
+    'Run the command again when you are ready.', { cause, details: { provider: ctx.provider, url: ctx.url } });
+}
+
+/** Maps a thrown transport error (undici, Node) onto our codes; AcodeErrors pass through untouched. */
+export function classifyTransportError(err: unknown, ctx: WireContext, chunksDelivered = 0, signal?: AbortSignal): AcodeError {
+  if (isAcodeError(err)) return err;
+  const details = { provider: ctx.provider, url: ctx.url, chunksDelivered };
+  if (signal?.aborted || findCauseCode(err, ABORT) || (err instanceof Error && err.name === 'AbortError')) {
+    return aborted(ctx, err);
+  }
+  if (findCauseCode(err, REFUSED)) {
+    return new AcodeError('CONNECTION_REFUSED', `${ctx.provider}: connection refused at ${ctx.url}.`,
+      `Start ${ctx.provider} (or let acode start it), or check providers.${ctx.provider}.port.`, { cause: err, details });
+  }
+  if (findCauseCode(err, CONNECT_TIMEOUT)) {
+    return new AcodeError('CONNECT_TIMEOUT', `${ctx.provider}: connecting to ${ctx.url} timed out.`,
+      `Check that ${ctx.provider} is running and not overloaded.`, { cause: err, details });
+  }
+  const hang = findCauseCode(err, HANG);
+  if (hang) {
+    const phase = hang === 'UND_ERR_HEADERS_TIMEOUT' ? 'headers' : 'body';
+    return new AcodeError('RESPONSE_TIMEOUT',
+      `${ctx.provider}: ${ctx.url} stopped answering (no ${phase === 'headers' ? 'response headers' : 'data'} in time).`,
+      `The server may be hung or still loading the model; check its log, or raise the ${phase} timeout.`,
+      { cause: err, details: { ...details, phase } });
+  }
+  if (findCauseCode(err, GONE)) return interrupted(ctx, chunksDelivered, err);
+  const message = err instanceof Error ? err.message : String(err);
+  return new AcodeError('INTERNAL', `${ctx.provider}: unexpected transport error: ${message}`,
+    'This is a bug in acode. Run again with ACODE_DEBUG=1 and report the stack trace.', { cause: err, details });
+}
+
+/** Reads the server's message out of any of the error envelopes the four servers use. */
+export function errorMessageOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const b = body as Record<string, unknown>;
+  if (typeof b.error === 'string') return b.error; // Ollama native
+  if (typeof b.error === 'object' && b.error !== null) {
+    const m = (b.error as Record<string, unknown>).message; // vLLM >= 0.10.1, llama-server, LM Studio
+    if (typeof m === 'string') return m;
+  }
+  if (b.object === 'error' && typeof b.message === 'string') return b.message; // vLLM <= 0.10.0
+  return undefined;
+}
+
+/** HTTP status of an envelope, where it carries one (llama-server/vLLM `code`). */
+export function errorStatusOf(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const b = body as Record<string, unknown>;
+  const inner = typeof b.error === 'object' && b.error !== null ? (b.error as Record<string, unknown>) : b;
+  return typeof inner.code === 'number' ? inner.code : undefined;
+}
+
+/** A non-2xx answer: 404 = model not found, other 4xx = bad request, 5xx = server error. */
+export function httpStatusError(ctx: WireContext, status: number, rawBody: string, model?: string): AcodeError {
+  let parsed: unknown;
+  try { parsed = JSON.parse(rawBody); } catch { parsed = undefined; }
+  const serverMessage = errorMessageOf(parsed) ?? rawBody.slice(0, 500);
+  const details = { provider: ctx.provider, url: ctx.url, status, serverMessage, body: rawBody.slice(0, 2000), model };
+  if (status === 404) {
+    return new AcodeError('MODEL_NOT_FOUND', `${ctx.provider}: ${serverMessage || `404 from ${ctx.url}`}`,
+      model ? `Pull or serve "${model}" first, or set providers.${ctx.provider}.model to a model the server has.`
+        : `Check providers.${ctx.provider}.model and that the server serves it.`, { details });
+  }
+  if (status >= 400 && status < 500) {
+    return new AcodeError('BAD_REQUEST', `${ctx.provider} rejected the request (${status}): ${serverMessage}`,
+      'The server refused this request; change the request (or the API key), retrying will not help.', { details });
+  }
+  return new AcodeError('SERVER_ERROR', `${ctx.provider} failed (${status}): ${serverMessage}`,
+    `Check the ${ctx.provider} server log; it may be loading, overloaded or broken.`, { details });
+}
+
+/** An error the server reported inside a 200 stream (Ollama error line, SSE error event). */
+export function midStreamError(ctx: WireContext, envelope: unknown, chunksDelivered: number): AcodeError {
+  const status = errorStatusOf(envelope);
+  const message = errorMessageOf(envelope) ?? JSON.stringify(envelope).slice(0, 500);
+  const code: AcodeErrorCode = status !== undefined && status >= 400 && status < 500 ? 'BAD_REQUEST' : 'SERVER_ERROR';
+  return new AcodeError(code, `${ctx.provider} reported an error mid-stream: ${message}`,
+    `Check the ${ctx.provider} server log; the partial answer was discarded.`,
+    { details: { provider: ctx.provider, url: ctx.url, status, serverMessage: message, chunksDelivered, midStream: true } });
+}
