@@ -1,8 +1,7 @@
 // The seams of the actors: time, the adapter factory, and waits. Real implementations by default;
 // tests and the replay runner pass their own (a SimulatedClock fits the Clock interface).
-import { AcodeError } from '../config/index.js';
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
-import type { ModelProvider } from '../adapters/index.js';
+import { createProvider, type ModelProvider } from '../adapters/index.js';
 
 /** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
 export interface Clock {
@@ -16,6 +15,7 @@ export interface ActorDeps {
   clock: Clock;
   /** Wall time in ms, for pull rates. */
   now: () => number;
+  /** Default: adapters' createProvider. */
   createAdapter: CreateAdapter;
   /** How long spawnServer waits for another acode process's start lock. */
   lockTimeoutMs: number;
@@ -30,23 +30,8 @@ export const realClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-let registeredFactory: CreateAdapter | undefined;
-
-/** Wires the adapters' factory once (adapters/index.ts `createProvider`). */
-export function setDefaultAdapterFactory(factory: CreateAdapter): void {
-  registeredFactory = factory;
-}
-
-const defaultCreateAdapter: CreateAdapter = (provider, options) => {
-  if (!registeredFactory) {
-    throw new AcodeError(
-      'INTERNAL',
-      'No adapter factory is wired into the actors.',
-      'This is a bug in acode: call setDefaultAdapterFactory(createProvider) or pass createAdapter in the actor deps.',
-    );
-  }
-  return registeredFactory(provider, options);
-};
+/** The adapters' factory: health, listModels and pull go through the same ModelProvider as requests. */
+const defaultCreateAdapter: CreateAdapter = (provider, { mode }) => createProvider(provider, { mode });
 
 export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
   return {

@@ -3,7 +3,6 @@
 // names the same process. A stale file is removed, never trusted.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { xdgState } from 'xdg-basedir';
 import { bootId, isAlive, readProcIdentity } from './proc.js';
 
 export interface PidFile {
@@ -20,14 +19,6 @@ export interface PidFile {
   bootId?: string;
   /** Byte offset of the log file when this run started, so a log tail shows only this run. */
   logOffset?: number;
-}
-
-/** $ACODE_STATE_DIR, else $XDG_STATE_HOME/acode (~/.local/state/acode). */
-export function resolveStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const override = env.ACODE_STATE_DIR;
-  if (override) return override;
-  const base = env.XDG_STATE_HOME || xdgState || join(env.HOME ?? '.', '.local', 'state');
-  return join(base, 'acode');
 }
 
 export function pidFilePath(stateDir: string, providerId: string): string {

@@ -1,0 +1,108 @@
+// Shared fixtures for the actor tests: temp state dirs, free ports, provider configs that point at the
+// stand-in servers (test/servers/bin first on PATH), and a pid ledger so afterEach leaves nothing running.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_LIFECYCLE } from '../../config/index.js';
+import type { ProviderConfig, ProviderKind } from '../../config/index.js';
+import type { ServiceRef } from '../../actors/index.js';
+
+export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
+const BUILT = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'servers');
+
+export function requireBuiltServers(): void {
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p tsconfig.json\` before these tests.`);
+}
+
+/** Bind port 0, read it, close: a port no parallel test file is using. */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+export async function tempStateDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'acode-actors-'));
+}
+
+export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
+}
+
+const MODELS: Record<string, string> = {
+  llamacpp: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
+  vllm: 'Qwen/Qwen2.5-0.5B-Instruct',
+  ollama: 'llama3.2:latest',
+};
+
+export function providerConfig(kind: ProviderKind, port: number, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
+  const model = MODELS[kind];
+  return {
+    id: kind,
+    kind,
+    type: kind === 'ollama' ? 'ollama' : 'openai-compatible',
+    ...(model ? { model } : {}),
+    host: '127.0.0.1',
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    args: [],
+    lifecycle: { ...DEFAULT_LIFECYCLE, healthCheckIntervalSeconds: 0.2 },
+    gpu: {},
+    ...overrides,
+  };
+}
+
+export function serviceRef(provider: ProviderConfig, stateDir: string): ServiceRef {
+  return { provider, mode: 'local-only', stateDir };
+}
+
+/** Pids a test started (directly or through spawnServer); killed in afterEach, by pid. */
+export class PidLedger {
+  private readonly pids = new Set<number>();
+  add(pid: number | undefined): void {
+    if (pid !== undefined) this.pids.add(pid);
+  }
+  async killAll(): Promise<void> {
+    for (const pid of this.pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // Already gone, or not a group leader.
+        }
+      }
+    }
+    this.pids.clear();
+  }
+}
+
+/** Polls `predicate` until true or the bound passes: a wait on a condition, not a sleep. */
+export async function until(predicate: () => boolean | Promise<boolean>, { timeoutMs = 10_000, what = 'condition' } = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
