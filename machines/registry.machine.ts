@@ -7,6 +7,8 @@ import type { AcodeConfig } from '../config/index.js';
 export interface RegistryInput {
   config: AcodeConfig;
   stateDir: string;
+  /** Extra service input for every spawned service (jitter source, backoff, grace): tests and replays. */
+  serviceInput?: Record<string, unknown>;
 }
 
 export interface RegistryContext extends RegistryInput {
@@ -53,7 +55,8 @@ export const registryMachine = setup({
         const ref = spawn('service', {
           id: serviceSystemId(event.id),
           systemId: serviceSystemId(event.id),
-          input: { provider, mode: context.config.mode, stateDir: context.stateDir },
+          // The service machine's ServiceInput: everything its actors need to know about the provider.
+          input: { ...context.serviceInput, ref: { provider, mode: context.config.mode, stateDir: context.stateDir } },
         });
         return { ...context.services, [event.id]: ref };
       },

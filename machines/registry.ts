@@ -24,6 +24,8 @@ export interface RegistryOptions {
   /** The service machine with its actors provided (real I/O in the CLI, fakes in tests). */
   serviceLogic: AnyActorLogic;
   bindService: BindService;
+  /** Extra input for every service actor (random, backoff, graceMs ...), e.g. deterministic tests. */
+  serviceInput?: Record<string, unknown>;
   /** Capabilities known before a provider answered (tests, static tables); learned on first use otherwise. */
   capabilities?: Record<string, Capabilities>;
   inspect?: (event: InspectionEvent) => void;
@@ -88,7 +90,7 @@ export function createRegistry(options: RegistryOptions) {
       }),
     },
   });
-  const actor = createActor(machine, { input: { config, stateDir: options.stateDir }, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  const actor = createActor(machine, { input: { config, stateDir: options.stateDir, ...(options.serviceInput ? { serviceInput: options.serviceInput } : {}) }, ...(options.inspect ? { inspect: options.inspect } : {}) });
   actor.start();
 
   function provider(id: string): ProviderConfig {

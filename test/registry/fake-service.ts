@@ -21,7 +21,7 @@ export function fakeServiceLogic(script: FakeScript) {
   };
   return setup({
     types: {
-      input: {} as ServiceRef,
+      input: {} as { ref: ServiceRef },
       context: {} as { ref: ServiceRef; lastError: SerializedError | null; pid: number | null; owned: boolean },
       events: {} as { type: 'ENSURE' } | { type: 'START' } | { type: 'STOP' } | { type: 'REQUEST_FAILED' } | { type: 'RETRY' },
     },
@@ -37,7 +37,7 @@ export function fakeServiceLogic(script: FakeScript) {
   }).createMachine({
     id: 'service',
     initial: 'stopped',
-    context: ({ input }) => ({ ref: input, lastError: null, pid: null, owned: false }),
+    context: ({ input }) => ({ ref: input.ref, lastError: null, pid: null, owned: false }),
     states: {
       stopped: { on: { ENSURE: 'detecting', START: 'detecting' } },
       detecting: {
