@@ -14,7 +14,7 @@
 // | custom    | either  | whatever its adapter (wire type) declares                                         |
 //
 // A stream that had emitted tool-call deltas always restarts: a half-built call cannot be continued.
-import { isServerGone } from '../adapters/wire-errors.js'; // TODO: adapters/index.js once it exports it
+import { isServerGone } from '../adapters/index.js';
 import type { ChatMessage, ChatRequest, ChatResponse, ModelProvider, StreamChunk, CallOptions } from '../adapters/index.js';
 import type { ProviderKind } from '../config/index.js';
 
