@@ -1,0 +1,21 @@
+// The public API of machines/: the service machine, its contract types, the policy predicates and the
+// service handle. Other folders import from here only.
+export { serviceMachine } from './service.machine.js';
+export { initialContext } from './service-setup.js';
+export { placeholderActors } from './service-actors.js';
+export type { ServiceActorLogic } from './service-actors.js';
+export { SERVICE_STATES, MODEL_STATES, DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSES } from './service-types.js';
+export type {
+  ServiceState,
+  ModelState,
+  ServiceCommand,
+  ServiceEvent,
+  ServiceInput,
+  ServiceContext,
+  PullState,
+  BackoffOptions,
+} from './service-types.js';
+export * from './policy.js';
+export { serializeError, logSaysPortInUse } from './service-errors.js';
+export { statusOf, stateLabel, topState, modelState } from './status.js';
+export type { StatusReport } from './status.js';

@@ -1,0 +1,113 @@
+// The rules, in one place: what a lifecycle mode lets us do to a process, what an operating mode lets
+// us do at all, and how restarts are rationed. Pure functions of plain data, so the service machine's
+// guards, the registry and the tests share them.
+import type { LifecycleMode, OperatingMode, ProviderConfig } from '../config/index.js';
+import type { BackoffOptions } from './service-types.js';
+import { DEFAULT_BACKOFF } from './service-types.js';
+
+// --- lifecycle mode -------------------------------------------------------------------------------
+
+/** Only `managed` services are ever spawned by us. */
+export function lifecycleMaySpawn(mode: LifecycleMode): boolean {
+  return mode === 'managed';
+}
+
+/** Only `managed` services are ever signalled by us (and then only a process we own). */
+export function lifecycleMayStop(mode: LifecycleMode): boolean {
+  return mode === 'managed';
+}
+
+/** `external` services are assumed up and probed only when a request fails. */
+export function lifecycleAssumesUp(mode: LifecycleMode): boolean {
+  return mode === 'external';
+}
+
+/** `monitored` services are watched by a periodic poll while they are down (systemd owns them). */
+export function lifecyclePollsWhileDown(mode: LifecycleMode): boolean {
+  return mode === 'monitored';
+}
+
+// --- operating mode -------------------------------------------------------------------------------
+
+/** 127.0.0.0/8, ::1 (bracketed or not, IPv4-mapped) and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host).toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  return /^(?:::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function connectHost(provider: ProviderConfig): string {
+  try {
+    return new URL(provider.baseUrl).hostname;
+  } catch {
+    return provider.host;
+  }
+}
+
+/** Airgapped mode never starts a server: starting one is the user's (or systemd's) decision there. */
+export function modeAllowsStart(mode: OperatingMode): boolean {
+  return mode !== 'airgapped';
+}
+
+/** Airgapped mode never downloads a model. */
+export function modeAllowsPull(mode: OperatingMode): boolean {
+  return mode !== 'airgapped';
+}
+
+/** local-only and airgapped admit loopback providers only; burst admits remote ones too. */
+export function modeAllowsProvider(mode: OperatingMode, provider: ProviderConfig): boolean {
+  return mode === 'burst' || isLoopbackHost(connectHost(provider));
+}
+
+/** May this service be spawned by us: a managed lifecycle in a mode that allows starting servers. */
+export function mayStart(lifecycle: LifecycleMode, mode: OperatingMode): boolean {
+  return lifecycleMaySpawn(lifecycle) && modeAllowsStart(mode);
+}
+
+/** May a missing model be pulled: only Ollama pulls, and never in airgapped mode. */
+export function mayPull(provider: ProviderConfig, mode: OperatingMode): boolean {
+  return provider.type === 'ollama' && modeAllowsPull(mode);
+}
+
+// --- restarts -------------------------------------------------------------------------------------
+
+/** The restart times that still count: those within the last `windowMs`. */
+export function restartsInWindow(restarts: readonly number[], now: number, windowMs: number): number[] {
+  return restarts.filter((t) => now - t < windowMs);
+}
+
+/** A restart is allowed while fewer than `maxRestarts` happened within the window. */
+export function hasRestartBudget(restarts: readonly number[], now: number, maxRestarts: number, windowMs: number): boolean {
+  return restartsInWindow(restarts, now, windowMs).length < maxRestarts;
+}
+
+/**
+ * Exponential backoff with "equal jitter": half of base·2^attempt (capped) is fixed, the other half is
+ * scaled by `random()`, so consecutive restarts spread out but never come back-to-back.
+ */
+export function backoffMs(attempt: number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const exp = Math.min(options.capMs, options.baseMs * 2 ** Math.max(0, attempt));
+  const r = Math.min(1, Math.max(0, random()));
+  return Math.round(exp / 2 + (exp / 2) * r);
+}
+
+// --- failures -------------------------------------------------------------------------------------
+
+/**
+ * Failures that ENSURE does not retry: each retry would cost a full server start (or loop a crashing
+ * one), so they wait for an explicit RETRY or START. Anything else (port taken, binary missing, lock
+ * timeout ...) is re-detected on the next ENSURE, because the user may have fixed it meanwhile.
+ */
+const STICKY_FAILURES: ReadonlySet<string> = new Set([
+  'CRASH_LOOP',
+  'START_FAILED',
+  'START_TIMEOUT',
+  'MODEL_LOAD_TIMEOUT',
+  'AIRGAP_VIOLATION',
+  'MODE_FORBIDDEN',
+]);
+
+/** Does ENSURE (a request needing the service) retry a service that failed with this code? */
+export function ensureRetries(code: string | undefined): boolean {
+  return code === undefined || !STICKY_FAILURES.has(code);
+}

@@ -1,0 +1,50 @@
+// Placeholder logic for the actors the service machine invokes. The machine holds no I/O: the runtime
+// (createService) and tests supply the real or fake logic through machine.provide({ actors }). A
+// placeholder that runs means someone forgot to provide it, so it fails loudly with INTERNAL.
+import { fromCallback, fromPromise } from 'xstate';
+import type { CallbackActorLogic, EventObject, PromiseActorLogic } from 'xstate';
+import { AcodeError } from '../config/index.js';
+import type { ActorContracts, DetectResult, ModelCheckResult, ServiceRef } from '../actors/index.js';
+
+type In<K extends keyof ActorContracts> = ActorContracts[K]['input'];
+
+/** The logic createService() and tests provide, one per actor name of actors/contracts.ts. */
+export type ServiceActorLogic = {
+  detect: PromiseActorLogic<DetectResult, ServiceRef>;
+  spawnServer: PromiseActorLogic<ActorContracts['spawnServer']['output'], In<'spawnServer'>>;
+  watchProcess: CallbackActorLogic<EventObject, In<'watchProcess'>>;
+  healthPoller: CallbackActorLogic<EventObject, In<'healthPoller'>>;
+  checkModel: PromiseActorLogic<ModelCheckResult, In<'checkModel'>>;
+  pullModel: CallbackActorLogic<EventObject, In<'pullModel'>>;
+  stopServer: PromiseActorLogic<ActorContracts['stopServer']['output'], In<'stopServer'>>;
+};
+
+function notProvided(name: keyof ServiceActorLogic): AcodeError {
+  return new AcodeError(
+    'INTERNAL',
+    `The service machine's actor '${name}' was not provided.`,
+    'Build services with createService(), which provides the real actors, or provide fakes in tests.',
+  );
+}
+
+function promisePlaceholder<O, I>(name: keyof ServiceActorLogic): PromiseActorLogic<O, I> {
+  return fromPromise<O, I>(async () => {
+    throw notProvided(name);
+  });
+}
+
+function callbackPlaceholder<I>(name: keyof ServiceActorLogic): CallbackActorLogic<EventObject, I> {
+  return fromCallback<EventObject, I>(() => {
+    throw notProvided(name);
+  });
+}
+
+export const placeholderActors: ServiceActorLogic = {
+  detect: promisePlaceholder('detect'),
+  spawnServer: promisePlaceholder('spawnServer'),
+  watchProcess: callbackPlaceholder('watchProcess'),
+  healthPoller: callbackPlaceholder('healthPoller'),
+  checkModel: promisePlaceholder('checkModel'),
+  pullModel: callbackPlaceholder('pullModel'),
+  stopServer: promisePlaceholder('stopServer'),
+};

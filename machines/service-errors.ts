@@ -1,0 +1,164 @@
+// The errors the service machine records in context.lastError: code, what happened, what to do. They
+// are plain data (SerializedError) so snapshots stay serialisable; ensureHealthy turns them back into
+// AcodeErrors.
+import { ERROR_CODES, isAcodeError } from '../config/index.js';
+import type { ProviderKind } from '../config/index.js';
+import type { SerializedError, ServiceRef } from '../actors/index.js';
+
+/** Anything an actor rejected with, as data. AcodeErrors keep their code; the rest is INTERNAL. */
+export function serializeError(error: unknown): SerializedError {
+  if (isAcodeError(error)) {
+    return { code: error.code, message: error.message, hint: error.hint, details: { ...error.details } };
+  }
+  const shaped = error as Partial<SerializedError> | undefined;
+  if (shaped && typeof shaped.code === 'string' && shaped.code in ERROR_CODES && typeof shaped.message === 'string') {
+    return { code: shaped.code, message: shaped.message, hint: shaped.hint ?? '', ...(shaped.details ? { details: shaped.details } : {}) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message: `Unexpected error: ${message}`, hint: 'This is a bug in acode. Run again with ACODE_DEBUG=1 and report it.' };
+}
+
+/**
+ * What each server prints when its port is taken (protocols.md §0). A server tells us only through its
+ * log, so this is the one place where text is inspected; anything else that exits is START_FAILED.
+ */
+const PORT_IN_USE_MARKERS: Record<ProviderKind, RegExp[]> = {
+  ollama: [/bind: address already in use/i, /only one usage of each socket address/i],
+  vllm: [/address already in use/i, /error while attempting to bind on address/i],
+  llamacpp: [/couldn't bind HTTP server socket/i],
+  lmstudio: [/address already in use/i],
+  custom: [/address already in use/i, /couldn't bind/i],
+};
+
+export function logSaysPortInUse(kind: ProviderKind, logTail: readonly string[]): boolean {
+  const markers = PORT_IN_USE_MARKERS[kind];
+  return logTail.some((line) => markers.some((m) => m.test(line)));
+}
+
+const SERVE_COMMAND: Record<ProviderKind, (model: string) => string> = {
+  ollama: () => 'ollama serve',
+  vllm: (m) => `vllm serve ${m}`,
+  llamacpp: (m) => `llama-server -m <path of ${m}>`,
+  lmstudio: (m) => `lms load ${m}`,
+  custom: (m) => `your server with the model ${m}`,
+};
+
+function name(ref: ServiceRef): string {
+  return ref.provider.id;
+}
+
+/** The process exited before it became healthy. */
+export function startExitError(ref: ServiceRef, exitCode: number | null, signal: string | null, logTail: string[]): SerializedError {
+  const { port, id, kind } = ref.provider;
+  if (logSaysPortInUse(kind, logTail)) {
+    return {
+      code: 'PORT_IN_USE',
+      message: `${id}: port ${port} is already in use (the server said so as it exited).`,
+      hint: `Stop what holds port ${port}, or set providers.${id}.port to a free port.`,
+      details: { port, exitCode, signal, logTail },
+    };
+  }
+  const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+  return {
+    code: 'START_FAILED',
+    message: `${id}: the server ${how} while starting.`,
+    hint: `Read the last lines of its log (in details) and fix what it reports, then run \`acode start ${id}\`.`,
+    details: { exitCode, signal, logTail },
+  };
+}
+
+export function startTimeoutError(ref: ServiceRef): SerializedError {
+  const { id, lifecycle } = ref.provider;
+  return {
+    code: 'START_TIMEOUT',
+    message: `${id}: the server did not answer within ${lifecycle.startTimeoutSeconds} s of starting.`,
+    hint: `Check its log, or raise providers.${id}.lifecycle.start_timeout_seconds.`,
+  };
+}
+
+export function modelLoadTimeoutError(ref: ServiceRef): SerializedError {
+  const { id, lifecycle, model } = ref.provider;
+  return {
+    code: 'MODEL_LOAD_TIMEOUT',
+    message: `${id}: the model ${model ?? ''} was still loading after ${lifecycle.modelLoadTimeoutSeconds} s.`,
+    hint: `Raise providers.${id}.lifecycle.model_load_timeout_seconds, or use a smaller model.`,
+  };
+}
+
+/** A healthy server went away (exit or failed probes); recorded in `crashed`. */
+export function crashError(ref: ServiceRef, detail: string, logTail: string[] = []): SerializedError {
+  return {
+    code: 'PROVIDER_UNAVAILABLE',
+    message: `${name(ref)}: the server stopped answering (${detail}).`,
+    hint: 'acode restarts managed servers within the restart budget; check the server log if it keeps happening.',
+    details: logTail.length > 0 ? { logTail } : {},
+  };
+}
+
+export function crashLoopError(ref: ServiceRef, exits: number, logTail: string[]): SerializedError {
+  const { id, lifecycle } = ref.provider;
+  return {
+    code: 'CRASH_LOOP',
+    message: `${id}: crash-looping: ${exits} exits in ${lifecycle.restartWindowSeconds} s.`,
+    hint: `Read the log tail (in details), fix the cause, then run \`acode start ${id}\` to try again.`,
+    details: { exits, windowSeconds: lifecycle.restartWindowSeconds, logTail: logTail.slice(-20) },
+  };
+}
+
+export function unavailableError(ref: ServiceRef): SerializedError {
+  const { id, lifecycle, baseUrl } = ref.provider;
+  const hint =
+    lifecycle.mode === 'monitored'
+      ? `It is managed outside acode: start it (e.g. \`systemctl start ${id}\`, or \`systemctl --user start ${id}\`); acode polls until it answers.`
+      : `It is an external server: start it yourself at ${baseUrl}, or set providers.${id}.lifecycle.mode: managed.`;
+  return { code: 'PROVIDER_UNAVAILABLE', message: `${id}: nothing answers at ${baseUrl}.`, hint };
+}
+
+export function portTakenError(ref: ServiceRef, holder: string | undefined): SerializedError {
+  const { id, port } = ref.provider;
+  const by = holder ? ` by ${holder}` : '';
+  return {
+    code: 'PORT_IN_USE',
+    message: `${id}: port ${port} is held${by}, which is not the expected server.`,
+    hint: `Stop what holds port ${port}, or set providers.${id}.port to a free port.`,
+    details: { port, ...(holder ? { holder } : {}) },
+  };
+}
+
+export function airgapStartError(ref: ServiceRef): SerializedError {
+  const { id } = ref.provider;
+  return {
+    code: 'AIRGAP_VIOLATION',
+    message: `${id}: nothing answers, and airgapped mode does not start servers.`,
+    hint: `Start it yourself and set providers.${id}.lifecycle.mode: monitored (or external), or leave airgapped mode.`,
+  };
+}
+
+export function modeForbiddenError(ref: ServiceRef): SerializedError {
+  const { id, baseUrl } = ref.provider;
+  const code = ref.mode === 'airgapped' ? 'AIRGAP_VIOLATION' : 'MODE_FORBIDDEN';
+  return {
+    code,
+    message: `${id} is at ${baseUrl}, and ${ref.mode} mode allows loopback providers only.`,
+    hint: `Use a provider on 127.0.0.1, or set mode: burst in .agent/config.yml.`,
+  };
+}
+
+/** The model is not there and will not be pulled (airgapped), or the server serves another one. */
+export function modelMissingError(ref: ServiceRef): SerializedError {
+  const { id, kind, type, model = '(none configured)' } = ref.provider;
+  if (type === 'ollama') {
+    return {
+      code: 'MODEL_NOT_FOUND',
+      message: `${id}: the model ${model} is not present, and ${ref.mode} mode does not download models.`,
+      hint: `Pre-stage it with \`ollama pull ${model}\` on a connected machine, then copy ~/.ollama/models to this one.`,
+      details: { model },
+    };
+  }
+  return {
+    code: 'MODEL_NOT_FOUND',
+    message: `${id}: the server serves a different model than ${model}.`,
+    hint: `Restart it with \`${SERVE_COMMAND[kind](model)}\`, or set providers.${id}.model to the model it serves.`,
+    details: { model },
+  };
+}

@@ -1,0 +1,153 @@
+// The named implementations the service machine refers to: guards (policy.ts as predicates over
+// context), context updates, and delays fed from configuration. Time comes from the actor system's
+// clock (a SimulatedClock in replays), never from a global.
+import { assign, setup } from 'xstate';
+import type { ActorSystem } from 'xstate';
+import type { DetectResult, ModelCheckResult, SerializedError } from '../actors/index.js';
+import * as policy from './policy.js';
+import * as errors from './service-errors.js';
+import { placeholderActors } from './service-actors.js';
+import { DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSES } from './service-types.js';
+import type { ServiceContext, ServiceEvent, ServiceInput } from './service-types.js';
+
+export function initialContext(input: ServiceInput): ServiceContext {
+  return {
+    ref: input.ref,
+    pid: null,
+    owned: false,
+    restarts: [],
+    lastError: null,
+    pull: null,
+    logTail: [],
+    startedAt: null,
+    crashedAt: null,
+    random: input.random ?? Math.random,
+    backoff: { ...DEFAULT_BACKOFF, ...input.backoff },
+    maxMisses: input.maxMisses ?? DEFAULT_MAX_MISSES,
+    graceMs: input.graceMs ?? DEFAULT_GRACE_MS,
+  };
+}
+
+/** The system clock's now(): SimulatedClock has one; XState's default clock does not, so wall time. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function clockNow(system: ActorSystem<any>): number {
+  const clock = system._clock as { now?: () => number };
+  return typeof clock.now === 'function' ? clock.now() : Date.now();
+}
+
+// Done and error events of invoked actors are not in the machine's event union; read them here.
+const outputOf = <T>(event: unknown): T => (event as { output: T }).output;
+const errorOf = (event: unknown): unknown => (event as { error: unknown }).error;
+const lifecycleOf = (c: ServiceContext) => c.ref.provider.lifecycle;
+const windowMs = (c: ServiceContext) => lifecycleOf(c).restartWindowSeconds * 1000;
+const CONNECTION_CODES = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT']);
+
+type Ctx = { context: ServiceContext };
+
+export const serviceSetup = setup({
+  types: {
+    context: {} as ServiceContext,
+    events: {} as ServiceEvent,
+    input: {} as ServiceInput,
+  },
+  actors: placeholderActors,
+  guards: {
+    detected: ({ event }, params: { kind: DetectResult['kind'] }) => outputOf<DetectResult>(event).kind === params.kind,
+    detectedOwnedLoading: ({ event }) => {
+      const out = outputOf<DetectResult>(event);
+      return out.kind === 'loading' && out.ownedPid !== undefined;
+    },
+    spawnedOwnPid: ({ event }) => {
+      const out = outputOf<{ pid?: number; adopted: boolean }>(event);
+      return out.pid !== undefined && !out.adopted;
+    },
+    modelPresent: ({ event }) => outputOf<ModelCheckResult>(event).kind === 'ready',
+    connectionLost: ({ event }) => CONNECTION_CODES.has(errors.serializeError(errorOf(event)).code),
+    providerForbidden: ({ context }: Ctx) => !policy.modeAllowsProvider(context.ref.mode, context.ref.provider),
+    assumesUp: ({ context }: Ctx) => policy.lifecycleAssumesUp(lifecycleOf(context).mode),
+    maySpawn: ({ context }: Ctx) => policy.lifecycleMaySpawn(lifecycleOf(context).mode),
+    mayStart: ({ context }: Ctx) => policy.mayStart(lifecycleOf(context).mode, context.ref.mode),
+    mayPull: ({ context }: Ctx) => policy.mayPull(context.ref.provider, context.ref.mode),
+    pollsWhileDown: ({ context }: Ctx) => policy.lifecyclePollsWhileDown(lifecycleOf(context).mode),
+    hasPid: ({ context }: Ctx) => context.pid !== null,
+    ownsProcess: ({ context }: Ctx) => context.owned && context.pid !== null,
+    mayStopOwned: ({ context }: Ctx) =>
+      policy.lifecycleMayStop(lifecycleOf(context).mode) && context.owned && context.pid !== null,
+    mayRestart: ({ context }: Ctx) =>
+      policy.mayStart(lifecycleOf(context).mode, context.ref.mode) &&
+      policy.hasRestartBudget(context.restarts, context.crashedAt ?? 0, lifecycleOf(context).maxRestarts, windowMs(context)),
+    ensureRetries: ({ context }: Ctx) => policy.ensureRetries(context.lastError?.code),
+  },
+  actions: {
+    clearError: assign({ lastError: null }),
+    clearPull: assign({ pull: null }),
+    resetRestarts: assign({ restarts: [] }),
+    forgetProcess: assign({ pid: null, owned: false }),
+    adoptDetected: assign(({ event }) => {
+      const out = outputOf<DetectResult>(event);
+      const pid = out.kind === 'running' || out.kind === 'loading' ? out.ownedPid ?? null : null;
+      return { pid, owned: pid !== null };
+    }),
+    recordSpawn: assign(({ event }) => {
+      const out = outputOf<{ pid?: number; adopted: boolean }>(event);
+      return { pid: out.pid ?? null, owned: out.pid !== undefined && !out.adopted };
+    }),
+    recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid } : {})),
+    recordActorError: assign(({ event }) => ({ lastError: errors.serializeError(errorOf(event)) })),
+    recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
+    recordPortTaken: assign(({ context, event }) => {
+      const out = outputOf<DetectResult>(event);
+      return { lastError: errors.portTakenError(context.ref, out.kind === 'foreign' ? out.holder : undefined) };
+    }),
+    recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
+    recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false })),
+    recordStartTimeout: assign(({ context }) => ({ lastError: errors.startTimeoutError(context.ref) })),
+    recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref) })),
+    recordStartExit: assign(({ context, event }) => {
+      if (event.type !== 'PROCESS_EXITED') return {};
+      const lastError = errors.startExitError(context.ref, event.exitCode, event.signal, event.logTail);
+      return { lastError, logTail: event.logTail, pid: null };
+    }),
+    recordExit: assign(({ context, event }) => {
+      if (event.type !== 'PROCESS_EXITED') return {};
+      const how = event.signal ? `killed by ${event.signal}` : `exit code ${event.exitCode}`;
+      return { lastError: errors.crashError(context.ref, how, event.logTail), logTail: event.logTail, pid: null };
+    }),
+    recordProbeFailed: assign(({ context, event }) => {
+      if (event.type !== 'PROBE_FAILED') return {};
+      return { lastError: errors.crashError(context.ref, `${event.misses} failed probes: ${event.detail}`) };
+    }),
+    recordGone: assign(({ context, event }) => {
+      const out = outputOf<DetectResult>(event);
+      return { lastError: errors.crashError(context.ref, `a request failed and the probe found it ${out.kind}`) };
+    }),
+    markCrashed: assign(({ system }) => ({ crashedAt: clockNow(system) })),
+    recordRestart: assign(({ context, system }) => {
+      const now = clockNow(system);
+      return { restarts: [...policy.restartsInWindow(context.restarts, now, windowMs(context)), now] };
+    }),
+    recordCrashLoop: assign(({ context }) => {
+      const exits = policy.restartsInWindow(context.restarts, context.crashedAt ?? 0, windowMs(context)).length + 1;
+      return { lastError: errors.crashLoopError(context.ref, exits, context.logTail) };
+    }),
+    markHealthy: assign(({ system }) => ({ startedAt: clockNow(system), lastError: null })),
+    recordModelMissing: assign(({ context }) => ({ lastError: errors.modelMissingError(context.ref) })),
+    recordPullProgress: assign(({ event }) => {
+      if (event.type !== 'PULL_PROGRESS') return {};
+      const { status, completed, total, bytesPerSecond } = event;
+      return { pull: { status, completed, total, bytesPerSecond } };
+    }),
+    recordPullFailed: assign(({ event }) => {
+      const lastError: SerializedError | null = event.type === 'PULL_FAILED' ? event.error : null;
+      return { lastError };
+    }),
+  },
+  delays: {
+    settle: 0,
+    startTimeout: ({ context }) => lifecycleOf(context).startTimeoutSeconds * 1000,
+    modelLoadTimeout: ({ context }) => lifecycleOf(context).modelLoadTimeoutSeconds * 1000,
+    pollInterval: ({ context }) => lifecycleOf(context).healthCheckIntervalSeconds * 1000,
+    // The latest restart is already recorded, so the first backoff uses attempt 0.
+    backoff: ({ context }) => policy.backoffMs(context.restarts.length - 1, context.random, context.backoff),
+  },
+});

@@ -1,0 +1,79 @@
+// The service machine's contract: state names, events, input and context. The state names are what the
+// CLI's --json, the TUI and the replays read; renaming one is a breaking change (style.md point 4).
+import type { ActorEvent, PullOutcomeEvent, SerializedError, ServiceRef } from '../actors/index.js';
+
+export const SERVICE_STATES = [
+  'stopped',
+  'detecting',
+  'starting',
+  'healthy',
+  'crashed',
+  'restarting',
+  'stopping',
+  'failed',
+  'unavailable',
+] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+
+export const MODEL_STATES = ['unknown', 'checking', 'pulling', 'ready', 'missing'] as const;
+export type ModelState = (typeof MODEL_STATES)[number];
+
+/** Commands from the user, the CLI or the registry. */
+export type ServiceCommand =
+  | { type: 'START' }
+  | { type: 'STOP' }
+  /** Make it healthy if it may be made so (ensureHealthy); a no-op when it already is. */
+  | { type: 'ENSURE' }
+  /** The user clears a failure (including a spent restart budget). */
+  | { type: 'RETRY' }
+  /** A request hit a "server is gone" error: probe once now instead of waiting for the poller. */
+  | { type: 'REQUEST_FAILED'; detail?: string };
+
+export type ServiceEvent = ServiceCommand | ActorEvent | PullOutcomeEvent;
+
+export interface BackoffOptions {
+  baseMs: number;
+  capMs: number;
+}
+
+export interface ServiceInput {
+  ref: ServiceRef;
+  /** Jitter source in [0, 1); injected so replays are deterministic. Defaults to Math.random. */
+  random?: () => number;
+  backoff?: Partial<BackoffOptions>;
+  /** Consecutive failed probes that mean "crashed" (default 3). */
+  maxMisses?: number;
+  /** SIGTERM grace before SIGKILL when stopping (default 10 s). */
+  graceMs?: number;
+}
+
+export interface PullState {
+  status: string;
+  completed: number;
+  total: number;
+  bytesPerSecond: number;
+}
+
+export interface ServiceContext {
+  ref: ServiceRef;
+  pid: number | null;
+  /** Did this tool start the process (or does its pid file say so)? Only then may it be signalled. */
+  owned: boolean;
+  /** Times (clock ms) of the restarts inside the current window. */
+  restarts: number[];
+  lastError: SerializedError | null;
+  pull: PullState | null;
+  logTail: string[];
+  /** Clock ms when it last became healthy. */
+  startedAt: number | null;
+  /** Clock ms of the latest crash; the restart-budget guard counts back from it. */
+  crashedAt: number | null;
+  random: () => number;
+  backoff: BackoffOptions;
+  maxMisses: number;
+  graceMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 10_000 };
+export const DEFAULT_MAX_MISSES = 3;
+export const DEFAULT_GRACE_MS = 10_000;

@@ -1,0 +1,296 @@
+// One provider's lifecycle as a declaration: states, events and the names of the actors, guards,
+// actions and delays that implement it (setup in service-setup.ts). No I/O here (design.md, style §1).
+import { not } from 'xstate';
+import { initialContext, serviceSetup } from './service-setup.js';
+
+const stopTransitions = [{ guard: 'ownsProcess', target: '#service.stopping' }, { target: '#service.stopped' }] as const;
+
+export const serviceMachine = serviceSetup.createMachine({
+  id: 'service',
+  initial: 'stopped',
+  context: ({ input }) => initialContext(input),
+  states: {
+    stopped: {
+      on: {
+        START: [
+          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
+          { guard: 'assumesUp', target: 'healthy', actions: ['resetRestarts', 'clearError', 'forgetProcess'] },
+          { target: 'detecting', actions: ['resetRestarts', 'clearError'] },
+        ],
+        ENSURE: [
+          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
+          { guard: 'assumesUp', target: 'healthy', actions: ['clearError', 'forgetProcess'] },
+          { target: 'detecting', actions: 'clearError' },
+        ],
+      },
+    },
+    detecting: {
+      invoke: {
+        src: 'detect',
+        input: ({ context }) => context.ref,
+        onDone: [
+          { guard: { type: 'detected', params: { kind: 'running' } }, target: 'healthy', actions: 'adoptDetected' },
+          {
+            guard: 'detectedOwnedLoading',
+            target: ['#service.starting.proc.watching', '#service.starting.readiness.loading'],
+            actions: 'adoptDetected',
+          },
+          {
+            guard: { type: 'detected', params: { kind: 'loading' } },
+            target: ['#service.starting.proc.adopted', '#service.starting.readiness.loading'],
+            actions: 'adoptDetected',
+          },
+          { guard: { type: 'detected', params: { kind: 'foreign' } }, target: 'failed', actions: 'recordPortTaken' },
+          { guard: 'mayStart', target: 'starting', actions: 'forgetProcess' },
+          { guard: 'maySpawn', target: 'failed', actions: 'recordAirgapStart' },
+          { target: 'unavailable', actions: 'recordUnavailable' },
+        ],
+        onError: { target: 'failed', actions: 'recordActorError' },
+      },
+      on: { STOP: 'stopped' },
+    },
+    starting: {
+      type: 'parallel',
+      states: {
+        proc: {
+          initial: 'spawning',
+          states: {
+            spawning: {
+              invoke: {
+                src: 'spawnServer',
+                input: ({ context }) => context.ref,
+                onDone: [
+                  { guard: 'spawnedOwnPid', target: 'watching', actions: 'recordSpawn' },
+                  { target: 'adopted', actions: 'recordSpawn' },
+                ],
+                onError: { target: '#service.failed', actions: 'recordActorError' },
+              },
+            },
+            watching: {
+              invoke: [
+                {
+                  src: 'watchProcess',
+                  input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0 }),
+                  onError: { target: '#service.failed', actions: 'recordActorError' },
+                },
+                {
+                  src: 'healthPoller',
+                  input: ({ context }) => ({ ...context.ref, phase: 'starting' as const, maxMisses: context.maxMisses }),
+                  onError: { target: '#service.failed', actions: 'recordActorError' },
+                },
+              ],
+            },
+            adopted: {
+              invoke: {
+                src: 'healthPoller',
+                input: ({ context }) => ({ ...context.ref, phase: 'starting' as const, maxMisses: context.maxMisses }),
+                onError: { target: '#service.failed', actions: 'recordActorError' },
+              },
+            },
+          },
+        },
+        readiness: {
+          initial: 'booting',
+          states: {
+            // start_timeout_seconds covers spawning and the first answer; a server that says it is
+            // loading gets model_load_timeout_seconds instead (llama-server's 503 while loading).
+            booting: {
+              after: { startTimeout: { target: '#service.failed', actions: 'recordStartTimeout' } },
+              on: { PROBE_LOADING: 'loading' },
+            },
+            loading: {
+              after: { modelLoadTimeout: { target: '#service.failed', actions: 'recordModelLoadTimeout' } },
+            },
+          },
+        },
+      },
+      on: {
+        PROBE_OK: 'healthy',
+        PROCESS_SPAWNED: { actions: 'recordPid' },
+        PROCESS_EXITED: { target: 'failed', actions: 'recordStartExit' },
+        STOP: [...stopTransitions],
+      },
+    },
+    healthy: {
+      type: 'parallel',
+      entry: 'markHealthy',
+      states: {
+        model: {
+          initial: 'unknown',
+          states: {
+            unknown: { after: { settle: 'checking' } },
+            checking: {
+              invoke: {
+                src: 'checkModel',
+                input: ({ context }) => context.ref,
+                onDone: [
+                  { guard: 'modelPresent', target: 'ready' },
+                  { guard: 'mayPull', target: 'pulling' },
+                  { target: 'missing', actions: 'recordModelMissing' },
+                ],
+                onError: [
+                  { guard: 'connectionLost', target: '#service.crashed', actions: 'recordActorError' },
+                  { target: 'missing', actions: 'recordActorError' },
+                ],
+              },
+            },
+            pulling: {
+              entry: 'clearPull',
+              invoke: {
+                src: 'pullModel',
+                input: ({ context }) => context.ref,
+                onError: { target: 'missing', actions: 'recordActorError' },
+              },
+              on: {
+                PULL_PROGRESS: { actions: 'recordPullProgress' },
+                PULL_DONE: 'checking',
+                PULL_FAILED: { target: 'missing', actions: 'recordPullFailed' },
+              },
+            },
+            ready: { entry: ['clearError', 'clearPull'] },
+            missing: { on: { ENSURE: 'checking', RETRY: 'checking' } },
+          },
+        },
+        // Not part of the contract: how the live server is watched while healthy.
+        probe: {
+          initial: 'routing',
+          states: {
+            routing: {
+              always: [
+                { guard: 'assumesUp', target: 'idle' },
+                { guard: 'hasPid', target: 'watching' },
+                { target: 'polling' },
+              ],
+            },
+            watching: {
+              invoke: [
+                {
+                  src: 'watchProcess',
+                  input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0 }),
+                  onError: { target: '#service.crashed', actions: 'recordActorError' },
+                },
+                {
+                  src: 'healthPoller',
+                  input: ({ context }) => ({ ...context.ref, phase: 'healthy' as const, maxMisses: context.maxMisses }),
+                  onError: { target: '#service.crashed', actions: 'recordActorError' },
+                },
+              ],
+              on: { REQUEST_FAILED: 'reprobing' },
+            },
+            polling: {
+              invoke: {
+                src: 'healthPoller',
+                input: ({ context }) => ({ ...context.ref, phase: 'healthy' as const, maxMisses: context.maxMisses }),
+                onError: { target: '#service.crashed', actions: 'recordActorError' },
+              },
+              on: { REQUEST_FAILED: 'reprobing' },
+            },
+            idle: { on: { REQUEST_FAILED: 'reprobing' } },
+            // One immediate probe after a request failed: back to watching if it answers, else crashed.
+            reprobing: {
+              invoke: {
+                src: 'detect',
+                input: ({ context }) => context.ref,
+                onDone: [
+                  { guard: { type: 'detected', params: { kind: 'running' } }, target: 'routing' },
+                  { target: '#service.crashed', actions: 'recordGone' },
+                ],
+                onError: { target: '#service.crashed', actions: 'recordActorError' },
+              },
+            },
+          },
+        },
+      },
+      on: {
+        PROCESS_EXITED: { target: 'crashed', actions: 'recordExit' },
+        PROBE_FAILED: { target: 'crashed', actions: 'recordProbeFailed' },
+        STOP: [{ guard: 'mayStopOwned', target: 'stopping' }, { target: 'stopped', actions: 'forgetProcess' }],
+      },
+    },
+    crashed: {
+      // Rests for a 0-ms delay so the state is observable (style §4), then applies the restart policy.
+      entry: 'markCrashed',
+      after: {
+        settle: [
+          { guard: 'mayRestart', target: 'restarting' },
+          { guard: 'mayStart', target: 'failed', actions: 'recordCrashLoop' },
+          { guard: 'maySpawn', target: 'failed', actions: 'recordAirgapStart' },
+          { target: 'unavailable', actions: 'recordUnavailable' },
+        ],
+      },
+      on: { STOP: [...stopTransitions] },
+    },
+    restarting: {
+      entry: 'recordRestart',
+      initial: 'routing',
+      states: {
+        routing: { always: [{ guard: 'ownsProcess', target: 'reaping' }, { target: 'backingOff' }] },
+        // Failed probes with our process still alive: it hangs, so stop it before starting another.
+        reaping: {
+          invoke: {
+            src: 'stopServer',
+            input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0, graceMs: context.graceMs }),
+            onDone: { target: 'backingOff', actions: 'forgetProcess' },
+            onError: { target: 'backingOff', actions: 'forgetProcess' },
+          },
+        },
+        backingOff: { after: { backoff: '#service.starting' } },
+      },
+      on: { STOP: [...stopTransitions] },
+    },
+    stopping: {
+      invoke: {
+        src: 'stopServer',
+        input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0, graceMs: context.graceMs }),
+        onDone: { target: 'stopped', actions: 'forgetProcess' },
+        // The stop actor refuses a pid that is no longer ours; never signal it again.
+        onError: { target: 'failed', actions: ['recordActorError', 'forgetProcess'] },
+      },
+    },
+    failed: {
+      initial: 'routing',
+      states: {
+        routing: { always: [{ guard: 'ownsProcess', target: 'reaping' }, { target: 'idle' }] },
+        // We gave up on a process we started (start timeout, hung after a crash loop): do not leak it.
+        reaping: {
+          invoke: {
+            src: 'stopServer',
+            input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0, graceMs: context.graceMs }),
+            onDone: { target: 'idle', actions: 'forgetProcess' },
+            onError: { target: 'idle', actions: 'forgetProcess' },
+          },
+        },
+        idle: {},
+      },
+      on: {
+        RETRY: [
+          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
+          { guard: 'assumesUp', target: 'healthy', actions: ['resetRestarts', 'clearError'] },
+          { target: 'detecting', actions: ['resetRestarts', 'clearError'] },
+        ],
+        START: [
+          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
+          { guard: 'assumesUp', target: 'healthy', actions: ['resetRestarts', 'clearError'] },
+          { target: 'detecting', actions: ['resetRestarts', 'clearError'] },
+        ],
+        // ENSURE retries only failures the user may have fixed meanwhile (policy.ensureRetries).
+        ENSURE: [
+          { guard: not('ensureRetries') },
+          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
+          { target: 'detecting', actions: 'clearError' },
+        ],
+        STOP: { target: 'stopped' },
+      },
+    },
+    unavailable: {
+      // monitored: poll at the health-check interval until it answers; external: wait for a request.
+      after: { pollInterval: { guard: 'pollsWhileDown', target: 'detecting' } },
+      on: {
+        START: { target: 'detecting', actions: 'resetRestarts' },
+        RETRY: { target: 'detecting', actions: 'resetRestarts' },
+        ENSURE: 'detecting',
+        STOP: 'stopped',
+      },
+    },
+  },
+});

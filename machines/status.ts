@@ -1,0 +1,85 @@
+// A service snapshot as plain data: what `acode status --json` prints and the TUI renders. Derived
+// from the snapshot alone (plus "now"), so it needs no actor and is the same in replays.
+import type { StateValue } from 'xstate';
+import type { LifecycleMode, OperatingMode } from '../config/index.js';
+import type { SerializedError } from '../actors/index.js';
+import { restartsInWindow } from './policy.js';
+import { MODEL_STATES, SERVICE_STATES } from './service-types.js';
+import type { ModelState, PullState, ServiceContext, ServiceState } from './service-types.js';
+
+export interface StatusReport {
+  id: string;
+  state: ServiceState;
+  /** The model region, only while healthy. */
+  model: ModelState | null;
+  /** One line about the model: its name when ready, progress while pulling, the reason when missing. */
+  modelDetail: string | null;
+  /** Pull progress while pulling (bytes summed over layers). */
+  pull: PullState | null;
+  lifecycle: LifecycleMode;
+  mode: OperatingMode;
+  pid: number | null;
+  port: number;
+  baseUrl: string;
+  /** Did this tool start it (so it may stop it)? */
+  owned: boolean;
+  uptimeMs: number | null;
+  restartsInWindow: number;
+  lastError: SerializedError | null;
+}
+
+/** The contract state name of a (possibly nested) state value. */
+export function topState(value: StateValue): ServiceState {
+  const key = typeof value === 'string' ? value : Object.keys(value)[0];
+  const found = SERVICE_STATES.find((s) => s === key);
+  if (!found) throw new Error(`not a service state value: ${JSON.stringify(value)}`);
+  return found;
+}
+
+/** The model region's state while healthy, else null. */
+export function modelState(value: StateValue): ModelState | null {
+  if (typeof value === 'string' || !('healthy' in value)) return null;
+  const healthy = value.healthy;
+  const model = typeof healthy === 'object' ? healthy.model : undefined;
+  return MODEL_STATES.find((s) => s === model) ?? null;
+}
+
+/** "healthy/ready", "starting", ...: the label replays and logs use for a state value. */
+export function stateLabel(value: StateValue): string {
+  const model = modelState(value);
+  return model ? `${topState(value)}/${model}` : topState(value);
+}
+
+function modelDetail(model: ModelState | null, context: ServiceContext): string | null {
+  const { pull, lastError } = context;
+  if (model === 'pulling' && pull) {
+    const pct = pull.total > 0 ? Math.floor((pull.completed / pull.total) * 100) : 0;
+    return `${pull.status} ${pct}%`;
+  }
+  if (model === 'missing') return lastError ? `${lastError.message} ${lastError.hint}` : null;
+  if (model === 'ready') return context.ref.provider.model ?? null;
+  return null;
+}
+
+export function statusOf(snapshot: { value: StateValue; context: ServiceContext }, now: number): StatusReport {
+  const { context } = snapshot;
+  const { provider, mode } = context.ref;
+  const state = topState(snapshot.value);
+  const model = modelState(snapshot.value);
+  return {
+    id: provider.id,
+    state,
+    model,
+    modelDetail: modelDetail(model, context),
+    pull: model === 'pulling' ? context.pull : null,
+    lifecycle: provider.lifecycle.mode,
+    mode,
+    pid: context.pid,
+    port: provider.port,
+    baseUrl: provider.baseUrl,
+    owned: context.owned,
+    uptimeMs: state === 'healthy' && context.startedAt !== null ? Math.max(0, now - context.startedAt) : null,
+    restartsInWindow: restartsInWindow(context.restarts, now, provider.lifecycle.restartWindowSeconds * 1000).length,
+    lastError: context.lastError,
+  };
+}
