@@ -2,6 +2,7 @@
 // file holding the owner's pid + start time: a dead owner is noticed at once from /proc (no mtime
 // heartbeat that a busy event loop could miss), and a reused pid never keeps a lock alive.
 import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcodeError } from '../config/index.js';
@@ -13,6 +14,8 @@ interface LockOwner {
   startTime: string;
   bootId: string;
   acquiredAt: string;
+  /** Tells two holders from one process apart (release must only remove its own file). */
+  nonce: string;
 }
 
 export interface LockHandle {
@@ -89,6 +92,7 @@ export async function acquireLock(
     startTime: me?.startTime ?? '',
     bootId: await bootId(),
     acquiredAt: new Date().toISOString(),
+    nonce: randomUUID(),
   };
   const content = JSON.stringify(owner);
   const deadline = Date.now() + timeoutMs;
