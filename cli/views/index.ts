@@ -16,3 +16,4 @@ export { shouldUseColor } from './style.js';
 export {
   formatBytes, formatEta, formatPercent, formatRate, formatUptime, sanitizeText,
 } from './format.js';
+export { fromServiceStatus, type ProviderFacts } from './from-service.js';

@@ -1,0 +1,58 @@
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StatusReport as ServiceStatusReport } from '../../machines/index.js';
+import { fromServiceStatus, renderPlainLine, StatusView } from '../../cli/views/index.js';
+
+afterEach(() => cleanup());
+
+// Typed as the machine's own report, so a change to its shape fails the typecheck here.
+function machineReport(overrides: Partial<ServiceStatusReport> = {}): ServiceStatusReport {
+  return {
+    id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, lifecycle: 'managed',
+    mode: 'local-only', pid: 4242, port: 11434, baseUrl: 'http://127.0.0.1:11434', owned: true, uptimeMs: 61_000,
+    restartsInWindow: 1, lastError: null, ...overrides,
+  };
+}
+
+describe('fromServiceStatus', () => {
+  it('maps a healthy, ready report: nulls become absent, the ready detail is the model name', () => {
+    const view = fromServiceStatus(machineReport(), { kind: 'ollama' });
+    expect(view).toEqual({
+      id: 'ollama', kind: 'ollama', state: 'healthy', model: 'llama3.2:3b', modelState: 'ready', lifecycle: 'managed',
+      mode: 'local-only', pid: 4242, port: 11434, baseUrl: 'http://127.0.0.1:11434', owned: true, uptimeMs: 61_000,
+      restartsInWindow: 1,
+    });
+  });
+
+  it('carries pull progress into the progress bar and the model region', () => {
+    const view = fromServiceStatus(
+      machineReport({
+        model: 'pulling', modelDetail: 'pulling 43%',
+        pull: { status: 'pulling', completed: 430, total: 1_000, bytesPerSecond: 50 },
+      }),
+      { model: 'llama3.2:3b' },
+    );
+    expect(view.modelDetail).toEqual({ completed: 430, total: 1_000, bytesPerSecond: 50 });
+    const frame = render(<StatusView reports={[view]} width={80} />).lastFrame() ?? '';
+    expect(frame).toContain('llama3.2:3b pulling 43% 50 B/s ETA 0:12');
+    expect(frame).toMatch(/pull \[█+░+\] 43%/);
+  });
+
+  it('leaves the reason to the error line when a missing model comes with an error', () => {
+    const lastError = { code: 'ACODE_MODEL_UNKNOWN', message: 'no such model', hint: 'ollama pull it', details: { a: 1 } };
+    const withError = fromServiceStatus(machineReport({ model: 'missing', modelDetail: 'no such model ollama pull it', lastError }));
+    expect(withError.modelDetail).toBeUndefined();
+    expect(withError.lastError).toEqual({ code: 'ACODE_MODEL_UNKNOWN', message: 'no such model', hint: 'ollama pull it' });
+    const bare = fromServiceStatus(machineReport({ model: 'missing', modelDetail: 'not in the library' }));
+    expect(renderPlainLine(bare)).toContain('model_state=missing reason="not in the library"');
+  });
+
+  it('maps a stopped report without pid, uptime or model region', () => {
+    const view = fromServiceStatus(machineReport({ state: 'stopped', model: null, modelDetail: null, pid: null, uptimeMs: null }));
+    expect(view).not.toHaveProperty('pid');
+    expect(view).not.toHaveProperty('uptimeMs');
+    expect(view).not.toHaveProperty('modelState');
+    expect(view).not.toHaveProperty('model');
+    expect(view.state).toBe('stopped');
+  });
+});
