@@ -8,9 +8,16 @@ import { closestMatch, didYouMean } from './suggest.js';
 import { KNOWN_PROVIDER_IDS } from './types.js';
 import { entryOffset, formatPath, keyOffset, toPosition, valueOffset, type KeyPath } from './yaml-nodes.js';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
-const validateSchema = ajv.compile(CONFIG_SCHEMA);
+// Compiled on first use: a command run without a config file never pays for it.
+let compiled: ReturnType<Ajv['compile']> | undefined;
+function schemaValidator(): ReturnType<Ajv['compile']> {
+  if (compiled === undefined) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
+    compiled = ajv.compile(CONFIG_SCHEMA);
+  }
+  return compiled;
+}
 
 interface Source {
   doc: Document;
@@ -52,6 +59,10 @@ function unknownKey(path: KeyPath, key: string, error: ErrorObject): string {
     if (!new RegExp(PROVIDER_ID_PATTERN).test(key)) {
       return `'${key}' is not a valid provider id${didYouMean(key, KNOWN)}; ids use lower-case letters, digits, '-' and '_'`;
     }
+  }
+  const knownProvider = path.length === 2 && path[0] === 'providers' && KNOWN.includes(String(path[1]));
+  if (knownProvider && (key === 'base_url' || key === 'type')) {
+    return `'${key}' is only for custom provider ids; '${String(path[1])}' is known, set host and port instead; allowed keys: ${names.join(', ')}`;
   }
   return `unknown key '${key}'${didYouMean(key, names)}; allowed keys: ${names.join(', ')}`;
 }
@@ -168,6 +179,7 @@ function isHttpUrl(text: string): boolean {
 
 /** Every schema and cross-key problem of an already-parsed document, in one list. */
 export function validateConfigData(data: unknown, source: Source): ConfigProblem[] {
+  const validateSchema = schemaValidator();
   const schemaProblems = validateSchema(data) ? [] : (validateSchema.errors ?? []).map((e) => toProblem(e, source));
   return unique([...schemaProblems, ...crossKeyProblems(data, source)]);
 }

@@ -115,7 +115,8 @@ describe('acode (built)', () => {
   it('provider set writes providers.active keeping comments; provider list marks it', async () => {
     const original = '# team settings\nproviders:\n  active: ollama   # default\n  vllm:\n    model: "m"  # gpu box\n';
     const file = await writeConfig(original);
-    const set = await runBuilt(['provider', 'set', 'vllm'], { cwd: dir });
+    // Env overrides change the resolved config only: none of them may leak into the file.
+    const set = await runBuilt(['provider', 'set', 'vllm'], { cwd: dir, env: { OLLAMA_HOST: '0.0.0.0:9', VLLM_PORT: '8123' } });
     expect(set).toEqual({ code: 0, stdout: `active provider: vllm (updated ${file})\n`, stderr: '' });
     expect(await readFile(file, 'utf8')).toBe(original.replace('active: ollama', 'active: vllm'));
     const list = await runBuilt(['provider', 'list'], { cwd: dir });

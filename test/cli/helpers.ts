@@ -33,7 +33,7 @@ export function runBuilt(args: string[], { cwd, env = {} }: { cwd: string; env?:
 /** Runs the CLI in-process with captured output. */
 export async function runInProcess(
   args: string[],
-  { cwd, env = {}, commands }: { cwd: string; env?: Record<string, string>; commands?: readonly CommandRegistrar[] },
+  { cwd, env = {}, commands, signal }: { cwd: string; env?: Record<string, string>; commands?: readonly CommandRegistrar[]; signal?: AbortSignal },
 ): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
@@ -43,6 +43,7 @@ export async function runInProcess(
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     ...(commands === undefined ? {} : { commands }),
+    ...(signal === undefined ? {} : { signal }),
   });
   return { code, stdout, stderr };
 }

@@ -22,8 +22,12 @@ export function problems(text: string): ConfigProblem[] {
 
 /** The only problem for `path`; fails when there is none or more than one. */
 export function problemAt(text: string, path: string): ConfigProblem {
-  const found = problems(text).filter((p) => p.path === path);
-  if (found.length !== 1) throw new Error(`expected one problem at ${path}, got ${JSON.stringify(problems(text))}`);
+  const error = parseError(text);
+  if (error.code !== 'CONFIG_INVALID') throw new Error(`expected CONFIG_INVALID, got ${error.code}`);
+  if (!error.hint.includes('acode config validate')) throw new Error(`unexpected hint: ${error.hint}`);
+  const found = (error.details.errors as ConfigProblem[]).filter((p) => p.path === path);
+  if (found.length !== 1) throw new Error(`expected one problem at ${path}, got ${JSON.stringify(error.details.errors)}`);
+  if (!error.message.includes(`${FILE}:${found[0]!.line}:${found[0]!.column}: ${path}: `)) throw new Error('message does not list the problem');
   return found[0]!;
 }
 

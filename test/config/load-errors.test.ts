@@ -44,6 +44,12 @@ describe('config validation errors', () => {
     expect(p.message).toMatch(/needs 'type' .* and 'base_url'.*did you mean the known provider 'vllm'/);
   });
 
+  it('tells a known provider to use host and port instead of base_url', () => {
+    const p = problemAt('providers:\n  ollama:\n    base_url: http://127.0.0.1:11434\n', 'providers.ollama.base_url');
+    expect(p).toMatchObject({ line: 3, column: 5 });
+    expect(p.message).toMatch(/^'base_url' is only for custom provider ids; 'ollama' is known, set host and port instead/);
+  });
+
   it('reports an enum value with its options', () => {
     const p = problemAt('mode: offline\n', 'mode');
     expect(p).toMatchObject({ line: 1, column: 7 });
