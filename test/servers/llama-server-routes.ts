@@ -1,0 +1,90 @@
+// llama-server's routes in single-model mode: 503 `Loading model` on every route until loaded, then
+// health, models, props, slots and the OpenAI-compatible chat / text completions.
+
+import { json, parseJson, type Dialect, type RequestContext, type Route } from './lib/http-core.js';
+import { planChat, planCompletion, RequestInvalid, type OpenAIPlan } from './lib/openai-request.js';
+import { respondChat, respondCompletion } from './lib/openai-respond.js';
+import type { Reply } from './lib/reply.js';
+import type { Runtime } from './lib/runtime.js';
+
+export interface LlamaState {
+  runtime: Runtime;
+  /** `--alias` or the `-m` argument as given: the id clients see. */
+  id: string;
+  modelPath: string;
+  nCtx: number;
+  loaded: boolean;
+  startedAt: number;
+}
+
+const CT = 'application/json; charset=utf-8';
+
+function error(reply: Reply, status: number, type: string, message: string): Promise<void> {
+  return json(reply, status, { error: { code: status, message, type } }, CT);
+}
+
+export function llamaDialect(s: LlamaState): Dialect {
+  return {
+    notFound: ({ reply }) => error(reply, 404, 'not_found_error', 'File Not Found'),
+    methodNotAllowed: ({ reply }) => error(reply, 404, 'not_found_error', 'File Not Found'),
+    internalError: ({ reply }, err) => error(reply, 500, 'server_error', err instanceof Error ? err.message : String(err)),
+    gate: async ({ reply }: RequestContext) => {
+      if (s.loaded) return false;
+      await json(reply, 503, { error: { message: 'Loading model', type: 'unavailable_error', code: 503 } }, CT);
+      return true;
+    },
+    headers: { Server: 'llama.cpp' },
+  };
+}
+
+function modelsBody(s: LlamaState): unknown {
+  const meta = { vocab_type: 2, n_vocab: 151936, n_ctx_train: 32768, n_embd: 896, n_params: 494032768, size: 379381760, n_ctx: s.nCtx };
+  const created = Math.floor(s.startedAt / 1000);
+  return {
+    models: [{ name: s.id, model: s.id, modified_at: '', size: '', digest: '', type: 'model', description: '', tags: [''], capabilities: ['completion'], parameters: '', details: { parent_model: '', format: 'gguf', family: '', families: [''], parameter_size: '', quantization_level: '' } }],
+    object: 'list',
+    data: [{ id: s.id, object: 'model', created, owned_by: 'llamacpp', meta }],
+  };
+}
+
+function propsBody(s: LlamaState): unknown {
+  return {
+    default_generation_settings: { id: 0, n_ctx: s.nCtx, params: { n_predict: -1, seed: 4294967295, temperature: 0.8 } },
+    total_slots: 1, model_path: s.modelPath, chat_template: '{{ messages }}', modalities: { vision: false, audio: false },
+    build_info: 'b6000-acodefake', is_sleeping: false,
+  };
+}
+
+type Planner = (body: Record<string, unknown>) => OpenAIPlan;
+
+function generation(s: LlamaState, planner: Planner, respond: typeof respondChat): (ctx: RequestContext) => Promise<void> {
+  return async ({ body, reply }) => {
+    const parsed = parseJson(body);
+    if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+      return error(reply, 500, 'server_error', `[json.exception.parse_error.101] parse error at line 1, column 1: syntax error while parsing value - ${parsed.ok ? 'not an object' : parsed.error}`);
+    }
+    let p: OpenAIPlan;
+    try {
+      p = planner(parsed.value as Record<string, unknown>);
+    } catch (err) {
+      if (err instanceof RequestInvalid) return error(reply, 400, 'invalid_request_error', err.message);
+      throw err;
+    }
+    await respond(p, { flavor: 'llama-server', model: s.id, headers: p.stream ? { 'X-Accel-Buffering': 'no' } : {} }, s.runtime, reply);
+  };
+}
+
+export function llamaRoutes(s: LlamaState): Route[] {
+  const fixed = s.runtime.knobs.tokens;
+  const chat = generation(s, (b) => planChat(b, { model: s.modelPath, fixedCount: fixed, continuation: 'implicit', allowStreamOptionsAlone: true }), respondChat);
+  const completion = generation(s, (b) => planCompletion(b, { model: s.modelPath, fixedCount: fixed, allowStreamOptionsAlone: true }), respondCompletion);
+  const slots = [{ id: 0, id_task: -1, n_ctx: s.nCtx, speculative: false, is_processing: false }];
+  return [
+    { methods: ['GET'], path: /^\/(v1\/)?health$/, handler: ({ reply }) => json(reply, 200, { status: 'ok' }, CT) },
+    { methods: ['GET'], path: /^\/(v1\/)?models$/, handler: ({ reply }) => json(reply, 200, modelsBody(s), CT) },
+    { methods: ['GET'], path: '/props', handler: ({ reply }) => json(reply, 200, propsBody(s), CT) },
+    { methods: ['GET'], path: '/slots', handler: ({ reply }) => json(reply, 200, slots, CT) },
+    { methods: ['POST'], path: /^\/(v1\/)?chat\/completions$/, work: true, contentType: CT, handler: chat },
+    { methods: ['POST'], path: /^\/(v1\/)?completions$/, work: true, contentType: CT, handler: completion },
+  ];
+}
