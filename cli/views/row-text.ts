@@ -14,7 +14,7 @@ export function modelStatusText(report: StatusReport): string | undefined {
       const fraction = progressFraction(detail);
       if (fraction !== undefined) parts.push(formatPercent(fraction));
       if (detail && detail.bytesPerSecond > 0) parts.push(formatRate(detail.bytesPerSecond));
-      const eta = detail ? formatEta(etaSeconds(detail) ?? Number.NaN) : undefined;
+      const eta = detail && (fraction ?? 0) < 1 ? formatEta(etaSeconds(detail) ?? Number.NaN) : undefined;
       if (eta !== undefined) parts.push(`ETA ${eta}`);
       return parts.join(' ');
     }

@@ -79,6 +79,9 @@ export function StatusApp({ subscribe, actions, color, width, initialReports, no
   }, [subscribe]);
 
   const current = reportsRef.current.some((r) => r.id === selectedId) ? selectedId : reportsRef.current[0]?.id;
+  // The log is read again when the selected server changes state (a crash, a restart), not on every push:
+  // pushes arrive with each pull progress event, and a log read is file I/O.
+  const currentState = reportsRef.current.find((r) => r.id === current)?.state;
 
   useEffect(() => {
     if (!logOpen || current === undefined) {
@@ -86,7 +89,7 @@ export function StatusApp({ subscribe, actions, color, width, initialReports, no
       return;
     }
     let stale = false;
-    setLog({ id: current, lines: [], loading: true });
+    setLog((shown) => (shown?.id === current ? { ...shown, loading: true } : { id: current, lines: [], loading: true }));
     actions.logTail(current).then(
       (lines) => { if (!stale) setLog({ id: current, lines }); },
       (error: unknown) => { if (!stale) setLog({ id: current, lines: [], error: describeFailure(error).text }); },
@@ -94,7 +97,7 @@ export function StatusApp({ subscribe, actions, color, width, initialReports, no
     return () => {
       stale = true;
     };
-  }, [logOpen, current, actions]);
+  }, [logOpen, current, currentState, actions]);
 
   const move = (delta: number) => {
     const list = reportsRef.current;

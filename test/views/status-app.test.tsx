@@ -147,6 +147,23 @@ describe('StatusApp', () => {
     expect(app.lastFrame()).not.toContain('says hello');
   });
 
+  it('reads the log again when the selected server changes state, keeping the old lines meanwhile', async () => {
+    let reads = 0;
+    const logTail = vi.fn(async (id: string) => {
+      reads += 1;
+      return [`${id} read ${reads}`];
+    });
+    const { app, hub } = await mountApp(fakeActions({ logTail }));
+    app.stdin.write('l');
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('ollama read 1'), WAIT);
+    hub.push([report({ id: 'ollama', uptimeMs: 9_000 }), ...fleet.slice(1)]);
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('up 0:00:09'), WAIT);
+    expect(logTail).toHaveBeenCalledTimes(1);
+    hub.push([report({ id: 'ollama', state: 'crashed' }), ...fleet.slice(1)]);
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('ollama read 2'), WAIT);
+    expect(logTail).toHaveBeenCalledTimes(2);
+  });
+
   it('shows a failed log read in the panel', async () => {
     const { app } = await mountApp(fakeActions({ logTail: vi.fn(async () => { throw new Error('no log file yet'); }) }));
     app.stdin.write('l');

@@ -116,8 +116,9 @@ describe('StatusView: progress bar', () => {
     expect(b.empty).toBeGreaterThan(0);
   });
   it('is full at 100% only', () => {
-    const done = bar(frame({ reports: [pulling(1_000)], width: 80 }));
-    expect(done).toMatchObject({ empty: 0, percent: '100%' });
+    const doneFrame = frame({ reports: [pulling(1_000)], width: 80 });
+    expect(bar(doneFrame)).toMatchObject({ empty: 0, percent: '100%' });
+    expect(doneFrame).toContain('pulling 100% 100 B/s\n');
     const almost = bar(frame({ reports: [pulling(999)], width: 80 }));
     expect(almost.percent).toBe('99%');
     expect(almost.empty).toBeGreaterThan(0);
