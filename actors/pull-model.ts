@@ -1,6 +1,6 @@
 // pullModel: the adapter's pull stream as an rxjs Observable, folded into byte totals over all
 // layers and a rate, throttled to ~10 events/s. Airgapped mode never downloads.
-import { Observable, asyncScheduler, map, scan, throttleTime } from 'rxjs';
+import { Observable, asyncScheduler, map, scan, tap, throttleTime } from 'rxjs';
 import { AcodeError, toAcodeError } from '../config/index.js';
 import type { PullProgress } from '../adapters/index.js';
 import type { PullOutcomeEvent, ServiceRef } from './contracts.js';
@@ -52,7 +52,7 @@ interface Totals {
   lastCompleted: number;
 }
 
-/** Folds progress lines into bytes summed over layers and a smoothed rate. */
+/** Folds progress lines into bytes summed over layers and a smoothed rate (unthrottled). */
 export function toProgressEvents(source: Observable<PullProgress>, now: () => number): Observable<PullProgressEvent> {
   const start: Totals = { layers: new Map(), status: '', completed: 0, total: 0, bytesPerSecond: 0, lastAt: now(), lastCompleted: 0 };
   return source.pipe(
@@ -84,7 +84,6 @@ export function toProgressEvents(source: Observable<PullProgress>, now: () => nu
       total: acc.total,
       bytesPerSecond: Math.round(acc.bytesPerSecond),
     })),
-    throttleTime(PULL_THROTTLE_MS, asyncScheduler, { leading: true, trailing: true }),
   );
 }
 
@@ -122,10 +121,24 @@ export function pullModel(
     fail(new AcodeError('PULL_FAILED', `${ref.provider.id}: no model is configured to pull.`, `Set providers.${ref.provider.id}.model.`, { details: { provider: ref.provider.id } }));
     return () => undefined;
   }
-  const subscription = toProgressEvents(pullObservable(ref, deps, model), deps.now).subscribe({
-    next: (event) => sendBack(event),
-    error: fail,
-    complete: () => sendBack({ type: 'PULL_DONE' }),
-  });
+  let latest: PullProgressEvent | undefined;
+  let lastSent: PullProgressEvent | undefined;
+  const subscription = toProgressEvents(pullObservable(ref, deps, model), deps.now)
+    .pipe(
+      tap((event) => (latest = event)),
+      throttleTime(PULL_THROTTLE_MS, asyncScheduler, { leading: true, trailing: true }),
+    )
+    .subscribe({
+      next: (event) => {
+        lastSent = event;
+        sendBack(event);
+      },
+      error: (error: unknown) => {
+        // The throttle drops its pending value on error: show where the pull stopped before failing.
+        if (latest && latest !== lastSent) sendBack(latest);
+        fail(error);
+      },
+      complete: () => sendBack({ type: 'PULL_DONE' }),
+    });
   return () => subscription.unsubscribe();
 }
