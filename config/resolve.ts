@@ -18,7 +18,7 @@ function isKnown(id: string): id is KnownProviderId {
   return (KNOWN_PROVIDER_IDS as readonly string[]).includes(id);
 }
 
-function lifecycleOf(raw: RawLifecycle | undefined, fallbackMode: LifecycleConfig['mode']): LifecycleConfig {
+function lifecycleOf(raw: RawLifecycle | null | undefined, fallbackMode: LifecycleConfig['mode']): LifecycleConfig {
   return {
     mode: raw?.mode ?? fallbackMode,
     startTimeoutSeconds: raw?.start_timeout_seconds ?? DEFAULT_LIFECYCLE.startTimeoutSeconds,
@@ -44,7 +44,8 @@ function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mod
   };
 }
 
-export function knownProvider(id: KnownProviderId, raw: RawProvider = {}): ProviderConfig {
+export function knownProvider(id: KnownProviderId, section: RawProvider | null = {}): ProviderConfig {
+  const raw = section ?? {};
   const host = raw.host ?? DEFAULT_HOST;
   const port = raw.port ?? DEFAULT_PORTS[id];
   return {
@@ -79,7 +80,7 @@ function customProvider(id: string, raw: RawProvider): ProviderConfig {
 export function resolveRaw(raw: RawConfig, file: string | undefined): AcodeConfig {
   const sections = raw.providers ?? {};
   const providers: Record<string, ProviderConfig> = {};
-  for (const id of KNOWN_PROVIDER_IDS) providers[id] = knownProvider(id, sections[id] as RawProvider | undefined);
+  for (const id of KNOWN_PROVIDER_IDS) providers[id] = knownProvider(id, (sections[id] ?? null) as RawProvider | null);
   for (const [id, section] of Object.entries(sections)) {
     if (id === 'active' || isKnown(id) || typeof section !== 'object' || section === null) continue;
     providers[id] = customProvider(id, section);

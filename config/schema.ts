@@ -4,8 +4,11 @@ import { KNOWN_PROVIDER_IDS } from './types.js';
 
 const positiveSeconds = { type: 'number', exclusiveMinimum: 0, allowed: 'a number of seconds greater than 0' };
 
+// Mapping sections also accept an empty value, so `vllm:` with every key commented out is valid.
+const section = ['object', 'null'] as const;
+
 export const LIFECYCLE_SCHEMA = {
-  type: 'object',
+  type: section,
   allowed: 'a mapping of lifecycle settings',
   additionalProperties: false,
   properties: {
@@ -20,7 +23,7 @@ export const LIFECYCLE_SCHEMA = {
 } as const;
 
 export const GPU_SCHEMA = {
-  type: 'object',
+  type: section,
   allowed: 'a mapping of GPU settings',
   additionalProperties: false,
   properties: {
@@ -41,7 +44,7 @@ const commonProviderProperties = {
 } as const;
 
 export const KNOWN_PROVIDER_SCHEMA = {
-  type: 'object',
+  type: section,
   allowed: 'a mapping of provider settings',
   additionalProperties: false,
   properties: {
@@ -83,7 +86,7 @@ export const CONFIG_SCHEMA = {
       uniqueItems: true, allowed: 'a list of distinct provider ids',
     },
     providers: {
-      type: 'object',
+      type: section,
       allowed: 'a mapping with active and one entry per provider id',
       additionalProperties: false,
       properties: {
@@ -114,12 +117,12 @@ export interface RawProvider {
   port?: number;
   binary?: string;
   args?: string[];
-  lifecycle?: RawLifecycle;
-  gpu?: { memory_utilization?: number; tensor_parallel_size?: number };
+  lifecycle?: RawLifecycle | null;
+  gpu?: { memory_utilization?: number; tensor_parallel_size?: number } | null;
 }
 
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
   fallback?: string[];
-  providers?: { active?: string } & { [id: string]: RawProvider | string | undefined };
+  providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }

@@ -126,8 +126,10 @@ describe('config validation errors', () => {
     expect(error.message).toMatch(/\(6 problems\)/);
   });
 
-  it('accepts an empty file and the documented example', () => {
+  it('accepts an empty file, empty sections and the documented example', () => {
     expect(parseConfig('# nothing yet\n', FILE)).toEqual({});
+    expect(parseConfig('providers:\n  vllm:\n    # model: x\n    lifecycle:\n', FILE)).toEqual({ providers: { vllm: { lifecycle: null } } });
+    expect(problemAt('providers:\n  box:\n', 'providers.box').message).toMatch(/must be a mapping of provider settings with type and base_url, got an empty value/);
     const example = [
       'providers:',
       '  active: vllm',

@@ -113,6 +113,12 @@ describe('resolving', () => {
     expect(config.providers.box?.lifecycle.mode).toBe('external');
   });
 
+  it('treats empty sections as defaults', async () => {
+    await project(dir, 'providers:\n  active: vllm\n  vllm:\n    lifecycle:\n    gpu:\n');
+    const config = await loadConfig({ cwd: dir, env: {} });
+    expect(config.providers.vllm).toMatchObject({ port: 8000, lifecycle: DEFAULT_LIFECYCLE, gpu: {} });
+  });
+
   it('VLLM_PORT and ACODE_PROVIDER override the resolved config', async () => {
     await project(dir, 'providers:\n  active: ollama\n  vllm: { port: 8001 }\n');
     const config = await loadConfig({ cwd: dir, env: { VLLM_PORT: '8100', ACODE_PROVIDER: 'vllm' } });
