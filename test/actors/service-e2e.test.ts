@@ -1,0 +1,74 @@
+// The real service machine driven by the real actors against the stand-in servers: the contract
+// between machines/ and actors/ exercised end to end (cold start, crash and restart, stop, pull).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createActorImplementations, pidFilePath, readPidFile } from '../../actors/index.js';
+import { createService, type Service } from '../../machines/service.js';
+import { PidLedger, freePort, pidAlive, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+
+const ledger = new PidLedger();
+const services: Service[] = [];
+let stateDir: string;
+
+beforeAll(() => requireBuiltServers());
+beforeEach(async () => {
+  stateDir = await tempStateDir();
+});
+afterEach(async () => {
+  for (const service of services.splice(0)) await service.dispose();
+  await ledger.killAll();
+  await removeDir(stateDir);
+});
+
+function makeService(kind: 'llamacpp' | 'ollama', port: number, env: NodeJS.ProcessEnv): Service {
+  const provider = providerConfig(kind, port);
+  provider.lifecycle = { ...provider.lifecycle, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20 };
+  const service = createService({
+    ref: serviceRef(provider, stateDir),
+    actors: createActorImplementations({ env }),
+    tuning: { graceMs: 2_000, maxMisses: 2, backoff: { baseMs: 50, capMs: 200 } },
+  });
+  services.push(service);
+  return service;
+}
+
+const top = (service: Service): string => {
+  const value = service.actor.getSnapshot().value;
+  return typeof value === 'string' ? value : Object.keys(value)[0] ?? '';
+};
+
+describe('service machine + real actors', () => {
+  it('cold start to healthy, kill -9 → restart → healthy, stop → stopped with no process left', async () => {
+    const port = await freePort();
+    const service = makeService('llamacpp', port, testEnv());
+    const adapter = await service.ensureHealthy();
+    expect((await adapter.health()).status).toBe('ready');
+    const first = (await readPidFile(stateDir, 'llamacpp'))!.pid;
+    ledger.add(first);
+
+    process.kill(first, 'SIGKILL');
+    await until(async () => {
+      const record = await readPidFile(stateDir, 'llamacpp');
+      return record !== undefined && record.pid !== first && top(service) === 'healthy';
+    }, { what: 'restarted and healthy', timeoutMs: 20_000 });
+    const second = (await readPidFile(stateDir, 'llamacpp'))!.pid;
+    ledger.add(second);
+    expect(second).not.toBe(first);
+
+    await service.stop();
+    expect(top(service)).toBe('stopped');
+    expect(pidAlive(second)).toBe(false);
+    expect(existsSync(pidFilePath(stateDir, 'llamacpp'))).toBe(false);
+  });
+
+  it('Ollama without the model: ensureHealthy pulls it and hands out a ready provider', async () => {
+    const port = await freePort();
+    const env = testEnv({ HOME: stateDir, OLLAMA_MODELS: join(stateDir, 'models'), ACODE_FAKE_PULL_BYTES: '2000000' });
+    const service = makeService('ollama', port, env);
+    const adapter = await service.ensureHealthy();
+    ledger.add((await readPidFile(stateDir, 'ollama'))?.pid);
+    const models = await adapter.listModels();
+    expect(models.map((m) => m.id)).toContain('llama3.2:latest');
+  });
+});
