@@ -87,8 +87,8 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-      // Help shown because a subcommand is missing: commander already printed it to stderr.
-      if (error.code === 'commander.help') return 2;
+      // `acode help` exits 0; help shown because a subcommand is missing (already on stderr) is a usage error.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? 0 : 2;
       return printError(usageError(error), { stderr, env });
     }
     return printError(error, { stderr, env });

@@ -68,6 +68,13 @@ describe('error printing and exit codes', () => {
     expect(r.stderr).toMatch(/^error\[ABORTED\]: /);
   });
 
+  it('`acode help config` prints help on stdout and exits 0', async () => {
+    const r = await runInProcess(['help', 'config'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: acode config \[options\] \[command\]/);
+    expect(r.stderr).toBe('');
+  });
+
   it('a missing subcommand shows help on stderr and exits 2', async () => {
     const r = await runInProcess(['provider'], { cwd: dir });
     expect(r.code).toBe(2);
