@@ -1,0 +1,77 @@
+// Where the conformance suites point: a stand-in started by the harness, or a real server when
+// ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL (+ ACODE_TEST_MODEL) are set.
+
+import { Ollama } from 'ollama';
+import OpenAI from 'openai';
+import { startTestServer, type ServerKind, type StartOptions, type TestServer } from '../servers/harness.js';
+
+export const REAL_OLLAMA_URL = process.env.ACODE_TEST_OLLAMA_URL ?? '';
+export const REAL_OPENAI_URL = process.env.ACODE_TEST_OPENAI_URL ?? '';
+export const REAL_MODEL = process.env.ACODE_TEST_MODEL ?? '';
+
+export interface Target {
+  /** 'fake' targets allow exact-content assertions (deterministic generation). */
+  fake: boolean;
+  url: string;
+  /** Model to use in requests. */
+  model: string;
+  /** Generation key of the fake (see expectedChat); equal to `model` for real targets. */
+  key: string;
+  server: TestServer | null;
+  stop(): Promise<void>;
+}
+
+export async function fakeTarget(kind: ServerKind, opts: StartOptions = {}): Promise<Target> {
+  const server = await startTestServer(kind, opts);
+  const key = kind === 'ollama' ? normalize(server.model) : server.model;
+  return { fake: true, url: server.url, model: server.model, key, server, stop: async () => void (await server.stop()) };
+}
+
+export function realTarget(url: string, model: string): Target {
+  return { fake: false, url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), model, key: model, server: null, stop: async () => undefined };
+}
+
+function normalize(name: string): string {
+  return (name.split('/').pop() ?? '').includes(':') ? name : `${name}:latest`;
+}
+
+export function ollamaClient(t: Target): Ollama {
+  return new Ollama({ host: t.url });
+}
+
+/** The official client with retries off, so a knob's failure surfaces once, as it would first appear. */
+export function openaiClient(t: Target, timeout = 10_000): OpenAI {
+  return new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'x', maxRetries: 0, timeout });
+}
+
+export const weatherTool = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    description: 'Current weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } }, required: ['city', 'unit'] },
+  },
+};
+
+export const personSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    age: { type: 'integer', minimum: 0, maximum: 120 },
+    tags: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    role: { enum: ['admin', 'user'] },
+  },
+  required: ['name', 'age', 'tags', 'role'],
+  additionalProperties: false,
+};
+
+/** The ollama client's ResponseError (not exported by the package): `name`, `error`, `status_code`. */
+export interface OllamaResponseError extends Error {
+  error: string;
+  status_code: number;
+}
+
+export function asResponseError(e: unknown): OllamaResponseError {
+  if (!(e instanceof Error) || e.name !== 'ResponseError') throw new Error(`expected the ollama client's ResponseError, got ${String(e)}`);
+  return e as OllamaResponseError;
+}
