@@ -37,6 +37,8 @@ export interface AcquireOptions {
   requirements?: Requirements;
   /** Offer every configured provider, not only the preferred one and the fallback list. */
   anyConfigured?: boolean;
+  /** Providers not to try (already tried by the caller). */
+  exclude?: readonly string[];
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
   /** Called when a provider could not be used and the next one is tried. */
@@ -146,15 +148,19 @@ export function createRegistry(options: RegistryOptions) {
     return Object.fromEntries(status().map((s) => [s.id, s.state]));
   }
 
+  function select(opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'>) {
+    return selectProviders({
+      config, health: health(), capabilities, exclude: opts.exclude ?? [], anyConfigured: opts.anyConfigured === true,
+      ...(opts.preferred !== undefined ? { preferred: opts.preferred } : {}),
+      ...(opts.requirements ? { requirements: opts.requirements } : {}),
+    });
+  }
+
   /** The best allowed provider that becomes healthy, walking the ranked candidates in order. */
   async function acquire(opts: AcquireOptions = {}): Promise<Acquired> {
     if (opts.preferred !== undefined) provider(opts.preferred);
     const fallbacks: FallbackReason[] = [];
-    const rank = () => selectProviders({
-      config, health: health(), capabilities, exclude: fallbacks.map((f) => f.id), anyConfigured: opts.anyConfigured === true,
-      ...(opts.preferred !== undefined ? { preferred: opts.preferred } : {}),
-      ...(opts.requirements ? { requirements: opts.requirements } : {}),
-    });
+    const rank = () => select({ ...opts, exclude: [...(opts.exclude ?? []), ...fallbacks.map((f) => f.id)] });
     let firstError: unknown;
     for (let sel = rank(); ; sel = rank()) {
       const next = sel.order[0];
@@ -194,6 +200,8 @@ export function createRegistry(options: RegistryOptions) {
     getProviderFor: (requirements: Requirements, opts: Omit<AcquireOptions, 'requirements'> = {}) =>
       acquire({ anyConfigured: true, ...opts, requirements }),
     acquire,
+    /** The allowed candidates, best first, as acquire() would try them now. */
+    acquireOrder: (opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'> = {}) => select(opts).order,
     status,
     onStatus(listener: (status: ProviderStatus) => void): () => void {
       listeners.add(listener);

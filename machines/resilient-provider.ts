@@ -60,6 +60,17 @@ export function continuationRequest(req: ChatRequest, shown: string): ChatReques
   return { ...req, messages, continueFinalMessage: true };
 }
 
+/**
+ * The usage of a resumed answer as if it had not broken: the continuation request counted the partial
+ * text as prompt, and only the rest as completion. One streamed text chunk is one token on the servers
+ * that resume (vLLM, Ollama), so the chunk count moves back from prompt to completion.
+ */
+function asUninterrupted(chunk: Extract<StreamChunk, { type: 'final' }>, resumedChunks: number): StreamChunk {
+  if (!chunk.usage) return chunk;
+  const { promptTokens, completionTokens, totalTokens } = chunk.usage;
+  return { ...chunk, usage: { promptTokens: Math.max(0, promptTokens - resumedChunks), completionTokens: completionTokens + resumedChunks, totalTokens } };
+}
+
 /** Wraps `initial` (the adapter `service` handed out) with retry, resume and restart. */
 export function resilientProvider(service: RecoverableService, initial: ModelProvider, options: ResilientOptions = {}): ModelProvider {
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
@@ -85,14 +96,16 @@ export function resilientProvider(service: RecoverableService, initial: ModelPro
 
   async function* stream(req: ChatRequest, opts: CallOptions = {}): AsyncIterable<StreamChunk> {
     let shown = '';
+    let shownChunks = 0;
+    let resumedChunks = 0;
     let sawToolCalls = false;
     let next: ChatRequest = req;
     for (let attempt = 1; ; attempt++) {
       try {
         for await (const chunk of current.stream(next, opts)) {
-          if (chunk.type === 'text') shown += chunk.text;
+          if (chunk.type === 'text') { shown += chunk.text; shownChunks++; }
           if (chunk.type === 'tool_call_delta') sawToolCalls = true;
-          yield chunk;
+          yield chunk.type === 'final' && resumedChunks > 0 ? asUninterrupted(chunk, resumedChunks) : chunk;
         }
         return;
       } catch (error) {
@@ -101,11 +114,13 @@ export function resilientProvider(service: RecoverableService, initial: ModelPro
         await recover(error, attempt, nothingShown ? 'retry' : resume ? 'resume' : 'restart', opts.signal);
         if (resume) {
           next = continuationRequest(req, shown);
+          resumedChunks = shownChunks;
         } else {
           next = req;
           if (!nothingShown) {
             yield { type: 'restarted', reason: reasonOf(error).reason, attempt };
             shown = '';
+            shownChunks = 0;
             sawToolCalls = false;
           }
         }

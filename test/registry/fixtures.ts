@@ -51,9 +51,17 @@ export function fakeProvider(opts: {
   const remainder = (req: ChatRequest): string[] => {
     const last = req.messages.at(-1);
     if (!req.continueFinalMessage || last?.role !== 'assistant') return opts.pieces;
-    const full = opts.pieces.join('');
-    if (!full.startsWith(last.content)) throw new Error(`not a prefix: ${last.content}`);
-    return [full.slice(last.content.length)].filter((p) => p !== '');
+    let acc = '';
+    for (let i = 0; i <= opts.pieces.length; i++) {
+      if (acc === last.content) return opts.pieces.slice(i);
+      acc += opts.pieces[i] ?? '';
+    }
+    throw new Error(`not a prefix on a piece boundary: ${last.content}`);
+  };
+  // Like the servers: the continued text counts as prompt, only the rest as completion.
+  const usageFor = (req: ChatRequest, completion: number) => {
+    const prompt = 5 + opts.pieces.length - remainder(req).length;
+    return { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion };
   };
   return {
     id: opts.id ?? 'fake',
@@ -76,7 +84,7 @@ export function fakeProvider(opts: {
         n++;
         yield { type: 'text', text };
       }
-      yield { type: 'final', finishReason: 'stop', toolCalls: [], model: 'm' };
+      yield { type: 'final', finishReason: 'stop', toolCalls: [], model: 'm', usage: usageFor(req, n) };
     },
     async health() { return { ok: true, status: 'ready' }; },
     async listModels() { return []; },

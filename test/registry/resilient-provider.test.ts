@@ -35,6 +35,13 @@ describe('resilientProvider stream', () => {
     const second = fake.requests[1];
     expect(second?.continueFinalMessage).toBe(true);
     expect(second?.messages.at(-1)).toEqual({ role: 'assistant', content: 'The model answers' });
+    expect(chunks.at(-1)).toMatchObject({ type: 'final', usage: { promptTokens: 5, completionTokens: PIECES.length, totalTokens: 5 + PIECES.length } });
+  });
+
+  it('reports the usage of an uninterrupted answer unchanged', async () => {
+    const fake = fakeProvider({ pieces: PIECES });
+    const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
+    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5, completionTokens: PIECES.length } });
   });
 
   it('restarts with a typed restarted chunk where the server cannot continue', async () => {

@@ -1,0 +1,17 @@
+// The registry's public API, re-exported by machines/index.ts: the supervisor, its runtime wiring, the
+// selector, the crash-safe provider wrapper and one-shot answers.
+export { registryMachine, serviceSystemId, type RegistryInput, type RegistryContext, type RegistryEvent } from './registry.machine.js';
+export {
+  createRegistry, allowsFallback, type Registry, type RegistryOptions, type ServiceHandle, type BindService,
+  type AcquireOptions, type Acquired, type FallbackReason,
+} from './registry.js';
+export { openRegistry, type OpenRegistryOptions } from './registry-runtime.js';
+export { bindServiceRef, type BindingOptions } from './registry-binding.js';
+export { providerStatus, progressLine, type ProviderStatus, type PullView } from './registry-status.js';
+export { selectProviders, capabilityRefusal, type Requirements, type HealthView, type Selection, type Refusal } from './selector.js';
+export { modeRefusal, type ModeRefusal } from './registry-policy.js';
+export {
+  resilientProvider, continuationRequest, RESUME_PATH, DEFAULT_MAX_RETRIES,
+  type RecoverableService, type RetryInfo, type ResilientOptions,
+} from './resilient-provider.js';
+export { answer, type Answer, type AnswerOptions, type Timings } from './registry-ask.js';
