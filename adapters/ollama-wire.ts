@@ -1,8 +1,8 @@
 // Ollama's native chat API: POST /api/chat, NDJSON chunks, final object with `done: true` (§1.5, §1.9).
 import { midStreamError, interrupted, type WireContext } from './wire-errors.js';
-import { ndjsonValues } from './ndjson-lines.js';
+import { NdjsonSplitter } from './ndjson-lines.js';
 import { generatedCallId, parseArguments } from './tool-calls.js';
-import { checkContinuation, type WireModule } from './wire-module.js';
+import { checkContinuation, type ChunkDecoder, type WireModule } from './wire-module.js';
 import { listOllamaModels, ollamaModelInfo, ollamaPull } from './ollama-models.js';
 import type { ChatMessage, ChatRequest, FinishReason, StreamChunk, ToolCall, Usage } from './types.js';
 import type { ServerQuirks } from './server-quirks.js';
@@ -53,46 +53,74 @@ function finishReasonOf(doneReason: string | undefined, toolCalls: number): Fini
   return 'unknown';
 }
 
-async function* parseChat(body: AsyncIterable<Uint8Array>, ctx: WireContext, model: string): AsyncGenerator<StreamChunk> {
-  const toolCalls: ToolCall[] = [];
-  let delivered = 0;
-  for await (const value of ndjsonValues(body, ctx)) {
-    const chunk = value as OllamaChunk;
-    if (typeof chunk !== 'object' || chunk === null) continue;
-    if (chunk.error !== undefined) throw midStreamError(ctx, chunk, delivered);
-    const content = chunk.message?.content;
-    if (content) {
-      delivered++;
-      yield { type: 'text', text: content };
+/** One streamed /api/chat answer: NDJSON lines in, chunks out; `done: true` ends it (§1.5). */
+class OllamaDecoder implements ChunkDecoder {
+  failure: Error | undefined;
+  finished = false;
+  private readonly lines: NdjsonSplitter;
+  private readonly toolCalls: ToolCall[] = [];
+  private produced = 0;
+
+  constructor(private readonly ctx: WireContext, private readonly model: string) {
+    this.lines = new NdjsonSplitter(ctx);
+  }
+
+  push(bytes: Uint8Array): StreamChunk[] {
+    return this.guard((out) => { for (const v of this.lines.push(bytes)) this.line(v, out); });
+  }
+
+  end(): StreamChunk[] {
+    return this.guard((out) => {
+      for (const v of this.lines.end()) this.line(v, out);
+      if (!this.finished) throw interrupted(this.ctx, this.produced + out.length);
+    });
+  }
+
+  private guard(work: (out: StreamChunk[]) => void): StreamChunk[] {
+    const out: StreamChunk[] = [];
+    if (this.failure || this.finished) return out;
+    try {
+      work(out);
+    } catch (err) {
+      this.failure = err as Error;
     }
+    this.produced += out.length;
+    return out;
+  }
+
+  private line(value: unknown, out: StreamChunk[]): void {
+    if (this.finished) return;
+    const chunk = value as OllamaChunk;
+    if (typeof chunk !== 'object' || chunk === null) return;
+    if (chunk.error !== undefined) throw midStreamError(this.ctx, chunk, this.produced + out.length);
+    const content = chunk.message?.content;
+    if (content) out.push({ type: 'text', text: content });
     for (const call of chunk.message?.tool_calls ?? []) {
       const name = call.function?.name ?? '';
       const args = call.function?.arguments;
       // Ollama sends arguments as an object; a string (some builds) is parsed like OpenAI's.
-      const parsed = typeof args === 'string' ? parseArguments(args, name, ctx) : (args ?? {}) as Record<string, unknown>;
-      const index = call.function?.index ?? toolCalls.length;
+      const parsed = typeof args === 'string' ? parseArguments(args, name, this.ctx) : (args ?? {}) as Record<string, unknown>;
+      const index = call.function?.index ?? this.toolCalls.length;
       const tc: ToolCall = { id: call.id ?? generatedCallId(), name, arguments: parsed };
-      toolCalls.push(tc);
-      delivered++;
-      yield { type: 'tool_call_delta', index, id: tc.id, name, argumentsDelta: JSON.stringify(parsed) };
+      this.toolCalls.push(tc);
+      out.push({ type: 'tool_call_delta', index, id: tc.id, name, argumentsDelta: JSON.stringify(parsed) });
     }
     if (chunk.done === true) {
       const usage: Usage | undefined = chunk.eval_count !== undefined || chunk.prompt_eval_count !== undefined
         ? { promptTokens: chunk.prompt_eval_count ?? 0, completionTokens: chunk.eval_count ?? 0,
             totalTokens: (chunk.prompt_eval_count ?? 0) + (chunk.eval_count ?? 0) }
         : undefined;
-      yield { type: 'final', finishReason: finishReasonOf(chunk.done_reason, toolCalls.length), usage, toolCalls, model: chunk.model ?? model };
-      return;
+      out.push({ type: 'final', finishReason: finishReasonOf(chunk.done_reason, this.toolCalls.length), usage, toolCalls: this.toolCalls, model: chunk.model ?? this.model });
+      this.finished = true;
     }
   }
-  throw interrupted(ctx, delivered);
 }
 
 export const ollamaWire: WireModule = {
   chatPath: '/api/chat',
   streamTypes: ['application/x-ndjson', 'application/json'],
   chatBody,
-  parseChat,
+  chatDecoder: (ctx, model) => new OllamaDecoder(ctx, model),
   listModels: listOllamaModels,
   modelInfo: ollamaModelInfo,
   pull: ollamaPull,

@@ -1,9 +1,9 @@
 // The OpenAI-compatible chat API (vLLM, llama-server, LM Studio): POST /v1/chat/completions, SSE chunks
 // ending in `data: [DONE]`; tool calls streamed as deltas keyed by index (§2.3, §3.2, §5).
 import { midStreamError, interrupted, protocolError, type WireContext } from './wire-errors.js';
-import { sseItems } from './sse-events.js';
+import { SseSplitter, type SseItem } from './sse-events.js';
 import { ToolCallAssembler } from './tool-calls.js';
-import { checkContinuation, type WireModule } from './wire-module.js';
+import { checkContinuation, type ChunkDecoder, type WireModule } from './wire-module.js';
 import { listOpenAiModels, openAiModelInfo } from './openai-models.js';
 import type { ChatMessage, ChatRequest, FinishReason, StreamChunk, Usage } from './types.js';
 import type { ServerQuirks } from './server-quirks.js';
@@ -52,7 +52,7 @@ interface OpenAiChunk {
 }
 
 function finishReasonOf(reason: string | undefined): FinishReason {
-  return reason === 'stop' || reason === 'length' || reason === 'tool_calls' ? reason : reason === undefined ? 'unknown' : 'unknown';
+  return reason === 'stop' || reason === 'length' || reason === 'tool_calls' ? reason : 'unknown';
 }
 
 function usageOf(u: NonNullable<OpenAiChunk['usage']>): Usage {
@@ -71,55 +71,95 @@ function parseData(data: string, ctx: WireContext): OpenAiChunk {
   throw protocolError(ctx, 'an event that is not a JSON object', data);
 }
 
-async function* parseChat(body: AsyncIterable<Uint8Array>, ctx: WireContext, model: string): AsyncGenerator<StreamChunk> {
-  const calls = new ToolCallAssembler();
-  let delivered = 0;
-  let finish: string | undefined;
-  let usage: Usage | undefined;
-  let answerModel = model;
-  let done = false;
-  for await (const item of sseItems(body, ctx)) {
+/** One streamed chat completion: SSE events in, chunks out; `[DONE]` (or a finish reason and EOF) ends it. */
+class OpenAiDecoder implements ChunkDecoder {
+  failure: Error | undefined;
+  finished = false;
+  private readonly events: SseSplitter;
+  private readonly calls = new ToolCallAssembler();
+  private produced = 0;
+  private finish: string | undefined;
+  private usage: Usage | undefined;
+
+  constructor(private readonly ctx: WireContext, private model: string) {
+    this.events = new SseSplitter(ctx);
+  }
+
+  push(bytes: Uint8Array): StreamChunk[] {
+    return this.guard((out) => this.items(this.events.push(bytes), out));
+  }
+
+  end(): StreamChunk[] {
+    return this.guard((out) => {
+      this.items(this.events.end(), out);
+      if (this.finished) return;
+      // Without [DONE] a stream that already said why it finished is complete (older llama-server
+      // builds); one that did not was cut.
+      if (this.finish === undefined) throw interrupted(this.ctx, this.produced + out.length);
+      this.final(out);
+    });
+  }
+
+  private guard(work: (out: StreamChunk[]) => void): StreamChunk[] {
+    const out: StreamChunk[] = [];
+    if (this.failure || this.finished) return out;
+    try {
+      work(out);
+    } catch (err) {
+      this.failure = err as Error;
+    }
+    this.produced += out.length;
+    return out;
+  }
+
+  private items(items: SseItem[], out: StreamChunk[]): void {
+    for (const item of items) {
+      if (this.finished) return;
+      this.item(item, out);
+    }
+    if (!this.finished && this.events.error) throw this.events.error;
+  }
+
+  private item(item: SseItem, out: StreamChunk[]): void {
+    const delivered = this.produced + out.length;
     if (item.kind === 'legacy-error') {
       let envelope: unknown = item.value;
       try { envelope = JSON.parse(item.value); } catch { /* keep the raw text as the message */ }
-      throw midStreamError(ctx, typeof envelope === 'string' ? { error: envelope } : envelope, delivered);
+      throw midStreamError(this.ctx, typeof envelope === 'string' ? { error: envelope } : envelope, delivered);
     }
-    if (item.data === '[DONE]') { done = true; break; }
-    const chunk = parseData(item.data, ctx);
-    if (item.event === 'error' || chunk.error !== undefined || chunk.object === 'error') throw midStreamError(ctx, chunk, delivered);
-    if (chunk.model) answerModel = chunk.model;
-    if (chunk.usage) usage = usageOf(chunk.usage);
+    if (item.data === '[DONE]') return this.final(out);
+    const chunk = parseData(item.data, this.ctx);
+    if (item.event === 'error' || chunk.error !== undefined || chunk.object === 'error') throw midStreamError(this.ctx, chunk, delivered);
+    if (chunk.model) this.model = chunk.model;
+    if (chunk.usage) this.usage = usageOf(chunk.usage);
     const choice = chunk.choices?.[0];
-    if (!choice) continue;
+    if (!choice) return;
     const text = choice.delta?.content;
-    if (text) {
-      delivered++;
-      yield { type: 'text', text };
-    }
+    if (text) out.push({ type: 'text', text });
     for (const tc of choice.delta?.tool_calls ?? []) {
       const index = tc.index ?? 0;
-      calls.add(index, { id: tc.id, name: tc.function?.name, arguments: tc.function?.arguments });
-      delivered++;
+      this.calls.add(index, { id: tc.id, name: tc.function?.name, arguments: tc.function?.arguments });
       const delta: StreamChunk = { type: 'tool_call_delta', index, argumentsDelta: tc.function?.arguments ?? '' };
       if (tc.id) delta.id = tc.id;
       if (tc.function?.name) delta.name = tc.function.name;
-      yield delta;
+      out.push(delta);
     }
-    if (choice.finish_reason) finish = choice.finish_reason;
+    if (choice.finish_reason) this.finish = choice.finish_reason;
   }
-  // Without [DONE] a stream that already said why it finished is complete (older llama-server builds);
-  // one that did not is cut.
-  if (!done && finish === undefined) throw interrupted(ctx, delivered);
-  const toolCalls = calls.finish(ctx);
-  const reason = toolCalls.length > 0 && finish !== 'length' ? 'tool_calls' : finishReasonOf(finish);
-  yield { type: 'final', finishReason: reason, usage, toolCalls, model: answerModel };
+
+  private final(out: StreamChunk[]): void {
+    const toolCalls = this.calls.finish(this.ctx);
+    const reason = toolCalls.length > 0 && this.finish !== 'length' ? 'tool_calls' : finishReasonOf(this.finish);
+    out.push({ type: 'final', finishReason: reason, usage: this.usage, toolCalls, model: this.model });
+    this.finished = true;
+  }
 }
 
 export const openAiWire: WireModule = {
   chatPath: '/v1/chat/completions',
   streamTypes: ['text/event-stream'],
   chatBody,
-  parseChat,
+  chatDecoder: (ctx, model) => new OpenAiDecoder(ctx, model),
   listModels: listOpenAiModels,
   modelInfo: openAiModelInfo,
 };

@@ -1,10 +1,11 @@
 // A ModelProvider over one wire module: transport, chunk counting, typed errors, structured-output
 // retries and health semantics from the quirks table. Wire modules only shape requests and parse chunks.
-import { AcodeError, isAcodeError, type OperatingMode } from '../config/index.js';
+import { AcodeError, type OperatingMode } from '../config/index.js';
 import { completeStructured } from './structured-output.js';
 import { probeHealth } from './health-probe.js';
 import { firstBytes, mediaType, type Transport } from './transport.js';
-import { aborted, classifyTransportError, interrupted, protocolError } from './wire-errors.js';
+import { aborted, interrupted, protocolError } from './wire-errors.js';
+import { ChunkStream } from './chunk-stream.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { WireModule } from './wire-module.js';
 import type {
@@ -42,8 +43,9 @@ export class WireProvider implements ModelProvider {
     return caps;
   }
 
+  // The request goes out when iteration starts, not when stream() is called (like a generator).
   stream(req: ChatRequest, { signal }: CallOptions = {}): AsyncIterable<StreamChunk> {
-    return this.streamChat(req, signal);
+    return { [Symbol.asyncIterator]: () => lazyIterator(() => this.streamChat(req, signal)) };
   }
 
   async complete(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
@@ -77,7 +79,7 @@ export class WireProvider implements ModelProvider {
     if (info?.capabilities?.includes('vision')) this.vision = true;
   }
 
-  private async *streamChat(req: ChatRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamChunk> {
+  private async streamChat(req: ChatRequest, signal: AbortSignal | undefined): Promise<ChunkStream> {
     const { wire, quirks, transport } = this.init;
     const path = wire.chatPath;
     const ctx = transport.context(path);
@@ -89,32 +91,11 @@ export class WireProvider implements ModelProvider {
     const body = wire.chatBody(req, model, quirks, ctx);
     if (signal?.aborted) throw aborted(ctx, signal.reason);
     const res = await transport.open({ method: 'POST', path, json: body, signal, model });
-    let delivered = 0;
-    let finished = false;
-    try {
-      const type = mediaType(res.headers);
-      if (!wire.streamTypes.includes(type)) {
-        throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body));
-      }
-      // Lazy: each chunk is pulled from the socket only when the consumer asks for the next one.
-      for await (const chunk of wire.parseChat(res.body, ctx, model ?? '')) {
-        if (chunk.type === 'final') finished = true;
-        else delivered++;
-        yield chunk;
-        if (finished) return;
-      }
-      throw interrupted(ctx, delivered);
-    } catch (err) {
-      const e = classifyTransportError(err, ctx, delivered, signal);
-      // A wire module counts what it parsed; the provider counts what the consumer actually got.
-      if (isAcodeError(e) && 'chunksDelivered' in e.details) e.details.chunksDelivered = delivered;
-      throw e;
-    } finally {
-      // Early exit (break, abort, error) closes the socket instead of draining it; after the final
-      // chunk only the terminator is left, so reading it keeps the connection for the next request.
-      if (finished) await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      else res.body.destroy();
+    const type = mediaType(res.headers);
+    if (!wire.streamTypes.includes(type)) {
+      throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body));
     }
+    return new ChunkStream(res.body, wire.chatDecoder(ctx, model ?? ''), ctx, signal);
   }
 
   private async completeOnce(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {
@@ -138,4 +119,18 @@ export class WireProvider implements ModelProvider {
     }
     yield* pull(this.init.transport, model, opts);
   }
+}
+
+/** An iterator whose first next() opens the stream; later calls go straight to it (no extra hop). */
+function lazyIterator(open: () => Promise<ChunkStream>): AsyncIterator<StreamChunk> {
+  let opening: Promise<ChunkStream> | undefined;
+  let stream: ChunkStream | undefined;
+  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  return {
+    next: () => stream ? stream.next() : (opening ??= open()).then((s) => (stream = s).next()),
+    return: async () => {
+      const s = stream ?? (await opening?.catch(() => undefined));
+      return s ? s.return() : done;
+    },
+  };
 }

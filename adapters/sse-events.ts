@@ -1,6 +1,7 @@
-// Server-sent events through eventsource-parser, read lazily. Besides standard events it surfaces the
-// old llama-server `error: {...}` field as its own item and skips `: ping` comments (protocols §5).
-import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
+// Server-sent events through eventsource-parser, split synchronously per network chunk. Besides standard
+// events it surfaces the old llama-server `error: {...}` field as its own item; `: ping` comments are
+// skipped (protocols §5).
+import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
 import { protocolError, type WireContext } from './wire-errors.js';
 
 export type SseItem =
@@ -11,36 +12,52 @@ export type SseItem =
 /** An event larger than this is garbage, not a chunk (keeps a garbage stream from filling memory). */
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
-export async function* sseItems(body: AsyncIterable<Uint8Array>, ctx: WireContext): AsyncGenerator<SseItem> {
-  const queue: SseItem[] = [];
-  let failure: Error | undefined;
-  let sawEvent = false;
-  let head = '';
-  const onError = (err: ParseError): void => {
-    if (err.type === 'unknown-field' && err.field === 'error') queue.push({ kind: 'legacy-error', value: err.value ?? '' });
-    else if (err.type !== 'invalid-retry') failure ??= protocolError(ctx, `not an event stream (${err.type})`, err.line ?? head, err);
-  };
-  const parser = createParser({
-    onEvent: (e: EventSourceMessage) => {
-      sawEvent = true;
-      queue.push(e.event === undefined ? { kind: 'event', data: e.data } : { kind: 'event', event: e.event, data: e.data });
-    },
-    onError,
-    maxBufferSize: MAX_EVENT_CHARS,
-  });
-  const decoder = new TextDecoder();
-  const drain = function* (): Generator<SseItem> {
-    while (queue.length > 0) yield queue.shift()!;
-    if (failure) throw failure;
-  };
-  for await (const chunk of body) {
-    const text = decoder.decode(chunk, { stream: true });
-    if (head.length < 80) head += text.slice(0, 80 - head.length);
-    parser.feed(text);
-    yield* drain();
+export class SseSplitter {
+  private readonly parser: EventSourceParser;
+  private readonly decoder = new TextDecoder();
+  private out: SseItem[] = [];
+  private failure: Error | undefined;
+  private sawEvent = false;
+  private head = '';
+
+  constructor(private readonly ctx: WireContext) {
+    this.parser = createParser({
+      onEvent: (e) => {
+        this.sawEvent = true;
+        this.out.push(e.event === undefined ? { kind: 'event', data: e.data } : { kind: 'event', event: e.event, data: e.data });
+      },
+      onError: (err: ParseError) => {
+        if (err.type === 'unknown-field' && err.field === 'error') this.out.push({ kind: 'legacy-error', value: err.value ?? '' });
+        else if (err.type !== 'invalid-retry') this.failure ??= protocolError(ctx, `not an event stream (${err.type})`, err.line ?? this.head, err);
+      },
+      maxBufferSize: MAX_EVENT_CHARS,
+    });
   }
-  parser.feed(decoder.decode());
-  parser.reset({ consume: true });
-  yield* drain();
-  if (!sawEvent && head !== '') throw protocolError(ctx, 'a stream without a single event', head);
+
+  /** Items completed by this chunk, in order. Garbage is reported after the items before it. */
+  push(bytes: Uint8Array): SseItem[] {
+    const text = this.decoder.decode(bytes, { stream: true });
+    if (this.head.length < 80) this.head += text.slice(0, 80 - this.head.length);
+    this.parser.feed(text);
+    return this.take();
+  }
+
+  end(): SseItem[] {
+    this.parser.feed(this.decoder.decode());
+    this.parser.reset({ consume: true });
+    const items = this.take();
+    if (!this.sawEvent && this.head !== '') this.failure ??= protocolError(this.ctx, 'a stream without a single event', this.head);
+    return items;
+  }
+
+  /** Set once the stream turned out not to be SSE; checked after the items are handled. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  private take(): SseItem[] {
+    const items = this.out;
+    this.out = [];
+    return items;
+  }
 }

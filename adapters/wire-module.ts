@@ -6,13 +6,28 @@ import type { Transport } from './transport.js';
 import type { CallOptions, ChatRequest, ModelInfo, PullProgress, StreamChunk } from './types.js';
 import type { WireContext } from './wire-errors.js';
 
+/**
+ * Turns a chat answer's bytes into typed chunks, synchronously per network chunk: async hops per token
+ * cost more than the parsing (bench/adapter-stream), so there is exactly one, in the provider.
+ */
+export interface ChunkDecoder {
+  /** Chunks completed by these bytes, in order; on a server error or garbage, those before it and `failure` set. */
+  push(bytes: Uint8Array): StreamChunk[];
+  /** The body ended: remaining chunks, or `failure` when the answer was cut short. */
+  end(): StreamChunk[];
+  /** Set once the stream failed (mid-stream error, garbage, early end): thrown after the chunks before it. */
+  readonly failure: Error | undefined;
+  /** True once the final chunk was produced; nothing after it is read. */
+  readonly finished: boolean;
+}
+
 export interface WireModule {
   chatPath: string;
   /** Media types a streamed chat answer may carry; anything else is PROTOCOL_ERROR. */
   streamTypes: readonly string[];
   chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown>;
-  /** Chunks in order; ends after the `final` chunk; throws typed errors (mid-stream error, garbage, early end). */
-  parseChat(body: AsyncIterable<Uint8Array>, ctx: WireContext, model: string): AsyncGenerator<StreamChunk>;
+  /** A fresh decoder for one streamed chat answer. */
+  chatDecoder(ctx: WireContext, model: string): ChunkDecoder;
   listModels(t: Transport, opts: CallOptions): Promise<ModelInfo[]>;
   modelInfo(t: Transport, id: string, opts: CallOptions, quirks: ServerQuirks): Promise<ModelInfo>;
   pull?(t: Transport, model: string, opts: CallOptions): AsyncGenerator<PullProgress>;

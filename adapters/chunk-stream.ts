@@ -1,0 +1,83 @@
+// The async iterator behind provider.stream(): pulls one network chunk at a time from the undici body,
+// decodes it synchronously, and hands chunks out from a small buffer. Hand-written rather than an
+// async generator because a generator's per-item promise hops cost more than decoding a token.
+import type { Dispatcher } from 'undici';
+import { isAcodeError } from '../config/index.js';
+import { classifyTransportError, interrupted, type WireContext } from './wire-errors.js';
+import type { ChunkDecoder } from './wire-module.js';
+import type { StreamChunk } from './types.js';
+
+type Body = Dispatcher.ResponseData['body'];
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
+  private buffer: StreamChunk[] = [];
+  private index = 0;
+  private delivered = 0;
+  private closed = false;
+  private readonly source: AsyncIterator<unknown>;
+
+  constructor(
+    private readonly body: Body,
+    private readonly decoder: ChunkDecoder,
+    private readonly ctx: WireContext,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.source = body[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamChunk>> {
+    if (this.index < this.buffer.length) return Promise.resolve(this.take());
+    return this.fill();
+  }
+
+  // The consumer stopped early (break, return, throw): close the socket rather than drain the answer;
+  // after the final chunk only the terminator is left, so reading it keeps the connection alive.
+  async return(): Promise<IteratorResult<StreamChunk>> {
+    await this.release();
+    return DONE;
+  }
+
+  private take(): IteratorResult<StreamChunk> {
+    const value = this.buffer[this.index++]!;
+    if (value.type !== 'final') this.delivered++;
+    return { done: false, value };
+  }
+
+  private async fill(): Promise<IteratorResult<StreamChunk>> {
+    if (this.closed) return DONE;
+    try {
+      if (this.decoder.failure) throw this.decoder.failure;
+      if (this.decoder.finished) {
+        await this.release();
+        return DONE;
+      }
+      for (;;) {
+        const step = await this.source.next();
+        this.buffer = step.done ? this.decoder.end() : this.decoder.push(step.value as Uint8Array);
+        this.index = 0;
+        if (this.buffer.length > 0) return this.take();
+        if (this.decoder.failure) throw this.decoder.failure;
+        if (step.done) throw interrupted(this.ctx, this.delivered);
+      }
+    } catch (err) {
+      const e = classifyTransportError(err, this.ctx, this.delivered, this.signal);
+      // The decoder counts what it parsed; what matters is what the consumer actually got.
+      if (isAcodeError(e) && 'chunksDelivered' in e.details) e.details.chunksDelivered = this.delivered;
+      this.closed = true;
+      this.body.destroy();
+      throw e;
+    }
+  }
+
+  private async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.decoder.finished) await this.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    else this.body.destroy();
+  }
+}
