@@ -1,0 +1,131 @@
+// `acode ask` end to end: the built CLI as a child process, the stand-in servers on PATH, free ports.
+// Build first: npx tsc -p tsconfig.json
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectedChat, freePort, startTestServer, type TestServer } from '../servers/harness.js';
+import { project, providerYaml, type Project } from './ask-helpers.js';
+
+const VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
+const LLAMA_MODEL = 'qwen2.5-0.5b-instruct-q4_k_m.gguf';
+const PROMPT = 'write a haiku about local servers';
+const expected = (model: string, tokens?: number) =>
+  expectedChat({ model, messages: [{ role: 'user', content: PROMPT }], ...(tokens !== undefined ? { tokens } : {}) }).text;
+
+let projects: Project[] = [];
+let servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  await Promise.all(projects.map((p) => p.cleanup()));
+  projects = [];
+  servers = [];
+});
+
+async function setup(yaml: string): Promise<Project> {
+  const p = await project(yaml);
+  projects.push(p);
+  return p;
+}
+
+describe('acode ask (built CLI, stand-in servers)', () => {
+  it('cold start: starts vLLM, streams the answer to stdout, progress to stderr, exits 0', async () => {
+    const port = await freePort();
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port })}`);
+    const r = await p.acode(['ask', PROMPT]);
+    expect(r.stderr).toMatch(/vllm: detecting\nvllm: starting\n/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${expected(VLLM_MODEL)}\n`);
+    // stop_on_exit is false: the server acode started outlives the CLI (cleanup kills it by pid).
+    expect(p.startedPids()).toHaveLength(1);
+  });
+
+  it('answers with the server already running, adopts it and leaves it running', async () => {
+    const server = await startTestServer('vllm', { model: VLLM_MODEL });
+    servers.push(server);
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: server.port }, { stop_on_exit: true })}`);
+    const r = await p.acode(['ask', '--json', PROMPT]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ text: expected(VLLM_MODEL), provider: 'vllm', model: VLLM_MODEL, retries: 0 });
+    expect(out.usage).toMatchObject({ completionTokens: expect.any(Number) });
+    expect(out.timings).toMatchObject({ readyMs: expect.any(Number), totalMs: expect.any(Number) });
+    expect(out).not.toHaveProperty('fallback');
+    expect(r.stderr).not.toMatch(/starting/);
+    expect(p.startedPids()).toEqual([]);
+    expect(server.child.exitCode).toBeNull();
+    expect(server.child.signalCode).toBeNull();
+  });
+
+  it('reads the prompt from stdin', async () => {
+    const server = await startTestServer('vllm', { model: VLLM_MODEL });
+    servers.push(server);
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: server.port })}`);
+    const r = await p.acode(['ask'], { stdin: `${PROMPT}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${expected(VLLM_MODEL)}\n`);
+  });
+
+  it('server SIGKILLed mid-stream: the same complete answer, exit 0, one retry reported', async () => {
+    const tokens = 8;
+    const crash = { ACODE_FAKE_TOKENS: String(tokens), ACODE_FAKE_CRASH_AFTER_TOKENS: '5', ACODE_FAKE_CRASH_MODE: 'sigkill' };
+    const port = await freePort();
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port }, { stop_on_exit: true })}`);
+    const json = await p.acode(['ask', '--json', PROMPT], { env: crash });
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ text: expected(VLLM_MODEL, tokens), provider: 'vllm', retries: 1 });
+    expect(out.usage).toMatchObject({ completionTokens: tokens });
+    expect(json.stderr).toMatch(/vllm: crashed\n/);
+
+    const text = await p.acode(['ask', PROMPT], { env: crash });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(`${expected(VLLM_MODEL, tokens)}\n`);
+    expect(text.stderr.match(/retry \d/g)).toEqual(['retry 1']);
+    expect(text.stderr).toMatch(/STREAM_INTERRUPTED; resuming the answer/);
+    // stop_on_exit: the restarted server was stopped when the CLI exited.
+    expect(p.startedPids()).toEqual([]);
+  });
+
+  it('a server that cannot start: the fallback provider answers and the reason is printed', async () => {
+    const [vllmPort, llamaPort] = [await freePort(), await freePort()];
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'nobody/no-such-model', port: vllmPort })}`
+      + `${providerYaml('llamacpp', { model: LLAMA_MODEL, port: llamaPort }, { stop_on_exit: true })}fallback: [llamacpp]\n`);
+    const r = await p.acode(['ask', PROMPT]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${expected(LLAMA_MODEL)}\n`);
+    expect(r.stderr).toMatch(/note: vllm could not answer: .*\(START_FAILED\); trying llamacpp\n/);
+    expect(r.stderr).toMatch(/answered by llamacpp\n/);
+
+    const j = await p.acode(['ask', '--json', PROMPT]);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ provider: 'llamacpp', fallback: [{ provider: 'vllm', code: 'START_FAILED' }] });
+  });
+
+  it('airgapped with the model missing: one error with the pre-stage hint, nothing pulled or started', async () => {
+    const server = await startTestServer('ollama');
+    servers.push(server);
+    const p = await setup(`mode: airgapped\nproviders:\n  active: ollama\n`
+      + providerYaml('ollama', { model: 'llama3.2:latest', port: server.port }, { mode: 'monitored' }));
+    const r = await p.acode(['ask', PROMPT]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    const errorLines = r.stderr.split('\n').filter((l) => /^(error|hint)/.test(l));
+    expect(errorLines).toHaveLength(2);
+    expect(errorLines[0]).toMatch(/^error\[MODEL_NOT_FOUND\]: .*llama3\.2:latest/);
+    expect(errorLines[1]).toMatch(/^hint: Pre-stage it with `ollama pull llama3\.2:latest`/);
+    const tags = await (await fetch(`${server.url}/api/tags`)).json() as { models: unknown[] };
+    expect(tags.models).toEqual([]);
+    expect(p.startedPids()).toEqual([]);
+  });
+
+  it('an unknown provider id: error listing the configured ones, nothing started', async () => {
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`
+      + providerYaml('ollama', { model: 'llama3.2:latest', port: await freePort() }));
+    const r = await p.acode(['ask', '--provider', 'vlm', PROMPT]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    // The four known ids always exist (with defaults), so they are listed along with the file's.
+    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml\.\nhint: Use one of: [a-z, ]+\.\n$/);
+    const listed = /Use one of: ([a-z, ]+)\./.exec(r.stderr)?.[1]?.split(', ');
+    expect(listed).toEqual(expect.arrayContaining(['vllm', 'ollama']));
+    expect(p.startedPids()).toEqual([]);
+  });
+});
