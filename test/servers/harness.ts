@@ -108,6 +108,8 @@ export interface TestServer {
   /** SIGTERM, wait up to stopGraceMs, then SIGKILL; removes the scratch dir. */
   stop(): Promise<ExitInfo>;
   kill(signal?: NodeJS.Signals): void;
+  /** Resolves when the ready route answers 200; rejects if the process exits or the bound passes (default 15 s). */
+  ready(opts?: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined }): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -188,6 +190,19 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
       listeners.add(check);
       check();
     }),
+    ready: async (o = {}) => {
+      const deadline = Date.now() + (o.timeoutMs ?? 15_000);
+      const signal = o.signal ?? new AbortController().signal;
+      while (!(await probe(`${url}${READY_PATH[kind]}`, signal))) {
+        if (done || signal.aborted || Date.now() > deadline) {
+          const info = done ? await exited : null;
+          const why = signal.aborted ? 'aborted' : info ? `exited (code ${info.code}, signal ${info.signal})` : 'not ready in time';
+          throw new Error(`harness: ${kind} ${why} before ${READY_PATH[kind]} answered 200. Logs:\n${output}`);
+        }
+        // Poll interval while waiting on a condition, bounded by the deadline above.
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stop: async () => {
       if (!done) {
         child.kill('SIGTERM');
@@ -200,20 +215,13 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
     },
   };
   if (opts.waitReady === false) return server;
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 15_000);
-  const ac = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, ac.signal]) : ac.signal;
-  while (!(await probe(`${url}${READY_PATH[kind]}`, signal))) {
-    if (done || signal.aborted || Date.now() > deadline) {
-      kill('SIGKILL');
-      const info = await exited;
-      rmSync(home, { recursive: true, force: true });
-      const why = signal.aborted ? 'aborted' : done ? `exited (code ${info.code}, signal ${info.signal})` : 'not ready in time';
-      throw new Error(`harness: ${kind} ${why} before ${READY_PATH[kind]} answered 200. Logs:\n${output}`);
-    }
-    // Poll interval while waiting on a condition, bounded by the deadline above.
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await server.ready({ timeoutMs: opts.readyTimeoutMs, signal: opts.signal });
+  } catch (err) {
+    kill('SIGKILL');
+    await exited;
+    rmSync(home, { recursive: true, force: true });
+    throw err;
   }
   return server;
 }

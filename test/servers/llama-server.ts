@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     log('main: exiting due to model loading error');
     process.exit(1);
   }
+  if (knobs.loadDelayMs > 0) log(`llama_model_loader: loading ${model} (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
   await delay(knobs.loadDelayMs);
   state.loaded = true;
   log(`llama_model_loader: loaded meta data from ${basename(model)}`);

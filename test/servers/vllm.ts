@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     }
   }
   info('model.py:547', 'Resolved architecture: LlamaForCausalLM');
+  if (knobs.loadDelayMs > 0) info('gpu_model_runner.py:1595', `Starting to load model ${model}... (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
   await delay(knobs.loadDelayMs);
   info('default_loader.py:262', `Loading weights took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
   info('core.py:210', `init engine (profile, create kv cache, warmup model) took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);

@@ -21,7 +21,10 @@ export async function preStart(knobs: Knobs, program: string): Promise<void> {
     process.stderr.write(`${program} (acode fake): exiting with code ${knobs.exitCodeAtStart} at start (ACODE_FAKE_EXIT_CODE)\n`);
     process.exit(knobs.exitCodeAtStart);
   }
-  await delay(knobs.startupDelayMs);
+  if (knobs.startupDelayMs > 0) {
+    process.stderr.write(`${program} (acode fake): start-up delay ${knobs.startupDelayMs} ms before binding (ACODE_FAKE_STARTUP_DELAY_MS)\n`);
+    await delay(knobs.startupDelayMs);
+  }
 }
 
 /** The loopback address for `host`, or exit 2: these fakes must never listen beyond loopback. */
