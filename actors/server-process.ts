@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { AcodeError } from '../config/index.js';
 import type { ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
-import { buildLaunch } from './argv.js';
+import { buildLaunch, loopbackHost } from './argv.js';
 import { detectService } from './detect.js';
 import { withLock } from './lock.js';
 import { openServerLog } from './log-file.js';
@@ -29,7 +29,7 @@ export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: 
       if (found.kind === 'running' || found.kind === 'loading') {
         return found.ownedPid === undefined ? { adopted: true } : { pid: found.ownedPid, adopted: true };
       }
-      const host = launch.args.includes('--host') ? launch.args[launch.args.indexOf('--host') + 1] : '127.0.0.1';
+      const host = loopbackHost(provider, ref.mode);
       if (found.kind === 'foreign' || !(await isPortFree(provider.port, host))) {
         throw portInUseError(provider, await findPortHolder(provider.port, signal ? { signal } : {}));
       }
@@ -82,6 +82,6 @@ async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof 
   // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
   void child.catch(() => undefined);
   // undefined when it already exited: nothing to record, the watcher reports how it ended.
-  await writePidFile(stateDir, provider.id, { pid, port: provider.port, binary: launch.binaryPath, logOffset: log.offset });
+  await writePidFile(stateDir, provider.id, { pid, port: provider.port, binary: launch.binaryPath, logOffset: log.offset, args: launch.args });
   return { pid, adopted: false };
 }

@@ -19,6 +19,8 @@ export interface PidFile {
   bootId?: string;
   /** Byte offset of the log file when this run started, so a log tail shows only this run. */
   logOffset?: number;
+  /** The argv we passed (after the binary): a wrapper script that execs the server keeps it. */
+  args?: string[];
 }
 
 export function pidFilePath(stateDir: string, providerId: string): string {
@@ -49,7 +51,7 @@ export async function readPidFile(stateDir: string, providerId: string): Promise
 export async function writePidFile(
   stateDir: string,
   providerId: string,
-  facts: { pid: number; port: number; binary: string; logOffset?: number },
+  facts: { pid: number; port: number; binary: string; logOffset?: number; args?: string[] },
 ): Promise<PidFile | undefined> {
   const identity = await readProcIdentity(facts.pid);
   if (!isAlive(identity)) return undefined;
@@ -62,20 +64,23 @@ export async function writePidFile(
     binary: facts.binary,
     bootId: await bootId(),
     ...(facts.logOffset === undefined ? {} : { logOffset: facts.logOffset }),
+    ...(facts.args === undefined ? {} : { args: facts.args }),
   };
   const file = pidFilePath(stateDir, providerId);
   await mkdir(join(stateDir, 'run'), { recursive: true });
   // Write then rename, so a concurrent reader never sees half a file.
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(record, null, 2));
+  // Owner-only: the command line may carry flags the user would not want world-readable in a file.
+  await writeFile(tmp, JSON.stringify(record, null, 2), { mode: 0o600 });
   await rename(tmp, file);
   return record;
 }
 
 /**
  * Ours = alive, same boot, same start time, and a command line that is still the one we spawned.
- * A server may rename itself (setproctitle: vLLM does), so the command line also matches when it
- * still mentions the binary's name; the start time is what makes a reused pid fail.
+ * A server may exec through a wrapper or rename itself (setproctitle), so the command line also
+ * matches when it still carries our argv or mentions the binary's name; the start time is what
+ * makes a reused pid fail.
  */
 export async function isOurProcess(pidfile: PidFile): Promise<boolean> {
   const identity = await readProcIdentity(pidfile.pid);
@@ -84,6 +89,7 @@ export async function isOurProcess(pidfile: PidFile): Promise<boolean> {
   if (identity.startTime !== pidfile.startTime) return false;
   if (identity.cmdline.length === 0) return false;
   if (identity.cmdline.join('\0') === pidfile.cmdline.join('\0')) return true;
+  if (pidfile.args && pidfile.args.length >= 2 && identity.cmdline.join('\0').endsWith(pidfile.args.join('\0'))) return true;
   const name = (pidfile.binary.split('/').pop() ?? pidfile.binary).toLowerCase();
   return name.length > 0 && identity.cmdline.join(' ').toLowerCase().includes(name);
 }
