@@ -92,7 +92,8 @@ export const serviceSetup = setup({
       const out = outputOf<{ pid?: number; adopted: boolean }>(event);
       return { pid: out.pid ?? null, owned: out.pid !== undefined && !out.adopted };
     }),
-    recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid } : {})),
+    // Sent by a spawning actor before it resolves: the child is ours from this moment.
+    recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true } : {})),
     recordActorError: assign(({ event }) => ({ lastError: errors.serializeError(errorOf(event)) })),
     recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
     recordPortTaken: assign(({ context, event }) => {
