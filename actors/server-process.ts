@@ -19,6 +19,15 @@ export interface SpawnResult {
 
 export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
+  // Defence in depth: the machine's policy already never spawns in airgapped mode.
+  if (ref.mode === 'airgapped') {
+    throw new AcodeError(
+      'AIRGAP_VIOLATION',
+      `${provider.id}: airgapped mode does not start servers.`,
+      `Start it yourself and set providers.${provider.id}.lifecycle.mode: monitored (or external), or leave airgapped mode.`,
+      { details: { provider: provider.id } },
+    );
+  }
   // Before the lock: a missing binary or a non-loopback host fails fast, whoever holds the lock.
   const launch = await buildLaunch(provider, ref.mode, deps.env);
   return withLock(
