@@ -2,7 +2,14 @@
 // actions and delays that implement it (setup in service-setup.ts). No I/O here (design.md, style §1).
 import { not } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
+import { pollerInput, refInput, stopInput, watchInput } from './service-inputs.js';
 
+// START/RETRY, the user acting: a fresh restart budget. external is assumed up without a probe.
+const userStart = [
+  { guard: 'providerForbidden', target: '#service.failed', actions: 'recordModeForbidden' },
+  { guard: 'assumesUp', target: '#service.healthy', actions: ['resetRestarts', 'clearError', 'forgetProcess'] },
+  { target: '#service.detecting', actions: ['resetRestarts', 'clearError'] },
+] as const;
 const stopTransitions = [{ guard: 'ownsProcess', target: '#service.stopping' }, { target: '#service.stopped' }] as const;
 
 export const serviceMachine = serviceSetup.createMachine({
@@ -12,11 +19,7 @@ export const serviceMachine = serviceSetup.createMachine({
   states: {
     stopped: {
       on: {
-        START: [
-          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
-          { guard: 'assumesUp', target: 'healthy', actions: ['resetRestarts', 'clearError', 'forgetProcess'] },
-          { target: 'detecting', actions: ['resetRestarts', 'clearError'] },
-        ],
+        START: [...userStart],
         ENSURE: [
           { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
           { guard: 'assumesUp', target: 'healthy', actions: ['clearError', 'forgetProcess'] },
@@ -27,7 +30,7 @@ export const serviceMachine = serviceSetup.createMachine({
     detecting: {
       invoke: {
         src: 'detect',
-        input: ({ context }) => context.ref,
+        input: refInput,
         onDone: [
           { guard: { type: 'detected', params: { kind: 'running' } }, target: 'healthy', actions: 'adoptDetected' },
           {
@@ -58,7 +61,7 @@ export const serviceMachine = serviceSetup.createMachine({
             spawning: {
               invoke: {
                 src: 'spawnServer',
-                input: ({ context }) => context.ref,
+                input: refInput,
                 onDone: [
                   { guard: 'spawnedOwnPid', target: 'watching', actions: 'recordSpawn' },
                   { target: 'adopted', actions: 'recordSpawn' },
@@ -70,12 +73,12 @@ export const serviceMachine = serviceSetup.createMachine({
               invoke: [
                 {
                   src: 'watchProcess',
-                  input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0 }),
+                  input: watchInput,
                   onError: { target: '#service.failed', actions: 'recordActorError' },
                 },
                 {
                   src: 'healthPoller',
-                  input: ({ context }) => ({ ...context.ref, phase: 'starting' as const, maxMisses: context.maxMisses }),
+                  input: pollerInput('starting'),
                   onError: { target: '#service.failed', actions: 'recordActorError' },
                 },
               ],
@@ -83,7 +86,7 @@ export const serviceMachine = serviceSetup.createMachine({
             adopted: {
               invoke: {
                 src: 'healthPoller',
-                input: ({ context }) => ({ ...context.ref, phase: 'starting' as const, maxMisses: context.maxMisses }),
+                input: pollerInput('starting'),
                 onError: { target: '#service.failed', actions: 'recordActorError' },
               },
             },
@@ -122,7 +125,7 @@ export const serviceMachine = serviceSetup.createMachine({
             checking: {
               invoke: {
                 src: 'checkModel',
-                input: ({ context }) => context.ref,
+                input: refInput,
                 onDone: [
                   { guard: 'modelPresent', target: 'ready' },
                   { guard: 'mayPull', target: 'pulling' },
@@ -138,7 +141,7 @@ export const serviceMachine = serviceSetup.createMachine({
               entry: 'clearPull',
               invoke: {
                 src: 'pullModel',
-                input: ({ context }) => context.ref,
+                input: refInput,
                 onError: { target: 'missing', actions: 'recordActorError' },
               },
               on: {
@@ -166,12 +169,12 @@ export const serviceMachine = serviceSetup.createMachine({
               invoke: [
                 {
                   src: 'watchProcess',
-                  input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0 }),
+                  input: watchInput,
                   onError: { target: '#service.crashed', actions: 'recordActorError' },
                 },
                 {
                   src: 'healthPoller',
-                  input: ({ context }) => ({ ...context.ref, phase: 'healthy' as const, maxMisses: context.maxMisses }),
+                  input: pollerInput('healthy'),
                   onError: { target: '#service.crashed', actions: 'recordActorError' },
                 },
               ],
@@ -180,7 +183,7 @@ export const serviceMachine = serviceSetup.createMachine({
             polling: {
               invoke: {
                 src: 'healthPoller',
-                input: ({ context }) => ({ ...context.ref, phase: 'healthy' as const, maxMisses: context.maxMisses }),
+                input: pollerInput('healthy'),
                 onError: { target: '#service.crashed', actions: 'recordActorError' },
               },
               on: { REQUEST_FAILED: 'reprobing' },
@@ -190,7 +193,7 @@ export const serviceMachine = serviceSetup.createMachine({
             reprobing: {
               invoke: {
                 src: 'detect',
-                input: ({ context }) => context.ref,
+                input: refInput,
                 onDone: [
                   { guard: { type: 'detected', params: { kind: 'running' } }, target: 'routing' },
                   { target: '#service.crashed', actions: 'recordGone' },
@@ -229,7 +232,7 @@ export const serviceMachine = serviceSetup.createMachine({
         reaping: {
           invoke: {
             src: 'stopServer',
-            input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0, graceMs: context.graceMs }),
+            input: stopInput,
             onDone: { target: 'backingOff', actions: 'forgetProcess' },
             onError: { target: 'backingOff', actions: 'forgetProcess' },
           },
@@ -241,7 +244,7 @@ export const serviceMachine = serviceSetup.createMachine({
     stopping: {
       invoke: {
         src: 'stopServer',
-        input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0, graceMs: context.graceMs }),
+        input: stopInput,
         onDone: { target: 'stopped', actions: 'forgetProcess' },
         // The stop actor refuses a pid that is no longer ours; never signal it again.
         onError: { target: 'failed', actions: ['recordActorError', 'forgetProcess'] },
@@ -255,7 +258,7 @@ export const serviceMachine = serviceSetup.createMachine({
         reaping: {
           invoke: {
             src: 'stopServer',
-            input: ({ context }) => ({ ...context.ref, pid: context.pid ?? 0, graceMs: context.graceMs }),
+            input: stopInput,
             onDone: { target: 'idle', actions: 'forgetProcess' },
             onError: { target: 'idle', actions: 'forgetProcess' },
           },
@@ -263,16 +266,8 @@ export const serviceMachine = serviceSetup.createMachine({
         idle: {},
       },
       on: {
-        RETRY: [
-          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
-          { guard: 'assumesUp', target: 'healthy', actions: ['resetRestarts', 'clearError'] },
-          { target: 'detecting', actions: ['resetRestarts', 'clearError'] },
-        ],
-        START: [
-          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
-          { guard: 'assumesUp', target: 'healthy', actions: ['resetRestarts', 'clearError'] },
-          { target: 'detecting', actions: ['resetRestarts', 'clearError'] },
-        ],
+        RETRY: [...userStart],
+        START: [...userStart],
         // ENSURE retries only failures the user may have fixed meanwhile (policy.ensureRetries).
         ENSURE: [
           { guard: not('ensureRetries') },
