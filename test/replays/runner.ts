@@ -12,6 +12,9 @@ import type { ServiceEvent, StatusReport } from '../../machines/index.js';
 /** What one invocation of a promise actor does. */
 export type Outcome = { resolve: unknown } | { reject: SerializedError } | { pending: true };
 
+/** What one invocation of a callback actor does: run quietly, or fail at once. */
+export type CallbackOutcome = { ok: true } | { reject: SerializedError };
+
 export interface ReplayInput {
   id?: string;
   kind?: ProviderKind;
@@ -39,8 +42,13 @@ export interface ReplayFile {
   /** The chart transitions this replay exercises, as "from -> to" (see README.md). */
   covers: string[];
   input: ReplayInput;
-  /** Promise actors' outcomes, one per invocation; the last one repeats. Default: pending. */
-  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer', Outcome[]>>;
+  /**
+   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending. Callback
+   * actors (watchProcess, healthPoller, pullModel) take { "ok": true } or { "reject": error } per
+   * invocation; by default they run and send nothing (their events are scripted as steps).
+   */
+  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer', Outcome[]>> &
+    Partial<Record<'watchProcess' | 'healthPoller' | 'pullModel', CallbackOutcome[]>>;
   steps: Step[];
   expect: {
     /** State labels ("stopped", "healthy/ready" ...), consecutive duplicates collapsed. */
@@ -115,10 +123,13 @@ function fakePromise<O, I>(name: string, outcomes: Outcome[] | undefined, count:
   });
 }
 
-function fakeCallback<I>(name: string, count: (n: string) => void) {
+function fakeCallback<I>(name: string, outcomes: CallbackOutcome[] | undefined, count: (n: string) => void) {
+  let calls = 0;
   // The events these actors send back are scripted as steps, exactly as a recording holds them.
   return fromCallback<EventObject, I>(() => {
     count(name);
+    const outcome = outcomes?.[Math.min(calls++, outcomes.length - 1)] ?? { ok: true };
+    if ('reject' in outcome) throw outcome.reject;
     return () => {};
   });
 }
@@ -138,9 +149,9 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
       spawnServer: fakePromise('spawnServer', a.spawnServer, count),
       checkModel: fakePromise('checkModel', a.checkModel, count),
       stopServer: fakePromise('stopServer', a.stopServer, count),
-      watchProcess: fakeCallback('watchProcess', count),
-      healthPoller: fakeCallback('healthPoller', count),
-      pullModel: fakeCallback('pullModel', count),
+      watchProcess: fakeCallback('watchProcess', a.watchProcess, count),
+      healthPoller: fakeCallback('healthPoller', a.healthPoller, count),
+      pullModel: fakeCallback('pullModel', a.pullModel, count),
     },
   });
   const clock = new SimulatedClock();
