@@ -274,7 +274,8 @@ export const serviceMachine = serviceSetup.createMachine({
           { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
           { target: 'detecting', actions: 'clearError' },
         ],
-        STOP: { target: 'stopped' },
+        // While reaping, the process is still ours: let stopping finish the job rather than abandon it.
+        STOP: [...stopTransitions],
       },
     },
     unavailable: {
