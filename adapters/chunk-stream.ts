@@ -9,6 +9,8 @@ import type { StreamChunk } from './types.js';
 
 type Body = Dispatcher.ResponseData['body'];
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const DRAIN_LIMIT = 64 * 1024;
+const DRAIN_MS = 1_000;
 
 export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
   private buffer: StreamChunk[] = [];
@@ -69,7 +71,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
       // The decoder counts what it parsed; what matters is what the consumer actually got.
       if (isAcodeError(e) && 'chunksDelivered' in e.details) e.details.chunksDelivered = this.delivered;
       this.closed = true;
-      this.body.destroy();
+      await this.source.return?.();
       throw e;
     }
   }
@@ -77,7 +79,29 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
   private async release(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.decoder.finished) await this.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    else this.body.destroy();
+    if (this.decoder.finished) void this.drainInBackground();
+    else await this.source.return?.();
+  }
+
+  // After the final chunk only the terminator (`[DONE]`, the last chunked-encoding frame) is left:
+  // reading it lets the pool reuse the connection. Bounded in bytes and time, and never awaited by
+  // the consumer; anything more, or a server that does not end the body, loses the socket instead.
+  private async drainInBackground(): Promise<void> {
+    const timer = setTimeout(() => this.body.destroy(), DRAIN_MS);
+    timer.unref();
+    let bytes = 0;
+    try {
+      for (;;) {
+        const step = await this.source.next();
+        if (step.done) break;
+        bytes += (step.value as Uint8Array).length;
+        if (bytes > DRAIN_LIMIT) break;
+      }
+    } catch {
+      // The answer is complete; a failure while reading its terminator costs only the connection.
+    } finally {
+      clearTimeout(timer);
+      await this.source.return?.();
+    }
   }
 }
