@@ -1,8 +1,13 @@
 // The measured process of the footprint benchmark: watches the servers on the given ports (one
 // monitored service each, probed every interval) and otherwise idles until it is told to stop.
-// Usage: node dist/bench/footprint-watcher.js <intervalSeconds> <port>...
+// Usage: node dist/bench/footprint-watcher.js <intervalSeconds> <port>...   (no ports: load the same
+// modules, watch nothing; that process shows how much of the footprint is code rather than services)
 import { llamaProvider, serviceFor, tempDir } from './lib.js';
 
+if (process.argv.length <= 3) {
+  process.stdout.write('ready\n');
+  setInterval(() => undefined, 1 << 30);
+}
 const [interval, ...ports] = process.argv.slice(2).map(Number);
 const state = tempDir('watch');
 const services = ports.map((port, i) =>
@@ -10,6 +15,7 @@ const services = ports.map((port, i) =>
 await Promise.all(services.map((s) => s.ensureHealthy()));
 process.stdout.write('ready\n');
 process.once('SIGTERM', () => {
+  if (services.length === 0) process.exit(0);
   const states = services.map((s) => s.status().state).join(',');
   void Promise.all(services.map((s) => s.dispose())).then(() => {
     state.remove();

@@ -38,9 +38,10 @@ function firstLine(child: ChildProcess, expected: string, timeoutMs: number): Pr
 export async function benchFootprint(durationS: number): Promise<string[]> {
   const servers = await startLlamaServers(3);
   const watcher = spawn(process.execPath, [WATCHER, String(PROBE_INTERVAL_S), ...servers.map((s) => String(s.port))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const loaded = spawn(process.execPath, [WATCHER, String(PROBE_INTERVAL_S)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
   try {
-    await firstLine(watcher, 'ready', 30_000);
+    await Promise.all([firstLine(watcher, 'ready', 30_000), firstLine(loaded, 'ready', 30_000)]);
     // Let start-up work (JIT, first probes, GC) settle before the window opens.
     await new Promise((r) => setTimeout(r, 2_000));
     const w0 = sample(watcher.pid!);
@@ -53,6 +54,7 @@ export async function benchFootprint(durationS: number): Promise<string[]> {
       wMax = Math.max(wMax, sample(watcher.pid!).rssKb);
       bMax = Math.max(bMax, sample(bare.pid!).rssKb);
     }
+    const loadedKb = sample(loaded.pid!).rssKb;
     const w1 = sample(watcher.pid!);
     const b1 = sample(bare.pid!);
     const cpu = (s0: Sample, s1: Sample) => ((s1.ticks - s0.ticks) / CLK_TCK / durationS) * 100;
@@ -65,7 +67,8 @@ export async function benchFootprint(durationS: number): Promise<string[]> {
     await exited;
     note(`footprint: 3 monitored llama-server services probed every ${PROBE_INTERVAL_S} s, ${durationS} s window; `
       + `peak RSS ${(wMax / 1024).toFixed(1)} MB vs ${(bMax / 1024).toFixed(1)} MB bare: +${((wMax - bMax) / 1024).toFixed(1)} MB (goal <= +15 MB); `
-      + `CPU +${(wCpu - bCpu).toFixed(3)} % of one core (goal < 0.5 %); watcher saw: ${states.trim().replace(/^ready\s*/, '')}`);
+      + `same modules loaded, nothing watched: ${(loadedKb / 1024).toFixed(1)} MB (so +${((loadedKb - bMax) / 1024).toFixed(1)} MB is code, `
+      + `+${((wMax - loadedKb) / 1024).toFixed(1)} MB the services); CPU +${(wCpu - bCpu).toFixed(3)} % of one core (goal < 0.5 %); watcher saw: ${states.trim().replace(/^ready\s*/, '')}`);
     return [
       figure('footprint-rss', wMax / 1024, 'MB', bMax / 1024),
       figure('footprint-cpu', wCpu, '%', bCpu),
@@ -73,6 +76,7 @@ export async function benchFootprint(durationS: number): Promise<string[]> {
   } finally {
     if (watcher.exitCode === null) watcher.kill('SIGKILL');
     bare.kill('SIGKILL');
+    loaded.kill('SIGKILL');
     await stopAll(servers);
   }
 }
