@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectedChat, freePort, startTestServer, type ServerKind, type TestServer } from '../servers/harness.js';
 import { ollamaClient, openaiClient, type Target } from './targets.js';
@@ -145,6 +146,37 @@ describe('process: models at start (fake servers only)', () => {
     writeFileSync(file, 'GGUF');
     const ok = await server('llama-server', { model: file });
     expect((await (await fetch(`${ok.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: file }] });
+  });
+});
+
+describe('process: flags as the real CLIs take them (fake servers only)', () => {
+  it('vLLM --api-key guards /v1 (401) and accepts engine flags it does not model', async () => {
+    const s = await server('vllm', { args: ['--api-key', 'k1', '--gpu-memory-utilization', '0.5', '--tensor-parallel-size', '1', '--max-model-len', '2048'] });
+    const denied = await openaiClient(asTarget(s)).models.list().catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
+    const ok = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'k1', maxRetries: 0 });
+    const page = await ok.models.list();
+    expect((page.data[0] as unknown as { max_model_len: number }).max_model_len).toBe(2048);
+    expect((await fetch(`${s.url}/health`)).status).toBe(200);
+    await s.waitForLog(/"GET \/v1\/models HTTP\/1\.1" 401 Unauthorized/);
+  });
+
+  it('llama-server --api-key: 401 Invalid API Key, health and models stay public', async () => {
+    const s = await server('llama-server', { args: ['--api-key', 'k2', '-ngl', '99', '--jinja'] });
+    const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } });
+    expect((await fetch(`${s.url}/v1/models`)).status).toBe(200);
+    const ok = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'k2', maxRetries: 0 });
+    expect((await ok.chat.completions.create({ model: 'x', messages: user })).choices[0]?.finish_reason).toBe('stop');
+  });
+
+  it('Ollama answers HEAD / and logs GIN access lines', async () => {
+    const s = await server('ollama');
+    const res = await fetch(`${s.url}/`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    await s.waitForLog(/\[GIN\] .* \| 200 \| .* \| HEAD +"\/"/);
   });
 });
 

@@ -23,17 +23,27 @@ function error(reply: Reply, status: number, type: string, message: string): Pro
   return json(reply, status, { error: { code: status, message, type } }, CT);
 }
 
-export function llamaDialect(s: LlamaState): Dialect {
+const PUBLIC = new Set(['/health', '/v1/health', '/models', '/v1/models']);
+
+export function llamaDialect(s: LlamaState, apiKey: string | null): Dialect {
   return {
     notFound: ({ reply }) => error(reply, 404, 'not_found_error', 'File Not Found'),
     methodNotAllowed: ({ reply }) => error(reply, 404, 'not_found_error', 'File Not Found'),
     internalError: ({ reply }, err) => error(reply, 500, 'server_error', err instanceof Error ? err.message : String(err)),
-    gate: async ({ reply }: RequestContext) => {
+    gate: async ({ req, url, reply }: RequestContext) => {
+      if (apiKey !== null && !PUBLIC.has(url.pathname)) {
+        const given = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
+        if (given !== apiKey) {
+          await error(reply, 401, 'authentication_error', 'Invalid API Key');
+          return true;
+        }
+      }
       if (s.loaded) return false;
       await json(reply, 503, { error: { message: 'Loading model', type: 'unavailable_error', code: 503 } }, CT);
       return true;
     },
     headers: { Server: 'llama.cpp' },
+    accessLog: (req, status) => void process.stderr.write(`srv  log_server_r: request: ${req.method ?? 'GET'} ${req.url ?? '/'} ${req.socket.remoteAddress ?? '127.0.0.1'} ${status}\n`),
   };
 }
 

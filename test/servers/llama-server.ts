@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const host = requireLoopback(hostArg, 'llama-server');
   const runtime = new Runtime(knobs, log);
   const state: LlamaState = { runtime, id: flags.get('alias') ?? env.LLAMA_ARG_ALIAS ?? model, modelPath: model, nCtx, loaded: false, startedAt: Date.now() };
-  const server = createFakeServer(runtime, llamaRoutes(state), llamaDialect(state));
+  const server = createFakeServer(runtime, llamaRoutes(state), llamaDialect(state, flags.get('api-key') ?? env.LLAMA_API_KEY ?? null));
 
   wireSignals(knobs, {
     onTerm: (_sig, count) => {

@@ -13,6 +13,13 @@ export const ollamaDialect: Dialect = {
   notFound: ({ reply }) => reply.send(404, { 'Content-Type': 'text/plain' }, '404 page not found'),
   methodNotAllowed: ({ reply }) => reply.send(405, { 'Content-Type': 'text/plain' }, '405 method not allowed'),
   internalError: ({ reply }, err) => ollamaError(reply, 500, err instanceof Error ? err.message : String(err)),
+  accessLog: (req, status, ms) => {
+    const d = new Date();
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    const when = `${d.getFullYear()}/${p2(d.getMonth() + 1)}/${p2(d.getDate())} - ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    const method = (req.method ?? 'GET').padEnd(8);
+    process.stdout.write(`[GIN] ${when} | ${status} | ${`${ms.toFixed(3)}ms`.padStart(12)} | ${(req.socket.remoteAddress ?? '127.0.0.1').padStart(15)} | ${method} "${req.url ?? '/'}"\n`);
+  },
 };
 
 function details(m: StoredModel): Record<string, unknown> {

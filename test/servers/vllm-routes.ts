@@ -23,7 +23,25 @@ function error(reply: Reply, status: number, type: string, message: string, para
   return json(reply, status, { error: { message, type, param, code: status } }, 'application/json');
 }
 
-export const vllmDialect: Dialect = {
+const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error' };
+
+/** vLLM's dialect; with an API key every /v1 route needs `Authorization: Bearer <key>`. */
+export function vllmDialect(apiKey: string | null): Dialect {
+  return {
+    ...baseDialect,
+    gate: async ({ req, url, reply }) => {
+      if (apiKey === null || !url.pathname.startsWith('/v1') || req.headers.authorization === `Bearer ${apiKey}`) return false;
+      await json(reply, 401, { error: 'Unauthorized' }, 'application/json');
+      return true;
+    },
+    accessLog: (req, status) => {
+      const addr = req.socket.remoteAddress ?? '127.0.0.1';
+      process.stdout.write(`INFO:     ${addr}:${req.socket.remotePort ?? 0} - "${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}" ${status} ${REASONS[status] ?? ''}\n`);
+    },
+  };
+}
+
+const baseDialect: Dialect = {
   notFound: ({ reply }) => json(reply, 404, { detail: 'Not Found' }, 'application/json'),
   methodNotAllowed: ({ reply }) => json(reply, 405, { detail: 'Method Not Allowed' }, 'application/json'),
   internalError: ({ reply }) => error(reply, 500, 'InternalServerError', 'Internal server error'),

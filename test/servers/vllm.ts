@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const runtime = new Runtime(knobs, (l) => void process.stderr.write(`${l}\n`));
 
   // vLLM binds its socket before loading the model, so a port conflict is reported before any load.
-  const probe = createFakeServer(runtime, [], vllmDialect).server;
+  const probe = createFakeServer(runtime, [], vllmDialect(null)).server;
   try {
     await listen(probe, host, port);
     await new Promise<void>((resolve) => probe.close(() => resolve()));
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     startedAt: Date.now(), metrics: { promptTokens: 0, generationTokens: 0, success: 0, running: 0 },
   };
   const routes = vllmRoutes(state);
-  server = createFakeServer(runtime, routes, vllmDialect);
+  server = createFakeServer(runtime, routes, vllmDialect(flags.get('api-key') ?? process.env.VLLM_API_KEY ?? null));
   try {
     await listen(server.server, host, port);
   } catch (err) {

@@ -30,6 +30,8 @@ export interface Dialect {
   /** Runs before routing; returning true means the gate answered (llama-server's 503 while loading). */
   gate?(ctx: RequestContext): Promise<boolean>;
   headers?: Headers;
+  /** One access-log line per finished response, in the real server's format. */
+  accessLog?(req: IncomingMessage, status: number, elapsedMs: number): void;
 }
 
 const LOOPBACK = new Map([
@@ -112,7 +114,9 @@ export function createFakeServer(runtime: Runtime, routes: readonly Route[], dia
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     runtime.begin();
+    const started = performance.now();
     res.on('close', () => runtime.end());
+    res.on('finish', () => dialect.accessLog?.(req, res.statusCode, performance.now() - started));
     dispatch(req, res, runtime, routes, dialect).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       const ctx = { req, url: new URL('http://127.0.0.1/'), body: '', reply: new LiveReply(res, null, dialect.headers) };
