@@ -27,27 +27,29 @@ async function refusedCode(url: string): Promise<string | undefined> {
 }
 const user = [{ role: 'user' as const, content: 'hi' }];
 
+// Delays are long enough that a probe sent right after the knob's log line still falls inside them on a
+// loaded 2-core machine.
 describe('knobs: start-up and model load (fake servers only)', () => {
   it('ACODE_FAKE_STARTUP_DELAY_MS: connection refused until the delay has passed', async () => {
-    const s = await server('ollama', { knobs: { startupDelayMs: 1200 }, waitReady: false });
-    await s.waitForLog(/start-up delay 1200 ms/);
     const t0 = Date.now();
+    const s = await server('ollama', { knobs: { startupDelayMs: 2000 }, waitReady: false });
+    await s.waitForLog(/start-up delay 2000 ms/);
     expect(await refusedCode(`${s.url}/`)).toBe('ECONNREFUSED');
     await s.ready();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_950);
   });
 
   it('ACODE_FAKE_LOAD_DELAY_MS on vLLM: refused while loading, then healthy', async () => {
-    const s = await server('vllm', { knobs: { loadDelayMs: 1200 }, waitReady: false });
-    await s.waitForLog(/Starting to load model/);
     const t0 = Date.now();
+    const s = await server('vllm', { knobs: { loadDelayMs: 2000 }, waitReady: false });
+    await s.waitForLog(/Starting to load model/);
     expect(await refusedCode(`${s.url}/health`)).toBe('ECONNREFUSED');
     await s.ready();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_950);
   });
 
   it('ACODE_FAKE_LOAD_DELAY_MS on llama-server: 503 Loading model (as the openai client sees it), then 200', async () => {
-    const s = await server('llama-server', { knobs: { loadDelayMs: 1500 }, waitReady: false });
+    const s = await server('llama-server', { knobs: { loadDelayMs: 2500 }, waitReady: false });
     await s.waitForLog(/loading .* ACODE_FAKE_LOAD_DELAY_MS/);
     const res = await fetch(`${s.url}/health`);
     expect(res.status).toBe(503);
