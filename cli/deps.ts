@@ -2,6 +2,7 @@
 import type { AcodeConfig, ConfigLocation, Env } from '../config/index.js';
 import type { Output } from './output/index.js';
 import type { Command } from 'commander';
+import type { InspectionEvent } from 'xstate';
 
 /** The config as the global `--config` option selects it (read lazily, at action time). */
 export interface ConfigAccess {
@@ -18,6 +19,8 @@ export interface CliDeps {
   env: Env;
   cwd: string;
   signal: AbortSignal;
+  /** Feeds the inspection bus (--record, --inspect); pass it to openRegistry({ inspect }). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** A command file exports one of these; it adds its command (and subcommands) to the program. */
