@@ -6,16 +6,13 @@ import { AcodeError, loadConfig, locateConfig, type Env } from '../config/index.
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { providerCommand } from './commands/provider.js';
-import { providersCommand } from './commands/providers.js';
-import { modelsCommand } from './commands/models.js';
-import { statusCommand } from './commands/status.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { printError, type Output } from './output/index.js';
 
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, demoCommand];
+export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, demoCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {
