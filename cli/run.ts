@@ -6,13 +6,17 @@ import { AcodeError, loadConfig, locateConfig, type Env } from '../config/index.
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { providerCommand } from './commands/provider.js';
+import { providersCommand } from './commands/providers.js';
+import { modelsCommand } from './commands/models.js';
+import { statusCommand } from './commands/status.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { printError, type Output } from './output/index.js';
+import { createInspectionBus, openInspection, type InspectionSession } from '../inspector/index.js';
 
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, demoCommand];
+export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, demoCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {
@@ -42,6 +46,8 @@ export function buildProgram(deps: CliDeps, commands: readonly CommandRegistrar[
     .description('Start, watch and use local LLM servers (Ollama, vLLM, llama-server, LM Studio).')
     .version(packageVersion(), '-V, --version', 'print the acode version')
     .option('--config <path>', 'use this config file instead of the nearest .agent/config.yml')
+    .option('--record <file>', 'write every state-machine inspection event to FILE.jsonl (secrets removed)')
+    .option('--inspect [url]', 'forward inspection events to a Stately inspector relay on loopback (default ws://127.0.0.1:8080)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -70,18 +76,25 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   const signal = options.signal ?? new AbortController().signal;
   let program: Command | undefined;
   const configPath = (): string | undefined => program?.opts<{ config?: string }>().config;
+  const bus = createInspectionBus();
   const deps: CliDeps = {
     stdout: options.stdout ?? process.stdout,
     stderr,
     env,
     cwd,
     signal,
+    inspect: bus.inspect,
     config: {
       locate: () => locateConfig({ cwd, configPath: configPath() }, { signal }),
       load: () => loadConfig({ cwd, env, configPath: configPath() }, { signal }),
     },
   };
   program = buildProgram(deps, options.commands);
+  let inspection: InspectionSession | undefined;
+  // --record / --inspect are global: opened once a command runs, closed whatever happens to it.
+  program.hook('preAction', async () => {
+    inspection = await openInspection(program?.opts() ?? {}, bus, { env, cwd, signal, warn: (line) => stderr.write(`${line}\n`) });
+  });
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -93,5 +106,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       return printError(usageError(error), { stderr, env });
     }
     return printError(error, { stderr, env });
+  } finally {
+    inspection?.close();
   }
 }

@@ -1,7 +1,9 @@
-// `acode provider list` and `acode provider set <id>`: which providers exist and which one is active.
+// `acode provider list|set|status`: which providers exist, which one is active, and what state it is in.
 import { AcodeError, didYouMean, setKey, type AcodeConfig } from '../../config/index.js';
 import type { CliDeps, CommandRegistrar } from '../deps.js';
 import { printJson, renderTable } from '../output/index.js';
+import { printReports } from './providers.js';
+import { probeProvider, providerById } from './provider-reports.js';
 
 function rows(config: AcodeConfig) {
   return Object.values(config.providers).map((p) => ({
@@ -46,6 +48,14 @@ async function set(deps: CliDeps, id: string): Promise<void> {
   }
 }
 
+// One detection of one provider (the active one by default); starts nothing.
+async function status(deps: CliDeps, id: string | undefined, opts: { json?: boolean }): Promise<void> {
+  const config = await deps.config.load();
+  const report = await probeProvider(config, providerById(config, id ?? config.active), deps);
+  if (opts.json) printJson(deps.stdout, report, deps.env);
+  else printReports(deps, [report], false);
+}
+
 export const providerCommand: CommandRegistrar = (program, deps) => {
   const provider = program.command('provider').description('list the configured providers or choose the active one');
   provider
@@ -58,4 +68,10 @@ export const providerCommand: CommandRegistrar = (program, deps) => {
     .description('make <id> the active provider (writes providers.active, keeping comments)')
     .argument('<id>', 'provider id, e.g. ollama, vllm, llamacpp, lmstudio or a custom id')
     .action((id: string) => set(deps, id));
+  provider
+    .command('status')
+    .description('detect one provider (the active one by default) and print its state; starts nothing')
+    .argument('[id]', 'provider id (default: providers.active)')
+    .option('--json', 'print one JSON report (id, kind, state, model, lifecycle, mode, pid, port, baseUrl, owned, lastError ...)')
+    .action((id: string | undefined, opts: { json?: boolean }) => status(deps, id, opts));
 };

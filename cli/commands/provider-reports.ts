@@ -1,0 +1,113 @@
+// What the provider commands print: the service machine's StatusReport (machines/status.ts, the --json
+// contract) plus the provider's kind and configured model name. A read (`status`) builds it from one
+// detection, never from a started service, so looking never starts anything.
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { createActor, toPromise, type AnyActorRef } from 'xstate';
+import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../../config/index.js';
+import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
+import { fromServiceStatus, type StatusReport as ViewReport } from '../views/index.js';
+import type { CliDeps } from '../deps.js';
+
+/** One provider as `--json` prints it: the machine's report, its kind and the configured model name. */
+export interface ProviderReport extends StatusReport {
+  kind: string;
+  modelName: string | null;
+}
+
+type DetectResult = { kind: 'running'; ownedPid?: number } | { kind: 'loading'; ownedPid?: number } | { kind: 'absent' } | { kind: 'foreign'; holder?: string };
+
+function blank(config: AcodeConfig, p: ProviderConfig): ProviderReport {
+  return {
+    id: p.id, kind: p.kind, modelName: p.model ?? null, state: 'stopped', model: null, modelDetail: null, pull: null,
+    lifecycle: p.lifecycle.mode, mode: config.mode, pid: null, port: p.port, baseUrl: p.baseUrl, owned: false,
+    uptimeMs: null, restartsInWindow: 0, lastError: null,
+  };
+}
+
+/** The report of a live service actor (the registry's, in start/stop/watch). */
+export function reportFromService(config: AcodeConfig, p: ProviderConfig, ref: AnyActorRef | undefined, now = Date.now()): ProviderReport {
+  if (ref === undefined) return blank(config, p);
+  return { ...statusOf(ref.getSnapshot() as ServiceSnapshot, now), kind: p.kind, modelName: p.model ?? null };
+}
+
+/** The view model the Ink views and the plain lines render. */
+export function toView(r: ProviderReport): ViewReport {
+  return fromServiceStatus(r, { kind: r.kind, ...(r.modelName !== null ? { model: r.modelName } : {}) });
+}
+
+// Detection alone (pid file + one health probe), through the same actor the service machine invokes.
+async function detect(config: AcodeConfig, p: ProviderConfig, env: Env, stateDir: string, signal: AbortSignal): Promise<DetectResult> {
+  const logic = defaultServiceActors({ env: { ...env } }).detect;
+  const actor = createActor(logic, { input: { provider: p, mode: config.mode, stateDir } });
+  const abort = () => actor.stop();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    actor.start();
+    return (await toPromise(actor)) as DetectResult;
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
+}
+
+/**
+ * A provider's state from one detection: healthy (answers; model not checked, so `unknown`), starting
+ * (answers but loading), stopped (nothing there, acode may start it), unavailable (nothing there and
+ * acode does not start it), failed (port held by something else, or the mode forbids the provider).
+ */
+export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal'>): Promise<ProviderReport> {
+  const report = blank(config, p);
+  if (!modeAllowsProvider(config.mode, p)) {
+    return { ...report, state: 'failed', lastError: { code: 'MODE_FORBIDDEN', message: `${p.id}: ${p.baseUrl} is not on loopback, which ${config.mode} mode forbids.`, hint: 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.' } };
+  }
+  let found: DetectResult;
+  try {
+    found = await detect(config, p, deps.env, resolveStateDir(deps.env), deps.signal);
+  } catch (error) {
+    deps.signal.throwIfAborted();
+    const e = error as { code?: string; message?: string; hint?: string };
+    return { ...report, state: 'failed', lastError: { code: e.code ?? 'INTERNAL', message: e.message ?? String(error), hint: e.hint ?? '' } };
+  }
+  const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
+  switch (found.kind) {
+    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown' };
+    case 'loading': return { ...report, ...owned, state: 'starting' };
+    case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
+    case 'absent':
+      if (p.lifecycle.mode === 'managed') return report;
+      return { ...report, state: 'unavailable', lastError: { code: 'PROVIDER_UNAVAILABLE', message: `${p.id}: nothing answers at ${p.baseUrl}.`, hint: `acode does not start ${p.lifecycle.mode} servers: start it yourself, or set providers.${p.id}.lifecycle.mode: managed.` } };
+  }
+}
+
+/** `id`'s config, or PROVIDER_UNKNOWN listing the configured ids. */
+export function providerById(config: AcodeConfig, id: string): ProviderConfig {
+  const found = config.providers[id];
+  if (found) return found;
+  const ids = Object.keys(config.providers);
+  throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured${didYouMean(id, ids)}.`, `Use one of: ${ids.join(', ')}.`,
+    { details: { provider: id, configured: ids } });
+}
+
+/**
+ * The providers a command without an id acts on: those named in the config file (or by an env override),
+ * plus the active one. The four known ids always exist with defaults; those the user never mentioned are
+ * left alone, so `acode providers start` does not try to launch every server kind there is.
+ */
+export async function configuredProviders(config: AcodeConfig): Promise<ProviderConfig[]> {
+  const named = new Set<string>([config.active, ...config.fallback]);
+  for (const o of config.overrides ?? []) for (const path of o.paths) named.add(path.split('.')[1] ?? '');
+  if (config.file) {
+    try {
+      const raw = parse(await readFile(config.file, 'utf8')) as { providers?: Record<string, unknown> } | null;
+      for (const key of Object.keys(raw?.providers ?? {})) if (key !== 'active') named.add(key);
+    } catch {
+      // loadConfig already read and validated it; a race with an editor only narrows the list
+    }
+  }
+  return Object.values(config.providers).filter((p) => named.has(p.id));
+}
+
+/** The providers named on the command line (one id) or all configured ones. */
+export async function selectProviders(config: AcodeConfig, id: string | undefined): Promise<ProviderConfig[]> {
+  return id === undefined ? configuredProviders(config) : [providerById(config, id)];
+}

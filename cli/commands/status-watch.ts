@@ -1,0 +1,137 @@
+// The supervisor behind `acode status --watch` and `acode tui`: one registry for the process's lifetime.
+// A provider whose server runs is adopted (its service actor watches it at the health interval and
+// restarts a managed one after a crash); one that is down is only re-detected at its health interval, so
+// watching never starts anything. Starting is the user's key press (s), and so is stopping (x).
+import { waitFor, type AnyActorRef } from 'xstate';
+import { AcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
+import { logFilePath, logTail } from '../../actors/index.js';
+import { openRegistry, type Registry } from '../../machines/index.js';
+import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
+import type { CliDeps } from '../deps.js';
+import { probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
+
+export interface Watch {
+  subscribe: StatusSubscribe;
+  actions: StatusActions;
+  /** The latest reports, machine shape (for --json) and view shape. */
+  reports(): ProviderReport[];
+  views(): ViewReport[];
+  /** The first detection of every provider has finished. */
+  ready: Promise<void>;
+  /** Stops watching; servers started here with stop_on_exit are stopped (registry.dispose). */
+  close(): Promise<void>;
+}
+
+type Snapshot = { value: unknown; status: string; matches(v: unknown): boolean; context: { owned: boolean; pid: number | null; lastError: { code: string; message: string; hint: string } | null } };
+
+const TICK_MS = 1000;
+
+export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps: CliDeps): Watch {
+  const registry: Registry = openRegistry({ config, env: deps.env });
+  const stateDir = resolveStateDir(deps.env);
+  const probed = new Map<string, ProviderReport>();
+  const nextProbeAt = new Map<string, number>();
+  const listeners = new Set<(reports: readonly ViewReport[]) => void>();
+  const inFlight = new Set<string>();
+  let closed = false;
+
+  const ref = (id: string): AnyActorRef | undefined => registry.actor.getSnapshot().context.services[id];
+  const snap = (id: string): Snapshot | undefined => ref(id)?.getSnapshot() as Snapshot | undefined;
+  // Down (no actor, or its actor rests in stopped): the last detection speaks for it.
+  const passive = (id: string): boolean => { const s = snap(id); return s === undefined || s.matches('stopped'); };
+
+  const reports = (): ProviderReport[] => providers.map((p) =>
+    passive(p.id) ? (probed.get(p.id) ?? reportFromService(config, p, undefined)) : reportFromService(config, p, ref(p.id)));
+  const views = (): ViewReport[] => reports().map(toView);
+  const push = (): void => {
+    if (closed) return;
+    const now = views();
+    for (const l of listeners) l(now);
+  };
+  registry.onStatus(push);
+
+  // An answering server is adopted: START from stopped detects it again and lands in healthy/starting.
+  function adopt(id: string): void {
+    registry.service(id);
+    ref(id)?.send({ type: 'START' });
+  }
+
+  async function probe(p: ProviderConfig): Promise<void> {
+    if (inFlight.has(p.id)) return;
+    inFlight.add(p.id);
+    try {
+      const found = await probeProvider(config, p, deps);
+      if (closed || !passive(p.id)) return;
+      probed.set(p.id, found);
+      if (found.state === 'healthy' || found.state === 'starting') adopt(p.id);
+    } finally {
+      inFlight.delete(p.id);
+      nextProbeAt.set(p.id, Date.now() + p.lifecycle.healthCheckIntervalSeconds * 1000);
+    }
+    push();
+  }
+
+  const ready = Promise.all(providers.map(probe)).then(() => undefined);
+  // One timer: re-detects the passive providers when their interval is due, and refreshes uptimes.
+  const timer = setInterval(() => {
+    for (const p of providers) if (passive(p.id) && Date.now() >= (nextProbeAt.get(p.id) ?? 0)) void probe(p);
+    push();
+  }, TICK_MS);
+
+  async function settle(id: string, done: (s: Snapshot) => boolean): Promise<Snapshot> {
+    const p = config.providers[id]!;
+    const bound = (p.lifecycle.startTimeoutSeconds + p.lifecycle.modelLoadTimeoutSeconds + 30) * 1000;
+    return (await waitFor(ref(id)!, (s) => done(s as Snapshot) || (s as Snapshot).status !== 'active', { timeout: bound, signal: deps.signal })) as Snapshot;
+  }
+
+  const failure = (id: string, s: Snapshot): AcodeError => {
+    const e = s.context.lastError;
+    return e ? new AcodeError(e.code as AcodeError['code'], e.message, e.hint) : new AcodeError('PROVIDER_UNAVAILABLE', `${id} did not become healthy.`, `Press l for ${id}'s log.`);
+  };
+
+  const actions: StatusActions = {
+    async start(id) {
+      registry.service(id);
+      ref(id)!.send({ type: 'START' });
+      push();
+      const s = await settle(id, (x) => x.matches({ healthy: { model: 'ready' } }) || x.matches({ healthy: { model: 'missing' } })
+        || x.matches('failed') || x.matches('unavailable') || x.matches('stopped'));
+      if (!s.matches('healthy')) throw failure(id, s);
+    },
+    async stop(id) {
+      const s = snap(id);
+      if (s === undefined || s.matches('stopped')) return;
+      if (!s.context.owned && (s.matches('healthy') || s.matches('starting'))) {
+        throw new AcodeError('USAGE', `${id}: left running: acode did not start it (no pid file of ours matches it).`, 'Stop it the way it was started.');
+      }
+      await registry.service(id).stop({ signal: deps.signal });
+      // Stopped by us: detect it again at the next tick like any other down provider.
+      probed.delete(id);
+      nextProbeAt.set(id, 0);
+      push();
+    },
+    async restart(id) {
+      await actions.stop(id);
+      await actions.start(id);
+    },
+    async logTail(id) {
+      return logTail(logFilePath(stateDir, id), { lines: 20 });
+    },
+  };
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+    actions,
+    reports,
+    views,
+    ready,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await registry.dispose();
+    },
+  };
+}

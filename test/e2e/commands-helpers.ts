@@ -1,0 +1,114 @@
+// Runs the BUILT `acode` (node dist/cli/main.js) as a user would, for the provider/model/status command
+// tests: a temp project with .agent/config.yml on free ports, a temp ACODE_STATE_DIR and HOME, the stand-in
+// servers first on PATH. Every server acode recorded (state dir pid files) is killed by pid afterwards.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serversBinDir } from '../servers/harness.js';
+
+export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Project {
+  dir: string;
+  stateDir: string;
+  env: Record<string, string>;
+  acode(args: string[], opts?: { env?: Record<string, string> }): Promise<Run>;
+  /** Pids acode ever recorded in the state dir's pid files (alive or not). */
+  recordedPids(): number[];
+  cleanup(): Promise<void>;
+}
+
+/** Is the pid a live (not zombie) process? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** Can a listener bind the port on loopback (nothing else holds it)? */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+export async function project(configYaml: string): Promise<Project> {
+  const dir = await mkdtemp(join(tmpdir(), 'acode-cmd-e2e-'));
+  await mkdir(join(dir, '.agent'), { recursive: true });
+  await writeFile(join(dir, '.agent', 'config.yml'), configYaml);
+  const stateDir = join(dir, 'state');
+  const env: Record<string, string> = {
+    PATH: `${serversBinDir}${delimiter}${process.env.PATH ?? ''}`,
+    HOME: dir,
+    ACODE_STATE_DIR: stateDir,
+    HF_HOME: join(dir, 'hf'),
+    NO_COLOR: '1',
+  };
+  const seen = new Set<number>();
+  const recordedPids = (): number[] => {
+    const run = join(stateDir, 'run');
+    if (existsSync(run)) {
+      for (const f of readdirSync(run).filter((n) => n.endsWith('.json'))) {
+        try {
+          const pid = (JSON.parse(readFileSync(join(run, f), 'utf8')) as { pid?: unknown }).pid;
+          if (typeof pid === 'number') seen.add(pid);
+        } catch {
+          // being rewritten; the next look sees it
+        }
+      }
+    }
+    return [...seen];
+  };
+  return {
+    dir, stateDir, env, recordedPids,
+    acode: (args, opts = {}) => runNode([MAIN, ...args], dir, { ...env, ...opts.env }, recordedPids),
+    async cleanup() {
+      for (const pid of recordedPids().filter(alive)) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function runNode(args: string[], cwd: string, env: Record<string, string>, onOutput: () => void): Promise<Run> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npx tsc -p tsconfig.json\``);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); onOutput(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); onOutput(); });
+    // Bounded: a hung CLI fails the test instead of hanging it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      onOutput();
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A provider block for the YAML config (lifecycle values inline). */
+export function providerYaml(id: string, fields: Record<string, string | number>, lifecycle: Record<string, string | number | boolean> = {}): string {
+  const lines = [`  ${id}:`, ...Object.entries(fields).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)];
+  const life = { start_timeout_seconds: 20, ...lifecycle };
+  lines.push(`    lifecycle: { ${Object.entries(life).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`);
+  return `${lines.join('\n')}\n`;
+}
