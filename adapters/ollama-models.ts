@@ -60,7 +60,7 @@ export async function* ollamaPull(t: Transport, model: string, { signal }: CallO
   let delivered = 0;
   try {
     if (!['application/x-ndjson', 'application/json'].includes(mediaType(res.headers))) {
-      throw protocolError(ctx, `unexpected content type "${mediaType(res.headers)}"`, await firstBytes(res.body));
+      throw protocolError(ctx, `unexpected content type "${mediaType(res.headers)}"`, await firstBytes(res.body, ctx, signal));
     }
     for await (const value of ndjsonValues(res.body, ctx)) {
       const line = value as { status?: unknown; error?: unknown; digest?: string; total?: number; completed?: number };

@@ -5,7 +5,8 @@ import { SseSplitter, type SseItem } from './sse-events.js';
 import { ToolCallAssembler } from './tool-calls.js';
 import { checkContinuation, type ChunkDecoder, type WireModule } from './wire-module.js';
 import { listOpenAiModels, openAiModelInfo } from './openai-models.js';
-import type { ChatMessage, ChatRequest, FinishReason, StreamChunk, Usage } from './types.js';
+import type { ChatMessage, ChatRequest, StreamChunk, Usage } from './types.js';
+import { OpenAiJsonDecoder, finishReasonOf, usageOf, type OpenAiUsage } from './openai-json.js';
 import type { ServerQuirks } from './server-quirks.js';
 
 function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
@@ -46,19 +47,9 @@ function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQui
 interface OpenAiChunk {
   model?: string;
   choices?: { delta?: { content?: string | null; tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+  usage?: OpenAiUsage | null;
   error?: unknown;
   object?: string;
-}
-
-function finishReasonOf(reason: string | undefined): FinishReason {
-  return reason === 'stop' || reason === 'length' || reason === 'tool_calls' ? reason : 'unknown';
-}
-
-function usageOf(u: NonNullable<OpenAiChunk['usage']>): Usage {
-  const prompt = u.prompt_tokens ?? 0;
-  const completion = u.completion_tokens ?? 0;
-  return { promptTokens: prompt, completionTokens: completion, totalTokens: u.total_tokens ?? prompt + completion };
 }
 
 function parseData(data: string, ctx: WireContext): OpenAiChunk {
@@ -157,9 +148,9 @@ class OpenAiDecoder implements ChunkDecoder {
 
 export const openAiWire: WireModule = {
   chatPath: '/v1/chat/completions',
-  streamTypes: ['text/event-stream'],
+  streamTypes: ['text/event-stream', 'application/json'],
   chatBody,
-  chatDecoder: (ctx, model) => new OpenAiDecoder(ctx, model),
+  chatDecoder: (ctx, model, type) => (type === 'application/json' ? new OpenAiJsonDecoder(ctx, model) : new OpenAiDecoder(ctx, model)),
   listModels: listOpenAiModels,
   modelInfo: openAiModelInfo,
 };

@@ -93,9 +93,9 @@ export class WireProvider implements ModelProvider {
     const res = await transport.open({ method: 'POST', path, json: body, signal, model });
     const type = mediaType(res.headers);
     if (!wire.streamTypes.includes(type)) {
-      throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body));
+      throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body, ctx, signal));
     }
-    return new ChunkStream(res.body, wire.chatDecoder(ctx, model ?? ''), ctx, signal);
+    return new ChunkStream(res.body, wire.chatDecoder(ctx, model ?? '', type), ctx, signal);
   }
 
   private async completeOnce(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {

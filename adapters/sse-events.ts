@@ -19,6 +19,8 @@ export class SseSplitter {
   private failure: Error | undefined;
   private sawEvent = false;
   private head = '';
+  /** The last characters seen: a complete stream ends with a blank line. */
+  private tail = '';
 
   constructor(private readonly ctx: WireContext) {
     this.parser = createParser({
@@ -38,6 +40,7 @@ export class SseSplitter {
   push(bytes: Uint8Array): SseItem[] {
     const text = this.decoder.decode(bytes, { stream: true });
     if (this.head.length < 80) this.head += text.slice(0, 80 - this.head.length);
+    this.tail = (this.tail + text).slice(-80);
     this.parser.feed(text);
     return this.take();
   }
@@ -47,6 +50,10 @@ export class SseSplitter {
     this.parser.reset({ consume: true });
     const items = this.take();
     if (!this.sawEvent && this.head !== '') this.failure ??= protocolError(this.ctx, 'a stream without a single event', this.head);
+    // A record cut short (no blank line after it) is dropped by the parser; it must not pass silently.
+    if (this.tail !== '' && !/(\r\n|\n|\r)(\r\n|\n|\r)$/.test(this.tail)) {
+      this.failure ??= protocolError(this.ctx, 'an event stream cut inside its last event', this.tail);
+    }
     return items;
   }
 

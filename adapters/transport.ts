@@ -147,11 +147,12 @@ export function mediaType(headers: Dispatcher.ResponseData['headers']): string {
 }
 
 /** The first bytes of a body, for a PROTOCOL_ERROR message; the rest is dropped with the socket. */
-export async function firstBytes(body: Dispatcher.ResponseData['body'], max = 80): Promise<Buffer> {
+export async function firstBytes(body: Dispatcher.ResponseData['body'], ctx: WireContext, signal?: AbortSignal, max = 80): Promise<Buffer> {
   try {
     for await (const chunk of body) return (chunk as Buffer).subarray(0, max);
-  } catch {
-    // Whatever is wrong with the body, the content type already is: that is the error we report.
+  } catch (err) {
+    // No bytes at all (a hang, a reset): that is the failure to report, not the content type.
+    throw classifyTransportError(err, ctx, 0, signal);
   } finally {
     body.destroy();
   }

@@ -26,8 +26,8 @@ export interface WireModule {
   /** Media types a streamed chat answer may carry; anything else is PROTOCOL_ERROR. */
   streamTypes: readonly string[];
   chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown>;
-  /** A fresh decoder for one streamed chat answer. */
-  chatDecoder(ctx: WireContext, model: string): ChunkDecoder;
+  /** A fresh decoder for one chat answer of this media type (one of `streamTypes`). */
+  chatDecoder(ctx: WireContext, model: string, mediaType: string): ChunkDecoder;
   listModels(t: Transport, opts: CallOptions): Promise<ModelInfo[]>;
   modelInfo(t: Transport, id: string, opts: CallOptions, quirks: ServerQuirks): Promise<ModelInfo>;
   pull?(t: Transport, model: string, opts: CallOptions): AsyncGenerator<PullProgress>;

@@ -171,4 +171,32 @@ describe('openai-compatible wire', () => {
     expect(await p.health()).toEqual({ ok: true, status: 'ready' });
     expect(fixture!.requests[0]!.url).toBe('/v1/models');
   });
+
+  it('accepts a whole JSON completion when the server does not stream', async () => {
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, finish_reason: 'tool_calls' }], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }));
+    });
+    const res = await p.complete({ messages: user });
+    expect(res).toMatchObject({ text: '', finishReason: 'tool_calls', toolCalls: [{ id: 't1', name: 'f', arguments: { a: 1 } }], usage: { totalTokens: 3 } });
+  });
+
+  it('a stream cut inside its last event is PROTOCOL_ERROR, even after a finish reason', async () => {
+    const p = await setup((_q, res) => sse(res, [chunk({ content: 'a' }, 'stop'), 'data: {"choices":[],"usa']));
+    const err = await caught(p.complete({ messages: user }));
+    expect(err.code).toBe('PROTOCOL_ERROR');
+    expect(err.message).toContain('cut inside its last event');
+  });
+
+  it('a stream that ends cleanly after the finish reason without [DONE] is complete (old llama-server)', async () => {
+    const p = await setup((_q, res) => sse(res, [chunk({ content: 'a' }), chunk({ content: 'b' }, 'stop')]), 'llamacpp');
+    expect((await p.complete({ messages: user })).text).toBe('ab');
+  });
+
+  it('a stream that ends before any finish reason is STREAM_INTERRUPTED', async () => {
+    const p = await setup((_q, res) => sse(res, [chunk({ content: 'a' }), chunk({ content: 'b' })]));
+    const err = await caught(p.complete({ messages: user }));
+    expect(err.code).toBe('STREAM_INTERRUPTED');
+    expect(err.details).toMatchObject({ chunksDelivered: 2 });
+  });
 });
