@@ -1,5 +1,8 @@
 // One provider's lifecycle as a declaration: states, events and the names of the actors, guards,
 // actions and delays that implement it (setup in service-setup.ts). No I/O here (design.md, style §1).
+// Where it departs from design.md's chart: a crash of a server we may not start (monitored, external)
+// ends in `unavailable`, not `failed`; an external server goes stopped -> healthy without a probe;
+// `failed` first stops a process we still own (start timeout, hung server) so nothing leaks.
 import { not } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
 import { pollerInput, refInput, stopInput, watchInput } from './service-inputs.js';
