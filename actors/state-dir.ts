@@ -1,7 +1,8 @@
 // The state directory outlives a CLI process: pid files say which server this tool started, so a
 // later acode process can adopt it (and stop it) — but only after checking /proc that the pid still
 // names the same process. A stale file is removed, never trusted.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootId, isAlive, readProcIdentity } from './proc.js';
 
@@ -87,30 +88,45 @@ export async function isOurProcess(pidfile: PidFile): Promise<boolean> {
   if (!isAlive(identity)) return false;
   if (pidfile.bootId !== undefined && pidfile.bootId !== (await bootId())) return false;
   if (identity.startTime !== pidfile.startTime) return false;
-  if (identity.cmdline.length === 0) return false;
+  // An empty command line is transient (mid-exec, e.g. a wrapper script exec'ing the server) or
+  // unreadable; pid + start time within one boot already names exactly one process.
+  if (identity.cmdline.length === 0) return true;
   if (identity.cmdline.join('\0') === pidfile.cmdline.join('\0')) return true;
   if (pidfile.args && pidfile.args.length >= 2 && identity.cmdline.join('\0').endsWith(pidfile.args.join('\0'))) return true;
   const name = (pidfile.binary.split('/').pop() ?? pidfile.binary).toLowerCase();
   return name.length > 0 && identity.cmdline.join(' ').toLowerCase().includes(name);
 }
 
-/** Removes the pid file, but only if it still describes `pid` (another process may have rewritten it). */
+/**
+ * Removes the pid file, but only if it still describes `pid`: moved aside first and checked there,
+ * so a file another spawn wrote meanwhile is put back instead of deleted.
+ */
 export async function removePidFile(stateDir: string, providerId: string, pid?: number): Promise<void> {
-  if (pid !== undefined) {
-    const current = await readPidFile(stateDir, providerId);
-    if (current && current.pid !== pid) return;
+  const file = pidFilePath(stateDir, providerId);
+  if (pid === undefined) {
+    await rm(file, { force: true });
+    return;
   }
-  await rm(pidFilePath(stateDir, providerId), { force: true });
+  const aside = `${file}.${process.pid}.${randomUUID()}.rm`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return;
+  }
+  try {
+    const moved = JSON.parse(await readFile(aside, 'utf8')) as Partial<PidFile>;
+    if (moved.pid !== pid) await link(aside, file).catch(() => undefined);
+  } catch {
+    // Unparseable: nobody's; drop it.
+  }
+  await rm(aside, { force: true });
 }
 
 /** The pid file if it still names a live process of ours; a stale one is deleted. */
 export async function readOwnedPidFile(stateDir: string, providerId: string): Promise<PidFile | undefined> {
   const record = await readPidFile(stateDir, providerId);
-  if (!record) {
-    // Unparseable leftovers are stale too.
-    await rm(pidFilePath(stateDir, providerId), { force: true }).catch(() => undefined);
-    return undefined;
-  }
+  // Missing or unparseable: not ours (the next spawn overwrites it; deleting here could race one).
+  if (!record) return undefined;
   if (await isOurProcess(record)) return record;
   await removePidFile(stateDir, providerId, record.pid).catch(() => undefined);
   return undefined;

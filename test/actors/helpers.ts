@@ -1,6 +1,6 @@
 // Shared fixtures for the actor tests: temp state dirs, free ports, provider configs that point at the
 // stand-in servers (test/servers/bin first on PATH), and a pid ledger so afterEach leaves nothing running.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,7 +81,10 @@ export class PidLedger {
         }
       }
     }
+    // Wait for them to be gone, so their exit handlers are done before the state dir is removed.
+    const pids = [...this.pids];
     this.pids.clear();
+    await until(() => pids.every((pid) => !pidAlive(pid)), { what: 'killed pids to exit', timeoutMs: 5_000 }).catch(() => undefined);
   }
 }
 
@@ -94,15 +97,16 @@ export async function until(predicate: () => boolean | Promise<boolean>, { timeo
   }
 }
 
+/** Alive and not a zombie (a zombie only waits for its parent to reap it). */
 export function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
 }
 
 export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 }

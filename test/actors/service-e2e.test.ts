@@ -21,13 +21,24 @@ afterEach(async () => {
   await removeDir(stateDir);
 });
 
+/** The service's top-level states and events, printed when an assertion fails (timing-dependent bugs). */
+const trace: string[] = [];
+
 function makeService(kind: 'llamacpp' | 'ollama', port: number, env: NodeJS.ProcessEnv): Service {
+  trace.length = 0;
   const provider = providerConfig(kind, port);
   provider.lifecycle = { ...provider.lifecycle, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20 };
   const service = createService({
     ref: serviceRef(provider, stateDir),
     actors: createActorImplementations({ env }),
     tuning: { graceMs: 2_000, maxMisses: 2, backoff: { baseMs: 50, capMs: 200 } },
+    inspect: (e) => {
+      if (e.type === '@xstate.event' && e.actorRef.sessionId === e.rootId) trace.push(JSON.stringify(e.event).slice(0, 200));
+      if (e.type === '@xstate.snapshot' && e.actorRef.sessionId === e.rootId) {
+        const snap = e.snapshot as { value?: unknown; context?: { pid?: unknown; owned?: unknown } };
+        trace.push(`  -> ${JSON.stringify(snap.value)} pid=${String(snap.context?.pid)} owned=${String(snap.context?.owned)}`);
+      }
+    },
   });
   services.push(service);
   return service;
@@ -58,7 +69,7 @@ describe('service machine + real actors', () => {
 
     await service.stop();
     expect(top(service)).toBe('stopped');
-    expect(pidAlive(second)).toBe(false);
+    expect(pidAlive(second), trace.join('\n')).toBe(false);
     expect(existsSync(pidFilePath(stateDir, 'llamacpp'))).toBe(false);
   });
 
