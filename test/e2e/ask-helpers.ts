@@ -84,7 +84,7 @@ function runNode(args: string[], o: { cwd: string; env: Record<string, string>; 
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); o.onSpawn?.(); });
     // Bounded: a hung CLI fails the test instead of hanging it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
     child.stdin.end(o.stdin ?? '');
     child.once('close', (code) => {
       clearTimeout(timer);

@@ -1,5 +1,7 @@
 // `acode ask` end to end: the built CLI as a child process, the stand-in servers on PATH, free ports.
 // Build first: npx tsc -p tsconfig.json
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectedChat, freePort, startTestServer, type TestServer } from '../servers/harness.js';
 import { project, providerYaml, type Project } from './ask-helpers.js';
@@ -25,7 +27,8 @@ async function setup(yaml: string): Promise<Project> {
   return p;
 }
 
-describe('acode ask (built CLI, stand-in servers)', () => {
+// Generous bounds: each test runs the CLI once or twice, and CI shares two cores with other test files.
+describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => {
   it('cold start: starts vLLM, streams the answer to stdout, progress to stderr, exits 0', async () => {
     const port = await freePort();
     const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port })}`);
@@ -52,6 +55,17 @@ describe('acode ask (built CLI, stand-in servers)', () => {
     expect(p.startedPids()).toEqual([]);
     expect(server.child.exitCode).toBeNull();
     expect(server.child.signalCode).toBeNull();
+  });
+
+  it('cold start of Ollama with a model to pull: pull progress on stderr, then the answer', async () => {
+    const port = await freePort();
+    const p = await setup(`providers:\n  active: ollama\n${providerYaml('ollama', { model: 'llama3.2:latest', port }, { stop_on_exit: true })}`);
+    const r = await p.acode(['ask', PROMPT], { env: { ACODE_FAKE_PULL_BYTES: '2000000', ACODE_FAKE_PULL_BPS: '8000000', OLLAMA_MODELS: `${p.dir}/models` } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${expected('llama3.2:latest')}\n`);
+    expect(r.stderr).toMatch(/ollama: starting\n/);
+    expect(r.stderr).toMatch(/ollama: pulling llama3\.2:latest \d+%\n/);
+    expect(p.startedPids()).toEqual([]);
   });
 
   it('reads the prompt from stdin', async () => {
@@ -113,6 +127,31 @@ describe('acode ask (built CLI, stand-in servers)', () => {
     expect(errorLines[1]).toMatch(/^hint: Pre-stage it with `ollama pull llama3\.2:latest`/);
     const tags = await (await fetch(`${server.url}/api/tags`)).json() as { models: unknown[] };
     expect(tags.models).toEqual([]);
+    expect(p.startedPids()).toEqual([]);
+  });
+
+  it('--schema: the answer is validated JSON, printed whole, and parsed into --json output', async () => {
+    const server = await startTestServer('vllm', { model: VLLM_MODEL });
+    servers.push(server);
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: server.port })}`);
+    const schema = { type: 'object', properties: { title: { type: 'string' }, lines: { type: 'integer' } }, required: ['title', 'lines'] };
+    await writeFile(join(p.dir, 'haiku.schema.json'), JSON.stringify(schema));
+    const r = await p.acode(['ask', '--json', '--schema', 'haiku.schema.json', PROMPT]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { text: string; json: Record<string, unknown> };
+    expect(JSON.parse(out.text)).toEqual(out.json);
+    expect(out.json).toEqual({ title: expect.any(String), lines: expect.any(Number) });
+    expect(Number.isInteger(out.json.lines)).toBe(true);
+  });
+
+  it('usage errors: no prompt, unreadable schema', async () => {
+    const p = await setup(`providers:\n  active: vllm\n`);
+    const none = await p.acode(['ask']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^error\[USAGE\]: No prompt given\.\nhint: /);
+    const bad = await p.acode(['ask', '--schema', 'missing.json', 'hi']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error\[USAGE\]: Cannot read the schema file .*missing\.json\./);
     expect(p.startedPids()).toEqual([]);
   });
 
