@@ -2,26 +2,18 @@
 // failure of a real server would (a broken stream, a reset connection, an unparsable body).
 
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fakeTarget, ollamaClient, openaiClient, type Target } from './targets.js';
+import { describe, expect, it } from 'vitest';
+import { ollamaClient, openaiClient, type Target, using } from './targets.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanup.splice(0).map((f) => f()));
-});
-async function target(...args: Parameters<typeof fakeTarget>): Promise<Target> {
-  const t = await fakeTarget(...args);
-  cleanup.push(() => t.stop());
-  return t;
-}
-function server(t: Target): NonNullable<Target['server']> {
+function proc(t: Target): NonNullable<Target['server']> {
   if (!t.server) throw new Error('fake target expected');
   return t.server;
 }
 const user = [{ role: 'user' as const, content: 'hi' }];
 
-describe('knobs: crashes (fake servers only)', () => {
-  it('ACODE_FAKE_CRASH_AFTER_TOKENS: an Ollama stream breaks after exactly N chunks, exit code 1', async () => {
+describe.concurrent('knobs: crashes (fake servers only)', () => {
+  it('ACODE_FAKE_CRASH_AFTER_TOKENS: an Ollama stream breaks after exactly N chunks, exit code 1', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { crashAfterTokens: 3, tokens: 10 } });
     const chunks: string[] = [];
     const run = async (): Promise<void> => {
@@ -29,10 +21,11 @@ describe('knobs: crashes (fake servers only)', () => {
     };
     await expect(run()).rejects.toThrow();
     expect(chunks).toHaveLength(3);
-    expect(await server(t).exited).toEqual({ code: 1, signal: null });
+    expect(await proc(t).exited).toEqual({ code: 1, signal: null });
   });
 
-  it('ACODE_FAKE_CRASH_MODE=sigkill: a vLLM SSE stream breaks, the process dies by SIGKILL', async () => {
+  it('ACODE_FAKE_CRASH_MODE=sigkill: a vLLM SSE stream breaks, the process dies by SIGKILL', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('vllm', { knobs: { crashAfterTokens: 2, crashMode: 'sigkill', tokens: 10 } });
     let text = '';
     const run = async (): Promise<void> => {
@@ -40,29 +33,32 @@ describe('knobs: crashes (fake servers only)', () => {
     };
     await expect(run()).rejects.toThrow();
     expect(text.trim().split(/\s+/)).toHaveLength(2);
-    expect(await server(t).exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await proc(t).exited).toEqual({ code: null, signal: 'SIGKILL' });
   });
 
-  it('ACODE_FAKE_CRASH_EXIT_CODE: a non-stream request dies before its answer with the configured code', async () => {
+  it('ACODE_FAKE_CRASH_EXIT_CODE: a non-stream request dies before its answer with the configured code', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('llama-server', { knobs: { crashAfterTokens: 0, crashExitCode: 9 } });
     const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
-    expect(await server(t).exited).toEqual({ code: 9, signal: null });
+    expect(await proc(t).exited).toEqual({ code: 9, signal: null });
   });
 
-  it('ACODE_FAKE_CRASH_AFTER_REQUESTS: N work requests succeed, the next one finds the process gone', async () => {
+  it('ACODE_FAKE_CRASH_AFTER_REQUESTS: N work requests succeed, the next one finds the process gone', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('vllm', { knobs: { crashAfterRequests: 1 } });
     expect((await fetch(`${t.url}/health`)).status).toBe(200);
     const ok = await openaiClient(t).chat.completions.create({ model: t.model, messages: user });
     expect(ok.choices[0]?.finish_reason).toBe('stop');
     const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
-    expect((await server(t).exited).code).toBe(1);
+    expect((await proc(t).exited).code).toBe(1);
   });
 });
 
-describe('knobs: stalls (fake servers only)', () => {
-  it('ACODE_FAKE_STALL_AFTER_TOKENS: the Ollama stream stops after N chunks, open and without done', async () => {
+describe.concurrent('knobs: stalls (fake servers only)', () => {
+  it('ACODE_FAKE_STALL_AFTER_TOKENS: the Ollama stream stops after N chunks, open and without done', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { stallAfterTokens: 2, tokens: 8 } });
     const it = await ollamaClient(t).chat({ model: t.model, messages: user, stream: true });
     const seen: { done: boolean }[] = [];
@@ -75,10 +71,11 @@ describe('knobs: stalls (fake servers only)', () => {
     await expect(run).rejects.toThrow(/abort/i);
     expect(seen).toHaveLength(2);
     expect(seen.some((c) => c.done)).toBe(false);
-    expect(server(t).child.exitCode).toBeNull();
+    expect(proc(t).child.exitCode).toBeNull();
   });
 
-  it('ACODE_FAKE_STALL_AFTER_TOKENS: a stalled SSE stream never finishes; aborting ends it silently in the openai client', async () => {
+  it('ACODE_FAKE_STALL_AFTER_TOKENS: a stalled SSE stream never finishes; aborting ends it silently in the openai client', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('llama-server', { knobs: { stallAfterTokens: 1, tokens: 8 } });
     let deltas = 0;
     let finish: string | null = null;
@@ -93,8 +90,9 @@ describe('knobs: stalls (fake servers only)', () => {
   });
 });
 
-describe('knobs: malformed bodies (fake servers only)', () => {
-  it('ACODE_FAKE_MALFORMED=garbage (1 MB): the ollama client cannot parse the reply', async () => {
+describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
+  it('ACODE_FAKE_MALFORMED=garbage (1 MB): the ollama client cannot parse the reply', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { malformed: 'garbage', malformedBytes: 1_048_576 } });
     const res = await fetch(`${t.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: t.model, messages: user, stream: false }) });
     const body = await res.text();
@@ -104,7 +102,8 @@ describe('knobs: malformed bodies (fake servers only)', () => {
     await expect(ollamaClient(t).chat({ model: t.model, messages: user })).rejects.toThrow(SyntaxError);
   });
 
-  it('ACODE_FAKE_MALFORMED=truncated: a cut JSON body and a cut stream fail in the clients', async () => {
+  it('ACODE_FAKE_MALFORMED=truncated: a cut JSON body and a cut stream fail in the clients', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('vllm', { knobs: { malformed: 'truncated' } });
     await expect(openaiClient(t).chat.completions.create({ model: t.model, messages: user })).rejects.toThrow(SyntaxError);
     // A cut SSE stream ends quietly in the openai client: no error, but no finish_reason and no [DONE].
@@ -123,7 +122,8 @@ describe('knobs: malformed bodies (fake servers only)', () => {
     await expect(stream()).rejects.toThrow(/done/);
   });
 
-  it('ACODE_FAKE_MALFORMED=content-type: a JSON body labelled text/html reaches the openai client as a string', async () => {
+  it('ACODE_FAKE_MALFORMED=content-type: a JSON body labelled text/html reaches the openai client as a string', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('llama-server', { knobs: { malformed: 'content-type' } });
     const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');

@@ -5,18 +5,9 @@ import type { ProgressResponse } from 'ollama';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { asResponseError, fakeTarget, ollamaClient, type Target } from './targets.js';
+import { describe, expect, it } from 'vitest';
+import { asResponseError, fakeTarget, ollamaClient, type Target, using } from './targets.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanup.splice(0).map((f) => f()));
-});
-async function target(...args: Parameters<typeof fakeTarget>): Promise<Target> {
-  const t = await fakeTarget(...args);
-  cleanup.push(() => t.stop());
-  return t;
-}
 async function pullAll(t: Target, model: string): Promise<ProgressResponse[]> {
   const events: ProgressResponse[] = [];
   for await (const e of await ollamaClient(t).pull({ model, stream: true })) events.push(e);
@@ -27,8 +18,9 @@ const modelLayer = (events: ProgressResponse[]): ProgressResponse[] => {
   return events.filter((e) => e.digest === first?.digest);
 };
 
-describe('knobs: Ollama pull (fake server only)', () => {
-  it('ACODE_FAKE_PULL_BYTES: the model layer has that size', async () => {
+describe.concurrent('knobs: Ollama pull (fake server only)', () => {
+  it('ACODE_FAKE_PULL_BYTES: the model layer has that size', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { knobs: { pullBytes: 12_345 } });
     const layer = modelLayer(await pullAll(t, 'llama3.2'));
     expect(layer[0]?.total).toBe(12_345);
@@ -37,7 +29,8 @@ describe('knobs: Ollama pull (fake server only)', () => {
     expect(listed?.size).toBeGreaterThan(12_345);
   });
 
-  it('ACODE_FAKE_PULL_BPS: progress advances at the given speed', async () => {
+  it('ACODE_FAKE_PULL_BPS: progress advances at the given speed', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { knobs: { pullBytes: 20_000, pullBytesPerSecond: 100_000 } });
     const t0 = Date.now();
     const layer = modelLayer(await pullAll(t, 'llama3.2'));
@@ -46,7 +39,8 @@ describe('knobs: Ollama pull (fake server only)', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(180);
   });
 
-  it('ACODE_FAKE_PULL_FAIL_AT_PERCENT: the stream carries the error; nothing is installed', async () => {
+  it('ACODE_FAKE_PULL_FAIL_AT_PERCENT: the stream carries the error; nothing is installed', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { knobs: { pullBytes: 100_000, pullFailAtPercent: 50 } });
     const seen: ProgressResponse[] = [];
     const run = async (): Promise<void> => {
@@ -63,15 +57,17 @@ describe('knobs: Ollama pull (fake server only)', () => {
     expect(asResponseError(err).status_code).toBe(500);
   });
 
-  it('ACODE_FAKE_MODELS: only catalogue models can be pulled', async () => {
+  it('ACODE_FAKE_MODELS: only catalogue models can be pulled', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const t = await target('ollama', { knobs: { models: ['tiny-acode:1b'], pullBytes: 1000 } });
     expect((await pullAll(t, 'tiny-acode:1b')).at(-1)?.status).toBe('success');
     await expect(pullAll(t, 'llama3.2')).rejects.toThrow('pull model manifest: file does not exist');
   });
 
-  it('ACODE_FAKE_PULLED: models are installed at start and survive a restart on the same OLLAMA_MODELS', async () => {
+  it('ACODE_FAKE_PULLED: models are installed at start and survive a restart on the same OLLAMA_MODELS', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const dir = mkdtempSync(join(tmpdir(), 'acode-ollama-models-'));
-    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
     const a = await fakeTarget('ollama', { knobs: { pulled: ['qwen2.5:0.5b'], pullBytes: 1000 }, env: { OLLAMA_MODELS: dir } });
     expect((await ollamaClient(a).list()).models.map((m) => m.name)).toEqual(['qwen2.5:0.5b']);
     await pullAll(a, 'llama3.2');

@@ -123,10 +123,20 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
       expect(a.message.content).toBe(c.message.content);
     });
 
-    it('generate returns `response` text', async () => {
-      const r = await ollamaClient(t).generate({ model: t.model, prompt: 'hello' });
+    it('generate returns `response` text, streamed or whole, and the same text both ways', async () => {
+      const r = await ollamaClient(t).generate({ model: t.model, prompt: 'hello', options: { seed: 2 } });
       expect(r.done).toBe(true);
       expect(r.response?.length).toBeGreaterThan(0);
+      let text = '';
+      for await (const c of await ollamaClient(t).generate({ model: t.model, prompt: 'hello', options: { seed: 2 }, stream: true })) text += c.response ?? '';
+      expect(text).toBe(r.response);
+    });
+
+    it('lists pulled models on the OpenAI-compatible /v1/models', async () => {
+      const body = (await (await fetch(`${t.url}/v1/models`)).json()) as { object: string; data: { id: string; owned_by: string }[] };
+      expect(body.object).toBe('list');
+      expect(body.data.map((m) => m.id)).toContain('llama3.2:latest');
+      expect(body.data[0]?.owned_by).toBe('library');
     });
 
     it('embed returns one unit vector per input; a chat on an embedding model is refused', async () => {

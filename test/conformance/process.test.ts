@@ -6,50 +6,43 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectedChat, freePort, startTestServer, type ServerKind, type TestServer } from '../servers/harness.js';
-import { ollamaClient, openaiClient, type Target } from './targets.js';
+import { describe, expect, it } from 'vitest';
+import { expectedChat, freePort, type ServerKind, type TestServer } from '../servers/harness.js';
+import { ollamaClient, openaiClient, type Target, using } from './targets.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanup.splice(0).map((f) => f()));
-});
-async function server(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const s = await startTestServer(...args);
-  cleanup.push(() => s.stop());
-  return s;
-}
-function scratch(): string {
+function scratch(defer: (fn: () => unknown) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'acode-proc-'));
-  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
-async function occupy(port: number): Promise<Server> {
+async function occupy(port: number, defer: (fn: () => unknown) => void): Promise<Server> {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((r) => blocker.close(r)));
+  defer(() => new Promise((r) => blocker.close(r)));
   return blocker;
 }
 const asTarget = (s: TestServer): Target => ({ fake: true, url: s.url, model: s.model, key: s.model, server: s, stop: async () => undefined });
 const user = [{ role: 'user' as const, content: 'hi' }];
 
-describe('process: port already in use (fake servers only)', () => {
+describe.concurrent('process: port already in use (fake servers only)', () => {
   const messages: Record<ServerKind, (port: number) => RegExp> = {
     ollama: (p) => new RegExp(`^Error: listen tcp 127\\.0\\.0\\.1:${p}: bind: address already in use$`, 'm'),
     vllm: () => /^OSError: \[Errno 98\] Address already in use$/m,
     'llama-server': (p) => new RegExp(`couldn't bind HTTP server socket, hostname: 127\\.0\\.0\\.1, port: ${p}`),
   };
-  it.each(['ollama', 'vllm', 'llama-server'] as const)('%s prints the real message and exits 1', async (kind) => {
+  it.for(['ollama', 'vllm', 'llama-server'] as const)('%s prints the real message and exits 1', async (kind, ctx) => {
+    const { server, target, defer } = using(ctx);
     const port = await freePort();
-    await occupy(port);
+    await occupy(port, defer);
     const s = await server(kind, { port, waitReady: false });
     expect(await s.exited).toEqual({ code: 1, signal: null });
     expect(s.logs()).toMatch(messages[kind](port));
   });
 });
 
-describe('process: SIGTERM (fake servers only)', () => {
-  it('Ollama cuts an in-flight stream and exits 0', async () => {
+describe.concurrent('process: SIGTERM (fake servers only)', () => {
+  it('Ollama cuts an in-flight stream and exits 0', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('ollama', { model: 'llama3.2:latest', knobs: { tokenDelayMs: 40, tokens: 50 } });
     let chunks = 0;
     const run = (async () => {
@@ -63,7 +56,8 @@ describe('process: SIGTERM (fake servers only)', () => {
     expect(await s.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('vLLM finishes the in-flight stream, then exits 0', async () => {
+  it('vLLM finishes the in-flight stream, then exits 0', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('vllm', { knobs: { tokenDelayMs: 20, tokens: 15 } });
     let text = '';
     let signalled = false;
@@ -77,13 +71,15 @@ describe('process: SIGTERM (fake servers only)', () => {
     expect(s.logs()).toContain('Application shutdown complete.');
   });
 
-  it('llama-server exits 0 when idle', async () => {
+  it('llama-server exits 0 when idle', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('llama-server');
     s.kill('SIGTERM');
     expect(await s.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('llama-server with a request in flight freezes it; a second signal exits 1', async () => {
+  it('llama-server with a request in flight freezes it; a second signal exits 1', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('llama-server', { knobs: { tokenDelayMs: 20, tokens: 40 } });
     let deltas = 0;
     let signalled = false;
@@ -104,7 +100,8 @@ describe('process: SIGTERM (fake servers only)', () => {
     expect(deltas).toBeLessThan(40);
   });
 
-  it('ACODE_FAKE_IGNORE_SIGTERM: SIGTERM is logged and ignored; only SIGKILL ends it', async () => {
+  it('ACODE_FAKE_IGNORE_SIGTERM: SIGTERM is logged and ignored; only SIGKILL ends it', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('vllm', { knobs: { ignoreSigterm: true }, stopGraceMs: 300 });
     s.kill('SIGTERM');
     await s.waitForLog(/ignoring it \(ACODE_FAKE_IGNORE_SIGTERM\)/);
@@ -113,16 +110,18 @@ describe('process: SIGTERM (fake servers only)', () => {
   });
 });
 
-describe('process: models at start (fake servers only)', () => {
-  it('vLLM refuses an unknown repository id with the ValueError lines and exit 1', async () => {
+describe.concurrent('process: models at start (fake servers only)', () => {
+  it('vLLM refuses an unknown repository id with the ValueError lines and exit 1', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('vllm', { model: 'acme/does-not-exist', waitReady: false });
     expect((await s.exited).code).toBe(1);
     expect(s.logs()).toContain("ValueError: Invalid repository ID or local directory specified: 'acme/does-not-exist'.");
     expect(s.logs()).toContain('Please verify the following requirements:');
   });
 
-  it('vLLM with HF_HUB_OFFLINE=1 refuses an uncached model and serves a cached one', async () => {
-    const hf = scratch();
+  it('vLLM with HF_HUB_OFFLINE=1 refuses an uncached model and serves a cached one', async (ctx) => {
+    const { server, target, defer } = using(ctx);
+    const hf = scratch(defer);
     const off = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf }, waitReady: false });
     expect((await off.exited).code).toBe(1);
     expect(off.logs()).toContain('offline mode is enabled');
@@ -131,26 +130,29 @@ describe('process: models at start (fake servers only)', () => {
     expect((await (await fetch(`${on.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: 'Qwen/Qwen2.5-1.5B-Instruct' }] });
   });
 
-  it('vLLM serves a local directory that has a config.json', async () => {
-    const dir = scratch();
+  it('vLLM serves a local directory that has a config.json', async (ctx) => {
+    const { server, target, defer } = using(ctx);
+    const dir = scratch(defer);
     writeFileSync(join(dir, 'config.json'), '{}');
     const s = await server('vllm', { model: dir });
     expect((await (await fetch(`${s.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: dir, root: dir }] });
   });
 
-  it('llama-server exits 1 on a missing model file and serves an existing one', async () => {
+  it('llama-server exits 1 on a missing model file and serves an existing one', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const bad = await server('llama-server', { model: '/nonexistent/model.gguf', waitReady: false });
     expect((await bad.exited).code).toBe(1);
     expect(bad.logs()).toContain('exiting due to model loading error');
-    const file = join(scratch(), 'tiny.gguf');
+    const file = join(scratch(defer), 'tiny.gguf');
     writeFileSync(file, 'GGUF');
     const ok = await server('llama-server', { model: file });
     expect((await (await fetch(`${ok.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: file }] });
   });
 });
 
-describe('process: flags as the real CLIs take them (fake servers only)', () => {
-  it('vLLM --api-key guards /v1 (401) and accepts engine flags it does not model', async () => {
+describe.concurrent('process: flags as the real CLIs take them (fake servers only)', () => {
+  it('vLLM --api-key guards /v1 (401) and accepts engine flags it does not model', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('vllm', { args: ['--api-key', 'k1', '--gpu-memory-utilization', '0.5', '--tensor-parallel-size', '1', '--max-model-len', '2048'] });
     const denied = await openaiClient(asTarget(s)).models.list().catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
@@ -161,7 +163,8 @@ describe('process: flags as the real CLIs take them (fake servers only)', () => 
     await s.waitForLog(/"GET \/v1\/models HTTP\/1\.1" 401 Unauthorized/);
   });
 
-  it('llama-server --api-key: 401 Invalid API Key, health and models stay public', async () => {
+  it('llama-server --api-key: 401 Invalid API Key, health and models stay public', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('llama-server', { args: ['--api-key', 'k2', '-ngl', '99', '--jinja'] });
     const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
     expect(res.status).toBe(401);
@@ -171,7 +174,8 @@ describe('process: flags as the real CLIs take them (fake servers only)', () => 
     expect((await ok.chat.completions.create({ model: 'x', messages: user })).choices[0]?.finish_reason).toBe('stop');
   });
 
-  it('Ollama answers HEAD / and logs GIN access lines', async () => {
+  it('Ollama answers HEAD / and logs GIN access lines', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const s = await server('ollama');
     const res = await fetch(`${s.url}/`, { method: 'HEAD' });
     expect(res.status).toBe(200);
@@ -180,8 +184,9 @@ describe('process: flags as the real CLIs take them (fake servers only)', () => 
   });
 });
 
-describe('process: loopback only, strict knobs (fake servers only)', () => {
-  it('refuses to bind beyond loopback', async () => {
+describe.concurrent('process: loopback only, strict knobs (fake servers only)', () => {
+  it('refuses to bind beyond loopback', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const port = await freePort();
     const o = await server('ollama', { env: { OLLAMA_HOST: `0.0.0.0:${port}` }, waitReady: false });
     expect((await o.exited).code).toBe(2);
@@ -190,13 +195,15 @@ describe('process: loopback only, strict knobs (fake servers only)', () => {
     expect((await v.exited).code).toBe(2);
   });
 
-  it('accepts OLLAMA_HOST with a scheme', async () => {
+  it('accepts OLLAMA_HOST with a scheme', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const port = await freePort();
     const s = await server('ollama', { port, env: { OLLAMA_HOST: `http://127.0.0.1:${port}` } });
     expect(s.logs()).toContain(`Listening on 127.0.0.1:${port}`);
   });
 
-  it('exits 2 on an unknown ACODE_FAKE_ variable or a bad value', async () => {
+  it('exits 2 on an unknown ACODE_FAKE_ variable or a bad value', async (ctx) => {
+    const { server, target, defer } = using(ctx);
     const a = await server('llama-server', { env: { ACODE_FAKE_TYPO: '1' }, waitReady: false });
     expect((await a.exited).code).toBe(2);
     expect(a.logs()).toContain('unknown knob ACODE_FAKE_TYPO');

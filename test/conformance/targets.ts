@@ -75,3 +75,31 @@ export function asResponseError(e: unknown): OllamaResponseError {
   if (!(e instanceof Error) || e.name !== 'ResponseError') throw new Error(`expected the ollama client's ResponseError, got ${String(e)}`);
   return e as OllamaResponseError;
 }
+
+interface FinishHook {
+  onTestFinished(fn: () => Promise<unknown> | unknown): void;
+}
+
+/**
+ * Per-test resources for concurrent tests: everything started here is stopped when *this* test finishes
+ * (a shared afterEach would stop servers of tests still running).
+ */
+export function using(ctx: FinishHook): {
+  server: typeof startTestServer;
+  target: typeof fakeTarget;
+  defer(fn: () => Promise<unknown> | unknown): void;
+} {
+  return {
+    server: async (kind, opts) => {
+      const s = await startTestServer(kind, opts);
+      ctx.onTestFinished(() => s.stop());
+      return s;
+    },
+    target: async (kind, opts) => {
+      const t = await fakeTarget(kind, opts);
+      ctx.onTestFinished(() => t.stop());
+      return t;
+    },
+    defer: (fn) => ctx.onTestFinished(fn),
+  };
+}
