@@ -1,5 +1,7 @@
 // The servers the integration suite runs against: the stand-ins from test/servers by default, or a real
-// server when ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL (+ ACODE_TEST_MODEL) are set. Tests that need
+// server when ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL (+ ACODE_TEST_MODEL) are set. With both set,
+// ACODE_TEST_OLLAMA_MODEL / ACODE_TEST_OPENAI_MODEL name each one's model; without any model the first
+// listed one is used. ACODE_TEST_OPENAI_KIND (vllm | llamacpp | lmstudio, default vllm) picks the quirks. Tests that need
 // a stand-in knob (crash, hang, garbage ...) are skipped against a real server, visibly (`it.skip`).
 import type { Socket } from 'node:net';
 import { it } from 'vitest';
@@ -37,13 +39,13 @@ export function targets(): Target[] {
   const env = process.env;
   const out: Target[] = [];
   if (env.ACODE_TEST_OLLAMA_URL) {
-    out.push({ name: `real ollama at ${env.ACODE_TEST_OLLAMA_URL}`, kind: 'ollama', type: 'ollama', realUrl: env.ACODE_TEST_OLLAMA_URL, realModel: env.ACODE_TEST_MODEL });
+    out.push({ name: `real ollama at ${env.ACODE_TEST_OLLAMA_URL}`, kind: 'ollama', type: 'ollama', realUrl: env.ACODE_TEST_OLLAMA_URL, realModel: env.ACODE_TEST_OLLAMA_MODEL ?? env.ACODE_TEST_MODEL });
   } else {
     out.push({ name: 'stand-in ollama', kind: 'ollama', type: 'ollama', standIn: 'ollama' });
   }
   if (env.ACODE_TEST_OPENAI_URL) {
     const kind = (env.ACODE_TEST_OPENAI_KIND ?? 'vllm') as ProviderKind;
-    out.push({ name: `real ${kind} at ${env.ACODE_TEST_OPENAI_URL}`, kind, type: 'openai-compatible', realUrl: env.ACODE_TEST_OPENAI_URL, realModel: env.ACODE_TEST_MODEL });
+    out.push({ name: `real ${kind} at ${env.ACODE_TEST_OPENAI_URL}`, kind, type: 'openai-compatible', realUrl: env.ACODE_TEST_OPENAI_URL, realModel: env.ACODE_TEST_OPENAI_MODEL ?? env.ACODE_TEST_MODEL });
   } else {
     out.push({ name: 'stand-in vllm', kind: 'vllm', type: 'openai-compatible', standIn: 'vllm' });
     out.push({ name: 'stand-in llama-server', kind: 'llamacpp', type: 'openai-compatible', standIn: 'llama-server' });
@@ -64,7 +66,7 @@ export async function start(t: Target, opts: StartOptions = {}): Promise<Running
     createProvider(providerConfig(t.kind, t.type, url, model), { ...opts.provider, ...extra });
   if (!t.standIn) {
     const url = t.realUrl!.replace(/\/+$/, '');
-    const model = t.realModel ?? '';
+    const model = t.realModel || (await make(url, '').listModels())[0]?.id || '';
     const provider = make(url, model, { onSocket: (s) => sockets.push(s) });
     return { url, model, sockets, provider, another: (o) => make(url, model, o), stop: () => provider.close() };
   }
