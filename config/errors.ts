@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   ABORTED: 130,
   // A bug in acode: exit 1.
   INTERNAL: 1,
+  REPLAY_MISMATCH: 1, // `acode replay`: the machines no longer produce the recorded state path
 } as const;
 
 export type AcodeErrorCode = keyof typeof ERROR_CODES;
