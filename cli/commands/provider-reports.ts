@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorRef } from 'xstate';
 import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../../config/index.js';
+import { readPidFile } from '../../actors/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 import { fromServiceStatus, type StatusReport as ViewReport } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
@@ -50,6 +51,14 @@ async function detect(config: AcodeConfig, p: ProviderConfig, env: Env, stateDir
   }
 }
 
+// How long a server acode started has run, from its pid file (the same file detection just verified).
+async function uptimeOf(stateDir: string, id: string, pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  const file = await readPidFile(stateDir, id);
+  const started = file?.pid === pid ? Date.parse(file.startedAt) : Number.NaN;
+  return Number.isFinite(started) ? Math.max(0, Date.now() - started) : null;
+}
+
 /**
  * A provider's state from one detection: healthy (answers; model not checked, so `unknown`), starting
  * (answers but loading), stopped (nothing there, acode may start it), unavailable (nothing there and
@@ -61,8 +70,9 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
     return { ...report, state: 'failed', lastError: { code: 'MODE_FORBIDDEN', message: `${p.id}: ${p.baseUrl} is not on loopback, which ${config.mode} mode forbids.`, hint: 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.' } };
   }
   let found: DetectResult;
+  const stateDir = resolveStateDir(deps.env);
   try {
-    found = await detect(config, p, deps.env, resolveStateDir(deps.env), deps.signal);
+    found = await detect(config, p, deps.env, stateDir, deps.signal);
   } catch (error) {
     deps.signal.throwIfAborted();
     const e = error as { code?: string; message?: string; hint?: string };
@@ -70,7 +80,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   }
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
-    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown' };
+    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs: await uptimeOf(stateDir, p.id, found.ownedPid) };
     case 'loading': return { ...report, ...owned, state: 'starting' };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':

@@ -92,7 +92,8 @@ export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps
   const actions: StatusActions = {
     async start(id) {
       registry.service(id);
-      ref(id)!.send({ type: 'START' });
+      // A healthy server whose model is missing is asked to check (or pull) again; anything else starts.
+      ref(id)!.send({ type: snap(id)?.matches({ healthy: { model: 'missing' } }) ? 'RETRY' : 'START' });
       push();
       const s = await settle(id, (x) => x.matches({ healthy: { model: 'ready' } }) || x.matches({ healthy: { model: 'missing' } })
         || x.matches('failed') || x.matches('unavailable') || x.matches('stopped'));
@@ -102,7 +103,8 @@ export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps
       const s = snap(id);
       if (s === undefined || s.matches('stopped')) return;
       if (!s.context.owned && (s.matches('healthy') || s.matches('starting'))) {
-        throw new AcodeError('USAGE', `${id}: left running: acode did not start it (no pid file of ours matches it).`, 'Stop it the way it was started.');
+        // Not an AcodeError: nothing failed, acode only declines to signal a process it did not start.
+        throw new Error(`${id}: left running: acode did not start it (no pid file of ours matches it); stop it the way it was started.`);
       }
       await registry.service(id).stop({ signal: deps.signal });
       // Stopped by us: detect it again at the next tick like any other down provider.

@@ -23,6 +23,8 @@ export interface Project {
   stateDir: string;
   env: Record<string, string>;
   acode(args: string[], opts?: { env?: Record<string, string> }): Promise<Run>;
+  /** Starts `acode <args>` and returns at once, for long-running commands (status --watch). */
+  live(args: string[]): Live;
   /** Pids acode ever recorded in the state dir's pid files (alive or not). */
   recordedPids(): number[];
   cleanup(): Promise<void>;
@@ -61,6 +63,7 @@ export async function project(configYaml: string): Promise<Project> {
     NO_COLOR: '1',
   };
   const seen = new Set<number>();
+  const lives: Live[] = [];
   const recordedPids = (): number[] => {
     const run = join(stateDir, 'run');
     if (existsSync(run)) {
@@ -78,7 +81,13 @@ export async function project(configYaml: string): Promise<Project> {
   return {
     dir, stateDir, env, recordedPids,
     acode: (args, opts = {}) => runNode([MAIN, ...args], dir, { ...env, ...opts.env }, recordedPids),
+    live: (args) => {
+      const l = startLive([MAIN, ...args], dir, env);
+      lives.push(l);
+      return l;
+    },
     async cleanup() {
+      for (const l of lives) l.kill();
       for (const pid of recordedPids().filter(alive)) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }
@@ -103,6 +112,58 @@ function runNode(args: string[], cwd: string, env: Record<string, string>, onOut
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export interface Live {
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout matches (bounded); the failure shows what was printed. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Ctrl-C, as a terminal would send it. */
+  interrupt(): void;
+  kill(): void;
+  exited: Promise<number | null>;
+}
+
+function startLive(args: string[], cwd: string, env: Record<string, string>): Live {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npx tsc -p tsconfig.json\``);
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  const wake = () => { for (const w of [...waiters]) w(); };
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); wake(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); wake(); });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => { wake(); resolve(code); }));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    interrupt: () => { child.kill('SIGINT'); },
+    kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); },
+    waitForStdout(pattern, timeoutMs = 45_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stdout)) {
+            if (child.exitCode === null && child.signalCode === null) return;
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`acode exited before printing ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`));
+            return;
+          }
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(stdout);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
 }
 
 /** A provider block for the YAML config (lifecycle values inline). */

@@ -162,3 +162,31 @@ describe('acode models list|info (built CLI, stand-in vLLM)', () => {
     expect(unknown.stdout).toBe('');
   }, 90_000);
 });
+
+describe('acode status --watch without a terminal (built CLI, stand-in vLLM)', () => {
+  it('re-prints plain lines on change, adopts a server that appears, restarts it after a crash, exits 0 on Ctrl-C', async () => {
+    const port = await freePort();
+    const p = await vllmProject(port, { health_check_interval_seconds: 1 });
+    const watch = p.live(['status', '--watch']);
+    await watch.waitForStdout(/^vllm state=stopped .*pid=- /m);
+
+    const started = await p.acode(['providers', 'start', '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const pid = json<Report[]>(started.stdout)[0]!.pid!;
+    // Detected at the next health interval and adopted: the machine checks the model, so it is ready.
+    await watch.waitForStdout(new RegExp(`^vllm state=healthy model=\\S+ model_state=ready .*pid=${pid} .*owned=yes`, 'm'));
+
+    // While it runs the watch is the supervisor: a killed managed server of ours is restarted.
+    process.kill(pid, 'SIGKILL');
+    const out = await watch.waitForStdout(new RegExp(`^vllm state=healthy model=\\S+ model_state=ready .*pid=(?!${pid} )\\d+ .*restarts=1`, 'm'));
+    expect(out).toMatch(/^vllm state=(crashed|restarting|starting) /m);
+    const restarted = Number(/state=healthy .*pid=(\d+) .*restarts=1/.exec(out)?.[1]);
+    expect(alive(restarted)).toBe(true);
+
+    watch.interrupt();
+    expect(await watch.exited).toBe(0);
+    // stop_on_exit is false: the server outlives the watch (cleanup kills it by pid).
+    expect(alive(restarted)).toBe(true);
+    expect(p.recordedPids()).toEqual([pid, restarted]);
+  }, 120_000);
+});
