@@ -13,6 +13,8 @@ import { selectProviders, type HealthView, type Requirements } from './selector.
 export interface ServiceHandle extends RecoverableService {
   /** Stops the server if this tool may (managed, owned); otherwise only stops watching. */
   stop(opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Releases the adapter's connections (never touches the server). */
+  close?(): Promise<void>;
 }
 
 /** Wraps a service actor spawned by the registry into the handle API. */
@@ -188,7 +190,7 @@ export function createRegistry(options: RegistryOptions) {
   async function dispose({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
     if (actor.getSnapshot().status === 'active') actor.send({ type: 'DISPOSE' });
     await waitFor(actor, (s) => s.status !== 'active', { ...(signal ? { signal } : {}), timeout: Infinity });
-    for (const h of handles.values()) (h as Partial<{ close(): void }>).close?.();
+    await Promise.allSettled([...handles.values()].map((h) => h.close?.()));
   }
 
   return {
