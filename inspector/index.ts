@@ -1,0 +1,15 @@
+// The public API of inspector/: the inspection bus, the JSONL recorder and its format, replays of a
+// recording against the service machine, the Stately WebSocket bridge and the offline inspector page.
+export { createInspectionBus, type InspectionBus, type InspectionListener } from './bus.js';
+export { toPlain } from './serialize.js';
+export {
+  RECORDING_VERSION, actorName, toRecord, parseRecording,
+  type InspectionRecord, type HeaderRecord, type ActorRecord, type EventRecord, type SnapshotRecord,
+} from './record-format.js';
+export { openRecorder, type Recorder } from './recorder.js';
+export { connectStatelyInspector, relayUrl, DEFAULT_STATELY_URL, type StatelyConnection } from './stately.js';
+export { openInspection, type InspectionOptions, type InspectionSession } from './session.js';
+export {
+  replayRecording, replayService, servicesIn, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
+} from './replay.js';
+export { toReplayFile, type ReplayFileJson } from './replay-convert.js';

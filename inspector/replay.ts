@@ -1,0 +1,121 @@
+// Re-runs a recording against the real service machine: every event a service actor received is sent
+// again, in order, at its recorded time (the clock's now() returns it; timers never fire on their own,
+// the recorded `xstate.after.*` events stand for them). The invoked actors are fakes that do nothing:
+// their outcomes are the recorded done/error/sent-back events. The state path must come out the same.
+import { createActor, fromCallback, fromPromise, type AnyEventObject, type StateValue } from 'xstate';
+import { AcodeError } from '../config/index.js';
+import { serviceMachine, stateLabel, type ServiceActorLogic, type ServiceInput } from '../machines/index.js';
+import type { EventRecord, InspectionRecord, SnapshotRecord } from './record-format.js';
+
+export interface TimelineEntry {
+  t: number;
+  event: string;
+  source?: string;
+  /** State label after the event, as replayed. */
+  state: string;
+}
+
+export interface ServiceReplay {
+  actor: string;
+  recorded: string[];
+  replayed: string[];
+  timeline: TimelineEntry[];
+  ok: boolean;
+  /** Human-readable differences (empty when ok). */
+  diff: string[];
+}
+
+const SERVICE_ACTOR = /^service\.[^/]+$/;
+
+/** Consecutive duplicates collapsed: the path a user sees. */
+export function collapse(labels: readonly string[]): string[] {
+  return labels.filter((l, i) => i === 0 || labels[i - 1] !== l);
+}
+
+function label(value: unknown): string {
+  try {
+    return stateLabel(value as StateValue);
+  } catch {
+    return JSON.stringify(value);
+  }
+}
+
+// Invoked actors do nothing; what they did is in the recording as events to their parent.
+const inert: ServiceActorLogic = {
+  detect: fromPromise(() => new Promise<never>(() => {})),
+  spawnServer: fromPromise(() => new Promise<never>(() => {})),
+  checkModel: fromPromise(() => new Promise<never>(() => {})),
+  stopServer: fromPromise(() => new Promise<never>(() => {})),
+  watchProcess: fromCallback(() => () => {}),
+  healthPoller: fromCallback(() => () => {}),
+  pullModel: fromCallback(() => () => {}),
+} as unknown as ServiceActorLogic;
+
+/** The service actors of a recording, in the order they were created. */
+export function servicesIn(records: readonly InspectionRecord[]): string[] {
+  const names: string[] = [];
+  for (const r of records) {
+    if (r.kind === 'event' && SERVICE_ACTOR.test(r.actor) && r.event.type === 'xstate.init' && !names.includes(r.actor)) names.push(r.actor);
+  }
+  return names;
+}
+
+function inputOf(records: readonly InspectionRecord[], actor: string): { input: ServiceInput; t: number } {
+  const init = records.find((r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init');
+  const input = init?.event.input as ServiceInput | undefined;
+  if (!init || !input?.ref?.provider) {
+    throw new AcodeError('USAGE', `The recording has no start (xstate.init with input) for ${actor}.`, 'Record the whole run with --record from the start of the command.');
+  }
+  return { input, t: init.t };
+}
+
+export function replayService(records: readonly InspectionRecord[], actor: string): ServiceReplay {
+  const { input, t: t0 } = inputOf(records, actor);
+  let now = t0;
+  const clock = { setTimeout: () => ({}), clearTimeout: () => {}, now: () => now };
+  // The recorded jitter is already inside the recorded after-events; random only feeds delays that never fire.
+  const service = createActor(serviceMachine.provide({ actors: inert }), { input: { ...input, random: () => 0.5 }, clock });
+  const replayedRaw: string[] = [];
+  let failure: unknown;
+  service.subscribe({ next: (s) => replayedRaw.push(label(s.value)), error: (e) => { failure = e; } });
+  service.start();
+  const timeline: TimelineEntry[] = [];
+  for (const r of records) {
+    if (r.kind !== 'event' || r.actor !== actor || r.event.type === 'xstate.init') continue;
+    now = r.t;
+    service.send(r.event as AnyEventObject as never);
+    if (failure) break;
+    timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), state: label(service.getSnapshot().value) });
+  }
+  service.stop();
+  const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => label(r.value)));
+  const replayed = collapse(replayedRaw);
+  const diff = pathDiff(recorded, replayed);
+  if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : String(failure)}`);
+  return { actor, recorded, replayed, timeline, ok: diff.length === 0, diff };
+}
+
+/** Where two state paths part, with a little context either side. */
+export function pathDiff(recorded: readonly string[], replayed: readonly string[]): string[] {
+  const n = Math.max(recorded.length, replayed.length);
+  for (let i = 0; i < n; i++) {
+    if (recorded[i] === replayed[i]) continue;
+    const from = Math.max(0, i - 2);
+    return [
+      `state ${i + 1} differs: recorded ${recorded[i] ?? '(end)'}, replayed ${replayed[i] ?? '(end)'}`,
+      `  recorded: ${recorded.slice(from, i + 3).join(' -> ')}`,
+      `  replayed: ${replayed.slice(from, i + 3).join(' -> ')}`,
+    ];
+  }
+  return [];
+}
+
+/** Replays every service actor of the recording (or only `only`, e.g. "vllm"). */
+export function replayRecording(records: readonly InspectionRecord[], only?: string): ServiceReplay[] {
+  const names = servicesIn(records).filter((n) => only === undefined || n === `service.${only}`);
+  if (names.length === 0) {
+    throw new AcodeError('USAGE', only ? `The recording has no service "${only}".` : 'The recording holds no service actor.',
+      only ? `Services in it: ${servicesIn(records).map((n) => n.slice('service.'.length)).join(', ') || 'none'}.` : 'Record a command that starts or uses a provider (acode --record FILE ask ..., acode --record FILE demo).');
+  }
+  return names.map((n) => replayService(records, n));
+}
