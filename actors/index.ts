@@ -15,7 +15,14 @@ import { stopServer } from './stop-server.js';
 export type * from './events.js';
 export type * from './contracts.js';
 export type { ActorDeps, Clock, CreateAdapter } from './deps.js';
-export { realClock } from './deps.js';
+export { realClock, resolveDeps } from './deps.js';
+// The same operations as plain async functions, for callers outside a machine (e.g. stop_on_exit).
+export { detectService } from './detect.js';
+export { spawnServer as spawnServerProcess } from './server-process.js';
+export type { SpawnResult } from './server-process.js';
+export { stopServer as stopServerProcess } from './stop-server.js';
+export type { StopInput } from './stop-server.js';
+export { checkModel as checkModelPresence } from './model.js';
 export { pidFilePath, logFilePath, lockFilePath, readPidFile, readOwnedPidFile, isOurProcess } from './state-dir.js';
 export type { PidFile } from './state-dir.js';
 export { acquireLock, withLock } from './lock.js';

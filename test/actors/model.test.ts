@@ -1,7 +1,8 @@
 // checkModel and pullModel against the real Ollama and vLLM stand-ins.
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ActorEvent, PullOutcomeEvent } from '../../actors/index.js';
+import { assign, createActor, setup, waitFor } from 'xstate';
+import { createActorImplementations, type ActorEvent, type PullOutcomeEvent } from '../../actors/index.js';
 import { resolveDeps } from '../../actors/deps.js';
 import { spawnServer } from '../../actors/server-process.js';
 import { detectService } from '../../actors/detect.js';
@@ -92,6 +93,28 @@ describe('Ollama model check and pull', () => {
     expect(event.error.code).toBe('AIRGAP_VIOLATION');
     expect(event.error.message).toContain('llama3.2:latest');
     expect(event.error.hint).toMatch(/pre-stage/i);
+  });
+});
+
+describe('pullModel as XState logic', () => {
+  it('an invoking machine receives the synchronous airgapped refusal as PULL_FAILED', async () => {
+    const port = await freePort();
+    const actors = createActorImplementations({ createAdapter: () => { throw new Error('unused'); } });
+    const ref = { ...serviceRef(providerConfig('ollama', port), stateDir), mode: 'airgapped' as const };
+    const machine = setup({ actors: { pullModel: actors.pullModel } }).createMachine({
+      initial: 'pulling',
+      context: { code: '' },
+      states: {
+        pulling: {
+          invoke: { src: 'pullModel', input: ref },
+          on: { PULL_FAILED: { target: 'failed', actions: assign({ code: ({ event }) => (event as unknown as { error: { code: string } }).error.code }) } },
+        },
+        failed: { type: 'final' },
+      },
+    });
+    const actor = createActor(machine).start();
+    const done = await waitFor(actor, (s) => s.status === 'done', { timeout: 5_000 });
+    expect(done.context.code).toBe('AIRGAP_VIOLATION');
   });
 });
 
