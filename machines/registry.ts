@@ -1,10 +1,11 @@
 // The registry's handle: what the CLI and the gateway call. It owns the registry supervisor actor, turns
 // provider ids into healthy, crash-safe ModelProviders, and walks the fallback order when one fails.
 import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { AcodeError, isAcodeError, type AcodeConfig, type AcodeErrorCode, type OperatingMode, type ProviderConfig } from '../config/index.js';
+import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
 import { registryMachine, type DisposeInput } from './registry.machine.js';
 import { modeRefusal } from './registry-policy.js';
+import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './registry-fallback.js';
 import { providerStatus, type ProviderStatus } from './registry-status.js';
 import { resilientProvider, type RecoverableService, type RetryInfo } from './resilient-provider.js';
 import { selectProviders, type HealthView, type Requirements } from './selector.js';
@@ -47,14 +48,6 @@ export interface AcquireOptions {
   onFallback?: (failed: FallbackReason, next: string) => void;
 }
 
-/** Why a provider did not answer. */
-export interface FallbackReason {
-  id: string;
-  code: string;
-  message: string;
-  hint?: string;
-}
-
 export interface Acquired {
   id: string;
   provider: ModelProvider;
@@ -62,19 +55,7 @@ export interface Acquired {
   fallbacks: FallbackReason[];
 }
 
-// Errors that say nothing about the provider: trying another one would not help.
-const NOT_A_PROVIDER_FAULT: readonly AcodeErrorCode[] = ['ABORTED', 'USAGE', 'INTERNAL', 'BAD_REQUEST', 'PROVIDER_UNKNOWN',
-  'CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'CONFIG_SECRET', 'CONFIG_WRITE_FAILED', 'STRUCTURED_OUTPUT_INVALID'];
-
-/** Whether a failure of one provider lets the next one in the fallback order be tried. */
-export function allowsFallback(error: unknown): boolean {
-  return isAcodeError(error) && !NOT_A_PROVIDER_FAULT.includes(error.code);
-}
-
-export function reasonOf(id: string, error: unknown): FallbackReason {
-  if (isAcodeError(error)) return { id, code: error.code, message: error.message, hint: error.hint };
-  return { id, code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
-}
+export { allowsFallback, reasonOf, type FallbackReason };
 
 export type Registry = ReturnType<typeof createRegistry>;
 
@@ -211,18 +192,4 @@ export function createRegistry(options: RegistryOptions) {
     },
     dispose,
   };
-}
-
-// Nothing allowed is left: the first provider's own error says the most; refusals say why none qualified.
-function noneLeft(firstError: unknown, fallbacks: FallbackReason[], refused: { id: string; code: AcodeErrorCode; reason: string }[]): AcodeError {
-  if (isAcodeError(firstError)) {
-    if (fallbacks.length <= 1) return firstError;
-    const tried = fallbacks.map((f) => `${f.id} (${f.code})`).join(', ');
-    return new AcodeError(firstError.code, `${firstError.message} No fallback answered either: ${tried}.`, firstError.hint,
-      { cause: firstError, details: { ...firstError.details, fallbacks } });
-  }
-  const first = refused[0];
-  const why = refused.map((r) => r.reason).join('; ');
-  return new AcodeError(first?.code ?? 'PROVIDER_UNAVAILABLE', `No configured provider can take this request${why ? `: ${why}` : ''}.`,
-    'Configure a provider that fits (providers: and fallback: in .agent/config.yml), or change mode:.', { details: { refused } });
 }
