@@ -1,6 +1,6 @@
 // The server's stdout/stderr go to <stateDir>/logs/<provider>.log, written by the child itself (a
 // raw fd, not a pipe through us), so the server keeps logging after the CLI exits.
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const LOG_MAX_BYTES = 5 * 1024 * 1024;
@@ -26,16 +26,27 @@ export async function openServerLog(
   return { fd: handle.fd, offset, close: () => handle.close() };
 }
 
-/** The last `lines` lines written since `offset` (the start of this run). Never throws. */
+const TAIL_WINDOW_BYTES = 64 * 1024;
+
+/** The last `lines` lines written since `offset` (the start of this run). Reads only the file's end. */
 export async function logTail(file: string, { lines = 20, offset = 0 }: { lines?: number; offset?: number } = {}): Promise<string[]> {
   try {
-    const buffer = await readFile(file);
-    // Read the tail only: the cap keeps it bounded, and a rotated file resets the offset.
-    const start = offset <= buffer.length ? offset : 0;
-    const text = buffer.subarray(Math.max(start, buffer.length - 64 * 1024)).toString('utf8');
-    const all = text.split('\n');
-    if (all.at(-1) === '') all.pop();
-    return all.slice(-lines);
+    const handle = await open(file, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      // A rotated (smaller) file invalidates the offset: fall back to its start.
+      const runStart = offset <= size ? offset : 0;
+      const from = Math.max(runStart, size - TAIL_WINDOW_BYTES);
+      const buffer = Buffer.alloc(size - from);
+      await handle.read(buffer, 0, buffer.length, from);
+      const all = buffer.toString('utf8').split('\n');
+      if (all.at(-1) === '') all.pop();
+      // A window that starts mid-line drops its first, partial line.
+      if (from > runStart) all.shift();
+      return all.slice(-lines);
+    } finally {
+      await handle.close();
+    }
   } catch {
     return [];
   }

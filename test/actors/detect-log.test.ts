@@ -7,7 +7,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveStateDir, isAcodeError } from '../../config/index.js';
-import { lockFilePath, logFilePath, pidFilePath, type ActorEvent } from '../../actors/index.js';
+import { lockFilePath, logFilePath, logTail, pidFilePath, type ActorEvent } from '../../actors/index.js';
 import { resolveDeps } from '../../actors/deps.js';
 import { detectService } from '../../actors/detect.js';
 import { openServerLog } from '../../actors/log-file.js';
@@ -106,5 +106,19 @@ describe('state dir and logs', () => {
     expect(exited.exitCode).not.toBe(0);
     expect(exited.logTail.join('\n')).toMatch(/no-such-org\/no-such-model/);
     expect(exited.logTail.length).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('logTail', () => {
+  it('returns the last lines of this run only, reading just the end of a large log', async () => {
+    const file = logFilePath(stateDir, 'ollama');
+    const before = Array.from({ length: 5 }, (_, i) => `old ${i}`).join('\n') + '\n';
+    const big = Array.from({ length: 30_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    await openServerLog(file).then((l) => l.close());
+    await writeFile(file, before + big);
+    const tail = await logTail(file, { offset: before.length });
+    expect(tail).toEqual(Array.from({ length: 20 }, (_, i) => `line ${29_980 + i}`));
+    await writeFile(file, before + 'only one\n');
+    expect(await logTail(file, { offset: before.length })).toEqual(['only one']);
   });
 });
