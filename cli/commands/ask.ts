@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AcodeError, type Env } from '../../config/index.js';
-import type { Answer, ProviderStatus } from '../../machines/registry-api.js'; // TODO: machines/index.js once it re-exports registry-api
+import type { Answer, ProviderStatus } from '../../machines/index.js';
 import type { ChatRequest } from '../../adapters/index.js';
 import type { CliDeps, CommandRegistrar } from '../deps.js';
 import { printJson, type Output } from '../output/index.js';
@@ -72,7 +72,7 @@ async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<vo
   const config = await deps.config.load();
   const schema = opts.schema ? await readSchema(opts.schema, deps.cwd) : undefined;
   // Loaded here, not at start-up: the engine (actors, adapters, undici, execa) is only for commands that use it.
-  const { answer, openRegistry, progressLine } = await import('../../machines/registry-api.js');
+  const { answer, openRegistry, progressLine } = await import('../../machines/index.js');
   const registry = openRegistry({ config, env: deps.env as Env });
   const { stdout, stderr } = deps;
   registry.onStatus(progressPrinter(stderr, progressLine));
