@@ -7,7 +7,7 @@ import { openRegistry } from '../../machines/index.js';
 import type { CliDeps, CommandRegistrar } from '../deps.js';
 import { printJson, renderTable } from '../output/index.js';
 import { progressPrinter } from './provider-lifecycle.js';
-import { probeProvider, providerById } from './provider-reports.js';
+import { inspectOf, probeProvider, providerById } from './provider-reports.js';
 
 interface ModelsOptions {
   provider?: string;
@@ -29,7 +29,7 @@ async function withProvider<T>(deps: CliDeps, opts: ModelsOptions, use: (provide
   const config = await deps.config.load();
   const p = providerById(config, opts.provider ?? config.active);
   if (opts.start === false) await refuseIfDown(config, p, deps);
-  const registry = openRegistry({ config, env: deps.env });
+  const registry = openRegistry({ config, env: deps.env, ...inspectOf(deps) });
   registry.onStatus(progressPrinter(deps.stderr));
   try {
     const provider = await registry.getProvider(p.id, { signal: deps.signal });

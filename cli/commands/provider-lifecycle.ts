@@ -8,7 +8,7 @@ import {
 } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
 import type { Output } from '../output/index.js';
-import { probeProvider, reportFromService, type ProviderReport } from './provider-reports.js';
+import { inspectOf, probeProvider, reportFromService, type ProviderReport } from './provider-reports.js';
 
 /** Lifecycle progress on stderr: one line per change per provider (a pull every 10 %). */
 export function progressPrinter(stderr: Output): (status: ProviderStatus) => void {
@@ -35,7 +35,7 @@ export interface StartOutcome {
  * servers started on demand by `ask` and `models`.
  */
 export async function startProviders(config: AcodeConfig, providers: ProviderConfig[], deps: CliDeps): Promise<StartOutcome> {
-  const registry = openRegistry({ config, env: deps.env });
+  const registry = openRegistry({ config, env: deps.env, ...inspectOf(deps) });
   registry.onStatus(progressPrinter(deps.stderr));
   const settled = await Promise.allSettled(providers.map(async (p) => {
     const provider = await registry.getProvider(p.id, { signal: deps.signal });
@@ -77,6 +77,7 @@ export async function stopProvider(config: AcodeConfig, p: ProviderConfig, deps:
   const logic = defaultServiceActors({ env: { ...deps.env } }).stopServer;
   const actor = createActor(logic, {
     input: { provider: p, mode: config.mode, stateDir: resolveStateDir(deps.env), pid: found.pid, graceMs: DEFAULT_GRACE_MS },
+    ...inspectOf(deps),
   });
   const abort = () => actor.stop();
   deps.signal.addEventListener('abort', abort, { once: true });

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorRef } from 'xstate';
-import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../../config/index.js';
+import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { readPidFile } from '../../actors/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 import { fromServiceStatus, type StatusReport as ViewReport } from '../views/index.js';
@@ -26,6 +26,11 @@ function blank(config: AcodeConfig, p: ProviderConfig): ProviderReport {
   };
 }
 
+/** The --record / --inspect sink for every actor a command creates (absent when neither is on). */
+export function inspectOf(deps: Pick<CliDeps, 'inspect'>): { inspect?: NonNullable<CliDeps['inspect']> } {
+  return deps.inspect ? { inspect: deps.inspect } : {};
+}
+
 /** The report of a live service actor (the registry's, in start/stop/watch). */
 export function reportFromService(config: AcodeConfig, p: ProviderConfig, ref: AnyActorRef | undefined, now = Date.now()): ProviderReport {
   if (ref === undefined) return blank(config, p);
@@ -38,9 +43,10 @@ export function toView(r: ProviderReport): ViewReport {
 }
 
 // Detection alone (pid file + one health probe), through the same actor the service machine invokes.
-async function detect(config: AcodeConfig, p: ProviderConfig, env: Env, stateDir: string, signal: AbortSignal): Promise<DetectResult> {
-  const logic = defaultServiceActors({ env: { ...env } }).detect;
-  const actor = createActor(logic, { input: { provider: p, mode: config.mode, stateDir } });
+async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
+  const { signal } = deps;
+  const logic = defaultServiceActors({ env: { ...deps.env } }).detect;
+  const actor = createActor(logic, { input: { provider: p, mode: config.mode, stateDir }, ...inspectOf(deps) });
   const abort = () => actor.stop();
   signal.addEventListener('abort', abort, { once: true });
   try {
@@ -64,7 +70,7 @@ async function uptimeOf(stateDir: string, id: string, pid: number | undefined): 
  * (answers but loading), stopped (nothing there, acode may start it), unavailable (nothing there and
  * acode does not start it), failed (port held by something else, or the mode forbids the provider).
  */
-export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal'>): Promise<ProviderReport> {
+export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>): Promise<ProviderReport> {
   const report = blank(config, p);
   if (!modeAllowsProvider(config.mode, p)) {
     return { ...report, state: 'failed', lastError: { code: 'MODE_FORBIDDEN', message: `${p.id}: ${p.baseUrl} is not on loopback, which ${config.mode} mode forbids.`, hint: 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.' } };
@@ -72,7 +78,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   let found: DetectResult;
   const stateDir = resolveStateDir(deps.env);
   try {
-    found = await detect(config, p, deps.env, stateDir, deps.signal);
+    found = await detect(config, p, deps, stateDir);
   } catch (error) {
     deps.signal.throwIfAborted();
     const e = error as { code?: string; message?: string; hint?: string };

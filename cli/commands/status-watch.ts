@@ -8,7 +8,7 @@ import { logFilePath, logTail } from '../../actors/index.js';
 import { openRegistry, type Registry } from '../../machines/index.js';
 import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
-import { probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
+import { inspectOf, probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
 
 export interface Watch {
   subscribe: StatusSubscribe;
@@ -27,7 +27,7 @@ type Snapshot = { value: unknown; status: string; matches(v: unknown): boolean; 
 const TICK_MS = 1000;
 
 export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps: CliDeps): Watch {
-  const registry: Registry = openRegistry({ config, env: deps.env });
+  const registry: Registry = openRegistry({ config, env: deps.env, ...inspectOf(deps) });
   const stateDir = resolveStateDir(deps.env);
   const probed = new Map<string, ProviderReport>();
   const nextProbeAt = new Map<string, number>();
