@@ -53,7 +53,7 @@ class Terminal {
 }
 
 describe.skipIf(!hasTmux)(`acode status --watch in tmux${hasTmux ? '' : ' (skipped: tmux is not installed)'}`, () => {
-  it('s starts the provider (healthy), x stops it (stopped, process gone), q quits', async () => {
+  it('s starts the provider (healthy), l shows its log, r restarts it (new pid), x stops it (process gone), q quits', async () => {
     const port = await freePort();
     const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port }, { health_check_interval_seconds: 1 })}`);
     projects.push(p);
@@ -75,9 +75,21 @@ describe.skipIf(!hasTmux)(`acode status --watch in tmux${hasTmux ? '' : ' (skipp
     expect(alive(pid)).toBe(true);
     expect(p.recordedPids()).toContain(pid);
 
+    // l: the server's log tail from the state dir, under the table.
+    term.keys('l');
+    await term.waitForScreen(/── log: vllm ─+[\s\S]*GET \/health/);
+
+    // r: stop (ours) and start again: a new pid, healthy again.
+    term.keys('r');
+    const again = await term.waitForScreen(/vllm\s+healthy\s+meta-llama\/Llama-2-7b-hf ready[\s\S]*restart vllm: done/);
+    const second = Number(/pid (\d+) \(acode\)/.exec(again)?.[1]);
+    expect(second).toBeGreaterThan(0);
+    expect(second).not.toBe(pid);
+    expect(alive(pid)).toBe(false);
+
     term.keys('x');
     await term.waitForScreen(/> vllm\s+stopped[\s\S]*stop vllm: done/);
-    expect(alive(pid)).toBe(false);
+    expect(alive(second)).toBe(false);
     expect(await portFree(port)).toBe(true);
 
     term.keys('q');
