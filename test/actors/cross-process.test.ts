@@ -43,8 +43,10 @@ async function serversOnPort(port: number): Promise<number[]> {
 }
 
 async function runFixture(port: number): Promise<{ pid?: number; adopted?: boolean; error?: string }> {
-  const { stdout } = await execa('node', [FIXTURE, stateDir, String(port)], { env: testEnv(), reject: false });
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { pid?: number; adopted?: boolean };
+  const { stdout, stderr, exitCode } = await execa('node', [FIXTURE, stateDir, String(port)], { env: testEnv(), reject: false });
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  if (!last.startsWith('{')) throw new Error(`spawn-once fixture printed nothing (exit ${exitCode}): ${stderr.slice(0, 500)}`);
+  return JSON.parse(last) as { pid?: number; adopted?: boolean };
 }
 
 describe('across processes', () => {
