@@ -1,7 +1,7 @@
 // Reading a config: locate → parse YAML (keeping node positions) → refuse secrets → validate with
 // ajv → fill defaults → apply env overrides. Every problem of a file is reported in one error.
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { applyEnvOverrides } from './env-overrides.js';
 import { AcodeError } from './errors.js';
 import { locateConfig, type ConfigLocation } from './locate.js';
@@ -43,10 +43,37 @@ export function parseConfig(text: string, file: string): RawConfig {
     throw configSecretError(file, secrets.map((s) => s.problem), secrets.map((s) => s.envVar));
   }
   // An empty file (or one holding only comments) means "all defaults".
-  const data: unknown = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
+  const data = toData(doc, lineCounter, file);
   const problems = validateConfigData(data, { doc, lineCounter, file });
   if (problems.length > 0) throw configInvalidError(file, problems);
   return data as RawConfig;
+}
+
+// toJS throws a plain ReferenceError for an alias with no anchor (`*x`) and for alias bombs;
+// both are the user's YAML, so they become CONFIG_INVALID at the alias's position.
+function toData(doc: Document, lineCounter: LineCounter, file: string): unknown {
+  if (doc.contents === null) return {};
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.resolve(doc) === undefined) {
+          offset = node.range?.[0] ?? 0;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const problem: ConfigProblem = {
+      file,
+      ...toPosition(lineCounter, offset),
+      path: '(yaml syntax)',
+      message: firstLine((error as Error).message),
+    };
+    throw configInvalidError(file, [problem]);
+  }
 }
 
 async function readText(location: ConfigLocation, signal: AbortSignal | undefined): Promise<string> {

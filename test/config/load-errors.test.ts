@@ -12,6 +12,14 @@ describe('config validation errors', () => {
     expect(error.hint).toMatch(/acode config validate/);
   });
 
+  it('reports an alias without an anchor as a YAML error at the alias, not a ReferenceError', () => {
+    const error = parseError('providers:\n  active: *nope\n');
+    expect(error.code).toBe('CONFIG_INVALID');
+    const [first] = error.details.errors as { line: number; column: number; path: string; message: string }[];
+    expect(first).toMatchObject({ file: FILE, line: 2, column: 11, path: '(yaml syntax)' });
+    expect(first!.message).toMatch(/Unresolved alias/);
+  });
+
   it('reports a duplicate key as a YAML error', () => {
     const [problem] = problems('mode: burst\nmode: airgapped\n');
     expect(problem).toMatchObject({ line: 2, column: 1 });
