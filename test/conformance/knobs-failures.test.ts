@@ -21,7 +21,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     };
     await expect(run()).rejects.toThrow();
     expect(chunks).toHaveLength(3);
-    expect(await proc(t).exited).toEqual({ code: 1, signal: null });
+    expect(await proc(t).exited, proc(t).logs()).toEqual({ code: 1, signal: null });
   });
 
   it('ACODE_FAKE_CRASH_MODE=sigkill: a vLLM SSE stream breaks, the process dies by SIGKILL', async (ctx) => {
@@ -33,7 +33,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     };
     await expect(run()).rejects.toThrow();
     expect(text.trim().split(/\s+/)).toHaveLength(2);
-    expect(await proc(t).exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await proc(t).exited, proc(t).logs()).toEqual({ code: null, signal: 'SIGKILL' });
   });
 
   it('ACODE_FAKE_CRASH_EXIT_CODE: a non-stream request dies before its answer with the configured code', async (ctx) => {
@@ -41,7 +41,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     const t = await target('llama-server', { knobs: { crashAfterTokens: 0, crashExitCode: 9 } });
     const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
-    expect(await proc(t).exited).toEqual({ code: 9, signal: null });
+    expect(await proc(t).exited, proc(t).logs()).toEqual({ code: 9, signal: null });
   });
 
   it('ACODE_FAKE_CRASH_AFTER_REQUESTS: N work requests succeed, the next one finds the process gone', async (ctx) => {
@@ -52,7 +52,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     expect(ok.choices[0]?.finish_reason).toBe('stop');
     const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
-    expect((await proc(t).exited).code).toBe(1);
+    expect((await proc(t).exited).code, proc(t).logs()).toBe(1);
   });
 });
 

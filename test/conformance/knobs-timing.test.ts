@@ -61,7 +61,7 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
   it.for(['ollama', 'vllm', 'llama-server'] as const)('ACODE_FAKE_EXIT_CODE: %s exits at start with the code', async (kind, ctx) => {
     const { server, target, defer } = using(ctx);
     const s = await server(kind, { knobs: { exitCodeAtStart: 3 }, waitReady: false });
-    expect(await s.exited).toEqual({ code: 3, signal: null });
+    expect(await s.exited, s.logs()).toEqual({ code: 3, signal: null });
     expect(s.logs()).toContain('ACODE_FAKE_EXIT_CODE');
   });
 });

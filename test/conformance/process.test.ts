@@ -35,7 +35,7 @@ describe.concurrent('process: port already in use (fake servers only)', () => {
     const port = await freePort();
     await occupy(port, defer);
     const s = await server(kind, { port, waitReady: false });
-    expect(await s.exited).toEqual({ code: 1, signal: null });
+    expect(await s.exited, s.logs()).toEqual({ code: 1, signal: null });
     expect(s.logs()).toMatch(messages[kind](port));
   });
 });
@@ -53,7 +53,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
     })();
     await expect(run).rejects.toThrow();
     expect(chunks).toBeLessThan(50);
-    expect(await s.exited).toEqual({ code: 0, signal: null });
+    expect(await s.exited, s.logs()).toEqual({ code: 0, signal: null });
   });
 
   it('vLLM finishes the in-flight stream, then exits 0', async (ctx) => {
@@ -67,7 +67,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
       text += c.choices[0]?.delta.content ?? '';
     }
     expect(text).toBe(expectedChat({ model: s.model, messages: user, tokens: 15 }).text);
-    expect(await s.exited).toEqual({ code: 0, signal: null });
+    expect(await s.exited, s.logs()).toEqual({ code: 0, signal: null });
     expect(s.logs()).toContain('Application shutdown complete.');
   });
 
@@ -75,7 +75,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
     const { server, target, defer } = using(ctx);
     const s = await server('llama-server');
     s.kill('SIGTERM');
-    expect(await s.exited).toEqual({ code: 0, signal: null });
+    expect(await s.exited, s.logs()).toEqual({ code: 0, signal: null });
   });
 
   it('llama-server with a request in flight freezes it; a second signal exits 1', async (ctx) => {
@@ -94,7 +94,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
     await s.waitForLog(/cleaning up before exit/);
     expect(s.child.exitCode).toBeNull();
     s.kill('SIGTERM');
-    expect(await s.exited).toEqual({ code: 1, signal: null });
+    expect(await s.exited, s.logs()).toEqual({ code: 1, signal: null });
     expect(s.logs()).toContain('Received second interrupt, terminating immediately.');
     await consume;
     expect(deltas).toBeLessThan(40);
@@ -114,7 +114,7 @@ describe.concurrent('process: models at start (fake servers only)', () => {
   it('vLLM refuses an unknown repository id with the ValueError lines and exit 1', async (ctx) => {
     const { server, target, defer } = using(ctx);
     const s = await server('vllm', { model: 'acme/does-not-exist', waitReady: false });
-    expect((await s.exited).code).toBe(1);
+    expect((await s.exited).code, s.logs()).toBe(1);
     expect(s.logs()).toContain("ValueError: Invalid repository ID or local directory specified: 'acme/does-not-exist'.");
     expect(s.logs()).toContain('Please verify the following requirements:');
   });
@@ -123,7 +123,7 @@ describe.concurrent('process: models at start (fake servers only)', () => {
     const { server, target, defer } = using(ctx);
     const hf = scratch(defer);
     const off = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf }, waitReady: false });
-    expect((await off.exited).code).toBe(1);
+    expect((await off.exited).code, off.logs()).toBe(1);
     expect(off.logs()).toContain('offline mode is enabled');
     mkdirSync(join(hf, 'hub', 'models--Qwen--Qwen2.5-1.5B-Instruct'), { recursive: true });
     const on = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf } });
@@ -141,7 +141,7 @@ describe.concurrent('process: models at start (fake servers only)', () => {
   it('llama-server exits 1 on a missing model file and serves an existing one', async (ctx) => {
     const { server, target, defer } = using(ctx);
     const bad = await server('llama-server', { model: '/nonexistent/model.gguf', waitReady: false });
-    expect((await bad.exited).code).toBe(1);
+    expect((await bad.exited).code, bad.logs()).toBe(1);
     expect(bad.logs()).toContain('exiting due to model loading error');
     const file = join(scratch(defer), 'tiny.gguf');
     writeFileSync(file, 'GGUF');
@@ -189,10 +189,10 @@ describe.concurrent('process: loopback only, strict knobs (fake servers only)', 
     const { server, target, defer } = using(ctx);
     const port = await freePort();
     const o = await server('ollama', { env: { OLLAMA_HOST: `0.0.0.0:${port}` }, waitReady: false });
-    expect((await o.exited).code).toBe(2);
+    expect((await o.exited).code, o.logs()).toBe(2);
     expect(o.logs()).toContain('refusing to bind 0.0.0.0');
     const v = await server('vllm', { args: ['--host', '0.0.0.0'], waitReady: false });
-    expect((await v.exited).code).toBe(2);
+    expect((await v.exited).code, v.logs()).toBe(2);
   });
 
   it('accepts OLLAMA_HOST with a scheme', async (ctx) => {
@@ -205,9 +205,9 @@ describe.concurrent('process: loopback only, strict knobs (fake servers only)', 
   it('exits 2 on an unknown ACODE_FAKE_ variable or a bad value', async (ctx) => {
     const { server, target, defer } = using(ctx);
     const a = await server('llama-server', { env: { ACODE_FAKE_TYPO: '1' }, waitReady: false });
-    expect((await a.exited).code).toBe(2);
+    expect((await a.exited).code, a.logs()).toBe(2);
     expect(a.logs()).toContain('unknown knob ACODE_FAKE_TYPO');
     const b = await server('ollama', { env: { ACODE_FAKE_HANG: 'sometimes' }, waitReady: false });
-    expect((await b.exited).code).toBe(2);
+    expect((await b.exited).code, b.logs()).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 // llama-server's routes in single-model mode: 503 `Loading model` on every route until loaded, then
 // health, models, props, slots and the OpenAI-compatible chat / text completions.
 
-import { json, parseJson, type Dialect, type RequestContext, type Route } from './lib/http-core.js';
+import { json, parseJson, sseWhenStreaming, type Dialect, type RequestContext, type Route } from './lib/http-core.js';
 import { planChat, planCompletion, RequestInvalid, type OpenAIPlan } from './lib/openai-request.js';
 import { respondChat, respondCompletion } from './lib/openai-respond.js';
 import type { Reply } from './lib/reply.js';
@@ -94,7 +94,7 @@ export function llamaRoutes(s: LlamaState): Route[] {
     { methods: ['GET'], path: /^\/(v1\/)?models$/, handler: ({ reply }) => json(reply, 200, modelsBody(s), CT) },
     { methods: ['GET'], path: '/props', handler: ({ reply }) => json(reply, 200, propsBody(s), CT) },
     { methods: ['GET'], path: '/slots', handler: ({ reply }) => json(reply, 200, slots, CT) },
-    { methods: ['POST'], path: /^\/(v1\/)?chat\/completions$/, work: true, contentType: CT, handler: chat },
-    { methods: ['POST'], path: /^\/(v1\/)?completions$/, work: true, contentType: CT, handler: completion },
+    { methods: ['POST'], path: /^\/(v1\/)?chat\/completions$/, work: true, contentType: sseWhenStreaming, handler: chat },
+    { methods: ['POST'], path: /^\/(v1\/)?completions$/, work: true, contentType: sseWhenStreaming, handler: completion },
   ];
 }

@@ -8,6 +8,8 @@ import { pullHandler } from './ollama-pull.js';
 import { OLLAMA_VERSION, ollamaError, readRequest, type OllamaState } from './ollama-state.js';
 
 const CT = 'application/json; charset=utf-8';
+// Ollama streams unless the body says `"stream": false`.
+const ndjsonUnlessNoStream = (body: string): string => (/"stream"\s*:\s*false/.test(body) ? CT : 'application/x-ndjson');
 
 export const ollamaDialect: Dialect = {
   notFound: ({ reply }) => reply.send(404, { 'Content-Type': 'text/plain' }, '404 page not found'),
@@ -77,9 +79,9 @@ export function ollamaRoutes(s: OllamaState): Route[] {
         return reply.send(200, {}, '');
       },
     },
-    { methods: ['POST'], path: '/api/pull', work: true, contentType: 'application/x-ndjson', handler: pullHandler(s) },
-    { methods: ['POST'], path: '/api/chat', work: true, contentType: 'application/x-ndjson', handler: chatHandler(s) },
-    { methods: ['POST'], path: '/api/generate', work: true, contentType: 'application/x-ndjson', handler: generateHandler(s) },
+    { methods: ['POST'], path: '/api/pull', work: true, contentType: ndjsonUnlessNoStream, handler: pullHandler(s) },
+    { methods: ['POST'], path: '/api/chat', work: true, contentType: ndjsonUnlessNoStream, handler: chatHandler(s) },
+    { methods: ['POST'], path: '/api/generate', work: true, contentType: ndjsonUnlessNoStream, handler: generateHandler(s) },
     { methods: ['POST'], path: '/api/embed', work: true, contentType: CT, handler: embedHandler(s, false) },
     { methods: ['POST'], path: '/api/embeddings', work: true, contentType: CT, handler: embedHandler(s, true) },
     {

@@ -1,7 +1,7 @@
 // vLLM's OpenAI-compatible routes as the fake serves them: health, models, version, metrics, chat and
 // text completions, with vLLM's error envelope (>= 0.10.1) and FastAPI's defaults for unknown paths.
 
-import { json, parseJson, type Dialect, type RequestContext, type Route } from './lib/http-core.js';
+import { json, parseJson, sseWhenStreaming, type Dialect, type RequestContext, type Route } from './lib/http-core.js';
 import { planChat, planCompletion, RequestInvalid, type OpenAIPlan } from './lib/openai-request.js';
 import { respondChat, respondCompletion } from './lib/openai-respond.js';
 import type { Reply } from './lib/reply.js';
@@ -130,7 +130,7 @@ export function vllmRoutes(s: VllmState): Route[] {
       methods: ['GET'], path: '/metrics',
       handler: ({ reply }) => reply.send(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }, metricsText(s)),
     },
-    { methods: ['POST'], path: '/v1/chat/completions', work: true, contentType: 'application/json', handler: generation(s, chat, respondChat) },
-    { methods: ['POST'], path: '/v1/completions', work: true, contentType: 'application/json', handler: generation(s, completion, respondCompletion) },
+    { methods: ['POST'], path: '/v1/chat/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, chat, respondChat) },
+    { methods: ['POST'], path: '/v1/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, completion, respondCompletion) },
   ];
 }

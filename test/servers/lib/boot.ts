@@ -6,6 +6,9 @@ import { loopbackHost } from './http-core.js';
 import { delay } from './runtime.js';
 
 export function bootKnobs(program: string): Knobs {
+  // A supervisor may close our pipes; the real servers keep serving, so must we (no EPIPE crash).
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   try {
     return parseKnobs(process.env);
   } catch (err) {

@@ -18,8 +18,8 @@ export interface Route {
   path: string | RegExp;
   /** Work routes (generation, pull, embed) are the ones the hang / crash / malformed knobs act on. */
   work?: boolean;
-  /** Content type a work route answers with: used for hang=headers and malformed=garbage. */
-  contentType?: string;
+  /** Content type a work route answers with (given the request body): for hang=headers and malformed=garbage. */
+  contentType?: string | ((body: string) => string);
   handler: (ctx: RequestContext) => Promise<void>;
 }
 
@@ -59,9 +59,18 @@ function matches(route: Route, path: string): boolean {
   return typeof route.path === 'string' ? route.path === path : route.path.test(path);
 }
 
-async function sendMalformed(res: ServerResponse, runtime: Runtime, route: Route, captured: CaptureReply): Promise<void> {
+function contentTypeOf(route: Route, body: string): string {
+  return typeof route.contentType === 'function' ? route.contentType(body) : (route.contentType ?? 'application/json');
+}
+
+/** OpenAI-style routes stream SSE only when the body asks for it. */
+export function sseWhenStreaming(body: string): string {
+  return /"stream"\s*:\s*true/.test(body) ? 'text/event-stream; charset=utf-8' : 'application/json; charset=utf-8';
+}
+
+async function sendMalformed(res: ServerResponse, runtime: Runtime, route: Route, captured: CaptureReply, body: string): Promise<void> {
   const live = new LiveReply(res, runtime.knobs.slowBytesPerSecond);
-  const type = captured.headers['Content-Type'] ?? route.contentType ?? 'application/json';
+  const type = captured.headers['Content-Type'] ?? contentTypeOf(route, body);
   switch (runtime.knobs.malformed) {
     case 'garbage':
       return live.send(200, { 'Content-Type': type }, garbage(runtime.knobs.malformedBytes));
@@ -90,14 +99,14 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, runtime: Runt
     await runtime.onWorkRequest();
     if (knobs.hang === 'work') return;
     if (knobs.hang === 'headers') {
-      res.writeHead(200, { ...dialect.headers, 'Content-Type': route.contentType ?? 'application/json' });
+      res.writeHead(200, { ...dialect.headers, 'Content-Type': contentTypeOf(route, ctx.body) });
       res.flushHeaders();
       return;
     }
     if (knobs.malformed !== 'none') {
       const captured = new CaptureReply();
       await route.handler({ ...ctx, reply: captured });
-      return sendMalformed(res, runtime, route, captured);
+      return sendMalformed(res, runtime, route, captured, ctx.body);
     }
     ctx.reply = new LiveReply(res, knobs.slowBytesPerSecond, dialect.headers);
   }
