@@ -3,7 +3,7 @@
 // async generator because a generator's per-item promise hops cost more than decoding a token.
 import type { Dispatcher } from 'undici';
 import { isAcodeError } from '../config/index.js';
-import { classifyTransportError, interrupted, type WireContext } from './wire-errors.js';
+import { aborted, classifyTransportError, interrupted, type WireContext } from './wire-errors.js';
 import type { ChunkDecoder } from './wire-module.js';
 import type { StreamChunk } from './types.js';
 
@@ -33,8 +33,17 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
   }
 
   next(): Promise<IteratorResult<StreamChunk>> {
+    // Cancelled: not even chunks already decoded from the last network read are handed out.
+    if (this.signal?.aborted && !this.closed) return this.cancel();
     if (this.index < this.buffer.length) return Promise.resolve(this.take());
     return this.fill();
+  }
+
+  private async cancel(): Promise<never> {
+    this.closed = true;
+    this.buffer = [];
+    await this.source.return?.();
+    throw aborted(this.ctx, this.signal?.reason);
   }
 
   // The consumer stopped early (break, return, throw): close the socket rather than drain the answer;

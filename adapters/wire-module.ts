@@ -47,3 +47,4 @@ export function checkContinuation(req: ChatRequest, quirks: ServerQuirks, ctx: W
       { details: { provider: ctx.provider } });
   }
 }
+

@@ -88,6 +88,20 @@ describe('transport errors', () => {
     await until(() => fixture!.closedSockets() === 1, 'the server to see the socket close');
   });
 
+  it('after cancel, chunks already decoded from the same network read are not handed out', async () => {
+    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a') + line('b') + line('c')); });
+    const ac = new AbortController();
+    const got: unknown[] = [];
+    const err = await caught(async () => {
+      for await (const c of p.stream({ messages: user }, { signal: ac.signal })) {
+        got.push(c);
+        ac.abort();
+      }
+    });
+    expect(err.code).toBe('ABORTED');
+    expect(got).toEqual([{ type: 'text', text: 'a' }]);
+  });
+
   it('breaking out of the loop closes the socket instead of draining the answer', async () => {
     const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a')); res.write(line('b')); });
     for await (const c of p.stream({ messages: user })) { expect(c).toEqual({ type: 'text', text: 'a' }); break; }
