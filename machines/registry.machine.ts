@@ -3,6 +3,7 @@
 // logic and the shutdown work are named actors that registry.ts (or a test) provides.
 import { assign, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
 import type { AcodeConfig } from '../config/index.js';
+import { modeAllowsProvider } from './policy.js';
 
 export interface RegistryInput {
   config: AcodeConfig;
@@ -43,9 +44,13 @@ export const registryMachine = setup({
     disposeServices: fromPromise<void, DisposeInput>(async () => {}),
   },
   guards: {
-    // Configured and not yet spawned: SPAWN is idempotent, and an unknown id is the facade's error to raise.
-    spawnable: ({ context, event }) =>
-      event.type === 'SPAWN' && context.config.providers[event.id] !== undefined && context.services[event.id] === undefined,
+    // Configured, not yet spawned, and allowed by the operating mode (a provider off loopback never gets
+    // a service in local-only or airgapped mode). SPAWN is idempotent; the facade raises the errors.
+    spawnable: ({ context, event }) => {
+      if (event.type !== 'SPAWN' || context.services[event.id] !== undefined) return false;
+      const provider = context.config.providers[event.id];
+      return provider !== undefined && modeAllowsProvider(context.config.mode, provider);
+    },
   },
   actions: {
     spawnService: assign({

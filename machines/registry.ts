@@ -99,11 +99,19 @@ export function createRegistry(options: RegistryOptions) {
     });
   }
 
-  /** The service actor of a provider, created on first use (lazily: only the providers asked for). */
+  /**
+   * The service actor of a provider, created on first use (lazily: only the providers asked for).
+   * Throws PROVIDER_UNKNOWN, or the mode's refusal for a provider off loopback (no actor is created).
+   */
   function service(id: string): ServiceHandle {
     const cfg = provider(id);
     const existing = handles.get(id);
     if (existing) return existing;
+    const refusal = modeRefusal(config.mode, cfg);
+    if (refusal) {
+      throw new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
+        { details: { provider: id, mode: config.mode } });
+    }
     actor.send({ type: 'SPAWN', id });
     const ref = actor.getSnapshot().context.services[id];
     if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
@@ -115,12 +123,6 @@ export function createRegistry(options: RegistryOptions) {
 
   /** A healthy, crash-safe provider for `id`; throws the service's typed error when it cannot be had. */
   async function getProvider(id: string, opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}): Promise<ModelProvider> {
-    const cfg = provider(id);
-    const refusal = modeRefusal(config.mode, cfg);
-    if (refusal) {
-      throw new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
-        { details: { provider: id, mode: config.mode } });
-    }
     const handle = service(id);
     const adapter = await handle.ensureHealthy({ signal: opts.signal });
     capabilities[id] = adapter.capabilities;

@@ -112,6 +112,13 @@ describe('registry operating modes', () => {
     expect(script.started).toEqual(['vllm']);
   });
 
+  it('the supervisor itself refuses to spawn a remote provider (guard), whoever sends SPAWN', () => {
+    const { registry } = make(withRemote('airgapped'));
+    registry.actor.send({ type: 'SPAWN', id: 'cloud' });
+    registry.actor.send({ type: 'SPAWN', id: 'vllm' });
+    expect(Object.keys(registry.actor.getSnapshot().context.services)).toEqual(['vllm']);
+  });
+
   it('local-only refuses a remote provider with MODE_FORBIDDEN', async () => {
     const { registry } = make(withRemote('local-only'));
     await expect(registry.getProvider('cloud')).rejects.toMatchObject({ code: 'MODE_FORBIDDEN' });
