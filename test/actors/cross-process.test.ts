@@ -15,6 +15,8 @@ import { PidLedger, freePort, providerConfig, removeDir, requireBuiltServers, se
 const FIXTURE = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'actors', 'fixtures', 'spawn-once.js');
 const ledger = new PidLedger();
 let stateDir: string;
+/** Ports this file's servers use: afterEach kills whatever serves them, even when a test failed early. */
+const ports: number[] = [];
 
 beforeAll(() => {
   requireBuiltServers();
@@ -24,7 +26,8 @@ beforeEach(async () => {
   stateDir = await tempStateDir();
 });
 afterEach(async () => {
-  await ledger.killAll();
+  for (const port of ports.splice(0)) for (const pid of await serversOnPort(port)) ledger.add(pid);
+  await ledger.killAll(stateDir);
   await removeDir(stateDir);
 });
 
@@ -42,6 +45,12 @@ async function serversOnPort(port: number): Promise<number[]> {
   return found;
 }
 
+async function usePort(): Promise<number> {
+  const port = await freePort();
+  ports.push(port);
+  return port;
+}
+
 async function runFixture(port: number): Promise<{ pid?: number; adopted?: boolean; error?: string }> {
   const { stdout, stderr, exitCode } = await execa('node', [FIXTURE, stateDir, String(port)], { env: testEnv(), reject: false });
   const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -51,7 +60,7 @@ async function runFixture(port: number): Promise<{ pid?: number; adopted?: boole
 
 describe('across processes', () => {
   it('two processes and an in-process call racing to spawn start exactly one server', async () => {
-    const port = await freePort();
+    const port = await usePort();
     const ref = serviceRef(providerConfig('llamacpp', port), stateDir);
     // A load delay keeps the server "loading" while the others arrive: they must adopt via the pid file.
     const deps = resolveDeps({ env: testEnv({ ACODE_FAKE_LOAD_DELAY_MS: '1500' }) });
@@ -68,7 +77,7 @@ describe('across processes', () => {
   });
 
   it('a server started by an exited process is adopted, and its death is seen by the /proc watcher', async () => {
-    const port = await freePort();
+    const port = await usePort();
     const started = await runFixture(port);
     ledger.add(started.pid);
     expect(started).toMatchObject({ adopted: false });

@@ -25,7 +25,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
-  await ledger.killAll();
+  await ledger.killAll(stateDir);
   await removeDir(stateDir);
 });
 

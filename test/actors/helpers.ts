@@ -1,7 +1,7 @@
 // Shared fixtures for the actor tests: temp state dirs, free ports, provider configs that point at the
 // stand-in servers (test/servers/bin first on PATH), and a pid ledger so afterEach leaves nothing running.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -71,7 +71,10 @@ export class PidLedger {
   add(pid: number | undefined): void {
     if (pid !== undefined) this.pids.add(pid);
   }
-  async killAll(): Promise<void> {
+  /** Kills every pid added, plus any process whose stdout is a log file under `stateDir` (a server
+   *  spawned by a test that failed before it could record the pid). */
+  async killAll(stateDir?: string): Promise<void> {
+    if (stateDir) for (const pid of await pidsLoggingInto(stateDir)) this.pids.add(pid);
     for (const pid of this.pids) {
       for (const target of [-pid, pid]) {
         try {
@@ -86,6 +89,16 @@ export class PidLedger {
     this.pids.clear();
     await until(() => pids.every((pid) => !pidAlive(pid)), { what: 'killed pids to exit', timeoutMs: 5_000 }).catch(() => undefined);
   }
+}
+
+async function pidsLoggingInto(dir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const target = await readlink(`/proc/${name}/fd/1`).catch(() => '');
+    if (target.startsWith(`${dir}/`)) found.push(Number(name));
+  }
+  return found;
 }
 
 /** Polls `predicate` until true or the bound passes: a wait on a condition, not a sleep. */

@@ -17,7 +17,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   for (const service of services.splice(0)) await service.dispose();
-  await ledger.killAll();
+  await ledger.killAll(stateDir);
   await removeDir(stateDir);
 });
 

@@ -23,7 +23,7 @@ beforeEach(async () => {
   stateDir = await tempStateDir();
 });
 afterEach(async () => {
-  await ledger.killAll();
+  await ledger.killAll(stateDir);
   for (const socket of sockets.splice(0)) socket.destroy();
   for (const server of servers.splice(0)) await new Promise((done) => server.close(done));
   await removeDir(stateDir);

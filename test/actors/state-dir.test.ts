@@ -14,7 +14,7 @@ beforeEach(async () => {
   stateDir = await tempStateDir();
 });
 afterEach(async () => {
-  await ledger.killAll();
+  await ledger.killAll(stateDir);
   await removeDir(stateDir);
 });
 
