@@ -1,13 +1,14 @@
 // Process behaviour of the stand-ins as the real servers show it: port conflicts, SIGTERM semantics,
 // bad models, offline HF cache, loopback-only binding, strict knob parsing.
 
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { expectedChat, freePort, type ServerKind, type TestServer } from '../servers/harness.js';
+import { expectedChat, freePort, serversEnv, type ServerKind, type TestServer } from '../servers/harness.js';
 import { ollamaClient, openaiClient, type Target, using } from './targets.js';
 
 function scratch(defer: (fn: () => unknown) => void): string {
@@ -172,6 +173,23 @@ describe.concurrent('process: flags as the real CLIs take them (fake servers onl
     expect((await fetch(`${s.url}/v1/models`)).status).toBe(200);
     const ok = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'k2', maxRetries: 0 });
     expect((await ok.chat.completions.create({ model: 'x', messages: user })).choices[0]?.finish_reason).toBe('stop');
+  });
+
+  it('the optional Ollama client subcommands talk to OLLAMA_HOST (list, pull, errors)', async (ctx) => {
+    const { server } = using(ctx);
+    const s = await server('ollama', { model: 'qwen2.5:0.5b' });
+    const run = (...args: string[]): Promise<{ code: number | null; out: string }> => new Promise((resolve) => {
+      const child = spawn('ollama', args, { env: { ...process.env, ...serversEnv(), HOME: s.home, OLLAMA_HOST: `127.0.0.1:${s.port}` } });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.once('close', (code) => resolve({ code, out }));
+    });
+    const list = await run('list');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^NAME +ID +SIZE +MODIFIED\nqwen2\.5:0\.5b +[0-9a-f]{12} /);
+    const bad = await run('pull', 'no-such-model-acode');
+    expect(bad).toEqual({ code: 1, out: expect.stringContaining('Error: pull model manifest: file does not exist') });
   });
 
   it('Ollama answers HEAD / and logs GIN access lines', async (ctx) => {

@@ -11,6 +11,7 @@ import { Runtime } from './lib/runtime.js';
 import { layersFor, modelsDir, normalizeName, OllamaStore } from './ollama-store.js';
 import { OLLAMA_VERSION, type OllamaState } from './ollama-state.js';
 import { ollamaDialect, ollamaRoutes } from './ollama-routes.js';
+import { runClient } from './ollama-cli.js';
 
 function log(level: 'INFO' | 'WARN' | 'ERROR', source: string, msg: string): void {
   process.stderr.write(`time=${new Date().toISOString()} level=${level} source=${source} msg="${msg.replace(/"/g, '\\"')}"\n`);
@@ -52,8 +53,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--version' || argv[0] === '-v') return void process.stdout.write(`ollama version is ${OLLAMA_VERSION}\n`);
   if (argv[0] !== 'serve' && argv[0] !== 'start') {
-    process.stderr.write(`Error: unknown command "${argv[0] ?? ''}" for "ollama" (acode fake implements only "serve")\n`);
-    process.exit(1);
+    const { host, port } = parseOllamaHost(process.env.OLLAMA_HOST);
+    process.exit(await runClient(argv[0] ?? '', argv.slice(1), host, port));
   }
   const knobs = bootKnobs('ollama');
   ensureKeypair();
