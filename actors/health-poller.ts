@@ -8,6 +8,7 @@ import type { HealthResult } from '../adapters/index.js';
 
 export const STARTING_FIRST_DELAY_MS = 250;
 export const STARTING_MAX_DELAY_MS = 1_000;
+export const MIN_INTERVAL_MS = 50;
 
 type PollerEvent = Extract<ActorEvent, { type: 'PROBE_OK' | 'PROBE_LOADING' | 'PROBE_FAILED' }>;
 
@@ -23,7 +24,8 @@ export function healthPoller(input: HealthPollerInput, deps: ActorDeps, sendBack
   let misses = 0;
   let delay = STARTING_FIRST_DELAY_MS;
   let lastSent: PollerEvent['type'] | undefined;
-  const intervalMs = Math.max(1, input.provider.lifecycle.healthCheckIntervalSeconds * 1000);
+  // A floor, so a zero or tiny interval from config cannot turn the poller into a busy loop.
+  const intervalMs = Math.max(MIN_INTERVAL_MS, input.provider.lifecycle.healthCheckIntervalSeconds * 1000);
 
   const schedule = (ms: number): void => {
     if (!ac.signal.aborted) handle = deps.clock.setTimeout(() => void tick(), ms);
