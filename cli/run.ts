@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { AcodeError, loadConfig, locateConfig, type Env } from '../config/index.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
+import { inspectCommand } from './commands/inspect.js';
 import { replayCommand } from './commands/replay.js';
 import { providerCommand } from './commands/provider.js';
 import { providersCommand } from './commands/providers.js';
@@ -17,7 +18,7 @@ import { createInspectionBus, openInspection, type InspectionSession } from '../
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, demoCommand, replayCommand];
+export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, demoCommand, replayCommand, inspectCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {

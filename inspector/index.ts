@@ -13,3 +13,6 @@ export {
   replayRecording, replayService, servicesIn, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
 } from './replay.js';
 export { toReplayFile, type ReplayFileJson } from './replay-convert.js';
+export { buildChart, type Chart, type ChartNode, type ChartEdge, type ChartSubNode } from './chart.js';
+export { renderPage } from './page.js';
+export { startInspectorServer, type InspectorServer, type InspectorServerOptions } from './server.js';

@@ -1,0 +1,64 @@
+// The offline inspector page: one self-contained HTML document (styles, script and the chart inlined),
+// so the browser fetches nothing but this page, /events and /api/recording from 127.0.0.1.
+import type { Chart } from './chart.js';
+import { PAGE_SCRIPT } from './page-script.js';
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1d232a; --bg: #fbfbfa; --muted: #6b7280; --box: #ffffff; --line: #9aa3ad; --hot: #e8590c; --ok: #2b8a3e; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e6e6; --bg: #15181c; --muted: #9aa3ad; --box: #20252b; --line: #5c6670; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
+header { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); }
+header h1 { font-size: 16px; margin: 0 12px 0 0; }
+#scrub { flex: 1 1 240px; }
+#position, .path, .muted { color: var(--muted); font-size: 12px; }
+main { padding: 8px 16px; }
+section.service h2 { font-size: 15px; margin: 14px 0 2px; }
+.current-label { color: var(--hot); font-weight: 600; }
+svg.chart { width: 100%; max-width: 1000px; height: auto; display: block; }
+.state rect, .substate rect { fill: var(--box); stroke: var(--line); stroke-width: 1.2; }
+.state text { font-size: 13px; fill: var(--fg); }
+.substate text { font-size: 11px; fill: var(--muted); }
+.state.current rect { stroke: var(--hot); stroke-width: 3; fill: color-mix(in srgb, var(--hot) 14%, var(--box)); }
+.substate.current rect { stroke: var(--ok); stroke-width: 2.5; }
+.substate.current text { fill: var(--ok); font-weight: 600; }
+.edge path { fill: none; stroke: var(--line); stroke-width: 1.1; }
+.edge text { font-size: 9.5px; fill: var(--muted); }
+.arrowhead { fill: var(--line); }
+table { border-collapse: collapse; width: 100%; font: 12px/1.3 ui-monospace, monospace; }
+th, td { text-align: left; padding: 2px 8px; border-bottom: 1px solid color-mix(in srgb, var(--line) 35%, transparent); }
+`;
+
+/** JSON that is safe inside a <script> element. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+export function renderPage(chart: Chart, { title = 'acode inspector' }: { title?: string } = {}): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>acode inspector</h1>
+  <label>source <select id="source"><option value="live">live (this acode process)</option></select></label>
+  <input id="scrub" type="range" min="0" max="0" value="0" aria-label="scrub through the records">
+  <span id="position"></span>
+</header>
+<main>
+  <p class="muted">Served by acode on 127.0.0.1 only; nothing on this page comes from the internet. Charts are drawn from the ${chart.machine} machine's definition.
+  Model region transitions: ${chart.subEdges.map((e) => e.replace(/&/g, '&amp;').replace(/</g, '&lt;')).join('; ')}.</p>
+  <div id="services"></div>
+  <h2>Event log</h2>
+  <table id="log"><thead><tr><th>time</th><th>actor</th><th>event</th><th>from</th><th>state after</th></tr></thead><tbody></tbody></table>
+</main>
+<script id="chart" type="application/json">${scriptJson(chart)}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
