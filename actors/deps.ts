@@ -44,11 +44,6 @@ export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
   };
 }
 
-/** Aborts when either signal aborts (AbortSignal.any exists on Node 20.3+). */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
-}
-
 /** Serialises an AcodeError for an actor event. */
 export function serializeError(error: { code: string; message: string; hint: string; details?: Record<string, unknown> }) {
   return { code: error.code, message: error.message, hint: error.hint, ...(error.details && Object.keys(error.details).length > 0 ? { details: error.details } : {}) };
