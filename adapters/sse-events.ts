@@ -26,7 +26,7 @@ export class SseSplitter {
     this.parser = createParser({
       onEvent: (e) => {
         this.sawEvent = true;
-        this.out.push(e.event === undefined ? { kind: 'event', data: e.data } : { kind: 'event', event: e.event, data: e.data });
+        this.out.push({ kind: 'event', event: e.event, data: e.data });
       },
       onError: (err: ParseError) => {
         if (err.type === 'unknown-field' && err.field === 'error') this.out.push({ kind: 'legacy-error', value: err.value ?? '' });
@@ -40,7 +40,7 @@ export class SseSplitter {
   push(bytes: Uint8Array): SseItem[] {
     const text = this.decoder.decode(bytes, { stream: true });
     if (this.head.length < 80) this.head += text.slice(0, 80 - this.head.length);
-    this.tail = (this.tail + text).slice(-80);
+    this.tail = text.length >= 80 ? text.slice(-80) : (this.tail + text).slice(-80);
     this.parser.feed(text);
     return this.take();
   }
