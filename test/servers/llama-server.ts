@@ -59,15 +59,16 @@ async function main(): Promise<void> {
   }, log);
 
   log('main: binding port with default address family');
+  let bound = port;
   try {
-    await listen(server.server, host, port);
+    bound = await listen(server.server, host, port);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     log(`srv          start: couldn't bind HTTP server socket, hostname: ${hostArg}, port: ${port}`);
     log('main: exiting due to HTTP server error');
     process.exit(1);
   }
-  log(`main: HTTP server is listening, hostname: ${hostArg}, port: ${port}, http threads: 3`);
+  log(`main: HTTP server is listening, hostname: ${hostArg}, port: ${bound}, http threads: 3`);
   log('main: loading model');
   log(`srv    load_model: loading model '${model}'`);
   const known = model !== '' && (fileExists(model) || (!existsSync(model) && knobs.models.includes(model)));
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   state.loaded = true;
   log(`llama_model_loader: loaded meta data from ${basename(model)}`);
   log('main: model loaded');
-  log(`main: server is listening on http://${hostArg}:${port} - starting the main loop`);
+  log(`main: server is listening on http://${hostArg}:${bound} - starting the main loop`);
   log('srv  update_slots: all slots are idle');
 }
 

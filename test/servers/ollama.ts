@@ -83,15 +83,18 @@ async function main(): Promise<void> {
   }, (l) => log('INFO', 'routes.go:1400', l));
   log('INFO', 'images.go:522', `total blobs: ${store.blobCount()}`);
   log('INFO', 'images.go:529', 'total unused blobs removed: 0');
+  let bound = port;
   try {
-    await listen(server.server, host, port);
+    bound = await listen(server.server, host, port);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     process.stderr.write(`Error: listen tcp ${addr}: bind: ${reason}\n`);
     process.exit(1);
   }
-  log('INFO', 'routes.go:1384', `Listening on ${addr} (version ${OLLAMA_VERSION})`);
+  // Like ln.Addr(): the real port, even when OLLAMA_HOST asked for :0.
+  const shown = rawHost.includes(':') ? `[${rawHost}]:${bound}` : `${rawHost}:${bound}`;
+  log('INFO', 'routes.go:1384', `Listening on ${shown} (version ${OLLAMA_VERSION})`);
   log('INFO', 'types.go:130', 'inference compute id=cpu library=cpu compute="" name=cpu description=cpu libdirs=ollama driver="" pci_id="" type="" total="7.7 GiB" available="6.1 GiB"');
 }
 

@@ -121,14 +121,15 @@ async function main(): Promise<void> {
   };
   const routes = vllmRoutes(state);
   server = createFakeServer(runtime, routes, vllmDialect(flags.get('api-key') ?? process.env.VLLM_API_KEY ?? null));
+  let bound = port;
   try {
-    await listen(server.server, host, port);
+    bound = await listen(server.server, host, port);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     traceback(['  File "/usr/local/lib/python3.12/site-packages/uvicorn/server.py", line 161, in startup'], 'OSError: [Errno 98] Address already in use');
   }
   loading = false;
-  info('api_server.py:1885', `Starting vLLM server on http://${host}:${port}`);
+  info('api_server.py:1885', `Starting vLLM server on http://${host}:${bound}`);
   info('launcher.py:34', 'Available routes are:');
   for (const r of routes) info('launcher.py:42', `Route: ${String(r.path)}, Methods: ${r.methods.join(', ')}`);
   uvicorn(`Started server process [${process.pid}]`);
