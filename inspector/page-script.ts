@@ -40,9 +40,12 @@ function drawChart(svg) {
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }, marker);
   for (const e of chart.edges) {
-    const g = el('g', { class: 'edge', 'data-from': e.from, 'data-to': e.to }, svg);
+    // STOP leads out of almost every state: drawn faint and unlabelled (hover shows it) to keep the chart readable.
+    const stop = e.label === 'STOP';
+    const g = el('g', { class: stop ? 'edge stop' : 'edge', 'data-from': e.from, 'data-to': e.to }, svg);
     el('title', {}, g).textContent = e.from + ' -> ' + e.to + ': ' + e.label;
     el('path', { d: e.path, 'marker-end': 'url(#arrow)' }, g);
+    if (stop) continue;
     const t = el('text', { x: e.lx, y: e.ly - 3, 'text-anchor': 'middle' }, g);
     t.textContent = shortLabel(e.label);
   }

@@ -24,6 +24,7 @@ svg.chart { width: 100%; max-width: 1000px; height: auto; display: block; }
 .substate.current text { fill: var(--ok); font-weight: 600; }
 .edge path { fill: none; stroke: var(--line); stroke-width: 1.1; }
 .edge text { font-size: 9.5px; fill: var(--muted); }
+.edge.stop path { stroke-dasharray: 3 3; opacity: 0.45; }
 .arrowhead { fill: var(--line); }
 table { border-collapse: collapse; width: 100%; font: 12px/1.3 ui-monospace, monospace; }
 th, td { text-align: left; padding: 2px 8px; border-bottom: 1px solid color-mix(in srgb, var(--line) 35%, transparent); }
@@ -50,7 +51,7 @@ export function renderPage(chart: Chart, { title = 'acode inspector' }: { title?
   <span id="position"></span>
 </header>
 <main>
-  <p class="muted">Served by acode on 127.0.0.1 only; nothing on this page comes from the internet. Charts are drawn from the ${chart.machine} machine's definition.
+  <p class="muted">Served by acode on 127.0.0.1 only; nothing on this page comes from the internet. Charts are drawn from the ${chart.machine} machine's definition; dashed edges are STOP (hover an edge for its events).
   Model region transitions: ${chart.subEdges.map((e) => e.replace(/&/g, '&amp;').replace(/</g, '&lt;')).join('; ')}.</p>
   <div id="services"></div>
   <h2>Event log</h2>
