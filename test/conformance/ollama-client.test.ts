@@ -32,7 +32,7 @@ function suite(getTarget: () => Promise<Target>): void {
     expect(layer.every((e) => e.digest.startsWith('sha256:') && e.status === `pulling ${e.digest.slice(7, 19)}`)).toBe(true);
     expect(events.some((e) => e.completed === e.total && e.total > 0)).toBe(true);
     const names = (await ollamaClient(t).list()).models.map((m) => m.name);
-    expect(names).toContain(t.key);
+    expect(names.filter((n) => n === t.key || n === `${t.key}:latest`)).toHaveLength(1);
   });
 
   it('chat without streaming returns the whole message and the counts', async () => {
