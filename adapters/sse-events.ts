@@ -1,6 +1,7 @@
 // Server-sent events through eventsource-parser, split synchronously per network chunk. Besides standard
 // events it surfaces the old llama-server `error: {...}` field as its own item; `: ping` comments are
 // skipped (protocols §5).
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
 import { protocolError, type WireContext } from './wire-errors.js';
 
@@ -14,7 +15,7 @@ const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
 export class SseSplitter {
   private readonly parser: EventSourceParser;
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new StringDecoder('utf8');
   private out: SseItem[] = [];
   private failure: Error | undefined;
   private sawEvent = false;
@@ -38,7 +39,7 @@ export class SseSplitter {
 
   /** Items completed by this chunk, in order. Garbage is reported after the items before it. */
   push(bytes: Uint8Array): SseItem[] {
-    const text = this.decoder.decode(bytes, { stream: true });
+    const text = this.decoder.write(bytes as Buffer);
     if (this.head.length < 80) this.head += text.slice(0, 80 - this.head.length);
     this.tail = text.length >= 80 ? text.slice(-80) : (this.tail + text).slice(-80);
     this.parser.feed(text);
@@ -46,7 +47,7 @@ export class SseSplitter {
   }
 
   end(): SseItem[] {
-    this.parser.feed(this.decoder.decode());
+    this.parser.feed(this.decoder.end());
     this.parser.reset({ consume: true });
     const items = this.take();
     if (!this.sawEvent && this.head !== '') this.failure ??= protocolError(this.ctx, 'a stream without a single event', this.head);
