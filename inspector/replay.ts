@@ -110,12 +110,24 @@ export function pathDiff(recorded: readonly string[], replayed: readonly string[
   return [];
 }
 
-/** Replays every service actor of the recording (or only `only`, e.g. "vllm"). */
+/**
+ * The recording cut at each start (xstate.init) of `actor`: one slice per lifetime, since a command
+ * may create the same service actor again (a registry per watch cycle, for instance).
+ */
+export function lifetimes(records: readonly InspectionRecord[], actor: string): InspectionRecord[][] {
+  const starts = records.flatMap((r, i) => (r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init' ? [i] : []));
+  return starts.map((from, k) => records.slice(from, starts[k + 1] ?? records.length));
+}
+
+/** Replays every service actor of the recording (or only `only`, e.g. "vllm"), each lifetime on its own. */
 export function replayRecording(records: readonly InspectionRecord[], only?: string): ServiceReplay[] {
   const names = servicesIn(records).filter((n) => only === undefined || n === `service.${only}`);
   if (names.length === 0) {
     throw new AcodeError('USAGE', only ? `The recording has no service "${only}".` : 'The recording holds no service actor.',
       only ? `Services in it: ${servicesIn(records).map((n) => n.slice('service.'.length)).join(', ') || 'none'}.` : 'Record a command that starts or uses a provider (acode --record FILE ask ..., acode --record FILE demo).');
   }
-  return names.map((n) => replayService(records, n));
+  return names.flatMap((n) => {
+    const runs = lifetimes(records, n);
+    return runs.map((slice, k) => ({ ...replayService(slice, n), ...(runs.length > 1 ? { actor: `${n}#${k + 1}` } : {}) }));
+  });
 }

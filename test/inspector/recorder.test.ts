@@ -17,28 +17,34 @@ const API_KEY = 'sk-recordertestSECRETkey0002';
 const SECRET_ENV = { HF_TOKEN, OPENAI_API_KEY: API_KEY };
 
 // A crash during start whose log tail holds both secrets, in the shapes servers print them.
+type CliDepsInspect = Parameters<CommandRegistrar>[1]['inspect'];
+
+async function crashOnce(inspect: CliDepsInspect): Promise<void> {
+  const machine = serviceMachine.provide({
+    actors: {
+      detect: fromPromise(async () => ({ kind: 'absent' as const })),
+      spawnServer: fromPromise(async () => ({ pid: 2_000_000_001, adopted: false })),
+      watchProcess: fromCallback(({ sendBack }) => {
+        queueMicrotask(() => sendBack({
+          type: 'PROCESS_EXITED', exitCode: 1, signal: null,
+          logTail: [`HF_TOKEN=${HF_TOKEN}`, `POST /v1/chat Authorization: Bearer ${API_KEY}`, `vllm serve m --api-key ${API_KEY}`],
+        }));
+        return () => {};
+      }),
+      healthPoller: fromCallback(() => () => {}),
+      stopServer: fromPromise(async () => ({ signal: 'none' })),
+    } as never,
+  });
+  const actor = createActor(machine, { systemId: 'service.vllm', input: { ref: replayRef({ kind: 'vllm' }) }, ...(inspect ? { inspect } : {}) });
+  actor.start();
+  actor.send({ type: 'START' });
+  await waitFor(actor, (s) => s.matches('failed'), { timeout: 5_000 });
+  actor.stop();
+}
+
 const crashingStart: CommandRegistrar = (program, deps) => {
-  program.command('crash-start').action(async () => {
-    const machine = serviceMachine.provide({
-      actors: {
-        detect: fromPromise(async () => ({ kind: 'absent' as const })),
-        spawnServer: fromPromise(async () => ({ pid: 2_000_000_001, adopted: false })),
-        watchProcess: fromCallback(({ sendBack }) => {
-          queueMicrotask(() => sendBack({
-            type: 'PROCESS_EXITED', exitCode: 1, signal: null,
-            logTail: [`HF_TOKEN=${HF_TOKEN}`, `POST /v1/chat Authorization: Bearer ${API_KEY}`, `vllm serve m --api-key ${API_KEY}`],
-          }));
-          return () => {};
-        }),
-        healthPoller: fromCallback(() => () => {}),
-        stopServer: fromPromise(async () => ({ signal: 'none' })),
-      } as never,
-    });
-    const actor = createActor(machine, { systemId: 'service.vllm', input: { ref: replayRef({ kind: 'vllm' }) }, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
-    actor.start();
-    actor.send({ type: 'START' });
-    await waitFor(actor, (s) => s.matches('failed'), { timeout: 5_000 });
-    actor.stop();
+  program.command('crash-start').option('--times <n>', 'how many service actors, one after the other', '1').action(async (o: { times: string }) => {
+    for (let i = 0; i < Number(o.times); i++) await crashOnce(deps.inspect);
   });
 };
 
@@ -48,11 +54,11 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function record(): Promise<{ dir: string; file: string; text: string; records: InspectionRecord[] }> {
+async function record(times = 1): Promise<{ dir: string; file: string; text: string; records: InspectionRecord[] }> {
   const { dir, cleanup } = await tempDir();
   cleanups.push(cleanup);
   const file = join(dir, 'run.jsonl');
-  const r = await runInProcess(['--record', file, 'crash-start'], { cwd: dir, env: SECRET_ENV, commands: [crashingStart] });
+  const r = await runInProcess(['--record', file, 'crash-start', '--times', String(times)], { cwd: dir, env: SECRET_ENV, commands: [crashingStart] });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const text = readFileSync(file, 'utf8');
@@ -106,5 +112,16 @@ describe('--record FILE.jsonl', () => {
     expect(bad.stderr).toMatch(/error\[REPLAY_MISMATCH\]/);
     expect(bad.stdout).toMatch(/REPLAY DIFFERS/);
     expect(bad.stdout).toMatch(/state 3 differs: recorded starting, replayed healthy\/unknown/);
+  });
+
+  it('replays each lifetime of a service actor that the command created twice', async () => {
+    const { dir, file } = await record(2);
+    const r = await runInProcess(['replay', '--json', file], { cwd: dir, commands: [replayCommand] });
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout) as Array<{ actor: string; ok: boolean; recorded: string[] }>;
+    expect(results.map((x) => [x.actor, x.ok, x.recorded])).toEqual([
+      ['service.vllm#1', true, ['stopped', 'detecting', 'starting', 'failed']],
+      ['service.vllm#2', true, ['stopped', 'detecting', 'starting', 'failed']],
+    ]);
   });
 });
