@@ -11,8 +11,22 @@ export interface TimelineEntry {
   t: number;
   event: string;
   source?: string;
+  /** A short summary of the payload (`kind=absent`, `signal=SIGKILL` ...), empty when there is none. */
+  detail: string;
   /** State label after the event, as replayed. */
   state: string;
+}
+
+// The few payload fields that tell the story, `k=v` with long values cut.
+function detailOf(event: Record<string, unknown>): string {
+  const body = (event.output ?? event.error ?? event) as unknown;
+  if (typeof body !== 'object' || body === null) return body === undefined ? '' : String(body);
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(body)) {
+    if (k === 'type' || k === 'actorId' || k === 'logTail' || k === 'input' || v === null || typeof v === 'object') continue;
+    parts.push(`${k}=${String(v).slice(0, 40)}`);
+  }
+  return parts.join(' ').slice(0, 80);
 }
 
 export interface ServiceReplay {
@@ -85,7 +99,7 @@ export function replayService(records: readonly InspectionRecord[], actor: strin
     now = r.t;
     service.send(r.event as AnyEventObject as never);
     if (failure) break;
-    timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), state: label(service.getSnapshot().value) });
+    timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), detail: detailOf(r.event), state: label(service.getSnapshot().value) });
   }
   service.stop();
   const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => label(r.value)));

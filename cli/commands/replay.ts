@@ -36,7 +36,8 @@ function printTimeline(deps: CliDeps, r: ServiceReplay, t0: number, srcOf: Map<s
     const moved = e.state !== last;
     last = e.state;
     const at = `+${((e.t - t0) / 1000).toFixed(3)}s`.padStart(10);
-    out(`${at}  ${describe(e, srcOf).padEnd(34)} ${moved ? `-> ${e.state}` : ''}`.trimEnd());
+    const what = `${describe(e, srcOf)}${e.detail ? ` ${e.detail}` : ''}`;
+    out(`${at}  ${what.padEnd(50)} ${moved ? `-> ${e.state}` : ''}`.trimEnd());
   }
   for (const line of r.diff) out(`  ${line}`);
 }

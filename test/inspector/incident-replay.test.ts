@@ -57,7 +57,7 @@ describe('the recorded incident: vLLM killed mid-stream, restarted, request retr
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^service\.vllm: replay matches the recording \(14 states/m);
     expect(r.stdout).toMatch(/REQUEST_FAILED/);
-    expect(r.stdout).toMatch(/detect done\s+-> crashed/);
+    expect(r.stdout).toMatch(/detect done kind=absent\s+-> crashed/);
     expect(r.stdout).toMatch(/after backoff\s+-> starting/);
     expect(r.stdout).toMatch(/^service\.ollama: replay matches/m);
   });

@@ -101,7 +101,7 @@ describe('--record FILE.jsonl', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/service\.vllm: replay matches the recording/);
     expect(ok.stdout).toMatch(/START\s+-> detecting/);
-    expect(ok.stdout).toMatch(/PROCESS_EXITED \(from watchProcess\)\s+-> failed/);
+    expect(ok.stdout).toMatch(/PROCESS_EXITED \(from watchProcess\) exitCode=1\s+-> failed/);
 
     // As if the server had been found running: the machine now goes to healthy, not starting.
     const tampered = join(dir, 'tampered.jsonl');
