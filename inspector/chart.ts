@@ -30,7 +30,7 @@ interface DefNode {
 const W = 132;
 const H = 34;
 const SUB_H = 22;
-const COL_GAP = 110;
+const COL_GAP = 160;
 const ROW_GAP = 40;
 const MARGIN = 30;
 

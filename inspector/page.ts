@@ -23,7 +23,7 @@ svg.chart { width: 100%; max-width: 1000px; height: auto; display: block; }
 .substate.current rect { stroke: var(--ok); stroke-width: 2.5; }
 .substate.current text { fill: var(--ok); font-weight: 600; }
 .edge path { fill: none; stroke: var(--line); stroke-width: 1.1; }
-.edge text { font-size: 9.5px; fill: var(--muted); }
+.edge text { font-size: 9.5px; fill: var(--muted); paint-order: stroke; stroke: var(--bg); stroke-width: 3px; stroke-linejoin: round; }
 .edge.stop path { stroke-dasharray: 3 3; opacity: 0.45; }
 .arrowhead { fill: var(--line); }
 table { border-collapse: collapse; width: 100%; font: 12px/1.3 ui-monospace, monospace; }
