@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AcodeError, type Env } from '../../config/index.js';
-import type { Answer, ProviderStatus } from '../../machines/index.js';
+import type { Answer, FallbackReason, ProviderStatus, RetryInfo } from '../../machines/index.js';
 import type { ChatRequest } from '../../adapters/index.js';
 import type { CliDeps, CommandRegistrar } from '../deps.js';
 import { printJson, type Output } from '../output/index.js';
@@ -64,6 +64,38 @@ function jsonResult(a: Answer): Record<string, unknown> {
   };
 }
 
+/**
+ * What `ask` prints while the answer comes and once it is complete: text on stdout as it streams (or one
+ * JSON object at the end), and on stderr one line per retry, fallback and restart. A restart means the
+ * text shown so far is void: the notice comes first, then the new answer on a fresh line.
+ */
+export function answerPrinter(out: { stdout: Output; stderr: Output; env: Env }, json: boolean) {
+  const { stdout, stderr } = out;
+  let printed = '';
+  return {
+    onText(text: string): void {
+      printed += text;
+      if (!json) stdout.write(text);
+    },
+    onRestarted(chunk: { reason: string; attempt: number }, provider: string): void {
+      if (!json && printed !== '' && !printed.endsWith('\n')) stdout.write('\n');
+      printed = '';
+      stderr.write(`note: ${provider} restarted mid-answer (${chunk.reason}); the answer starts over below\n`);
+    },
+    onRetry(r: RetryInfo): void {
+      stderr.write(`note: ${r.provider}: ${r.code}; ${r.path === 'resume' ? 'resuming the answer' : 'retrying'} (retry ${r.attempt})\n`);
+    },
+    onFallback(f: FallbackReason, next: string): void {
+      stderr.write(`note: ${f.id} could not answer: ${f.message} (${f.code}); trying ${next}\n`);
+    },
+    done(result: Answer): void {
+      if (json) return printJson(stdout, jsonResult(result), out.env);
+      if (!result.text.endsWith('\n')) stdout.write('\n');
+      if (result.fallbacks.length > 0) stderr.write(`answered by ${result.provider}\n`);
+    },
+  };
+}
+
 async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<void> {
   const prompt = (words.length > 0 ? words.join(' ') : await readStdin()).trim();
   if (prompt === '') {
@@ -73,10 +105,9 @@ async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<vo
   const schema = opts.schema ? await readSchema(opts.schema, deps.cwd) : undefined;
   // Loaded here, not at start-up: the engine (actors, adapters, undici, execa) is only for commands that use it.
   const { answer, openRegistry, progressLine } = await import('../../machines/index.js');
-  const registry = openRegistry({ config, env: deps.env as Env });
-  const { stdout, stderr } = deps;
-  registry.onStatus(progressPrinter(stderr, progressLine));
-  let printed = '';
+  const registry = openRegistry({ config, env: deps.env });
+  registry.onStatus(progressPrinter(deps.stderr, progressLine));
+  const printer = answerPrinter(deps, opts.json === true);
   const req: ChatRequest = {
     messages: [{ role: 'user', content: prompt }],
     ...(opts.model ? { model: opts.model } : {}),
@@ -89,24 +120,12 @@ async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<vo
       // A schema answer is validated (and corrected) as a whole, so it is not streamed.
       stream: schema === undefined,
       signal: deps.signal,
-      onText: (text) => {
-        printed += text;
-        if (!opts.json) stdout.write(text);
-      },
-      onRestarted: (chunk, provider) => {
-        if (!opts.json && printed !== '' && !printed.endsWith('\n')) stdout.write('\n');
-        printed = '';
-        stderr.write(`note: ${provider} restarted mid-answer (${chunk.reason}); the answer starts over below\n`);
-      },
-      onRetry: (r) => stderr.write(`note: ${r.provider}: ${r.code}; ${r.path === 'resume' ? 'resuming the answer' : 'retrying'} (retry ${r.attempt})\n`),
-      onFallback: (f, next) => stderr.write(`note: ${f.id} could not answer: ${f.message} (${f.code}); trying ${next}\n`),
+      onText: printer.onText,
+      onRestarted: printer.onRestarted,
+      onRetry: printer.onRetry,
+      onFallback: printer.onFallback,
     });
-    if (opts.json) {
-      printJson(stdout, jsonResult(result), deps.env);
-    } else {
-      if (!result.text.endsWith('\n')) stdout.write('\n');
-      if (result.fallbacks.length > 0) stderr.write(`answered by ${result.provider}\n`);
-    }
+    printer.done(result);
   } finally {
     await registry.dispose();
   }
