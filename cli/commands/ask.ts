@@ -105,7 +105,7 @@ async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<vo
   const schema = opts.schema ? await readSchema(opts.schema, deps.cwd) : undefined;
   // Loaded here, not at start-up: the engine (actors, adapters, undici, execa) is only for commands that use it.
   const { answer, openRegistry, progressLine } = await import('../../machines/index.js');
-  const registry = openRegistry({ config, env: deps.env });
+  const registry = openRegistry({ config, env: deps.env, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
   registry.onStatus(progressPrinter(deps.stderr, progressLine));
   const printer = answerPrinter(deps, opts.json === true);
   const req: ChatRequest = {
