@@ -48,13 +48,15 @@ export async function benchFootprint(durationS: number): Promise<string[]> {
     const b0 = sample(bare.pid!);
     let wMax = w0.rssKb;
     let bMax = b0.rssKb;
+    let lMax = sample(loaded.pid!).rssKb;
     const end = Date.now() + durationS * 1000;
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, end - Date.now()))));
       wMax = Math.max(wMax, sample(watcher.pid!).rssKb);
       bMax = Math.max(bMax, sample(bare.pid!).rssKb);
+      lMax = Math.max(lMax, sample(loaded.pid!).rssKb);
     }
-    const loadedKb = sample(loaded.pid!).rssKb;
+    const loadedKb = lMax;
     const w1 = sample(watcher.pid!);
     const b1 = sample(bare.pid!);
     const cpu = (s0: Sample, s1: Sample) => ((s1.ticks - s0.ticks) / CLK_TCK / durationS) * 100;
