@@ -10,7 +10,8 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serversBinDir } from '../servers/harness.js';
 
-export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+// ACODE_E2E_MAIN: a private build (the shared dist/ may be mid-rebuild while the tests run).
+export const MAIN = process.env.ACODE_E2E_MAIN ?? fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface Run {
   code: number | null;
