@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { AcodeError, loadConfig, locateConfig, type Env } from '../config/index.js';
+import { askCommand } from './commands/ask.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -18,7 +19,7 @@ import { createInspectionBus, openInspection, type InspectionSession } from '../
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, demoCommand, replayCommand, inspectCommand];
+export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, demoCommand, replayCommand, inspectCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {
