@@ -30,10 +30,11 @@ export interface ActorContracts {
   /**
    * `spawnServer` (fromPromise): under the provider's lock, re-detects, checks the port, spawns the
    * binary detached with its log file, writes the pid file. Resolves with the pid, or `adopted: true`
-   * when another acode process started it meanwhile. Rejects with an AcodeError (BINARY_NOT_FOUND,
-   * PORT_IN_USE, LOCK_TIMEOUT, AIRGAP_VIOLATION).
+   * when another acode process started it meanwhile; `owned: true` (with its pid) when that process's
+   * pid file matched /proc: acode started it, so acode may stop it (design.md, "Across processes").
+   * Rejects with an AcodeError (BINARY_NOT_FOUND, PORT_IN_USE, LOCK_TIMEOUT, AIRGAP_VIOLATION).
    */
-  spawnServer: { input: ServiceRef; output: { pid?: number; adopted: boolean } };
+  spawnServer: { input: ServiceRef; output: { pid?: number; adopted: boolean; owned?: boolean } };
   /**
    * `watchProcess` (fromCallback): sends PROCESS_EXITED when the pid exits (our child: its exit event,
    * within 100 ms; a pid from an earlier acode process: a cheap liveness check). Cleanup only stops

@@ -15,6 +15,8 @@ import { logFilePath, removePidFile, writePidFile } from './state-dir.js';
 export interface SpawnResult {
   pid?: number;
   adopted: boolean;
+  /** Adopted through our own pid file: started by acode, so stoppable by acode. */
+  owned?: boolean;
 }
 
 export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<SpawnResult> {
@@ -36,7 +38,7 @@ export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: 
     async () => {
       const found = await detectService(ref, deps, signal ? { signal } : {});
       if (found.kind === 'running' || found.kind === 'loading') {
-        return found.ownedPid === undefined ? { adopted: true } : { pid: found.ownedPid, adopted: true };
+        return found.ownedPid === undefined ? { adopted: true } : { pid: found.ownedPid, adopted: true, owned: true };
       }
       const host = loopbackHost(provider, ref.mode);
       if (found.kind === 'foreign' || !(await isPortFree(provider.port, host))) {

@@ -40,6 +40,10 @@ const outputOf = <T>(event: unknown): T => (event as { output: T }).output;
 const errorOf = (event: unknown): unknown => (event as { error: unknown }).error;
 const lifecycleOf = (c: ServiceContext) => c.ref.provider.lifecycle;
 const windowMs = (c: ServiceContext) => lifecycleOf(c).restartWindowSeconds * 1000;
+type SpawnOutput = { pid?: number; adopted: boolean; owned?: boolean };
+// Ours to watch and stop: we spawned it, or adopted it through a pid file of ours that /proc confirmed
+// (acode started it; "never stop what acode did not start" is about the other processes).
+const spawnOwned = (out: SpawnOutput) => out.pid !== undefined && (!out.adopted || out.owned === true);
 const CONNECTION_CODES = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT']);
 
 type Ctx = { context: ServiceContext };
@@ -57,10 +61,7 @@ export const serviceSetup = setup({
       const out = outputOf<DetectResult>(event);
       return out.kind === 'loading' && out.ownedPid !== undefined;
     },
-    spawnedOwnPid: ({ event }) => {
-      const out = outputOf<{ pid?: number; adopted: boolean }>(event);
-      return out.pid !== undefined && !out.adopted;
-    },
+    spawnedOwnPid: ({ event }) => spawnOwned(outputOf<SpawnOutput>(event)),
     modelPresent: ({ event }) => outputOf<ModelCheckResult>(event).kind === 'ready',
     connectionLost: ({ event }) => CONNECTION_CODES.has(errors.serializeError(errorOf(event)).code),
     providerForbidden: ({ context }: Ctx) => !policy.modeAllowsProvider(context.ref.mode, context.ref.provider),
@@ -89,8 +90,8 @@ export const serviceSetup = setup({
       return { pid, owned: pid !== null };
     }),
     recordSpawn: assign(({ event }) => {
-      const out = outputOf<{ pid?: number; adopted: boolean }>(event);
-      return { pid: out.pid ?? null, owned: out.pid !== undefined && !out.adopted };
+      const out = outputOf<SpawnOutput>(event);
+      return { pid: out.pid ?? null, owned: spawnOwned(out) };
     }),
     // Sent by a spawning actor before it resolves: the child is ours from this moment.
     recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true } : {})),

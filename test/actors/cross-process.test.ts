@@ -87,7 +87,7 @@ describe('across processes', () => {
     // The starter process has exited; the server outlived it.
     await until(async () => (await detectService(ref, deps)).kind === 'running', { what: 'adopted server ready' });
     expect(await detectService(ref, deps)).toEqual({ kind: 'running', ownedPid: pid });
-    expect(await spawnServer(ref, deps)).toEqual({ pid, adopted: true });
+    expect(await spawnServer(ref, deps)).toEqual({ pid, adopted: true, owned: true });
     const events: ActorEvent[] = [];
     const stop = watchProcess({ ...ref, pid }, deps, (e) => events.push(e));
     process.kill(pid, 'SIGKILL');
