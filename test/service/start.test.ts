@@ -1,0 +1,106 @@
+// Issue 5, "Done when": the service machine with the real actors, spawning the real stand-in servers.
+// Starting: cold start, adopting a running server, binary missing, a foreign port holder, an exit
+// during start, a start timeout.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
+import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
+import { requireBuiltServers } from '../actors/helpers.js';
+import { World, pidAlive, serversOnPort, top, until } from './helpers.js';
+
+let world: World;
+const strangers: ChildProcess[] = [];
+const servers: TestServer[] = [];
+beforeAll(() => requireBuiltServers());
+beforeEach(async () => {
+  world = await World.create();
+});
+afterEach(async () => {
+  await world.cleanup();
+  for (const s of strangers.splice(0)) s.kill('SIGKILL');
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+describe('service + real actors: starting', { timeout: 60_000 }, () => {
+  it('cold start: detecting → starting → healthy with the model ready; the pid is ours and stop ends it', async () => {
+    const port = await freePort();
+    const { service, labels } = world.service('vllm', port, { env: { ACODE_FAKE_LOAD_DELAY_MS: '300' } });
+    const adapter = await service.ensureHealthy();
+    expect((await adapter.health()).status).toBe('ready');
+    expect(labels.slice(0, 3)).toEqual(['stopped', 'detecting', 'starting']);
+    expect(labels.at(-1)).toBe('healthy/ready');
+    const status = service.status();
+    const record = await readPidFile(world.stateDir, 'vllm');
+    expect(status).toMatchObject({ state: 'healthy', model: 'ready', owned: true, pid: record?.pid });
+    expect(await serversOnPort(port)).toEqual([record!.pid]);
+    await service.stop();
+    expect(pidAlive(record!.pid)).toBe(false);
+    expect(existsSync(pidFilePath(world.stateDir, 'vllm'))).toBe(false);
+  });
+
+  it('adopts a server that is already running, never spawns, and leaves it running on stop and dispose', async () => {
+    const server = await startTestServer('llama-server');
+    servers.push(server);
+    const { service, labels } = world.service('llamacpp', server.port);
+    await service.ensureHealthy();
+    expect(labels).toEqual(['stopped', 'detecting', 'healthy/unknown', 'healthy/checking', 'healthy/ready']);
+    expect(service.status()).toMatchObject({ owned: false, pid: null });
+    expect(existsSync(logFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+    await service.stop();
+    expect(top(service)).toBe('stopped');
+    await service.dispose();
+    expect(pidAlive(server.pid)).toBe(true);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it('binary missing: failed with BINARY_NOT_FOUND naming the binary and the config key', async () => {
+    const port = await freePort();
+    const { service } = world.service('llamacpp', port, { provider: { binary: '/nonexistent/acode-test/llama-server' } });
+    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; hint: string });
+    expect(error).toMatchObject({ code: 'BINARY_NOT_FOUND' });
+    expect(`${error.message} ${error.hint}`).toContain('/nonexistent/acode-test/llama-server');
+    expect(`${error.message} ${error.hint}`).toContain('providers.llamacpp.binary');
+    expect(top(service)).toBe('failed');
+  });
+
+  it('port held by a foreign process: failed with PORT_IN_USE naming its pid; the holder is left alone', async () => {
+    const port = await freePort();
+    const stranger = spawn(process.execPath, ['-e', `require('net').createServer(() => {}).listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    strangers.push(stranger);
+    await new Promise<void>((done) => stranger.stdout!.once('data', () => done()));
+    const { service } = world.service('llamacpp', port);
+    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; hint: string });
+    expect(error.code).toBe('PORT_IN_USE');
+    expect(error.message).toContain(String(stranger.pid));
+    expect(error.hint).toMatch(/providers\.llamacpp\.port/);
+    expect(top(service)).toBe('failed');
+    expect(stranger.exitCode).toBeNull();
+    expect(stranger.signalCode).toBeNull();
+    expect(existsSync(pidFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+  });
+
+  it('exit during start: failed with START_FAILED, the exit code and the server log tail', async () => {
+    const port = await freePort();
+    const { service, labels } = world.service('llamacpp', port, { env: { ACODE_FAKE_EXIT_CODE: '3' } });
+    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; details?: { logTail?: string[] } });
+    expect(error.code).toBe('START_FAILED');
+    expect(error.message).toContain('code 3');
+    expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
+    expect(service.status().lastError?.details?.logTail).toEqual(expect.arrayContaining([expect.stringContaining('[acode]')]));
+  });
+
+  it('start timeout: a server that never binds is failed with START_TIMEOUT, and the process we started is reaped', async () => {
+    const port = await freePort();
+    const { service } = world.service('vllm', port, {
+      lifecycle: { startTimeoutSeconds: 1 },
+      env: { ACODE_FAKE_STARTUP_DELAY_MS: '120000' },
+    });
+    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string });
+    expect(error.code).toBe('START_TIMEOUT');
+    // failed first stops what it still owns: no server left behind, no pid file.
+    await until(() => !existsSync(pidFilePath(world.stateDir, 'vllm')), { what: 'pid file removed by the reap' });
+    await until(async () => (await serversOnPort(port)).length === 0, { what: 'the timed-out server to be gone' });
+    expect(service.status()).toMatchObject({ state: 'failed', pid: null, owned: false });
+  });
+});
