@@ -6,7 +6,8 @@ import type { ActorEvent } from './events.js';
 import type { ActorDeps } from './deps.js';
 import type { HealthResult } from '../adapters/index.js';
 
-export const STARTING_FIRST_DELAY_MS = 250;
+// A managed server is often up within ~100 ms of its spawn: probe again soon, then back off to the max.
+export const STARTING_FIRST_DELAY_MS = 50;
 export const STARTING_MAX_DELAY_MS = 1_000;
 export const MIN_INTERVAL_MS = 50;
 

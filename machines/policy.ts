@@ -91,6 +91,16 @@ export function backoffMs(attempt: number, random: () => number, options: Backof
   return Math.round(exp / 2 + (exp / 2) * r);
 }
 
+/**
+ * The wait before a restart, given how many restarts the window holds counting this one. The first
+ * restart in a window is immediate: a lone crash (an OOM kill, a stray kill -9) is not a loop, and the
+ * editor is waiting. From the second one on, backoff applies (attempt 0 for the second), so a crash
+ * loop still spreads out until the budget runs out.
+ */
+export function restartDelayMs(restartsSoFar: number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  return restartsSoFar <= 1 ? 0 : backoffMs(restartsSoFar - 2, random, options);
+}
+
 // --- failures -------------------------------------------------------------------------------------
 
 /**

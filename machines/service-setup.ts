@@ -149,7 +149,7 @@ export const serviceSetup = setup({
     startTimeout: ({ context }) => lifecycleOf(context).startTimeoutSeconds * 1000,
     modelLoadTimeout: ({ context }) => lifecycleOf(context).modelLoadTimeoutSeconds * 1000,
     pollInterval: ({ context }) => lifecycleOf(context).healthCheckIntervalSeconds * 1000,
-    // The latest restart is already recorded, so the first backoff uses attempt 0.
-    backoff: ({ context }) => policy.backoffMs(context.restarts.length - 1, context.random, context.backoff),
+    // The latest restart is already recorded: 1 means the first in the window (no wait).
+    backoff: ({ context }) => policy.restartDelayMs(context.restarts.length, context.random, context.backoff),
   },
 });

@@ -78,22 +78,22 @@ const flush = async (): Promise<void> => {
 };
 
 describe('healthPoller schedule (SimulatedClock)', () => {
-  it('starting: probes at once, then after 250, 500, 1000, 1000 ms', async () => {
+  it('starting: probes at once, then after 50, 100, 200, 400, 800, 1000, 1000 ms', async () => {
     const clock = new SimulatedClock();
     const calls = { n: 0 };
-    const deps = resolveDeps({ clock, createAdapter: () => scriptedAdapter(['down', 'down', 'starting', 'starting', 'ready'], calls) });
+    const deps = resolveDeps({ clock, createAdapter: () => scriptedAdapter(['down', 'down', 'starting', 'starting', 'starting', 'starting', 'starting', 'ready'], calls) });
     const events: ActorEvent[] = [];
     const stop = healthPoller({ ...serviceRef(providerConfig('llamacpp', 1), '/nonexistent'), phase: 'starting', maxMisses: 3 }, deps, (e) => events.push(e));
     await flush();
     expect(calls.n).toBe(1);
     const seen: number[] = [];
-    for (const step of [249, 1, 499, 1, 999, 1, 999, 1]) {
+    for (const step of [49, 1, 99, 1, 199, 1, 399, 1, 799, 1, 999, 1, 999, 1]) {
       clock.increment(step);
       await flush();
       seen.push(calls.n);
     }
     stop();
-    expect(seen).toEqual([1, 2, 2, 3, 3, 4, 4, 5]);
+    expect(seen).toEqual([1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8]);
     expect(events.map((e) => e.type)).toEqual(['PROBE_LOADING', 'PROBE_OK']);
   });
 
