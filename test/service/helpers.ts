@@ -109,3 +109,20 @@ export async function serversOnPort(port: number): Promise<number[]> {
   }
   return found;
 }
+
+export interface Failure {
+  code: string;
+  message: string;
+  hint: string;
+  details?: { logTail?: string[] } & Record<string, unknown>;
+}
+
+/** The typed error a call must fail with; a success fails the test. */
+export async function failureOf(call: Promise<unknown>): Promise<Failure> {
+  try {
+    await call;
+  } catch (error) {
+    return error as Failure;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}

@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
 import { requireBuiltServers } from '../actors/helpers.js';
-import { World, serversOnPort, top } from './helpers.js';
+import { World, serversOnPort, top, failureOf } from './helpers.js';
 
 let world: World;
 beforeAll(() => requireBuiltServers());
@@ -35,7 +35,7 @@ describe('service + real actors: models', { timeout: 60_000 }, () => {
   it('a pull that fails mid-way: progress first, then healthy/missing with the server reason; the server keeps running', async () => {
     const port = await freePort();
     const { service, labels, pulls } = world.service('ollama', port, { env: { ...PULL, ACODE_FAKE_PULL_FAIL_AT_PERCENT: '50' } });
-    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string });
+    const error = await failureOf(service.ensureHealthy());
     expect(error.message).toContain('max retries exceeded');
     expect(labels.slice(-2)).toEqual(['healthy/pulling', 'healthy/missing']);
     expect(pulls.some(([c, t]) => c > 0 && c < t)).toBe(true);
@@ -47,7 +47,7 @@ describe('service + real actors: models', { timeout: 60_000 }, () => {
   it('vLLM with an unknown model id: failed with the server\'s own reason, nothing left running', async () => {
     const port = await freePort();
     const { service, labels } = world.service('vllm', port, { provider: { model: 'nobody/no-such-model' } });
-    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; details?: { logTail?: string[] } });
+    const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('START_FAILED');
     expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
     const reason = `${error.message}\n${(service.status().lastError?.details?.logTail as string[] | undefined ?? []).join('\n')}`;

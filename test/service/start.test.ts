@@ -7,7 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
 import { requireBuiltServers } from '../actors/helpers.js';
-import { World, pidAlive, serversOnPort, top, until } from './helpers.js';
+import { World, pidAlive, serversOnPort, top, until, failureOf } from './helpers.js';
 
 let world: World;
 const strangers: ChildProcess[] = [];
@@ -57,7 +57,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
   it('binary missing: failed with BINARY_NOT_FOUND naming the binary and the config key', async () => {
     const port = await freePort();
     const { service } = world.service('llamacpp', port, { provider: { binary: '/nonexistent/acode-test/llama-server' } });
-    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; hint: string });
+    const error = await failureOf(service.ensureHealthy());
     expect(error).toMatchObject({ code: 'BINARY_NOT_FOUND' });
     expect(`${error.message} ${error.hint}`).toContain('/nonexistent/acode-test/llama-server');
     expect(`${error.message} ${error.hint}`).toContain('providers.llamacpp.binary');
@@ -70,7 +70,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     strangers.push(stranger);
     await new Promise<void>((done) => stranger.stdout!.once('data', () => done()));
     const { service } = world.service('llamacpp', port);
-    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; hint: string });
+    const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('PORT_IN_USE');
     expect(error.message).toContain(String(stranger.pid));
     expect(error.hint).toMatch(/providers\.llamacpp\.port/);
@@ -83,7 +83,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
   it('exit during start: failed with START_FAILED, the exit code and the server log tail', async () => {
     const port = await freePort();
     const { service, labels } = world.service('llamacpp', port, { env: { ACODE_FAKE_EXIT_CODE: '3' } });
-    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string; message: string; details?: { logTail?: string[] } });
+    const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('START_FAILED');
     expect(error.message).toContain('code 3');
     expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
@@ -96,7 +96,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
       lifecycle: { startTimeoutSeconds: 1 },
       env: { ACODE_FAKE_STARTUP_DELAY_MS: '120000' },
     });
-    const error = await service.ensureHealthy().catch((e: unknown) => e as { code: string });
+    const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('START_TIMEOUT');
     // failed first stops what it still owns: no server left behind, no pid file.
     await until(() => !existsSync(pidFilePath(world.stateDir, 'vllm')), { what: 'pid file removed by the reap' });
