@@ -109,13 +109,10 @@ describe('chaos: secrets never leave the environment', () => {
     let recording: string | undefined;
     const placeholder = (name: string): string =>
       name === 'id' ? 'llamacpp' : name === 'model' ? MODELS.llamacpp : name === 'prompt' ? 'say hi' : name === 'file' ? (recording ?? join(work.dir, 'none.jsonl')) : 'x';
-    // replay reads a recording, so it runs last.
-    const ordered = [...all.filter((l) => l.path[0] !== 'replay'), ...all.filter((l) => l.path[0] === 'replay')];
-    for (const [i, leaf] of ordered.entries()) {
+    const runLeaf = async (leaf: Leaf, i: number): Promise<void> => {
       const args = leaf.args.filter((a) => a.required || ['id', 'prompt', 'model'].includes(a.name)).map((a) => placeholder(a.name));
       const variants = leaf.json ? [[...leaf.path, ...args, '--json'], [...leaf.path, ...args]] : [[...leaf.path, ...args]];
-      // The human and --json forms of one command run side by side (two cores).
-      await Promise.all(variants.map(async (argv, j) => {
+      for (const [j, argv] of variants.entries()) {
         const rec = join(work.dir, `rec-${i}-${j}.jsonl`);
         const r = await runCli(['--record', rec, ...argv]);
         const name = `acode ${argv.join(' ')}`;
@@ -126,8 +123,15 @@ describe('chaos: secrets never leave the environment', () => {
           found.push(...leaks(`${name} --record`, text));
           if (text.length > 0 && recording === undefined) recording = rec;
         }
-      }));
-    }
+      }
+    };
+    // Three commands at a time: interactive ones (tui, demo, inspect) sit out their bound side by side
+    // with the rest instead of one after another. replay reads a recording, so it runs last.
+    const queue = all.filter((l) => l.path[0] !== 'replay').map((leaf, i) => ({ leaf, i }));
+    await Promise.all(Array.from({ length: 3 }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runLeaf(next.leaf, next.i);
+    }));
+    for (const [k, leaf] of all.filter((l) => l.path[0] === 'replay').entries()) await runLeaf(leaf, all.length + k);
     for (const file of filesUnder(stateDir)) found.push(...leaks(file, readFileSync(file, 'utf8')));
     const stateFiles = filesUnder(stateDir).length;
     console.log(`chaos: redaction ${report.length} runs of ${all.length} commands, ${stateFiles} state files, ${found.length} leaks: ${report.join('; ')}`);
