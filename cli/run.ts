@@ -14,7 +14,7 @@ import { modelsCommand } from './commands/models.js';
 import { statusCommand } from './commands/status.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { printError, type Output } from './output/index.js';
-import { createInspectionBus, openInspection, type InspectionSession } from '../inspector/index.js';
+import type { InspectionSession } from '../inspector/index.js';
 
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
@@ -79,14 +79,12 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   const signal = options.signal ?? new AbortController().signal;
   let program: Command | undefined;
   const configPath = (): string | undefined => program?.opts<{ config?: string }>().config;
-  const bus = createInspectionBus();
   const deps: CliDeps = {
     stdout: options.stdout ?? process.stdout,
     stderr,
     env,
     cwd,
     signal,
-    inspect: bus.inspect,
     config: {
       locate: () => locateConfig({ cwd, configPath: configPath() }, { signal }),
       load: () => loadConfig({ cwd, env, configPath: configPath() }, { signal }),
@@ -94,9 +92,15 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   };
   program = buildProgram(deps, options.commands);
   let inspection: InspectionSession | undefined;
-  // --record / --inspect are global: opened once a command runs, closed whatever happens to it.
+  // --record / --inspect are global: opened once a command runs, closed whatever happens to it. The
+  // inspector (and @statelyai/inspect) loads only when one is given; without them no actor is inspected.
   program.hook('preAction', async () => {
-    inspection = await openInspection(program?.opts() ?? {}, bus, { env, cwd, signal, warn: (line) => stderr.write(`${line}\n`) });
+    const opts = program?.opts<{ record?: string; inspect?: string | boolean }>() ?? {};
+    if (opts.record === undefined && opts.inspect === undefined) return;
+    const { createInspectionBus, openInspection } = await import('../inspector/index.js');
+    const bus = createInspectionBus();
+    deps.inspect = bus.inspect;
+    inspection = await openInspection(opts, bus, { env, cwd, signal, warn: (line) => stderr.write(`${line}\n`) });
   });
   try {
     await program.parseAsync([...argv]);

@@ -1,72 +1,11 @@
 // `acode inspect [--port P] [--open-recording FILE]`: the offline inspector page on 127.0.0.1. This
 // process supervises the configured providers (the active one and the fallbacks, or --provider ...)
 // through a registry whose inspection events feed the page live; a loaded recording can be scrubbed.
-import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { AcodeError } from '../../config/index.js';
-import { createInspectionBus, parseRecording, startInspectorServer, type InspectionRecord } from '../../inspector/index.js';
-import { openRegistry, progressLine, type Registry } from '../../machines/index.js';
-import type { CliDeps, CommandRegistrar } from '../deps.js';
+import type { CommandRegistrar } from '../deps.js';
+import type { InspectOptions } from './inspect-actions.js';
 
-interface InspectOptions {
-  port: string;
-  openRecording?: string;
-  provider?: string[];
-  supervise: boolean;
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new AcodeError('USAGE', `--port: "${text}" is not a port number.`, 'Pass a port between 1 and 65535, or 0 for a free one.');
-  }
-  return port;
-}
-
-async function loadRecording(file: string, cwd: string): Promise<{ name: string; records: InspectionRecord[] }> {
-  const path = resolve(cwd, file);
-  try {
-    return { name: basename(path), records: parseRecording(await readFile(path, 'utf8'), path) };
-  } catch (cause) {
-    throw new AcodeError('USAGE', `Cannot read the recording ${path}: ${cause instanceof Error ? cause.message : String(cause)}.`,
-      'Pass --open-recording with a file written by `acode --record FILE.jsonl <command>`.', { cause });
-  }
-}
-
-async function inspect(deps: CliDeps, opts: InspectOptions): Promise<void> {
-  const port = parsePort(opts.port);
-  const recording = opts.openRecording ? await loadRecording(opts.openRecording, deps.cwd) : undefined;
-  const bus = createInspectionBus();
-  // The page's bus, and the global one too, so --record on this command records the same events.
-  const tee = (event: Parameters<typeof bus.inspect>[0]) => { bus.inspect(event); deps.inspect?.(event); };
-  const server = await startInspectorServer({ bus, env: deps.env, port, ...(recording ? { recording } : {}) }, { signal: deps.signal });
-  let registry: Registry | undefined;
-  try {
-    deps.stdout.write(`acode inspector: ${server.url} (127.0.0.1 only; Ctrl-C to stop)\n`);
-    if (recording) deps.stdout.write(`  recording: ${recording.name} (${recording.records.length} records), choose it under "source"\n`);
-    if (opts.supervise) {
-      const config = await deps.config.load();
-      const ids = [...new Set(opts.provider ?? [config.active, ...config.fallback])];
-      for (const id of ids) if (!config.providers[id]) throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured.`, `Use one of: ${Object.keys(config.providers).join(', ')}.`);
-      registry = openRegistry({ config, env: deps.env, inspect: tee });
-      const r = registry;
-      r.onStatus((s) => {
-        const line = progressLine(s);
-        if (line) deps.stdout.write(`  ${line}\n`);
-      });
-      for (const id of ids) {
-        r.service(id);
-        r.actor.getSnapshot().context.services[id]?.send({ type: 'START' });
-      }
-      deps.stdout.write(`  supervising: ${ids.join(', ')}\n`);
-    }
-    if (!deps.signal.aborted) await new Promise<void>((done) => deps.signal.addEventListener('abort', () => done(), { once: true }));
-  } finally {
-    // Stops only what this process started and configured stop_on_exit for; the page goes away.
-    await registry?.dispose();
-    await server.close();
-  }
-}
+// The actions and everything they import load on first use, not at start-up.
+const actions = () => import('./inspect-actions.js');
 
 export const inspectCommand: CommandRegistrar = (program, deps) => {
   program
@@ -76,5 +15,5 @@ export const inspectCommand: CommandRegistrar = (program, deps) => {
     .option('--open-recording <file>', 'load a --record recording to scrub through on the page')
     .option('--provider <ids...>', 'providers to supervise (default: providers.active and the fallback list)')
     .option('--no-supervise', 'only serve the page (e.g. for a recording); start and watch nothing')
-    .action((opts: InspectOptions) => inspect(deps, opts));
+    .action(async (opts: InspectOptions) => (await actions()).inspect(deps, opts));
 };

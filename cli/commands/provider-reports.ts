@@ -7,7 +7,9 @@ import { createActor, toPromise, type AnyActorRef } from 'xstate';
 import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { readPidFile } from '../../actors/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
-import { fromServiceStatus, type StatusReport as ViewReport } from '../views/index.js';
+// Not the views' index: it loads Ink, and a report only needs the mapping.
+import { fromServiceStatus } from '../views/from-service.js';
+import type { StatusReport as ViewReport } from '../views/types.js';
 import type { CliDeps } from '../deps.js';
 
 /** One provider as `--json` prints it: the machine's report, its kind and the configured model name. */

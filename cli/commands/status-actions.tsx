@@ -1,14 +1,13 @@
-// `acode status [--watch] [--json]` and `acode tui`. Without --watch: one detection per configured provider,
-// printed as plain lines (or JSON); nothing is started. With --watch: the live view (Ink) on a terminal, or
-// plain lines re-printed on every change when stdout is not one; the watch supervises while it runs.
-import { render } from 'ink';
-import type { CliDeps, CommandRegistrar } from '../deps.js';
-import { renderPlainLines, shouldUseColor, StatusApp } from '../views/index.js';
-import { printReports, probeAll } from './providers.js';
+// What `acode status` does, loaded by status.ts only when one of its commands runs: these imports (the
+// engine, the views) cost hundreds of milliseconds, and `--help`, `--version` and the other commands need none.
+import type { CliDeps } from '../deps.js';
+import { renderPlainLines } from '../views/plain.js';
+import { shouldUseColor } from '../views/style.js';
+import { printReports, probeAll } from './providers-actions.js';
 import { configuredProviders, toView } from './provider-reports.js';
 import { openWatch, type Watch } from './status-watch.js';
 
-interface StatusOptions {
+export interface StatusOptions {
   watch?: boolean;
   json?: boolean;
 }
@@ -43,6 +42,8 @@ async function watchPlain(deps: CliDeps, watch: Watch, json: boolean): Promise<v
 // A terminal: the Ink app with keys s/x/r/l/q; stdin is the terminal's (the one process.* use here).
 async function watchInk(deps: CliDeps, watch: Watch): Promise<void> {
   const stdout = deps.stdout as NodeJS.WriteStream;
+  // Ink and the components (about half a second to load) only when a terminal frame is drawn.
+  const [{ render }, { StatusApp }] = await Promise.all([import('ink'), import('../views/index.js')]);
   const app = render(
     <StatusApp subscribe={watch.subscribe} actions={watch.actions} color={shouldUseColor({ env: deps.env, isTTY: true })} />,
     { stdout, stdin: process.stdin, exitOnCtrlC: true, patchConsole: false },
@@ -56,7 +57,7 @@ async function watchInk(deps: CliDeps, watch: Watch): Promise<void> {
   }
 }
 
-async function status(deps: CliDeps, opts: StatusOptions): Promise<void> {
+export async function status(deps: CliDeps, opts: StatusOptions): Promise<void> {
   const config = await deps.config.load();
   const providers = await configuredProviders(config);
   if (!opts.watch) {
@@ -71,16 +72,3 @@ async function status(deps: CliDeps, opts: StatusOptions): Promise<void> {
     await watch.close();
   }
 }
-
-export const statusCommand: CommandRegistrar = (program, deps) => {
-  program
-    .command('status')
-    .description('show each configured provider: state, model, lifecycle, pid, port, uptime, restarts, last error (starts nothing)')
-    .option('--watch', 'keep watching: a live view with keys s start, x stop, r restart, l log, q quit (plain lines re-printed on change when stdout is not a terminal)')
-    .option('--json', 'print a JSON array of reports (with --watch: one array per line on each change)')
-    .action((opts: StatusOptions) => status(deps, opts));
-  program
-    .command('tui')
-    .description('the live status view (same as `acode status --watch`)')
-    .action(() => status(deps, { watch: true }));
-};
