@@ -66,8 +66,8 @@ export async function benchRecover(): Promise<string[]> {
       for (const [k, v] of Object.entries(r.phases)) (phases[k] ??= []).push(v);
       own.push(await ownStartMs());
     }
-    note(`recover: median of ${KILLS} kill -9 of a managed stand-in llama-server, each a first restart (crash seen by the process watcher, `
-      + `backoff base ${DEFAULT_BACKOFF.baseMs} ms, starting probes from 250 ms, health_check_interval ${PROBE_INTERVAL_S} s); each: ${recover.map((x) => x.toFixed(0)).join(', ')} ms`);
+    note(`recover: median of ${KILLS} kill -9 of a managed stand-in llama-server, each a first restart in its window (crash seen by the process watcher; `
+      + `backoff base ${DEFAULT_BACKOFF.baseMs} ms where the policy applies one; health_check_interval ${PROBE_INTERVAL_S} s); each: ${recover.map((x) => x.toFixed(0)).join(', ')} ms`);
     note(`recover phases (median ms after the kill at which each state was entered): ${Object.entries(phases)
       .map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ')}, healthy+ready ${median(recover).toFixed(0)}`);
     note(`recover baseline: stand-in spawn → first 200 on /health (polled every 2 ms); each: ${own.map((x) => x.toFixed(0)).join(', ')} ms`);
