@@ -87,7 +87,8 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     expect(error.code).toBe('START_FAILED');
     expect(error.message).toContain('code 3');
     expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
-    expect(service.status().lastError?.details?.logTail).toEqual(expect.arrayContaining([expect.stringContaining('[acode]')]));
+    // The tail is the server's own last words, read from its log file.
+    expect(service.status().lastError?.details?.logTail).toEqual(expect.arrayContaining([expect.stringContaining('exiting with code 3 at start')]));
   });
 
   it('start timeout: a server that never binds is failed with START_TIMEOUT, and the process we started is reaped', async () => {
