@@ -92,7 +92,7 @@ export function createRegistry(options: RegistryOptions) {
     ref.subscribe({
       next: () => {
         const status = providerStatus(cfg, ref);
-        if (status.state === 'starting' && status.owned) startedHere.add(id);
+        if ((ref.getSnapshot() as { context?: { spawnedHere?: boolean } }).context?.spawnedHere === true) startedHere.add(id);
         for (const l of listeners) l(status);
       },
       error: () => {},

@@ -15,6 +15,7 @@ export function initialContext(input: ServiceInput): ServiceContext {
     ref: input.ref,
     pid: null,
     owned: false,
+    spawnedHere: false,
     restarts: [],
     lastError: null,
     pull: null,
@@ -83,18 +84,18 @@ export const serviceSetup = setup({
     clearError: assign({ lastError: null }),
     clearPull: assign({ pull: null }),
     resetRestarts: assign({ restarts: [] }),
-    forgetProcess: assign({ pid: null, owned: false }),
+    forgetProcess: assign({ pid: null, owned: false, spawnedHere: false }),
     adoptDetected: assign(({ event }) => {
       const out = outputOf<DetectResult>(event);
       const pid = out.kind === 'running' || out.kind === 'loading' ? out.ownedPid ?? null : null;
-      return { pid, owned: pid !== null };
+      return { pid, owned: pid !== null, spawnedHere: false };
     }),
     recordSpawn: assign(({ event }) => {
       const out = outputOf<SpawnOutput>(event);
-      return { pid: out.pid ?? null, owned: spawnOwned(out) };
+      return { pid: out.pid ?? null, owned: spawnOwned(out), spawnedHere: out.pid !== undefined && !out.adopted };
     }),
     // Sent by a spawning actor before it resolves: the child is ours from this moment.
-    recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true } : {})),
+    recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true, spawnedHere: true } : {})),
     recordActorError: assign(({ event }) => ({ lastError: errors.serializeError(errorOf(event)) })),
     recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
     recordPortTaken: assign(({ context, event }) => {
@@ -102,7 +103,7 @@ export const serviceSetup = setup({
       return { lastError: errors.portTakenError(context.ref, out.kind === 'foreign' ? out.holder : undefined) };
     }),
     recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
-    recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false })),
+    recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false, spawnedHere: false })),
     recordStartTimeout: assign(({ context }) => ({ lastError: errors.startTimeoutError(context.ref) })),
     recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref) })),
     recordStartExit: assign(({ context, event }) => {

@@ -59,6 +59,11 @@ export interface ServiceContext {
   pid: number | null;
   /** Did this tool start the process (or does its pid file say so)? Only then may it be signalled. */
   owned: boolean;
+  /**
+   * Did THIS process spawn it? Narrower than `owned` (a pid file may say another acode process
+   * started it): stop_on_exit stops only what this process spawned.
+   */
+  spawnedHere: boolean;
   /** Times (clock ms) of the restarts inside the current window. */
   restarts: number[];
   lastError: SerializedError | null;

@@ -3,7 +3,8 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { ServiceRef, SerializedError } from '../../actors/index.js';
 
-export type Outcome = { kind: 'healthy' } | { kind: 'fail'; error: SerializedError };
+/** `adopted`: healthy on a server another acode process spawned (owned by pid file, not spawned here). */
+export type Outcome = { kind: 'healthy' } | { kind: 'adopted' } | { kind: 'fail'; error: SerializedError };
 
 export interface FakeScript {
   /** What ENSURE leads to, per provider id; default healthy. Each ENSURE consumes one entry of an array. */
@@ -22,7 +23,7 @@ export function fakeServiceLogic(script: FakeScript) {
   return setup({
     types: {
       input: {} as { ref: ServiceRef },
-      context: {} as { ref: ServiceRef; lastError: SerializedError | null; pid: number | null; owned: boolean },
+      context: {} as { ref: ServiceRef; lastError: SerializedError | null; pid: number | null; owned: boolean; spawnedHere: boolean },
       events: {} as { type: 'ENSURE' } | { type: 'START' } | { type: 'STOP' } | { type: 'REQUEST_FAILED' } | { type: 'RETRY' },
     },
     actors: {
@@ -37,19 +38,23 @@ export function fakeServiceLogic(script: FakeScript) {
   }).createMachine({
     id: 'service',
     initial: 'stopped',
-    context: ({ input }) => ({ ref: input.ref, lastError: null, pid: null, owned: false }),
+    context: ({ input }) => ({ ref: input.ref, lastError: null, pid: null, owned: false, spawnedHere: false }),
     states: {
       stopped: { on: { ENSURE: 'detecting', START: 'detecting' } },
       detecting: {
         invoke: {
           src: 'detect', input: ({ context }) => context.ref,
-          onDone: { target: 'starting' },
+          onDone: [
+            { guard: ({ event }) => (event.output as Outcome).kind === 'adopted', target: 'starting', actions: assign({ pid: 4343, owned: true }) },
+            { target: 'starting' },
+          ],
           onError: { target: 'failed', actions: assign({ lastError: ({ event }) => event.error as SerializedError }) },
         },
       },
       // Rests on an event-less delay so the contract state is observable, like the real machine.
       starting: {
-        entry: assign({ pid: 4242, owned: true }),
+        // An adopted server arrives with its pid already set: starting, owned, but not spawned here.
+        entry: assign(({ context }) => (context.pid === null ? { pid: 4242, owned: true, spawnedHere: true } : {})),
         after: { 1: 'healthy' },
       },
       healthy: {

@@ -148,4 +148,13 @@ describe('registry dispose', () => {
     expect(script.stopped).toEqual(['vllm']);
     expect(registry.actor.getSnapshot().status).toBe('done');
   });
+
+  it('leaves a server another acode process spawned running, even though its pid file makes it ours', async () => {
+    const cfg = three();
+    cfg.providers.vllm!.lifecycle.stopOnExit = true;
+    const { registry, script } = make(cfg, { vllm: { kind: 'adopted' } });
+    await registry.getProvider('vllm');
+    await registry.dispose();
+    expect(script.stopped).toEqual([]);
+  });
 });
