@@ -1,7 +1,7 @@
 // The OpenAI-compatible chat API (vLLM, llama-server, LM Studio): POST /v1/chat/completions, SSE chunks
 // ending in `data: [DONE]`; tool calls streamed as deltas keyed by index (§2.3, §3.2, §5).
 import { midStreamError, interrupted, protocolError, type WireContext } from './wire-errors.js';
-import { SseSplitter, type SseItem } from './sse-events.js';
+import { SseSplitter, type SseSink } from './sse-events.js';
 import { ToolCallAssembler } from './tool-calls.js';
 import { checkContinuation, type ChunkDecoder, type WireModule } from './wire-module.js';
 import { listOpenAiModels, openAiModelInfo } from './openai-models.js';
@@ -44,9 +44,15 @@ function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQui
   return body;
 }
 
+interface OpenAiToolCallDelta {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface OpenAiChunk {
   model?: string;
-  choices?: { delta?: { content?: string | null; tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
+  choices?: { delta?: { content?: string | null; tool_calls?: OpenAiToolCallDelta[] }; finish_reason?: string | null }[];
   usage?: OpenAiUsage | null;
   error?: unknown;
   object?: string;
@@ -63,7 +69,7 @@ function parseData(data: string, ctx: WireContext): OpenAiChunk {
 }
 
 /** One streamed chat completion: SSE events in, chunks out; `[DONE]` (or a finish reason and EOF) ends it. */
-class OpenAiDecoder implements ChunkDecoder {
+class OpenAiDecoder implements ChunkDecoder, SseSink {
   failure: Error | undefined;
   finished = false;
   private readonly events: SseSplitter;
@@ -71,18 +77,24 @@ class OpenAiDecoder implements ChunkDecoder {
   private produced = 0;
   private finish: string | undefined;
   private usage: Usage | undefined;
+  /** The chunks of the push (or end) in progress; the SSE events land here as they complete. */
+  private out: StreamChunk[] = [];
 
   constructor(private readonly ctx: WireContext, private model: string) {
-    this.events = new SseSplitter(ctx);
+    this.events = new SseSplitter(ctx, this);
   }
 
   push(bytes: Uint8Array): StreamChunk[] {
-    return this.guard((out) => this.items(this.events.push(bytes), out));
+    return this.guard(() => {
+      this.events.push(bytes);
+      this.checkEvents();
+    });
   }
 
   end(): StreamChunk[] {
     return this.guard((out) => {
-      this.items(this.events.end(), out);
+      this.events.end();
+      this.checkEvents();
       if (this.finished) return;
       // Without [DONE] a stream that already said why it finished is complete (older llama-server
       // builds); one that did not was cut.
@@ -94,6 +106,7 @@ class OpenAiDecoder implements ChunkDecoder {
   private guard(work: (out: StreamChunk[]) => void): StreamChunk[] {
     const out: StreamChunk[] = [];
     if (this.failure || this.finished) return out;
+    this.out = out;
     try {
       work(out);
     } catch (err) {
@@ -103,31 +116,38 @@ class OpenAiDecoder implements ChunkDecoder {
     return out;
   }
 
-  private items(items: SseItem[], out: StreamChunk[]): void {
-    for (const item of items) {
-      if (this.finished) return;
-      this.item(item, out);
-    }
+  // Garbage counts only before the answer is complete; it is thrown after the chunks before it.
+  private checkEvents(): void {
     if (!this.finished && this.events.error) throw this.events.error;
   }
 
-  private item(item: SseItem, out: StreamChunk[]): void {
-    const delivered = this.produced + out.length;
-    if (item.kind === 'legacy-error') {
-      let envelope: unknown = item.value;
-      try { envelope = JSON.parse(item.value); } catch { /* keep the raw text as the message */ }
-      throw midStreamError(this.ctx, typeof envelope === 'string' ? { error: envelope } : envelope, delivered);
-    }
-    if (item.data === '[DONE]') return this.final(out);
-    const chunk = parseData(item.data, this.ctx);
-    if (item.event === 'error' || chunk.error !== undefined || chunk.object === 'error') throw midStreamError(this.ctx, chunk, delivered);
+  legacyError(value: string): void {
+    if (this.finished) return;
+    let envelope: unknown = value;
+    try { envelope = JSON.parse(value); } catch { /* keep the raw text as the message */ }
+    throw midStreamError(this.ctx, typeof envelope === 'string' ? { error: envelope } : envelope, this.produced + this.out.length);
+  }
+
+  event(event: string | undefined, data: string): void {
+    if (this.finished) return;
+    const out = this.out;
+    if (data === '[DONE]') return this.final(out);
+    const chunk = parseData(data, this.ctx);
+    if (event === 'error' || chunk.error !== undefined || chunk.object === 'error') throw midStreamError(this.ctx, chunk, this.produced + out.length);
     if (chunk.model) this.model = chunk.model;
     if (chunk.usage) this.usage = usageOf(chunk.usage);
     const choice = chunk.choices?.[0];
     if (!choice) return;
-    const text = choice.delta?.content;
+    const delta = choice.delta;
+    const text = delta?.content;
     if (text) out.push({ type: 'text', text });
-    for (const tc of choice.delta?.tool_calls ?? []) {
+    // No `?? []` here: that would allocate an empty array for every text token.
+    if (delta?.tool_calls) this.toolCallDeltas(delta.tool_calls, out);
+    if (choice.finish_reason) this.finish = choice.finish_reason;
+  }
+
+  private toolCallDeltas(calls: OpenAiToolCallDelta[], out: StreamChunk[]): void {
+    for (const tc of calls) {
       const index = tc.index ?? 0;
       this.calls.add(index, { id: tc.id, name: tc.function?.name, arguments: tc.function?.arguments });
       const delta: StreamChunk = { type: 'tool_call_delta', index, argumentsDelta: tc.function?.arguments ?? '' };
@@ -135,7 +155,6 @@ class OpenAiDecoder implements ChunkDecoder {
       if (tc.function?.name) delta.name = tc.function.name;
       out.push(delta);
     }
-    if (choice.finish_reason) this.finish = choice.finish_reason;
   }
 
   private final(out: StreamChunk[]): void {
