@@ -1,15 +1,8 @@
-// Running `acode ask` as a real process for the chaos suite: the built binary once cli/run.ts registers
-// ask, until then test/chaos/ask-cli.ts (the same runCli and commands, plus ask).
+// Running `acode ask` (the built binary, dist/cli/main.js) as a real process for the chaos suite.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { askCommand } from '../../cli/commands/ask.js';
-import { COMMANDS } from '../../cli/run.js';
+import { join } from 'node:path';
 import { MAIN, standInEnv } from './helpers.js';
-
-const ASK_CLI = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'chaos', 'ask-cli.js');
-export const ASK_REGISTERED = COMMANDS.includes(askCommand);
-export const ASK_BINARY = ASK_REGISTERED ? MAIN : ASK_CLI;
 
 export interface AskResult { code: number | null; stdout: string; stderr: string; json?: { text: string; retries: number; finishReason: string } }
 
@@ -27,7 +20,7 @@ export async function askProject(dir: string, kind: 'vllm' | 'llamacpp', model: 
 export function ask(dir: string, prompt: string, extraEnv: Record<string, string>, boundMs = 60_000): Promise<AskResult> {
   return new Promise((done) => {
     const env = { ...standInEnv(extraEnv), HOME: dir, ACODE_STATE_DIR: join(dir, 'state'), HF_HOME: join(dir, 'hf') };
-    const child = spawn(process.execPath, [ASK_BINARY, 'ask', '--json', prompt], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'ask', '--json', prompt], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
