@@ -2,7 +2,6 @@
 // happily shares a port and splits connections, so asking the kernel first is the only protection.
 import { createServer } from 'node:net';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { execa } from 'execa';
 import { AcodeError } from '../config/index.js';
 import type { ProviderConfig } from '../config/index.js';
 import { describeCmdline, readProcIdentity } from './proc.js';
@@ -59,6 +58,8 @@ async function pidOwningInode(inodes: Set<string>): Promise<number | undefined> 
 /** `ss -ltnp` names the holder when /proc does not (it needs the same permissions, but try). */
 async function pidFromSs(port: number, signal?: AbortSignal): Promise<number | undefined> {
   try {
+    // Lazy: only a port conflict needs execa, and it costs ~75 ms to import.
+    const { execa } = await import('execa');
     const { stdout } = await execa('ss', ['-ltnpH', `sport = :${port}`], {
       reject: false,
       timeout: 2_000,

@@ -1,6 +1,5 @@
 // spawnServer: under the provider's lock, re-detect (another acode may have started it), check the
 // port, spawn the server detached with its log file, write the pid file. The child outlives the CLI.
-import { execa } from 'execa';
 import { AcodeError } from '../config/index.js';
 import type { ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
@@ -57,6 +56,8 @@ async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof 
   const log = await openServerLog(logFile, {
     banner: `[acode] ${new Date().toISOString()} starting ${launch.binary} for ${provider.id} on port ${provider.port}`,
   });
+  // Loaded here, not at module load: most commands never spawn, and execa costs ~75 ms to import.
+  const { execa } = await import('execa');
   let child;
   try {
     child = execa(launch.binaryPath, launch.args, {
