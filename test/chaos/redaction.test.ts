@@ -54,15 +54,18 @@ beforeAll(async () => {
     'providers:', '  active: llamacpp', '  llamacpp:', `    model: ${MODELS.llamacpp}`, `    port: ${port}`,
     '    lifecycle: { mode: managed, start_timeout_seconds: 20, stop_on_exit: false }', '',
   ].join('\n'));
-  env = { ...standInEnv(), HOME: work.dir, ACODE_STATE_DIR: stateDir, ...SECRETS };
+  // demo and inspect make their own temp dirs (and state dirs): keep them inside work.dir so afterAll
+  // finds the pid files of stand-ins a command left behind when its bound SIGKILLed it.
+  await mkdir(join(work.dir, 'tmp'), { recursive: true });
+  env = { ...standInEnv(), HOME: work.dir, TMPDIR: join(work.dir, 'tmp'), ACODE_STATE_DIR: stateDir, ...SECRETS };
   delete env.ACODE_DEBUG;
 });
 afterAll(async () => {
   // Servers a command started outlive it (stop_on_exit: false): stop them by their pid files.
-  for (const file of existsSync(join(stateDir, 'run')) ? readdirSync(join(stateDir, 'run')) : []) {
-    if (!file.endsWith('.json')) continue;
+  const pidFiles = filesUnder(work.dir).filter((f) => /[/\\]run[/\\][^/\\]+\.json$/.test(f));
+  for (const file of pidFiles) {
     try {
-      ledger.add((JSON.parse(readFileSync(join(stateDir, 'run', file), 'utf8')) as { pid?: number }).pid);
+      ledger.add((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid);
     } catch {
       // not a pid file
     }
