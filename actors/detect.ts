@@ -10,9 +10,6 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
 export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<DetectResult> {
   const { provider } = ref;
-  const owned = await readOwnedPidFile(ref.stateDir, provider.id);
-  // A server of ours on another port (config changed since) does not answer for this one.
-  const ownedPid = owned && owned.port === provider.port ? owned.pid : undefined;
   const adapter = deps.createAdapter(provider, { mode: ref.mode });
   let health;
   try {
@@ -21,6 +18,11 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
     await adapter.close().catch(() => undefined);
   }
   signal?.throwIfAborted();
+  // Read after the probe, not before: another acode process may have spawned the server meanwhile,
+  // and a server that answered oddly while booting is that process's, not a stranger.
+  const owned = await readOwnedPidFile(ref.stateDir, provider.id);
+  // A server of ours on another port (config changed since) does not answer for this one.
+  const ownedPid = owned && owned.port === provider.port ? owned.pid : undefined;
   const mine = ownedPid === undefined ? {} : { ownedPid };
   if (health.status === 'ready') return { kind: 'running', ...mine };
   if (health.status === 'starting') return { kind: 'loading', ...mine };

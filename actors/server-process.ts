@@ -40,7 +40,7 @@ export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: 
         return found.ownedPid === undefined ? { adopted: true } : { pid: found.ownedPid, adopted: true, owned: true };
       }
       const host = loopbackHost(provider, ref.mode);
-      if (found.kind === 'foreign' || !(await isPortFree(provider.port, host))) {
+      if (found.kind === 'foreign' || !(await portFreesSoon(provider.port, host, deps, signal))) {
         throw portInUseError(provider, await findPortHolder(provider.port, signal ? { signal } : {}));
       }
       signal?.throwIfAborted();
@@ -48,6 +48,20 @@ export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: 
     },
     { timeoutMs: deps.lockTimeoutMs, ...(signal ? { signal } : {}) },
   );
+}
+
+// A server killed a moment ago can hold its port for a few ms after /proc shows it dead (its other
+// threads are still closing its files), so a busy port gets a short grace before it counts as taken.
+const PORT_RELEASE_GRACE_MS = 2_000;
+const PORT_RELEASE_STEP_MS = 50;
+
+async function portFreesSoon(port: number, host: string, deps: ActorDeps, signal: AbortSignal | undefined): Promise<boolean> {
+  for (let waited = 0; ; waited += PORT_RELEASE_STEP_MS) {
+    if (await isPortFree(port, host)) return true;
+    if (waited >= PORT_RELEASE_GRACE_MS) return false;
+    await new Promise<void>((resolve) => deps.clock.setTimeout(resolve, PORT_RELEASE_STEP_MS));
+    signal?.throwIfAborted();
+  }
 }
 
 async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof buildLaunch>>): Promise<SpawnResult> {
