@@ -2,8 +2,8 @@
 // decodes it synchronously, and hands chunks out from a small buffer. Hand-written rather than an
 // async generator because a generator's per-item promise hops cost more than decoding a token.
 import type { Dispatcher } from 'undici';
-import { isAcodeError } from '../config/index.js';
-import { aborted, classifyTransportError, interrupted, type WireContext } from './wire-errors.js';
+import { isAcodeError, type AcodeError } from '../config/index.js';
+import { aborted, classifyTransportError, interrupted, stalled, type WireContext } from './wire-errors.js';
 import type { ChunkDecoder } from './wire-module.js';
 import type { StreamChunk } from './types.js';
 
@@ -12,18 +12,36 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 const DRAIN_LIMIT = 64 * 1024;
 const DRAIN_MS = 1_000;
 
+/**
+ * How long a read may wait for the next decoded chunk. undici's bodyTimeout only measures the gap
+ * between network reads, so a server trickling a byte a second never trips it; this bound counts
+ * progress (a whole token, event or line), and only while the consumer is waiting for one.
+ */
+export interface StallBounds {
+  /** Until the first chunk: prompt processing before the first token can be slow. */
+  firstMs: number;
+  /** Between two chunks after that. */
+  idleMs: number;
+}
+
 export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
   private buffer: StreamChunk[] = [];
   private index = 0;
   private delivered = 0;
   private closed = false;
   private readonly source: AsyncIterator<unknown>;
+  /** When the pending read started waiting for a chunk (0: nobody is waiting). */
+  private waitingSince = 0;
+  private stall: AcodeError | undefined;
+  // One coarse watchdog per stream instead of a timer per read: a token read costs two Date.now().
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly body: Body,
     private readonly decoder: ChunkDecoder,
     private readonly ctx: WireContext,
     private readonly signal: AbortSignal | undefined,
+    private readonly bounds: StallBounds,
   ) {
     this.source = body[Symbol.asyncIterator]();
   }
@@ -41,6 +59,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
 
   private async cancel(): Promise<never> {
     this.closed = true;
+    this.stopWatchdog();
     this.buffer = [];
     await this.source.return?.();
     throw aborted(this.ctx, this.signal?.reason);
@@ -61,6 +80,8 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
 
   private async fill(): Promise<IteratorResult<StreamChunk>> {
     if (this.closed) return DONE;
+    this.waitingSince = Date.now();
+    this.watchdog ??= this.startWatchdog();
     try {
       if (this.decoder.failure) throw this.decoder.failure;
       if (this.decoder.finished) {
@@ -71,21 +92,47 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
         const step = await this.source.next();
         this.buffer = step.done ? this.decoder.end() : this.decoder.push(step.value as Uint8Array);
         this.index = 0;
-        if (this.buffer.length > 0) return this.take();
+        if (this.buffer.length > 0) {
+          this.waitingSince = 0;
+          return this.take();
+        }
         if (this.decoder.failure) throw this.decoder.failure;
         if (step.done) throw interrupted(this.ctx, this.delivered);
       }
     } catch (err) {
-      const e = classifyTransportError(err, this.ctx, this.delivered, this.signal);
+      this.waitingSince = 0;
+      const e = this.stall ?? classifyTransportError(err, this.ctx, this.delivered, this.signal);
       // The decoder counts what it parsed; what matters is what the consumer actually got.
       if (isAcodeError(e) && 'chunksDelivered' in e.details) e.details.chunksDelivered = this.delivered;
       this.closed = true;
+      this.stopWatchdog();
       await this.source.return?.();
       throw e;
     }
   }
 
+  private startWatchdog(): NodeJS.Timeout {
+    const tick = Math.max(10, Math.min(this.bounds.firstMs, this.bounds.idleMs) / 4);
+    const timer = setInterval(() => {
+      if (this.closed) return this.stopWatchdog();
+      if (this.waitingSince === 0) return;
+      const limit = this.delivered === 0 ? this.bounds.firstMs : this.bounds.idleMs;
+      const waited = Date.now() - this.waitingSince;
+      if (waited < limit) return;
+      this.stall = stalled(this.ctx, this.delivered, limit, this.delivered === 0 ? 'first' : 'next');
+      this.body.destroy();
+      this.stopWatchdog();
+    }, tick);
+    timer.unref();
+    return timer;
+  }
+
+  private stopWatchdog(): void {
+    clearInterval(this.watchdog);
+  }
+
   private async release(): Promise<void> {
+    this.stopWatchdog();
     if (this.closed) return;
     this.closed = true;
     if (this.decoder.finished) void this.drainInBackground();

@@ -5,12 +5,13 @@ import { ollamaWire } from './ollama-wire.js';
 import { openAiWire } from './openai-wire.js';
 import { WireProvider } from './provider.js';
 import { quirksFor, type ServerQuirks } from './server-quirks.js';
-import { DEFAULT_TIMEOUTS, Transport, type Timeouts } from './transport.js';
+import { timeoutsOf, Transport, type Timeouts } from './transport.js';
 import type { ModelProvider } from './types.js';
 
 export interface CreateProviderOptions {
   /** Operating mode; `airgapped` refuses every non-loopback address. Default `local-only`. */
   mode?: OperatingMode;
+  /** Overrides the config's `timeouts` (tests with deliberately short bounds). */
   timeouts?: Partial<Timeouts>;
   /** Test seam: sees every socket the provider's pool opens. */
   onSocket?: (socket: Socket) => void;
@@ -34,7 +35,7 @@ export function createProvider(config: ProviderConfig, opts: CreateProviderOptio
     provider: config.id,
     baseUrl: config.baseUrl,
     loopbackOnly: mustStayOnLoopback(config, mode),
-    timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
+    timeouts: { ...timeoutsOf(config.timeouts), ...opts.timeouts },
     onSocket: opts.onSocket,
   });
   return new WireProvider({

@@ -95,7 +95,8 @@ export class WireProvider implements ModelProvider {
     if (!wire.streamTypes.includes(type)) {
       throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body, ctx, signal));
     }
-    return new ChunkStream(res.body, wire.chatDecoder(ctx, model ?? '', type), ctx, signal);
+    const bounds = { firstMs: transport.timeouts.headersMs, idleMs: transport.timeouts.bodyMs };
+    return new ChunkStream(res.body, wire.chatDecoder(ctx, model ?? '', type), ctx, signal, bounds);
   }
 
   private async completeOnce(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {

@@ -2,19 +2,23 @@
 // in the connector, and helpers that turn status codes and bodies into typed errors.
 import type { Socket } from 'node:net';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
+import type { RequestTimeouts } from '../config/index.js';
 import { assertLoopbackHost } from './loopback-guard.js';
 import { classifyTransportError, httpStatusError, protocolError, type WireContext } from './wire-errors.js';
 
 export interface Timeouts {
   /** TCP connect. */
   connectMs: number;
-  /** Until the response headers (the first token can be slow while a model loads). */
+  /** Until the response headers, and until the first streamed token (both wait on prompt processing). */
   headersMs: number;
-  /** Between two body chunks. */
+  /** Between two body chunks, and between two decoded tokens (so a trickle of bytes still times out). */
   bodyMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 60_000, bodyMs: 60_000 };
+/** The config's `timeouts` section in the transport's terms. */
+export function timeoutsOf(config: RequestTimeouts): Timeouts {
+  return { connectMs: config.connectSeconds * 1000, headersMs: config.responseSeconds * 1000, bodyMs: config.idleSeconds * 1000 };
+}
 /** Health probes must answer fast or count as a miss. */
 export const HEALTH_TIMEOUT_MS = 2_000;
 /** Error bodies are read up to this size; the rest is not our business. */
@@ -42,11 +46,13 @@ export interface RequestSpec {
 export class Transport {
   readonly provider: string;
   readonly baseUrl: string;
+  readonly timeouts: Timeouts;
   private readonly pool: Pool;
 
   constructor(private readonly options: TransportOptions) {
     this.provider = options.provider;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timeouts = options.timeouts;
     const base = buildConnector({ timeout: options.timeouts.connectMs, keepAlive: true });
     const connect: buildConnector.connector = (connectOptions, callback) => {
       if (options.loopbackOnly) {

@@ -42,6 +42,21 @@ export function interrupted(ctx: WireContext, chunksDelivered: number, cause?: u
     { cause, details: { provider: ctx.provider, url: ctx.url, chunksDelivered } });
 }
 
+/** The config key that sets the bound which ran out. */
+function timeoutKey(ctx: WireContext, phase: 'headers' | 'body'): string {
+  return `providers.${ctx.provider}.timeouts.${phase === 'headers' ? 'response_seconds' : 'idle_seconds'}`;
+}
+
+/** The server keeps the connection open but sends no whole chunk in time (a hang, a slow-loris). */
+export function stalled(ctx: WireContext, chunksDelivered: number, waitedMs: number, which: 'first' | 'next'): AcodeError {
+  return new AcodeError('RESPONSE_TIMEOUT',
+    `${ctx.provider}: ${ctx.url} sent no ${which === 'first' ? 'first' : 'further'} token within ${waitedMs / 1000} s `
+      + `(after ${chunksDelivered} chunk(s)); it is hung or trickling data.`,
+    `Check the ${ctx.provider} server log; if it is just slow, raise ${timeoutKey(ctx, which === 'first' ? 'headers' : 'body')}.`,
+    // The same phase names as undici's own timeouts: which of the two bounds ran out.
+    { details: { provider: ctx.provider, url: ctx.url, chunksDelivered, phase: which === 'first' ? 'headers' : 'body', waitedMs } });
+}
+
 export function aborted(ctx: WireContext, cause?: unknown): AcodeError {
   return new AcodeError('ABORTED', `${ctx.provider}: the request to ${ctx.url} was cancelled.`,
     'Run the command again when you are ready.', { cause, details: { provider: ctx.provider, url: ctx.url } });
@@ -67,7 +82,7 @@ export function classifyTransportError(err: unknown, ctx: WireContext, chunksDel
     const phase = hang === 'UND_ERR_HEADERS_TIMEOUT' ? 'headers' : 'body';
     return new AcodeError('RESPONSE_TIMEOUT',
       `${ctx.provider}: ${ctx.url} stopped answering (no ${phase === 'headers' ? 'response headers' : 'data'} in time).`,
-      `The server may be hung or still loading the model; check its log, or raise the ${phase} timeout.`,
+      `The server may be hung or still loading the model; check its log, or raise ${timeoutKey(ctx, phase)}.`,
       { cause: err, details: { ...details, phase } });
   }
   if (findCauseCode(err, GONE)) return interrupted(ctx, chunksDelivered, err);

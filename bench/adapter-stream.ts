@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { createProvider } from '../adapters/index.js';
-import { DEFAULT_LIFECYCLE } from '../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../config/index.js';
 
 const TOKENS = Number(process.env.ACODE_BENCH_TOKENS ?? 20_000);
 const ROUNDS = Number(process.env.ACODE_BENCH_ROUNDS ?? 9);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const provider = createProvider({
     id: 'vllm', kind: 'vllm', type: 'openai-compatible', model: 'm', host: '127.0.0.1', port, baseUrl,
-    args: [], lifecycle: DEFAULT_LIFECYCLE, gpu: {},
+    args: [], lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
   });
   try {
     await viaAdapter(baseUrl, provider); // warm-up: JIT, connection

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Agent, request } from 'undici';
-import { DEFAULT_LIFECYCLE, type LifecycleConfig, type ProviderConfig } from '../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig } from '../config/index.js';
 import { createService, type CreateServiceOptions, type Service } from '../machines/index.js';
 import { createActorImplementations, type ActorDeps } from '../actors/index.js';
 import { serversBinDir, startTestServer, type TestServer } from '../test/servers/harness.js';
@@ -51,7 +51,7 @@ export function standInEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 export function llamaProvider(id: string, port: number, lifecycle: Partial<LifecycleConfig> = {}): ProviderConfig {
   return {
     id, kind: 'llamacpp', type: 'openai-compatible', model: LLAMA_MODEL, host: '127.0.0.1', port,
-    baseUrl: `http://127.0.0.1:${port}`, args: [], lifecycle: { ...DEFAULT_LIFECYCLE, ...lifecycle }, gpu: {},
+    baseUrl: `http://127.0.0.1:${port}`, args: [], lifecycle: { ...DEFAULT_LIFECYCLE, ...lifecycle }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
   };
 }
 

@@ -4,6 +4,7 @@ import type { RawConfig, RawLifecycle, RawProvider } from './schema.js';
 import {
   DEFAULT_LIFECYCLE,
   DEFAULT_PORTS,
+  DEFAULT_REQUEST_TIMEOUTS,
   KNOWN_PROVIDER_IDS,
   type AcodeConfig,
   type KnownProviderId,
@@ -37,6 +38,11 @@ function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mod
     ...(raw.binary === undefined ? {} : { binary: raw.binary }),
     args: [...(raw.args ?? [])],
     lifecycle: lifecycleOf(raw.lifecycle, fallbackMode),
+    timeouts: {
+      connectSeconds: raw.timeouts?.connect_seconds ?? DEFAULT_REQUEST_TIMEOUTS.connectSeconds,
+      responseSeconds: raw.timeouts?.response_seconds ?? DEFAULT_REQUEST_TIMEOUTS.responseSeconds,
+      idleSeconds: raw.timeouts?.idle_seconds ?? DEFAULT_REQUEST_TIMEOUTS.idleSeconds,
+    },
     gpu: {
       ...(raw.gpu?.memory_utilization === undefined ? {} : { memoryUtilization: raw.gpu.memory_utilization }),
       ...(raw.gpu?.tensor_parallel_size === undefined ? {} : { tensorParallelSize: raw.gpu.tensor_parallel_size }),

@@ -22,6 +22,19 @@ export const LIFECYCLE_SCHEMA = {
   },
 } as const;
 
+// Request timeouts for the adapters (undici's connect/headers/body bounds, and the same two as a bound
+// on progress: a server trickling bytes without finishing a token still times out).
+export const TIMEOUTS_SCHEMA = {
+  type: section,
+  allowed: 'a mapping of request timeouts',
+  additionalProperties: false,
+  properties: {
+    connect_seconds: { ...positiveSeconds, default: 5 },
+    response_seconds: { ...positiveSeconds, default: 60 },
+    idle_seconds: { ...positiveSeconds, default: 60 },
+  },
+} as const;
+
 export const GPU_SCHEMA = {
   type: section,
   allowed: 'a mapping of GPU settings',
@@ -40,6 +53,7 @@ const commonProviderProperties = {
   binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
   args: { type: 'array', items: { type: 'string', allowed: 'a string' }, allowed: 'a list of extra command-line arguments (strings)' },
   lifecycle: LIFECYCLE_SCHEMA,
+  timeouts: TIMEOUTS_SCHEMA,
   gpu: GPU_SCHEMA,
 } as const;
 
@@ -118,6 +132,7 @@ export interface RawProvider {
   binary?: string;
   args?: string[];
   lifecycle?: RawLifecycle | null;
+  timeouts?: { connect_seconds?: number; response_seconds?: number; idle_seconds?: number } | null;
   gpu?: { memory_utilization?: number; tensor_parallel_size?: number } | null;
 }
 

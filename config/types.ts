@@ -22,6 +22,16 @@ export interface LifecycleConfig {
   restartWindowSeconds: number;
 }
 
+/** How long one request may take at each step; see TIMEOUTS_SCHEMA. */
+export interface RequestTimeouts {
+  /** TCP connect. */
+  connectSeconds: number;
+  /** Until the response headers and the first streamed token (prompt processing, a model load). */
+  responseSeconds: number;
+  /** Between two pieces of a streamed answer. */
+  idleSeconds: number;
+}
+
 export interface GpuConfig {
   memoryUtilization?: number;
   tensorParallelSize?: number;
@@ -41,6 +51,7 @@ export interface ProviderConfig {
   binary?: string;
   args: string[];
   lifecycle: LifecycleConfig;
+  timeouts: RequestTimeouts;
   gpu: GpuConfig;
 }
 
@@ -73,6 +84,8 @@ export const DEFAULT_PORTS: Record<KnownProviderId, number> = {
   llamacpp: 8080,
   lmstudio: 1234,
 };
+
+export const DEFAULT_REQUEST_TIMEOUTS: RequestTimeouts = { connectSeconds: 5, responseSeconds: 60, idleSeconds: 60 };
 
 export const DEFAULT_LIFECYCLE: LifecycleConfig = {
   mode: 'managed',

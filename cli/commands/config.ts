@@ -33,6 +33,11 @@ function providerAsYaml(p: ProviderConfig): Record<string, unknown> {
       max_restarts: p.lifecycle.maxRestarts,
       restart_window_seconds: p.lifecycle.restartWindowSeconds,
     },
+    timeouts: {
+      connect_seconds: p.timeouts.connectSeconds,
+      response_seconds: p.timeouts.responseSeconds,
+      idle_seconds: p.timeouts.idleSeconds,
+    },
     ...(p.gpu.memoryUtilization === undefined && p.gpu.tensorParallelSize === undefined
       ? {}
       : {

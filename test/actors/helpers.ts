@@ -2,11 +2,10 @@
 // stand-in servers (test/servers/bin first on PATH), and a pid ledger so afterEach leaves nothing running.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_LIFECYCLE } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 import type { ProviderConfig, ProviderKind } from '../../config/index.js';
 import type { ServiceRef } from '../../actors/index.js';
 
@@ -17,19 +16,7 @@ export function requireBuiltServers(): void {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p tsconfig.json\` before these tests.`);
 }
 
-/** Bind port 0, read it, close: a port no parallel test file is using. */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
+export { freePort } from '../servers/harness.js';
 export async function tempStateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'acode-actors-'));
 }
@@ -56,7 +43,7 @@ export function providerConfig(kind: ProviderKind, port: number, overrides: Part
     baseUrl: `http://127.0.0.1:${port}`,
     args: [],
     lifecycle: { ...DEFAULT_LIFECYCLE, healthCheckIntervalSeconds: 0.2 },
-    gpu: {},
+    timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
     ...overrides,
   };
 }

@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ProviderConfig, ProviderKind, WireType } from '../../config/index.js';
-import { DEFAULT_LIFECYCLE } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
+export { freePort } from '../servers/lib/free-port.js';
 
 export interface Recorded { method: string; url: string; body: unknown }
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => void | Promise<void>;
@@ -52,19 +53,11 @@ export async function startFixture(handler: Handler): Promise<Fixture> {
 }
 
 /** A port nothing listens on: bind 0, read it, close. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export function providerConfig(kind: ProviderKind, type: WireType, baseUrl: string, model?: string): ProviderConfig {
   const url = new URL(baseUrl);
   return {
     id: kind, kind, type, model, host: url.hostname, port: Number(url.port), baseUrl,
-    args: [], lifecycle: DEFAULT_LIFECYCLE, gpu: {},
+    args: [], lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
   };
 }
 

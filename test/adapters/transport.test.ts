@@ -50,6 +50,26 @@ describe('transport errors', () => {
     expect(err.details).toMatchObject({ phase: 'body', chunksDelivered: 1 });
   });
 
+  it('a server trickling bytes that never make a whole line is RESPONSE_TIMEOUT, though every read is in time', async () => {
+    let trickle: NodeJS.Timeout | undefined;
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(line('a'));
+      // One byte every 50 ms: undici's per-read body timeout (300 ms) never trips.
+      const next = line('b');
+      let i = 0;
+      trickle = setInterval(() => { if (i < next.length - 1) res.write(next[i++]!); }, 50);
+      res.on('close', () => clearInterval(trickle));
+    }, { timeouts: { headersMs: 2_000, bodyMs: 300 } });
+    const got: unknown[] = [];
+    const err = await caught(async () => { for await (const c of p.stream({ messages: user })) got.push(c); });
+    clearInterval(trickle);
+    expect(got).toHaveLength(1);
+    expect(err.code).toBe('RESPONSE_TIMEOUT');
+    expect(err.details).toMatchObject({ phase: 'body', chunksDelivered: 1, waitedMs: 300 });
+    expect(err.message).toMatch(/no further token within 0\.3 s/);
+  });
+
   it('a server that dies mid-stream is STREAM_INTERRUPTED with chunksDelivered', async () => {
     const p = await setup((_q, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { DEFAULT_LIFECYCLE, type LifecycleConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
 
 export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
 export const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -37,7 +37,7 @@ export function providerConfig(kind: 'llamacpp' | 'vllm' | 'ollama', port: numbe
   return {
     id: kind, kind: kind as ProviderKind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: MODELS[kind],
     host: '127.0.0.1', port, baseUrl: `http://127.0.0.1:${port}`, args: [],
-    lifecycle: { ...DEFAULT_LIFECYCLE, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20, ...lifecycle }, gpu: {},
+    lifecycle: { ...DEFAULT_LIFECYCLE, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20, ...lifecycle }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
   };
 }
 

@@ -80,6 +80,14 @@ describe('config validation errors', () => {
     expect(p.message).toMatch(/greater than 0, got -5/);
   });
 
+  it('reports a zero request timeout and an unknown timeouts key with a did-you-mean', () => {
+    const zero = problemAt('providers:\n  vllm:\n    timeouts: { idle_seconds: 0 }\n', 'providers.vllm.timeouts.idle_seconds');
+    expect(zero).toMatchObject({ line: 3, column: 31 });
+    expect(zero.message).toMatch(/greater than 0, got 0/);
+    const typo = problemAt('providers:\n  vllm:\n    timeouts:\n      idle_second: 5\n', 'providers.vllm.timeouts.idle_second');
+    expect(typo.message).toMatch(/idle_seconds/);
+  });
+
   it.each([
     ['0', 9],
     ['65536', 9],

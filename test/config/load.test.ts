@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIFECYCLE, findProjectRoot, isAcodeError, loadConfig, locateConfig } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, findProjectRoot, isAcodeError, loadConfig, locateConfig } from '../../config/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -96,6 +96,7 @@ describe('resolving', () => {
       '    binary: /opt/vllm/bin/vllm',
       '    args: ["--max-model-len", "4096"]',
       '    lifecycle: { mode: monitored, max_restarts: 5 }',
+      '    timeouts: { response_seconds: 120, idle_seconds: 30 }',
       '    gpu: { memory_utilization: 0.8, tensor_parallel_size: 2 }',
       '  box:',
       '    type: openai-compatible',
@@ -107,6 +108,7 @@ describe('resolving', () => {
       id: 'vllm', kind: 'vllm', type: 'openai-compatible', model: 'm', host: '::1', port: 8000,
       baseUrl: 'http://[::1]:8000', binary: '/opt/vllm/bin/vllm', args: ['--max-model-len', '4096'],
       lifecycle: { ...DEFAULT_LIFECYCLE, mode: 'monitored', maxRestarts: 5 },
+      timeouts: { connectSeconds: 5, responseSeconds: 120, idleSeconds: 30 },
       gpu: { memoryUtilization: 0.8, tensorParallelSize: 2 },
     });
     expect(config.providers.box).toMatchObject({ kind: 'custom', host: '127.0.0.1', port: 9000, baseUrl: 'http://127.0.0.1:9000' });
@@ -114,9 +116,9 @@ describe('resolving', () => {
   });
 
   it('treats empty sections as defaults', async () => {
-    await project(dir, 'providers:\n  active: vllm\n  vllm:\n    lifecycle:\n    gpu:\n');
+    await project(dir, 'providers:\n  active: vllm\n  vllm:\n    lifecycle:\n    timeouts:\n    gpu:\n');
     const config = await loadConfig({ cwd: dir, env: {} });
-    expect(config.providers.vllm).toMatchObject({ port: 8000, lifecycle: DEFAULT_LIFECYCLE, gpu: {} });
+    expect(config.providers.vllm).toMatchObject({ port: 8000, lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {} });
   });
 
   it('VLLM_PORT and ACODE_PROVIDER override the resolved config', async () => {

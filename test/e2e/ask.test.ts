@@ -130,6 +130,18 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(p.startedPids()).toEqual([]);
   });
 
+  it('a server trickling its answer at 1 byte/s: RESPONSE_TIMEOUT from the configured timeouts, exit 6', async () => {
+    const server = await startTestServer('vllm', { model: VLLM_MODEL, knobs: { slowBytesPerSecond: 1 } });
+    servers.push(server);
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: server.port }, { mode: 'monitored' })}`
+      + '    timeouts: { response_seconds: 1, idle_seconds: 1 }\n');
+    const r = await p.acode(['ask', PROMPT]);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error\[RESPONSE_TIMEOUT\]: vllm: .* sent no first token within 1 s/m);
+    expect(r.stderr).toMatch(/^hint: .*raise providers\.vllm\.timeouts\.response_seconds\./m);
+  });
+
   it('--schema: the answer is validated JSON, printed whole, and parsed into --json output', async () => {
     const server = await startTestServer('vllm', { model: VLLM_MODEL });
     servers.push(server);

@@ -3,7 +3,7 @@
 // counted, so "zero requests" is a number a test can check.
 import { fromCallback, fromPromise } from 'xstate';
 import type { AnyEventObject, EventObject } from 'xstate';
-import { DEFAULT_LIFECYCLE } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 import type { LifecycleConfig, OperatingMode, ProviderConfig } from '../../config/index.js';
 import type { ModelProvider } from '../../adapters/index.js';
 import type { ServiceRef } from '../../actors/index.js';
@@ -95,7 +95,7 @@ export function testRef(overrides: {
   const port = kind === 'ollama' ? 11434 : 8000;
   const provider: ProviderConfig = {
     id: kind, kind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: 'test-model',
-    host: '127.0.0.1', port, baseUrl: `http://127.0.0.1:${port}`, args: [], gpu: {},
+    host: '127.0.0.1', port, baseUrl: `http://127.0.0.1:${port}`, args: [], timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
     lifecycle: { ...DEFAULT_LIFECYCLE, ...overrides.lifecycle },
   };
   return { provider, mode: overrides.mode ?? 'local-only', stateDir: '/nonexistent/acode-test' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIFECYCLE } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 import type { ProviderConfig } from '../../config/index.js';
 import {
   backoffMs,
@@ -19,7 +19,7 @@ import {
 function provider(host: string, type: ProviderConfig['type'] = 'openai-compatible'): ProviderConfig {
   return {
     id: 'p', kind: type === 'ollama' ? 'ollama' : 'vllm', type, host, port: 8000,
-    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:8000`, args: [], gpu: {}, lifecycle: DEFAULT_LIFECYCLE,
+    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:8000`, args: [], timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {}, lifecycle: DEFAULT_LIFECYCLE,
   };
 }
 

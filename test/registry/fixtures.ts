@@ -1,5 +1,5 @@
 // Small builders for resolved configs and fake providers, so registry tests state only what matters.
-import { AcodeError, DEFAULT_LIFECYCLE, type AcodeConfig, type OperatingMode, type ProviderConfig, type ProviderKind } from '../../config/index.js';
+import { AcodeError, DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type AcodeConfig, type OperatingMode, type ProviderConfig, type ProviderKind } from '../../config/index.js';
 import type { Capabilities, ChatRequest, ChatResponse, ModelProvider, StreamChunk } from '../../adapters/index.js';
 
 const KIND_PORT: Record<string, number> = { ollama: 11434, vllm: 8000, llamacpp: 8080, lmstudio: 1234 };
@@ -11,7 +11,7 @@ export function providerConfig(id: string, over: Partial<ProviderConfig> = {}): 
   return {
     id, kind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: `${id}-model`, host, port,
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, args: [],
-    lifecycle: { ...DEFAULT_LIFECYCLE }, gpu: {}, ...over,
+    lifecycle: { ...DEFAULT_LIFECYCLE }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {}, ...over,
   };
 }
 

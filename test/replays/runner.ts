@@ -3,7 +3,7 @@
 // network, no process. The file format is plain JSON so a recorded incident can become a replay.
 import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
 import type { EventObject, StateValue } from 'xstate';
-import { DEFAULT_LIFECYCLE } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 import type { LifecycleMode, OperatingMode, ProviderConfig, ProviderKind } from '../../config/index.js';
 import type { SerializedError, ServiceRef } from '../../actors/index.js';
 import { serviceMachine, stateLabel, statusOf } from '../../machines/index.js';
@@ -92,7 +92,7 @@ export function replayRef(input: ReplayInput): ServiceRef {
     port,
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     args: [],
-    gpu: {},
+    timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
     lifecycle: {
       ...DEFAULT_LIFECYCLE,
       mode: input.lifecycle ?? 'managed',
