@@ -1,6 +1,6 @@
 // --inspect: the bus forwarded to @statelyai/inspect's WebSocket inspector, only towards loopback, with
 // secrets removed; a relay that is not there is one warning, not a hang or a retry loop.
-import { createServer } from 'node:net';
+import { freePort } from '../servers/lib/free-port.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import { connectStatelyInspector, createInspectionBus, relayUrl } from '../../inspector/index.js';
@@ -14,15 +14,6 @@ afterEach(async () => {
   for (const c of closers.reverse()) await c();
   closers = [];
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('--inspect (Stately WebSocket inspector)', () => {
   it('accepts loopback ws URLs only', () => {

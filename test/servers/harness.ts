@@ -3,15 +3,15 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { serversSnapshot } from './harness-dist.js';
+import { freePort } from './lib/free-port.js';
 import { fileURLToPath } from 'node:url';
 import { knobEnv, KNOB_ENV, DEFAULT_MODELS, type Knobs } from './lib/knobs.js';
 import { chatPrompt, plan, type ChatMessageLike, type OutputShape } from './lib/tokens.js';
 
-export { KNOB_ENV, DEFAULT_MODELS, knobEnv, type Knobs };
+export { KNOB_ENV, DEFAULT_MODELS, freePort, knobEnv, type Knobs };
 
 export type ServerKind = 'ollama' | 'vllm' | 'llama-server';
 
@@ -39,18 +39,6 @@ export const DEFAULT_TEST_MODEL: Record<ServerKind, string> = {
 
 const READY_PATH: Record<ServerKind, string> = { ollama: '/', vllm: '/health', 'llama-server': '/health' };
 
-/** A free loopback port (bind 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Env that makes `ollama` / `vllm` / `llama-server` resolve to the stand-ins (for an orchestrator under test). */
 export function serversEnv(): { PATH: string; ACODE_TEST_SERVERS_DIR: string } {
