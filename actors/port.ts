@@ -10,6 +10,11 @@ export interface PortHolder {
   pid: number;
   /** The process's command line (shortened), or its comm when unreadable. */
   command: string;
+  /**
+   * `connection`: nothing listens, but an outgoing connection of that process uses the port as its
+   * local end (the kernel picks those from its ephemeral range), which blocks a bind just the same.
+   */
+  via: 'listener' | 'connection';
 }
 
 /** Tries to bind host:port and closes at once. EADDRINUSE (or EACCES) means not free. */
@@ -22,8 +27,8 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
   });
 }
 
-/** LISTEN sockets on `port` from /proc/net/tcp{,6}: their inodes. */
-async function listenInodes(port: number): Promise<Set<string>> {
+/** Sockets whose local end is `port` from /proc/net/tcp{,6}, LISTEN ones or the others: their inodes. */
+async function socketInodes(port: number, listening: boolean): Promise<Set<string>> {
   const inodes = new Set<string>();
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -31,8 +36,8 @@ async function listenInodes(port: number): Promise<Set<string>> {
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       const local = fields[1];
-      // st 0A = TCP_LISTEN; inode is field 10.
-      if (!local || fields[3] !== '0A') continue;
+      // st 0A = TCP_LISTEN; inode is field 10 (0 for TIME_WAIT, which blocks no bind of ours).
+      if (!local || (fields[3] === '0A') !== listening) continue;
       if (local.slice(local.lastIndexOf(':') + 1) !== hexPort) continue;
       const inode = fields[9];
       if (inode && inode !== '0') inodes.add(inode);
@@ -72,28 +77,42 @@ async function pidFromSs(port: number, signal?: AbortSignal): Promise<number | u
   }
 }
 
-/** Who listens on `port`? undefined when no tool can tell. Never throws. */
+/** Who holds `port`: a listener, else a connection's local end. undefined when no tool can tell. Never throws. */
 export async function findPortHolder(port: number, { signal }: { signal?: AbortSignal } = {}): Promise<PortHolder | undefined> {
-  const inodes = await listenInodes(port);
-  const pid = (inodes.size > 0 ? await pidOwningInode(inodes) : undefined) ?? (await pidFromSs(port, signal));
-  if (pid === undefined) return undefined;
+  const listeners = await socketInodes(port, true);
+  const listener = (listeners.size > 0 ? await pidOwningInode(listeners) : undefined) ?? (await pidFromSs(port, signal));
+  if (listener !== undefined) return { pid: listener, command: await commandOf(listener), via: 'listener' };
+  const connections = await socketInodes(port, false);
+  const client = connections.size > 0 ? await pidOwningInode(connections) : undefined;
+  return client === undefined ? undefined : { pid: client, command: await commandOf(client), via: 'connection' };
+}
+
+async function commandOf(pid: number): Promise<string> {
   const identity = await readProcIdentity(pid);
-  let command = identity ? describeCmdline(identity.cmdline) : '';
-  if (!command) command = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
-  return { pid, command };
+  const command = identity ? describeCmdline(identity.cmdline) : '';
+  return command || (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
 }
 
 export function describeHolder(holder: PortHolder | undefined): string {
-  return holder ? `pid ${holder.pid} (${holder.command})` : 'an unknown process';
+  if (!holder) return 'an unknown process';
+  const who = `pid ${holder.pid} (${holder.command})`;
+  return holder.via === 'listener' ? who : `a connection of ${who} that uses it as its local port`;
 }
 
-/** PORT_IN_USE naming the holder and the two ways out. */
+/** PORT_IN_USE naming the holder and the ways out. */
 export function portInUseError(provider: ProviderConfig, holder: PortHolder | undefined): AcodeError {
-  const free = holder ? `stop pid ${holder.pid} (e.g. \`kill ${holder.pid}\`)` : `find it with \`ss -ltnp 'sport = :${provider.port}'\` and stop it`;
+  const key = `providers.${provider.id}.port`;
+  const hint = holder?.via === 'connection' && provider.port >= EPHEMERAL_LOW
+    // Stopping the client would only free it until the next connection picks it: move the server.
+    ? `Set ${key} to a port below ${EPHEMERAL_LOW}: ports from there up are where the kernel takes the local ports of outgoing connections.`
+    : `Either ${holder ? `stop pid ${holder.pid} (e.g. \`kill ${holder.pid}\`)` : `find it with \`ss -ltnp 'sport = :${provider.port}'\` and stop it`}, or set ${key} to a free port.`;
   return new AcodeError(
     'PORT_IN_USE',
     `${provider.id}: port ${provider.port} is already in use by ${describeHolder(holder)}.`,
-    `Either ${free}, or set providers.${provider.id}.port to a free port.`,
-    { details: { provider: provider.id, port: provider.port, ...(holder ? { holderPid: holder.pid, holderCommand: holder.command } : {}) } },
+    hint,
+    { details: { provider: provider.id, port: provider.port, ...(holder ? { holderPid: holder.pid, holderCommand: holder.command, holderVia: holder.via } : {}) } },
   );
 }
+
+/** Linux's default ip_local_port_range starts here. */
+const EPHEMERAL_LOW = 32_768;

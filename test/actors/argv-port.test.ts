@@ -1,8 +1,9 @@
 // Launch argv/env per server kind, binary resolution, loopback-only binding; port probing and holders.
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAcodeError } from '../../config/index.js';
 import { buildLaunch, findPortHolder, isPortFree } from '../../actors/index.js';
+import { portInUseError } from '../../actors/port.js';
 import { SERVERS_BIN, freePort, providerConfig, testEnv } from './helpers.js';
 
 const servers: Server[] = [];
@@ -67,6 +68,27 @@ describe('port', () => {
     const holder = await findPortHolder(port);
     expect(holder?.pid).toBe(process.pid);
     expect(holder?.command).toContain('node');
+    expect(holder?.via).toBe('listener');
+    expect(portInUseError(providerConfig('vllm', port), holder).hint).toMatch(/^Either stop pid \d+ .*, or set providers\.vllm\.port to a free port\.$/);
+  });
+
+  it('names the process whose outgoing connection holds the port as its local end, and says to move the server', async () => {
+    const target = createServer();
+    servers.push(target);
+    await new Promise<void>((done) => target.listen(0, '127.0.0.1', done));
+    const client = connect((target.address() as { port: number }).port, '127.0.0.1');
+    await new Promise<void>((done) => client.once('connect', () => done()));
+    try {
+      const port = client.localPort!;
+      expect(await isPortFree(port)).toBe(false);
+      const holder = await findPortHolder(port);
+      expect(holder).toMatchObject({ pid: process.pid, via: 'connection' });
+      const error = portInUseError(providerConfig('vllm', port), holder);
+      expect(error.message).toMatch(new RegExp(`port ${port} is already in use by a connection of pid ${process.pid} \\(.*node.*\\) that uses it as its local port`));
+      expect(error.hint).toMatch(/^Set providers\.vllm\.port to a port below 32768/);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('finds an IPv6 listener through /proc/net/tcp6', async () => {
