@@ -5,8 +5,14 @@ import { classifyTransportError, errorMessageOf, preview } from './wire-errors.j
 import type { HealthQuirks } from './server-quirks.js';
 import type { CallOptions, HealthResult } from './types.js';
 
-/** Codes that mean nothing is there (yet): the process is not listening, or not answering at all. */
-const DOWN = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT', 'RESPONSE_TIMEOUT', 'ABORTED']);
+/**
+ * Codes that mean nothing is there (yet): the process is not listening, not answering at all, or went
+ * away during the probe. A reset is a server dying: a probe racing a crash can connect (the kernel
+ * completes the handshake into the listen backlog) and is then reset as the listener closes. That is
+ * not "something foreign answered" (detect would call it PORT_IN_USE, as a kill-mid-stream chaos run
+ * did); a stranger that really holds the port is still found by detect's own bind check.
+ */
+const DOWN = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT', 'RESPONSE_TIMEOUT', 'ABORTED', 'STREAM_INTERRUPTED']);
 
 function messageOf(text: string): string {
   try {

@@ -188,6 +188,19 @@ describe('back-pressure', () => {
   });
 });
 
+describe('health probe', () => {
+  it('a server reset during the probe is down (it is dying), not a foreign answer', async () => {
+    const raw = net.createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((done) => raw.listen(0, '127.0.0.1', done));
+    try {
+      provider = createProvider(providerConfig('vllm', 'openai-compatible', `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}`, 'm'));
+      expect(await provider.health()).toMatchObject({ ok: false, status: 'down', code: 'STREAM_INTERRUPTED' });
+    } finally {
+      await new Promise((done) => raw.close(done));
+    }
+  });
+});
+
 describe('loopback guard', () => {
   it('airgapped: refuses a non-loopback host before any socket is opened', async () => {
     const connectSpy = vi.spyOn(net, 'connect');

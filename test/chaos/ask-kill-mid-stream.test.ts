@@ -51,7 +51,10 @@ describe('chaos: kill -9 mid-stream during acode ask', () => {
           complete++;
           retries += r.json!.retries;
         } else {
-          failures.push(`run ${i}: exit ${r.code}, text ${JSON.stringify(r.json?.text)} (expected ${JSON.stringify(expected)}), retries ${r.json?.retries}\n${r.stderr.slice(-800)}`);
+          // The servers' own log says what the CLI could not see (a bind error, a crash at start).
+          const log = join(d.dir, 'state', 'logs', 'vllm.log');
+          const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-40).join('\n') : '(no server log)';
+          failures.push(`run ${i}: exit ${r.code}, text ${JSON.stringify(r.json?.text)} (expected ${JSON.stringify(expected)}), retries ${r.json?.retries}\n${r.stderr.slice(-800)}\nserver log tail:\n${tail}`);
         }
       }
     }));
