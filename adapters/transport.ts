@@ -1,7 +1,8 @@
 // One undici Pool per provider: keep-alive, explicit connect/headers/body timeouts, the loopback guard
 // in the connector, and helpers that turn status codes and bodies into typed errors.
 import type { Socket } from 'node:net';
-import { Pool, buildConnector, type Dispatcher } from 'undici';
+import type { buildConnector as BuildConnector, Dispatcher, Pool as PoolType } from 'undici';
+import { Pool, buildConnector, request } from './undici-core.js';
 import type { RequestTimeouts } from '../config/index.js';
 import { assertLoopbackHost } from './loopback-guard.js';
 import { classifyTransportError, httpStatusError, protocolError, type WireContext } from './wire-errors.js';
@@ -47,14 +48,14 @@ export class Transport {
   readonly provider: string;
   readonly baseUrl: string;
   readonly timeouts: Timeouts;
-  private readonly pool: Pool;
+  private readonly pool: PoolType;
 
   constructor(private readonly options: TransportOptions) {
     this.provider = options.provider;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeouts = options.timeouts;
     const base = buildConnector({ timeout: options.timeouts.connectMs, keepAlive: true });
-    const connect: buildConnector.connector = (connectOptions, callback) => {
+    const connect: BuildConnector.connector = (connectOptions, callback) => {
       if (options.loopbackOnly) {
         try {
           assertLoopbackHost(connectOptions.hostname, { provider: options.provider });
@@ -89,7 +90,7 @@ export class Transport {
       (s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
-      return await this.pool.request({
+      return await request(this.pool, {
         method: spec.method,
         path: spec.path,
         headers: spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' },
