@@ -2,7 +2,7 @@
 // monitored service each, probed every interval) and otherwise idles until it is told to stop.
 // Usage: node dist/bench/footprint-watcher.js <intervalSeconds> <port>...   (no ports: load the same
 // modules, watch nothing; that process shows how much of the footprint is code rather than services)
-import { llamaProvider, serviceFor, tempDir } from './lib.js';
+import { llamaProvider, serviceFor, tempDir } from './services.js';
 
 const [interval, ...ports] = process.argv.slice(2).map(Number);
 

@@ -1,15 +1,9 @@
 // Shared pieces of the benchmarks: the one output line, medians, stand-in servers as services, and a
 // raw undici GET that every "vs the wire" baseline uses.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { Agent, request } from 'undici';
-import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig } from '../config/index.js';
-import { createService, type CreateServiceOptions, type Service } from '../machines/index.js';
-import { createActorImplementations, type ActorDeps } from '../actors/index.js';
-import { serversBinDir, startTestServer, type TestServer } from '../test/servers/harness.js';
+import { startTestServer, type TestServer } from '../test/servers/harness.js';
 
-export const LLAMA_MODEL = 'qwen2.5-0.5b-instruct-q4_k_m.gguf';
+export * from './services.js';
 
 /** `name  value unit  baseline unit  ratio`: the one format every figure is printed in. */
 export function figure(name: string, value: number, unit: string, baseline: number, baselineUnit: string = unit): string {
@@ -36,38 +30,6 @@ export const median = (xs: readonly number[]): number => {
 };
 
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-export function tempDir(prefix: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `acode-bench-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** PATH with the stand-in servers first, so a managed service spawns them instead of real binaries. */
-export function standInEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ACODE_FAKE_')));
-  return { ...inherited, PATH: `${serversBinDir}${delimiter}${process.env.PATH ?? ''}`, ...extra };
-}
-
-export function llamaProvider(id: string, port: number, lifecycle: Partial<LifecycleConfig> = {}): ProviderConfig {
-  return {
-    id, kind: 'llamacpp', type: 'openai-compatible', model: LLAMA_MODEL, host: '127.0.0.1', port,
-    baseUrl: `http://127.0.0.1:${port}`, args: [], lifecycle: { ...DEFAULT_LIFECYCLE, ...lifecycle }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
-  };
-}
-
-export interface ServiceOptions {
-  stateDir: string;
-  actorDeps?: Partial<ActorDeps>;
-  tuning?: CreateServiceOptions['tuning'];
-}
-
-export function serviceFor(provider: ProviderConfig, { stateDir, actorDeps, tuning }: ServiceOptions): Service {
-  return createService({
-    ref: { provider, mode: 'local-only', stateDir },
-    actors: createActorImplementations({ env: standInEnv(), ...actorDeps }),
-    ...(tuning ? { tuning } : {}),
-  });
-}
 
 /** Starts `n` stand-in llama-servers, a few at a time (each is a node process booting on 2 cores). */
 export async function startLlamaServers(n: number, { batch = 8 }: { batch?: number } = {}): Promise<TestServer[]> {

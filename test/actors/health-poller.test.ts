@@ -78,22 +78,30 @@ const flush = async (): Promise<void> => {
 };
 
 describe('healthPoller schedule (SimulatedClock)', () => {
-  it('starting: probes at once, then after 50, 100, 200, 400, 800, 1000, 1000 ms', async () => {
+  it('starting: probes at once, every 50 ms for the first second, then after 100, 200, 400, 800, 1000 ms', async () => {
     const clock = new SimulatedClock();
     const calls = { n: 0 };
-    const deps = resolveDeps({ clock, createAdapter: () => scriptedAdapter(['down', 'down', 'starting', 'starting', 'starting', 'starting', 'starting', 'ready'], calls) });
+    const gaps = [...Array<number>(20).fill(50), 100, 200, 400, 800, 1000, 1000];
+    const script: HealthResult['status'][] = ['down', 'down', ...Array<HealthResult['status']>(gaps.length - 2).fill('starting'), 'ready'];
+    const deps = resolveDeps({ clock, createAdapter: () => scriptedAdapter(script, calls) });
     const events: ActorEvent[] = [];
     const stop = healthPoller({ ...serviceRef(providerConfig('llamacpp', 1), '/nonexistent'), phase: 'starting', maxMisses: 3 }, deps, (e) => events.push(e));
     await flush();
     expect(calls.n).toBe(1);
+    // Just before each gap ends nothing new has happened; at its end exactly one more probe has.
     const seen: number[] = [];
-    for (const step of [49, 1, 99, 1, 199, 1, 399, 1, 799, 1, 999, 1, 999, 1]) {
-      clock.increment(step);
+    const expected: number[] = [];
+    gaps.forEach((_, i) => expected.push(i + 1, i + 2));
+    for (const gap of gaps) {
+      clock.increment(gap - 1);
+      await flush();
+      seen.push(calls.n);
+      clock.increment(1);
       await flush();
       seen.push(calls.n);
     }
     stop();
-    expect(seen).toEqual([1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8]);
+    expect(seen).toEqual(expected);
     expect(events.map((e) => e.type)).toEqual(['PROBE_LOADING', 'PROBE_OK']);
   });
 
