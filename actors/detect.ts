@@ -20,21 +20,50 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
   signal?.throwIfAborted();
   // Read after the probe, not before: another acode process may have spawned the server meanwhile,
   // and a server that answered oddly while booting is that process's, not a stranger.
-  const owned = await readOwnedPidFile(ref.stateDir, provider.id);
   // A server of ours on another port (config changed since) does not answer for this one.
-  const ownedPid = owned && owned.port === provider.port ? owned.pid : undefined;
+  const ownedPidNow = async (): Promise<number | undefined> => {
+    const owned = await readOwnedPidFile(ref.stateDir, provider.id);
+    return owned && owned.port === provider.port ? owned.pid : undefined;
+  };
+  const ownedPid = await ownedPidNow();
   const mine = ownedPid === undefined ? {} : { ownedPid };
   if (health.status === 'ready') return { kind: 'running', ...mine };
   if (health.status === 'starting') return { kind: 'loading', ...mine };
   // Our live process that does not answer yet is loading (vLLM refuses connections until loaded).
   if (ownedPid !== undefined) return { kind: 'loading', ownedPid };
+  // Before calling the holder a stranger, look at the pid file once more: a sibling acode that spawned
+  // the server after our first look wrote it within milliseconds of the spawn, long before the server
+  // could bind (seen as a flaky PORT_IN_USE in the concurrent-start chaos test on a loaded machine).
+  const foreign = async (holder: string): Promise<DetectResult> => {
+    const sibling = await ownedPidNow();
+    return sibling === undefined ? { kind: 'foreign', holder } : { kind: 'loading', ownedPid: sibling };
+  };
   if (health.status === 'error') {
     const holder = await findPortHolder(provider.port, signal ? { signal } : {});
-    return { kind: 'foreign', holder: `${describeHolder(holder)}${health.detail ? `: ${health.detail}` : ''}` };
+    return foreign(`${describeHolder(holder)}${health.detail ? `: ${health.detail}` : ''}`);
   }
   const host = provider.host || '127.0.0.1';
   if (!LOOPBACK.test(host)) return { kind: 'absent' };
-  if (await isPortFree(provider.port, host.replace(/^\[|\]$/g, '').replace('localhost', '127.0.0.1'))) return { kind: 'absent' };
+  const bindHost = host.replace(/^\[|\]$/g, '').replace('localhost', '127.0.0.1');
+  if (await isPortFree(provider.port, bindHost)) return { kind: 'absent' };
   // Bound but not answering: something holds the port that is not our server (or a stranger's loading vLLM).
-  return { kind: 'foreign', holder: describeHolder(await findPortHolder(provider.port, signal ? { signal } : {})) };
+  const holder = await findPortHolder(provider.port, signal ? { signal } : {});
+  if (holder === undefined && (await freesWithin(provider.port, bindHost, deps, signal))) return { kind: 'absent' };
+  return foreign(describeHolder(holder));
+}
+
+const TRANSIENT_CHECKS = 4;
+const TRANSIENT_STEP_MS = 50;
+
+// Busy, yet nothing listens and no connection holds it: a bind that lasts a moment, such as a sibling
+// acode's own free-port check or vLLM's bind-and-close before it loads the model. Two acode processes
+// checking at once saw each other as "an unknown process" (concurrent-start chaos test). Such a port
+// is free again within milliseconds; a real holder we cannot name (another user's process) is not.
+async function freesWithin(port: number, host: string, deps: ActorDeps, signal: AbortSignal | undefined): Promise<boolean> {
+  for (let i = 0; i < TRANSIENT_CHECKS; i++) {
+    await new Promise<void>((resolve) => deps.clock.setTimeout(resolve, TRANSIENT_STEP_MS));
+    signal?.throwIfAborted();
+    if (await isPortFree(port, host)) return true;
+  }
+  return false;
 }
