@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectedChat, freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { project, providerYaml, type Project } from './ask-helpers.js';
+import { project, providerYaml, type Project } from './project.js';
 
 const VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
 const LLAMA_MODEL = 'qwen2.5-0.5b-instruct-q4_k_m.gguf';

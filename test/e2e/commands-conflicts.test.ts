@@ -3,7 +3,7 @@
 // Build first: npx tsc -p tsconfig.json
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { project, providerYaml, type Project } from './commands-helpers.js';
+import { project, providerYaml, type Project } from './project.js';
 
 let projects: Project[] = [];
 let holders: Server[] = [];

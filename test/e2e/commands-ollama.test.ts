@@ -3,7 +3,7 @@
 // Build first: npx tsc -p tsconfig.json
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
-import { alive, portFree, project, providerYaml, type Project } from './commands-helpers.js';
+import { alive, portFree, project, providerYaml, type Project } from './project.js';
 
 const MODEL = 'llama3.2:latest';
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { alive, portFree, project, providerYaml, type Project } from './commands-helpers.js';
+import { alive, portFree, project, providerYaml, type Project } from './project.js';
 
 const VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
 

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseRecording } from '../../inspector/index.js';
 import { serversBinDir, startTestServer, type TestServer } from '../servers/harness.js';
-import { MAIN, project, providerYaml, type Project } from './ask-helpers.js';
+import { MAIN, project, providerYaml, type Project } from './project.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

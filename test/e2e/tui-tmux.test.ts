@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
-import { MAIN, alive, portFree, project, providerYaml, type Project } from './commands-helpers.js';
+import { MAIN, alive, portFree, project, providerYaml, type Project } from './project.js';
 
 const VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
 const hasTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;

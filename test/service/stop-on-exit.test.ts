@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN, project, providerYaml, type Project } from '../e2e/ask-helpers.js';
+import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
 import { freePort, serversEnv } from '../servers/harness.js';
 import { requireBuiltServers } from '../actors/helpers.js';
 import { pidAlive, serversOnPort, until } from './helpers.js';

@@ -1,6 +1,6 @@
-// Runs the BUILT `acode` (node dist/cli/main.js) as a user would, for the provider/model/status command
-// tests: a temp project with .agent/config.yml on free ports, a temp ACODE_STATE_DIR and HOME, the stand-in
-// servers first on PATH. Every server acode recorded (state dir pid files) is killed by pid afterwards.
+// Runs the BUILT `acode` (node dist/cli/main.js) as a user would: a temp project with .agent/config.yml
+// on free ports, a temp ACODE_STATE_DIR and HOME, the stand-in servers first on PATH. Every server acode
+// recorded (state dir pid files) is killed by pid afterwards. Shared by every end-to-end test.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,11 +23,15 @@ export interface Project {
   dir: string;
   stateDir: string;
   env: Record<string, string>;
-  acode(args: string[], opts?: { env?: Record<string, string> }): Promise<Run>;
+  /** Runs `acode <args>` in the project; `stdin` is piped in when given. */
+  acode(args: string[], opts?: { env?: Record<string, string>; stdin?: string }): Promise<Run>;
   /** Starts `acode <args>` and returns at once, for long-running commands (status --watch). */
   live(args: string[]): Live;
   /** Pids acode ever recorded in the state dir's pid files (alive or not). */
   recordedPids(): number[];
+  /** Those of them still alive. */
+  startedPids(): number[];
+  /** Stops the live commands and every server acode started here, then removes the temp dirs. */
   cleanup(): Promise<void>;
 }
 
@@ -52,7 +56,7 @@ export function portFree(port: number): Promise<boolean> {
 }
 
 export async function project(configYaml: string): Promise<Project> {
-  const dir = await mkdtemp(join(tmpdir(), 'acode-cmd-e2e-'));
+  const dir = await mkdtemp(join(tmpdir(), 'acode-e2e-'));
   await mkdir(join(dir, '.agent'), { recursive: true });
   await writeFile(join(dir, '.agent', 'config.yml'), configYaml);
   const stateDir = join(dir, 'state');
@@ -81,7 +85,8 @@ export async function project(configYaml: string): Promise<Project> {
   };
   return {
     dir, stateDir, env, recordedPids,
-    acode: (args, opts = {}) => runNode([MAIN, ...args], dir, { ...env, ...opts.env }, recordedPids),
+    startedPids: () => recordedPids().filter(alive),
+    acode: (args, opts = {}) => runNode([MAIN, ...args], dir, { ...env, ...opts.env }, recordedPids, opts.stdin),
     live: (args) => {
       const l = startLive([MAIN, ...args], dir, env);
       lives.push(l);
@@ -97,16 +102,17 @@ export async function project(configYaml: string): Promise<Project> {
   };
 }
 
-function runNode(args: string[], cwd: string, env: Record<string, string>, onOutput: () => void): Promise<Run> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npx tsc -p tsconfig.json\``);
+function runNode(args: string[], cwd: string, env: Record<string, string>, onOutput: () => void, stdin = ''): Promise<Run> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npm run build\``);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); onOutput(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); onOutput(); });
     // Bounded: a hung CLI fails the test instead of hanging it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
+    child.stdin.end(stdin);
     child.once('close', (code) => {
       clearTimeout(timer);
       onOutput();
@@ -127,7 +133,7 @@ export interface Live {
 }
 
 function startLive(args: string[], cwd: string, env: Record<string, string>): Live {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npx tsc -p tsconfig.json\``);
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npm run build\``);
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -168,7 +174,7 @@ function startLive(args: string[], cwd: string, env: Record<string, string>): Li
 }
 
 /** A provider block for the YAML config (lifecycle values inline). */
-export function providerYaml(id: string, fields: Record<string, string | number>, lifecycle: Record<string, string | number | boolean> = {}): string {
+export function providerYaml(id: string, fields: Record<string, string | number | boolean>, lifecycle: Record<string, string | number | boolean> = {}): string {
   const lines = [`  ${id}:`, ...Object.entries(fields).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)];
   const life = { start_timeout_seconds: 20, ...lifecycle };
   lines.push(`    lifecycle: { ${Object.entries(life).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`);
