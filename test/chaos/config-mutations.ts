@@ -1,5 +1,6 @@
 // Seeded random mutations of a valid .agent/config.yml for the config fuzz: deleted lines, swapped
 // types, garbage bytes, tabs, huge numbers, unknown keys, and a few YAML-specific traps.
+import { seededRandom } from '../servers/lib/tokens.js';
 
 export const VALID_CONFIG = `# acode config used by the chaos fuzz
 mode: local-only
@@ -34,17 +35,8 @@ providers:
     lifecycle: { mode: monitored }
 `;
 
-/** mulberry32: small, fast and the same on every machine, so a failing seed can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// seededRandom (mulberry32): the same on every machine, so a failing seed can be replayed.
+const rng = seededRandom;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const int = (r: () => number, n: number): number => Math.floor(r() * n);
