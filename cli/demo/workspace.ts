@@ -37,17 +37,27 @@ export function standinBinDir(root: string = packageRoot()): string {
   return bin;
 }
 
-/** A port nobody listens on right now (bind port 0 on loopback, read it, close). */
-export async function freePort({ signal }: { signal?: AbortSignal } = {}): Promise<number> {
-  signal?.throwIfAborted();
-  return new Promise((resolve, reject) => {
+// Below Linux's ephemeral range (32768+), where bind(0) ports come from and where the kernel also takes
+// the local ports of outgoing connections: the demo kills and restarts a server on its port, and a
+// client socket sitting on that port would make the restart fail with EADDRINUSE.
+const DEMO_PORTS = { low: 20_000, high: 32_767 };
+
+/** A loopback port nobody holds right now, picked at random below the ephemeral range. */
+export async function freePort({ signal, exclude = [] }: { signal?: AbortSignal; exclude?: number[] } = {}): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    signal?.throwIfAborted();
+    const port = DEMO_PORTS.low + Math.floor(Math.random() * (DEMO_PORTS.high - DEMO_PORTS.low + 1));
+    if (!exclude.includes(port) && (await canBind(port))) return port;
+  }
+  throw new AcodeError('PORT_IN_USE', `No free loopback port found between ${DEMO_PORTS.low} and ${DEMO_PORTS.high} for the demo.`,
+    'Stop some of the programs listening on 127.0.0.1, then run `acode demo` again.');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
@@ -109,7 +119,9 @@ export async function createWorkspace(baseEnv: Env, knobs: DemoKnobs, { signal }
     const home = join(root, 'home');
     await mkdir(join(projectDir, '.agent'), { recursive: true });
     await mkdir(home, { recursive: true });
-    const ports = { vllm: await freePort({ signal }), ollama: await freePort({ signal }), conflict: await freePort({ signal }) };
+    const vllm = await freePort({ signal });
+    const ollama = await freePort({ signal, exclude: [vllm] });
+    const ports = { vllm, ollama, conflict: await freePort({ signal, exclude: [vllm, ollama] }) };
     await writeFile(join(projectDir, '.agent', 'config.yml'), configYaml(binDir, ports));
     // Only what the stand-ins and acode need: no inherited knob, token or HOME leaks into the sandbox.
     const env: Env = {
