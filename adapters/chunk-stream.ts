@@ -120,7 +120,8 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
       const waited = Date.now() - this.waitingSince;
       if (waited < limit) return;
       this.stall = stalled(this.ctx, this.delivered, limit, this.delivered === 0 ? 'first' : 'next');
-      this.body.destroy();
+      // With the error, the pending read rejects with it, rather than ending as if the body were done.
+      this.body.destroy(this.stall);
       this.stopWatchdog();
     }, tick);
     timer.unref();
