@@ -3,10 +3,10 @@
 // (so `npx acode demo` works from a fresh clone, where only dist/ was built by `prepare`).
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isPortFree } from '../../actors/index.js';
 import { AcodeError, type Env } from '../../config/index.js';
 
 const PACKAGE_NAME = 'acode-provider-orchestration';
@@ -47,18 +47,10 @@ export async function freePort({ signal, exclude = [] }: { signal?: AbortSignal;
   for (let tries = 0; tries < 100; tries++) {
     signal?.throwIfAborted();
     const port = DEMO_PORTS.low + Math.floor(Math.random() * (DEMO_PORTS.high - DEMO_PORTS.low + 1));
-    if (!exclude.includes(port) && (await canBind(port))) return port;
+    if (!exclude.includes(port) && (await isPortFree(port))) return port;
   }
   throw new AcodeError('PORT_IN_USE', `No free loopback port found between ${DEMO_PORTS.low} and ${DEMO_PORTS.high} for the demo.`,
     'Stop some of the programs listening on 127.0.0.1, then run `acode demo` again.');
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
 
 export interface Workspace {
