@@ -33,7 +33,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
   /** When the pending read started waiting for a chunk (0: nobody is waiting). */
   private waitingSince = 0;
   private stall: AcodeError | undefined;
-  // One coarse watchdog per stream instead of a timer per read: a token read costs two Date.now().
+  // One coarse watchdog per stream instead of a timer per read: a network read costs two Date.now().
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
@@ -116,10 +116,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
     const timer = setInterval(() => {
       if (this.closed) return this.stopWatchdog();
       if (this.waitingSince === 0) return;
-      const limit = this.delivered === 0 ? this.bounds.firstMs : this.bounds.idleMs;
-      const waited = Date.now() - this.waitingSince;
-      if (waited < limit) return;
-      this.stall = stalled(this.ctx, this.delivered, limit, this.delivered === 0 ? 'first' : 'next');
+      const first = this.delivered === 0;
+      const limit = first ? this.bounds.firstMs : this.bounds.idleMs;
+      if (Date.now() - this.waitingSince < limit) return;
+      this.stall = stalled(this.ctx, this.delivered, limit, first ? 'headers' : 'body');
       // With the error, the pending read rejects with it, rather than ending as if the body were done.
       this.body.destroy(this.stall);
       this.stopWatchdog();

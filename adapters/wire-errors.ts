@@ -47,14 +47,16 @@ function timeoutKey(ctx: WireContext, phase: 'headers' | 'body'): string {
   return `providers.${ctx.provider}.timeouts.${phase === 'headers' ? 'response_seconds' : 'idle_seconds'}`;
 }
 
-/** The server keeps the connection open but sends no whole chunk in time (a hang, a slow-loris). */
-export function stalled(ctx: WireContext, chunksDelivered: number, waitedMs: number, which: 'first' | 'next'): AcodeError {
+/**
+ * The server keeps the connection open but sends no whole chunk in time (a hang, a slow-loris). `phase`
+ * names the bound that ran out, as undici's own timeouts do: `headers` bounds the first token too.
+ */
+export function stalled(ctx: WireContext, chunksDelivered: number, waitedMs: number, phase: 'headers' | 'body'): AcodeError {
   return new AcodeError('RESPONSE_TIMEOUT',
-    `${ctx.provider}: ${ctx.url} sent no ${which === 'first' ? 'first' : 'further'} token within ${waitedMs / 1000} s `
+    `${ctx.provider}: ${ctx.url} sent no ${phase === 'headers' ? 'first' : 'further'} token within ${waitedMs / 1000} s `
       + `(after ${chunksDelivered} chunk(s)); it is hung or trickling data.`,
-    `Check the ${ctx.provider} server log; if it is just slow, raise ${timeoutKey(ctx, which === 'first' ? 'headers' : 'body')}.`,
-    // The same phase names as undici's own timeouts: which of the two bounds ran out.
-    { details: { provider: ctx.provider, url: ctx.url, chunksDelivered, phase: which === 'first' ? 'headers' : 'body', waitedMs } });
+    `Check the ${ctx.provider} server log; if it is just slow, raise ${timeoutKey(ctx, phase)}.`,
+    { details: { provider: ctx.provider, url: ctx.url, chunksDelivered, phase, waitedMs } });
 }
 
 export function aborted(ctx: WireContext, cause?: unknown): AcodeError {
