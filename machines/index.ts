@@ -21,7 +21,7 @@ export { statusOf, stateLabel, topState, modelState } from './status.js';
 export type { StatusReport } from './status.js';
 export { createService } from './service.js';
 export type { Service, ServiceActor, CreateServiceOptions, AdapterFactory, ServiceClock } from './service.js';
-export { isUsable, errorFromSnapshot, waitForService } from './service-wait.js';
+export { isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service-wait.js';
 export type { ServiceSnapshot, WaitOptions } from './service-wait.js';
 export { defaultServiceActors, defaultCreateAdapter } from './default-actors.js';
 export * from './registry-api.js';

@@ -5,7 +5,7 @@ import type { AnyActorRef } from 'xstate';
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ModelProvider } from '../adapters/index.js';
 import type { ServiceHandle } from './registry.js';
-import { errorFromSnapshot, isUsable, waitForService, type ServiceSnapshot } from './service-wait.js';
+import { errorFromSnapshot, hasFailed, isSettled, isUsable, waitForService } from './service-wait.js';
 
 export interface BindingOptions {
   createAdapter?: (provider: ProviderConfig, opts: { mode: OperatingMode }) => ModelProvider;
@@ -17,12 +17,6 @@ const timers = {
   setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
   clearTimeout: (handle: unknown): void => clearTimeout(handle as NodeJS.Timeout),
 };
-
-// States in which waiting longer will not help: the machine waits for the user (or a poll) there.
-function settled(s: ServiceSnapshot): boolean {
-  return isUsable(s) || s.status !== 'active' || s.matches('failed') || s.matches('unavailable') || s.matches('stopped')
-    || s.matches({ healthy: { model: 'missing' } });
-}
 
 // Generous: a crash mid-request may cost a backoff and a whole restart before the service is usable.
 function defaultTimeoutMs(p: ProviderConfig): number {
@@ -41,7 +35,7 @@ export function bindServiceRef(ref: AnyActorRef, provider: ProviderConfig, mode:
     if (isUsable(actor.getSnapshot())) return handOut();
     ref.send({ type: 'ENSURE' });
     const s = await waitForService(actor, timers, {
-      done: settled,
+      done: isSettled,
       boundMs: options.timeoutMs ?? defaultTimeoutMs(provider),
       // A pull is bounded by its own progress (the pull actor fails a stalled download), not by us.
       extendWhile: (x) => x.matches({ healthy: { model: 'pulling' } }),
@@ -61,7 +55,7 @@ export function bindServiceRef(ref: AnyActorRef, provider: ProviderConfig, mode:
       if (actor.getSnapshot().matches('stopped')) return;
       ref.send({ type: 'STOP' });
       const s = await waitForService(actor, timers, {
-        done: (x) => x.status !== 'active' || x.matches('stopped') || x.matches('failed'),
+        done: (x) => x.status !== 'active' || x.matches('stopped') || hasFailed(x),
         ...(signal ? { signal } : {}),
       });
       if (s.matches('failed')) throw errorFromSnapshot(s);

@@ -24,6 +24,21 @@ export function isUsable(s: ServiceSnapshot): boolean {
   return !s.matches({ healthy: { probe: 'reprobing' } });
 }
 
+/**
+ * Failed, with nothing of ours left running. `failed` first reaps a process we gave up on (a start
+ * timeout, a hung server): until that is done the pid is still ours, and a CLI that exited then would
+ * abandon the reap between SIGTERM and SIGKILL.
+ */
+export function hasFailed(s: ServiceSnapshot): boolean {
+  return s.matches('failed') && !s.matches({ failed: 'reaping' });
+}
+
+/** States in which waiting longer will not help: the machine waits for the user (or a poll) there. */
+export function isSettled(s: ServiceSnapshot): boolean {
+  return isUsable(s) || s.status !== 'active' || hasFailed(s) || s.matches('unavailable') || s.matches('stopped')
+    || s.matches({ healthy: { model: 'missing' } });
+}
+
 const isCode = (code: string): code is AcodeErrorCode => code in ERROR_CODES;
 
 /** The snapshot's recorded failure as an AcodeError (code, message, hint, details). */

@@ -266,17 +266,21 @@ export const serviceMachine = serviceSetup.createMachine({
             onError: { target: 'idle', actions: 'forgetProcess' },
           },
         },
-        idle: {},
+        // Only once the reap is done: a start or detect now would meet (or adopt) the process being stopped.
+        idle: {
+          on: {
+            RETRY: [...userStart],
+            START: [...userStart],
+            // ENSURE retries only failures the user may have fixed meanwhile (policy.ensureRetries).
+            ENSURE: [
+              { guard: not('ensureRetries') },
+              { guard: 'providerForbidden', target: '#service.failed', actions: 'recordModeForbidden' },
+              { target: '#service.detecting', actions: 'clearError' },
+            ],
+          },
+        },
       },
       on: {
-        RETRY: [...userStart],
-        START: [...userStart],
-        // ENSURE retries only failures the user may have fixed meanwhile (policy.ensureRetries).
-        ENSURE: [
-          { guard: not('ensureRetries') },
-          { guard: 'providerForbidden', target: 'failed', actions: 'recordModeForbidden' },
-          { target: 'detecting', actions: 'clearError' },
-        ],
         // While reaping, the process is still ours: let stopping finish the job rather than abandon it.
         STOP: [...stopTransitions],
       },

@@ -10,7 +10,7 @@ import { serviceMachine } from './service.machine.js';
 import type { ServiceActorLogic } from './service-actors.js';
 import type { ServiceInput } from './service-types.js';
 import { statusOf, type StatusReport } from './status.js';
-import { errorFromSnapshot, isUsable, waitForService, type ServiceSnapshot } from './service-wait.js';
+import { errorFromSnapshot, hasFailed, isSettled, isUsable, waitForService, type ServiceSnapshot } from './service-wait.js';
 import { ensureRetries } from './policy.js';
 import { defaultCreateAdapter, defaultServiceActors } from './default-actors.js';
 
@@ -89,7 +89,7 @@ export function createService(options: CreateServiceOptions): Service {
       if (before.matches('stopped')) return;
       actor.send({ type: 'STOP' });
       const after = await waitForService(actor, clock, {
-        done: (s) => s.matches('stopped') || s.matches('failed'),
+        done: (s) => s.matches('stopped') || hasFailed(s),
         ...(signal ? { signal } : {}),
       });
       if (after.matches('failed')) throw errorFromSnapshot(after);
@@ -102,8 +102,7 @@ export function createService(options: CreateServiceOptions): Service {
       }
       actor.send({ type: 'ENSURE' });
       const settled = await waitForService(actor, clock, {
-        done: (s) => isUsable(s) || s.matches('failed') || s.matches('unavailable') || s.matches('stopped')
-          || s.matches({ healthy: { model: 'missing' } }),
+        done: isSettled,
         boundMs,
         // A pull is bounded by its own progress (the pull actor fails a stalled download), not by us.
         extendWhile: (s) => s.matches({ healthy: { model: 'pulling' } }),

@@ -5,7 +5,7 @@
 import { waitFor, type AnyActorRef } from 'xstate';
 import { AcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { logFilePath, logTail } from '../../actors/index.js';
-import { openRegistry, type Registry } from '../../machines/index.js';
+import { isSettled, openRegistry, type Registry, type ServiceSnapshot } from '../../machines/index.js';
 import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
 import { inspectOf, probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
@@ -95,8 +95,7 @@ export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps
       // A healthy server whose model is missing is asked to check (or pull) again; anything else starts.
       ref(id)!.send({ type: snap(id)?.matches({ healthy: { model: 'missing' } }) ? 'RETRY' : 'START' });
       push();
-      const s = await settle(id, (x) => x.matches({ healthy: { model: 'ready' } }) || x.matches({ healthy: { model: 'missing' } })
-        || x.matches('failed') || x.matches('unavailable') || x.matches('stopped'));
+      const s = await settle(id, (x) => isSettled(x as unknown as ServiceSnapshot));
       if (!s.matches('healthy')) throw failure(id, s);
     },
     async stop(id) {

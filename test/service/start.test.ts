@@ -99,9 +99,10 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     });
     const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('START_TIMEOUT');
-    // failed first stops what it still owns: no server left behind, no pid file.
-    await until(() => !existsSync(pidFilePath(world.stateDir, 'vllm')), { what: 'pid file removed by the reap' });
-    await until(async () => (await serversOnPort(port)).length === 0, { what: 'the timed-out server to be gone' });
+    // failed first stops what it still owns, and the failure is reported only once that is done: a CLI
+    // that exits on the error leaves no server behind and no pid file.
     expect(service.status()).toMatchObject({ state: 'failed', pid: null, owned: false });
+    expect(existsSync(pidFilePath(world.stateDir, 'vllm'))).toBe(false);
+    await until(async () => (await serversOnPort(port)).length === 0, { what: 'the timed-out server to be gone' });
   });
 });
