@@ -1,23 +1,16 @@
 // Schema validation (ajv, all errors) plus the cross-key rules a schema cannot say (an `active` or
 // `fallback` id that names no provider, a base_url that is not a URL). Returns problems, never throws.
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Document, LineCounter } from 'yaml';
 import type { ConfigProblem } from './problems.js';
-import { CONFIG_SCHEMA, PROVIDER_ID_PATTERN } from './schema.js';
+import { PROVIDER_ID_PATTERN } from './schema.js';
+import { validate as generatedValidate } from './schema-validator.generated.js';
 import { closestMatch, didYouMean } from './suggest.js';
 import { KNOWN_PROVIDER_IDS } from './types.js';
 import { entryOffset, formatPath, keyOffset, toPosition, valueOffset, type KeyPath } from './yaml-nodes.js';
 
-// Compiled on first use: a command run without a config file never pays for it.
-let compiled: ReturnType<Ajv['compile']> | undefined;
-function schemaValidator(): ReturnType<Ajv['compile']> {
-  if (compiled === undefined) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
-    compiled = ajv.compile(CONFIG_SCHEMA);
-  }
-  return compiled;
-}
+// CONFIG_SCHEMA compiled ahead of time (config/schema-codegen.ts): compiling it here cost most of a cold start.
+const validateSchema = generatedValidate as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 interface Source {
   doc: Document;
@@ -179,7 +172,6 @@ function isHttpUrl(text: string): boolean {
 
 /** Every schema and cross-key problem of an already-parsed document, in one list. */
 export function validateConfigData(data: unknown, source: Source): ConfigProblem[] {
-  const validateSchema = schemaValidator();
   const schemaProblems = validateSchema(data) ? [] : (validateSchema.errors ?? []).map((e) => toProblem(e, source));
   return unique([...schemaProblems, ...crossKeyProblems(data, source)]);
 }

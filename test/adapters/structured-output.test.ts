@@ -27,6 +27,14 @@ describe('structured output', () => {
     expect(fixture!.requests[0]!.body).toMatchObject({ format: schema });
   });
 
+  it('a schema that does not compile is BAD_REQUEST before anything is sent', async () => {
+    const p = await withAnswers(['{}']);
+    const error = await caught(p.complete({ messages: [{ role: 'user', content: 'x' }], schema: { type: 'no-such-type' } }));
+    expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(error.message).toContain('does not compile');
+    expect(fixture!.requests).toHaveLength(0);
+  });
+
   it('retries a schema violation with a corrective message quoting the error', async () => {
     const p = await withAnswers(['{"age": "old", "available": false}', '{"age": 3, "available": true}']);
     const res = await p.complete({ messages: [{ role: 'user', content: 'x' }], schema });
