@@ -1,5 +1,6 @@
 // One probe of the server's free route, read with the quirks table's readiness semantics. Never throws:
 // the service machine turns the status into PROBE_OK / PROBE_LOADING / a missed probe.
+import { withDeadline } from './deadline.js';
 import { HEALTH_TIMEOUT_MS, readText, type Transport } from './transport.js';
 import { classifyTransportError, errorMessageOf, preview } from './wire-errors.js';
 import type { HealthQuirks } from './server-quirks.js';
@@ -24,8 +25,8 @@ function messageOf(text: string): string {
 
 export async function probeHealth(t: Transport, quirks: HealthQuirks, { signal }: CallOptions = {}): Promise<HealthResult> {
   const ctx = t.context(quirks.path);
-  const deadline = AbortSignal.timeout(HEALTH_TIMEOUT_MS);
-  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const deadline = withDeadline(HEALTH_TIMEOUT_MS, signal);
+  const combined = deadline.signal;
   try {
     const res = await t.send({ method: 'GET', path: quirks.path, signal: combined });
     const text = await readText(res.body, ctx, 8 * 1024, combined);
@@ -39,11 +40,13 @@ export async function probeHealth(t: Transport, quirks: HealthQuirks, { signal }
     if (quirks.startingStatus === res.statusCode) return { ok: false, status: 'starting', code: `HTTP_${res.statusCode}`, detail };
     return { ok: false, status: 'error', code: `HTTP_${res.statusCode}`, detail };
   } catch (err) {
-    if (deadline.aborted && !signal?.aborted) {
+    if (deadline.timedOut && !signal?.aborted) {
       return { ok: false, status: 'down', code: 'RESPONSE_TIMEOUT', detail: `${ctx.url} did not answer within ${HEALTH_TIMEOUT_MS} ms` };
     }
     const e = classifyTransportError(err, ctx, 0, signal);
     const note = e.code === 'CONNECTION_REFUSED' && quirks.refusedNote ? ` (${quirks.refusedNote})` : '';
     return { ok: false, status: DOWN.has(e.code) ? 'down' : 'error', code: e.code, detail: e.message + note };
+  } finally {
+    deadline.dispose();
   }
 }

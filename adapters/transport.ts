@@ -40,8 +40,6 @@ export interface RequestSpec {
   path: string;
   json?: unknown;
   signal?: AbortSignal;
-  /** Overall deadline for this call (health probes). */
-  timeoutMs?: number;
 }
 
 export class Transport {
@@ -86,16 +84,13 @@ export class Transport {
   /** Sends one request; transport failures come back as AcodeErrors, any status is returned as is. */
   async send(spec: RequestSpec): Promise<Dispatcher.ResponseData> {
     const ctx = this.context(spec.path);
-    const signals = [spec.signal, spec.timeoutMs ? AbortSignal.timeout(spec.timeoutMs) : undefined].filter(
-      (s): s is AbortSignal => s !== undefined);
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
       return await request(this.pool, {
         method: spec.method,
         path: spec.path,
         headers: spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' },
         body: spec.json === undefined ? undefined : JSON.stringify(spec.json),
-        signal,
+        signal: spec.signal,
       });
     } catch (err) {
       throw classifyTransportError(err, ctx, 0, spec.signal);
