@@ -10,7 +10,11 @@ export const DEFAULT_STRUCTURED_RETRIES = 2;
 // of a cold CLI start, and most commands never validate an answer.
 let ajvInstance: Promise<AjvInstance> | undefined;
 function loadAjv(): Promise<AjvInstance> {
-  return (ajvInstance ??= import('ajv').then(({ Ajv }) => new Ajv({ allErrors: true, strict: false })));
+  return (ajvInstance ??= import('ajv').then((mod) => {
+    // Node gives a CommonJS module's named exports; the CLI bundle gives only `default` (module.exports).
+    const Ajv = (mod.Ajv as typeof mod.Ajv | undefined) ?? mod.default.Ajv;
+    return new Ajv({ allErrors: true, strict: false });
+  }));
 }
 
 interface Checker {
