@@ -97,7 +97,7 @@ export function createService(options: CreateServiceOptions): Service {
     async ensureHealthy({ signal } = {}) {
       const current = snapshot();
       if (isUsable(current)) return handOut();
-      if (current.matches('failed') && !ensureRetries(current.context.lastError?.code)) {
+      if (hasFailed(current) && !ensureRetries(current.context.lastError?.code)) {
         throw errorFromSnapshot(current);
       }
       actor.send({ type: 'ENSURE' });
