@@ -62,7 +62,7 @@ export function startExitError(ref: ServiceRef, exitCode: number | null, signal:
   return {
     code: 'START_FAILED',
     message: `${id}: the server ${how} while starting.`,
-    hint: `Read the last lines of its log (in details) and fix what it reports, then run \`acode start ${id}\`.`,
+    hint: `Read the last lines of its log (in details) and fix what it reports, then run \`acode providers start ${id}\`.`,
     details: { exitCode, signal, logTail },
   };
 }
@@ -100,7 +100,7 @@ export function crashLoopError(ref: ServiceRef, exits: number, logTail: string[]
   return {
     code: 'CRASH_LOOP',
     message: `${id}: crash-looping: ${exits} exits in ${lifecycle.restartWindowSeconds} s.`,
-    hint: `Read the log tail (in details), fix the cause, then run \`acode start ${id}\` to try again.`,
+    hint: `Read the log tail (in details), fix the cause, then run \`acode providers start ${id}\` to try again.`,
     details: { exits, windowSeconds: lifecycle.restartWindowSeconds, logTail: logTail.slice(-20) },
   };
 }

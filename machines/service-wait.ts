@@ -53,7 +53,7 @@ export function errorFromSnapshot(s: ServiceSnapshot): AcodeError {
   return new AcodeError(
     'PROVIDER_UNAVAILABLE',
     `${provider} is not available (${state}).`,
-    `Run \`acode status ${provider}\` to see why, then \`acode start ${provider}\`.`,
+    `Run \`acode providers status ${provider}\` to see why, then \`acode providers start ${provider}\`.`,
     { details: { provider, state } },
   );
 }
@@ -119,7 +119,7 @@ function timedOut(s: ServiceSnapshot, boundMs: number): AcodeError {
   return new AcodeError(
     'START_TIMEOUT',
     `${provider}: not healthy after ${Math.round(boundMs / 1000)} s (still ${state}).`,
-    `Check \`acode status ${provider}\` and its log, or raise providers.${provider}.lifecycle.start_timeout_seconds / model_load_timeout_seconds.`,
+    `Check \`acode providers status ${provider}\` and its log, or raise providers.${provider}.lifecycle.start_timeout_seconds / model_load_timeout_seconds.`,
     { details: { provider, state, boundMs } },
   );
 }
