@@ -1,19 +1,10 @@
 // Health probes run every few seconds for as long as a service is watched, each under the poller's
 // lifetime signal: nothing of a finished probe may stay attached to that signal.
 import { getEventListeners } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createProvider, type ModelProvider } from '../../adapters/index.js';
+import { describe, expect, it } from 'vitest';
+import { createProvider } from '../../adapters/index.js';
 import { withDeadline } from '../../adapters/deadline.js';
-import { providerConfig, startFixture, type Fixture } from './fixture-server.js';
-
-let fixture: Fixture | undefined;
-let provider: ModelProvider | undefined;
-afterEach(async () => {
-  await provider?.close();
-  await fixture?.close();
-  provider = undefined;
-  fixture = undefined;
-});
+import { providerConfig, startFixture } from './fixture-server.js';
 
 /** Signals Node still links to `signal` (AbortSignal.any's dependants); 0 where Node has no such field. */
 function dependants(signal: AbortSignal): number {
@@ -60,13 +51,18 @@ describe('withDeadline', () => {
 
 describe('health probes under a long-lived signal', () => {
   it('200 probes leave no listener and no linked signal on it', async () => {
-    fixture = await startFixture((_q, res) => { res.end('Ollama is running'); });
-    provider = createProvider(providerConfig('ollama', 'ollama', fixture.url, 'm'));
-    const lifetime = new AbortController();
-    for (let i = 0; i < 200; i++) {
-      expect((await provider.health({ signal: lifetime.signal })).ok).toBe(true);
+    const fixture = await startFixture((_q, res) => { res.end('Ollama is running'); });
+    const provider = createProvider(providerConfig('ollama', 'ollama', fixture.url, 'm'));
+    try {
+      const lifetime = new AbortController();
+      for (let i = 0; i < 200; i++) {
+        expect((await provider.health({ signal: lifetime.signal })).ok).toBe(true);
+      }
+      expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
+      expect(dependants(lifetime.signal)).toBe(0);
+    } finally {
+      await provider.close();
+      await fixture.close();
     }
-    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
-    expect(dependants(lifetime.signal)).toBe(0);
   });
 });
