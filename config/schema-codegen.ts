@@ -1,6 +1,6 @@
 // Writes config/schema-validator.generated.ts: the config schema compiled by ajv ahead of time. Compiling
-// it at run time cost most of a cold `acode` start (ajv's code generation for ~150 schema nodes, on every
-// command that reads the config). `npm run gen:validator` rewrites it; test/config/schema-generated.test.ts
+// it at run time cost most of a cold `acode` start (ajv's code generation, on every command that reads
+// the config). `npm run gen:validator` rewrites it; test/config/schema-generated.test.ts
 // fails when it no longer matches CONFIG_SCHEMA. Not part of the CLI: only the generated file is.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +13,11 @@ const standaloneCode = ((standaloneModule as unknown as { default?: unknown }).d
 
 export const GENERATED_VALIDATOR_PATH = 'config/schema-validator.generated.ts';
 
-/** The ajv options validate.ts relies on: every error, with its data and parent schema (verbose). */
-export function configAjv(options: { source?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, ...(options.source ? { code: { source: true, esm: true, lines: true } } : {}) });
-  ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
-  return ajv;
-}
-
 /** The TypeScript source of the generated module (deterministic: same schema, same text). */
 export function validatorSource(): string {
-  const ajv = configAjv({ source: true });
+  // What validate.ts relies on: every error (allErrors), with its data and parent schema (verbose).
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { source: true, esm: true, lines: true } });
+  ajv.addKeyword({ keyword: 'allowed', schemaType: 'string' });
   const code = standaloneCode(ajv, ajv.compile(CONFIG_SCHEMA));
   // ajv's ESM output still require()s its runtime helpers; make them imports so it loads as ESM anywhere.
   const imports: string[] = [];
