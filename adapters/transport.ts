@@ -48,7 +48,7 @@ export class Transport {
   readonly timeouts: Timeouts;
   private readonly pool: PoolType;
 
-  constructor(private readonly options: TransportOptions) {
+  constructor(options: TransportOptions) {
     this.provider = options.provider;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeouts = options.timeouts;
