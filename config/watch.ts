@@ -4,7 +4,7 @@
 // rename) is one reload after a quiet moment.
 import { watch as watchFs, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { AcodeError } from './errors.js';
+import { AcodeError, toAcodeError } from './errors.js';
 import type { AcodeConfig } from './types.js';
 
 export interface ConfigWatchOptions {
@@ -14,7 +14,7 @@ export interface ConfigWatchOptions {
   load: () => Promise<AcodeConfig>;
   /** A valid edit that changed the effective config. */
   onReload: (next: AcodeConfig) => void | Promise<void>;
-  /** An edit that does not load: the caller keeps running on the last good config. */
+  /** An edit that does not load (or could not be applied): the caller keeps running on the last good config. */
   onInvalid: (error: AcodeError) => void;
   signal: AbortSignal;
   /** Quiet time after the last file event before reloading. */
@@ -39,10 +39,7 @@ export function watchConfigFile(current: AcodeConfig, options: ConfigWatchOption
     try {
       next = await options.load();
     } catch (error) {
-      if (signal.aborted) return;
-      options.onInvalid(error instanceof AcodeError ? error
-        : new AcodeError('CONFIG_INVALID', `${file}: could not be read again: ${String((error as Error)?.message ?? error)}`,
-          'Fix the file; acode keeps running on the last good config meanwhile.'));
+      if (!signal.aborted) options.onInvalid(toAcodeError(error));
       return;
     }
     if (signal.aborted) return;
@@ -53,7 +50,7 @@ export function watchConfigFile(current: AcodeConfig, options: ConfigWatchOption
     try {
       await options.onReload(next);
     } catch (error) {
-      if (error instanceof AcodeError) options.onInvalid(error);
+      if (!signal.aborted) options.onInvalid(toAcodeError(error));
     }
   };
 

@@ -43,6 +43,6 @@ export function describeReload(file: string, summary: ReloadSummary): string {
 
 /** The notice for an edit that does not load: the error, and that the last good config stays in force. */
 export function describeRejectedEdit(error: AcodeError): ViewMessage {
-  const message = `${error.message} (still running on the last good config)`;
+  const message = `edit not applied, still running on the last good config: ${error.message}`;
   return { text: `error[${error.code}]: ${message}`, tone: 'error', error: { code: error.code, message, hint: error.hint } };
 }
