@@ -7,6 +7,7 @@ export { CONFIG_SCHEMA, type RawConfig, type RawProvider, type RawLifecycle } fr
 export { applyEnvOverrides } from './env-overrides.js';
 export { parseOllamaHost, connectableHost, formatBaseUrl, type OllamaHost } from './ollama-host.js';
 export { resolveStateDir } from './paths.js';
+export { watchConfigFile, CONFIG_RELOAD_DEBOUNCE_MS, type ConfigWatchOptions } from './watch.js';
 export { redact, secretEnvNames, REDACTED } from './redact.js';
 export { setKey, setKeyInText, writeFileAtomic, type WriteIo } from './write.js';
 export { closestMatch, didYouMean } from './suggest.js';

@@ -121,3 +121,12 @@ const STICKY_FAILURES: ReadonlySet<string> = new Set([
 export function ensureRetries(code: string | undefined): boolean {
   return code === undefined || !STICKY_FAILURES.has(code);
 }
+
+/**
+ * Does a config change alter what a server was launched with (binary, argv, model, address, GPU
+ * flags)? Lifecycle timings and request timeouts are read live and never need a restart.
+ */
+export function launchChanged(before: ProviderConfig, after: ProviderConfig): boolean {
+  const launch = ({ lifecycle: _l, timeouts: _t, ...rest }: ProviderConfig) => JSON.stringify(rest);
+  return launch(before) !== launch(after);
+}

@@ -3,7 +3,7 @@
 export { registryMachine, serviceSystemId, type RegistryInput, type RegistryContext, type RegistryEvent } from './registry.machine.js';
 export {
   createRegistry, allowsFallback, type Registry, type RegistryOptions, type ServiceHandle, type BindService,
-  type AcquireOptions, type Acquired, type FallbackReason,
+  type AcquireOptions, type Acquired, type FallbackReason, type ReloadSummary,
 } from './registry.js';
 export { openRegistry, type OpenRegistryOptions } from './registry-runtime.js';
 export { bindServiceRef, type BindingOptions } from './registry-binding.js';

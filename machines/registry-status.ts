@@ -73,6 +73,7 @@ export function progressLine(status: ProviderStatus): string | undefined {
     case 'starting': return `${who}: starting`;
     case 'crashed': return `${who}: crashed`;
     case 'restarting': return `${who}: restarting`;
+    case 'reloading': return `${who}: restarting with the edited config`;
     case 'stopping': return `${who}: stopping`;
     case 'healthy': {
       if (status.modelState === 'checking') return `${who}: checking model ${status.model ?? ''}`.trimEnd();

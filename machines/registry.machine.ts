@@ -1,7 +1,7 @@
 // The registry supervisor: one service actor per configured provider, spawned on first use only, so a
 // one-shot `acode ask --provider vllm` creates vLLM's actor and nothing else. No I/O here: the service
 // logic and the shutdown work are named actors that registry.ts (or a test) provides.
-import { assign, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
 import type { AcodeConfig } from '../config/index.js';
 import { modeAllowsProvider } from './policy.js';
 
@@ -21,7 +21,12 @@ export type RegistryEvent =
   /** Create the service actor for this provider if it does not exist yet (idempotent). */
   | { type: 'SPAWN'; id: string }
   /** Stop what must be stopped on exit, then stop every service actor. */
-  | { type: 'DISPOSE' };
+  | { type: 'DISPOSE' }
+  /**
+   * The config file was edited and reloaded: services of removed (or now forbidden) providers stop
+   * watching; each service whose provider or mode changed gets RECONFIGURE; the others are untouched.
+   */
+  | { type: 'RECONFIGURE'; config: AcodeConfig };
 
 /** Input of the `disposeServices` actor: the providers whose servers are stopped when we exit. */
 export interface DisposeInput {
@@ -53,6 +58,25 @@ export const registryMachine = setup({
     },
   },
   actions: {
+    reconfigure: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'RECONFIGURE') return;
+      const next = event.config;
+      const services: Record<string, AnyActorRef> = {};
+      for (const [id, ref] of Object.entries(context.services)) {
+        const before = context.config.providers[id];
+        const after = next.providers[id];
+        if (after === undefined || !modeAllowsProvider(next.mode, after)) {
+          // Stops watching only: a service actor stopping never signals its server.
+          enqueue.stopChild(ref);
+          continue;
+        }
+        services[id] = ref;
+        if (next.mode !== context.config.mode || JSON.stringify(before) !== JSON.stringify(after)) {
+          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: { provider: after, mode: next.mode, stateDir: context.stateDir } });
+        }
+      }
+      enqueue.assign({ config: next, services });
+    }),
     spawnService: assign({
       services: ({ context, event, spawn }) => {
         if (event.type !== 'SPAWN') return context.services;
@@ -75,6 +99,7 @@ export const registryMachine = setup({
     running: {
       on: {
         SPAWN: { guard: 'spawnable', actions: 'spawnService' },
+        RECONFIGURE: { actions: 'reconfigure' },
         DISPOSE: 'disposing',
       },
     },

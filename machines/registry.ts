@@ -59,12 +59,25 @@ export { allowsFallback, reasonOf, type FallbackReason };
 
 export type Registry = ReturnType<typeof createRegistry>;
 
+/** What a reload changed, per provider id (for the one-line notice a long-running command prints). */
+export interface ReloadSummary {
+  /** Settings changed; its service applies them (and restarts a server of ours whose launch changed). */
+  changed: string[];
+  /** Of `changed`: servers of ours being restarted with the new launch settings. */
+  restarting: string[];
+  /** No longer configured or no longer allowed by the mode: not watched any more. */
+  removed: string[];
+  added: string[];
+}
+
 export function createRegistry(options: RegistryOptions) {
-  const { config } = options;
+  // Replaced by reconfigure(): every lookup below reads the current one.
+  let config = options.config;
   const handles = new Map<string, ServiceHandle>();
   const startedHere = new Set<string>();
   const listeners = new Set<(status: ProviderStatus) => void>();
   const capabilities: Record<string, Capabilities> = { ...options.capabilities };
+  const watched = new WeakSet<AnyActorRef>();
 
   const machine = registryMachine.provide({
     actors: {
@@ -91,7 +104,7 @@ export function createRegistry(options: RegistryOptions) {
   function watch(id: string, ref: AnyActorRef, cfg: ProviderConfig): void {
     ref.subscribe({
       next: () => {
-        const status = providerStatus(cfg, ref);
+        const status = providerStatus(config.providers[id] ?? cfg, ref);
         if ((ref.getSnapshot() as { context?: { spawnedHere?: boolean } }).context?.spawnedHere === true) startedHere.add(id);
         for (const l of listeners) l(status);
       },
@@ -117,7 +130,10 @@ export function createRegistry(options: RegistryOptions) {
     if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
     const handle = options.bindService(ref, cfg, config.mode);
     handles.set(id, handle);
-    watch(id, ref, cfg);
+    if (!watched.has(ref)) {
+      watched.add(ref);
+      watch(id, ref, cfg);
+    }
     return handle;
   }
 
@@ -169,6 +185,37 @@ export function createRegistry(options: RegistryOptions) {
     return Object.values(config.providers).map((p) => providerStatus(p, services[p.id]));
   }
 
+  /**
+   * Applies an edited config to the running services: only what changed is touched. A removed
+   * provider this process started with stop_on_exit is stopped (as exit would have); its handle and
+   * those of changed providers are rebuilt on next use, so adapters get the new address and timeouts.
+   */
+  async function reconfigure(next: AcodeConfig, { signal }: { signal?: AbortSignal } = {}): Promise<ReloadSummary> {
+    const before = config;
+    const services = actor.getSnapshot().context.services;
+    const gone = (id: string) => next.providers[id] === undefined || modeRefusal(next.mode, next.providers[id]!) !== undefined;
+    const summary: ReloadSummary = {
+      added: Object.keys(next.providers).filter((id) => before.providers[id] === undefined),
+      removed: Object.keys(before.providers).filter(gone),
+      changed: Object.keys(next.providers).filter((id) => before.providers[id] !== undefined && !gone(id)
+        && (before.mode !== next.mode || JSON.stringify(before.providers[id]) !== JSON.stringify(next.providers[id]))),
+      restarting: [],
+    };
+    const stopping = summary.removed.filter((id) => startedHere.has(id) && before.providers[id]?.lifecycle.stopOnExit);
+    await Promise.allSettled(stopping.map((id) => handles.get(id)?.stop({ ...(signal ? { signal } : {}) })));
+    config = next;
+    for (const id of [...summary.removed, ...summary.changed]) {
+      const handle = handles.get(id);
+      handles.delete(id);
+      void handle?.close?.();
+      if (summary.removed.includes(id)) startedHere.delete(id);
+    }
+    actor.send({ type: 'RECONFIGURE', config: next });
+    summary.restarting = summary.changed.filter((id) => services[id]?.getSnapshot().matches('reloading'));
+    for (const l of listeners) for (const s of status()) l(s);
+    return summary;
+  }
+
   /** Stops the servers this process started whose stop_on_exit is set, then the supervisor itself. */
   async function dispose({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
     if (actor.getSnapshot().status === 'active') actor.send({ type: 'DISPOSE' });
@@ -177,7 +224,9 @@ export function createRegistry(options: RegistryOptions) {
   }
 
   return {
-    config,
+    get config(): AcodeConfig {
+      return config;
+    },
     actor,
     service,
     getProvider,
@@ -192,6 +241,7 @@ export function createRegistry(options: RegistryOptions) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    reconfigure,
     dispose,
   };
 }

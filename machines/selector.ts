@@ -20,7 +20,7 @@ export interface Requirements {
  * The other names are the service machine's contract states.
  */
 export type HealthView =
-  | 'unspawned' | 'stopped' | 'detecting' | 'starting' | 'healthy' | 'crashed' | 'restarting'
+  | 'unspawned' | 'stopped' | 'detecting' | 'starting' | 'healthy' | 'crashed' | 'restarting' | 'reloading'
   | 'stopping' | 'failed' | 'unavailable';
 
 export interface SelectionInput {
@@ -53,7 +53,7 @@ export interface Selection {
 
 // A failed service waits for the user; unavailable may come back; all else is worth a try.
 const HEALTH_TIER: Record<HealthView, number> = {
-  healthy: 0, unspawned: 1, stopped: 1, detecting: 1, starting: 1, crashed: 1, restarting: 1, stopping: 2,
+  healthy: 0, unspawned: 1, stopped: 1, detecting: 1, starting: 1, crashed: 1, restarting: 1, reloading: 1, stopping: 2,
   unavailable: 2, failed: 3,
 };
 

@@ -26,6 +26,7 @@ export function initialContext(input: ServiceInput): ServiceContext {
     backoff: { ...DEFAULT_BACKOFF, ...input.backoff },
     maxMisses: input.maxMisses ?? DEFAULT_MAX_MISSES,
     graceMs: input.graceMs ?? DEFAULT_GRACE_MS,
+    pendingRef: null,
   };
 }
 
@@ -79,9 +80,21 @@ export const serviceSetup = setup({
       policy.mayStart(lifecycleOf(context).mode, context.ref.mode) &&
       policy.hasRestartBudget(context.restarts, context.crashedAt ?? 0, lifecycleOf(context).maxRestarts, windowMs(context)),
     ensureRetries: ({ context }: Ctx) => policy.ensureRetries(context.lastError?.code),
+    // A reload that changes how our own server was launched, which this lifecycle lets us stop and start again.
+    reloadRestartsOwned: ({ context, event }) =>
+      event.type === 'RECONFIGURE' &&
+      context.owned &&
+      context.pid !== null &&
+      policy.lifecycleMayStop(lifecycleOf(context).mode) &&
+      policy.launchChanged(context.ref.provider, event.ref.provider),
+    reloadChangesLaunch: ({ context, event }) =>
+      event.type === 'RECONFIGURE' && policy.launchChanged(context.ref.provider, event.ref.provider),
   },
   actions: {
     clearError: assign({ lastError: null }),
+    applyConfig: assign(({ event }) => (event.type === 'RECONFIGURE' ? { ref: event.ref, pendingRef: null } : {})),
+    holdConfig: assign(({ event }) => (event.type === 'RECONFIGURE' ? { pendingRef: event.ref } : {})),
+    applyPendingConfig: assign(({ context }) => (context.pendingRef ? { ref: context.pendingRef, pendingRef: null } : {})),
     clearPull: assign({ pull: null }),
     resetRestarts: assign({ restarts: [] }),
     forgetProcess: assign({ pid: null, owned: false, spawnedHere: false }),

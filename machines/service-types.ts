@@ -9,6 +9,7 @@ export const SERVICE_STATES = [
   'healthy',
   'crashed',
   'restarting',
+  'reloading',
   'stopping',
   'failed',
   'unavailable',
@@ -27,7 +28,9 @@ export type ServiceCommand =
   /** The user clears a failure (including a spent restart budget). */
   | { type: 'RETRY' }
   /** A request hit a "server is gone" error: probe once now instead of waiting for the poller. */
-  | { type: 'REQUEST_FAILED'; detail?: string };
+  | { type: 'REQUEST_FAILED'; detail?: string }
+  /** The configuration changed (a reload): the provider's new settings and the operating mode. */
+  | { type: 'RECONFIGURE'; ref: ServiceRef };
 
 export type ServiceEvent = ServiceCommand | ActorEvent | PullOutcomeEvent;
 
@@ -77,6 +80,11 @@ export interface ServiceContext {
   backoff: BackoffOptions;
   maxMisses: number;
   graceMs: number;
+  /**
+   * A reloaded config that waits until the process launched under the current one is stopped: the
+   * stop must find that process's records by the settings it was started with.
+   */
+  pendingRef: ServiceRef | null;
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 10_000 };

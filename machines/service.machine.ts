@@ -3,7 +3,7 @@
 // Where it departs from design.md's chart: a crash of a server we may not start (monitored, external)
 // ends in `unavailable`, not `failed`; an external server goes stopped -> healthy without a probe;
 // `failed` first stops a process we still own (start timeout, hung server) so nothing leaks.
-import { not } from 'xstate';
+import { and, not, stateIn } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
 import { pollerInput, refInput, stopInput, watchInput } from './service-inputs.js';
 
@@ -19,6 +19,20 @@ export const serviceMachine = serviceSetup.createMachine({
   id: 'service',
   initial: 'stopped',
   context: ({ input }) => initialContext(input),
+  on: {
+    // A reloaded config applies to this service only where it changed something (registry.reconfigure).
+    RECONFIGURE: [
+      // Our server runs with the old model/port/argv: stop it, then detect and start with the new.
+      { guard: 'reloadRestartsOwned', target: '.reloading', actions: 'holdConfig' },
+      // Someone else's server, or none yet: look again at the new endpoint.
+      { guard: and([stateIn('healthy'), 'reloadChangesLaunch']), target: '.detecting', actions: 'applyConfig' },
+      // Only timings changed: re-enter, so the probes and the model check run on the new settings.
+      { guard: stateIn('healthy'), target: '.healthy', actions: 'applyConfig' },
+      { guard: stateIn('unavailable'), target: '.unavailable', actions: 'applyConfig' },
+      // Anywhere else the next step reads the new settings.
+      { actions: 'applyConfig' },
+    ],
+  },
   states: {
     stopped: {
       on: {
@@ -244,13 +258,27 @@ export const serviceMachine = serviceSetup.createMachine({
       },
       on: { STOP: [...stopTransitions] },
     },
+    // A reload changed how our server is launched: stop it (found by its old settings), then adopt the
+    // new ones and detect again, which starts it anew if the lifecycle allows.
+    reloading: {
+      invoke: {
+        src: 'stopServer',
+        input: stopInput,
+        onDone: { target: 'detecting', actions: ['forgetProcess', 'applyPendingConfig'] },
+        onError: { target: 'failed', actions: ['recordActorError', 'forgetProcess', 'applyPendingConfig'] },
+      },
+      on: {
+        RECONFIGURE: { actions: 'holdConfig' },
+        STOP: 'stopping',
+      },
+    },
     stopping: {
       invoke: {
         src: 'stopServer',
         input: stopInput,
-        onDone: { target: 'stopped', actions: 'forgetProcess' },
+        onDone: { target: 'stopped', actions: ['forgetProcess', 'applyPendingConfig'] },
         // The stop actor refuses a pid that is no longer ours; never signal it again.
-        onError: { target: 'failed', actions: ['recordActorError', 'forgetProcess'] },
+        onError: { target: 'failed', actions: ['recordActorError', 'forgetProcess', 'applyPendingConfig'] },
       },
     },
     failed: {

@@ -6,6 +6,7 @@ import { AcodeError } from '../../config/index.js';
 import { createInspectionBus, parseRecording, startInspectorServer, type InspectionRecord } from '../../inspector/index.js';
 import { openRegistry, progressLine, type Registry } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
+import { followConfig, noticeLines } from './config-follow.js';
 
 export interface InspectOptions {
   port: string;
@@ -58,6 +59,7 @@ export async function inspect(deps: CliDeps, opts: InspectOptions): Promise<void
         r.actor.getSnapshot().context.services[id]?.send({ type: 'START' });
       }
       deps.stdout.write(`  supervising: ${ids.join(', ')}\n`);
+      followConfig(deps, config, (next) => r.reconfigure(next, { signal: deps.signal }))((m) => deps.stderr.write(`${noticeLines(m)}\n`));
     }
     if (!deps.signal.aborted) await new Promise<void>((done) => deps.signal.addEventListener('abort', () => done(), { once: true }));
   } finally {

@@ -5,6 +5,8 @@ import { renderPlainLines } from '../views/plain.js';
 import { shouldUseColor } from '../views/style.js';
 import { printReports, probeAll } from './providers-actions.js';
 import { configuredProviders, toView } from './provider-reports.js';
+import type { NoticeSubscribe } from '../views/index.js';
+import { followConfig, noticeLines } from './config-follow.js';
 import { openWatch, type Watch } from './status-watch.js';
 
 export interface StatusOptions {
@@ -19,7 +21,7 @@ const aborted = (signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => { if (signal.aborted) resolve(); else signal.addEventListener('abort', () => resolve(), { once: true }); });
 
 // Not a terminal: a block of lines (or one JSON array per line) whenever something but the uptime changed.
-async function watchPlain(deps: CliDeps, watch: Watch, json: boolean): Promise<void> {
+async function watchPlain(deps: CliDeps, watch: Watch, json: boolean, notices: NoticeSubscribe): Promise<void> {
   let last = '';
   const print = (): void => {
     const reports = watch.reports();
@@ -32,20 +34,22 @@ async function watchPlain(deps: CliDeps, watch: Watch, json: boolean): Promise<v
   await watch.ready;
   print();
   const unsubscribe = watch.subscribe(print);
+  const unlisten = notices((m) => deps.stderr.write(`${noticeLines(m)}\n`));
   try {
     await aborted(deps.signal);
   } finally {
     unsubscribe();
+    unlisten();
   }
 }
 
 // A terminal: the Ink app with keys s/x/r/l/q; stdin is the terminal's (the one process.* use here).
-async function watchInk(deps: CliDeps, watch: Watch): Promise<void> {
+async function watchInk(deps: CliDeps, watch: Watch, notices: NoticeSubscribe): Promise<void> {
   const stdout = deps.stdout as NodeJS.WriteStream;
   // Ink and the components (about half a second to load) only when a terminal frame is drawn.
   const [{ render }, { StatusApp }] = await Promise.all([import('ink'), import('../views/index.js')]);
   const app = render(
-    <StatusApp subscribe={watch.subscribe} actions={watch.actions} color={shouldUseColor({ env: deps.env, isTTY: true })} />,
+    <StatusApp subscribe={watch.subscribe} actions={watch.actions} notices={notices} color={shouldUseColor({ env: deps.env, isTTY: true })} />,
     { stdout, stdin: process.stdin, exitOnCtrlC: true, patchConsole: false },
   );
   const onAbort = () => app.unmount();
@@ -65,10 +69,12 @@ export async function status(deps: CliDeps, opts: StatusOptions): Promise<void> 
     return;
   }
   const watch = openWatch(config, providers, deps);
+  const notices = followConfig(deps, config, (next) => watch.reload(next));
   try {
-    if (isTTY(deps.stdout) && !opts.json) await watchInk(deps, watch);
-    else await watchPlain(deps, watch, opts.json === true);
+    if (isTTY(deps.stdout) && !opts.json) await watchInk(deps, watch, notices);
+    else await watchPlain(deps, watch, opts.json === true, notices);
   } finally {
     await watch.close();
   }
 }
+

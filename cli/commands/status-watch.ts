@@ -5,10 +5,10 @@
 import { waitFor, type AnyActorRef } from 'xstate';
 import { AcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { logFilePath, logTail } from '../../actors/index.js';
-import { isSettled, openRegistry, type Registry, type ServiceSnapshot } from '../../machines/index.js';
+import { isSettled, openRegistry, type Registry, type ReloadSummary, type ServiceSnapshot } from '../../machines/index.js';
 import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
-import { inspectOf, probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
+import { configuredProviders, inspectOf, probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
 
 export interface Watch {
   subscribe: StatusSubscribe;
@@ -18,6 +18,8 @@ export interface Watch {
   views(): ViewReport[];
   /** The first detection of every provider has finished. */
   ready: Promise<void>;
+  /** Applies an edited config: only the providers it changed are touched (registry.reconfigure). */
+  reload(next: AcodeConfig): Promise<ReloadSummary>;
   /** Stops watching; servers started here with stop_on_exit are stopped (registry.dispose). */
   close(): Promise<void>;
 }
@@ -26,7 +28,10 @@ type Snapshot = { value: unknown; status: string; matches(v: unknown): boolean; 
 
 const TICK_MS = 1000;
 
-export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps: CliDeps): Watch {
+export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: CliDeps): Watch {
+  // Both replaced by reload(); everything below reads the current ones.
+  let config = initial;
+  let providers = shown;
   const registry: Registry = openRegistry({ config, env: deps.env, ...inspectOf(deps) });
   const stateDir = resolveStateDir(deps.env);
   const probed = new Map<string, ProviderReport>();
@@ -129,6 +134,18 @@ export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps
     reports,
     views,
     ready,
+    async reload(next) {
+      const summary = await registry.reconfigure(next, { signal: deps.signal });
+      config = next;
+      providers = await configuredProviders(next);
+      // Whatever changed is detected afresh at the next tick instead of showing its old report.
+      for (const id of [...summary.added, ...summary.changed, ...summary.removed]) {
+        probed.delete(id);
+        nextProbeAt.set(id, 0);
+      }
+      push();
+      return summary;
+    },
     async close() {
       closed = true;
       clearInterval(timer);
@@ -136,3 +153,4 @@ export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps
     },
   };
 }
+

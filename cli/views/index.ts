@@ -1,6 +1,6 @@
 // Public API of the status views: pure Ink components, the interactive wrapper, the plain renderer.
 export type {
-  LogTailData, ModelDetail, ModelState, ServiceState, StatusActions, StatusError, StatusReport, StatusSubscribe,
+  LogTailData, ModelDetail, ModelState, ServiceState, StatusActions, StatusError, StatusReport, StatusSubscribe, NoticeSubscribe,
   ViewMessage,
 } from './types.js';
 export { MODEL_STATES, SERVICE_STATES } from './types.js';

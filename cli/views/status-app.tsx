@@ -3,11 +3,12 @@
 import { useApp, useInput, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import { StatusView } from './status-view.js';
-import type { LogTailData, StatusActions, StatusReport, StatusSubscribe, ViewMessage } from './types.js';
+import type { LogTailData, NoticeSubscribe, StatusActions, StatusReport, StatusSubscribe, ViewMessage } from './types.js';
 
 export interface StatusAppProps {
   subscribe: StatusSubscribe;
   actions: StatusActions;
+  notices?: NoticeSubscribe;
   color: boolean;
   /** Terminal columns; when omitted, follows stdout's columns and its resize events. */
   width?: number;
@@ -43,7 +44,7 @@ function useTerminalWidth(): number {
   return columns;
 }
 
-export function StatusApp({ subscribe, actions, color, width, initialReports, now = () => new Date() }: StatusAppProps) {
+export function StatusApp({ subscribe, actions, notices, color, width, initialReports, now = () => new Date() }: StatusAppProps) {
   const { exit } = useApp();
   const terminalWidth = useTerminalWidth();
   const [reports, setReports] = useState<readonly StatusReport[] | undefined>(initialReports);
@@ -77,6 +78,8 @@ export function StatusApp({ subscribe, actions, color, width, initialReports, no
     // `now` is a clock, not data: a new function identity must not resubscribe.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [subscribe]);
+
+  useEffect(() => notices?.((m) => { if (mounted.current) setMessage(m); }), [notices]);
 
   const current = reportsRef.current.some((r) => r.id === selectedId) ? selectedId : reportsRef.current[0]?.id;
   // The log is read again when the selected server changes state (a crash, a restart), not on every push:

@@ -19,7 +19,7 @@ export function paint(text: string, tone: Tone | undefined, color: boolean): str
 
 export const STATE_TONE: Record<ServiceState, Tone> = {
   stopped: 'gray', detecting: 'yellow', starting: 'yellow', healthy: 'green', crashed: 'red',
-  restarting: 'yellow', stopping: 'yellow', failed: 'red', unavailable: 'magenta',
+  restarting: 'yellow', reloading: 'yellow', stopping: 'yellow', failed: 'red', unavailable: 'magenta',
 };
 
 export const MODEL_TONE: Record<ModelState, Tone> = {

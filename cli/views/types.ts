@@ -2,7 +2,7 @@
 // and state names are the contract shared with `--json` and the replays, so they are spelled verbatim.
 
 export const SERVICE_STATES = [
-  'stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'stopping', 'failed', 'unavailable',
+  'stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable',
 ] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
 
@@ -65,3 +65,5 @@ export interface StatusActions {
 
 /** Registers a listener for fresh report arrays; returns the function that unregisters it. */
 export type StatusSubscribe = (listener: (reports: readonly StatusReport[]) => void) => () => void;
+/** Messages from outside the keys (a reloaded or rejected config edit), shown where action results are. */
+export type NoticeSubscribe = (listener: (message: ViewMessage) => void) => () => void;

@@ -84,7 +84,7 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     expect(await page.$eval('section[data-service="service.vllm"] g.substate.current', (g) => g.getAttribute('data-model'))).toBe('ready');
     // Drawn from the machine definition: every state is a box, transitions are labelled edges.
     const boxes = await page.$$eval('section[data-service="service.vllm"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
-    expect(boxes).toEqual(['stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'stopping', 'failed', 'unavailable']);
+    expect(boxes).toEqual(['stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable']);
     expect(await page.$$eval('section[data-service="service.vllm"] g.edge[data-from="crashed"][data-to="restarting"] text', (t) => t.map((x) => x.textContent))).toEqual(['after settle']);
 
     process.kill(server.pid, 'SIGKILL');

@@ -126,6 +126,8 @@ export interface Live {
   stderr(): string;
   /** Resolves once stdout matches (bounded); the failure shows what was printed. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The same for stderr. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Ctrl-C, as a terminal would send it. */
   interrupt(): void;
   kill(): void;
@@ -148,29 +150,32 @@ function startLive(args: string[], cwd: string, env: Record<string, string>): Li
     exited,
     interrupt: () => { child.kill('SIGINT'); },
     kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); },
-    waitForStdout(pattern, timeoutMs = 45_000) {
+    waitForStdout: (pattern, timeoutMs) => waitOn('stdout', () => stdout, pattern, timeoutMs),
+    waitForStderr: (pattern, timeoutMs) => waitOn('stderr', () => stderr, pattern, timeoutMs),
+  };
+
+  function waitOn(name: string, text: () => string, pattern: RegExp, timeoutMs = 45_000): Promise<string> {
       return new Promise((resolve, reject) => {
         const check = () => {
-          if (!pattern.test(stdout)) {
+          if (!pattern.test(text())) {
             if (child.exitCode === null && child.signalCode === null) return;
             waiters.delete(check);
             clearTimeout(timer);
-            reject(new Error(`acode exited before printing ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`));
+            reject(new Error(`acode exited before printing ${pattern} on ${name}; stdout:\n${stdout}\nstderr:\n${stderr}`));
             return;
           }
           waiters.delete(check);
           clearTimeout(timer);
-          resolve(stdout);
+          resolve(text());
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`));
+          reject(new Error(`timed out waiting for ${pattern} on ${name}; stdout:\n${stdout}\nstderr:\n${stderr}`));
         }, timeoutMs);
         waiters.add(check);
         check();
       });
-    },
-  };
+  }
 }
 
 /** A provider block for the YAML config (lifecycle values inline). */

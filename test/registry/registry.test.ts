@@ -158,3 +158,40 @@ describe('registry dispose', () => {
     expect(script.stopped).toEqual([]);
   });
 });
+
+describe('registry.reconfigure (a config reload)', () => {
+  it('sends RECONFIGURE only to services whose provider changed, stops watching removed ones, and serves the new config', async () => {
+    const received: string[] = [];
+    const cfg = three();
+    const script: FakeScript = { outcomes: {}, started: [], stopped: [] };
+    const registry = createRegistry({
+      config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
+      bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, {
+        createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }), timeoutMs: 5_000,
+      }),
+      inspect: (e) => {
+        if (e.type === '@xstate.event' && e.event.type === 'RECONFIGURE') received.push(e.actorRef.id);
+      },
+    });
+    registries.push(registry);
+    await registry.getProvider('vllm');
+    await registry.getProvider('ollama');
+    await registry.getProvider('llamacpp');
+
+    const next = three();
+    next.providers.vllm = { ...next.providers.vllm!, model: 'another-model' };
+    delete next.providers.ollama;
+    next.fallback = ['llamacpp'];
+    const summary = await registry.reconfigure(next);
+
+    expect(summary).toEqual({ added: [], removed: ['ollama'], changed: ['vllm'], restarting: [] });
+    expect(received.filter((id) => id.startsWith('service.'))).toEqual(['service.vllm']);
+    expect(registry.actor.system.get('service.ollama')).toBeUndefined();
+    expect(registry.actor.system.get('service.llamacpp')).toBeDefined();
+    expect(registry.config).toBe(next);
+    expect(registry.status().map((s) => s.id)).toEqual(['vllm', 'llamacpp']);
+    await expect(registry.getProvider('ollama')).rejects.toMatchObject({ code: 'PROVIDER_UNKNOWN' });
+    // The changed provider's handle is rebuilt: a request after the reload is served under the new settings.
+    expect((await registry.getProvider('vllm')).id).toBe('vllm');
+  });
+});

@@ -33,8 +33,11 @@ export interface ReplayInput {
   random?: number | number[];
 }
 
-/** Send an event, or move the clock by `advance` ms; `expect` is the state label right after the step. */
-export type Step = ({ send: ServiceEvent } | { advance: number }) & { expect?: string };
+/**
+ * Send an event, move the clock by `advance` ms, or reload the config with `reconfigure` (the input
+ * with these fields changed, sent as RECONFIGURE); `expect` is the state label right after the step.
+ */
+export type Step = ({ send: ServiceEvent } | { advance: number } | { reconfigure: Partial<ReplayInput> }) & { expect?: string };
 
 export interface ReplayFile {
   name: string;
@@ -183,6 +186,7 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
   const stepMismatches: string[] = [];
   for (const [i, step] of replay.steps.entries()) {
     if ('send' in step) actor.send(step.send);
+    else if ('reconfigure' in step) actor.send({ type: 'RECONFIGURE', ref: replayRef({ ...replay.input, ...step.reconfigure }) });
     else clock.increment(step.advance);
     await settle();
     if (failure) throw failure;

@@ -40,7 +40,7 @@ const fleet: StatusReport[] = [
 describe('StatusView: service states', () => {
   // The SGR foreground code each state is shown in; the state names themselves are the machine's, verbatim.
   const expectedColour: Record<string, number> = {
-    stopped: 90, detecting: 33, starting: 33, healthy: 32, crashed: 31, restarting: 33, stopping: 33, failed: 31,
+    stopped: 90, detecting: 33, starting: 33, healthy: 32, crashed: 31, restarting: 33, reloading: 33, stopping: 33, failed: 31,
     unavailable: 35,
   };
   for (const state of SERVICE_STATES) {
