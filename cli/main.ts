@@ -4,7 +4,7 @@ import { runCli } from './run.js';
 import { OutputClosed } from './output/index.js';
 
 const controller = new AbortController();
-// A closed stdout/stderr (`acode demo | head -3`) is an 'error' event on the stream; unhandled, Node
+// A closed stdout/stderr (acode demo | head -3) is an 'error' event on the stream; unhandled, Node
 // prints a stack trace and dies before the command can clean up. Writes after it are dropped by the
 // destroyed stream; the command is cancelled and runCli ends it quietly.
 for (const stream of [process.stdout, process.stderr]) {

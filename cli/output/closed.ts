@@ -1,4 +1,4 @@
-// A reader that stops early (`acode demo | head -3`) closes our stdout, and the next write fails with
+// A reader that stops early (acode demo | head -3) closes our stdout, and the next write fails with
 // EPIPE. Unix tools end quietly then (killed by SIGPIPE: exit 141); acode does the same, but unwinds
 // first: the command is cancelled with this reason, so it stops what it started and removes its temp
 // files, and nothing more is printed.
