@@ -1,5 +1,6 @@
 // detect: what is on the configured port right now? The pid file (checked against /proc) says
 // whether it is ours; one health probe says whether it answers. At most one HTTP request.
+import { hostUnresolved } from '../adapters/index.js';
 import type { ServiceRef } from './contracts.js';
 import type { DetectResult } from './events.js';
 import type { ActorDeps } from './deps.js';
@@ -18,6 +19,8 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
     await adapter.close().catch(() => undefined);
   }
   signal?.throwIfAborted();
+  // The name in base_url does not resolve: no server was reached, so there is no port holder to look for.
+  if (health.code === 'HOST_UNRESOLVED') throw hostUnresolved({ provider: provider.id, url: provider.baseUrl });
   // Read after the probe, not before: another acode process may have spawned the server meanwhile,
   // and a server that answered oddly while booting is that process's, not a stranger.
   // A server of ours on another port (config changed since) does not answer for this one.

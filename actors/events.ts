@@ -3,7 +3,7 @@
 
 export type ActorEvent =
   /** The child we spawned exited (we did not ask it to). */
-  | { type: 'PROCESS_EXITED'; exitCode: number | null; signal: string | null; logTail: string[] }
+  | { type: 'PROCESS_EXITED'; exitCode: number | null; signal: string | null; logTail: string[]; logFile?: string }
   /** The process actor spawned a child: pid for the pid file and the TUI. */
   | { type: 'PROCESS_SPAWNED'; pid: number }
   /** Health poller: the server answers and is ready. */

@@ -10,6 +10,7 @@ import { bootId, isAlive, readProcIdentity } from './proc.js';
 import { logFilePath, readPidFile } from './state-dir.js';
 
 export const WATCH_POLL_MS = 100;
+const EXIT_TAIL_LINES = 60;
 
 type Exited = Extract<ActorEvent, { type: 'PROCESS_EXITED' }>;
 
@@ -20,8 +21,10 @@ export function watchProcess(
 ): () => void {
   let stopped = false;
   const report = async (exitCode: number | null, signal: string | null, offset: number | undefined): Promise<void> => {
-    const tail = await logTail(logFilePath(input.stateDir, input.provider.id), offset === undefined ? {} : { offset });
-    if (!stopped) sendBack({ type: 'PROCESS_EXITED', exitCode, signal, logTail: tail });
+    const logFile = logFilePath(input.stateDir, input.provider.id);
+    // Enough lines to reach back past a traceback to the error that explains the exit.
+    const tail = await logTail(logFile, { lines: EXIT_TAIL_LINES, ...(offset === undefined ? {} : { offset }) });
+    if (!stopped) sendBack({ type: 'PROCESS_EXITED', exitCode, signal, logTail: tail, logFile });
   };
 
   const entry = childEntry(input.pid);

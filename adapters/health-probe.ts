@@ -2,7 +2,7 @@
 // the service machine turns the status into PROBE_OK / PROBE_LOADING / a missed probe.
 import { withDeadline } from './deadline.js';
 import { HEALTH_TIMEOUT_MS, readText, type Transport } from './transport.js';
-import { classifyTransportError, errorMessageOf, preview } from './wire-errors.js';
+import { classifyTransportError, errorMessageOf, firstLineOf } from './wire-errors.js';
 import type { HealthQuirks } from './server-quirks.js';
 import type { CallOptions, HealthResult } from './types.js';
 
@@ -11,15 +11,17 @@ import type { CallOptions, HealthResult } from './types.js';
  * away during the probe. A reset is a server dying: a probe racing a crash can connect (the kernel
  * completes the handshake into the listen backlog) and is then reset as the listener closes. That is
  * not "something foreign answered" (detect would call it PORT_IN_USE, as a kill-mid-stream chaos run
- * did); a stranger that really holds the port is still found by detect's own bind check.
+ * did); a stranger that really holds the port is still found by detect's own bind check. A host name
+ * that does not resolve reaches no server at all (detect reports it as such, never as a port holder).
  */
-const DOWN = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT', 'RESPONSE_TIMEOUT', 'ABORTED', 'STREAM_INTERRUPTED']);
+const DOWN = new Set(['CONNECTION_REFUSED', 'HOST_UNRESOLVED', 'CONNECT_TIMEOUT', 'RESPONSE_TIMEOUT', 'ABORTED', 'STREAM_INTERRUPTED']);
 
+// The server's own message from its error envelope; of anything else (a stranger's HTML page) one line.
 function messageOf(text: string): string {
   try {
-    return errorMessageOf(JSON.parse(text)) ?? text.slice(0, 200);
+    return errorMessageOf(JSON.parse(text)) ?? firstLineOf(text);
   } catch {
-    return text.slice(0, 200);
+    return firstLineOf(text);
   }
 }
 
@@ -32,7 +34,7 @@ export async function probeHealth(t: Transport, quirks: HealthQuirks, { signal }
     const text = await readText(res.body, ctx, 8 * 1024, combined);
     if (res.statusCode === 200) {
       if (quirks.readyBody && !quirks.readyBody.test(text)) {
-        return { ok: false, status: 'error', code: 'PROTOCOL_ERROR', detail: `${ctx.url} answered, but not like ${t.provider}: ${preview(text)}` };
+        return { ok: false, status: 'error', code: 'PROTOCOL_ERROR', detail: `${ctx.url} answered, but not like ${t.provider}: "${firstLineOf(text)}"` };
       }
       return { ok: true, status: 'ready' };
     }

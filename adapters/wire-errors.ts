@@ -9,6 +9,8 @@ export interface WireContext {
 }
 
 const REFUSED = ['ECONNREFUSED'];
+/** getaddrinfo: no such name (ENOTFOUND), or no answer from the resolver for now (EAI_AGAIN). */
+const UNRESOLVED = ['ENOTFOUND', 'EAI_AGAIN'];
 const CONNECT_TIMEOUT = ['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT'];
 const HANG = ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'];
 const GONE = ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE'];
@@ -20,6 +22,20 @@ const SERVER_GONE: readonly AcodeErrorCode[] = ['CONNECTION_REFUSED', 'CONNECT_T
 // The retry layer's one question: is this "server is gone" (retry after re-probe) or "server said no"?
 export function isServerGone(err: unknown): boolean {
   return isAcodeError(err) && SERVER_GONE.includes(err.code);
+}
+
+/**
+ * What a message quotes of a body that is not one of the servers' error envelopes (a stranger's HTML
+ * 404 page, a proxy's text): its HTML <title>, else its first line with text in it, whitespace
+ * collapsed and cut to `max` characters. A message is one line; the whole body stays in `details`.
+ */
+export function firstLineOf(body: string, max = 80): string {
+  const html = /^\s*</.test(body);
+  const title = html ? /<title[^>]*>([\s\S]*?)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim() : undefined;
+  const line = title || body.split(/\r?\n/)
+    .map((l) => (html ? l.replace(/<[^>]*>/g, ' ') : l).replace(/\s+/g, ' ').trim())
+    .find((l) => l !== '') || '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** Escapes the first bytes of an unexpected body so a message can show them on one line. */
@@ -59,6 +75,15 @@ export function stalled(ctx: WireContext, chunksDelivered: number, waitedMs: num
     { details: { provider: ctx.provider, url: ctx.url, chunksDelivered, phase, waitedMs } });
 }
 
+/** The base_url's host name does not resolve: nothing was sent, and no port on this machine is involved. */
+export function hostUnresolved(ctx: WireContext, cause?: unknown): AcodeError {
+  const host = new URL(ctx.url).hostname;
+  const resolver = findCauseCode(cause, UNRESOLVED);
+  return new AcodeError('HOST_UNRESOLVED', `${ctx.provider}: the host name ${host} (${ctx.url}) does not resolve${resolver ? ` (${resolver})` : ''}.`,
+    `Check the host in providers.${ctx.provider}.base_url for a typo, and this machine's network and DNS.`,
+    { cause, details: { provider: ctx.provider, url: ctx.url, host, ...(resolver ? { resolver } : {}) } });
+}
+
 export function aborted(ctx: WireContext, cause?: unknown): AcodeError {
   return new AcodeError('ABORTED', `${ctx.provider}: the request to ${ctx.url} was cancelled.`,
     'Run the command again when you are ready.', { cause, details: { provider: ctx.provider, url: ctx.url } });
@@ -75,6 +100,7 @@ export function classifyTransportError(err: unknown, ctx: WireContext, chunksDel
     return new AcodeError('CONNECTION_REFUSED', `${ctx.provider}: connection refused at ${ctx.url}.`,
       `Start ${ctx.provider} (or let acode start it), or check providers.${ctx.provider}.port.`, { cause: err, details });
   }
+  if (findCauseCode(err, UNRESOLVED)) return hostUnresolved(ctx, err);
   if (findCauseCode(err, CONNECT_TIMEOUT)) {
     return new AcodeError('CONNECT_TIMEOUT', `${ctx.provider}: connecting to ${ctx.url} timed out.`,
       `Check that ${ctx.provider} is running and not overloaded.`, { cause: err, details });
@@ -118,7 +144,7 @@ export function errorStatusOf(body: unknown): number | undefined {
 export function httpStatusError(ctx: WireContext, status: number, rawBody: string, model?: string): AcodeError {
   let parsed: unknown;
   try { parsed = JSON.parse(rawBody); } catch { parsed = undefined; }
-  const serverMessage = errorMessageOf(parsed) ?? rawBody.slice(0, 500);
+  const serverMessage = errorMessageOf(parsed) ?? firstLineOf(rawBody);
   const details = { provider: ctx.provider, url: ctx.url, status, serverMessage, body: rawBody.slice(0, 2000), model };
   if (status === 404) {
     return new AcodeError('MODEL_NOT_FOUND', `${ctx.provider}: ${serverMessage || `404 from ${ctx.url}`}`,

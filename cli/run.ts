@@ -13,7 +13,7 @@ import { providersCommand } from './commands/providers.js';
 import { modelsCommand } from './commands/models.js';
 import { statusCommand } from './commands/status.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
-import { printError, type Output } from './output/index.js';
+import { isOutputClosed, OUTPUT_CLOSED_EXIT, printError, type Output } from './output/index.js';
 import type { InspectionSession } from '../inspector/index.js';
 
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
@@ -102,10 +102,13 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     deps.inspect = bus.inspect;
     inspection = await openInspection(opts, bus, { env, cwd, signal, warn: (line) => stderr.write(`${line}\n`) });
   });
+  // Once the reader of our output is gone, whatever happened next has no one to be told to.
+  const outputClosed = () => signal.aborted && isOutputClosed(signal.reason);
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return outputClosed() ? OUTPUT_CLOSED_EXIT : 0;
   } catch (error) {
+    if (outputClosed()) return OUTPUT_CLOSED_EXIT;
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       // `acode help` exits 0; help shown because a subcommand is missing (already on stderr) is a usage error.

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   MODE_FORBIDDEN: 5,
   // A request on the wire: exit 6.
   CONNECTION_REFUSED: 6,
+  HOST_UNRESOLVED: 6,
   CONNECT_TIMEOUT: 6,
   RESPONSE_TIMEOUT: 6,
   STREAM_INTERRUPTED: 6,

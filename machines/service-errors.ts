@@ -4,6 +4,7 @@
 import { ERROR_CODES, isAcodeError } from '../config/index.js';
 import type { ProviderKind } from '../config/index.js';
 import type { SerializedError, ServiceRef } from '../actors/index.js';
+import { linesExplainingExit } from './exit-explanation.js';
 
 /** Anything an actor rejected with, as data. AcodeErrors keep their code; the rest is INTERNAL. */
 export function serializeError(error: unknown): SerializedError {
@@ -47,23 +48,36 @@ function name(ref: ServiceRef): string {
   return ref.provider.id;
 }
 
+/**
+ * What an error about an exited server carries of its log: the few lines that explain the exit (the
+ * CLI prints them under the error), the file that holds the rest, and its last lines for `--json`.
+ */
+function logDetails(logTail: readonly string[], logFile: string | undefined): Record<string, unknown> {
+  return { logExcerpt: linesExplainingExit(logTail), ...(logFile ? { logFile } : {}), logTail: logTail.slice(-20) };
+}
+
+/** "Fix what its log (<file>) reports": the hint of an error whose log lines are printed with it. */
+function readTheLog(logFile: string | undefined): string {
+  return `Fix what its log${logFile ? ` (${logFile})` : ''} reports`;
+}
+
 /** The process exited before it became healthy. */
-export function startExitError(ref: ServiceRef, exitCode: number | null, signal: string | null, logTail: string[]): SerializedError {
+export function startExitError(ref: ServiceRef, exitCode: number | null, signal: string | null, logTail: string[], logFile?: string): SerializedError {
   const { port, id, kind } = ref.provider;
   if (logSaysPortInUse(kind, logTail)) {
     return {
       code: 'PORT_IN_USE',
       message: `${id}: port ${port} is already in use (the server said so as it exited).`,
       hint: `Stop what holds port ${port}, or set providers.${id}.port to a free port.`,
-      details: { port, exitCode, signal, logTail },
+      details: { port, exitCode, signal, logTail: logTail.slice(-20) },
     };
   }
   const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
   return {
     code: 'START_FAILED',
     message: `${id}: the server ${how} while starting.`,
-    hint: `Read the last lines of its log (in details) and fix what it reports, then run \`acode providers start ${id}\`.`,
-    details: { exitCode, signal, logTail },
+    hint: `${readTheLog(logFile)}, then run \`acode providers start ${id}\`.`,
+    details: { exitCode, signal, ...logDetails(logTail, logFile) },
   };
 }
 
@@ -91,17 +105,17 @@ export function crashError(ref: ServiceRef, detail: string, logTail: string[] = 
     code: 'PROVIDER_UNAVAILABLE',
     message: `${name(ref)}: the server stopped answering (${detail}).`,
     hint: 'acode restarts managed servers within the restart budget; check the server log if it keeps happening.',
-    details: logTail.length > 0 ? { logTail } : {},
+    details: logTail.length > 0 ? { logTail: logTail.slice(-20) } : {},
   };
 }
 
-export function crashLoopError(ref: ServiceRef, exits: number, logTail: string[]): SerializedError {
+export function crashLoopError(ref: ServiceRef, exits: number, logTail: string[], logFile?: string): SerializedError {
   const { id, lifecycle } = ref.provider;
   return {
     code: 'CRASH_LOOP',
     message: `${id}: crash-looping: ${exits} exits in ${lifecycle.restartWindowSeconds} s.`,
-    hint: `Read the log tail (in details), fix the cause, then run \`acode providers start ${id}\` to try again.`,
-    details: { exits, windowSeconds: lifecycle.restartWindowSeconds, logTail: logTail.slice(-20) },
+    hint: `${readTheLog(logFile)}, then run \`acode providers start ${id}\` to try again.`,
+    details: { exits, windowSeconds: lifecycle.restartWindowSeconds, ...logDetails(logTail, logFile) },
   };
 }
 

@@ -20,6 +20,7 @@ export function initialContext(input: ServiceInput): ServiceContext {
     lastError: null,
     pull: null,
     logTail: [],
+    logFile: null,
     startedAt: null,
     crashedAt: null,
     random: input.random ?? Math.random,
@@ -121,13 +122,13 @@ export const serviceSetup = setup({
     recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref) })),
     recordStartExit: assign(({ context, event }) => {
       if (event.type !== 'PROCESS_EXITED') return {};
-      const lastError = errors.startExitError(context.ref, event.exitCode, event.signal, event.logTail);
-      return { lastError, logTail: event.logTail, pid: null };
+      const lastError = errors.startExitError(context.ref, event.exitCode, event.signal, event.logTail, event.logFile);
+      return { lastError, logTail: event.logTail, logFile: event.logFile ?? null, pid: null };
     }),
     recordExit: assign(({ context, event }) => {
       if (event.type !== 'PROCESS_EXITED') return {};
       const how = event.signal ? `killed by ${event.signal}` : `exit code ${event.exitCode}`;
-      return { lastError: errors.crashError(context.ref, how, event.logTail), logTail: event.logTail, pid: null };
+      return { lastError: errors.crashError(context.ref, how, event.logTail), logTail: event.logTail, logFile: event.logFile ?? null, pid: null };
     }),
     recordProbeFailed: assign(({ context, event }) => {
       if (event.type !== 'PROBE_FAILED') return {};
@@ -144,7 +145,7 @@ export const serviceSetup = setup({
     }),
     recordCrashLoop: assign(({ context }) => {
       const exits = policy.restartsInWindow(context.restarts, context.crashedAt ?? 0, windowMs(context)).length + 1;
-      return { lastError: errors.crashLoopError(context.ref, exits, context.logTail) };
+      return { lastError: errors.crashLoopError(context.ref, exits, context.logTail, context.logFile ?? undefined) };
     }),
     markHealthy: assign(({ system }) => ({ startedAt: clockNow(system), lastError: null })),
     recordModelMissing: assign(({ context }) => ({ lastError: errors.modelMissingError(context.ref) })),

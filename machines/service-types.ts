@@ -72,6 +72,8 @@ export interface ServiceContext {
   lastError: SerializedError | null;
   pull: PullState | null;
   logTail: string[];
+  /** The server log the tail was read from (absent in recordings made before it was recorded). */
+  logFile: string | null;
   /** Clock ms when it last became healthy. */
   startedAt: number | null;
   /** Clock ms of the latest crash; the restart-budget guard counts back from it. */

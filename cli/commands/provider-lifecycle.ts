@@ -1,14 +1,13 @@
 // Start and stop as the provider commands do them. Start goes through the registry (the service machine
 // detects, starts, waits for healthy and the model). Stop detects first and signals only a process whose
 // pid file proves acode started it, through the same stopServer actor the machine uses.
-import { createActor, toPromise } from 'xstate';
 import { resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import {
   DEFAULT_GRACE_MS, defaultServiceActors, lifecycleMayStop, openRegistry, progressLine, type ProviderStatus,
 } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
 import type { Output } from '../output/index.js';
-import { inspectOf, probeProvider, reportFromService, type ProviderReport } from './provider-reports.js';
+import { inspectOf, probeProvider, reportFromService, runOnce, type ProviderReport } from './provider-reports.js';
 
 /** Lifecycle progress on stderr: one line per change per provider (a pull every 10 %). */
 export function progressPrinter(stderr: Output): (status: ProviderStatus) => void {
@@ -75,17 +74,7 @@ export async function stopProvider(config: AcodeConfig, p: ProviderConfig, deps:
     return { ...base, action: 'left-running', reason: `lifecycle.mode is ${p.lifecycle.mode}: only managed servers are stopped by acode` };
   }
   const logic = defaultServiceActors({ env: { ...deps.env } }).stopServer;
-  const actor = createActor(logic, {
-    input: { provider: p, mode: config.mode, stateDir: resolveStateDir(deps.env), pid: found.pid, graceMs: DEFAULT_GRACE_MS },
-    ...inspectOf(deps),
-  });
-  const abort = () => actor.stop();
-  deps.signal.addEventListener('abort', abort, { once: true });
-  try {
-    actor.start();
-    const out = await toPromise(actor);
-    return { ...base, action: 'stopped', state: 'stopped', signal: out.signal };
-  } finally {
-    deps.signal.removeEventListener('abort', abort);
-  }
+  const input = { provider: p, mode: config.mode, stateDir: resolveStateDir(deps.env), pid: found.pid, graceMs: DEFAULT_GRACE_MS };
+  const out = await runOnce(logic, input, deps);
+  return { ...base, action: 'stopped', state: 'stopped', signal: out.signal };
 }

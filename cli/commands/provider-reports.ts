@@ -3,7 +3,7 @@
 // detection, never from a started service, so looking never starts anything.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { createActor, toPromise, type AnyActorRef } from 'xstate';
+import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
 import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { readPidFile } from '../../actors/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
@@ -44,19 +44,31 @@ export function toView(r: ProviderReport): ViewReport {
   return fromServiceStatus(r, { kind: r.kind, ...(r.modelName !== null ? { model: r.modelName } : {}) });
 }
 
-// Detection alone (pid file + one health probe), through the same actor the service machine invokes.
-async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
+/**
+ * Runs one of the service machine's one-shot actors (detect, stopServer) to its output. Ctrl-C stops the
+ * actor, and a stopped actor's promise resolves with no output: that is a cancelled command, not a result.
+ */
+export async function runOnce<TLogic extends AnyActorLogic>(
+  logic: TLogic, input: InputFrom<TLogic>, deps: Pick<CliDeps, 'signal' | 'inspect'>,
+): Promise<OutputFrom<TLogic>> {
   const { signal } = deps;
-  const logic = defaultServiceActors({ env: { ...deps.env } }).detect;
-  const actor = createActor(logic, { input: { provider: p, mode: config.mode, stateDir }, ...inspectOf(deps) });
+  const actor = createActor(logic, { input, ...inspectOf(deps) });
   const abort = () => actor.stop();
   signal.addEventListener('abort', abort, { once: true });
   try {
     actor.start();
-    return (await toPromise(actor)) as DetectResult;
+    const output = await toPromise(actor);
+    signal.throwIfAborted();
+    return output;
   } finally {
     signal.removeEventListener('abort', abort);
   }
+}
+
+// Detection alone (pid file + one health probe), through the same actor the service machine invokes.
+async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
+  const logic = defaultServiceActors({ env: { ...deps.env } }).detect;
+  return (await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps)) as DetectResult;
 }
 
 // How long a server acode started has run, from its pid file (the same file detection just verified).

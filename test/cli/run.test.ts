@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AcodeError, ERROR_CODES, type AcodeErrorCode } from '../../config/index.js';
 import type { CommandRegistrar } from '../../cli/run.js';
+import { OutputClosed } from '../../cli/output/index.js';
 import { runInProcess, tempDir } from './helpers.js';
 
 let dir: string;
@@ -30,6 +31,25 @@ describe('error printing and exit codes', () => {
     expect(ERROR_CODES[code]).toBe(exit);
     const r = await runInProcess(['boom'], { cwd: dir, commands: [failing(() => new AcodeError(code, 'it failed: port 8000', 'do the thing'))] });
     expect(r).toEqual({ code: exit, stdout: '', stderr: `error[${code}]: it failed: port 8000\nhint: do the thing\n` });
+  });
+
+  it('a START_FAILED error prints the log lines that explain the exit between message and hint', async () => {
+    const details = { logExcerpt: ['ValueError: no such model'], logFile: '/s/logs/vllm.log', logTail: ['noise', 'ValueError: no such model'] };
+    const r = await runInProcess(['boom'], { cwd: dir, commands: [failing(() => new AcodeError('START_FAILED', 'vllm: exited', 'Fix what its log (/s/logs/vllm.log) reports', { details }))] });
+    expect(r.stderr).toBe('error[START_FAILED]: vllm: exited\n  > ValueError: no such model\nhint: Fix what its log (/s/logs/vllm.log) reports\n');
+  });
+
+  it('a command cancelled because its output was closed ends with 141 and prints nothing', async () => {
+    const controller = new AbortController();
+    const cancelled: CommandRegistrar = (program, deps) => {
+      program.command('boom').action(() => {
+        deps.stdout.write('first line\n');
+        controller.abort(new OutputClosed());
+        deps.signal.throwIfAborted();
+      });
+    };
+    const r = await runInProcess(['boom'], { cwd: dir, signal: controller.signal, commands: [cancelled] });
+    expect(r).toEqual({ code: 141, stdout: 'first line\n', stderr: '' });
   });
 
   it('an unexpected exception is INTERNAL, exit 1, without a stack', async () => {

@@ -1,0 +1,46 @@
+// A server that exits while starting (built CLI, the stand-ins with a model they cannot load): text
+// mode prints the log lines that explain the exit and names the log file; no hint points at "details".
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../servers/harness.js';
+import { project, providerYaml, type Project } from './project.js';
+
+let projects: Project[] = [];
+afterEach(async () => {
+  await Promise.all(projects.map((p) => p.cleanup()));
+  projects = [];
+});
+
+async function startOne(id: 'vllm' | 'llamacpp', model: string) {
+  const port = await freePort();
+  const p = await project(`providers:\n  active: ${id}\n${providerYaml(id, { model, port })}`);
+  projects.push(p);
+  const r = await p.acode(['providers', 'start', id]);
+  const lines = r.stderr.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('error[START_FAILED]'));
+  const hint = lines.find((l) => l.startsWith('hint: ')) ?? '';
+  const logFile = /\((\/\S+\.log)\)/.exec(hint)?.[1];
+  return { r, excerpt: lines.slice(at + 1, lines.findIndex((l) => l.startsWith('hint: '))), hint, logFile };
+}
+
+describe('START_FAILED in text mode', { timeout: 120_000 }, () => {
+  it('vLLM with a model id it cannot resolve: the ValueError, then the log file in the hint', async () => {
+    const { r, excerpt, hint, logFile } = await startOne('vllm', 'no-such-org/no-such-model');
+    expect(r.code).toBe(3);
+    expect(excerpt).toEqual(["  > ValueError: Invalid repository ID or local directory specified: 'no-such-org/no-such-model'."]);
+    expect(hint).toMatch(/^hint: Fix what its log \(\/\S+\.log\) reports, then run `acode providers start vllm`\.$/);
+    expect(logFile !== undefined && existsSync(logFile) && readFileSync(logFile, 'utf8')).toContain('Traceback (most recent call last)');
+    expect(r.stderr).not.toContain('details');
+  });
+
+  it("llama-server with a model file that does not exist: error loading model and how it ended", async () => {
+    const { r, excerpt, logFile } = await startOne('llamacpp', 'no-such-model.gguf');
+    expect(r.code).toBe(3);
+    expect(excerpt).toEqual([
+      '  > llama_model_load: error loading model: llama_model_loader: failed to load model from no-such-model.gguf',
+      '  > main: exiting due to model loading error',
+    ]);
+    expect(logFile !== undefined && readFileSync(logFile, 'utf8')).toContain('main: exiting due to model loading error');
+    expect(r.stderr).not.toContain('details');
+  });
+});
