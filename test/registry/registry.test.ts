@@ -170,7 +170,7 @@ describe('registry.reconfigure (a config reload)', () => {
         createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }), timeoutMs: 5_000,
       }),
       inspect: (e) => {
-        if (e.type === '@xstate.event' && e.event.type === 'RECONFIGURE') received.push(e.actorRef.id);
+        if (e.type === '@xstate.event' && e.event.type === 'RECONFIGURE') received.push((e.actorRef as { id?: string }).id ?? '');
       },
     });
     registries.push(registry);
