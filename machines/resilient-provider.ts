@@ -62,13 +62,22 @@ function reasonOf(error: unknown): { code: string; reason: string } {
   return { code: typeof e.code === 'string' ? e.code : 'INTERNAL', reason: typeof e.message === 'string' ? e.message : String(error) };
 }
 
-/** The request that continues `shown` where the server can continue a trailing assistant message. */
-export function continuationRequest(req: ChatRequest, shown: string): ChatRequest {
+/**
+ * The request that continues `shown` (`shownChunks` tokens) where the server can continue a trailing
+ * assistant message. A max-tokens limit counts what the servers generate per request, so the
+ * continuation may only have what is left of it (at least 1: servers refuse 0, so a break exactly at the
+ * limit may cost one token over it).
+ */
+export function continuationRequest(req: ChatRequest, shown: string, shownChunks = 0): ChatRequest {
   const last = req.messages.at(-1);
   const messages: ChatMessage[] = req.continueFinalMessage && last?.role === 'assistant'
     ? [...req.messages.slice(0, -1), { ...last, content: last.content + shown }]
     : [...req.messages, { role: 'assistant', content: shown }];
-  return { ...req, messages, continueFinalMessage: true };
+  const maxTokens = req.sampling?.maxTokens;
+  return {
+    ...req, messages, continueFinalMessage: true,
+    ...(maxTokens !== undefined ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } } : {}),
+  };
 }
 
 /** A request that broke after delivering text: how many chunks it had resent, and delivered. */
@@ -150,7 +159,7 @@ export function resilientProvider(service: RecoverableService, initial: ModelPro
         const resume = !nothingShown && !sawToolCalls && current.capabilities.continueFinalMessage;
         await recover(error, attempt, nothingShown ? 'retry' : resume ? 'resume' : 'restart', opts.signal);
         if (resume) {
-          next = continuationRequest(req, shown);
+          next = continuationRequest(req, shown, shownChunks);
           resent = shownChunks;
         } else {
           next = req;

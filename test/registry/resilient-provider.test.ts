@@ -123,6 +123,13 @@ describe('resilientProvider stream', () => {
     await expect(collect(resilientProvider(fakeService(fake, crashLoop), fake).stream(REQ))).rejects.toBe(crashLoop);
   });
 
+  it('asks a continuation only for the tokens left of a max-tokens limit', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [3] });
+    await collect(resilientProvider(fakeService(fake), fake).stream({ ...REQ, sampling: { maxTokens: 6, temperature: 0.2 } }));
+    expect(fake.requests[1]?.sampling).toEqual({ maxTokens: 3, temperature: 0.2 });
+    expect(continuationRequest({ ...REQ, sampling: { maxTokens: 2 } }, 'The model', 2).sampling).toEqual({ maxTokens: 1 });
+  });
+
   it('appends to a trailing assistant message the caller asked to continue', () => {
     const req = { messages: [{ role: 'user' as const, content: 'q' }, { role: 'assistant' as const, content: 'Sure:' }], continueFinalMessage: true };
     expect(continuationRequest(req, ' one').messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: 'Sure: one' }]);
