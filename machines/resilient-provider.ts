@@ -105,7 +105,7 @@ export function answerUsage(final: Usage, resent: number, broken: readonly Broke
 function gaveUp(error: unknown, provider: string, retries: number): unknown {
   if (!isAcodeError(error)) return error;
   return new AcodeError(error.code, `${error.message} acode gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}.`,
-    `The server went away ${retries + 1} times during this request; see why with \`acode providers status ${provider}\` and its log, then ask again.`,
+    `The server went away or could not be reached ${retries + 1} times during this request; see why with \`acode providers status ${provider}\` and its log, then ask again.`,
     { cause: error, details: { ...error.details, retries } });
 }
 

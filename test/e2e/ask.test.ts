@@ -141,7 +141,7 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(r.stderr.match(/retry \d/g)).toEqual(['retry 1', 'retry 2', 'retry 3']);
     expect(r.stderr).toMatch(/^error\[STREAM_INTERRUPTED\]: vllm: .* acode gave up after 3 retries\.$/m);
     const hint = /^hint: (.*)$/m.exec(r.stderr)?.[1];
-    expect(hint).toBe('The server went away 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
+    expect(hint).toBe('The server went away or could not be reached 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
     expect(p.startedPids()).toEqual([]);
   });
 

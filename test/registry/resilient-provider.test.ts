@@ -105,7 +105,7 @@ describe('resilientProvider stream', () => {
     expect(error).toMatchObject({ code: 'STREAM_INTERRUPTED', message: expect.stringMatching(/ended early after 0 chunk\(s\) acode gave up after 3 retries\.$/) });
     const hint = (error as AcodeError).hint;
     expect(hint).not.toMatch(/retr/i);
-    expect(hint).toBe('The server went away 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
+    expect(hint).toBe('The server went away or could not be reached 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
   });
 
   it('never retries an error the server meant', async () => {
@@ -156,7 +156,7 @@ describe('resilientProvider complete', () => {
   it('gives up after three retries, with a hint that promises no retry', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [gone(), gone(), gone(), gone()] });
     await expect(resilientProvider(fakeService(fake), fake).complete(REQ))
-      .rejects.toMatchObject({ code: 'STREAM_INTERRUPTED', hint: expect.stringMatching(/^The server went away 4 times/) });
+      .rejects.toMatchObject({ code: 'STREAM_INTERRUPTED', hint: expect.stringMatching(/^The server went away or could not be reached 4 times/) });
     expect(fake.requests).toHaveLength(4);
   });
 });
