@@ -1,6 +1,7 @@
-// `acode ask [--provider id] [--model m] [--json] [--schema file.json] "prompt"`: one question to a
-// provider that acode makes ready first. Answer text on stdout as it streams, lifecycle progress and
-// notices on stderr, and with --json one object on stdout at the end.
+// `acode ask [--provider id] [--model m] [--system text] [--max-tokens n] [--temperature t] [--no-stream]
+// [--json] [--schema file.json] "prompt"`: one question to a provider that acode makes ready first. Answer
+// text on stdout as it streams (at once with --no-stream), lifecycle progress and notices on stderr, and
+// with --json one object on stdout at the end.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AcodeError, type Env } from '../../config/index.js';
@@ -8,12 +9,15 @@ import type { Answer, FallbackReason, ProviderStatus, RetryInfo } from '../../ma
 import type { ChatRequest } from '../../adapters/index.js';
 import type { CliDeps, CommandRegistrar } from '../deps.js';
 import { printJson, type Output } from '../output/index.js';
+import { askMessages, askSampling, type RequestFlags } from './ask-request.js';
 
-interface AskOptions {
+interface AskOptions extends RequestFlags {
   provider?: string;
   model?: string;
   json?: boolean;
   schema?: string;
+  /** commander's negated flag: false with --no-stream. */
+  stream?: boolean;
 }
 
 // Commands do not read process.* (so they run in-process in tests); stdin is the one exception a
@@ -103,22 +107,24 @@ async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<vo
   }
   const config = await deps.config.load();
   const schema = opts.schema ? await readSchema(opts.schema, deps.cwd) : undefined;
+  // The flags are checked (USAGE) before anything is detected or started.
+  const req: ChatRequest = {
+    messages: askMessages(prompt, opts),
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(schema ? { schema } : {}),
+    ...askSampling(opts),
+  };
   // Loaded here, not at start-up: the engine (actors, adapters, undici, execa) is only for commands that use it.
   const { answer, openRegistry, progressLine } = await import('../../machines/index.js');
   const registry = openRegistry({ config, env: deps.env, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
   registry.onStatus(progressPrinter(deps.stderr, progressLine));
   const printer = answerPrinter(deps, opts.json === true);
-  const req: ChatRequest = {
-    messages: [{ role: 'user', content: prompt }],
-    ...(opts.model ? { model: opts.model } : {}),
-    ...(schema ? { schema } : {}),
-  };
   try {
     const result = await answer(registry, req, {
       ...(opts.provider !== undefined ? { preferred: opts.provider } : {}),
       ...(schema ? { requirements: { structuredOutput: true } } : {}),
       // A schema answer is validated (and corrected) as a whole, so it is not streamed.
-      stream: schema === undefined,
+      stream: schema === undefined && opts.stream !== false,
       signal: deps.signal,
       onText: printer.onText,
       onRestarted: printer.onRestarted,
@@ -138,6 +144,10 @@ export const askCommand: CommandRegistrar = (program, deps) => {
     .argument('[prompt...]', 'the prompt; read from stdin when omitted')
     .option('--provider <id>', 'ask this provider (default: providers.active), then the fallback order')
     .option('--model <model>', 'model to ask for (default: the provider\'s configured model)')
+    .option('--system <text>', 'a system message sent before the prompt')
+    .option('--max-tokens <n>', 'the most tokens the answer may have (a positive integer)')
+    .option('--temperature <t>', 'sampling temperature, 0 to 2 (0: the most deterministic)')
+    .option('--no-stream', 'ask for the whole answer in one request and print it when complete')
     .option('--json', 'print one JSON object: text, provider, model, usage, timings, retries, fallback')
     .option('--schema <file>', 'a JSON Schema file; the answer is validated against it')
     .action((words: string[], opts: AskOptions) => ask(deps, words, opts));

@@ -1,9 +1,11 @@
 // `acode ask` end to end: the built CLI as a child process, the stand-in servers on PATH, free ports.
 // Build first: npx tsc -p tsconfig.json
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectedChat, freePort, startTestServer, type TestServer } from '../servers/harness.js';
+import { promptTokenCount, chatPrompt } from '../servers/lib/tokens.js';
 import { project, providerYaml, type Project } from './project.js';
 
 const VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
@@ -14,11 +16,14 @@ const expected = (model: string, tokens?: number) =>
 
 let projects: Project[] = [];
 let servers: TestServer[] = [];
+let scratch: string[] = [];
 afterEach(async () => {
   await Promise.all(servers.map((s) => s.stop()));
   await Promise.all(projects.map((p) => p.cleanup()));
+  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
   projects = [];
   servers = [];
+  scratch = [];
 });
 
 async function setup(yaml: string): Promise<Project> {
@@ -26,6 +31,23 @@ async function setup(yaml: string): Promise<Project> {
   projects.push(p);
   return p;
 }
+
+/** A file for a stand-in's request log (ACODE_FAKE_REQUEST_LOG), in a scratch dir removed after the test. */
+async function requestLog(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'acode-e2e-requests-'));
+  scratch.push(dir);
+  return join(dir, 'requests.jsonl');
+}
+
+/** The bodies of the chat requests a stand-in logged. */
+async function chatBodies(log: string): Promise<Array<Record<string, unknown>>> {
+  const lines = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '');
+  return lines.map((l) => JSON.parse(l) as { path: string; body: Record<string, unknown> })
+    .filter((r) => r.path === '/v1/chat/completions' || r.path === '/api/chat').map((r) => r.body);
+}
+
+const SYSTEM = 'Answer like a sailor.';
+const WITH_SYSTEM = [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }];
 
 // Generous bounds: each test runs the CLI once or twice, and CI shares two cores with other test files.
 describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => {
@@ -96,6 +118,106 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(text.stderr).toMatch(/STREAM_INTERRUPTED; resuming the answer/);
     // stop_on_exit: the restarted server was stopped when the CLI exited.
     expect(p.startedPids()).toEqual([]);
+  });
+
+  it('usage after a resumed stream adds up and counts both requests, the resent text as prompt', async () => {
+    const tokens = 8;
+    const crash = { ACODE_FAKE_TOKENS: String(tokens), ACODE_FAKE_CRASH_AFTER_TOKENS: '5', ACODE_FAKE_CRASH_MODE: 'sigkill' };
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true })}`);
+    const r = await p.acode(['ask', '--json', PROMPT], { env: crash });
+    expect(r.code, r.stderr).toBe(0);
+    const usage = (JSON.parse(r.stdout) as { usage: { promptTokens: number; completionTokens: number; totalTokens: number } }).usage;
+    const prompt = promptTokenCount(chatPrompt([{ role: 'user', content: PROMPT }]));
+    // The broken request: the prompt, 5 tokens delivered. The resumed one: the prompt plus the 5 resent, 3 more.
+    expect(usage).toEqual({ promptTokens: prompt + (prompt + 5), completionTokens: 5 + 3, totalTokens: 2 * prompt + 13 });
+  });
+
+  it('after the last retry the error says acode gave up and its hint promises no retry', async () => {
+    // Every start of the server dies after 2 tokens: the first request and its 3 retries all break.
+    const crash = { ACODE_FAKE_TOKENS: '24', ACODE_FAKE_CRASH_AFTER_TOKENS: '2', ACODE_FAKE_CRASH_MODE: 'sigkill' };
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true, max_restarts: 5 })}`);
+    const r = await p.acode(['ask', PROMPT], { env: crash });
+    expect(r.code).toBe(6);
+    expect(r.stderr.match(/retry \d/g)).toEqual(['retry 1', 'retry 2', 'retry 3']);
+    expect(r.stderr).toMatch(/^error\[STREAM_INTERRUPTED\]: vllm: .* acode gave up after 3 retries\.$/m);
+    const hint = /^hint: (.*)$/m.exec(r.stderr)?.[1];
+    expect(hint).toBe('The server went away or could not be reached 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
+    expect(p.startedPids()).toEqual([]);
+  });
+
+  it('--system, --max-tokens and --temperature reach the vLLM wire; the answer stops at the limit', async () => {
+    const log = await requestLog();
+    const server = await startTestServer('vllm', { model: VLLM_MODEL, knobs: { requestLog: log } });
+    servers.push(server);
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: server.port })}`);
+    const r = await p.acode(['ask', '--json', '--system', SYSTEM, '--max-tokens', '5', '--temperature', '0.3', PROMPT]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { text: string; finishReason: string; usage: { completionTokens: number } };
+    expect(out).toMatchObject({ text: expectedChat({ model: VLLM_MODEL, messages: WITH_SYSTEM, maxTokens: 5 }).text, finishReason: 'length' });
+    expect(out.usage.completionTokens).toBe(5);
+    const [body] = await chatBodies(log);
+    expect(body).toMatchObject({ messages: WITH_SYSTEM, max_tokens: 5, temperature: 0.3, stream: true });
+  });
+
+  it('--system, --max-tokens and --temperature reach the Ollama wire as a system message and options', async () => {
+    const log = await requestLog();
+    const server = await startTestServer('ollama', { model: 'llama3.2:latest', knobs: { requestLog: log } });
+    servers.push(server);
+    const p = await setup(`providers:\n  active: ollama\n${providerYaml('ollama', { model: 'llama3.2:latest', port: server.port }, { mode: 'monitored' })}`);
+    const r = await p.acode(['ask', '--system', SYSTEM, '--max-tokens', '4', '--temperature', '0', PROMPT]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${expectedChat({ model: 'llama3.2:latest', messages: WITH_SYSTEM, maxTokens: 4 }).text}\n`);
+    const [body] = await chatBodies(log);
+    expect(body).toMatchObject({ messages: WITH_SYSTEM, options: { num_predict: 4, temperature: 0 } });
+  });
+
+  it('--max-tokens holds across a resume: the continuation asks only for what is left', async () => {
+    const crash = { ACODE_FAKE_TOKENS: '8', ACODE_FAKE_CRASH_AFTER_TOKENS: '3', ACODE_FAKE_CRASH_MODE: 'sigkill' };
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true })}`);
+    const r = await p.acode(['ask', '--json', '--max-tokens', '6', PROMPT], { env: crash });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { text: string; finishReason: string; retries: number; usage: { completionTokens: number } };
+    expect(out).toMatchObject({ text: expectedChat({ model: VLLM_MODEL, messages: [{ role: 'user', content: PROMPT }], tokens: 8, maxTokens: 6 }).text, finishReason: 'length', retries: 1 });
+    expect(out.usage.completionTokens).toBe(6);
+  });
+
+  it('--no-stream asks with complete(): the answer prints once complete, a break retries the whole request', async () => {
+    const server = await startTestServer('vllm', { model: VLLM_MODEL });
+    servers.push(server);
+    const ok = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: server.port })}`);
+    const r = await ok.acode(['ask', '--no-stream', '--json', PROMPT]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ text: expected(VLLM_MODEL), provider: 'vllm', finishReason: 'stop' });
+
+    // Every start of this server dies after 5 of 8 tokens. A stream would resume and finish; complete()
+    // showed nothing, so it retries the whole request, which breaks each time: no partial text printed.
+    const crash = { ACODE_FAKE_TOKENS: '8', ACODE_FAKE_CRASH_AFTER_TOKENS: '5', ACODE_FAKE_CRASH_MODE: 'sigkill' };
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true, max_restarts: 5 })}`);
+    const broken = await p.acode(['ask', '--no-stream', PROMPT], { env: crash });
+    expect(broken.code).toBe(6);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr.match(/STREAM_INTERRUPTED; retrying \(retry \d\)/g)).toHaveLength(3);
+    expect(broken.stderr).not.toMatch(/resuming/);
+  });
+
+  it('bad --max-tokens / --temperature / --system values: USAGE with a hint, nothing started', async () => {
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`);
+    const cases: Array<[string[], RegExp]> = [
+      [['--max-tokens', '0'], /^error\[USAGE\]: --max-tokens "0" is not a positive integer\.\nhint: Pass the most tokens/],
+      [['--max-tokens', '2.5'], /^error\[USAGE\]: --max-tokens "2\.5" is not a positive integer\./],
+      [['--max-tokens', 'lots'], /^error\[USAGE\]: --max-tokens "lots" is not a positive integer\./],
+      [['--temperature', '3'], /^error\[USAGE\]: --temperature "3" is not a number from 0 to 2\.\nhint: Pass e\.g\. `--temperature 0`/],
+      [['--temperature', '-0.5'], /^error\[USAGE\]: --temperature "-0\.5" is not a number from 0 to 2\./],
+      [['--temperature', 'warm'], /^error\[USAGE\]: --temperature "warm" is not a number from 0 to 2\./],
+      [['--system', ' '], /^error\[USAGE\]: --system is empty\.\nhint: /],
+    ];
+    for (const [flags, want] of cases) {
+      const r = await p.acode(['ask', ...flags, PROMPT]);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(want);
+      expect(r.stdout).toBe('');
+    }
+    expect(p.recordedPids()).toEqual([]);
   });
 
   it('a server that cannot start: the fallback provider answers and the reason is printed', async () => {

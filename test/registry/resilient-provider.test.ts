@@ -35,7 +35,34 @@ describe('resilientProvider stream', () => {
     const second = fake.requests[1];
     expect(second?.continueFinalMessage).toBe(true);
     expect(second?.messages.at(-1)).toEqual({ role: 'assistant', content: 'The model answers' });
-    expect(chunks.at(-1)).toMatchObject({ type: 'final', usage: { promptTokens: 5, completionTokens: PIECES.length, totalTokens: 5 + PIECES.length } });
+  });
+
+  // The fake's prompt is 5 tokens plus what a request resends; a text chunk is a token.
+  it('counts every request of a resumed answer: the resent text as prompt, all the text as completion', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [3] });
+    const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
+    // Broken: prompt 5, 3 delivered. Resumed: prompt 5 + 3 resent, the other 4 delivered.
+    expect(chunks.at(-1)).toMatchObject({ type: 'final', usage: { promptTokens: 5 + (5 + 3), completionTokens: 3 + 4, totalTokens: 20 } });
+  });
+
+  it('counts every request of an answer resumed twice', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [3, 2] });
+    const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
+    expect(textOf(chunks)).toBe(FULL);
+    // Prompts 5, 5 + 3 and 5 + 5; deliveries 3, 2 and 2.
+    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5 + 8 + 10, completionTokens: 3 + 2 + 2, totalTokens: 30 } });
+  });
+
+  it('counts the broken request of a restarted answer: the same prompt, the text shown before the restart', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [2], caps: { continueFinalMessage: false } });
+    const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
+    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5 + 5, completionTokens: 2 + PIECES.length, totalTokens: 19 } });
+  });
+
+  it('does not count a request that broke before any text', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [refused()] });
+    const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
+    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5, completionTokens: PIECES.length, totalTokens: 5 + PIECES.length } });
   });
 
   it('reports the usage of an uninterrupted answer unchanged', async () => {
@@ -72,6 +99,15 @@ describe('resilientProvider stream', () => {
     expect(svc.failed).toHaveLength(3);
   });
 
+  it('the error after the last retry says acode gave up, and its hint promises no retry', async () => {
+    const fake = fakeProvider({ id: 'vllm', pieces: PIECES, failures: [1, 0, 0, 0] });
+    const error = await collect(resilientProvider(fakeService(fake), fake).stream(REQ)).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STREAM_INTERRUPTED', message: expect.stringMatching(/ended early after 0 chunk\(s\) acode gave up after 3 retries\.$/) });
+    const hint = (error as AcodeError).hint;
+    expect(hint).not.toMatch(/retr/i);
+    expect(hint).toBe('The server went away or could not be reached 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
+  });
+
   it('never retries an error the server meant', async () => {
     const notFound = new AcodeError('MODEL_NOT_FOUND', "model 'x' not found", 'pull it');
     const fake = fakeProvider({ pieces: PIECES, failures: [notFound] });
@@ -85,6 +121,13 @@ describe('resilientProvider stream', () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [2] });
     const crashLoop = new AcodeError('CRASH_LOOP', 'crash-looping: 3 exits in 60 s', 'check the log');
     await expect(collect(resilientProvider(fakeService(fake, crashLoop), fake).stream(REQ))).rejects.toBe(crashLoop);
+  });
+
+  it('asks a continuation only for the tokens left of a max-tokens limit', async () => {
+    const fake = fakeProvider({ pieces: PIECES, failures: [3] });
+    await collect(resilientProvider(fakeService(fake), fake).stream({ ...REQ, sampling: { maxTokens: 6, temperature: 0.2 } }));
+    expect(fake.requests[1]?.sampling).toEqual({ maxTokens: 3, temperature: 0.2 });
+    expect(continuationRequest({ ...REQ, sampling: { maxTokens: 2 } }, 'The model', 2).sampling).toEqual({ maxTokens: 1 });
   });
 
   it('appends to a trailing assistant message the caller asked to continue', () => {
@@ -110,9 +153,10 @@ describe('resilientProvider complete', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('gives up after three retries', async () => {
+  it('gives up after three retries, with a hint that promises no retry', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [gone(), gone(), gone(), gone()] });
-    await expect(resilientProvider(fakeService(fake), fake).complete(REQ)).rejects.toMatchObject({ code: 'STREAM_INTERRUPTED' });
+    await expect(resilientProvider(fakeService(fake), fake).complete(REQ))
+      .rejects.toMatchObject({ code: 'STREAM_INTERRUPTED', hint: expect.stringMatching(/^The server went away or could not be reached 4 times/) });
     expect(fake.requests).toHaveLength(4);
   });
 });

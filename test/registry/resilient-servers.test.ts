@@ -6,6 +6,7 @@ import { createProvider, type ModelProvider } from '../../adapters/index.js';
 import type { ProviderKind } from '../../config/index.js';
 import { resilientProvider, RESUME_PATH, type RecoverableService, type RetryInfo } from '../../machines/resilient-provider.js';
 import { expectedChat, startTestServer, type ServerKind, type TestServer } from '../servers/harness.js';
+import { chatPrompt, promptTokenCount } from '../servers/lib/tokens.js';
 import { collect, providerConfig, textOf } from './fixtures.js';
 
 const TOKENS = 8;
@@ -57,5 +58,12 @@ describe.each(CASES)('a $kind stream broken by SIGKILL', ({ kind, server: server
     } else {
       expect(restarted).toEqual([{ type: 'restarted', reason: expect.any(String), attempt: 1 }]);
     }
+    // Both requests count: the broken one (the prompt, 3 tokens delivered) and the one that finished
+    // (a resume sends the 3 back as prompt and generates the other 5; a restart repeats all 8).
+    const prompt = promptTokenCount(chatPrompt([{ role: 'user', content: PROMPT }]));
+    const usage = RESUME_PATH[kind] === 'resume'
+      ? { promptTokens: prompt + (prompt + 3), completionTokens: 3 + 5 }
+      : { promptTokens: prompt + prompt, completionTokens: 3 + TOKENS };
+    expect(chunks.at(-1)).toMatchObject({ type: 'final', usage: { ...usage, totalTokens: usage.promptTokens + usage.completionTokens } });
   });
 });

@@ -126,7 +126,7 @@ export function chatHandler(s: OllamaState): (ctx: RequestContext) => Promise<vo
       return deliver(s, ctx, a, 'message', [], 'stop', promptTokenCount(prompt), calls);
     }
     const p = plan(key, shapeOf(a.req.format), { prefix: continuing ? contentText(last?.content) : undefined, maxTokens: numPredict, fixedCount: s.runtime.knobs.tokens });
-    return deliver(s, ctx, a, 'message', p.pieces, p.finishReason, promptTokenCount(prompt), null);
+    return deliver(s, ctx, a, 'message', p.pieces, p.finishReason, promptTokenCount(prompt, continuing ? contentText(last?.content) : ''), null);
   };
 }
 

@@ -1,6 +1,7 @@
 // HTTP bootstrap shared by the fakes: node:http on loopback only, route dispatch, and the request-level
 // knobs (hang, crash after N requests, malformed body) applied before a handler ever runs.
 
+import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { CaptureReply, garbage, LiveReply, type Headers, type Reply } from './reply.js';
@@ -84,6 +85,12 @@ async function sendMalformed(res: ServerResponse, runtime: Runtime, route: Route
   }
 }
 
+/** One JSON line per work request, so a test can see what reached the wire (the body parsed when it is JSON). */
+function logRequest(file: string, req: IncomingMessage, url: URL, body: string): void {
+  const parsed = parseJson(body);
+  appendFileSync(file, `${JSON.stringify({ method: req.method, path: url.pathname, body: parsed.ok ? parsed.value : body })}\n`);
+}
+
 async function dispatch(req: IncomingMessage, res: ServerResponse, runtime: Runtime, routes: readonly Route[], dialect: Dialect): Promise<void> {
   const { knobs } = runtime;
   if (knobs.hang === 'all') return; // accept and never answer
@@ -96,6 +103,7 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, runtime: Runt
   if (!route) return candidates.length > 0 ? dialect.methodNotAllowed(ctx) : dialect.notFound(ctx);
   ctx.body = await readBody(req);
   if (route.work) {
+    if (knobs.requestLog !== null) logRequest(knobs.requestLog, req, url, ctx.body);
     await runtime.onWorkRequest();
     if (knobs.hang === 'work') return;
     if (knobs.hang === 'headers') {

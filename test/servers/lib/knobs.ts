@@ -26,6 +26,7 @@ export interface Knobs {
   models: string[];
   pulled: string[];
   ignoreSigterm: boolean;
+  requestLog: string | null;
 }
 
 /** The exact env var behind each knob: the single source for the README table and the harness. */
@@ -50,6 +51,7 @@ export const KNOB_ENV = {
   models: 'ACODE_FAKE_MODELS',
   pulled: 'ACODE_FAKE_PULLED',
   ignoreSigterm: 'ACODE_FAKE_IGNORE_SIGTERM',
+  requestLog: 'ACODE_FAKE_REQUEST_LOG',
 } as const satisfies Record<keyof Knobs, string>;
 
 export const DEFAULT_MODELS = [
@@ -83,6 +85,7 @@ export const DEFAULT_KNOBS: Knobs = {
   models: DEFAULT_MODELS,
   pulled: [],
   ignoreSigterm: false,
+  requestLog: null,
 };
 
 export class KnobError extends Error {}
@@ -139,6 +142,7 @@ export function parseKnobs(env: NodeJS.ProcessEnv): Knobs {
   if ((e = v('pullFailAtPercent'))) k.pullFailAtPercent = int(...e, 0);
   if ((e = v('models'))) k.models = list(e[1]);
   if ((e = v('pulled'))) k.pulled = list(e[1]);
+  if ((e = v('requestLog'))) k.requestLog = e[1];
   if ((e = v('ignoreSigterm'))) k.ignoreSigterm = oneOf(...e, ['0', '1', 'true', 'false'] as const) === '1' || e[1] === 'true';
   return k;
 }

@@ -103,7 +103,7 @@ export function planChat(body: Body, opts: ChatPlanOptions): OpenAIPlan {
     key,
     stream: c.stream,
     includeUsage: c.includeUsage,
-    promptTokens: promptTokenCount(prompt),
+    promptTokens: promptTokenCount(prompt, prefix),
     tool: spec ? { spec, arguments: JSON.stringify(toolArguments(spec, key)) } : null,
   };
 }

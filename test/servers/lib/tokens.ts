@@ -114,9 +114,14 @@ export function chatPrompt(messages: readonly ChatMessageLike[]): string {
   return messages.map((m) => `${m.role}: ${contentText(m.content)}`).join('\n');
 }
 
-/** A rough token count (whitespace words plus template overhead), stable for assertions. */
-export function promptTokenCount(prompt: string): number {
-  return prompt.split(/\s+/).filter((w) => w !== '').length + 4;
+const wordCount = (text: string): number => text.split(/\s+/).filter((w) => w !== '').length;
+
+/**
+ * A rough token count (whitespace words plus template overhead), stable for assertions. A continued
+ * (prefilled) assistant message is prompt too, as on the real servers: one token per generated word.
+ */
+export function promptTokenCount(prompt: string, prefilled = ''): number {
+  return wordCount(prompt) + wordCount(prefilled) + 4;
 }
 
 export interface Planned {
