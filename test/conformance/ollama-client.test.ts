@@ -169,7 +169,7 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
   });
 });
 
-describe.skipIf(REAL_OLLAMA_URL === '' || REAL_MODEL === '')('real Ollama at ACODE_TEST_OLLAMA_URL (set it and ACODE_TEST_MODEL to run)', () => {
-  suite(async () => realTarget(REAL_OLLAMA_URL, REAL_MODEL));
+describe.skipIf(REAL_OLLAMA_URL === '')('real Ollama at ACODE_TEST_OLLAMA_URL (set it, and ACODE_TEST_MODEL to pick one of its models, to run)', () => {
+  suite(async () => realTarget(REAL_OLLAMA_URL, REAL_MODEL, 'ollama'));
   it.skip('knob tests run only against the stand-ins', () => undefined);
 });
