@@ -50,8 +50,11 @@ export function ollamaClient(t: Target): Ollama {
   return new Ollama({ host: t.url });
 }
 
-/** The official client with retries off, so a knob's failure surfaces once, as it would first appear. */
-export function openaiClient(t: Target, timeout = 10_000): OpenAI {
+/**
+ * The official client with retries off, so a knob's failure surfaces once, as it would first appear.
+ * A real server computes its tokens: more time on a loaded machine.
+ */
+export function openaiClient(t: Target, timeout = t.fake ? 10_000 : 30_000): OpenAI {
   return new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'x', maxRetries: 0, timeout });
 }
 

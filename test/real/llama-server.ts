@@ -36,9 +36,13 @@ export const realLlamaSkipReason = 'missing' in found
   : '';
 if (realLlamaSkipReason) console.warn(`SKIPPED ${realLlamaSkipReason}`);
 
-/** The args acode and the tests start it with: loopback, a small context. */
+/**
+ * The args acode and the tests start it with: a small context, and one thread. With its default (one
+ * per core) on a loaded 2-core machine, the threads wait on each other at every layer: 16 tokens took
+ * 2.6 s where one thread took 0.17 s (load average 21).
+ */
 export function realLlamaArgs(): string[] {
-  return ['-c', '2048'];
+  return ['-c', '2048', '-t', '1'];
 }
 
 /** The model id the server serves (the file name unless --alias), read from /v1/models. */
