@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Fails the run if any test (or the demo) wrote into the real HOME's caches or acode's state dir.
+    globalSetup: ['test/global/home-guard.ts'],
   },
 });

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 import type { ProviderConfig, ProviderKind } from '../../config/index.js';
 import type { ServiceRef } from '../../actors/index.js';
+import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
 
 export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
 const BUILT = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'servers');
@@ -21,8 +22,9 @@ export async function tempStateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'acode-actors-'));
 }
 
+/** The stand-ins first on PATH and a scratch HOME / HF_HOME / OLLAMA_MODELS: never the developer's. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
+  return { ...process.env, ...scratchHomeEnv(), PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
 }
 
 const MODELS: Record<string, string> = {

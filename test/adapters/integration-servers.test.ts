@@ -5,7 +5,7 @@ import { createProvider, type ModelProvider, type PullProgress } from '../../ada
 import { caught, collect, providerConfig } from './fixture-server.js';
 import { start, targets, type Running } from './integration-targets.js';
 
-const real = targets().some((t) => !t.standIn);
+const real = targets().some((t) => t.realUrl !== undefined);
 const suite = real ? describe.skip : describe;
 
 suite('stand-in specifics (need knobs)', () => {

@@ -1,13 +1,15 @@
 // The servers the integration suite runs against: the stand-ins from test/servers by default, or a real
-// server when ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL (+ ACODE_TEST_MODEL) are set. With both set,
-// ACODE_TEST_OLLAMA_MODEL / ACODE_TEST_OPENAI_MODEL name each one's model; without any model the first
-// listed one is used. ACODE_TEST_OPENAI_KIND (vllm | llamacpp | lmstudio, default vllm) picks the quirks. Tests that need
+// server when ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL (+ ACODE_TEST_MODEL) are set, plus the real
+// llama-server of ../shared/real-servers when it is there. With both set, ACODE_TEST_OLLAMA_MODEL /
+// ACODE_TEST_OPENAI_MODEL name each one's model; a name the server does not list, or none, means the
+// first one it lists. ACODE_TEST_OPENAI_KIND (vllm | llamacpp | lmstudio, default vllm) picks the quirks. Tests that need
 // a stand-in knob (crash, hang, garbage ...) are skipped against a real server, visibly (`it.skip`).
 import type { Socket } from 'node:net';
 import { it } from 'vitest';
 import { createProvider, type CreateProviderOptions, type ModelProvider } from '../../adapters/index.js';
 import type { ProviderKind, WireType } from '../../config/index.js';
 import { startTestServer, type Knobs, type TestServer } from '../servers/harness.js';
+import { realLlama, startRealLlama } from '../real/llama-server.js';
 import { providerConfig } from './fixture-server.js';
 
 export type StandIn = 'ollama' | 'vllm' | 'llama-server';
@@ -20,6 +22,8 @@ export interface Target {
   standIn?: StandIn;
   realUrl?: string;
   realModel?: string;
+  /** The real llama-server binary, started per test. */
+  realBinary?: boolean;
 }
 
 export interface Running {
@@ -50,6 +54,7 @@ export function targets(): Target[] {
     out.push({ name: 'stand-in vllm', kind: 'vllm', type: 'openai-compatible', standIn: 'vllm' });
     out.push({ name: 'stand-in llama-server', kind: 'llamacpp', type: 'openai-compatible', standIn: 'llama-server' });
   }
+  if (realLlama) out.push({ name: 'real llama-server (../shared/real-servers)', kind: 'llamacpp', type: 'openai-compatible', realBinary: true });
   return out;
 }
 
@@ -64,9 +69,21 @@ export async function start(t: Target, opts: StartOptions = {}): Promise<Running
   const sockets: Socket[] = [];
   const make = (url: string, model: string, extra: CreateProviderOptions = {}): ModelProvider =>
     createProvider(providerConfig(t.kind, t.type, url, model), { ...opts.provider, ...extra });
+  if (t.realBinary) {
+    const server = await startRealLlama();
+    const provider = make(server.url, server.model, { onSocket: (s) => sockets.push(s) });
+    return {
+      url: server.url, model: server.model, sockets, provider, another: (o) => make(server.url, server.model, o),
+      stop: async () => {
+        await provider.close();
+        await server.stop();
+      },
+    };
+  }
   if (!t.standIn) {
     const url = t.realUrl!.replace(/\/+$/, '');
-    const model = t.realModel || (await make(url, '').listModels())[0]?.id || '';
+    const served = (await make(url, '').listModels()).map((m) => m.id);
+    const model = t.realModel && served.includes(t.realModel) ? t.realModel : served[0] ?? '';
     const provider = make(url, model, { onSocket: (s) => sockets.push(s) });
     return { url, model, sockets, provider, another: (o) => make(url, model, o), stop: () => provider.close() };
   }

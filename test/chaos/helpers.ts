@@ -4,6 +4,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
 import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
 
 export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
@@ -20,11 +21,11 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The environment with the stand-ins first on PATH and no inherited knobs. */
+/** The environment with the stand-ins first on PATH, no inherited knobs and a scratch HOME / HF_HOME / OLLAMA_MODELS. */
 export function standInEnv(extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ACODE_FAKE_')) base[k] = v;
-  return { ...base, PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
+  return { ...base, ...scratchHomeEnv(), PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
 }
 
 export const MODELS: Record<'llamacpp' | 'vllm' | 'ollama', string> = {

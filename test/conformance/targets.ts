@@ -1,5 +1,5 @@
 // Where the conformance suites point: a stand-in started by the harness, or a real server when
-// ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL (+ ACODE_TEST_MODEL) are set.
+// ACODE_TEST_OLLAMA_URL / ACODE_TEST_OPENAI_URL are set (ACODE_TEST_MODEL picks one of its models).
 
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
@@ -27,8 +27,19 @@ export async function fakeTarget(kind: ServerKind, opts: StartOptions = {}): Pro
   return { fake: true, url: server.url, model: server.model, key, server, stop: async () => void (await server.stop()) };
 }
 
-export function realTarget(url: string, model: string): Target {
-  return { fake: false, url: url.replace(/\/+$/, '').replace(/\/v1$/, ''), model, key: model, server: null, stop: async () => undefined };
+/**
+ * A server someone else runs. The model is the id the server itself lists (GET /v1/models, or
+ * /api/tags for Ollama): `wanted` (ACODE_TEST_MODEL) picks one of several, else the first is used.
+ */
+export async function realTarget(url: string, wanted: string, wire: 'openai' | 'ollama'): Promise<Target> {
+  const base = url.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const res = await fetch(wire === 'ollama' ? `${base}/api/tags` : `${base}/v1/models`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { data?: Array<{ id: string }>; models?: Array<{ name: string }> };
+  const served = wire === 'ollama' ? (body.models ?? []).map((m) => m.name) : (body.data ?? []).map((m) => m.id);
+  const want = wire === 'ollama' && wanted ? normalize(wanted) : wanted;
+  const model = served.includes(want) ? want : served[0];
+  if (model === undefined) throw new Error(`${base} serves no model (${JSON.stringify(body).slice(0, 300)})`);
+  return { fake: false, url: base, model, key: model, server: null, stop: async () => undefined };
 }
 
 function normalize(name: string): string {
@@ -39,8 +50,11 @@ export function ollamaClient(t: Target): Ollama {
   return new Ollama({ host: t.url });
 }
 
-/** The official client with retries off, so a knob's failure surfaces once, as it would first appear. */
-export function openaiClient(t: Target, timeout = 10_000): OpenAI {
+/**
+ * The official client with retries off, so a knob's failure surfaces once, as it would first appear.
+ * A real server computes its tokens: more time on a loaded machine.
+ */
+export function openaiClient(t: Target, timeout = t.fake ? 10_000 : 30_000): OpenAI {
   return new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'x', maxRetries: 0, timeout });
 }
 

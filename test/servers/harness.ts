@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { serversSnapshot } from './harness-dist.js';
 import { freePort } from './lib/free-port.js';
+import { scratchHomeEnv } from './lib/scratch-home.js';
 import { fileURLToPath } from 'node:url';
 import { knobEnv, KNOB_ENV, DEFAULT_MODELS, type Knobs } from './lib/knobs.js';
 import { chatPrompt, plan, type ChatMessageLike, type OutputShape } from './lib/tokens.js';
@@ -119,9 +120,8 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
   const env: Record<string, string | undefined> = {
     ...inherited,
     ...serversEnv(),
-    HOME: home,
-    HF_HOME: join(home, 'hf'),
-    ...(kind === 'ollama' ? { OLLAMA_HOST: `127.0.0.1:${port}`, OLLAMA_MODELS: join(home, 'models'), ACODE_FAKE_PULLED: opts.model ?? '' } : {}),
+    ...scratchHomeEnv(home),
+    ...(kind === 'ollama' ? { OLLAMA_HOST: `127.0.0.1:${port}`, ACODE_FAKE_PULLED: opts.model ?? '' } : {}),
     ...knobEnv(opts.knobs ?? {}),
     ...opts.env,
   };

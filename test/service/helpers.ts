@@ -8,6 +8,7 @@ import { createActorImplementations } from '../../actors/index.js';
 import type { LifecycleConfig, OperatingMode, ProviderConfig, ProviderKind } from '../../config/index.js';
 import { createService, stateLabel, type Service } from '../../machines/index.js';
 import { serversEnv } from '../servers/harness.js';
+import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
 import { PidLedger, pidAlive, providerConfig, removeDir, tempStateDir, until } from '../actors/helpers.js';
 
 export { pidAlive, until };
@@ -44,9 +45,7 @@ export class World {
     return {
       ...process.env,
       ...serversEnv(),
-      HOME: this.stateDir,
-      HF_HOME: join(this.stateDir, 'hf'),
-      OLLAMA_MODELS: join(this.stateDir, 'models'),
+      ...scratchHomeEnv(this.stateDir),
       ACODE_STATE_DIR: this.stateDir,
       ...extra,
     };
