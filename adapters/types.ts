@@ -103,7 +103,10 @@ export interface HealthResult {
   /** starting = up but loading (llama-server 503 Loading model); down = nothing answers. */
   status: 'ready' | 'starting' | 'down' | 'error';
   detail?: string;
-  /** The AcodeError code behind a failed probe (CONNECTION_REFUSED, RESPONSE_TIMEOUT ...), or the HTTP status as `HTTP_<n>`. */
+  /**
+   * The AcodeError code behind a failed probe (CONNECTION_REFUSED, RESPONSE_TIMEOUT ...), or the HTTP status
+   * as `HTTP_<n>`; on a ready server, AUTH_FAILED: it answers, but only to the right API key.
+   */
   code?: string;
 }
 
