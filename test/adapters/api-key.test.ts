@@ -77,7 +77,7 @@ describe('API keys', () => {
     expect(err.message).toMatch(/refused the API key in TEAM_LLAMA_TOKEN/);
     expect(JSON.stringify({ ...err, message: err.message, hint: err.hint })).not.toContain(wrong);
     const right = provider('llamacpp', server.url, server.model, { TEAM_LLAMA_TOKEN: KEY }, 'TEAM_LLAMA_TOKEN');
-    expect((await right.complete({ messages: user, maxTokens: 4 })).text.length).toBeGreaterThan(0);
+    expect((await right.complete({ messages: user })).text.length).toBeGreaterThan(0);
   });
 
   it('a health route that answers 401 (LM Studio probes /v1/models) is a live server whose key is missing, not down or foreign', async () => {
