@@ -131,6 +131,8 @@ export interface ModelProvider {
   listModels(opts?: CallOptions): Promise<ModelInfo[]>;
   /** Throws MODEL_NOT_FOUND when the server does not have it. */
   modelInfo(id: string, opts?: CallOptions): Promise<ModelInfo>;
+  /** Throws AUTH_FAILED when the server refuses our API key (or wants one we do not have); one cheap GET. */
+  checkAuth?(opts?: CallOptions): Promise<void>;
   /** Ollama only: streams pull progress; throws PULL_FAILED on an error line. */
   pull?(model: string, opts?: CallOptions): AsyncIterable<PullProgress>;
   /** Releases the connection pool. */

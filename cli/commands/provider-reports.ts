@@ -103,14 +103,14 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
 
 /**
  * Detection reads the free health route, so a server behind an API key (vLLM/llama-server --api-key, LM
- * Studio's tokens) looks fine there and refuses everything else. One model listing says whether the key
- * is right; any other failure is left to the model check of a started service.
+ * Studio's tokens) looks fine there and refuses everything else. One GET on a guarded route says whether
+ * the key is right; any other failure is left to the model check of a started service.
  */
 async function authRefusal(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal'>): Promise<ProviderReport['lastError']> {
   if (p.type === 'ollama' && p.apiKeyEnv === undefined) return null;
   const adapter = createProvider(p, { mode: config.mode, env: deps.env });
   try {
-    await adapter.listModels({ signal: deps.signal });
+    await adapter.checkAuth?.({ signal: deps.signal });
     return null;
   } catch (error) {
     if (!isAcodeError(error) || error.code !== 'AUTH_FAILED') return null;

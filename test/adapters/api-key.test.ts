@@ -80,6 +80,15 @@ describe('API keys', () => {
     expect((await right.complete({ messages: user })).text.length).toBeGreaterThan(0);
   });
 
+  it('checkAuth finds a wrong key on llama-server, whose /health and /v1/models answer anyone', async () => {
+    server = await startTestServer('llama-server', { args: ['--api-key', KEY] });
+    const unset = provider('llamacpp', server.url, server.model, {}, 'LLAMA_API_KEY');
+    expect(await unset.health()).toMatchObject({ ok: true });
+    expect((await unset.listModels()).length).toBe(1);
+    expect(await caught(unset.checkAuth!())).toMatchObject({ code: 'AUTH_FAILED', details: { apiKeyEnv: 'LLAMA_API_KEY' } });
+    await provider('llamacpp', server.url, server.model, { LLAMA_API_KEY: KEY }, 'LLAMA_API_KEY').checkAuth!();
+  });
+
   it('a health route that answers 401 (LM Studio probes /v1/models) is a live server whose key is missing, not down or foreign', async () => {
     server = await startTestServer('vllm', { env: { VLLM_API_KEY: KEY } });
     const health = await provider('lmstudio', server.url, server.model, {}, 'LM_API_TOKEN').health();
