@@ -154,7 +154,7 @@ export function httpStatusError(ctx: WireContext, status: number, rawBody: strin
   }
   if (status >= 400 && status < 500) {
     return new AcodeError('BAD_REQUEST', `${ctx.provider} rejected the request (${status}): ${serverMessage}`,
-      'The server refused this request; change the request (or the API key), retrying will not help.', { details });
+      'The server refused this request; change the request, retrying will not help.', { details });
   }
   return new AcodeError('SERVER_ERROR', `${ctx.provider} failed (${status}): ${serverMessage}`,
     `Check the ${ctx.provider} server log; it may be loading, overloaded or broken.`, { details });
