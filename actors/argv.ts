@@ -4,7 +4,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { AcodeError } from '../config/index.js';
-import type { OperatingMode, ProviderConfig, ProviderKind } from '../config/index.js';
+import { SERVER_API_KEY_ENV, type OperatingMode, type ProviderConfig, type ProviderKind } from '../config/index.js';
 
 export interface Launch {
   /** The name or path from config (or the default name), for messages. */
@@ -137,6 +137,20 @@ function airgapGuard(provider: ProviderConfig, args: string[]): NodeJS.ProcessEn
   return { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' };
 }
 
+/**
+ * The server we start must want exactly the key acode sends: the value of api_key_env goes into the
+ * variable the server reads (VLLM_API_KEY, LLAMA_API_KEY), never onto the command line, which lands in
+ * /proc, the pid file and the log. Without a key of ours, an inherited one is dropped, or every request
+ * to our own server would fail AUTH_FAILED.
+ */
+function withServerKey(provider: ProviderConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const own = SERVER_API_KEY_ENV[provider.kind];
+  if (own === undefined || provider.apiKeyEnv === undefined) return env;
+  const { [own]: _inherited, ...rest } = env;
+  const key = env[provider.apiKeyEnv];
+  return key ? { ...rest, [own]: key } : rest;
+}
+
 /** Everything needed to spawn the server: resolved binary, argv, env. */
 export async function buildLaunch(
   provider: ProviderConfig,
@@ -147,5 +161,5 @@ export async function buildLaunch(
   const { args, env: kindEnv } = serverArgs(provider, host);
   const airgapEnv = mode === 'airgapped' ? airgapGuard(provider, args) : {};
   const { binary, binaryPath } = await resolveBinary(provider, baseEnv);
-  return { binary, binaryPath, args, env: { ...baseEnv, ...kindEnv, ...airgapEnv } };
+  return { binary, binaryPath, args, env: withServerKey(provider, { ...baseEnv, ...kindEnv, ...airgapEnv }) };
 }

@@ -30,17 +30,23 @@ export const realClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** The adapters' factory: health, listModels and pull go through the same ModelProvider as requests. */
-const defaultCreateAdapter: CreateAdapter = (provider, { mode }) => createProvider(provider, { mode });
+/**
+ * The adapters' factory: health, listModels and pull go through the same ModelProvider as requests,
+ * with the API key read from the same environment the actors were given.
+ */
+export function adapterFactory(env: NodeJS.ProcessEnv): CreateAdapter {
+  return (provider, { mode }) => createProvider(provider, { mode, env });
+}
 
 export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
+  const env = partial.env ?? process.env;
   return {
     clock: partial.clock ?? realClock,
     now: partial.now ?? Date.now,
-    createAdapter: partial.createAdapter ?? defaultCreateAdapter,
+    createAdapter: partial.createAdapter ?? adapterFactory(env),
     lockTimeoutMs: partial.lockTimeoutMs ?? 60_000,
     killWaitMs: partial.killWaitMs ?? 10_000,
-    env: partial.env ?? process.env,
+    env,
   };
 }
 

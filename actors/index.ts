@@ -15,7 +15,7 @@ import { stopServer } from './stop-server.js';
 export type * from './events.js';
 export type * from './contracts.js';
 export type { ActorDeps, Clock, CreateAdapter } from './deps.js';
-export { realClock, resolveDeps } from './deps.js';
+export { adapterFactory, realClock, resolveDeps } from './deps.js';
 // The same operations as plain async functions, for callers outside a machine (e.g. stop_on_exit).
 export { detectService } from './detect.js';
 export { spawnServer as spawnServerProcess } from './server-process.js';

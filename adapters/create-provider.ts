@@ -1,11 +1,11 @@
 // The factory: picks the wire module from the config's wire type and the quirks from its kind.
 import type { Socket } from 'node:net';
-import type { OperatingMode, ProviderConfig } from '../config/index.js';
+import type { Env, OperatingMode, ProviderConfig } from '../config/index.js';
 import { ollamaWire } from './ollama-wire.js';
 import { openAiWire } from './openai-wire.js';
 import { WireProvider } from './provider.js';
 import { quirksFor, type ServerQuirks } from './server-quirks.js';
-import { timeoutsOf, Transport, type Timeouts } from './transport.js';
+import { timeoutsOf, Transport, type ApiKey, type Timeouts } from './transport.js';
 import type { ModelProvider } from './types.js';
 
 export interface CreateProviderOptions {
@@ -13,6 +13,8 @@ export interface CreateProviderOptions {
   mode?: OperatingMode;
   /** Overrides the config's `timeouts` (tests with deliberately short bounds). */
   timeouts?: Partial<Timeouts>;
+  /** Where the API key named by the config's `apiKeyEnv` is read. Default: process.env. */
+  env?: Env;
   /** Test seam: sees every socket the provider's pool opens. */
   onSocket?: (socket: Socket) => void;
 }
@@ -29,6 +31,12 @@ function effectiveQuirks(config: ProviderConfig): ServerQuirks {
   return { ...quirksFor('custom', config.type), health: byKind.health };
 }
 
+// An empty variable is unset: `VLLM_API_KEY= acode ...` must not send `Bearer ` with nothing after it.
+function apiKeyOf(config: ProviderConfig, env: Env): ApiKey {
+  const value = config.apiKeyEnv === undefined ? undefined : env[config.apiKeyEnv];
+  return { env: config.apiKeyEnv, ...(value ? { value } : {}) };
+}
+
 export function createProvider(config: ProviderConfig, opts: CreateProviderOptions = {}): ModelProvider {
   const mode = opts.mode ?? 'local-only';
   const transport = new Transport({
@@ -36,6 +44,7 @@ export function createProvider(config: ProviderConfig, opts: CreateProviderOptio
     baseUrl: config.baseUrl,
     loopbackOnly: mustStayOnLoopback(config, mode),
     timeouts: { ...timeoutsOf(config.timeouts), ...opts.timeouts },
+    apiKey: apiKeyOf(config, opts.env ?? process.env),
     onSocket: opts.onSocket,
   });
   return new WireProvider({

@@ -2,7 +2,7 @@
 // the service machine turns the status into PROBE_OK / PROBE_LOADING / a missed probe.
 import { withDeadline } from './deadline.js';
 import { HEALTH_TIMEOUT_MS, readText, type Transport } from './transport.js';
-import { classifyTransportError, errorMessageOf, firstLineOf } from './wire-errors.js';
+import { authFailed, classifyTransportError, errorMessageOf, firstLineOf } from './wire-errors.js';
 import type { HealthQuirks } from './server-quirks.js';
 import type { CallOptions, HealthResult } from './types.js';
 
@@ -37,6 +37,11 @@ export async function probeHealth(t: Transport, quirks: HealthQuirks, { signal }
         return { ok: false, status: 'error', code: 'PROTOCOL_ERROR', detail: `${ctx.url} answered, but not like ${t.provider}: "${firstLineOf(text)}"` };
       }
       return { ok: true, status: 'ready' };
+    }
+    // An authenticated server (LM Studio's /v1/models) is up and is the server we expect: not down,
+    // not a stranger. Requests will fail AUTH_FAILED until the key is right; the probe says why.
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      return { ok: true, status: 'ready', code: 'AUTH_FAILED', detail: authFailed(ctx, res.statusCode, messageOf(text)).message };
     }
     const detail = `HTTP ${res.statusCode} from ${ctx.url}: ${messageOf(text)}`;
     if (quirks.startingStatus === res.statusCode) return { ok: false, status: 'starting', code: `HTTP_${res.statusCode}`, detail };

@@ -3,7 +3,7 @@
 import { AcodeError, type OperatingMode } from '../config/index.js';
 import { completeStructured } from './structured-output.js';
 import { probeHealth } from './health-probe.js';
-import { firstBytes, mediaType, type Transport } from './transport.js';
+import { firstBytes, mediaType, readText, type Transport } from './transport.js';
 import { aborted, interrupted, protocolError } from './wire-errors.js';
 import { ChunkStream } from './chunk-stream.js';
 import type { ServerQuirks } from './server-quirks.js';
@@ -68,6 +68,12 @@ export class WireProvider implements ModelProvider {
     const info = await this.init.wire.modelInfo(this.init.transport, id, opts, this.init.quirks);
     if (id === this.init.model) this.learn(info);
     return info;
+  }
+
+  async checkAuth({ signal }: CallOptions = {}): Promise<void> {
+    const { transport, quirks } = this.init;
+    const res = await transport.open({ method: 'GET', path: quirks.authPath, signal });
+    await readText(res.body, transport.context(quirks.authPath), 1, signal);
   }
 
   close(): Promise<void> {

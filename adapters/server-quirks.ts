@@ -30,6 +30,8 @@ export interface ServerQuirks {
   pull: boolean;
   /** Serves one model and ignores the request's `model` (llama-server single-model mode, §8). */
   singleModel?: boolean;
+  /** A cheap GET the API key guards, to tell a wrong key from a healthy server (the health route is free). */
+  authPath: string;
 }
 
 const OLLAMA: ServerQuirks = {
@@ -37,6 +39,8 @@ const OLLAMA: ServerQuirks = {
   health: { path: '/', readyBody: /Ollama is running/ },
   continueStyle: 'trailing-assistant',
   pull: true,
+  // Ollama has no keys; a proxy in front of it that wants one guards everything.
+  authPath: '/api/tags',
 };
 
 const OPENAI_GENERIC: ServerQuirks = {
@@ -44,6 +48,7 @@ const OPENAI_GENERIC: ServerQuirks = {
   health: { path: '/v1/models' },
   continueStyle: 'unsupported',
   pull: false,
+  authPath: '/v1/models',
 };
 
 export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks> = {
@@ -54,6 +59,7 @@ export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks
     health: { path: '/health', refusedNote: 'vLLM refuses connections until its model is loaded' },
     continueStyle: 'continue-flag',
     pull: false,
+    authPath: '/v1/models',
   },
   llamacpp: {
     wire: 'openai-compatible',
@@ -61,6 +67,8 @@ export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks
     continueStyle: 'unsupported',
     pull: false,
     singleModel: true,
+    // /v1/models is open to anyone on builds up to at least b9431 (§8); /props is guarded on all of them.
+    authPath: '/props',
   },
   // LM Studio documents no health route; /v1/models is free and answers once the server is up (§4).
   lmstudio: OPENAI_GENERIC,

@@ -31,8 +31,15 @@ export interface TransportOptions {
   /** Refuse any non-loopback address in the connector (airgapped mode, local providers). */
   loopbackOnly: boolean;
   timeouts: Timeouts;
+  /** The variable the key comes from (for messages) and its value; sent as `Authorization: Bearer`. */
+  apiKey?: ApiKey;
   /** Test seam: sees every socket the pool opens (bytes read, close events). */
   onSocket?: (socket: Socket) => void;
+}
+
+export interface ApiKey {
+  env?: string;
+  value?: string;
 }
 
 export interface RequestSpec {
@@ -47,11 +54,16 @@ export class Transport {
   readonly baseUrl: string;
   readonly timeouts: Timeouts;
   private readonly pool: PoolType;
+  private readonly apiKeyEnv: string | undefined;
+  // An ES private field: invisible to JSON.stringify, util.inspect and the recorder; only send() reads it.
+  readonly #authorization: string | undefined;
 
   constructor(options: TransportOptions) {
     this.provider = options.provider;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeouts = options.timeouts;
+    this.apiKeyEnv = options.apiKey?.env;
+    this.#authorization = options.apiKey?.value ? `Bearer ${options.apiKey.value}` : undefined;
     const base = buildConnector({ timeout: options.timeouts.connectMs, keepAlive: true });
     const connect: BuildConnector.connector = (connectOptions, callback) => {
       if (options.loopbackOnly) {
@@ -78,17 +90,19 @@ export class Transport {
   }
 
   context(path: string): WireContext {
-    return { provider: this.provider, url: this.baseUrl + path };
+    return { provider: this.provider, url: this.baseUrl + path, apiKey: { env: this.apiKeyEnv, sent: this.#authorization !== undefined } };
   }
 
   /** Sends one request; transport failures come back as AcodeErrors, any status is returned as is. */
   async send(spec: RequestSpec): Promise<Dispatcher.ResponseData> {
     const ctx = this.context(spec.path);
+    const headers: Record<string, string> = spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' };
+    if (this.#authorization !== undefined) headers.authorization = this.#authorization;
     try {
       return await request(this.pool, {
         method: spec.method,
         path: spec.path,
-        headers: spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' },
+        headers,
         body: spec.json === undefined ? undefined : JSON.stringify(spec.json),
         signal: spec.signal,
       });

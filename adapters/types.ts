@@ -103,7 +103,10 @@ export interface HealthResult {
   /** starting = up but loading (llama-server 503 Loading model); down = nothing answers. */
   status: 'ready' | 'starting' | 'down' | 'error';
   detail?: string;
-  /** The AcodeError code behind a failed probe (CONNECTION_REFUSED, RESPONSE_TIMEOUT ...), or the HTTP status as `HTTP_<n>`. */
+  /**
+   * The AcodeError code behind a failed probe (CONNECTION_REFUSED, RESPONSE_TIMEOUT ...), or the HTTP status
+   * as `HTTP_<n>`; on a ready server, AUTH_FAILED: it answers, but only to the right API key.
+   */
   code?: string;
 }
 
@@ -128,6 +131,8 @@ export interface ModelProvider {
   listModels(opts?: CallOptions): Promise<ModelInfo[]>;
   /** Throws MODEL_NOT_FOUND when the server does not have it. */
   modelInfo(id: string, opts?: CallOptions): Promise<ModelInfo>;
+  /** Throws AUTH_FAILED when the server refuses our API key (or wants one we do not have); one cheap GET. */
+  checkAuth?(opts?: CallOptions): Promise<void>;
   /** Ollama only: streams pull progress; throws PULL_FAILED on an error line. */
   pull?(model: string, opts?: CallOptions): AsyncIterable<PullProgress>;
   /** Releases the connection pool. */

@@ -6,6 +6,8 @@ import { AcodeError, findCauseCode, isAcodeError, type AcodeErrorCode } from '..
 export interface WireContext {
   provider: string;
   url: string;
+  /** The variable the API key comes from, and whether it was set (so a key went out); never the key. */
+  apiKey?: { env?: string; sent: boolean };
 }
 
 const REFUSED = ['ECONNREFUSED'];
@@ -140,11 +142,36 @@ export function errorStatusOf(body: unknown): number | undefined {
   return typeof inner.code === 'number' ? inner.code : undefined;
 }
 
-/** A non-2xx answer: 404 = model not found, other 4xx = bad request, 5xx = server error. */
+/**
+ * 401/403: an authenticated server (vLLM/llama-server `--api-key`, LM Studio's API tokens). Names the
+ * variable, never its value; a retry with the same key cannot help, so it is not "server gone".
+ */
+export function authFailed(ctx: WireContext, status: number, serverMessage: string): AcodeError {
+  const env = ctx.apiKey?.env;
+  const said = serverMessage ? `: ${serverMessage}` : '';
+  const setting = `providers.${ctx.provider}.api_key_env`;
+  let message: string;
+  let hint: string;
+  if (env === undefined) {
+    message = `${ctx.provider}: ${ctx.url} requires an API key (${status}${said}), and none is configured.`;
+    hint = `Put the key in an environment variable (e.g. export ${ctx.provider.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_API_KEY=...) and name it in ${setting}.`;
+  } else if (ctx.apiKey?.sent) {
+    message = `${ctx.provider}: ${ctx.url} refused the API key in ${env} (${status}${said}).`;
+    hint = `Set ${env} to the key the server was started with (its --api-key), or point ${setting} at the variable that holds it.`;
+  } else {
+    message = `${ctx.provider}: ${ctx.url} requires an API key (${status}${said}), and ${env} is not set.`;
+    hint = `Set ${env} to the server's API key (export ${env}=...), or point ${setting} at the variable that holds it.`;
+  }
+  return new AcodeError('AUTH_FAILED', message, hint,
+    { details: { provider: ctx.provider, url: ctx.url, status, ...(env === undefined ? {} : { apiKeyEnv: env }), serverMessage } });
+}
+
+/** A non-2xx answer: 401/403 = auth, 404 = model not found, other 4xx = bad request, 5xx = server error. */
 export function httpStatusError(ctx: WireContext, status: number, rawBody: string, model?: string): AcodeError {
   let parsed: unknown;
   try { parsed = JSON.parse(rawBody); } catch { parsed = undefined; }
   const serverMessage = errorMessageOf(parsed) ?? firstLineOf(rawBody);
+  if (status === 401 || status === 403) return authFailed(ctx, status, serverMessage);
   const details = { provider: ctx.provider, url: ctx.url, status, serverMessage, body: rawBody.slice(0, 2000), model };
   if (status === 404) {
     return new AcodeError('MODEL_NOT_FOUND', `${ctx.provider}: ${serverMessage || `404 from ${ctx.url}`}`,
@@ -153,7 +180,7 @@ export function httpStatusError(ctx: WireContext, status: number, rawBody: strin
   }
   if (status >= 400 && status < 500) {
     return new AcodeError('BAD_REQUEST', `${ctx.provider} rejected the request (${status}): ${serverMessage}`,
-      'The server refused this request; change the request (or the API key), retrying will not help.', { details });
+      'The server refused this request; change the request, retrying will not help.', { details });
   }
   return new AcodeError('SERVER_ERROR', `${ctx.provider} failed (${status}): ${serverMessage}`,
     `Check the ${ctx.provider} server log; it may be loading, overloaded or broken.`, { details });

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   SERVER_ERROR: 6,
   PROTOCOL_ERROR: 6,
   STRUCTURED_OUTPUT_INVALID: 6,
+  AUTH_FAILED: 6, // 401/403: the server wants an API key we did not send, or refused the one we sent
   // The user (or a signal) cancelled: exit 130, like a shell does for SIGINT.
   ABORTED: 130,
   // A bug in acode: exit 1.

@@ -6,6 +6,7 @@ import {
   DEFAULT_PORTS,
   DEFAULT_REQUEST_TIMEOUTS,
   KNOWN_PROVIDER_IDS,
+  SERVER_API_KEY_ENV,
   type AcodeConfig,
   type KnownProviderId,
   type LifecycleConfig,
@@ -31,9 +32,11 @@ function lifecycleOf(raw: RawLifecycle | null | undefined, fallbackMode: Lifecyc
   };
 }
 
-function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mode']) {
+function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mode'], defaultKeyEnv?: string) {
+  const apiKeyEnv = raw.api_key_env ?? defaultKeyEnv;
   return {
     id,
+    ...(apiKeyEnv === undefined ? {} : { apiKeyEnv }),
     ...(raw.model === undefined ? {} : { model: raw.model }),
     ...(raw.binary === undefined ? {} : { binary: raw.binary }),
     args: [...(raw.args ?? [])],
@@ -55,7 +58,7 @@ export function knownProvider(id: KnownProviderId, section: RawProvider | null =
   const host = raw.host ?? DEFAULT_HOST;
   const port = raw.port ?? DEFAULT_PORTS[id];
   return {
-    ...common(id, raw, DEFAULT_LIFECYCLE.mode),
+    ...common(id, raw, DEFAULT_LIFECYCLE.mode, SERVER_API_KEY_ENV[id]),
     kind: id,
     type: id === 'ollama' ? 'ollama' : 'openai-compatible',
     host,

@@ -55,6 +55,12 @@ const commonProviderProperties = {
   lifecycle: LIFECYCLE_SCHEMA,
   timeouts: TIMEOUTS_SCHEMA,
   gpu: GPU_SCHEMA,
+  // The NAME of the variable that holds the key, never the key. The suffix keeps it a name that
+  // config/redact.ts already treats as secret, so its value is blanked everywhere acode writes.
+  api_key_env: {
+    type: 'string', pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
+    allowed: 'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
+  },
 } as const;
 
 export const KNOWN_PROVIDER_SCHEMA = {
@@ -134,6 +140,7 @@ export interface RawProvider {
   lifecycle?: RawLifecycle | null;
   timeouts?: { connect_seconds?: number; response_seconds?: number; idle_seconds?: number } | null;
   gpu?: { memory_utilization?: number; tensor_parallel_size?: number } | null;
+  api_key_env?: string;
 }
 
 export interface RawConfig {

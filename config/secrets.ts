@@ -7,6 +7,8 @@ import { formatPath, toPosition, type KeyPath } from './yaml-nodes.js';
 // `max_tokens`-style counts are numbers, not credentials: a trailing "tokens" is exempt.
 const SECRET_KEY = /token|api[_-]?key|apikey|secret|password|passwd/i;
 const COUNT_KEY = /tokens$/i;
+// `api_key_env: VLLM_API_KEY` names the variable that holds the key: that is what we ask for.
+const VARIABLE_NAME_KEY = /_env$/i;
 // Servers also take credentials as flags (llama-server and vLLM `--api-key K`).
 const SECRET_FLAG = /^--?(api[-_]?key|hf[-_]?token|token|secret|password)(=.*)?$/i;
 
@@ -17,7 +19,7 @@ export interface SecretFinding {
 }
 
 export function isSecretKeyName(key: string): boolean {
-  return SECRET_KEY.test(key) && !COUNT_KEY.test(key);
+  return SECRET_KEY.test(key) && !COUNT_KEY.test(key) && !VARIABLE_NAME_KEY.test(key);
 }
 
 const GENERIC = new Set(['TOKEN', 'API_KEY', 'APIKEY', 'SECRET', 'PASSWORD', 'PASSWD', 'ACCESS_TOKEN', 'AUTH_TOKEN']);

@@ -53,6 +53,11 @@ export interface ProviderConfig {
   lifecycle: LifecycleConfig;
   timeouts: RequestTimeouts;
   gpu: GpuConfig;
+  /**
+   * The environment variable whose value is sent as `Authorization: Bearer` (a name, never the key);
+   * undefined for servers without authentication (Ollama) unless configured.
+   */
+  apiKeyEnv?: string;
 }
 
 export interface AcodeConfig {
@@ -83,6 +88,13 @@ export const DEFAULT_PORTS: Record<KnownProviderId, number> = {
   vllm: 8000,
   llamacpp: 8080,
   lmstudio: 1234,
+};
+
+/** The variable each server reads its own API key from (vLLM, llama-server; LM Studio's SDK token). */
+export const SERVER_API_KEY_ENV: Partial<Record<ProviderKind, string>> = {
+  vllm: 'VLLM_API_KEY',
+  llamacpp: 'LLAMA_API_KEY',
+  lmstudio: 'LM_API_TOKEN',
 };
 
 export const DEFAULT_REQUEST_TIMEOUTS: RequestTimeouts = { connectSeconds: 5, responseSeconds: 60, idleSeconds: 60 };

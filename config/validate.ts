@@ -101,6 +101,11 @@ function toProblem(error: ErrorObject, source: Source): ConfigProblem {
       message = `must be ${allowedOf(error)}, got ${describe(error.data)}${got}`;
       break;
     }
+    case 'pattern':
+      // Only api_key_env has a pattern: what fails it may be the key itself, so it is not echoed.
+      offset = valueOffset(source.doc, path);
+      message = `must be ${allowedOf(error)}; the value given is not shown, in case it is the key itself`;
+      break;
     case 'uniqueItems':
       offset = valueOffset(source.doc, path);
       message = `must be ${allowedOf(error)}; an id is listed twice`;

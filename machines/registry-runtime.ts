@@ -1,7 +1,7 @@
 // The registry wired to real I/O: the service machine with the actors of actors/, the adapters'
 // factory, and the state directory. The CLI and the gateway open one of these per process.
 import type { InspectionEvent } from 'xstate';
-import { createActorImplementations, type ActorDeps } from '../actors/index.js';
+import { adapterFactory, createActorImplementations, type ActorDeps } from '../actors/index.js';
 import { resolveStateDir, type AcodeConfig, type Env } from '../config/index.js';
 import { serviceMachine } from './service.machine.js';
 import { bindServiceRef } from './registry-binding.js';
@@ -19,13 +19,16 @@ export interface OpenRegistryOptions {
 
 /** A registry whose services detect, start and watch real servers. */
 export function openRegistry(options: OpenRegistryOptions): Registry {
-  const actors = createActorImplementations({ env: { ...options.env }, ...options.actorDeps });
+  const env = { ...options.env };
+  // One factory for the actors' probes and the adapters handed out for requests: both send the API key
+  // from this environment (the CLI's), not whatever process.env happens to hold.
+  const createAdapter = options.actorDeps?.createAdapter ?? adapterFactory(env);
+  const actors = createActorImplementations({ env, ...options.actorDeps, createAdapter });
   return createRegistry({
     config: options.config,
     stateDir: options.stateDir ?? resolveStateDir(options.env),
     serviceLogic: serviceMachine.provide({ actors }),
-    bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode,
-      options.actorDeps?.createAdapter ? { createAdapter: options.actorDeps.createAdapter } : {}),
+    bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, { createAdapter }),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
 }

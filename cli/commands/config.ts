@@ -46,6 +46,7 @@ function providerAsYaml(p: ProviderConfig): Record<string, unknown> {
             ...(p.gpu.tensorParallelSize === undefined ? {} : { tensor_parallel_size: p.gpu.tensorParallelSize }),
           },
         }),
+    ...(p.apiKeyEnv === undefined ? {} : { api_key_env: p.apiKeyEnv }),
   };
 }
 

@@ -4,8 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
-import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
+import { AcodeError, didYouMean, isAcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { readPidFile } from '../../actors/index.js';
+import { createProvider } from '../../adapters/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
 import { fromServiceStatus } from '../views/from-service.js';
@@ -100,12 +101,34 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   }
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
-    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs: await uptimeOf(stateDir, p.id, found.ownedPid) };
+    case 'running': {
+      const [uptimeMs, refused] = await Promise.all([uptimeOf(stateDir, p.id, found.ownedPid), authRefusal(config, p, deps)]);
+      return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs, ...(refused ? { lastError: refused } : {}) };
+    }
     case 'loading': return { ...report, ...owned, state: 'starting' };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':
       if (p.lifecycle.mode === 'managed') return report;
       return { ...report, state: 'unavailable', lastError: { code: 'PROVIDER_UNAVAILABLE', message: `${p.id}: nothing answers at ${p.baseUrl}.`, hint: `acode does not start ${p.lifecycle.mode} servers: start it yourself, or set providers.${p.id}.lifecycle.mode: managed.` } };
+  }
+}
+
+/**
+ * Detection reads the free health route, so a server behind an API key (vLLM/llama-server --api-key, LM
+ * Studio's tokens) looks fine there and refuses everything else. One GET on a guarded route says whether
+ * the key is right; any other failure is left to the model check of a started service.
+ */
+async function authRefusal(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal'>): Promise<ProviderReport['lastError']> {
+  if (p.type === 'ollama' && p.apiKeyEnv === undefined) return null;
+  const adapter = createProvider(p, { mode: config.mode, env: deps.env });
+  try {
+    await adapter.checkAuth?.({ signal: deps.signal });
+    return null;
+  } catch (error) {
+    if (!isAcodeError(error) || error.code !== 'AUTH_FAILED') return null;
+    return { code: error.code, message: error.message, hint: error.hint };
+  } finally {
+    await adapter.close().catch(() => undefined);
   }
 }
 

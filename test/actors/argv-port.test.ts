@@ -38,6 +38,20 @@ describe('buildLaunch', () => {
     expect(llama.args).toEqual(['-m', 'qwen2.5-0.5b-instruct-q4_k_m.gguf', '--host', '127.0.0.1', '--port', '8088', '-c', '2048']);
   });
 
+  it('the key named by api_key_env reaches the server in the variable it reads, never in argv', async () => {
+    const key = 'team-key-0123456789abcdef';
+    const vllm = await buildLaunch(providerConfig('vllm', 8123, { apiKeyEnv: 'TEAM_VLLM_TOKEN' }), 'local-only',
+      testEnv({ TEAM_VLLM_TOKEN: key, VLLM_API_KEY: 'some-other-key' }));
+    expect(vllm.env.VLLM_API_KEY).toBe(key);
+    expect(vllm.args.join(' ')).not.toContain(key);
+    const llama = await buildLaunch(providerConfig('llamacpp', 8088, { apiKeyEnv: 'LLAMA_API_KEY' }), 'local-only', testEnv({ LLAMA_API_KEY: key }));
+    expect(llama.env.LLAMA_API_KEY).toBe(key);
+    expect(llama.args.join(' ')).not.toContain(key);
+    // acode has no key: an inherited one is dropped, or acode's own server would answer it 401.
+    const none = await buildLaunch(providerConfig('vllm', 8123, { apiKeyEnv: 'TEAM_VLLM_TOKEN' }), 'local-only', testEnv({ VLLM_API_KEY: 'some-other-key' }));
+    expect(none.env).not.toHaveProperty('VLLM_API_KEY');
+  });
+
   it('refuses non-loopback hosts, unmanageable kinds, missing models and download flags when airgapped', async () => {
     expect(await codeOf(buildLaunch(providerConfig('vllm', 1, { host: '0.0.0.0' }), 'local-only', testEnv()))).toBe('MODE_FORBIDDEN');
     expect(await codeOf(buildLaunch(providerConfig('vllm', 1, { host: '192.168.1.5' }), 'airgapped', testEnv()))).toBe('AIRGAP_VIOLATION');

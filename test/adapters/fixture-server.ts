@@ -6,7 +6,7 @@ import type { ProviderConfig, ProviderKind, WireType } from '../../config/index.
 import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 export { freePort } from '../servers/lib/free-port.js';
 
-export interface Recorded { method: string; url: string; body: unknown }
+export interface Recorded { method: string; url: string; body: unknown; headers: IncomingMessage['headers'] }
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => void | Promise<void>;
 
 export interface Fixture {
@@ -29,7 +29,7 @@ export async function startFixture(handler: Handler): Promise<Fixture> {
       const raw = Buffer.concat(parts).toString('utf8');
       let body: unknown = raw;
       try { body = raw ? JSON.parse(raw) : undefined; } catch { /* keep raw */ }
-      requests.push({ method: req.method ?? '', url: req.url ?? '', body });
+      requests.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
       void Promise.resolve(handler(req, res, body)).catch((err: unknown) => res.destroy(err as Error));
     });
   });

@@ -74,9 +74,9 @@ afterAll(async () => {
   await work.remove();
 });
 
-function runCli(argv: string[]): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
+function runCli(argv: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...argv], { cwd: work.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [MAIN, ...argv], { cwd: work.dir, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
     let timedOut = false;
@@ -141,6 +141,45 @@ describe('chaos: secrets never leave the environment', () => {
     expect(found).toEqual([]);
     expect(all.length).toBeGreaterThanOrEqual(4);
   }, 600_000);
+
+  it('an API key configured by api_key_env, against an authenticated stand-in acode starts: in no output, recording, state file or argv', async () => {
+    const dir = join(work.dir, 'api-key');
+    const port = await freePort();
+    const key = 'llama-chaos-key-0a1b2c3d4e5f6789';
+    const wrong = 'llama-chaos-wrong-9f8e7d6c5b4a3210';
+    await mkdir(join(dir, '.agent'), { recursive: true });
+    const config = join(dir, '.agent', 'config.yml');
+    await writeFile(config, [
+      'providers:', '  active: llamacpp', '  llamacpp:', `    model: ${MODELS.llamacpp}`, `    port: ${port}`, '    api_key_env: CHAOS_LLAMA_TOKEN',
+      '    lifecycle: { mode: managed, start_timeout_seconds: 20, stop_on_exit: false }', '',
+    ].join('\n'));
+    const runs: [string, Awaited<ReturnType<typeof runCli>>][] = [];
+    const run = async (name: string, argv: string[], extra: Record<string, string>): Promise<void> => {
+      runs.push([name, await runCli(['--config', config, '--record', join(dir, `${name}.jsonl`), ...argv], extra)]);
+    };
+    await run('ask-json', ['ask', '--json', 'say hi'], { CHAOS_LLAMA_TOKEN: key });
+    await run('ask', ['ask', 'say hi'], { CHAOS_LLAMA_TOKEN: key });
+    await run('status-json', ['status', '--json'], { CHAOS_LLAMA_TOKEN: key });
+    // The same server, a wrong key: the refusal names the variable and shows neither key.
+    await run('ask-wrong', ['ask', 'say hi'], { CHAOS_LLAMA_TOKEN: wrong });
+    await run('status-wrong', ['status', '--json'], { CHAOS_LLAMA_TOKEN: wrong });
+    const secrets = [key, wrong];
+    const leaked = (where: string, text: string): string[] => secrets.filter((v) => text.includes(v)).map((v) => `${where} contains ${v.slice(0, 12)}…`);
+    const found = runs.flatMap(([name, r]) => [...leaked(`${name} stdout`, r.out), ...leaked(`${name} stderr`, r.err)]);
+    for (const file of filesUnder(dir).filter((f) => f.endsWith('.jsonl'))) found.push(...leaked(file, readFileSync(file, 'utf8')));
+    const stateFiles = filesUnder(stateDir).filter((f) => f.includes('llamacpp'));
+    for (const file of stateFiles) found.push(...leaked(file, readFileSync(file, 'utf8')));
+    const pid = (JSON.parse(readFileSync(stateFiles.find((f) => /[/\\]run[/\\]llamacpp\.json$/.test(f))!, 'utf8')) as { pid: number }).pid;
+    ledger.add(pid);
+    found.push(...leaked(`/proc/${pid}/cmdline`, readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+    console.log(`chaos: redaction api key: ${runs.map(([n, r]) => `${n}=${r.code}`).join(' ')}; ${stateFiles.length} state files; ${found.length} leaks`);
+    expect(found).toEqual([]);
+    expect(runs.map(([n, r]) => [n, r.code])).toEqual([['ask-json', 0], ['ask', 0], ['status-json', 0], ['ask-wrong', 6], ['status-wrong', 0]]);
+    const byName = Object.fromEntries(runs);
+    expect(byName['ask-wrong']!.err).toMatch(/error\[AUTH_FAILED\]: .*refused the API key in CHAOS_LLAMA_TOKEN/);
+    expect(byName['status-wrong']!.out).toMatch(/AUTH_FAILED/);
+    expect(filesUnder(stateDir).some((f) => f.endsWith('.log'))).toBe(true);
+  }, 120_000);
 
   it('a secret written into the config file is refused by key, and its value is never echoed', async () => {
     const dir = join(work.dir, 'secret-in-file');

@@ -178,6 +178,18 @@ describe('secrets in the config file', () => {
     expect(error.message).not.toContain('hf_abc');
   });
 
+  it('takes api_key_env as a variable name, and refuses a value that is no such name without echoing it', () => {
+    expect(parseConfig('providers:\n  vllm:\n    api_key_env: TEAM_VLLM_API_KEY\n', FILE).providers?.vllm).toEqual({ api_key_env: 'TEAM_VLLM_API_KEY' });
+    const pasted = 'sk-live-0123456789abcdef';
+    const error = parseError(`providers:\n  vllm:\n    api_key_env: ${pasted}\n`);
+    expect(error.code).toBe('CONFIG_INVALID');
+    const p = problemAt(`providers:\n  vllm:\n    api_key_env: ${pasted}\n`, 'providers.vllm.api_key_env');
+    expect(p.message).toMatch(/^must be the name of an environment variable ending in _API_KEY/);
+    expect(JSON.stringify(error.toJSON())).not.toContain(pasted);
+    // A name redaction would not recognise as secret (its value would be printed) is refused too.
+    expect(parseError('providers:\n  vllm:\n    api_key_env: VLLM_KEY_VALUE\n').code).toBe('CONFIG_INVALID');
+  });
+
   it.each(['password', 'client_secret', 'apiKey', 'github_token'])('rejects the key %s', (key) => {
     expect(parseError(`${key}: x\n`).code).toBe('CONFIG_SECRET');
   });

@@ -110,9 +110,21 @@ describe('resolving', () => {
       lifecycle: { ...DEFAULT_LIFECYCLE, mode: 'monitored', maxRestarts: 5 },
       timeouts: { connectSeconds: 5, responseSeconds: 120, idleSeconds: 30 },
       gpu: { memoryUtilization: 0.8, tensorParallelSize: 2 },
+      apiKeyEnv: 'VLLM_API_KEY',
     });
     expect(config.providers.box).toMatchObject({ kind: 'custom', host: '127.0.0.1', port: 9000, baseUrl: 'http://127.0.0.1:9000' });
     expect(config.providers.box?.lifecycle.mode).toBe('external');
+  });
+
+  it('api_key_env defaults to the variable each server reads, none for Ollama and custom ids', async () => {
+    await project(dir, [
+      'providers:', '  llamacpp: { api_key_env: MY_LLAMA_TOKEN }', '  ollama: { api_key_env: PROXY_API_KEY }',
+      '  box: { type: openai-compatible, base_url: "http://127.0.0.1:9000" }', '',
+    ].join('\n'));
+    const { providers } = await loadConfig({ cwd: dir, env: {} });
+    expect(Object.fromEntries(Object.entries(providers).map(([id, p]) => [id, p.apiKeyEnv]))).toEqual({
+      ollama: 'PROXY_API_KEY', vllm: 'VLLM_API_KEY', llamacpp: 'MY_LLAMA_TOKEN', lmstudio: 'LM_API_TOKEN', box: undefined,
+    });
   });
 
   it('treats empty sections as defaults', async () => {
