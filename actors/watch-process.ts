@@ -20,7 +20,7 @@ export function watchProcess(
 ): () => void {
   let stopped = false;
   const report = async (exitCode: number | null, signal: string | null, offset: number | undefined): Promise<void> => {
-    const tail = await logTail(logFilePath(input.stateDir, input.provider.id), offset === undefined ? {} : { offset });
+    const tail = await logTail(logFilePath(input.stateDir, input.provider), offset === undefined ? {} : { offset });
     if (!stopped) sendBack({ type: 'PROCESS_EXITED', exitCode, signal, logTail: tail });
   };
 
@@ -48,7 +48,7 @@ export function watchProcess(
   };
   void (async () => {
     // The identity to watch: the pid file's start time when it names this pid, else what /proc says now.
-    const record = await readPidFile(input.stateDir, input.provider.id);
+    const record = await readPidFile(input.stateDir, input.provider);
     const sameBoot = record?.bootId === undefined || record.bootId === (await bootId());
     const fromFile = record && record.pid === input.pid && sameBoot ? record : undefined;
     const startTime = fromFile?.startTime ?? (await readProcIdentity(input.pid))?.startTime;

@@ -60,9 +60,9 @@ async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps
 }
 
 // How long a server acode started has run, from its pid file (the same file detection just verified).
-async function uptimeOf(stateDir: string, id: string, pid: number | undefined): Promise<number | null> {
+async function uptimeOf(stateDir: string, p: ProviderConfig, pid: number | undefined): Promise<number | null> {
   if (pid === undefined) return null;
-  const file = await readPidFile(stateDir, id);
+  const file = await readPidFile(stateDir, p);
   const started = file?.pid === pid ? Date.parse(file.startedAt) : Number.NaN;
   return Number.isFinite(started) ? Math.max(0, Date.now() - started) : null;
 }
@@ -88,7 +88,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   }
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
-    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs: await uptimeOf(stateDir, p.id, found.ownedPid) };
+    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs: await uptimeOf(stateDir, p, found.ownedPid) };
     case 'loading': return { ...report, ...owned, state: 'starting' };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':

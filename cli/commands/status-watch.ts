@@ -116,7 +116,7 @@ export function openWatch(config: AcodeConfig, providers: ProviderConfig[], deps
       await actions.start(id);
     },
     async logTail(id) {
-      return logTail(logFilePath(stateDir, id), { lines: 20 });
+      return logTail(logFilePath(stateDir, config.providers[id]!), { lines: 20 });
     },
   };
 

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isOurProcess, pidFilePath, readOwnedPidFile, readPidFile, type PidFile } from '../../actors/index.js';
 import { writePidFile } from '../../actors/state-dir.js';
 import { readProcIdentity } from '../../actors/proc.js';
-import { PidLedger, pidAlive, removeDir, tempStateDir } from './helpers.js';
+import { PidLedger, pidAlive, providerConfig, removeDir, tempStateDir } from './helpers.js';
+
+const VLLM = providerConfig('vllm', 8000);
 
 const ledger = new PidLedger();
 let stateDir: string;
@@ -22,7 +24,7 @@ async function sleeper(): Promise<{ pid: number; base: PidFile }> {
   const child = execa('sleep', ['30', '31'], { reject: false });
   ledger.add(child.pid);
   const pid = child.pid!;
-  const record = await writePidFile(stateDir, 'vllm', { pid, port: 1, binary: '/opt/wrappers/start-vllm.sh', args: ['30', '31'] });
+  const record = await writePidFile(stateDir, VLLM, { pid, binary: '/opt/wrappers/start-vllm.sh', args: ['30', '31'] });
   return { pid, base: record! };
 }
 
@@ -43,13 +45,13 @@ describe('isOurProcess', () => {
 
   it('the pid file is owner-only; a stale one is removed by readOwnedPidFile, the live process is left alone', async () => {
     const { pid } = await sleeper();
-    expect((await stat(pidFilePath(stateDir, 'vllm'))).mode & 0o777).toBe(0o600);
-    expect((await readOwnedPidFile(stateDir, 'vllm'))?.pid).toBe(pid);
-    const record = (await readPidFile(stateDir, 'vllm'))!;
+    expect((await stat(pidFilePath(stateDir, VLLM))).mode & 0o777).toBe(0o600);
+    expect((await readOwnedPidFile(stateDir, VLLM))?.pid).toBe(pid);
+    const record = (await readPidFile(stateDir, VLLM))!;
     // The same pid, as a later boot's or a reused pid's file would describe it.
-    await writeFile(pidFilePath(stateDir, 'vllm'), JSON.stringify({ ...record, startTime: '1' }));
-    expect(await readOwnedPidFile(stateDir, 'vllm')).toBeUndefined();
-    expect(await readPidFile(stateDir, 'vllm')).toBeUndefined();
+    await writeFile(pidFilePath(stateDir, VLLM), JSON.stringify({ ...record, startTime: '1' }));
+    expect(await readOwnedPidFile(stateDir, VLLM)).toBeUndefined();
+    expect(await readPidFile(stateDir, VLLM)).toBeUndefined();
     expect(pidAlive(pid)).toBe(true);
   });
 });

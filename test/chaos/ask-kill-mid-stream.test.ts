@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { ask, askProject } from './ask-run.js';
-import { MODELS, PidLedger, findProcesses, requireBuilt, tempDir } from './helpers.js';
+import { pidFilePath } from './chaos-deps.js';
+import { MODELS, PidLedger, findProcesses, providerConfig, requireBuilt, tempDir } from './helpers.js';
 
 const RUNS = 100;
 const LANES = 2;
@@ -23,8 +24,10 @@ afterAll(async () => {
   // The last server of each lane is still up (stop_on_exit: false): find it by its port, kill by pid.
   for (const port of ports) for (const pid of findProcesses('servers/vllm.js', `--port ${port}`)) ledger.add(pid);
   for (const d of dirs) {
-    const file = join(d.dir, 'state', 'run', 'vllm.json');
-    if (existsSync(file)) ledger.add((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid);
+    for (const port of ports) {
+      const file = pidFilePath(join(d.dir, 'state'), providerConfig('vllm', port));
+      if (existsSync(file)) ledger.add((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid);
+    }
   }
   ledger.killAll();
   await Promise.all(dirs.map((d) => d.remove()));
