@@ -156,12 +156,13 @@ async function removePidFileAt(file: string, pid?: number): Promise<void> {
 
 /** The pid file if it still names a live process of ours; a stale one is deleted. */
 export async function readOwnedPidFile(stateDir: string, server: ServerAddress): Promise<PidFile | undefined> {
-  const record = (await readPidFile(stateDir, server)) ?? (await adoptIdKeyedPidFile(stateDir, server));
-  // Missing or unparseable: not ours (the next spawn overwrites it; deleting here could race one).
-  if (!record) return undefined;
-  if (await isOurProcess(record)) return record;
-  await removePidFile(stateDir, server, record.pid).catch(() => undefined);
-  return undefined;
+  // Unparseable counts as missing: not ours (the next spawn overwrites it; deleting here could race one).
+  const record = await readPidFile(stateDir, server);
+  if (record) {
+    if (await isOurProcess(record)) return record;
+    await removePidFile(stateDir, server, record.pid).catch(() => undefined);
+  }
+  return adoptIdKeyedPidFile(stateDir, server);
 }
 
 /**
@@ -182,6 +183,9 @@ async function adoptIdKeyedPidFile(stateDir: string, server: ServerAddress): Pro
   // writes through its fd to the old log's inode, which the keyed name then shows.
   await link(join(stateDir, 'logs', `${server.id}.log`), logFilePath(stateDir, server)).catch(() => undefined);
   await link(old, pidFilePath(stateDir, server)).catch(() => undefined);
+  const keyed = await readPidFile(stateDir, server);
+  // Another record took the key meanwhile: keep the old file, so this server is never left unrecorded.
+  if (keyed?.pid !== record.pid) return undefined;
   await removePidFileAt(old, record.pid).catch(() => undefined);
-  return readPidFile(stateDir, server);
+  return keyed;
 }

@@ -5,10 +5,12 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isOurProcess, lockFilePath, logFilePath, pidFilePath, readOwnedPidFile, readPidFile, type PidFile } from '../../actors/index.js';
+import {
+  isOurProcess, lockFilePath, logFilePath, pidFilePath, readOwnedPidFile, readPidFile, resolveDeps, stopServerProcess, type PidFile,
+} from '../../actors/index.js';
 import { removePidFile, writePidFile, type ServerAddress } from '../../actors/state-dir.js';
 import { readProcIdentity } from '../../actors/proc.js';
-import { PidLedger, pidAlive, providerConfig, removeDir, tempStateDir } from './helpers.js';
+import { PidLedger, pidAlive, providerConfig, removeDir, serviceRef, tempStateDir } from './helpers.js';
 
 const VLLM = providerConfig('vllm', 8000);
 
@@ -102,5 +104,11 @@ describe('records keyed by server', () => {
     expect(await readOwnedPidFile(stateDir, providerConfig('vllm', 9000))).toBeUndefined();
     expect(existsSync(old)).toBe(false);
     expect(pidAlive(pid)).toBe(true);
+
+    // The adopted server is acode's to stop.
+    const stopped = await stopServerProcess({ ...serviceRef(VLLM, stateDir), pid, graceMs: 2_000 }, resolveDeps());
+    expect(stopped.signal).toBe('SIGTERM');
+    expect(pidAlive(pid)).toBe(false);
+    expect(await readPidFile(stateDir, VLLM)).toBeUndefined();
   });
 });
