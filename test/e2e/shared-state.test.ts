@@ -60,6 +60,9 @@ describe('two projects, one state directory, the same provider id on different p
     const b = await vllmProject(portB, a.stateDir);
 
     const pidA = await start(a);
+    // A third project on A's port names the same server: it sees A's, and would never start a second.
+    const sameAsA = await vllmProject(portA, a.stateDir);
+    expect(await status(sameAsA)).toMatchObject({ state: 'healthy', pid: pidA, owned: true });
     // B's start fails: its server exits at once. A's server must stay recorded as A's.
     await failingAsk(b);
     expect(await status(a)).toMatchObject({ state: 'healthy', pid: pidA, owned: true, port: portA });
