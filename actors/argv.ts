@@ -24,10 +24,16 @@ const DEFAULT_BINARIES: Partial<Record<ProviderKind, string>> = {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
+/** The address a host setting binds: unset and `localhost` are 127.0.0.1, `[::1]` is ::1. */
+export function canonicalHost(host: string): string {
+  if (!host || host === 'localhost') return '127.0.0.1';
+  return host.replace(/^\[|\]$/g, '');
+}
+
 /** Only loopback: a managed server is never exposed on the network by acode. */
 export function loopbackHost(provider: ProviderConfig, mode: OperatingMode): string {
   const host = provider.host || '127.0.0.1';
-  if (LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)) return host === 'localhost' ? '127.0.0.1' : host.replace(/^\[|\]$/g, '');
+  if (LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)) return canonicalHost(host);
   const message = `${provider.id}: refusing to start a server bound to ${host}; acode binds managed servers to loopback only.`;
   const hint = `Set providers.${provider.id}.host to 127.0.0.1 (or ::1), or run the server yourself and set providers.${provider.id}.lifecycle.mode to monitored.`;
   throw new AcodeError(mode === 'airgapped' ? 'AIRGAP_VIOLATION' : 'MODE_FORBIDDEN', message, hint, { details: { provider: provider.id, host } });

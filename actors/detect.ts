@@ -22,12 +22,9 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
   // The name in base_url does not resolve: no server was reached, so there is no port holder to look for.
   if (health.code === 'HOST_UNRESOLVED') throw hostUnresolved({ provider: provider.id, url: provider.baseUrl });
   // Read after the probe, not before: another acode process may have spawned the server meanwhile,
-  // and a server that answered oddly while booting is that process's, not a stranger.
-  // A server of ours on another port (config changed since) does not answer for this one.
-  const ownedPidNow = async (): Promise<number | undefined> => {
-    const owned = await readOwnedPidFile(ref.stateDir, provider.id);
-    return owned && owned.port === provider.port ? owned.pid : undefined;
-  };
+  // and a server that answered oddly while booting is that process's, not a stranger. The record is
+  // keyed by kind, host and port, so a server of ours on another port never answers for this one.
+  const ownedPidNow = async (): Promise<number | undefined> => (await readOwnedPidFile(ref.stateDir, provider))?.pid;
   const ownedPid = await ownedPidNow();
   const mine = ownedPid === undefined ? {} : { ownedPid };
   if (health.status === 'ready') return { kind: 'running', ...mine };

@@ -1,4 +1,5 @@
-// A per-provider lock so two acode processes never start the same server twice. An O_EXCL lock
+// A per-server lock (state-dir.ts keys it by kind, host and port) so two acode processes, from one
+// project or two, never start the same server twice. An O_EXCL lock
 // file holding the owner's pid + start time: a dead owner is noticed at once from /proc (no mtime
 // heartbeat that a busy event loop could miss), and a reused pid never keeps a lock alive.
 import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcodeError } from '../config/index.js';
 import { bootId, isAlive, readProcIdentity } from './proc.js';
-import { lockFilePath } from './state-dir.js';
+import { lockFilePath, type ServerAddress } from './state-dir.js';
 
 interface LockOwner {
   pid: number;
@@ -78,13 +79,13 @@ async function breakStale(file: string, staleRaw: string): Promise<void> {
   await rm(aside, { force: true });
 }
 
-/** Waits (bounded, abortable) for the provider's lock; LOCK_TIMEOUT names the holder. */
+/** Waits (bounded, abortable) for the server's lock; LOCK_TIMEOUT names the holder. */
 export async function acquireLock(
   stateDir: string,
-  providerId: string,
+  server: ServerAddress,
   { signal, timeoutMs = 30_000, retryMs = 50 }: AcquireOptions = {},
 ): Promise<LockHandle> {
-  const file = lockFilePath(stateDir, providerId);
+  const file = lockFilePath(stateDir, server);
   await mkdir(dirname(file), { recursive: true });
   const me = await readProcIdentity(process.pid);
   const owner: LockOwner = {
@@ -125,9 +126,9 @@ export async function acquireLock(
     if (Date.now() >= deadline) {
       throw new AcodeError(
         'LOCK_TIMEOUT',
-        `${providerId}: another acode process (pid ${holder?.pid ?? 'unknown'}) has held the start lock for over ${Math.round(timeoutMs / 1000)} s.`,
+        `${server.id}: another acode process (pid ${holder?.pid ?? 'unknown'}) has held the start lock for over ${Math.round(timeoutMs / 1000)} s.`,
         `Wait for it to finish, or stop that process; if no acode process runs, delete ${file}.`,
-        { details: { provider: providerId, file, holderPid: holder?.pid } },
+        { details: { provider: server.id, file, holderPid: holder?.pid } },
       );
     }
     await sleep(retryMs, undefined, signal ? { signal } : {});
@@ -140,14 +141,14 @@ async function releaseLock(file: string, content: string): Promise<void> {
   if (current === content) await rm(file, { force: true });
 }
 
-/** Runs `fn` under the provider's lock and always releases it. */
+/** Runs `fn` under the server's lock and always releases it. */
 export async function withLock<T>(
   stateDir: string,
-  providerId: string,
+  server: ServerAddress,
   fn: () => Promise<T>,
   options: AcquireOptions = {},
 ): Promise<T> {
-  const handle = await acquireLock(stateDir, providerId, options);
+  const handle = await acquireLock(stateDir, server, options);
   try {
     return await fn();
   } finally {

@@ -1,5 +1,5 @@
-// The server's stdout/stderr go to <stateDir>/logs/<provider>.log, written by the child itself (a
-// raw fd, not a pipe through us), so the server keeps logging after the CLI exits.
+// The server's stdout/stderr go to <stateDir>/logs/<server key>.log (state-dir.ts), written by the
+// child itself (a raw fd, not a pipe through us), so the server keeps logging after the CLI exits.
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 

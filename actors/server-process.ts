@@ -1,4 +1,4 @@
-// spawnServer: under the provider's lock, re-detect (another acode may have started it), check the
+// spawnServer: under the server's lock, re-detect (another acode may have started it), check the
 // port, spawn the server detached with its log file, write the pid file. The child outlives the CLI.
 import { AcodeError } from '../config/index.js';
 import type { ServiceRef } from './contracts.js';
@@ -33,7 +33,7 @@ export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: 
   const launch = await buildLaunch(provider, ref.mode, deps.env);
   return withLock(
     stateDir,
-    provider.id,
+    provider,
     async () => {
       const found = await detectService(ref, deps, signal ? { signal } : {});
       if (found.kind === 'running' || found.kind === 'loading') {
@@ -66,7 +66,7 @@ async function portFreesSoon(port: number, host: string, deps: ActorDeps, signal
 
 async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof buildLaunch>>): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
-  const logFile = logFilePath(stateDir, provider.id);
+  const logFile = logFilePath(stateDir, provider);
   const log = await openServerLog(logFile, {
     banner: `[acode] ${new Date().toISOString()} starting ${launch.binary} for ${provider.id} on port ${provider.port}`,
   });
@@ -102,12 +102,12 @@ async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof 
   }
   // Registered before any await, so an exit during start is never missed.
   registerChild(child, { pid, providerId: provider.id, logFile, logOffset: log.offset }, (entry) => {
-    void removePidFile(stateDir, provider.id, entry.pid).catch(() => undefined);
+    void removePidFile(stateDir, provider, entry.pid).catch(() => undefined);
   });
   child.unref();
   // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
   void child.catch(() => undefined);
   // undefined when it already exited: nothing to record, the watcher reports how it ended.
-  await writePidFile(stateDir, provider.id, { pid, port: provider.port, binary: launch.binaryPath, logOffset: log.offset, args: launch.args });
+  await writePidFile(stateDir, provider, { pid, binary: launch.binaryPath, logOffset: log.offset, args: launch.args });
   return { pid, adopted: false };
 }

@@ -44,17 +44,17 @@ async function signalServer(record: PidFile, sig: NodeJS.Signals): Promise<void>
 
 export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<{ signal: 'SIGTERM' | 'SIGKILL' | 'none' }> {
   const { stateDir, provider } = input;
-  const record = await readPidFile(stateDir, provider.id);
+  const record = await readPidFile(stateDir, provider);
   if (!record || record.pid !== input.pid || !(await stillOurs(record))) {
     // Not ours (or already gone): never signal it. A stale file is cleaned up.
-    if (record && record.pid === input.pid) await removePidFile(stateDir, provider.id, record.pid);
+    if (record && record.pid === input.pid) await removePidFile(stateDir, provider, record.pid);
     return { signal: 'none' };
   }
   const entry = childEntry(record.pid);
   if (entry) entry.stopRequested = true;
   await signalServer(record, 'SIGTERM');
   if (await waitGone(record, input.graceMs, signal)) {
-    await removePidFile(stateDir, provider.id, record.pid);
+    await removePidFile(stateDir, provider, record.pid);
     return { signal: 'SIGTERM' };
   }
   if (await stillOurs(record)) await signalServer(record, 'SIGKILL');
@@ -66,6 +66,6 @@ export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: 
       { details: { provider: provider.id, pid: record.pid } },
     );
   }
-  await removePidFile(stateDir, provider.id, record.pid);
+  await removePidFile(stateDir, provider, record.pid);
   return { signal: 'SIGKILL' };
 }

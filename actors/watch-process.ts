@@ -21,7 +21,7 @@ export function watchProcess(
 ): () => void {
   let stopped = false;
   const report = async (exitCode: number | null, signal: string | null, offset: number | undefined): Promise<void> => {
-    const logFile = logFilePath(input.stateDir, input.provider.id);
+    const logFile = logFilePath(input.stateDir, input.provider);
     // Enough lines to reach back past a traceback to the error that explains the exit.
     const tail = await logTail(logFile, { lines: EXIT_TAIL_LINES, ...(offset === undefined ? {} : { offset }) });
     if (!stopped) sendBack({ type: 'PROCESS_EXITED', exitCode, signal, logTail: tail, logFile });
@@ -51,7 +51,7 @@ export function watchProcess(
   };
   void (async () => {
     // The identity to watch: the pid file's start time when it names this pid, else what /proc says now.
-    const record = await readPidFile(input.stateDir, input.provider.id);
+    const record = await readPidFile(input.stateDir, input.provider);
     const sameBoot = record?.bootId === undefined || record.bootId === (await bootId());
     const fromFile = record && record.pid === input.pid && sameBoot ? record : undefined;
     const startTime = fromFile?.startTime ?? (await readProcIdentity(input.pid))?.startTime;

@@ -73,9 +73,9 @@ async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps
 }
 
 // How long a server acode started has run, from its pid file (the same file detection just verified).
-async function uptimeOf(stateDir: string, id: string, pid: number | undefined): Promise<number | null> {
+async function uptimeOf(stateDir: string, p: ProviderConfig, pid: number | undefined): Promise<number | null> {
   if (pid === undefined) return null;
-  const file = await readPidFile(stateDir, id);
+  const file = await readPidFile(stateDir, p);
   const started = file?.pid === pid ? Date.parse(file.startedAt) : Number.NaN;
   return Number.isFinite(started) ? Math.max(0, Date.now() - started) : null;
 }
@@ -102,7 +102,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
     case 'running': {
-      const [uptimeMs, refused] = await Promise.all([uptimeOf(stateDir, p.id, found.ownedPid), authRefusal(config, p, deps)]);
+      const [uptimeMs, refused] = await Promise.all([uptimeOf(stateDir, p, found.ownedPid), authRefusal(config, p, deps)]);
       return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs, ...(refused ? { lastError: refused } : {}) };
     }
     case 'loading': return { ...report, ...owned, state: 'starting' };

@@ -121,7 +121,7 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
       await actions.start(id);
     },
     async logTail(id) {
-      return logTail(logFilePath(stateDir, id), { lines: 20 });
+      return logTail(logFilePath(stateDir, config.providers[id]!), { lines: 20 });
     },
   };
 

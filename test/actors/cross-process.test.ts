@@ -73,7 +73,7 @@ describe('across processes', () => {
     const pids = new Set(results.map((r) => r.pid));
     expect(pids.size).toBe(1);
     expect(await serversOnPort(port)).toEqual([...pids]);
-    expect((await readPidFile(stateDir, 'llamacpp'))?.pid).toBe([...pids][0]);
+    expect((await readPidFile(stateDir, providerConfig('llamacpp', port)))?.pid).toBe([...pids][0]);
   });
 
   it('a server started by an exited process is adopted, and its death is seen by the /proc watcher', async () => {

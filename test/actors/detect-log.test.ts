@@ -74,14 +74,14 @@ describe('state dir and logs', () => {
     const ref = serviceRef(providerConfig('llamacpp', port), dir);
     const { pid } = await spawnServer(ref, resolveDeps({ env: testEnv() }));
     ledger.add(pid);
-    expect(existsSync(pidFilePath(dir, 'llamacpp'))).toBe(true);
-    expect(existsSync(logFilePath(dir, 'llamacpp'))).toBe(true);
-    expect(pidFilePath(dir, 'llamacpp').startsWith(dir)).toBe(true);
-    expect(existsSync(lockFilePath(dir, 'llamacpp'))).toBe(false);
+    expect(existsSync(pidFilePath(dir, providerConfig('llamacpp', port)))).toBe(true);
+    expect(existsSync(logFilePath(dir, providerConfig('llamacpp', port)))).toBe(true);
+    expect(pidFilePath(dir, providerConfig('llamacpp', port)).startsWith(dir)).toBe(true);
+    expect(existsSync(lockFilePath(dir, providerConfig('llamacpp', port)))).toBe(false);
   });
 
   it('rotates an oversized log to .1 before a new run and starts the run offset at 0', async () => {
-    const file = logFilePath(stateDir, 'vllm');
+    const file = logFilePath(stateDir, providerConfig('vllm', 8000));
     const first = await openServerLog(file, { maxBytes: 100 });
     await first.close();
     await writeFile(file, 'x'.repeat(200));
@@ -111,7 +111,7 @@ describe('state dir and logs', () => {
 
 describe('logTail', () => {
   it('returns the last lines of this run only, reading just the end of a large log', async () => {
-    const file = logFilePath(stateDir, 'ollama');
+    const file = logFilePath(stateDir, providerConfig('ollama', 11434));
     const before = Array.from({ length: 5 }, (_, i) => `old ${i}`).join('\n') + '\n';
     const big = Array.from({ length: 30_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
     await openServerLog(file).then((l) => l.close());

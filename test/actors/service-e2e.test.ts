@@ -55,22 +55,22 @@ describe('service machine + real actors', () => {
     const service = makeService('llamacpp', port, testEnv());
     const adapter = await service.ensureHealthy();
     expect((await adapter.health()).status).toBe('ready');
-    const first = (await readPidFile(stateDir, 'llamacpp'))!.pid;
+    const first = (await readPidFile(stateDir, providerConfig('llamacpp', port)))!.pid;
     ledger.add(first);
 
     process.kill(first, 'SIGKILL');
     await until(async () => {
-      const record = await readPidFile(stateDir, 'llamacpp');
+      const record = await readPidFile(stateDir, providerConfig('llamacpp', port));
       return record !== undefined && record.pid !== first && top(service) === 'healthy';
     }, { what: 'restarted and healthy', timeoutMs: 20_000 });
-    const second = (await readPidFile(stateDir, 'llamacpp'))!.pid;
+    const second = (await readPidFile(stateDir, providerConfig('llamacpp', port)))!.pid;
     ledger.add(second);
     expect(second).not.toBe(first);
 
     await service.stop();
     expect(top(service)).toBe('stopped');
     expect(pidAlive(second), trace.join('\n')).toBe(false);
-    expect(existsSync(pidFilePath(stateDir, 'llamacpp'))).toBe(false);
+    expect(existsSync(pidFilePath(stateDir, providerConfig('llamacpp', port)))).toBe(false);
   });
 
   it('Ollama without the model: ensureHealthy pulls it and hands out a ready provider', async () => {
@@ -78,7 +78,7 @@ describe('service machine + real actors', () => {
     const env = testEnv({ HOME: stateDir, OLLAMA_MODELS: join(stateDir, 'models'), ACODE_FAKE_PULL_BYTES: '2000000' });
     const service = makeService('ollama', port, env);
     const adapter = await service.ensureHealthy();
-    ledger.add((await readPidFile(stateDir, 'ollama'))?.pid);
+    ledger.add((await readPidFile(stateDir, providerConfig('ollama', port)))?.pid);
     const models = await adapter.listModels();
     expect(models.map((m) => m.id)).toContain('llama3.2:latest');
   });

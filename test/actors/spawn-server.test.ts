@@ -49,17 +49,17 @@ describe('spawnServer', () => {
     ledger.add(result.pid);
     expect(result.adopted).toBe(false);
     expect(result.pid).toBeGreaterThan(0);
-    const record = await readPidFile(stateDir, 'llamacpp');
+    const record = await readPidFile(stateDir, providerConfig('llamacpp', port));
     expect(record?.pid).toBe(result.pid);
     expect(record?.port).toBe(port);
     expect(record?.startTime).toMatch(/^\d+$/);
-    expect(pidFilePath(stateDir, 'llamacpp').startsWith(stateDir)).toBe(true);
+    expect(pidFilePath(stateDir, providerConfig('llamacpp', port)).startsWith(stateDir)).toBe(true);
     await until(async () => (await detectService(ref, deps)).kind === 'running', { what: 'llama-server ready' });
     expect(await detectService(ref, deps)).toEqual({ kind: 'running', ownedPid: result.pid });
     // Its own process group, so a stop reaches its workers and a Ctrl-C of the CLI does not reach it.
     const stat = await readFile(`/proc/${result.pid}/stat`, 'utf8');
     expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(result.pid);
-    const log = await readFile(logFilePath(stateDir, 'llamacpp'), 'utf8');
+    const log = await readFile(logFilePath(stateDir, providerConfig('llamacpp', port)), 'utf8');
     expect(log).toContain('[acode]');
     expect(log).toContain('model loaded');
   });
@@ -71,7 +71,7 @@ describe('spawnServer', () => {
     expect(facts.message).toContain('llama-server-nope');
     expect(facts.message).toContain('PATH');
     expect(facts.hint).toContain('providers.llamacpp.binary');
-    expect(await readPidFile(stateDir, 'llamacpp')).toBeUndefined();
+    expect(await readPidFile(stateDir, providerConfig('llamacpp', port))).toBeUndefined();
   });
 
   it('fails with PORT_IN_USE naming the pid of a foreign holder', async () => {
@@ -85,7 +85,7 @@ describe('spawnServer', () => {
     expect(facts.holderPid).toBe(process.pid);
     expect(facts.message).toContain(`pid ${process.pid}`);
     expect(facts.hint).toContain('providers.llamacpp.port');
-    expect(await readPidFile(stateDir, 'llamacpp')).toBeUndefined();
+    expect(await readPidFile(stateDir, providerConfig('llamacpp', port))).toBeUndefined();
   });
 
   it('refuses a non-loopback host before spawning anything', async () => {
@@ -99,7 +99,7 @@ describe('spawnServer', () => {
     const ref = { ...serviceRef(providerConfig('llamacpp', port), stateDir), mode: 'airgapped' as const };
     const facts = await expectRejectCode(spawnServer(ref, resolveDeps({ env: testEnv() })), 'AIRGAP_VIOLATION');
     expect(facts.hint).toContain('providers.llamacpp.lifecycle.mode');
-    expect(await readPidFile(stateDir, 'llamacpp')).toBeUndefined();
+    expect(await readPidFile(stateDir, providerConfig('llamacpp', port))).toBeUndefined();
     expect(await isPortFree(port)).toBe(true);
   });
 
@@ -116,7 +116,7 @@ describe('spawnServer', () => {
     expect(events[0]).toMatchObject({ type: 'PROCESS_EXITED', exitCode: 3, signal: null });
     const tail = (events[0] as { logTail: string[] }).logTail;
     expect(tail.join('\n')).toContain('ACODE_FAKE_EXIT_CODE');
-    await until(async () => (await readPidFile(stateDir, 'llamacpp')) === undefined, { what: 'pid file removed' });
+    await until(async () => (await readPidFile(stateDir, providerConfig('llamacpp', port))) === undefined, { what: 'pid file removed' });
   });
 
   it('reports SIGKILL of the child as PROCESS_EXITED with the signal', async () => {
@@ -146,7 +146,7 @@ describe('spawnServer', () => {
     unwatch();
     expect(outcome).toEqual({ signal: 'SIGKILL' });
     expect(pidAlive(pid!)).toBe(false);
-    expect(await readPidFile(stateDir, 'llamacpp')).toBeUndefined();
+    expect(await readPidFile(stateDir, providerConfig('llamacpp', port))).toBeUndefined();
     // A stop we asked for is not a crash.
     expect(events).toEqual([]);
   });
@@ -169,18 +169,18 @@ describe('spawnServer', () => {
     const port = await freePort();
     const ref = serviceRef(providerConfig('llamacpp', port), stateDir);
     // A pid file from an earlier run whose pid now belongs to `sleep`: same pid, other start time.
-    const file = pidFilePath(stateDir, 'llamacpp');
+    const file = pidFilePath(stateDir, providerConfig('llamacpp', port));
     await mkdir(dirname(file), { recursive: true });
     const stale = { pid, startTime: '1', cmdline: ['llama-server', '-m', 'x.gguf'], port, startedAt: new Date(0).toISOString(), binary: '/usr/bin/llama-server' };
     await writeFile(file, JSON.stringify(stale));
     const deps = resolveDeps({ env: testEnv() });
     expect(await stopServer({ ...ref, pid, graceMs: 100 }, deps)).toEqual({ signal: 'none' });
     expect(pidAlive(pid)).toBe(true);
-    expect(await readPidFile(stateDir, 'llamacpp')).toBeUndefined();
+    expect(await readPidFile(stateDir, providerConfig('llamacpp', port))).toBeUndefined();
     // detect does not claim it either, and removes the stale file.
     await writeFile(file, JSON.stringify(stale));
     expect(await detectService(ref, deps)).toEqual({ kind: 'absent' });
-    expect(await readPidFile(stateDir, 'llamacpp')).toBeUndefined();
+    expect(await readPidFile(stateDir, providerConfig('llamacpp', port))).toBeUndefined();
     expect(pidAlive(pid)).toBe(true);
   });
 });

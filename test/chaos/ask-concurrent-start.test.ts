@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { ask, askProject } from './ask-run.js';
-import { MODELS, PidLedger, findProcesses, pidAlive, requireBuilt, tempDir, until } from './helpers.js';
+import { pidFilePath } from './chaos-deps.js';
+import { MODELS, PidLedger, findProcesses, pidAlive, providerConfig, requireBuilt, tempDir, until } from './helpers.js';
 
 const RUNS = 50;
 const MODEL = MODELS.vllm;
@@ -39,7 +40,7 @@ describe('chaos: two acode ask processes start the same provider at once', () =>
       const live = servers();
       live.forEach((pid) => ledger.add(pid));
       counts.set(live.length, (counts.get(live.length) ?? 0) + 1);
-      const pidFile = join(work.dir, 'state', 'run', 'vllm.json');
+      const pidFile = pidFilePath(join(work.dir, 'state'), providerConfig('vllm', port));
       const recorded = existsSync(pidFile) ? (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid : null;
       results.forEach((r, j) => {
         const expected = expectedChat({ model: MODEL, messages: [{ role: 'user', content: prompts[j]! }], tokens: 6 }).text;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { ask, askProject } from './ask-run.js';
-import { MODELS, PidLedger, findProcesses, requireBuilt, tempDir } from './helpers.js';
+import { logFilePath, pidFilePath } from './chaos-deps.js';
+import { MODELS, PidLedger, findProcesses, providerConfig, requireBuilt, tempDir } from './helpers.js';
 
 const RUNS = 100;
 const LANES = 2;
@@ -23,8 +24,10 @@ afterAll(async () => {
   // The last server of each lane is still up (stop_on_exit: false): find it by its port, kill by pid.
   for (const port of ports) for (const pid of findProcesses('servers/vllm.js', `--port ${port}`)) ledger.add(pid);
   for (const d of dirs) {
-    const file = join(d.dir, 'state', 'run', 'vllm.json');
-    if (existsSync(file)) ledger.add((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid);
+    for (const port of ports) {
+      const file = pidFilePath(join(d.dir, 'state'), providerConfig('vllm', port));
+      if (existsSync(file)) ledger.add((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid);
+    }
   }
   ledger.killAll();
   await Promise.all(dirs.map((d) => d.remove()));
@@ -52,7 +55,7 @@ describe('chaos: kill -9 mid-stream during acode ask', () => {
           retries += r.json!.retries;
         } else {
           // The servers' own log says what the CLI could not see (a bind error, a crash at start).
-          const log = join(d.dir, 'state', 'logs', 'vllm.log');
+          const log = logFilePath(join(d.dir, 'state'), providerConfig('vllm', port));
           const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-40).join('\n') : '(no server log)';
           failures.push(`run ${i}: exit ${r.code}, text ${JSON.stringify(r.json?.text)} (expected ${JSON.stringify(expected)}), retries ${r.json?.retries}\n${r.stderr.slice(-800)}\nserver log tail:\n${tail}`);
         }

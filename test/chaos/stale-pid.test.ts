@@ -47,7 +47,7 @@ describe('chaos: stale pid file naming a live stranger', () => {
     const sleeper = spawnSleep();
     const sleepPid = sleeper.child.pid!;
     const port = await freePort();
-    const file = pidFilePath(state.dir, 'llamacpp');
+    const file = pidFilePath(state.dir, providerConfig('llamacpp', port));
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(await VARIANTS[variant as keyof typeof VARIANTS](sleepPid, port)));
     const service = createService({
@@ -61,7 +61,7 @@ describe('chaos: stale pid file naming a live stranger', () => {
       ledger.add(pid);
       expect(pid).not.toBe(sleepPid);
       expect(procCmdline(pid!).join(' ')).toContain('llama-server');
-      expect((await readPidFile(state.dir, 'llamacpp'))?.pid).toBe(pid);
+      expect((await readPidFile(state.dir, providerConfig('llamacpp', port)))?.pid).toBe(pid);
       // A crash and restart re-reads the state dir; the stranger must stay out of it.
       process.kill(pid!, 'SIGKILL');
       await until(() => {

@@ -55,11 +55,12 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
-export async function project(configYaml: string): Promise<Project> {
+/** `stateDir`: another project's, for two projects on one machine sharing the user's state directory. */
+export async function project(configYaml: string, { stateDir: sharedStateDir }: { stateDir?: string } = {}): Promise<Project> {
   const dir = await mkdtemp(join(tmpdir(), 'acode-e2e-'));
   await mkdir(join(dir, '.agent'), { recursive: true });
   await writeFile(join(dir, '.agent', 'config.yml'), configYaml);
-  const stateDir = join(dir, 'state');
+  const stateDir = sharedStateDir ?? join(dir, 'state');
   const env: Record<string, string> = {
     PATH: `${serversBinDir}${delimiter}${process.env.PATH ?? ''}`,
     HOME: dir,

@@ -142,7 +142,7 @@ describe.each(SERVERS)('managed lifecycle against $name', (server) => {
       f.stopInFlightMs.push(performance.now() - t0);
       expect(top(service)).toBe('stopped');
       expect(pidAlive(second)).toBe(false);
-      expect(existsSync(pidFilePath(w.stateDir, 'llamacpp'))).toBe(false);
+      expect(existsSync(pidFilePath(w.stateDir, { id: 'llamacpp', kind: 'llamacpp', host: '127.0.0.1', port }))).toBe(false);
       // The stream ends (cut or interrupted), it does not hang.
       expect(typeof (await drained)).toBe('string');
     }
@@ -162,7 +162,7 @@ describe.each(SERVERS)('managed lifecycle against $name', (server) => {
     expect(error.message).toContain(String(stranger.pid));
     expect(labels).not.toContain('starting');
     expect(service.status().pid).toBeNull();
-    expect(existsSync(pidFilePath(w.stateDir, 'llamacpp'))).toBe(false);
+    expect(existsSync(pidFilePath(w.stateDir, { id: 'llamacpp', kind: 'llamacpp', host: '127.0.0.1', port }))).toBe(false);
     expect(stranger.exitCode).toBeNull();
     await waitState(service, 'failed');
   });

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { requireBuiltServers } from '../actors/helpers.js';
+import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
 import { World, pidAlive, serversOnPort, top, until, waitState, failureOf } from './helpers.js';
 
 const FIXTURE = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'service', 'fixtures', 'ensure-once.js');
@@ -43,7 +43,7 @@ describe('service + real actors: lifecycle modes', { timeout: 60_000 }, () => {
     expect(error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
     expect(error.hint).toContain('systemctl');
     expect(top(service)).toBe('unavailable');
-    expect(existsSync(logFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+    expect(existsSync(logFilePath(world.stateDir, providerConfig('llamacpp', port)))).toBe(false);
 
     const server = await serverOn(port);
     await waitState(service, 'healthy');
@@ -73,7 +73,7 @@ describe('service + real actors: lifecycle modes', { timeout: 60_000 }, () => {
     expect(labels.slice(-2)).toEqual(['crashed', 'unavailable']);
     expect(service.status().lastError?.code).toBe('PROVIDER_UNAVAILABLE');
     expect(await serversOnPort(port)).toEqual([]);
-    expect(existsSync(pidFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+    expect(existsSync(pidFilePath(world.stateDir, providerConfig('llamacpp', port)))).toBe(false);
 
     const again = await serverOn(port);
     await service.ensureHealthy();
@@ -95,7 +95,7 @@ describe('service + real actors: across processes', { timeout: 120_000 }, () => 
       expect(results.map((r) => `${r.state}/${r.model}`)).toEqual(['healthy/ready', 'healthy/ready']);
       expect(onPort).toHaveLength(1);
       expect(results.map((r) => r.pid)).toEqual([onPort[0], onPort[0]]);
-      expect((await readPidFile(world.stateDir, 'llamacpp'))?.pid).toBe(onPort[0]);
+      expect((await readPidFile(world.stateDir, providerConfig('llamacpp', port)))?.pid).toBe(onPort[0]);
       for (const pid of onPort) process.kill(pid, 'SIGKILL');
       await until(() => onPort.every((pid) => !pidAlive(pid)), { what: 'run servers gone' });
     }
@@ -107,7 +107,7 @@ describe('service + real actors: across processes', { timeout: 120_000 }, () => 
     strangers.push(sleeper);
     let signalled: string | null = null;
     sleeper.once('exit', (code, signal) => (signalled = signal ?? `exit ${code}`));
-    const file = pidFilePath(world.stateDir, 'llamacpp');
+    const file = pidFilePath(world.stateDir, providerConfig('llamacpp', port));
     await mkdir(dirname(file), { recursive: true });
     // The server this file named died long ago; its pid is now the sleeper's (other start time).
     await writeFile(file, JSON.stringify({
@@ -118,7 +118,7 @@ describe('service + real actors: across processes', { timeout: 120_000 }, () => 
     await service.ensureHealthy();
     const first = service.status().pid!;
     expect(first).not.toBe(sleeper.pid);
-    expect((await readPidFile(world.stateDir, 'llamacpp'))?.pid).toBe(first);
+    expect((await readPidFile(world.stateDir, providerConfig('llamacpp', port)))?.pid).toBe(first);
 
     process.kill(first, 'SIGKILL');
     await until(() => labels.filter((l) => l === 'healthy/ready').length === 2, { what: 'restart to healthy', timeoutMs: 20_000 });

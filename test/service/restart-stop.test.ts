@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort } from '../servers/harness.js';
-import { requireBuiltServers } from '../actors/helpers.js';
+import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
 import { World, pidAlive, serversOnPort, top, until, waitState } from './helpers.js';
 
 let world: World;
@@ -16,8 +16,8 @@ afterEach(async () => {
   await world.cleanup();
 });
 
-async function currentPid(): Promise<number> {
-  const record = await readPidFile(world.stateDir, 'llamacpp');
+async function currentPid(port: number): Promise<number> {
+  const record = await readPidFile(world.stateDir, providerConfig('llamacpp', port));
   if (!record) throw new Error('no pid file');
   return record.pid;
 }
@@ -27,12 +27,12 @@ describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, 
     const port = await freePort();
     const { service, labels } = world.service('llamacpp', port, { lifecycle: { maxRestarts: 3, restartWindowSeconds: 60 } });
     await service.ensureHealthy();
-    const first = await currentPid();
+    const first = await currentPid(port);
     labels.length = 0;
     process.kill(first, 'SIGKILL');
     await until(() => labels.at(-1) === 'healthy/ready' && labels.includes('restarting'), { what: 'restart to healthy', timeoutMs: 20_000 });
     expect(labels).toEqual(['crashed', 'restarting', 'starting', 'healthy/unknown', 'healthy/checking', 'healthy/ready']);
-    const second = await currentPid();
+    const second = await currentPid(port);
     expect(second).not.toBe(first);
     expect(service.status()).toMatchObject({ pid: second, owned: true, restartsInWindow: 1 });
     expect(await serversOnPort(port)).toEqual([second]);
@@ -43,9 +43,9 @@ describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, 
     const port = await freePort();
     const { service, labels } = world.service('llamacpp', port, { lifecycle: { maxRestarts: 1, restartWindowSeconds: 600 } });
     await service.ensureHealthy();
-    process.kill(await currentPid(), 'SIGKILL');
+    process.kill(await currentPid(port), 'SIGKILL');
     await until(() => labels.filter((l) => l === 'healthy/ready').length === 2, { what: 'first restart', timeoutMs: 20_000 });
-    const second = await currentPid();
+    const second = await currentPid(port);
     process.kill(second, 'SIGKILL');
     await waitState(service, 'failed');
     const error = service.status().lastError!;
@@ -56,7 +56,7 @@ describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, 
     expect(tail.length).toBeLessThanOrEqual(20);
     // The tail is the server's own log: its ready line is in it.
     expect(tail.join('\n')).toContain('server is listening');
-    expect(readFileSync(logFilePath(world.stateDir, 'llamacpp'), 'utf8')).toContain(tail.at(-1)!);
+    expect(readFileSync(logFilePath(world.stateDir, providerConfig('llamacpp', port)), 'utf8')).toContain(tail.at(-1)!);
     await expect(service.ensureHealthy()).rejects.toMatchObject({ code: 'CRASH_LOOP' });
     expect(top(service)).toBe('failed');
     expect(await serversOnPort(port)).toEqual([]);
@@ -85,13 +85,13 @@ describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, 
     const port = await freePort();
     const { service, labels } = world.service('llamacpp', port, { env: { ACODE_FAKE_IGNORE_SIGTERM: '1' }, graceMs: 500 });
     await service.ensureHealthy();
-    const pid = await currentPid();
+    const pid = await currentPid(port);
     await service.stop();
     expect(labels.slice(-2)).toEqual(['stopping', 'stopped']);
     expect(pidAlive(pid)).toBe(false);
     // It logged the SIGTERM it ignored, so only the SIGKILL can have ended it.
-    expect(readFileSync(logFilePath(world.stateDir, 'llamacpp'), 'utf8')).toContain("received SIGTERM, ignoring it");
-    expect(existsSync(pidFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+    expect(readFileSync(logFilePath(world.stateDir, providerConfig('llamacpp', port)), 'utf8')).toContain("received SIGTERM, ignoring it");
+    expect(existsSync(pidFilePath(world.stateDir, providerConfig('llamacpp', port)))).toBe(false);
     expect(service.status().lastError).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { requireBuiltServers } from '../actors/helpers.js';
+import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
 import { World, pidAlive, serversOnPort, top, until, failureOf } from './helpers.js';
 
 let world: World;
@@ -31,12 +31,12 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     expect(labels.slice(0, 3)).toEqual(['stopped', 'detecting', 'starting']);
     expect(labels.at(-1)).toBe('healthy/ready');
     const status = service.status();
-    const record = await readPidFile(world.stateDir, 'vllm');
+    const record = await readPidFile(world.stateDir, providerConfig('vllm', port));
     expect(status).toMatchObject({ state: 'healthy', model: 'ready', owned: true, pid: record?.pid });
     expect(await serversOnPort(port)).toEqual([record!.pid]);
     await service.stop();
     expect(pidAlive(record!.pid)).toBe(false);
-    expect(existsSync(pidFilePath(world.stateDir, 'vllm'))).toBe(false);
+    expect(existsSync(pidFilePath(world.stateDir, providerConfig('vllm', port)))).toBe(false);
   });
 
   it('adopts a server that is already running, never spawns, and leaves it running on stop and dispose', async () => {
@@ -46,7 +46,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     await service.ensureHealthy();
     expect(labels).toEqual(['stopped', 'detecting', 'healthy/unknown', 'healthy/checking', 'healthy/ready']);
     expect(service.status()).toMatchObject({ owned: false, pid: null });
-    expect(existsSync(logFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+    expect(existsSync(logFilePath(world.stateDir, providerConfig('llamacpp', server.port)))).toBe(false);
     await service.stop();
     expect(top(service)).toBe('stopped');
     await service.dispose();
@@ -77,7 +77,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     expect(top(service)).toBe('failed');
     expect(stranger.exitCode).toBeNull();
     expect(stranger.signalCode).toBeNull();
-    expect(existsSync(pidFilePath(world.stateDir, 'llamacpp'))).toBe(false);
+    expect(existsSync(pidFilePath(world.stateDir, providerConfig('llamacpp', port)))).toBe(false);
   });
 
   it('exit during start: failed with START_FAILED, the exit code and the server log tail', async () => {
@@ -102,7 +102,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     // failed first stops what it still owns, and the failure is reported only once that is done: a CLI
     // that exits on the error leaves no server behind and no pid file.
     expect(service.status()).toMatchObject({ state: 'failed', pid: null, owned: false });
-    expect(existsSync(pidFilePath(world.stateDir, 'vllm'))).toBe(false);
+    expect(existsSync(pidFilePath(world.stateDir, providerConfig('vllm', port)))).toBe(false);
     await until(async () => (await serversOnPort(port)).length === 0, { what: 'the timed-out server to be gone' });
   });
 });

@@ -4,11 +4,11 @@
 // Build first: npx tsc -p tsconfig.json
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
 import { freePort, serversEnv } from '../servers/harness.js';
-import { requireBuiltServers } from '../actors/helpers.js';
+import { logFilePath } from '../../actors/index.js';
+import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
 import { pidAlive, serversOnPort, until } from './helpers.js';
 
 const MODEL = 'meta-llama/Llama-2-7b-hf';
@@ -68,7 +68,7 @@ describe('stop_on_exit with the built CLI', { timeout: 120_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/vllm: starting/);
     // It did start one (its log is in the state dir), and none is left.
-    expect(existsSync(join(p.stateDir, 'logs', 'vllm.log'))).toBe(true);
+    expect(existsSync(logFilePath(p.stateDir, providerConfig('vllm', port)))).toBe(true);
     expect(await serversOnPort(port)).toEqual([]);
     expect(p.startedPids()).toEqual([]);
   });
