@@ -5,8 +5,9 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
+const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
 const func2 = { default: runtime0.default ?? runtime0 }.default;
+const func4 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -178,7 +179,7 @@ errors++;
 }
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key2 in data5){
-if(!((((((((key2 === "model") || (key2 === "binary")) || (key2 === "args")) || (key2 === "lifecycle")) || (key2 === "timeouts")) || (key2 === "gpu")) || (key2 === "host")) || (key2 === "port"))){
+if(!(func4.call(schema11.properties.providers.properties.ollama.properties, key2))){
 const err12 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data5};
 if(vErrors === null){
 vErrors = [err12];
@@ -268,10 +269,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data5.lifecycle !== undefined){
-let data10 = data5.lifecycle;
-if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
-const err19 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data10};
+if(data5.allow_remote_code !== undefined){
+let data10 = data5.allow_remote_code;
+if(typeof data10 !== "boolean"){
+const err19 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -280,10 +281,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key3 in data10){
-if(!(((((((key3 === "mode") || (key3 === "start_timeout_seconds")) || (key3 === "health_check_interval_seconds")) || (key3 === "model_load_timeout_seconds")) || (key3 === "stop_on_exit")) || (key3 === "max_restarts")) || (key3 === "restart_window_seconds"))){
-const err20 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data10};
+}
+if(data5.lifecycle !== undefined){
+let data11 = data5.lifecycle;
+if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
+const err20 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data11};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -292,11 +294,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data10.mode !== undefined){
-let data11 = data10.mode;
-if(typeof data11 !== "string"){
-const err21 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data11};
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key3 in data11){
+if(!(((((((key3 === "mode") || (key3 === "start_timeout_seconds")) || (key3 === "health_check_interval_seconds")) || (key3 === "model_load_timeout_seconds")) || (key3 === "stop_on_exit")) || (key3 === "max_restarts")) || (key3 === "restart_window_seconds"))){
+const err21 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data11};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -305,8 +306,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!(((data11 === "managed") || (data11 === "monitored")) || (data11 === "external"))){
-const err22 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data11};
+}
+if(data11.mode !== undefined){
+let data12 = data11.mode;
+if(typeof data12 !== "string"){
+const err22 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data12};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -315,12 +319,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data10.start_timeout_seconds !== undefined){
-let data12 = data10.start_timeout_seconds;
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 <= 0 || isNaN(data12)){
-const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data12};
+if(!(((data12 === "managed") || (data12 === "monitored")) || (data12 === "external"))){
+const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -330,8 +330,11 @@ vErrors.push(err23);
 errors++;
 }
 }
-else {
-const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data12};
+if(data11.start_timeout_seconds !== undefined){
+let data13 = data11.start_timeout_seconds;
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 <= 0 || isNaN(data13)){
+const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -341,11 +344,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data10.health_check_interval_seconds !== undefined){
-let data13 = data10.health_check_interval_seconds;
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 <= 0 || isNaN(data13)){
-const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data13};
+else {
+const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -355,8 +355,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data13};
+if(data11.health_check_interval_seconds !== undefined){
+let data14 = data11.health_check_interval_seconds;
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 <= 0 || isNaN(data14)){
+const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -366,11 +369,8 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data10.model_load_timeout_seconds !== undefined){
-let data14 = data10.model_load_timeout_seconds;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 <= 0 || isNaN(data14)){
-const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data14};
+else {
+const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -380,8 +380,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data14};
+if(data11.model_load_timeout_seconds !== undefined){
+let data15 = data11.model_load_timeout_seconds;
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 <= 0 || isNaN(data15)){
+const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data15};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -391,10 +394,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data10.stop_on_exit !== undefined){
-let data15 = data10.stop_on_exit;
-if(typeof data15 !== "boolean"){
-const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data15};
+else {
+const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -404,10 +405,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data10.max_restarts !== undefined){
-let data16 = data10.max_restarts;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data16};
+if(data11.stop_on_exit !== undefined){
+let data16 = data11.stop_on_exit;
+if(typeof data16 !== "boolean"){
+const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data16};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -416,9 +417,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 1000 || isNaN(data16)){
-const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data16};
+}
+if(data11.max_restarts !== undefined){
+let data17 = data11.max_restarts;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -427,8 +430,9 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data16 < 0 || isNaN(data16)){
-const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data16};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 1000 || isNaN(data17)){
+const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -437,13 +441,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-if(data10.restart_window_seconds !== undefined){
-let data17 = data10.restart_window_seconds;
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 <= 0 || isNaN(data17)){
-const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data17};
+if(data17 < 0 || isNaN(data17)){
+const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -453,8 +452,12 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data17};
+}
+if(data11.restart_window_seconds !== undefined){
+let data18 = data11.restart_window_seconds;
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 <= 0 || isNaN(data18)){
+const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data18};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -464,12 +467,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-}
-if(data5.timeouts !== undefined){
-let data18 = data5.timeouts;
-if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
-const err35 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data18};
+else {
+const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data18};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -478,10 +477,13 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key4 in data18){
-if(!(((key4 === "connect_seconds") || (key4 === "response_seconds")) || (key4 === "idle_seconds"))){
-const err36 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data18};
+}
+}
+}
+if(data5.timeouts !== undefined){
+let data19 = data5.timeouts;
+if((!(data19 && typeof data19 == "object" && !Array.isArray(data19))) && (data19 !== null)){
+const err36 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data19};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -490,12 +492,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data18.connect_seconds !== undefined){
-let data19 = data18.connect_seconds;
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 <= 0 || isNaN(data19)){
-const err37 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data19};
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key4 in data19){
+if(!(((key4 === "connect_seconds") || (key4 === "response_seconds")) || (key4 === "idle_seconds"))){
+const err37 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data19};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -505,8 +505,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-else {
-const err38 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data19};
+if(data19.connect_seconds !== undefined){
+let data20 = data19.connect_seconds;
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 <= 0 || isNaN(data20)){
+const err38 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -516,11 +519,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data18.response_seconds !== undefined){
-let data20 = data18.response_seconds;
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 <= 0 || isNaN(data20)){
-const err39 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data20};
+else {
+const err39 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -530,8 +530,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data20};
+if(data19.response_seconds !== undefined){
+let data21 = data19.response_seconds;
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 <= 0 || isNaN(data21)){
+const err40 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data21};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -541,11 +544,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data18.idle_seconds !== undefined){
-let data21 = data18.idle_seconds;
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 <= 0 || isNaN(data21)){
-const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data21};
+else {
+const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data21};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -555,8 +555,11 @@ vErrors.push(err41);
 errors++;
 }
 }
-else {
-const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data21};
+if(data19.idle_seconds !== undefined){
+let data22 = data19.idle_seconds;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 <= 0 || isNaN(data22)){
+const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -566,12 +569,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-}
-if(data5.gpu !== undefined){
-let data22 = data5.gpu;
-if((!(data22 && typeof data22 == "object" && !Array.isArray(data22))) && (data22 !== null)){
-const err43 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data22};
+else {
+const err43 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -580,10 +579,13 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key5 in data22){
-if(!((key5 === "memory_utilization") || (key5 === "tensor_parallel_size"))){
-const err44 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data22};
+}
+}
+}
+if(data5.gpu !== undefined){
+let data23 = data5.gpu;
+if((!(data23 && typeof data23 == "object" && !Array.isArray(data23))) && (data23 !== null)){
+const err44 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data23};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -592,12 +594,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data22.memory_utilization !== undefined){
-let data23 = data22.memory_utilization;
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1 || isNaN(data23)){
-const err45 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data23};
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key5 in data23){
+if(!((key5 === "memory_utilization") || (key5 === "tensor_parallel_size"))){
+const err45 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data23};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -606,8 +606,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data23 <= 0 || isNaN(data23)){
-const err46 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data23};
+}
+if(data23.memory_utilization !== undefined){
+let data24 = data23.memory_utilization;
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 1 || isNaN(data24)){
+const err46 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -616,9 +620,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-else {
-const err47 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data23};
+if(data24 <= 0 || isNaN(data24)){
+const err47 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -628,10 +631,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data22.tensor_parallel_size !== undefined){
-let data24 = data22.tensor_parallel_size;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err48 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data24};
+else {
+const err48 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -640,9 +641,11 @@ vErrors.push(err48);
 }
 errors++;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 1024 || isNaN(data24)){
-const err49 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data24};
+}
+if(data23.tensor_parallel_size !== undefined){
+let data25 = data23.tensor_parallel_size;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err49 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -651,8 +654,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data24 < 1 || isNaN(data24)){
-const err50 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data24};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 1024 || isNaN(data25)){
+const err50 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -661,15 +665,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data5.host !== undefined){
-let data25 = data5.host;
-if(typeof data25 === "string"){
-if(func2(data25) < 1){
-const err51 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data25};
+if(data25 < 1 || isNaN(data25)){
+const err51 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -679,8 +676,14 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data25};
+}
+}
+}
+if(data5.host !== undefined){
+let data26 = data5.host;
+if(typeof data26 === "string"){
+if(func2(data26) < 1){
+const err52 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data26};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -690,10 +693,8 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data5.port !== undefined){
-let data26 = data5.port;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err53 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data26};
+else {
+const err53 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data26};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -702,9 +703,11 @@ vErrors.push(err53);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 65535 || isNaN(data26)){
-const err54 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data26};
+}
+if(data5.port !== undefined){
+let data27 = data5.port;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err54 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data27};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -713,8 +716,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data26 < 1 || isNaN(data26)){
-const err55 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data26};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 65535 || isNaN(data27)){
+const err55 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data27};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -723,14 +727,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data3.vllm !== undefined){
-let data27 = data3.vllm;
-if((!(data27 && typeof data27 == "object" && !Array.isArray(data27))) && (data27 !== null)){
-const err56 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data27};
+if(data27 < 1 || isNaN(data27)){
+const err56 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data27};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -739,10 +737,14 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-for(const key6 in data27){
-if(!((((((((key6 === "model") || (key6 === "binary")) || (key6 === "args")) || (key6 === "lifecycle")) || (key6 === "timeouts")) || (key6 === "gpu")) || (key6 === "host")) || (key6 === "port"))){
-const err57 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data27};
+}
+}
+}
+}
+if(data3.vllm !== undefined){
+let data28 = data3.vllm;
+if((!(data28 && typeof data28 == "object" && !Array.isArray(data28))) && (data28 !== null)){
+const err57 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data28};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -751,12 +753,10 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data27.model !== undefined){
-let data28 = data27.model;
-if(typeof data28 === "string"){
-if(func2(data28) < 1){
-const err58 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data28};
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key6 in data28){
+if(!(func4.call(schema11.properties.providers.properties.vllm.properties, key6))){
+const err58 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data28};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -766,8 +766,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-else {
-const err59 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data28};
+if(data28.model !== undefined){
+let data29 = data28.model;
+if(typeof data29 === "string"){
+if(func2(data29) < 1){
+const err59 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data29};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -777,11 +780,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data27.binary !== undefined){
-let data29 = data27.binary;
-if(typeof data29 === "string"){
-if(func2(data29) < 1){
-const err60 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data29};
+else {
+const err60 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data29};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -791,8 +791,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data29};
+if(data28.binary !== undefined){
+let data30 = data28.binary;
+if(typeof data30 === "string"){
+if(func2(data30) < 1){
+const err61 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data30};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -802,14 +805,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data27.args !== undefined){
-let data30 = data27.args;
-if(Array.isArray(data30)){
-const len2 = data30.length;
-for(let i3=0; i3<len2; i3++){
-let data31 = data30[i3];
-if(typeof data31 !== "string"){
-const err62 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data31};
+else {
+const err62 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data30};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -819,9 +816,14 @@ vErrors.push(err62);
 errors++;
 }
 }
-}
-else {
-const err63 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data30};
+if(data28.args !== undefined){
+let data31 = data28.args;
+if(Array.isArray(data31)){
+const len2 = data31.length;
+for(let i3=0; i3<len2; i3++){
+let data32 = data31[i3];
+if(typeof data32 !== "string"){
+const err63 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data32};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -831,10 +833,9 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data27.lifecycle !== undefined){
-let data32 = data27.lifecycle;
-if((!(data32 && typeof data32 == "object" && !Array.isArray(data32))) && (data32 !== null)){
-const err64 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data32};
+}
+else {
+const err64 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data31};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -843,10 +844,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key7 in data32){
-if(!(((((((key7 === "mode") || (key7 === "start_timeout_seconds")) || (key7 === "health_check_interval_seconds")) || (key7 === "model_load_timeout_seconds")) || (key7 === "stop_on_exit")) || (key7 === "max_restarts")) || (key7 === "restart_window_seconds"))){
-const err65 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data32};
+}
+if(data28.allow_remote_code !== undefined){
+let data33 = data28.allow_remote_code;
+if(typeof data33 !== "boolean"){
+const err65 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data33};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -856,10 +858,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data32.mode !== undefined){
-let data33 = data32.mode;
-if(typeof data33 !== "string"){
-const err66 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data33};
+if(data28.lifecycle !== undefined){
+let data34 = data28.lifecycle;
+if((!(data34 && typeof data34 == "object" && !Array.isArray(data34))) && (data34 !== null)){
+const err66 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data34};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -868,8 +870,10 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(!(((data33 === "managed") || (data33 === "monitored")) || (data33 === "external"))){
-const err67 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data33};
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key7 in data34){
+if(!(((((((key7 === "mode") || (key7 === "start_timeout_seconds")) || (key7 === "health_check_interval_seconds")) || (key7 === "model_load_timeout_seconds")) || (key7 === "stop_on_exit")) || (key7 === "max_restarts")) || (key7 === "restart_window_seconds"))){
+const err67 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data34};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -879,11 +883,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data32.start_timeout_seconds !== undefined){
-let data34 = data32.start_timeout_seconds;
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 <= 0 || isNaN(data34)){
-const err68 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data34};
+if(data34.mode !== undefined){
+let data35 = data34.mode;
+if(typeof data35 !== "string"){
+const err68 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -892,9 +895,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-else {
-const err69 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data34};
+if(!(((data35 === "managed") || (data35 === "monitored")) || (data35 === "external"))){
+const err69 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data35};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -904,11 +906,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data32.health_check_interval_seconds !== undefined){
-let data35 = data32.health_check_interval_seconds;
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 <= 0 || isNaN(data35)){
-const err70 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data35};
+if(data34.start_timeout_seconds !== undefined){
+let data36 = data34.start_timeout_seconds;
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 <= 0 || isNaN(data36)){
+const err70 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data36};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -919,7 +921,7 @@ errors++;
 }
 }
 else {
-const err71 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data35};
+const err71 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data36};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -929,11 +931,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data32.model_load_timeout_seconds !== undefined){
-let data36 = data32.model_load_timeout_seconds;
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 <= 0 || isNaN(data36)){
-const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data36};
+if(data34.health_check_interval_seconds !== undefined){
+let data37 = data34.health_check_interval_seconds;
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 <= 0 || isNaN(data37)){
+const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data37};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -944,7 +946,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data36};
+const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data37};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -954,10 +956,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data32.stop_on_exit !== undefined){
-let data37 = data32.stop_on_exit;
-if(typeof data37 !== "boolean"){
-const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data37};
+if(data34.model_load_timeout_seconds !== undefined){
+let data38 = data34.model_load_timeout_seconds;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 <= 0 || isNaN(data38)){
+const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data38};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -967,10 +970,8 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data32.max_restarts !== undefined){
-let data38 = data32.max_restarts;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data38};
+else {
+const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data38};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -979,9 +980,11 @@ vErrors.push(err75);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 > 1000 || isNaN(data38)){
-const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data38};
+}
+if(data34.stop_on_exit !== undefined){
+let data39 = data34.stop_on_exit;
+if(typeof data39 !== "boolean"){
+const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data39};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -990,8 +993,11 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data38 < 0 || isNaN(data38)){
-const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data38};
+}
+if(data34.max_restarts !== undefined){
+let data40 = data34.max_restarts;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data40};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1000,13 +1006,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-if(data32.restart_window_seconds !== undefined){
-let data39 = data32.restart_window_seconds;
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 <= 0 || isNaN(data39)){
-const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data39};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 1000 || isNaN(data40)){
+const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data40};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1015,9 +1017,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-else {
-const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data39};
+if(data40 < 0 || isNaN(data40)){
+const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data40};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1028,11 +1029,11 @@ errors++;
 }
 }
 }
-}
-if(data27.timeouts !== undefined){
-let data40 = data27.timeouts;
-if((!(data40 && typeof data40 == "object" && !Array.isArray(data40))) && (data40 !== null)){
-const err80 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data40};
+if(data34.restart_window_seconds !== undefined){
+let data41 = data34.restart_window_seconds;
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 <= 0 || isNaN(data41)){
+const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data41};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1041,10 +1042,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-for(const key8 in data40){
-if(!(((key8 === "connect_seconds") || (key8 === "response_seconds")) || (key8 === "idle_seconds"))){
-const err81 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data40};
+}
+else {
+const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data41};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1054,11 +1054,12 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data40.connect_seconds !== undefined){
-let data41 = data40.connect_seconds;
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 <= 0 || isNaN(data41)){
-const err82 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data41};
+}
+}
+if(data28.timeouts !== undefined){
+let data42 = data28.timeouts;
+if((!(data42 && typeof data42 == "object" && !Array.isArray(data42))) && (data42 !== null)){
+const err82 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data42};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1067,9 +1068,10 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data41};
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+for(const key8 in data42){
+if(!(((key8 === "connect_seconds") || (key8 === "response_seconds")) || (key8 === "idle_seconds"))){
+const err83 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data42};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1079,11 +1081,11 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data40.response_seconds !== undefined){
-let data42 = data40.response_seconds;
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 <= 0 || isNaN(data42)){
-const err84 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data42};
+if(data42.connect_seconds !== undefined){
+let data43 = data42.connect_seconds;
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 <= 0 || isNaN(data43)){
+const err84 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data43};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1094,7 +1096,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data42};
+const err85 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data43};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1104,11 +1106,11 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data40.idle_seconds !== undefined){
-let data43 = data40.idle_seconds;
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 <= 0 || isNaN(data43)){
-const err86 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data43};
+if(data42.response_seconds !== undefined){
+let data44 = data42.response_seconds;
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 <= 0 || isNaN(data44)){
+const err86 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1119,7 +1121,7 @@ errors++;
 }
 }
 else {
-const err87 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data43};
+const err87 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1129,12 +1131,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-}
-if(data27.gpu !== undefined){
-let data44 = data27.gpu;
-if((!(data44 && typeof data44 == "object" && !Array.isArray(data44))) && (data44 !== null)){
-const err88 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data44};
+if(data42.idle_seconds !== undefined){
+let data45 = data42.idle_seconds;
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 <= 0 || isNaN(data45)){
+const err88 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data45};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1143,10 +1144,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-for(const key9 in data44){
-if(!((key9 === "memory_utilization") || (key9 === "tensor_parallel_size"))){
-const err89 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data44};
+}
+else {
+const err89 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data45};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1156,11 +1156,12 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data44.memory_utilization !== undefined){
-let data45 = data44.memory_utilization;
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 > 1 || isNaN(data45)){
-const err90 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data45};
+}
+}
+if(data28.gpu !== undefined){
+let data46 = data28.gpu;
+if((!(data46 && typeof data46 == "object" && !Array.isArray(data46))) && (data46 !== null)){
+const err90 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data46};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1169,8 +1170,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data45 <= 0 || isNaN(data45)){
-const err91 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data45};
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key9 in data46){
+if(!((key9 === "memory_utilization") || (key9 === "tensor_parallel_size"))){
+const err91 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data46};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1180,8 +1183,11 @@ vErrors.push(err91);
 errors++;
 }
 }
-else {
-const err92 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data45};
+if(data46.memory_utilization !== undefined){
+let data47 = data46.memory_utilization;
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 > 1 || isNaN(data47)){
+const err92 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data47};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1190,11 +1196,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-if(data44.tensor_parallel_size !== undefined){
-let data46 = data44.tensor_parallel_size;
-if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
-const err93 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data46};
+if(data47 <= 0 || isNaN(data47)){
+const err93 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data47};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1203,9 +1206,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 > 1024 || isNaN(data46)){
-const err94 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data46};
+}
+else {
+const err94 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data47};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1214,8 +1217,11 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data46 < 1 || isNaN(data46)){
-const err95 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data46};
+}
+if(data46.tensor_parallel_size !== undefined){
+let data48 = data46.tensor_parallel_size;
+if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
+const err95 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data48};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1224,15 +1230,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data27.host !== undefined){
-let data47 = data27.host;
-if(typeof data47 === "string"){
-if(func2(data47) < 1){
-const err96 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data47};
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 > 1024 || isNaN(data48)){
+const err96 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data48};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1241,9 +1241,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-else {
-const err97 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data47};
+if(data48 < 1 || isNaN(data48)){
+const err97 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data48};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1253,10 +1252,14 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data27.port !== undefined){
-let data48 = data27.port;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err98 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data48};
+}
+}
+}
+if(data28.host !== undefined){
+let data49 = data28.host;
+if(typeof data49 === "string"){
+if(func2(data49) < 1){
+const err98 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data49};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1265,9 +1268,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 > 65535 || isNaN(data48)){
-const err99 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data48};
+}
+else {
+const err99 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data49};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1276,8 +1279,11 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data48 < 1 || isNaN(data48)){
-const err100 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data48};
+}
+if(data28.port !== undefined){
+let data50 = data28.port;
+if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
+const err100 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data50};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1286,14 +1292,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data3.llamacpp !== undefined){
-let data49 = data3.llamacpp;
-if((!(data49 && typeof data49 == "object" && !Array.isArray(data49))) && (data49 !== null)){
-const err101 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data49};
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 > 65535 || isNaN(data50)){
+const err101 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data50};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1302,10 +1303,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-for(const key10 in data49){
-if(!((((((((key10 === "model") || (key10 === "binary")) || (key10 === "args")) || (key10 === "lifecycle")) || (key10 === "timeouts")) || (key10 === "gpu")) || (key10 === "host")) || (key10 === "port"))){
-const err102 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data49};
+if(data50 < 1 || isNaN(data50)){
+const err102 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data50};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1315,11 +1314,13 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data49.model !== undefined){
-let data50 = data49.model;
-if(typeof data50 === "string"){
-if(func2(data50) < 1){
-const err103 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data50};
+}
+}
+}
+if(data3.llamacpp !== undefined){
+let data51 = data3.llamacpp;
+if((!(data51 && typeof data51 == "object" && !Array.isArray(data51))) && (data51 !== null)){
+const err103 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data51};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1328,9 +1329,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-else {
-const err104 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data50};
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+for(const key10 in data51){
+if(!(func4.call(schema11.properties.providers.properties.llamacpp.properties, key10))){
+const err104 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data51};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1340,11 +1342,11 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data49.binary !== undefined){
-let data51 = data49.binary;
-if(typeof data51 === "string"){
-if(func2(data51) < 1){
-const err105 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data51};
+if(data51.model !== undefined){
+let data52 = data51.model;
+if(typeof data52 === "string"){
+if(func2(data52) < 1){
+const err105 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data52};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1355,7 +1357,7 @@ errors++;
 }
 }
 else {
-const err106 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data51};
+const err106 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data52};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1365,14 +1367,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data49.args !== undefined){
-let data52 = data49.args;
-if(Array.isArray(data52)){
-const len3 = data52.length;
-for(let i4=0; i4<len3; i4++){
-let data53 = data52[i4];
-if(typeof data53 !== "string"){
-const err107 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data53};
+if(data51.binary !== undefined){
+let data53 = data51.binary;
+if(typeof data53 === "string"){
+if(func2(data53) < 1){
+const err107 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data53};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1382,9 +1381,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
 else {
-const err108 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data52};
+const err108 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data53};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1394,10 +1392,14 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data49.lifecycle !== undefined){
-let data54 = data49.lifecycle;
-if((!(data54 && typeof data54 == "object" && !Array.isArray(data54))) && (data54 !== null)){
-const err109 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data54};
+if(data51.args !== undefined){
+let data54 = data51.args;
+if(Array.isArray(data54)){
+const len3 = data54.length;
+for(let i4=0; i4<len3; i4++){
+let data55 = data54[i4];
+if(typeof data55 !== "string"){
+const err109 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data55};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1406,10 +1408,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-for(const key11 in data54){
-if(!(((((((key11 === "mode") || (key11 === "start_timeout_seconds")) || (key11 === "health_check_interval_seconds")) || (key11 === "model_load_timeout_seconds")) || (key11 === "stop_on_exit")) || (key11 === "max_restarts")) || (key11 === "restart_window_seconds"))){
-const err110 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data54};
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data54};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1419,10 +1421,10 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data54.mode !== undefined){
-let data55 = data54.mode;
-if(typeof data55 !== "string"){
-const err111 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data55};
+if(data51.allow_remote_code !== undefined){
+let data56 = data51.allow_remote_code;
+if(typeof data56 !== "boolean"){
+const err111 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data56};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1431,8 +1433,11 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(!(((data55 === "managed") || (data55 === "monitored")) || (data55 === "external"))){
-const err112 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data55};
+}
+if(data51.lifecycle !== undefined){
+let data57 = data51.lifecycle;
+if((!(data57 && typeof data57 == "object" && !Array.isArray(data57))) && (data57 !== null)){
+const err112 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data57};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1441,12 +1446,10 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data54.start_timeout_seconds !== undefined){
-let data56 = data54.start_timeout_seconds;
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 <= 0 || isNaN(data56)){
-const err113 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data56};
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+for(const key11 in data57){
+if(!(((((((key11 === "mode") || (key11 === "start_timeout_seconds")) || (key11 === "health_check_interval_seconds")) || (key11 === "model_load_timeout_seconds")) || (key11 === "stop_on_exit")) || (key11 === "max_restarts")) || (key11 === "restart_window_seconds"))){
+const err113 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data57};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1456,8 +1459,10 @@ vErrors.push(err113);
 errors++;
 }
 }
-else {
-const err114 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data56};
+if(data57.mode !== undefined){
+let data58 = data57.mode;
+if(typeof data58 !== "string"){
+const err114 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data58};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1466,12 +1471,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data54.health_check_interval_seconds !== undefined){
-let data57 = data54.health_check_interval_seconds;
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 <= 0 || isNaN(data57)){
-const err115 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data57};
+if(!(((data58 === "managed") || (data58 === "monitored")) || (data58 === "external"))){
+const err115 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data58};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1481,8 +1482,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data57};
+if(data57.start_timeout_seconds !== undefined){
+let data59 = data57.start_timeout_seconds;
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 <= 0 || isNaN(data59)){
+const err116 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data59};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1492,11 +1496,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data54.model_load_timeout_seconds !== undefined){
-let data58 = data54.model_load_timeout_seconds;
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 <= 0 || isNaN(data58)){
-const err117 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data58};
+else {
+const err117 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data59};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1506,8 +1507,11 @@ vErrors.push(err117);
 errors++;
 }
 }
-else {
-const err118 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data58};
+if(data57.health_check_interval_seconds !== undefined){
+let data60 = data57.health_check_interval_seconds;
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 <= 0 || isNaN(data60)){
+const err118 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data60};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1517,10 +1521,8 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data54.stop_on_exit !== undefined){
-let data59 = data54.stop_on_exit;
-if(typeof data59 !== "boolean"){
-const err119 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data59};
+else {
+const err119 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data60};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1530,10 +1532,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data54.max_restarts !== undefined){
-let data60 = data54.max_restarts;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err120 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data60};
+if(data57.model_load_timeout_seconds !== undefined){
+let data61 = data57.model_load_timeout_seconds;
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 <= 0 || isNaN(data61)){
+const err120 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data61};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1542,9 +1545,9 @@ vErrors.push(err120);
 }
 errors++;
 }
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 1000 || isNaN(data60)){
-const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data60};
+}
+else {
+const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data61};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1553,8 +1556,11 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data60 < 0 || isNaN(data60)){
-const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data60};
+}
+if(data57.stop_on_exit !== undefined){
+let data62 = data57.stop_on_exit;
+if(typeof data62 !== "boolean"){
+const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data62};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1564,12 +1570,10 @@ vErrors.push(err122);
 errors++;
 }
 }
-}
-if(data54.restart_window_seconds !== undefined){
-let data61 = data54.restart_window_seconds;
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 <= 0 || isNaN(data61)){
-const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data61};
+if(data57.max_restarts !== undefined){
+let data63 = data57.max_restarts;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data63};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1578,9 +1582,9 @@ vErrors.push(err123);
 }
 errors++;
 }
-}
-else {
-const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data61};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 1000 || isNaN(data63)){
+const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data63};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1589,13 +1593,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-}
-}
-if(data49.timeouts !== undefined){
-let data62 = data49.timeouts;
-if((!(data62 && typeof data62 == "object" && !Array.isArray(data62))) && (data62 !== null)){
-const err125 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data62};
+if(data63 < 0 || isNaN(data63)){
+const err125 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data63};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1604,10 +1603,13 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key12 in data62){
-if(!(((key12 === "connect_seconds") || (key12 === "response_seconds")) || (key12 === "idle_seconds"))){
-const err126 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data62};
+}
+}
+if(data57.restart_window_seconds !== undefined){
+let data64 = data57.restart_window_seconds;
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 <= 0 || isNaN(data64)){
+const err126 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data64};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1617,11 +1619,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data62.connect_seconds !== undefined){
-let data63 = data62.connect_seconds;
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 <= 0 || isNaN(data63)){
-const err127 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data63};
+else {
+const err127 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data64};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1631,8 +1630,12 @@ vErrors.push(err127);
 errors++;
 }
 }
-else {
-const err128 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data63};
+}
+}
+if(data51.timeouts !== undefined){
+let data65 = data51.timeouts;
+if((!(data65 && typeof data65 == "object" && !Array.isArray(data65))) && (data65 !== null)){
+const err128 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data65};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1641,12 +1644,10 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data62.response_seconds !== undefined){
-let data64 = data62.response_seconds;
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 <= 0 || isNaN(data64)){
-const err129 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data64};
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key12 in data65){
+if(!(((key12 === "connect_seconds") || (key12 === "response_seconds")) || (key12 === "idle_seconds"))){
+const err129 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data65};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1656,8 +1657,11 @@ vErrors.push(err129);
 errors++;
 }
 }
-else {
-const err130 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data64};
+if(data65.connect_seconds !== undefined){
+let data66 = data65.connect_seconds;
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 <= 0 || isNaN(data66)){
+const err130 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data66};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1667,11 +1671,8 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data62.idle_seconds !== undefined){
-let data65 = data62.idle_seconds;
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 <= 0 || isNaN(data65)){
-const err131 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data65};
+else {
+const err131 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data66};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1681,8 +1682,11 @@ vErrors.push(err131);
 errors++;
 }
 }
-else {
-const err132 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data65};
+if(data65.response_seconds !== undefined){
+let data67 = data65.response_seconds;
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 <= 0 || isNaN(data67)){
+const err132 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data67};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1692,12 +1696,8 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
-}
-if(data49.gpu !== undefined){
-let data66 = data49.gpu;
-if((!(data66 && typeof data66 == "object" && !Array.isArray(data66))) && (data66 !== null)){
-const err133 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data66};
+else {
+const err133 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data67};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1706,10 +1706,12 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-for(const key13 in data66){
-if(!((key13 === "memory_utilization") || (key13 === "tensor_parallel_size"))){
-const err134 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data66};
+}
+if(data65.idle_seconds !== undefined){
+let data68 = data65.idle_seconds;
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 <= 0 || isNaN(data68)){
+const err134 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data68};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1719,11 +1721,8 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data66.memory_utilization !== undefined){
-let data67 = data66.memory_utilization;
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 1 || isNaN(data67)){
-const err135 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data67};
+else {
+const err135 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data68};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1732,8 +1731,13 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(data67 <= 0 || isNaN(data67)){
-const err136 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data67};
+}
+}
+}
+if(data51.gpu !== undefined){
+let data69 = data51.gpu;
+if((!(data69 && typeof data69 == "object" && !Array.isArray(data69))) && (data69 !== null)){
+const err136 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1742,9 +1746,10 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-else {
-const err137 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data67};
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key13 in data69){
+if(!((key13 === "memory_utilization") || (key13 === "tensor_parallel_size"))){
+const err137 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data69};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1754,10 +1759,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data66.tensor_parallel_size !== undefined){
-let data68 = data66.tensor_parallel_size;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err138 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data68};
+if(data69.memory_utilization !== undefined){
+let data70 = data69.memory_utilization;
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 1 || isNaN(data70)){
+const err138 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1766,9 +1772,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 1024 || isNaN(data68)){
-const err139 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data68};
+if(data70 <= 0 || isNaN(data70)){
+const err139 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data70};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1777,8 +1782,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data68 < 1 || isNaN(data68)){
-const err140 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data68};
+}
+else {
+const err140 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data70};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1788,14 +1794,10 @@ vErrors.push(err140);
 errors++;
 }
 }
-}
-}
-}
-if(data49.host !== undefined){
-let data69 = data49.host;
-if(typeof data69 === "string"){
-if(func2(data69) < 1){
-const err141 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data69};
+if(data69.tensor_parallel_size !== undefined){
+let data71 = data69.tensor_parallel_size;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err141 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data71};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1804,9 +1806,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-else {
-const err142 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data69};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 1024 || isNaN(data71)){
+const err142 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data71};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1815,11 +1817,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data49.port !== undefined){
-let data70 = data49.port;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err143 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data70};
+if(data71 < 1 || isNaN(data71)){
+const err143 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data71};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1828,9 +1827,15 @@ vErrors.push(err143);
 }
 errors++;
 }
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 65535 || isNaN(data70)){
-const err144 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data70};
+}
+}
+}
+}
+if(data51.host !== undefined){
+let data72 = data51.host;
+if(typeof data72 === "string"){
+if(func2(data72) < 1){
+const err144 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data72};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1839,8 +1844,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data70 < 1 || isNaN(data70)){
-const err145 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data70};
+}
+else {
+const err145 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data72};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1850,13 +1856,10 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
-}
-}
-if(data3.lmstudio !== undefined){
-let data71 = data3.lmstudio;
-if((!(data71 && typeof data71 == "object" && !Array.isArray(data71))) && (data71 !== null)){
-const err146 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data71};
+if(data51.port !== undefined){
+let data73 = data51.port;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err146 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data73};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1865,10 +1868,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key14 in data71){
-if(!((((((((key14 === "model") || (key14 === "binary")) || (key14 === "args")) || (key14 === "lifecycle")) || (key14 === "timeouts")) || (key14 === "gpu")) || (key14 === "host")) || (key14 === "port"))){
-const err147 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data71};
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 > 65535 || isNaN(data73)){
+const err147 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data73};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1877,12 +1879,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data71.model !== undefined){
-let data72 = data71.model;
-if(typeof data72 === "string"){
-if(func2(data72) < 1){
-const err148 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data72};
+if(data73 < 1 || isNaN(data73)){
+const err148 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data73};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1892,8 +1890,13 @@ vErrors.push(err148);
 errors++;
 }
 }
-else {
-const err149 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data72};
+}
+}
+}
+if(data3.lmstudio !== undefined){
+let data74 = data3.lmstudio;
+if((!(data74 && typeof data74 == "object" && !Array.isArray(data74))) && (data74 !== null)){
+const err149 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data74};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1902,12 +1905,10 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-if(data71.binary !== undefined){
-let data73 = data71.binary;
-if(typeof data73 === "string"){
-if(func2(data73) < 1){
-const err150 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data73};
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key14 in data74){
+if(!(func4.call(schema11.properties.providers.properties.lmstudio.properties, key14))){
+const err150 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data74};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1917,8 +1918,11 @@ vErrors.push(err150);
 errors++;
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data73};
+if(data74.model !== undefined){
+let data75 = data74.model;
+if(typeof data75 === "string"){
+if(func2(data75) < 1){
+const err151 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data75};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1928,14 +1932,8 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data71.args !== undefined){
-let data74 = data71.args;
-if(Array.isArray(data74)){
-const len4 = data74.length;
-for(let i5=0; i5<len4; i5++){
-let data75 = data74[i5];
-if(typeof data75 !== "string"){
-const err152 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data75};
+else {
+const err152 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data75};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1945,9 +1943,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
-else {
-const err153 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data74};
+if(data74.binary !== undefined){
+let data76 = data74.binary;
+if(typeof data76 === "string"){
+if(func2(data76) < 1){
+const err153 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data76};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1957,10 +1957,8 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data71.lifecycle !== undefined){
-let data76 = data71.lifecycle;
-if((!(data76 && typeof data76 == "object" && !Array.isArray(data76))) && (data76 !== null)){
-const err154 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data76};
+else {
+const err154 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data76};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1969,10 +1967,15 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key15 in data76){
-if(!(((((((key15 === "mode") || (key15 === "start_timeout_seconds")) || (key15 === "health_check_interval_seconds")) || (key15 === "model_load_timeout_seconds")) || (key15 === "stop_on_exit")) || (key15 === "max_restarts")) || (key15 === "restart_window_seconds"))){
-const err155 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data76};
+}
+if(data74.args !== undefined){
+let data77 = data74.args;
+if(Array.isArray(data77)){
+const len4 = data77.length;
+for(let i5=0; i5<len4; i5++){
+let data78 = data77[i5];
+if(typeof data78 !== "string"){
+const err155 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data78};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1982,10 +1985,9 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data76.mode !== undefined){
-let data77 = data76.mode;
-if(typeof data77 !== "string"){
-const err156 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data77};
+}
+else {
+const err156 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data77};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1994,8 +1996,11 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(!(((data77 === "managed") || (data77 === "monitored")) || (data77 === "external"))){
-const err157 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data77};
+}
+if(data74.allow_remote_code !== undefined){
+let data79 = data74.allow_remote_code;
+if(typeof data79 !== "boolean"){
+const err157 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data79};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2005,11 +2010,10 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data76.start_timeout_seconds !== undefined){
-let data78 = data76.start_timeout_seconds;
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 <= 0 || isNaN(data78)){
-const err158 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data78};
+if(data74.lifecycle !== undefined){
+let data80 = data74.lifecycle;
+if((!(data80 && typeof data80 == "object" && !Array.isArray(data80))) && (data80 !== null)){
+const err158 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data80};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2018,9 +2022,10 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-else {
-const err159 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data78};
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+for(const key15 in data80){
+if(!(((((((key15 === "mode") || (key15 === "start_timeout_seconds")) || (key15 === "health_check_interval_seconds")) || (key15 === "model_load_timeout_seconds")) || (key15 === "stop_on_exit")) || (key15 === "max_restarts")) || (key15 === "restart_window_seconds"))){
+const err159 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data80};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2030,11 +2035,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data76.health_check_interval_seconds !== undefined){
-let data79 = data76.health_check_interval_seconds;
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 <= 0 || isNaN(data79)){
-const err160 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data79};
+if(data80.mode !== undefined){
+let data81 = data80.mode;
+if(typeof data81 !== "string"){
+const err160 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data81};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2043,9 +2047,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-else {
-const err161 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data79};
+if(!(((data81 === "managed") || (data81 === "monitored")) || (data81 === "external"))){
+const err161 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data81};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2055,11 +2058,11 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data76.model_load_timeout_seconds !== undefined){
-let data80 = data76.model_load_timeout_seconds;
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 <= 0 || isNaN(data80)){
-const err162 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data80};
+if(data80.start_timeout_seconds !== undefined){
+let data82 = data80.start_timeout_seconds;
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 <= 0 || isNaN(data82)){
+const err162 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data82};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2070,7 +2073,7 @@ errors++;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data80};
+const err163 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data82};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2080,10 +2083,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data76.stop_on_exit !== undefined){
-let data81 = data76.stop_on_exit;
-if(typeof data81 !== "boolean"){
-const err164 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data81};
+if(data80.health_check_interval_seconds !== undefined){
+let data83 = data80.health_check_interval_seconds;
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 <= 0 || isNaN(data83)){
+const err164 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data83};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2093,10 +2097,8 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data76.max_restarts !== undefined){
-let data82 = data76.max_restarts;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err165 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data82};
+else {
+const err165 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data83};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2105,9 +2107,12 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 1000 || isNaN(data82)){
-const err166 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data82};
+}
+if(data80.model_load_timeout_seconds !== undefined){
+let data84 = data80.model_load_timeout_seconds;
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 <= 0 || isNaN(data84)){
+const err166 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data84};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2116,8 +2121,9 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data82 < 0 || isNaN(data82)){
-const err167 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data82};
+}
+else {
+const err167 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data84};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2127,12 +2133,10 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
-if(data76.restart_window_seconds !== undefined){
-let data83 = data76.restart_window_seconds;
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 <= 0 || isNaN(data83)){
-const err168 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data83};
+if(data80.stop_on_exit !== undefined){
+let data85 = data80.stop_on_exit;
+if(typeof data85 !== "boolean"){
+const err168 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data85};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2142,8 +2146,10 @@ vErrors.push(err168);
 errors++;
 }
 }
-else {
-const err169 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data83};
+if(data80.max_restarts !== undefined){
+let data86 = data80.max_restarts;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err169 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data86};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2152,13 +2158,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-}
-}
-if(data71.timeouts !== undefined){
-let data84 = data71.timeouts;
-if((!(data84 && typeof data84 == "object" && !Array.isArray(data84))) && (data84 !== null)){
-const err170 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data84};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 1000 || isNaN(data86)){
+const err170 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data86};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2167,10 +2169,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key16 in data84){
-if(!(((key16 === "connect_seconds") || (key16 === "response_seconds")) || (key16 === "idle_seconds"))){
-const err171 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data84};
+if(data86 < 0 || isNaN(data86)){
+const err171 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data86};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2180,11 +2180,12 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data84.connect_seconds !== undefined){
-let data85 = data84.connect_seconds;
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 <= 0 || isNaN(data85)){
-const err172 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data85};
+}
+if(data80.restart_window_seconds !== undefined){
+let data87 = data80.restart_window_seconds;
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 <= 0 || isNaN(data87)){
+const err172 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data87};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2195,7 +2196,7 @@ errors++;
 }
 }
 else {
-const err173 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data85};
+const err173 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data87};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2205,11 +2206,12 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data84.response_seconds !== undefined){
-let data86 = data84.response_seconds;
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 <= 0 || isNaN(data86)){
-const err174 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data86};
+}
+}
+if(data74.timeouts !== undefined){
+let data88 = data74.timeouts;
+if((!(data88 && typeof data88 == "object" && !Array.isArray(data88))) && (data88 !== null)){
+const err174 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data88};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2218,9 +2220,10 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-else {
-const err175 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data86};
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key16 in data88){
+if(!(((key16 === "connect_seconds") || (key16 === "response_seconds")) || (key16 === "idle_seconds"))){
+const err175 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data88};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2230,11 +2233,11 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data84.idle_seconds !== undefined){
-let data87 = data84.idle_seconds;
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 <= 0 || isNaN(data87)){
-const err176 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data87};
+if(data88.connect_seconds !== undefined){
+let data89 = data88.connect_seconds;
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 <= 0 || isNaN(data89)){
+const err176 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data89};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2245,7 +2248,7 @@ errors++;
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data87};
+const err177 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data89};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2255,12 +2258,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-}
-if(data71.gpu !== undefined){
-let data88 = data71.gpu;
-if((!(data88 && typeof data88 == "object" && !Array.isArray(data88))) && (data88 !== null)){
-const err178 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data88};
+if(data88.response_seconds !== undefined){
+let data90 = data88.response_seconds;
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 <= 0 || isNaN(data90)){
+const err178 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data90};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2269,10 +2271,9 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key17 in data88){
-if(!((key17 === "memory_utilization") || (key17 === "tensor_parallel_size"))){
-const err179 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data88};
+}
+else {
+const err179 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data90};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2282,11 +2283,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data88.memory_utilization !== undefined){
-let data89 = data88.memory_utilization;
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 1 || isNaN(data89)){
-const err180 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data89};
+if(data88.idle_seconds !== undefined){
+let data91 = data88.idle_seconds;
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 <= 0 || isNaN(data91)){
+const err180 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data91};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2295,8 +2296,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(data89 <= 0 || isNaN(data89)){
-const err181 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data89};
+}
+else {
+const err181 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data91};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2306,8 +2308,12 @@ vErrors.push(err181);
 errors++;
 }
 }
-else {
-const err182 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data89};
+}
+}
+if(data74.gpu !== undefined){
+let data92 = data74.gpu;
+if((!(data92 && typeof data92 == "object" && !Array.isArray(data92))) && (data92 !== null)){
+const err182 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data92};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2316,11 +2322,10 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data88.tensor_parallel_size !== undefined){
-let data90 = data88.tensor_parallel_size;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-const err183 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data90};
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key17 in data92){
+if(!((key17 === "memory_utilization") || (key17 === "tensor_parallel_size"))){
+const err183 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data92};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2329,9 +2334,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 1024 || isNaN(data90)){
-const err184 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data90};
+}
+if(data92.memory_utilization !== undefined){
+let data93 = data92.memory_utilization;
+if((typeof data93 == "number") && (isFinite(data93))){
+if(data93 > 1 || isNaN(data93)){
+const err184 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data93};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2340,8 +2348,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data90 < 1 || isNaN(data90)){
-const err185 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data90};
+if(data93 <= 0 || isNaN(data93)){
+const err185 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data93};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2351,14 +2359,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-}
-}
-}
-if(data71.host !== undefined){
-let data91 = data71.host;
-if(typeof data91 === "string"){
-if(func2(data91) < 1){
-const err186 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data91};
+else {
+const err186 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data93};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2368,8 +2370,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-else {
-const err187 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data91};
+if(data92.tensor_parallel_size !== undefined){
+let data94 = data92.tensor_parallel_size;
+if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
+const err187 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data94};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2378,11 +2382,9 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-if(data71.port !== undefined){
-let data92 = data71.port;
-if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
-const err188 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data92};
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 > 1024 || isNaN(data94)){
+const err188 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data94};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2391,9 +2393,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 65535 || isNaN(data92)){
-const err189 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data92};
+if(data94 < 1 || isNaN(data94)){
+const err189 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data94};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2402,8 +2403,15 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data92 < 1 || isNaN(data92)){
-const err190 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data92};
+}
+}
+}
+}
+if(data74.host !== undefined){
+let data95 = data74.host;
+if(typeof data95 === "string"){
+if(func2(data95) < 1){
+const err190 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data95};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2413,15 +2421,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-}
-}
-}
-for(const key18 in data3){
-if(pattern0.test(key18)){
-let data93 = data3[key18];
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-if(data93.type === undefined){
-const err191 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data93};
+else {
+const err191 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data95};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2430,8 +2431,11 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data93.base_url === undefined){
-const err192 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data93};
+}
+if(data74.port !== undefined){
+let data96 = data74.port;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err192 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data96};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2440,9 +2444,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-for(const key19 in data93){
-if(!((((((((key19 === "model") || (key19 === "binary")) || (key19 === "args")) || (key19 === "lifecycle")) || (key19 === "timeouts")) || (key19 === "gpu")) || (key19 === "type")) || (key19 === "base_url"))){
-const err193 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data93};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 65535 || isNaN(data96)){
+const err193 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data96};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2451,12 +2455,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-if(data93.model !== undefined){
-let data94 = data93.model;
-if(typeof data94 === "string"){
-if(func2(data94) < 1){
-const err194 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data94};
+if(data96 < 1 || isNaN(data96)){
+const err194 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data96};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2466,8 +2466,15 @@ vErrors.push(err194);
 errors++;
 }
 }
-else {
-const err195 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data94};
+}
+}
+}
+for(const key18 in data3){
+if(pattern0.test(key18)){
+let data97 = data3[key18];
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+if(data97.type === undefined){
+const err195 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2476,12 +2483,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data93.binary !== undefined){
-let data95 = data93.binary;
-if(typeof data95 === "string"){
-if(func2(data95) < 1){
-const err196 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data95};
+if(data97.base_url === undefined){
+const err196 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2490,9 +2493,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-else {
-const err197 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data95};
+for(const key19 in data97){
+if(!(func4.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key19))){
+const err197 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2502,14 +2505,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data93.args !== undefined){
-let data96 = data93.args;
-if(Array.isArray(data96)){
-const len5 = data96.length;
-for(let i6=0; i6<len5; i6++){
-let data97 = data96[i6];
-if(typeof data97 !== "string"){
-const err198 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data97};
+if(data97.model !== undefined){
+let data98 = data97.model;
+if(typeof data98 === "string"){
+if(func2(data98) < 1){
+const err198 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data98};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2519,9 +2519,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-}
 else {
-const err199 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data96};
+const err199 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data98};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2531,10 +2530,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data93.lifecycle !== undefined){
-let data98 = data93.lifecycle;
-if((!(data98 && typeof data98 == "object" && !Array.isArray(data98))) && (data98 !== null)){
-const err200 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data98};
+if(data97.binary !== undefined){
+let data99 = data97.binary;
+if(typeof data99 === "string"){
+if(func2(data99) < 1){
+const err200 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data99};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2543,10 +2543,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-for(const key20 in data98){
-if(!(((((((key20 === "mode") || (key20 === "start_timeout_seconds")) || (key20 === "health_check_interval_seconds")) || (key20 === "model_load_timeout_seconds")) || (key20 === "stop_on_exit")) || (key20 === "max_restarts")) || (key20 === "restart_window_seconds"))){
-const err201 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data98};
+}
+else {
+const err201 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data99};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2556,10 +2555,14 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data98.mode !== undefined){
-let data99 = data98.mode;
-if(typeof data99 !== "string"){
-const err202 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data99};
+if(data97.args !== undefined){
+let data100 = data97.args;
+if(Array.isArray(data100)){
+const len5 = data100.length;
+for(let i6=0; i6<len5; i6++){
+let data101 = data100[i6];
+if(typeof data101 !== "string"){
+const err202 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data101};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2568,8 +2571,10 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(!(((data99 === "managed") || (data99 === "monitored")) || (data99 === "external"))){
-const err203 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data99};
+}
+}
+else {
+const err203 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data100};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2579,11 +2584,10 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data98.start_timeout_seconds !== undefined){
-let data100 = data98.start_timeout_seconds;
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 <= 0 || isNaN(data100)){
-const err204 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data100};
+if(data97.allow_remote_code !== undefined){
+let data102 = data97.allow_remote_code;
+if(typeof data102 !== "boolean"){
+const err204 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data102};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2593,8 +2597,10 @@ vErrors.push(err204);
 errors++;
 }
 }
-else {
-const err205 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data100};
+if(data97.lifecycle !== undefined){
+let data103 = data97.lifecycle;
+if((!(data103 && typeof data103 == "object" && !Array.isArray(data103))) && (data103 !== null)){
+const err205 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data103};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2603,12 +2609,10 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data98.health_check_interval_seconds !== undefined){
-let data101 = data98.health_check_interval_seconds;
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 <= 0 || isNaN(data101)){
-const err206 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data101};
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key20 in data103){
+if(!(((((((key20 === "mode") || (key20 === "start_timeout_seconds")) || (key20 === "health_check_interval_seconds")) || (key20 === "model_load_timeout_seconds")) || (key20 === "stop_on_exit")) || (key20 === "max_restarts")) || (key20 === "restart_window_seconds"))){
+const err206 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data103};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2618,8 +2622,10 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data101};
+if(data103.mode !== undefined){
+let data104 = data103.mode;
+if(typeof data104 !== "string"){
+const err207 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data104};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2628,12 +2634,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data98.model_load_timeout_seconds !== undefined){
-let data102 = data98.model_load_timeout_seconds;
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 <= 0 || isNaN(data102)){
-const err208 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data102};
+if(!(((data104 === "managed") || (data104 === "monitored")) || (data104 === "external"))){
+const err208 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data104};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2643,8 +2645,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-else {
-const err209 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data102};
+if(data103.start_timeout_seconds !== undefined){
+let data105 = data103.start_timeout_seconds;
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 <= 0 || isNaN(data105)){
+const err209 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data105};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2654,10 +2659,8 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data98.stop_on_exit !== undefined){
-let data103 = data98.stop_on_exit;
-if(typeof data103 !== "boolean"){
-const err210 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data103};
+else {
+const err210 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data105};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2667,10 +2670,11 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data98.max_restarts !== undefined){
-let data104 = data98.max_restarts;
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-const err211 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data104};
+if(data103.health_check_interval_seconds !== undefined){
+let data106 = data103.health_check_interval_seconds;
+if((typeof data106 == "number") && (isFinite(data106))){
+if(data106 <= 0 || isNaN(data106)){
+const err211 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data106};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2679,9 +2683,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 > 1000 || isNaN(data104)){
-const err212 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data104};
+}
+else {
+const err212 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data106};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2690,8 +2694,12 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(data104 < 0 || isNaN(data104)){
-const err213 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data104};
+}
+if(data103.model_load_timeout_seconds !== undefined){
+let data107 = data103.model_load_timeout_seconds;
+if((typeof data107 == "number") && (isFinite(data107))){
+if(data107 <= 0 || isNaN(data107)){
+const err213 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data107};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2701,12 +2709,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-}
-if(data98.restart_window_seconds !== undefined){
-let data105 = data98.restart_window_seconds;
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 <= 0 || isNaN(data105)){
-const err214 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data105};
+else {
+const err214 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data107};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2716,8 +2720,10 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data105};
+if(data103.stop_on_exit !== undefined){
+let data108 = data103.stop_on_exit;
+if(typeof data108 !== "boolean"){
+const err215 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data108};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2727,12 +2733,10 @@ vErrors.push(err215);
 errors++;
 }
 }
-}
-}
-if(data93.timeouts !== undefined){
-let data106 = data93.timeouts;
-if((!(data106 && typeof data106 == "object" && !Array.isArray(data106))) && (data106 !== null)){
-const err216 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data106};
+if(data103.max_restarts !== undefined){
+let data109 = data103.max_restarts;
+if(!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))){
+const err216 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data109};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2741,10 +2745,9 @@ vErrors.push(err216);
 }
 errors++;
 }
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key21 in data106){
-if(!(((key21 === "connect_seconds") || (key21 === "response_seconds")) || (key21 === "idle_seconds"))){
-const err217 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data106};
+if((typeof data109 == "number") && (isFinite(data109))){
+if(data109 > 1000 || isNaN(data109)){
+const err217 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data109};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2753,12 +2756,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data106.connect_seconds !== undefined){
-let data107 = data106.connect_seconds;
-if((typeof data107 == "number") && (isFinite(data107))){
-if(data107 <= 0 || isNaN(data107)){
-const err218 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data107};
+if(data109 < 0 || isNaN(data109)){
+const err218 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data109};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2768,8 +2767,12 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data107};
+}
+if(data103.restart_window_seconds !== undefined){
+let data110 = data103.restart_window_seconds;
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 <= 0 || isNaN(data110)){
+const err219 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data110};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2779,11 +2782,8 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data106.response_seconds !== undefined){
-let data108 = data106.response_seconds;
-if((typeof data108 == "number") && (isFinite(data108))){
-if(data108 <= 0 || isNaN(data108)){
-const err220 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data108};
+else {
+const err220 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data110};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2793,8 +2793,12 @@ vErrors.push(err220);
 errors++;
 }
 }
-else {
-const err221 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data108};
+}
+}
+if(data97.timeouts !== undefined){
+let data111 = data97.timeouts;
+if((!(data111 && typeof data111 == "object" && !Array.isArray(data111))) && (data111 !== null)){
+const err221 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data111};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2803,12 +2807,10 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-if(data106.idle_seconds !== undefined){
-let data109 = data106.idle_seconds;
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 <= 0 || isNaN(data109)){
-const err222 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data109};
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key21 in data111){
+if(!(((key21 === "connect_seconds") || (key21 === "response_seconds")) || (key21 === "idle_seconds"))){
+const err222 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data111};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2818,8 +2820,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data109};
+if(data111.connect_seconds !== undefined){
+let data112 = data111.connect_seconds;
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 <= 0 || isNaN(data112)){
+const err223 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data112};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2829,12 +2834,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
-}
-if(data93.gpu !== undefined){
-let data110 = data93.gpu;
-if((!(data110 && typeof data110 == "object" && !Array.isArray(data110))) && (data110 !== null)){
-const err224 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data110};
+else {
+const err224 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data112};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2843,10 +2844,12 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
-for(const key22 in data110){
-if(!((key22 === "memory_utilization") || (key22 === "tensor_parallel_size"))){
-const err225 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data110};
+}
+if(data111.response_seconds !== undefined){
+let data113 = data111.response_seconds;
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 <= 0 || isNaN(data113)){
+const err225 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data113};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2856,11 +2859,8 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data110.memory_utilization !== undefined){
-let data111 = data110.memory_utilization;
-if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 > 1 || isNaN(data111)){
-const err226 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data111};
+else {
+const err226 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data113};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2869,8 +2869,12 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(data111 <= 0 || isNaN(data111)){
-const err227 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data111};
+}
+if(data111.idle_seconds !== undefined){
+let data114 = data111.idle_seconds;
+if((typeof data114 == "number") && (isFinite(data114))){
+if(data114 <= 0 || isNaN(data114)){
+const err227 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data114};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2881,7 +2885,7 @@ errors++;
 }
 }
 else {
-const err228 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data111};
+const err228 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data114};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2891,10 +2895,12 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data110.tensor_parallel_size !== undefined){
-let data112 = data110.tensor_parallel_size;
-if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
-const err229 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data112};
+}
+}
+if(data97.gpu !== undefined){
+let data115 = data97.gpu;
+if((!(data115 && typeof data115 == "object" && !Array.isArray(data115))) && (data115 !== null)){
+const err229 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data115};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2903,9 +2909,10 @@ vErrors.push(err229);
 }
 errors++;
 }
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 > 1024 || isNaN(data112)){
-const err230 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data112};
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key22 in data115){
+if(!((key22 === "memory_utilization") || (key22 === "tensor_parallel_size"))){
+const err230 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data115};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2914,8 +2921,12 @@ vErrors.push(err230);
 }
 errors++;
 }
-if(data112 < 1 || isNaN(data112)){
-const err231 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data112};
+}
+if(data115.memory_utilization !== undefined){
+let data116 = data115.memory_utilization;
+if((typeof data116 == "number") && (isFinite(data116))){
+if(data116 > 1 || isNaN(data116)){
+const err231 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data116};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2924,14 +2935,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data93.type !== undefined){
-let data113 = data93.type;
-if(typeof data113 !== "string"){
-const err232 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data113};
+if(data116 <= 0 || isNaN(data116)){
+const err232 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data116};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2940,8 +2945,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(!((data113 === "ollama") || (data113 === "openai-compatible"))){
-const err233 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data113};
+}
+else {
+const err233 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data116};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2951,11 +2957,10 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data93.base_url !== undefined){
-let data114 = data93.base_url;
-if(typeof data114 === "string"){
-if(func2(data114) < 1){
-const err234 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data114};
+if(data115.tensor_parallel_size !== undefined){
+let data117 = data115.tensor_parallel_size;
+if(!(((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117))) && (isFinite(data117)))){
+const err234 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data117};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2964,9 +2969,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-else {
-const err235 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data114};
+if((typeof data117 == "number") && (isFinite(data117))){
+if(data117 > 1024 || isNaN(data117)){
+const err235 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data117};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2975,10 +2980,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-}
-else {
-const err236 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data93};
+if(data117 < 1 || isNaN(data117)){
+const err236 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data117};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2991,14 +2994,77 @@ errors++;
 }
 }
 }
-}
-else {
-const err237 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data97.type !== undefined){
+let data118 = data97.type;
+if(typeof data118 !== "string"){
+const err237 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data118};
 if(vErrors === null){
 vErrors = [err237];
 }
 else {
 vErrors.push(err237);
+}
+errors++;
+}
+if(!((data118 === "ollama") || (data118 === "openai-compatible"))){
+const err238 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data118};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+}
+if(data97.base_url !== undefined){
+let data119 = data97.base_url;
+if(typeof data119 === "string"){
+if(func2(data119) < 1){
+const err239 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data119};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+}
+else {
+const err240 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data119};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+}
+}
+else {
+const err241 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+}
+}
+}
+}
+}
+else {
+const err242 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
 }
 errors++;
 }

@@ -3,7 +3,7 @@
 import { AcodeError } from './errors.js';
 import { formatProblem, type ConfigProblem } from './problems.js';
 
-const strict = (): TextDecoder => new TextDecoder('utf-8', { fatal: true });
+const strict = () => new TextDecoder('utf-8', { fatal: true });
 
 // The shortest prefix that is already invalid (an incomplete trailing sequence is not: stream mode
 // waits for more), found by bisection; invalidity of a prefix carries over to every longer one.
