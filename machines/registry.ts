@@ -4,7 +4,7 @@ import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef
 import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
 import { registryMachine, type DisposeInput } from './registry.machine.js';
-import { modeRefusal } from './registry-policy.js';
+import { modeRefusalError } from './registry-policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './registry-fallback.js';
 import { providerStatus, type ProviderStatus } from './registry-status.js';
 import { resilientProvider, type RecoverableService, type RetryInfo } from './resilient-provider.js';
@@ -107,11 +107,8 @@ export function createRegistry(options: RegistryOptions) {
     const cfg = provider(id);
     const existing = handles.get(id);
     if (existing) return existing;
-    const refusal = modeRefusal(config.mode, cfg);
-    if (refusal) {
-      throw new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
-        { details: { provider: id, mode: config.mode } });
-    }
+    const refusal = modeRefusalError(config.mode, cfg);
+    if (refusal) throw refusal;
     actor.send({ type: 'SPAWN', id });
     const ref = actor.getSnapshot().context.services[id];
     if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
