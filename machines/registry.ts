@@ -42,6 +42,8 @@ export interface AcquireOptions {
   anyConfigured?: boolean;
   /** Providers not to try (already tried by the caller). */
   exclude?: readonly string[];
+  /** Providers the caller tried, with why each failed: not tried again, and listed when none is left. */
+  tried?: readonly FallbackReason[];
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
   /** Called when a provider could not be used and the next one is tried. */
@@ -142,11 +144,12 @@ export function createRegistry(options: RegistryOptions) {
   async function acquire(opts: AcquireOptions = {}): Promise<Acquired> {
     if (opts.preferred !== undefined) provider(opts.preferred);
     const fallbacks: FallbackReason[] = [];
-    const rank = () => select({ ...opts, exclude: [...(opts.exclude ?? []), ...fallbacks.map((f) => f.id)] });
+    const earlier = opts.tried ?? [];
+    const rank = () => select({ ...opts, exclude: [...(opts.exclude ?? []), ...[...earlier, ...fallbacks].map((f) => f.id)] });
     let firstError: unknown;
     for (let sel = rank(); ; sel = rank()) {
       const next = sel.order[0];
-      if (next === undefined) throw noneLeft(firstError, fallbacks, sel.refused);
+      if (next === undefined) throw noneLeft(firstError, [...earlier, ...fallbacks], sel.refused);
       try {
         const provider = await getProvider(next, { signal: opts.signal, onRetry: opts.onRetry });
         return { id: next, provider, fallbacks };

@@ -137,7 +137,7 @@ export const askCommand: CommandRegistrar = (program, deps) => {
     .description('ask a provider once: detect or start it, stream the answer to stdout (progress on stderr)')
     .argument('[prompt...]', 'the prompt; read from stdin when omitted')
     .option('--provider <id>', 'ask this provider (default: providers.active), then the fallback order')
-    .option('--model <model>', 'model to ask for (default: the provider\'s configured model)')
+    .option('--model <model>', 'model for the selected provider (a fallback uses its own); <id>/<model> (ollama/llama3.2) names the provider')
     .option('--json', 'print one JSON object: text, provider, model, usage, timings, retries, fallback')
     .option('--schema <file>', 'a JSON Schema file; the answer is validated against it')
     .action((words: string[], opts: AskOptions) => ask(deps, words, opts));
