@@ -30,6 +30,7 @@ export { isPortFree, findPortHolder } from './port.js';
 export type { PortHolder } from './port.js';
 export { buildLaunch, launchRefusal } from './argv.js';
 export { logTail } from './log-file.js';
+export { serverFacts, type ServerFacts } from './server-facts.js';
 
 /** Builds every actor of the contract over the given seams (real ones by default). */
 export function createActorImplementations(partial: Partial<ActorDeps> = {}) {

@@ -22,6 +22,8 @@ export interface PidFile {
   logOffset?: number;
   /** The argv we passed (after the binary): a wrapper script that execs the server keeps it. */
   args?: string[];
+  /** ISO times of acode's restarts of this server within the restart window (this start included when it was one). */
+  restarts?: string[];
 }
 
 export function pidFilePath(stateDir: string, providerId: string): string {
@@ -52,7 +54,7 @@ export async function readPidFile(stateDir: string, providerId: string): Promise
 export async function writePidFile(
   stateDir: string,
   providerId: string,
-  facts: { pid: number; port: number; binary: string; logOffset?: number; args?: string[] },
+  facts: { pid: number; port: number; binary: string; logOffset?: number; args?: string[]; restarts?: string[] },
 ): Promise<PidFile | undefined> {
   const identity = await readProcIdentity(facts.pid);
   if (!isAlive(identity)) return undefined;
@@ -66,6 +68,7 @@ export async function writePidFile(
     bootId: await bootId(),
     ...(facts.logOffset === undefined ? {} : { logOffset: facts.logOffset }),
     ...(facts.args === undefined ? {} : { args: facts.args }),
+    ...(facts.restarts === undefined ? {} : { restarts: facts.restarts }),
   };
   const file = pidFilePath(stateDir, providerId);
   await mkdir(join(stateDir, 'run'), { recursive: true });

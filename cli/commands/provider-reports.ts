@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorRef } from 'xstate';
 import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { readPidFile } from '../../actors/index.js';
+import { serverFacts, type ServerFacts } from '../../actors/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
 import { fromServiceStatus } from '../views/from-service.js';
@@ -59,12 +59,14 @@ async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps
   }
 }
 
-// How long a server acode started has run, from its pid file (the same file detection just verified).
-async function uptimeOf(stateDir: string, id: string, pid: number | undefined): Promise<number | null> {
-  if (pid === undefined) return null;
-  const file = await readPidFile(stateDir, id);
-  const started = file?.pid === pid ? Date.parse(file.startedAt) : Number.NaN;
-  return Number.isFinite(started) ? Math.max(0, Date.now() - started) : null;
+/**
+ * The report with the server's own age and acode's recorded restarts of it (actors/server-facts.ts),
+ * not this process's: a watcher that adopted a running server did not see it start. Unknown age: null.
+ */
+export function withServerFacts(r: ProviderReport, facts: ServerFacts | undefined, windowMs: number, now = Date.now()): ProviderReport {
+  const uptimeMs = r.state === 'healthy' && facts !== undefined ? Math.max(0, now - facts.startedAt) : null;
+  const restartsInWindow = facts?.restarts !== undefined ? facts.restarts.filter((t) => now - t < windowMs).length : r.restartsInWindow;
+  return { ...r, uptimeMs, restartsInWindow };
 }
 
 /**
@@ -88,7 +90,10 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   }
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
-    case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs: await uptimeOf(stateDir, p.id, found.ownedPid) };
+    case 'running': {
+      const healthy: ProviderReport = { ...report, ...owned, state: 'healthy', model: 'unknown' };
+      return withServerFacts(healthy, await serverFacts(stateDir, p, found.ownedPid ?? null, { signal: deps.signal }), p.lifecycle.restartWindowSeconds * 1000);
+    }
     case 'loading': return { ...report, ...owned, state: 'starting' };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':
