@@ -179,5 +179,6 @@ export async function buildLaunch(
   const { args, env: kindEnv } = serverArgs(provider, host);
   const airgapEnv = mode === 'airgapped' ? airgapGuard(provider, args) : {};
   const { binary, binaryPath } = await resolveBinary(provider, baseEnv);
+  await requireModelFile(provider);
   return { binary, binaryPath, args, env: { ...baseEnv, ...kindEnv, ...airgapEnv } };
 }
