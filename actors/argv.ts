@@ -3,7 +3,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { AcodeError } from '../config/index.js';
+import { AcodeError, isAcodeError } from '../config/index.js';
 import { SERVER_API_KEY_ENV, type OperatingMode, type ProviderConfig, type ProviderKind } from '../config/index.js';
 
 export interface Launch {
@@ -157,6 +157,38 @@ function withServerKey(provider: ProviderConfig, env: NodeJS.ProcessEnv): NodeJS
   return key ? { ...rest, [own]: key } : rest;
 }
 
+/**
+ * llama-server's -m is a file: a path that is not there is MODEL_NOT_FOUND now, before a spawn that
+ * would only exit 1 with "failed to open GGUF file". With a download flag (-hf, -mu) -m names where
+ * the download goes, so it need not exist yet.
+ */
+async function requireModelFile(provider: ProviderConfig): Promise<void> {
+  if (provider.kind !== 'llamacpp' || !provider.model || provider.args.some((arg) => DOWNLOAD_ARGS.has(arg))) return;
+  const path = resolve(provider.model);
+  if (await stat(path).then((s) => s.isFile(), () => false)) return;
+  throw new AcodeError(
+    'MODEL_NOT_FOUND',
+    `${provider.id}: the model file ${path} does not exist.`,
+    `Set providers.${provider.id}.model to the path of a .gguf file (a relative path is resolved from ${process.cwd()}).`,
+    { details: { provider: provider.id, model: provider.model, path } },
+  );
+}
+
+/**
+ * What starting this server would refuse that the config alone decides (host, argv, model file), without
+ * looking for the binary: `acode config validate` reports it as a warning, a start as the error.
+ */
+export async function launchRefusal(provider: ProviderConfig, mode: OperatingMode): Promise<AcodeError | undefined> {
+  try {
+    serverArgs(provider, loopbackHost(provider, mode));
+    await requireModelFile(provider);
+    return undefined;
+  } catch (error) {
+    if (isAcodeError(error)) return error;
+    throw error;
+  }
+}
+
 /** Everything needed to spawn the server: resolved binary, argv, env. */
 export async function buildLaunch(
   provider: ProviderConfig,
@@ -167,5 +199,6 @@ export async function buildLaunch(
   const { args, env: kindEnv } = serverArgs(provider, host);
   const airgapEnv = mode === 'airgapped' ? airgapGuard(provider, args) : {};
   const { binary, binaryPath } = await resolveBinary(provider, baseEnv);
+  await requireModelFile(provider);
   return { binary, binaryPath, args, env: withServerKey(provider, { ...baseEnv, ...kindEnv, ...airgapEnv }) };
 }

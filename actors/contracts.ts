@@ -13,6 +13,9 @@ export interface ServiceRef {
 }
 
 /** An error as it crosses an actor boundary: the AcodeError's code, message, hint and details. */
+/** A spawn is a first start or a restart: `restarts` (epoch ms, this one included) go into the pid file. */
+export type SpawnInput = ServiceRef & { restarts?: readonly number[] };
+
 export interface SerializedError {
   code: string;
   message: string;
@@ -34,7 +37,7 @@ export interface ActorContracts {
    * pid file matched /proc: acode started it, so acode may stop it (design.md, "Across processes").
    * Rejects with an AcodeError (BINARY_NOT_FOUND, PORT_IN_USE, LOCK_TIMEOUT, AIRGAP_VIOLATION).
    */
-  spawnServer: { input: ServiceRef; output: { pid?: number; adopted: boolean; owned?: boolean } };
+  spawnServer: { input: SpawnInput; output: { pid?: number; adopted: boolean; owned?: boolean } };
   /**
    * `watchProcess` (fromCallback): sends PROCESS_EXITED when the pid exits (our child: its exit event,
    * within 100 ms; a pid from an earlier acode process: a cheap liveness check). Cleanup only stops

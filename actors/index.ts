@@ -28,8 +28,9 @@ export type { PidFile, ServerAddress } from './state-dir.js';
 export { acquireLock, withLock } from './lock.js';
 export { isPortFree, findPortHolder } from './port.js';
 export type { PortHolder } from './port.js';
-export { buildLaunch } from './argv.js';
+export { buildLaunch, launchRefusal } from './argv.js';
 export { logTail } from './log-file.js';
+export { serverFacts, type ServerFacts } from './server-facts.js';
 
 /** Builds every actor of the contract over the given seams (real ones by default). */
 export function createActorImplementations(partial: Partial<ActorDeps> = {}) {

@@ -59,3 +59,20 @@ export function describeCmdline(cmdline: string[], max = 120): string {
   const text = cmdline.join(' ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+// USER_HZ: /proc reports start times in these ticks; 100 on every Linux architecture Node supports.
+const TICKS_PER_SECOND = 100;
+
+/** When a process started (epoch ms), from /proc: its start tick after boot plus the boot time. */
+export async function processStartedAt(pid: number): Promise<number | undefined> {
+  const identity = await readProcIdentity(pid);
+  if (!isAlive(identity)) return undefined;
+  try {
+    const btime = /^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))?.[1];
+    const ticks = Number(identity.startTime);
+    if (btime === undefined || !Number.isFinite(ticks)) return undefined;
+    return Number(btime) * 1000 + Math.round((ticks / TICKS_PER_SECOND) * 1000);
+  } catch {
+    return undefined;
+  }
+}

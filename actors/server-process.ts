@@ -1,7 +1,7 @@
 // spawnServer: under the server's lock, re-detect (another acode may have started it), check the
 // port, spawn the server detached with its log file, write the pid file. The child outlives the CLI.
 import { AcodeError } from '../config/index.js';
-import type { ServiceRef } from './contracts.js';
+import type { SpawnInput } from './contracts.js';
 import type { ActorDeps } from './deps.js';
 import { buildLaunch, loopbackHost } from './argv.js';
 import { detectService } from './detect.js';
@@ -18,7 +18,7 @@ export interface SpawnResult {
   owned?: boolean;
 }
 
-export async function spawnServer(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<SpawnResult> {
+export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
   // Defence in depth: the machine's policy already never spawns in airgapped mode.
   if (ref.mode === 'airgapped') {
@@ -64,7 +64,7 @@ async function portFreesSoon(port: number, host: string, deps: ActorDeps, signal
   }
 }
 
-async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof buildLaunch>>): Promise<SpawnResult> {
+async function spawnDetached(ref: SpawnInput, launch: Awaited<ReturnType<typeof buildLaunch>>): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
   const logFile = logFilePath(stateDir, provider);
   const log = await openServerLog(logFile, {
@@ -108,6 +108,9 @@ async function spawnDetached(ref: ServiceRef, launch: Awaited<ReturnType<typeof 
   // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
   void child.catch(() => undefined);
   // undefined when it already exited: nothing to record, the watcher reports how it ended.
-  await writePidFile(stateDir, provider, { pid, binary: launch.binaryPath, logOffset: log.offset, args: launch.args });
+  await writePidFile(stateDir, provider, {
+    pid, binary: launch.binaryPath, logOffset: log.offset, args: launch.args,
+    ...(ref.restarts && ref.restarts.length > 0 ? { restarts: ref.restarts.map((t) => new Date(t).toISOString()) } : {}),
+  });
   return { pid, adopted: false };
 }

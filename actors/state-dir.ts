@@ -38,6 +38,8 @@ export interface PidFile {
   host?: string;
   /** The working directory of the acode process that started it (its project). */
   cwd?: string;
+  /** ISO times of acode's restarts of this server within the restart window (this start included when it was one). */
+  restarts?: string[];
 }
 
 /** e.g. `vllm@127.0.0.1-8000`: no provider id can contain `@` or `.`, so it never names an old id-keyed file. */
@@ -77,7 +79,7 @@ export function readPidFile(stateDir: string, server: ServerAddress): Promise<Pi
 export async function writePidFile(
   stateDir: string,
   server: ServerAddress,
-  facts: { pid: number; binary: string; logOffset?: number; args?: string[] },
+  facts: { pid: number; binary: string; logOffset?: number; args?: string[]; restarts?: string[] },
 ): Promise<PidFile | undefined> {
   const identity = await readProcIdentity(facts.pid);
   if (!isAlive(identity)) return undefined;
@@ -95,6 +97,7 @@ export async function writePidFile(
     kind: server.kind,
     host: canonicalHost(server.host),
     cwd: process.cwd(),
+    ...(facts.restarts === undefined ? {} : { restarts: facts.restarts }),
   };
   const file = pidFilePath(stateDir, server);
   await mkdir(join(stateDir, 'run'), { recursive: true });

@@ -9,9 +9,10 @@ import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type
 import { createService, type CreateServiceOptions, type Service } from '../machines/index.js';
 import { createActorImplementations, type ActorDeps } from '../actors/index.js';
 
-export const LLAMA_MODEL = 'qwen2.5-0.5b-instruct-q4_k_m.gguf';
 // dist/bench/services.js -> <repo>/test/servers/bin (the shims run the built stand-ins).
 const serversBinDir = fileURLToPath(new URL('../../test/servers/bin', import.meta.url));
+// A model file for a managed llama-server: acode checks that it exists before spawning (the stand-in only needs that).
+export const LLAMA_MODEL = fileURLToPath(new URL('../../test/servers/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', import.meta.url));
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `acode-bench-${prefix}-`));

@@ -11,6 +11,7 @@ import type { RawConfig } from './schema.js';
 import { findSecrets } from './secrets.js';
 import type { AcodeConfig, Env } from './types.js';
 import { validateConfigData } from './validate.js';
+import { decodeConfigText } from './utf8.js';
 import { toPosition } from './yaml-nodes.js';
 
 export interface LoadConfigOptions {
@@ -77,8 +78,9 @@ function toData(doc: Document, lineCounter: LineCounter, file: string): unknown 
 }
 
 async function readText(location: ConfigLocation, signal: AbortSignal | undefined): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await readFile(location.file, { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
+    bytes = await readFile(location.file, signal === undefined ? {} : { signal });
   } catch (error) {
     if ((error as { name?: string }).name === 'AbortError') throw error;
     throw new AcodeError(
@@ -88,6 +90,7 @@ async function readText(location: ConfigLocation, signal: AbortSignal | undefine
       { cause: error, details: { file: location.file } },
     );
   }
+  return decodeConfigText(bytes, location.file);
 }
 
 /** The effective configuration for a command run in `cwd`, with env overrides applied. */

@@ -53,12 +53,18 @@ function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mod
   };
 }
 
+// LM Studio's server belongs to the LM Studio app (GUI or `lms server start`): acode has no process
+// to spawn or own for it, so it only watches it.
+const DEFAULT_LIFECYCLE_MODE: Record<KnownProviderId, LifecycleConfig['mode']> = {
+  ollama: DEFAULT_LIFECYCLE.mode, vllm: DEFAULT_LIFECYCLE.mode, llamacpp: DEFAULT_LIFECYCLE.mode, lmstudio: 'monitored',
+};
+
 export function knownProvider(id: KnownProviderId, section: RawProvider | null = {}): ProviderConfig {
   const raw = section ?? {};
   const host = raw.host ?? DEFAULT_HOST;
   const port = raw.port ?? DEFAULT_PORTS[id];
   return {
-    ...common(id, raw, DEFAULT_LIFECYCLE.mode, SERVER_API_KEY_ENV[id]),
+    ...common(id, raw, DEFAULT_LIFECYCLE_MODE[id], SERVER_API_KEY_ENV[id]),
     kind: id,
     type: id === 'ollama' ? 'ollama' : 'openai-compatible',
     host,

@@ -5,7 +5,7 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
+const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
 const func2 = { default: runtime0.default ?? runtime0 }.default;
 const func4 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
@@ -270,10 +270,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data5.lifecycle !== undefined){
-let data10 = data5.lifecycle;
-if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
-const err19 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data10};
+if(data5.allow_remote_code !== undefined){
+let data10 = data5.allow_remote_code;
+if(typeof data10 !== "boolean"){
+const err19 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -282,10 +282,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key3 in data10){
-if(!(((((((key3 === "mode") || (key3 === "start_timeout_seconds")) || (key3 === "health_check_interval_seconds")) || (key3 === "model_load_timeout_seconds")) || (key3 === "stop_on_exit")) || (key3 === "max_restarts")) || (key3 === "restart_window_seconds"))){
-const err20 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data10};
+}
+if(data5.lifecycle !== undefined){
+let data11 = data5.lifecycle;
+if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
+const err20 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data11};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -294,11 +295,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data10.mode !== undefined){
-let data11 = data10.mode;
-if(typeof data11 !== "string"){
-const err21 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data11};
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key3 in data11){
+if(!(((((((key3 === "mode") || (key3 === "start_timeout_seconds")) || (key3 === "health_check_interval_seconds")) || (key3 === "model_load_timeout_seconds")) || (key3 === "stop_on_exit")) || (key3 === "max_restarts")) || (key3 === "restart_window_seconds"))){
+const err21 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data11};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -307,8 +307,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!(((data11 === "managed") || (data11 === "monitored")) || (data11 === "external"))){
-const err22 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data11};
+}
+if(data11.mode !== undefined){
+let data12 = data11.mode;
+if(typeof data12 !== "string"){
+const err22 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data12};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -317,12 +320,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data10.start_timeout_seconds !== undefined){
-let data12 = data10.start_timeout_seconds;
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 <= 0 || isNaN(data12)){
-const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data12};
+if(!(((data12 === "managed") || (data12 === "monitored")) || (data12 === "external"))){
+const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -332,8 +331,11 @@ vErrors.push(err23);
 errors++;
 }
 }
-else {
-const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data12};
+if(data11.start_timeout_seconds !== undefined){
+let data13 = data11.start_timeout_seconds;
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 <= 0 || isNaN(data13)){
+const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -343,11 +345,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data10.health_check_interval_seconds !== undefined){
-let data13 = data10.health_check_interval_seconds;
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 <= 0 || isNaN(data13)){
-const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data13};
+else {
+const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -357,8 +356,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data13};
+if(data11.health_check_interval_seconds !== undefined){
+let data14 = data11.health_check_interval_seconds;
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 <= 0 || isNaN(data14)){
+const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -368,11 +370,8 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data10.model_load_timeout_seconds !== undefined){
-let data14 = data10.model_load_timeout_seconds;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 <= 0 || isNaN(data14)){
-const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data14};
+else {
+const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -382,8 +381,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data14};
+if(data11.model_load_timeout_seconds !== undefined){
+let data15 = data11.model_load_timeout_seconds;
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 <= 0 || isNaN(data15)){
+const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data15};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -393,10 +395,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data10.stop_on_exit !== undefined){
-let data15 = data10.stop_on_exit;
-if(typeof data15 !== "boolean"){
-const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data15};
+else {
+const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -406,10 +406,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data10.max_restarts !== undefined){
-let data16 = data10.max_restarts;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data16};
+if(data11.stop_on_exit !== undefined){
+let data16 = data11.stop_on_exit;
+if(typeof data16 !== "boolean"){
+const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data16};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -418,9 +418,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 1000 || isNaN(data16)){
-const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data16};
+}
+if(data11.max_restarts !== undefined){
+let data17 = data11.max_restarts;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -429,8 +431,9 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data16 < 0 || isNaN(data16)){
-const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data16};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 1000 || isNaN(data17)){
+const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -439,13 +442,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-if(data10.restart_window_seconds !== undefined){
-let data17 = data10.restart_window_seconds;
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 <= 0 || isNaN(data17)){
-const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data17};
+if(data17 < 0 || isNaN(data17)){
+const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -455,8 +453,12 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data17};
+}
+if(data11.restart_window_seconds !== undefined){
+let data18 = data11.restart_window_seconds;
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 <= 0 || isNaN(data18)){
+const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data18};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -466,12 +468,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-}
-if(data5.timeouts !== undefined){
-let data18 = data5.timeouts;
-if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
-const err35 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data18};
+else {
+const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data18};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -480,10 +478,13 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key4 in data18){
-if(!(((key4 === "connect_seconds") || (key4 === "response_seconds")) || (key4 === "idle_seconds"))){
-const err36 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data18};
+}
+}
+}
+if(data5.timeouts !== undefined){
+let data19 = data5.timeouts;
+if((!(data19 && typeof data19 == "object" && !Array.isArray(data19))) && (data19 !== null)){
+const err36 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data19};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -492,12 +493,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data18.connect_seconds !== undefined){
-let data19 = data18.connect_seconds;
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 <= 0 || isNaN(data19)){
-const err37 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data19};
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key4 in data19){
+if(!(((key4 === "connect_seconds") || (key4 === "response_seconds")) || (key4 === "idle_seconds"))){
+const err37 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data19};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -507,8 +506,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-else {
-const err38 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data19};
+if(data19.connect_seconds !== undefined){
+let data20 = data19.connect_seconds;
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 <= 0 || isNaN(data20)){
+const err38 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -518,11 +520,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data18.response_seconds !== undefined){
-let data20 = data18.response_seconds;
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 <= 0 || isNaN(data20)){
-const err39 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data20};
+else {
+const err39 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -532,8 +531,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data20};
+if(data19.response_seconds !== undefined){
+let data21 = data19.response_seconds;
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 <= 0 || isNaN(data21)){
+const err40 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data21};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -543,11 +545,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data18.idle_seconds !== undefined){
-let data21 = data18.idle_seconds;
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 <= 0 || isNaN(data21)){
-const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data21};
+else {
+const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data21};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -557,8 +556,11 @@ vErrors.push(err41);
 errors++;
 }
 }
-else {
-const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data21};
+if(data19.idle_seconds !== undefined){
+let data22 = data19.idle_seconds;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 <= 0 || isNaN(data22)){
+const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -568,12 +570,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-}
-if(data5.gpu !== undefined){
-let data22 = data5.gpu;
-if((!(data22 && typeof data22 == "object" && !Array.isArray(data22))) && (data22 !== null)){
-const err43 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data22};
+else {
+const err43 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -582,10 +580,13 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key5 in data22){
-if(!((key5 === "memory_utilization") || (key5 === "tensor_parallel_size"))){
-const err44 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data22};
+}
+}
+}
+if(data5.gpu !== undefined){
+let data23 = data5.gpu;
+if((!(data23 && typeof data23 == "object" && !Array.isArray(data23))) && (data23 !== null)){
+const err44 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data23};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -594,12 +595,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data22.memory_utilization !== undefined){
-let data23 = data22.memory_utilization;
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1 || isNaN(data23)){
-const err45 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data23};
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key5 in data23){
+if(!((key5 === "memory_utilization") || (key5 === "tensor_parallel_size"))){
+const err45 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data23};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -608,8 +607,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data23 <= 0 || isNaN(data23)){
-const err46 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data23};
+}
+if(data23.memory_utilization !== undefined){
+let data24 = data23.memory_utilization;
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 1 || isNaN(data24)){
+const err46 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -618,9 +621,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-else {
-const err47 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data23};
+if(data24 <= 0 || isNaN(data24)){
+const err47 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -630,10 +632,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data22.tensor_parallel_size !== undefined){
-let data24 = data22.tensor_parallel_size;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err48 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data24};
+else {
+const err48 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -642,9 +642,11 @@ vErrors.push(err48);
 }
 errors++;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 1024 || isNaN(data24)){
-const err49 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data24};
+}
+if(data23.tensor_parallel_size !== undefined){
+let data25 = data23.tensor_parallel_size;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err49 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -653,8 +655,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data24 < 1 || isNaN(data24)){
-const err50 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data24};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 1024 || isNaN(data25)){
+const err50 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -663,15 +666,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data5.api_key_env !== undefined){
-let data25 = data5.api_key_env;
-if(typeof data25 === "string"){
-if(!pattern1.test(data25)){
-const err51 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data25};
+if(data25 < 1 || isNaN(data25)){
+const err51 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -681,8 +677,14 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data25};
+}
+}
+}
+if(data5.api_key_env !== undefined){
+let data26 = data5.api_key_env;
+if(typeof data26 === "string"){
+if(!pattern1.test(data26)){
+const err52 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data26};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -692,11 +694,8 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data5.host !== undefined){
-let data26 = data5.host;
-if(typeof data26 === "string"){
-if(func2(data26) < 1){
-const err53 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data26};
+else {
+const err53 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data26};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -706,8 +705,11 @@ vErrors.push(err53);
 errors++;
 }
 }
-else {
-const err54 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data26};
+if(data5.host !== undefined){
+let data27 = data5.host;
+if(typeof data27 === "string"){
+if(func2(data27) < 1){
+const err54 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data27};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -717,10 +719,8 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data5.port !== undefined){
-let data27 = data5.port;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err55 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data27};
+else {
+const err55 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data27};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -729,9 +729,11 @@ vErrors.push(err55);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 65535 || isNaN(data27)){
-const err56 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data27};
+}
+if(data5.port !== undefined){
+let data28 = data5.port;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err56 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data28};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -740,8 +742,9 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data27 < 1 || isNaN(data27)){
-const err57 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data27};
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 65535 || isNaN(data28)){
+const err57 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data28};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -750,14 +753,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data3.vllm !== undefined){
-let data28 = data3.vllm;
-if((!(data28 && typeof data28 == "object" && !Array.isArray(data28))) && (data28 !== null)){
-const err58 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data28};
+if(data28 < 1 || isNaN(data28)){
+const err58 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data28};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -766,10 +763,14 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key6 in data28){
-if(!(func4.call(schema11.properties.providers.properties.vllm.properties, key6))){
-const err59 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data28};
+}
+}
+}
+}
+if(data3.vllm !== undefined){
+let data29 = data3.vllm;
+if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
+const err59 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data29};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -778,12 +779,10 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data28.model !== undefined){
-let data29 = data28.model;
-if(typeof data29 === "string"){
-if(func2(data29) < 1){
-const err60 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data29};
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key6 in data29){
+if(!(func4.call(schema11.properties.providers.properties.vllm.properties, key6))){
+const err60 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data29};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -793,8 +792,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data29};
+if(data29.model !== undefined){
+let data30 = data29.model;
+if(typeof data30 === "string"){
+if(func2(data30) < 1){
+const err61 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data30};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -804,11 +806,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data28.binary !== undefined){
-let data30 = data28.binary;
-if(typeof data30 === "string"){
-if(func2(data30) < 1){
-const err62 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data30};
+else {
+const err62 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data30};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -818,8 +817,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data30};
+if(data29.binary !== undefined){
+let data31 = data29.binary;
+if(typeof data31 === "string"){
+if(func2(data31) < 1){
+const err63 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data31};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -829,14 +831,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data28.args !== undefined){
-let data31 = data28.args;
-if(Array.isArray(data31)){
-const len2 = data31.length;
-for(let i3=0; i3<len2; i3++){
-let data32 = data31[i3];
-if(typeof data32 !== "string"){
-const err64 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data32};
+else {
+const err64 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data31};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -846,9 +842,14 @@ vErrors.push(err64);
 errors++;
 }
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data31};
+if(data29.args !== undefined){
+let data32 = data29.args;
+if(Array.isArray(data32)){
+const len2 = data32.length;
+for(let i3=0; i3<len2; i3++){
+let data33 = data32[i3];
+if(typeof data33 !== "string"){
+const err65 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data33};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -858,10 +859,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data28.lifecycle !== undefined){
-let data33 = data28.lifecycle;
-if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
-const err66 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data33};
+}
+else {
+const err66 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data32};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -870,10 +870,11 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key7 in data33){
-if(!(((((((key7 === "mode") || (key7 === "start_timeout_seconds")) || (key7 === "health_check_interval_seconds")) || (key7 === "model_load_timeout_seconds")) || (key7 === "stop_on_exit")) || (key7 === "max_restarts")) || (key7 === "restart_window_seconds"))){
-const err67 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data33};
+}
+if(data29.allow_remote_code !== undefined){
+let data34 = data29.allow_remote_code;
+if(typeof data34 !== "boolean"){
+const err67 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data34};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -883,10 +884,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data33.mode !== undefined){
-let data34 = data33.mode;
-if(typeof data34 !== "string"){
-const err68 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data34};
+if(data29.lifecycle !== undefined){
+let data35 = data29.lifecycle;
+if((!(data35 && typeof data35 == "object" && !Array.isArray(data35))) && (data35 !== null)){
+const err68 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -895,8 +896,10 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(!(((data34 === "managed") || (data34 === "monitored")) || (data34 === "external"))){
-const err69 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data34};
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key7 in data35){
+if(!(((((((key7 === "mode") || (key7 === "start_timeout_seconds")) || (key7 === "health_check_interval_seconds")) || (key7 === "model_load_timeout_seconds")) || (key7 === "stop_on_exit")) || (key7 === "max_restarts")) || (key7 === "restart_window_seconds"))){
+const err69 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data35};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -906,11 +909,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data33.start_timeout_seconds !== undefined){
-let data35 = data33.start_timeout_seconds;
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 <= 0 || isNaN(data35)){
-const err70 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data35};
+if(data35.mode !== undefined){
+let data36 = data35.mode;
+if(typeof data36 !== "string"){
+const err70 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data36};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -919,9 +921,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-else {
-const err71 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data35};
+if(!(((data36 === "managed") || (data36 === "monitored")) || (data36 === "external"))){
+const err71 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data36};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -931,11 +932,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data33.health_check_interval_seconds !== undefined){
-let data36 = data33.health_check_interval_seconds;
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 <= 0 || isNaN(data36)){
-const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data36};
+if(data35.start_timeout_seconds !== undefined){
+let data37 = data35.start_timeout_seconds;
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 <= 0 || isNaN(data37)){
+const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data37};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -946,7 +947,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data36};
+const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data37};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -956,11 +957,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data33.model_load_timeout_seconds !== undefined){
-let data37 = data33.model_load_timeout_seconds;
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 <= 0 || isNaN(data37)){
-const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data37};
+if(data35.health_check_interval_seconds !== undefined){
+let data38 = data35.health_check_interval_seconds;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 <= 0 || isNaN(data38)){
+const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data38};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -971,7 +972,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data37};
+const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data38};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -981,10 +982,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data33.stop_on_exit !== undefined){
-let data38 = data33.stop_on_exit;
-if(typeof data38 !== "boolean"){
-const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data38};
+if(data35.model_load_timeout_seconds !== undefined){
+let data39 = data35.model_load_timeout_seconds;
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 <= 0 || isNaN(data39)){
+const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data39};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -994,10 +996,8 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data33.max_restarts !== undefined){
-let data39 = data33.max_restarts;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data39};
+else {
+const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data39};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1006,9 +1006,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 1000 || isNaN(data39)){
-const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data39};
+}
+if(data35.stop_on_exit !== undefined){
+let data40 = data35.stop_on_exit;
+if(typeof data40 !== "boolean"){
+const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data40};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1017,8 +1019,11 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data39 < 0 || isNaN(data39)){
-const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data39};
+}
+if(data35.max_restarts !== undefined){
+let data41 = data35.max_restarts;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data41};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1027,13 +1032,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-if(data33.restart_window_seconds !== undefined){
-let data40 = data33.restart_window_seconds;
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 <= 0 || isNaN(data40)){
-const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data40};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 1000 || isNaN(data41)){
+const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data41};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1042,9 +1043,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data40};
+if(data41 < 0 || isNaN(data41)){
+const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data41};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1055,11 +1055,11 @@ errors++;
 }
 }
 }
-}
-if(data28.timeouts !== undefined){
-let data41 = data28.timeouts;
-if((!(data41 && typeof data41 == "object" && !Array.isArray(data41))) && (data41 !== null)){
-const err82 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data41};
+if(data35.restart_window_seconds !== undefined){
+let data42 = data35.restart_window_seconds;
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 <= 0 || isNaN(data42)){
+const err82 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data42};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1068,10 +1068,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-for(const key8 in data41){
-if(!(((key8 === "connect_seconds") || (key8 === "response_seconds")) || (key8 === "idle_seconds"))){
-const err83 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data41};
+}
+else {
+const err83 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data42};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1081,11 +1080,12 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data41.connect_seconds !== undefined){
-let data42 = data41.connect_seconds;
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 <= 0 || isNaN(data42)){
-const err84 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data42};
+}
+}
+if(data29.timeouts !== undefined){
+let data43 = data29.timeouts;
+if((!(data43 && typeof data43 == "object" && !Array.isArray(data43))) && (data43 !== null)){
+const err84 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data43};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1094,9 +1094,10 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data42};
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+for(const key8 in data43){
+if(!(((key8 === "connect_seconds") || (key8 === "response_seconds")) || (key8 === "idle_seconds"))){
+const err85 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data43};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1106,11 +1107,11 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data41.response_seconds !== undefined){
-let data43 = data41.response_seconds;
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 <= 0 || isNaN(data43)){
-const err86 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data43};
+if(data43.connect_seconds !== undefined){
+let data44 = data43.connect_seconds;
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 <= 0 || isNaN(data44)){
+const err86 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1121,7 +1122,7 @@ errors++;
 }
 }
 else {
-const err87 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data43};
+const err87 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1131,11 +1132,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data41.idle_seconds !== undefined){
-let data44 = data41.idle_seconds;
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 <= 0 || isNaN(data44)){
-const err88 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data44};
+if(data43.response_seconds !== undefined){
+let data45 = data43.response_seconds;
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 <= 0 || isNaN(data45)){
+const err88 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data45};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1146,7 +1147,7 @@ errors++;
 }
 }
 else {
-const err89 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data44};
+const err89 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data45};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1156,12 +1157,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-}
-}
-if(data28.gpu !== undefined){
-let data45 = data28.gpu;
-if((!(data45 && typeof data45 == "object" && !Array.isArray(data45))) && (data45 !== null)){
-const err90 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data45};
+if(data43.idle_seconds !== undefined){
+let data46 = data43.idle_seconds;
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 <= 0 || isNaN(data46)){
+const err90 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data46};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1170,10 +1170,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
-for(const key9 in data45){
-if(!((key9 === "memory_utilization") || (key9 === "tensor_parallel_size"))){
-const err91 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data45};
+}
+else {
+const err91 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data46};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1183,11 +1182,12 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data45.memory_utilization !== undefined){
-let data46 = data45.memory_utilization;
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 > 1 || isNaN(data46)){
-const err92 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data46};
+}
+}
+if(data29.gpu !== undefined){
+let data47 = data29.gpu;
+if((!(data47 && typeof data47 == "object" && !Array.isArray(data47))) && (data47 !== null)){
+const err92 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data47};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1196,8 +1196,10 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data46 <= 0 || isNaN(data46)){
-const err93 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data46};
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key9 in data47){
+if(!((key9 === "memory_utilization") || (key9 === "tensor_parallel_size"))){
+const err93 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data47};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1207,8 +1209,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data46};
+if(data47.memory_utilization !== undefined){
+let data48 = data47.memory_utilization;
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 > 1 || isNaN(data48)){
+const err94 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data48};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1217,11 +1222,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data45.tensor_parallel_size !== undefined){
-let data47 = data45.tensor_parallel_size;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-const err95 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data47};
+if(data48 <= 0 || isNaN(data48)){
+const err95 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data48};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1230,9 +1232,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 1024 || isNaN(data47)){
-const err96 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data47};
+}
+else {
+const err96 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data48};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1241,8 +1243,11 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data47 < 1 || isNaN(data47)){
-const err97 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data47};
+}
+if(data47.tensor_parallel_size !== undefined){
+let data49 = data47.tensor_parallel_size;
+if(!(((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49))) && (isFinite(data49)))){
+const err97 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data49};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1251,15 +1256,9 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data28.api_key_env !== undefined){
-let data48 = data28.api_key_env;
-if(typeof data48 === "string"){
-if(!pattern1.test(data48)){
-const err98 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data48};
+if((typeof data49 == "number") && (isFinite(data49))){
+if(data49 > 1024 || isNaN(data49)){
+const err98 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data49};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1268,9 +1267,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-else {
-const err99 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data48};
+if(data49 < 1 || isNaN(data49)){
+const err99 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data49};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1280,11 +1278,14 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data28.host !== undefined){
-let data49 = data28.host;
-if(typeof data49 === "string"){
-if(func2(data49) < 1){
-const err100 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data49};
+}
+}
+}
+if(data29.api_key_env !== undefined){
+let data50 = data29.api_key_env;
+if(typeof data50 === "string"){
+if(!pattern1.test(data50)){
+const err100 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data50};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1295,7 +1296,7 @@ errors++;
 }
 }
 else {
-const err101 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data49};
+const err101 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data50};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1305,10 +1306,11 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data28.port !== undefined){
-let data50 = data28.port;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err102 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data50};
+if(data29.host !== undefined){
+let data51 = data29.host;
+if(typeof data51 === "string"){
+if(func2(data51) < 1){
+const err102 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data51};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1317,9 +1319,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 65535 || isNaN(data50)){
-const err103 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data50};
+}
+else {
+const err103 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data51};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1328,8 +1330,11 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(data50 < 1 || isNaN(data50)){
-const err104 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data50};
+}
+if(data29.port !== undefined){
+let data52 = data29.port;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err104 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data52};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1338,14 +1343,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data3.llamacpp !== undefined){
-let data51 = data3.llamacpp;
-if((!(data51 && typeof data51 == "object" && !Array.isArray(data51))) && (data51 !== null)){
-const err105 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data51};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 > 65535 || isNaN(data52)){
+const err105 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data52};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1354,10 +1354,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-for(const key10 in data51){
-if(!(func4.call(schema11.properties.providers.properties.llamacpp.properties, key10))){
-const err106 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data51};
+if(data52 < 1 || isNaN(data52)){
+const err106 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data52};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1367,11 +1365,13 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data51.model !== undefined){
-let data52 = data51.model;
-if(typeof data52 === "string"){
-if(func2(data52) < 1){
-const err107 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data52};
+}
+}
+}
+if(data3.llamacpp !== undefined){
+let data53 = data3.llamacpp;
+if((!(data53 && typeof data53 == "object" && !Array.isArray(data53))) && (data53 !== null)){
+const err107 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data53};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1380,9 +1380,10 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-else {
-const err108 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data52};
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+for(const key10 in data53){
+if(!(func4.call(schema11.properties.providers.properties.llamacpp.properties, key10))){
+const err108 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data53};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1392,11 +1393,11 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data51.binary !== undefined){
-let data53 = data51.binary;
-if(typeof data53 === "string"){
-if(func2(data53) < 1){
-const err109 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data53};
+if(data53.model !== undefined){
+let data54 = data53.model;
+if(typeof data54 === "string"){
+if(func2(data54) < 1){
+const err109 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data54};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1407,7 +1408,7 @@ errors++;
 }
 }
 else {
-const err110 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data53};
+const err110 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data54};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1417,14 +1418,11 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data51.args !== undefined){
-let data54 = data51.args;
-if(Array.isArray(data54)){
-const len3 = data54.length;
-for(let i4=0; i4<len3; i4++){
-let data55 = data54[i4];
-if(typeof data55 !== "string"){
-const err111 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data55};
+if(data53.binary !== undefined){
+let data55 = data53.binary;
+if(typeof data55 === "string"){
+if(func2(data55) < 1){
+const err111 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data55};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1434,9 +1432,8 @@ vErrors.push(err111);
 errors++;
 }
 }
-}
 else {
-const err112 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data54};
+const err112 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data55};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1446,10 +1443,14 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data51.lifecycle !== undefined){
-let data56 = data51.lifecycle;
-if((!(data56 && typeof data56 == "object" && !Array.isArray(data56))) && (data56 !== null)){
-const err113 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data56};
+if(data53.args !== undefined){
+let data56 = data53.args;
+if(Array.isArray(data56)){
+const len3 = data56.length;
+for(let i4=0; i4<len3; i4++){
+let data57 = data56[i4];
+if(typeof data57 !== "string"){
+const err113 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data57};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1458,10 +1459,10 @@ vErrors.push(err113);
 }
 errors++;
 }
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key11 in data56){
-if(!(((((((key11 === "mode") || (key11 === "start_timeout_seconds")) || (key11 === "health_check_interval_seconds")) || (key11 === "model_load_timeout_seconds")) || (key11 === "stop_on_exit")) || (key11 === "max_restarts")) || (key11 === "restart_window_seconds"))){
-const err114 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data56};
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data56};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1471,10 +1472,10 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data56.mode !== undefined){
-let data57 = data56.mode;
-if(typeof data57 !== "string"){
-const err115 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data57};
+if(data53.allow_remote_code !== undefined){
+let data58 = data53.allow_remote_code;
+if(typeof data58 !== "boolean"){
+const err115 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data58};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1483,8 +1484,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-if(!(((data57 === "managed") || (data57 === "monitored")) || (data57 === "external"))){
-const err116 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data57};
+}
+if(data53.lifecycle !== undefined){
+let data59 = data53.lifecycle;
+if((!(data59 && typeof data59 == "object" && !Array.isArray(data59))) && (data59 !== null)){
+const err116 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data59};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1493,12 +1497,10 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data56.start_timeout_seconds !== undefined){
-let data58 = data56.start_timeout_seconds;
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 <= 0 || isNaN(data58)){
-const err117 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data58};
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key11 in data59){
+if(!(((((((key11 === "mode") || (key11 === "start_timeout_seconds")) || (key11 === "health_check_interval_seconds")) || (key11 === "model_load_timeout_seconds")) || (key11 === "stop_on_exit")) || (key11 === "max_restarts")) || (key11 === "restart_window_seconds"))){
+const err117 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data59};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1508,8 +1510,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-else {
-const err118 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data58};
+if(data59.mode !== undefined){
+let data60 = data59.mode;
+if(typeof data60 !== "string"){
+const err118 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data60};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1518,12 +1522,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(data56.health_check_interval_seconds !== undefined){
-let data59 = data56.health_check_interval_seconds;
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 <= 0 || isNaN(data59)){
-const err119 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data59};
+if(!(((data60 === "managed") || (data60 === "monitored")) || (data60 === "external"))){
+const err119 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data60};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1533,8 +1533,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data59};
+if(data59.start_timeout_seconds !== undefined){
+let data61 = data59.start_timeout_seconds;
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 <= 0 || isNaN(data61)){
+const err120 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data61};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1544,11 +1547,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data56.model_load_timeout_seconds !== undefined){
-let data60 = data56.model_load_timeout_seconds;
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 <= 0 || isNaN(data60)){
-const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data60};
+else {
+const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data61};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1558,8 +1558,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data60};
+if(data59.health_check_interval_seconds !== undefined){
+let data62 = data59.health_check_interval_seconds;
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 <= 0 || isNaN(data62)){
+const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data62};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1569,10 +1572,8 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data56.stop_on_exit !== undefined){
-let data61 = data56.stop_on_exit;
-if(typeof data61 !== "boolean"){
-const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data61};
+else {
+const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data62};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1582,10 +1583,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data56.max_restarts !== undefined){
-let data62 = data56.max_restarts;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data62};
+if(data59.model_load_timeout_seconds !== undefined){
+let data63 = data59.model_load_timeout_seconds;
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 <= 0 || isNaN(data63)){
+const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data63};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1594,9 +1596,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 > 1000 || isNaN(data62)){
-const err125 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data62};
+}
+else {
+const err125 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data63};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1605,8 +1607,11 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data62 < 0 || isNaN(data62)){
-const err126 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data62};
+}
+if(data59.stop_on_exit !== undefined){
+let data64 = data59.stop_on_exit;
+if(typeof data64 !== "boolean"){
+const err126 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data64};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1616,12 +1621,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-if(data56.restart_window_seconds !== undefined){
-let data63 = data56.restart_window_seconds;
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 <= 0 || isNaN(data63)){
-const err127 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data63};
+if(data59.max_restarts !== undefined){
+let data65 = data59.max_restarts;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err127 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data65};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1630,9 +1633,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-else {
-const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data63};
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 1000 || isNaN(data65)){
+const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data65};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1641,13 +1644,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-}
-}
-if(data51.timeouts !== undefined){
-let data64 = data51.timeouts;
-if((!(data64 && typeof data64 == "object" && !Array.isArray(data64))) && (data64 !== null)){
-const err129 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data64};
+if(data65 < 0 || isNaN(data65)){
+const err129 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data65};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1656,10 +1654,13 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-for(const key12 in data64){
-if(!(((key12 === "connect_seconds") || (key12 === "response_seconds")) || (key12 === "idle_seconds"))){
-const err130 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data64};
+}
+}
+if(data59.restart_window_seconds !== undefined){
+let data66 = data59.restart_window_seconds;
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 <= 0 || isNaN(data66)){
+const err130 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data66};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1669,11 +1670,8 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data64.connect_seconds !== undefined){
-let data65 = data64.connect_seconds;
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 <= 0 || isNaN(data65)){
-const err131 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data65};
+else {
+const err131 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data66};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1683,8 +1681,12 @@ vErrors.push(err131);
 errors++;
 }
 }
-else {
-const err132 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data65};
+}
+}
+if(data53.timeouts !== undefined){
+let data67 = data53.timeouts;
+if((!(data67 && typeof data67 == "object" && !Array.isArray(data67))) && (data67 !== null)){
+const err132 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data67};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1693,12 +1695,10 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data64.response_seconds !== undefined){
-let data66 = data64.response_seconds;
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 <= 0 || isNaN(data66)){
-const err133 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data66};
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+for(const key12 in data67){
+if(!(((key12 === "connect_seconds") || (key12 === "response_seconds")) || (key12 === "idle_seconds"))){
+const err133 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data67};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1708,8 +1708,11 @@ vErrors.push(err133);
 errors++;
 }
 }
-else {
-const err134 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data66};
+if(data67.connect_seconds !== undefined){
+let data68 = data67.connect_seconds;
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 <= 0 || isNaN(data68)){
+const err134 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data68};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1719,11 +1722,8 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data64.idle_seconds !== undefined){
-let data67 = data64.idle_seconds;
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 <= 0 || isNaN(data67)){
-const err135 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data67};
+else {
+const err135 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data68};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1733,8 +1733,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-else {
-const err136 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data67};
+if(data67.response_seconds !== undefined){
+let data69 = data67.response_seconds;
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 <= 0 || isNaN(data69)){
+const err136 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1744,12 +1747,8 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
-}
-if(data51.gpu !== undefined){
-let data68 = data51.gpu;
-if((!(data68 && typeof data68 == "object" && !Array.isArray(data68))) && (data68 !== null)){
-const err137 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data68};
+else {
+const err137 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data69};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1758,10 +1757,12 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key13 in data68){
-if(!((key13 === "memory_utilization") || (key13 === "tensor_parallel_size"))){
-const err138 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data68};
+}
+if(data67.idle_seconds !== undefined){
+let data70 = data67.idle_seconds;
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 <= 0 || isNaN(data70)){
+const err138 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1771,11 +1772,8 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data68.memory_utilization !== undefined){
-let data69 = data68.memory_utilization;
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 1 || isNaN(data69)){
-const err139 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data69};
+else {
+const err139 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data70};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1784,8 +1782,13 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data69 <= 0 || isNaN(data69)){
-const err140 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data69};
+}
+}
+}
+if(data53.gpu !== undefined){
+let data71 = data53.gpu;
+if((!(data71 && typeof data71 == "object" && !Array.isArray(data71))) && (data71 !== null)){
+const err140 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1794,9 +1797,10 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-else {
-const err141 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data69};
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+for(const key13 in data71){
+if(!((key13 === "memory_utilization") || (key13 === "tensor_parallel_size"))){
+const err141 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data71};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1806,10 +1810,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data68.tensor_parallel_size !== undefined){
-let data70 = data68.tensor_parallel_size;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err142 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data70};
+if(data71.memory_utilization !== undefined){
+let data72 = data71.memory_utilization;
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 > 1 || isNaN(data72)){
+const err142 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data72};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1818,9 +1823,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 1024 || isNaN(data70)){
-const err143 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data70};
+if(data72 <= 0 || isNaN(data72)){
+const err143 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data72};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1829,8 +1833,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data70 < 1 || isNaN(data70)){
-const err144 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data70};
+}
+else {
+const err144 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data72};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1840,14 +1845,10 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
-}
-}
-if(data51.api_key_env !== undefined){
-let data71 = data51.api_key_env;
-if(typeof data71 === "string"){
-if(!pattern1.test(data71)){
-const err145 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data71};
+if(data71.tensor_parallel_size !== undefined){
+let data73 = data71.tensor_parallel_size;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err145 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data73};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1856,9 +1857,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-else {
-const err146 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data71};
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 > 1024 || isNaN(data73)){
+const err146 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data73};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1867,12 +1868,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-if(data51.host !== undefined){
-let data72 = data51.host;
-if(typeof data72 === "string"){
-if(func2(data72) < 1){
-const err147 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data72};
+if(data73 < 1 || isNaN(data73)){
+const err147 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data73};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1882,8 +1879,14 @@ vErrors.push(err147);
 errors++;
 }
 }
-else {
-const err148 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data72};
+}
+}
+}
+if(data53.api_key_env !== undefined){
+let data74 = data53.api_key_env;
+if(typeof data74 === "string"){
+if(!pattern1.test(data74)){
+const err148 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data74};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1893,10 +1896,8 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data51.port !== undefined){
-let data73 = data51.port;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err149 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data73};
+else {
+const err149 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data74};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1905,9 +1906,12 @@ vErrors.push(err149);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 65535 || isNaN(data73)){
-const err150 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data73};
+}
+if(data53.host !== undefined){
+let data75 = data53.host;
+if(typeof data75 === "string"){
+if(func2(data75) < 1){
+const err150 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data75};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1916,8 +1920,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data73 < 1 || isNaN(data73)){
-const err151 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data73};
+}
+else {
+const err151 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data75};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1927,13 +1932,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-}
-}
-if(data3.lmstudio !== undefined){
-let data74 = data3.lmstudio;
-if((!(data74 && typeof data74 == "object" && !Array.isArray(data74))) && (data74 !== null)){
-const err152 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data74};
+if(data53.port !== undefined){
+let data76 = data53.port;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err152 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data76};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1942,10 +1944,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key14 in data74){
-if(!(func4.call(schema11.properties.providers.properties.lmstudio.properties, key14))){
-const err153 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data74};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 65535 || isNaN(data76)){
+const err153 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data76};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1954,12 +1955,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-if(data74.model !== undefined){
-let data75 = data74.model;
-if(typeof data75 === "string"){
-if(func2(data75) < 1){
-const err154 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data75};
+if(data76 < 1 || isNaN(data76)){
+const err154 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data76};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1969,8 +1966,13 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data75};
+}
+}
+}
+if(data3.lmstudio !== undefined){
+let data77 = data3.lmstudio;
+if((!(data77 && typeof data77 == "object" && !Array.isArray(data77))) && (data77 !== null)){
+const err155 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data77};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1979,12 +1981,10 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data74.binary !== undefined){
-let data76 = data74.binary;
-if(typeof data76 === "string"){
-if(func2(data76) < 1){
-const err156 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data76};
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key14 in data77){
+if(!(func4.call(schema11.properties.providers.properties.lmstudio.properties, key14))){
+const err156 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data77};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1994,8 +1994,11 @@ vErrors.push(err156);
 errors++;
 }
 }
-else {
-const err157 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data76};
+if(data77.model !== undefined){
+let data78 = data77.model;
+if(typeof data78 === "string"){
+if(func2(data78) < 1){
+const err157 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data78};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2005,14 +2008,8 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data74.args !== undefined){
-let data77 = data74.args;
-if(Array.isArray(data77)){
-const len4 = data77.length;
-for(let i5=0; i5<len4; i5++){
-let data78 = data77[i5];
-if(typeof data78 !== "string"){
-const err158 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data78};
+else {
+const err158 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data78};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2022,9 +2019,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-}
-else {
-const err159 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data77};
+if(data77.binary !== undefined){
+let data79 = data77.binary;
+if(typeof data79 === "string"){
+if(func2(data79) < 1){
+const err159 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data79};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2034,10 +2033,8 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data74.lifecycle !== undefined){
-let data79 = data74.lifecycle;
-if((!(data79 && typeof data79 == "object" && !Array.isArray(data79))) && (data79 !== null)){
-const err160 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data79};
+else {
+const err160 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data79};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2046,10 +2043,15 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-for(const key15 in data79){
-if(!(((((((key15 === "mode") || (key15 === "start_timeout_seconds")) || (key15 === "health_check_interval_seconds")) || (key15 === "model_load_timeout_seconds")) || (key15 === "stop_on_exit")) || (key15 === "max_restarts")) || (key15 === "restart_window_seconds"))){
-const err161 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data79};
+}
+if(data77.args !== undefined){
+let data80 = data77.args;
+if(Array.isArray(data80)){
+const len4 = data80.length;
+for(let i5=0; i5<len4; i5++){
+let data81 = data80[i5];
+if(typeof data81 !== "string"){
+const err161 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data81};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2059,10 +2061,9 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data79.mode !== undefined){
-let data80 = data79.mode;
-if(typeof data80 !== "string"){
-const err162 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data80};
+}
+else {
+const err162 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data80};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2071,8 +2072,11 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(!(((data80 === "managed") || (data80 === "monitored")) || (data80 === "external"))){
-const err163 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data80};
+}
+if(data77.allow_remote_code !== undefined){
+let data82 = data77.allow_remote_code;
+if(typeof data82 !== "boolean"){
+const err163 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data82};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2082,11 +2086,10 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data79.start_timeout_seconds !== undefined){
-let data81 = data79.start_timeout_seconds;
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 <= 0 || isNaN(data81)){
-const err164 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data81};
+if(data77.lifecycle !== undefined){
+let data83 = data77.lifecycle;
+if((!(data83 && typeof data83 == "object" && !Array.isArray(data83))) && (data83 !== null)){
+const err164 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data83};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2095,9 +2098,10 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-else {
-const err165 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data81};
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key15 in data83){
+if(!(((((((key15 === "mode") || (key15 === "start_timeout_seconds")) || (key15 === "health_check_interval_seconds")) || (key15 === "model_load_timeout_seconds")) || (key15 === "stop_on_exit")) || (key15 === "max_restarts")) || (key15 === "restart_window_seconds"))){
+const err165 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data83};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2107,11 +2111,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data79.health_check_interval_seconds !== undefined){
-let data82 = data79.health_check_interval_seconds;
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 <= 0 || isNaN(data82)){
-const err166 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data82};
+if(data83.mode !== undefined){
+let data84 = data83.mode;
+if(typeof data84 !== "string"){
+const err166 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data84};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2120,9 +2123,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-else {
-const err167 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data82};
+if(!(((data84 === "managed") || (data84 === "monitored")) || (data84 === "external"))){
+const err167 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data84};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2132,11 +2134,11 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data79.model_load_timeout_seconds !== undefined){
-let data83 = data79.model_load_timeout_seconds;
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 <= 0 || isNaN(data83)){
-const err168 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data83};
+if(data83.start_timeout_seconds !== undefined){
+let data85 = data83.start_timeout_seconds;
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 <= 0 || isNaN(data85)){
+const err168 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data85};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2147,7 +2149,7 @@ errors++;
 }
 }
 else {
-const err169 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data83};
+const err169 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data85};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2157,10 +2159,11 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data79.stop_on_exit !== undefined){
-let data84 = data79.stop_on_exit;
-if(typeof data84 !== "boolean"){
-const err170 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data84};
+if(data83.health_check_interval_seconds !== undefined){
+let data86 = data83.health_check_interval_seconds;
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 <= 0 || isNaN(data86)){
+const err170 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data86};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2170,10 +2173,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data79.max_restarts !== undefined){
-let data85 = data79.max_restarts;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err171 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data85};
+else {
+const err171 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data86};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2182,9 +2183,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 1000 || isNaN(data85)){
-const err172 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data85};
+}
+if(data83.model_load_timeout_seconds !== undefined){
+let data87 = data83.model_load_timeout_seconds;
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 <= 0 || isNaN(data87)){
+const err172 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data87};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2193,8 +2197,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data85 < 0 || isNaN(data85)){
-const err173 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data85};
+}
+else {
+const err173 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data87};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2204,12 +2209,10 @@ vErrors.push(err173);
 errors++;
 }
 }
-}
-if(data79.restart_window_seconds !== undefined){
-let data86 = data79.restart_window_seconds;
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 <= 0 || isNaN(data86)){
-const err174 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data86};
+if(data83.stop_on_exit !== undefined){
+let data88 = data83.stop_on_exit;
+if(typeof data88 !== "boolean"){
+const err174 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data88};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2219,8 +2222,10 @@ vErrors.push(err174);
 errors++;
 }
 }
-else {
-const err175 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data86};
+if(data83.max_restarts !== undefined){
+let data89 = data83.max_restarts;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+const err175 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data89};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2229,13 +2234,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-}
-}
-if(data74.timeouts !== undefined){
-let data87 = data74.timeouts;
-if((!(data87 && typeof data87 == "object" && !Array.isArray(data87))) && (data87 !== null)){
-const err176 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data87};
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 1000 || isNaN(data89)){
+const err176 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data89};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2244,10 +2245,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key16 in data87){
-if(!(((key16 === "connect_seconds") || (key16 === "response_seconds")) || (key16 === "idle_seconds"))){
-const err177 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data87};
+if(data89 < 0 || isNaN(data89)){
+const err177 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data89};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2257,11 +2256,12 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data87.connect_seconds !== undefined){
-let data88 = data87.connect_seconds;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 <= 0 || isNaN(data88)){
-const err178 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data88};
+}
+if(data83.restart_window_seconds !== undefined){
+let data90 = data83.restart_window_seconds;
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 <= 0 || isNaN(data90)){
+const err178 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data90};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2272,7 +2272,7 @@ errors++;
 }
 }
 else {
-const err179 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data88};
+const err179 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data90};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2282,11 +2282,12 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data87.response_seconds !== undefined){
-let data89 = data87.response_seconds;
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 <= 0 || isNaN(data89)){
-const err180 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data89};
+}
+}
+if(data77.timeouts !== undefined){
+let data91 = data77.timeouts;
+if((!(data91 && typeof data91 == "object" && !Array.isArray(data91))) && (data91 !== null)){
+const err180 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data91};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2295,9 +2296,10 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data89};
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key16 in data91){
+if(!(((key16 === "connect_seconds") || (key16 === "response_seconds")) || (key16 === "idle_seconds"))){
+const err181 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data91};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2307,11 +2309,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data87.idle_seconds !== undefined){
-let data90 = data87.idle_seconds;
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 <= 0 || isNaN(data90)){
-const err182 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data90};
+if(data91.connect_seconds !== undefined){
+let data92 = data91.connect_seconds;
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 <= 0 || isNaN(data92)){
+const err182 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data92};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2322,7 +2324,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data90};
+const err183 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data92};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2332,12 +2334,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-}
-if(data74.gpu !== undefined){
-let data91 = data74.gpu;
-if((!(data91 && typeof data91 == "object" && !Array.isArray(data91))) && (data91 !== null)){
-const err184 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data91};
+if(data91.response_seconds !== undefined){
+let data93 = data91.response_seconds;
+if((typeof data93 == "number") && (isFinite(data93))){
+if(data93 <= 0 || isNaN(data93)){
+const err184 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data93};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2346,10 +2347,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key17 in data91){
-if(!((key17 === "memory_utilization") || (key17 === "tensor_parallel_size"))){
-const err185 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data91};
+}
+else {
+const err185 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data93};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2359,11 +2359,11 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data91.memory_utilization !== undefined){
-let data92 = data91.memory_utilization;
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 1 || isNaN(data92)){
-const err186 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data92};
+if(data91.idle_seconds !== undefined){
+let data94 = data91.idle_seconds;
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 <= 0 || isNaN(data94)){
+const err186 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data94};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2372,8 +2372,9 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(data92 <= 0 || isNaN(data92)){
-const err187 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data92};
+}
+else {
+const err187 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data94};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2383,8 +2384,12 @@ vErrors.push(err187);
 errors++;
 }
 }
-else {
-const err188 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data92};
+}
+}
+if(data77.gpu !== undefined){
+let data95 = data77.gpu;
+if((!(data95 && typeof data95 == "object" && !Array.isArray(data95))) && (data95 !== null)){
+const err188 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data95};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2393,11 +2398,10 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-if(data91.tensor_parallel_size !== undefined){
-let data93 = data91.tensor_parallel_size;
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-const err189 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data93};
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key17 in data95){
+if(!((key17 === "memory_utilization") || (key17 === "tensor_parallel_size"))){
+const err189 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data95};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2406,9 +2410,12 @@ vErrors.push(err189);
 }
 errors++;
 }
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 > 1024 || isNaN(data93)){
-const err190 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data93};
+}
+if(data95.memory_utilization !== undefined){
+let data96 = data95.memory_utilization;
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 1 || isNaN(data96)){
+const err190 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data96};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2417,8 +2424,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data93 < 1 || isNaN(data93)){
-const err191 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data93};
+if(data96 <= 0 || isNaN(data96)){
+const err191 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data96};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2428,14 +2435,8 @@ vErrors.push(err191);
 errors++;
 }
 }
-}
-}
-}
-if(data74.api_key_env !== undefined){
-let data94 = data74.api_key_env;
-if(typeof data94 === "string"){
-if(!pattern1.test(data94)){
-const err192 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data94};
+else {
+const err192 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data96};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2445,8 +2446,10 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data94};
+if(data95.tensor_parallel_size !== undefined){
+let data97 = data95.tensor_parallel_size;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+const err193 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data97};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2455,12 +2458,9 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-if(data74.host !== undefined){
-let data95 = data74.host;
-if(typeof data95 === "string"){
-if(func2(data95) < 1){
-const err194 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data95};
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 1024 || isNaN(data97)){
+const err194 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data97};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2469,9 +2469,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-else {
-const err195 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data95};
+if(data97 < 1 || isNaN(data97)){
+const err195 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data97};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2481,10 +2480,14 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data74.port !== undefined){
-let data96 = data74.port;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err196 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data96};
+}
+}
+}
+if(data77.api_key_env !== undefined){
+let data98 = data77.api_key_env;
+if(typeof data98 === "string"){
+if(!pattern1.test(data98)){
+const err196 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data98};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2493,9 +2496,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 65535 || isNaN(data96)){
-const err197 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data96};
+}
+else {
+const err197 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data98};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2504,8 +2507,12 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data96 < 1 || isNaN(data96)){
-const err198 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data96};
+}
+if(data77.host !== undefined){
+let data99 = data77.host;
+if(typeof data99 === "string"){
+if(func2(data99) < 1){
+const err198 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data99};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2515,15 +2522,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-}
-}
-}
-for(const key18 in data3){
-if(pattern0.test(key18)){
-let data97 = data3[key18];
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-if(data97.type === undefined){
-const err199 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
+else {
+const err199 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data99};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2532,8 +2532,11 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data97.base_url === undefined){
-const err200 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
+}
+if(data77.port !== undefined){
+let data100 = data77.port;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+const err200 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data100};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2542,9 +2545,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-for(const key19 in data97){
-if(!(func4.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key19))){
-const err201 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 > 65535 || isNaN(data100)){
+const err201 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data100};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2553,12 +2556,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-if(data97.model !== undefined){
-let data98 = data97.model;
-if(typeof data98 === "string"){
-if(func2(data98) < 1){
-const err202 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data98};
+if(data100 < 1 || isNaN(data100)){
+const err202 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data100};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2568,8 +2567,15 @@ vErrors.push(err202);
 errors++;
 }
 }
-else {
-const err203 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data98};
+}
+}
+}
+for(const key18 in data3){
+if(pattern0.test(key18)){
+let data101 = data3[key18];
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+if(data101.type === undefined){
+const err203 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2578,12 +2584,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-if(data97.binary !== undefined){
-let data99 = data97.binary;
-if(typeof data99 === "string"){
-if(func2(data99) < 1){
-const err204 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data99};
+if(data101.base_url === undefined){
+const err204 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2592,9 +2594,9 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-else {
-const err205 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data99};
+for(const key19 in data101){
+if(!(func4.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key19))){
+const err205 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2604,14 +2606,11 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data97.args !== undefined){
-let data100 = data97.args;
-if(Array.isArray(data100)){
-const len5 = data100.length;
-for(let i6=0; i6<len5; i6++){
-let data101 = data100[i6];
-if(typeof data101 !== "string"){
-const err206 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data101};
+if(data101.model !== undefined){
+let data102 = data101.model;
+if(typeof data102 === "string"){
+if(func2(data102) < 1){
+const err206 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data102};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2621,9 +2620,8 @@ vErrors.push(err206);
 errors++;
 }
 }
-}
 else {
-const err207 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data100};
+const err207 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data102};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2633,10 +2631,11 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data97.lifecycle !== undefined){
-let data102 = data97.lifecycle;
-if((!(data102 && typeof data102 == "object" && !Array.isArray(data102))) && (data102 !== null)){
-const err208 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data102};
+if(data101.binary !== undefined){
+let data103 = data101.binary;
+if(typeof data103 === "string"){
+if(func2(data103) < 1){
+const err208 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data103};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2645,10 +2644,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-for(const key20 in data102){
-if(!(((((((key20 === "mode") || (key20 === "start_timeout_seconds")) || (key20 === "health_check_interval_seconds")) || (key20 === "model_load_timeout_seconds")) || (key20 === "stop_on_exit")) || (key20 === "max_restarts")) || (key20 === "restart_window_seconds"))){
-const err209 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data102};
+}
+else {
+const err209 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data103};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2658,10 +2656,14 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data102.mode !== undefined){
-let data103 = data102.mode;
-if(typeof data103 !== "string"){
-const err210 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data103};
+if(data101.args !== undefined){
+let data104 = data101.args;
+if(Array.isArray(data104)){
+const len5 = data104.length;
+for(let i6=0; i6<len5; i6++){
+let data105 = data104[i6];
+if(typeof data105 !== "string"){
+const err210 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data105};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2670,8 +2672,10 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(!(((data103 === "managed") || (data103 === "monitored")) || (data103 === "external"))){
-const err211 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data103};
+}
+}
+else {
+const err211 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data104};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2681,11 +2685,10 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data102.start_timeout_seconds !== undefined){
-let data104 = data102.start_timeout_seconds;
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 <= 0 || isNaN(data104)){
-const err212 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data104};
+if(data101.allow_remote_code !== undefined){
+let data106 = data101.allow_remote_code;
+if(typeof data106 !== "boolean"){
+const err212 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data106};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2695,8 +2698,10 @@ vErrors.push(err212);
 errors++;
 }
 }
-else {
-const err213 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data104};
+if(data101.lifecycle !== undefined){
+let data107 = data101.lifecycle;
+if((!(data107 && typeof data107 == "object" && !Array.isArray(data107))) && (data107 !== null)){
+const err213 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data107};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2705,12 +2710,10 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-if(data102.health_check_interval_seconds !== undefined){
-let data105 = data102.health_check_interval_seconds;
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 <= 0 || isNaN(data105)){
-const err214 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data105};
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key20 in data107){
+if(!(((((((key20 === "mode") || (key20 === "start_timeout_seconds")) || (key20 === "health_check_interval_seconds")) || (key20 === "model_load_timeout_seconds")) || (key20 === "stop_on_exit")) || (key20 === "max_restarts")) || (key20 === "restart_window_seconds"))){
+const err214 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data107};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2720,8 +2723,10 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data105};
+if(data107.mode !== undefined){
+let data108 = data107.mode;
+if(typeof data108 !== "string"){
+const err215 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data108};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2730,12 +2735,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-if(data102.model_load_timeout_seconds !== undefined){
-let data106 = data102.model_load_timeout_seconds;
-if((typeof data106 == "number") && (isFinite(data106))){
-if(data106 <= 0 || isNaN(data106)){
-const err216 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data106};
+if(!(((data108 === "managed") || (data108 === "monitored")) || (data108 === "external"))){
+const err216 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data108};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2745,8 +2746,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-else {
-const err217 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data106};
+if(data107.start_timeout_seconds !== undefined){
+let data109 = data107.start_timeout_seconds;
+if((typeof data109 == "number") && (isFinite(data109))){
+if(data109 <= 0 || isNaN(data109)){
+const err217 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data109};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2756,10 +2760,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data102.stop_on_exit !== undefined){
-let data107 = data102.stop_on_exit;
-if(typeof data107 !== "boolean"){
-const err218 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data107};
+else {
+const err218 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data109};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2769,10 +2771,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data102.max_restarts !== undefined){
-let data108 = data102.max_restarts;
-if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
-const err219 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data108};
+if(data107.health_check_interval_seconds !== undefined){
+let data110 = data107.health_check_interval_seconds;
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 <= 0 || isNaN(data110)){
+const err219 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data110};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2781,9 +2784,9 @@ vErrors.push(err219);
 }
 errors++;
 }
-if((typeof data108 == "number") && (isFinite(data108))){
-if(data108 > 1000 || isNaN(data108)){
-const err220 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data108};
+}
+else {
+const err220 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data110};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2792,8 +2795,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(data108 < 0 || isNaN(data108)){
-const err221 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data108};
+}
+if(data107.model_load_timeout_seconds !== undefined){
+let data111 = data107.model_load_timeout_seconds;
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 <= 0 || isNaN(data111)){
+const err221 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data111};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2803,12 +2810,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-}
-if(data102.restart_window_seconds !== undefined){
-let data109 = data102.restart_window_seconds;
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 <= 0 || isNaN(data109)){
-const err222 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data109};
+else {
+const err222 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data111};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2818,8 +2821,10 @@ vErrors.push(err222);
 errors++;
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data109};
+if(data107.stop_on_exit !== undefined){
+let data112 = data107.stop_on_exit;
+if(typeof data112 !== "boolean"){
+const err223 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data112};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2829,12 +2834,10 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
-}
-if(data97.timeouts !== undefined){
-let data110 = data97.timeouts;
-if((!(data110 && typeof data110 == "object" && !Array.isArray(data110))) && (data110 !== null)){
-const err224 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data110};
+if(data107.max_restarts !== undefined){
+let data113 = data107.max_restarts;
+if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
+const err224 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data113};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2843,10 +2846,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
-for(const key21 in data110){
-if(!(((key21 === "connect_seconds") || (key21 === "response_seconds")) || (key21 === "idle_seconds"))){
-const err225 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data110};
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 > 1000 || isNaN(data113)){
+const err225 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data113};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2855,12 +2857,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data110.connect_seconds !== undefined){
-let data111 = data110.connect_seconds;
-if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 <= 0 || isNaN(data111)){
-const err226 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data111};
+if(data113 < 0 || isNaN(data113)){
+const err226 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data113};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2870,8 +2868,12 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data111};
+}
+if(data107.restart_window_seconds !== undefined){
+let data114 = data107.restart_window_seconds;
+if((typeof data114 == "number") && (isFinite(data114))){
+if(data114 <= 0 || isNaN(data114)){
+const err227 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data114};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2881,11 +2883,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data110.response_seconds !== undefined){
-let data112 = data110.response_seconds;
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 <= 0 || isNaN(data112)){
-const err228 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data112};
+else {
+const err228 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data114};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2895,8 +2894,12 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data112};
+}
+}
+if(data101.timeouts !== undefined){
+let data115 = data101.timeouts;
+if((!(data115 && typeof data115 == "object" && !Array.isArray(data115))) && (data115 !== null)){
+const err229 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data115};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2905,12 +2908,10 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data110.idle_seconds !== undefined){
-let data113 = data110.idle_seconds;
-if((typeof data113 == "number") && (isFinite(data113))){
-if(data113 <= 0 || isNaN(data113)){
-const err230 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data113};
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key21 in data115){
+if(!(((key21 === "connect_seconds") || (key21 === "response_seconds")) || (key21 === "idle_seconds"))){
+const err230 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data115};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2920,8 +2921,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data113};
+if(data115.connect_seconds !== undefined){
+let data116 = data115.connect_seconds;
+if((typeof data116 == "number") && (isFinite(data116))){
+if(data116 <= 0 || isNaN(data116)){
+const err231 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data116};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2931,12 +2935,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-}
-}
-if(data97.gpu !== undefined){
-let data114 = data97.gpu;
-if((!(data114 && typeof data114 == "object" && !Array.isArray(data114))) && (data114 !== null)){
-const err232 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data114};
+else {
+const err232 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data116};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2945,10 +2945,12 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-for(const key22 in data114){
-if(!((key22 === "memory_utilization") || (key22 === "tensor_parallel_size"))){
-const err233 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data114};
+}
+if(data115.response_seconds !== undefined){
+let data117 = data115.response_seconds;
+if((typeof data117 == "number") && (isFinite(data117))){
+if(data117 <= 0 || isNaN(data117)){
+const err233 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data117};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2958,11 +2960,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data114.memory_utilization !== undefined){
-let data115 = data114.memory_utilization;
-if((typeof data115 == "number") && (isFinite(data115))){
-if(data115 > 1 || isNaN(data115)){
-const err234 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data115};
+else {
+const err234 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data117};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2971,8 +2970,12 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data115 <= 0 || isNaN(data115)){
-const err235 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data115};
+}
+if(data115.idle_seconds !== undefined){
+let data118 = data115.idle_seconds;
+if((typeof data118 == "number") && (isFinite(data118))){
+if(data118 <= 0 || isNaN(data118)){
+const err235 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data118};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2983,7 +2986,7 @@ errors++;
 }
 }
 else {
-const err236 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data115};
+const err236 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data118};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2993,10 +2996,12 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data114.tensor_parallel_size !== undefined){
-let data116 = data114.tensor_parallel_size;
-if(!(((typeof data116 == "number") && (!(data116 % 1) && !isNaN(data116))) && (isFinite(data116)))){
-const err237 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data116};
+}
+}
+if(data101.gpu !== undefined){
+let data119 = data101.gpu;
+if((!(data119 && typeof data119 == "object" && !Array.isArray(data119))) && (data119 !== null)){
+const err237 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data119};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3005,9 +3010,10 @@ vErrors.push(err237);
 }
 errors++;
 }
-if((typeof data116 == "number") && (isFinite(data116))){
-if(data116 > 1024 || isNaN(data116)){
-const err238 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data116};
+if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
+for(const key22 in data119){
+if(!((key22 === "memory_utilization") || (key22 === "tensor_parallel_size"))){
+const err238 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data119};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3016,8 +3022,12 @@ vErrors.push(err238);
 }
 errors++;
 }
-if(data116 < 1 || isNaN(data116)){
-const err239 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data116};
+}
+if(data119.memory_utilization !== undefined){
+let data120 = data119.memory_utilization;
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 > 1 || isNaN(data120)){
+const err239 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data120};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3026,15 +3036,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data97.api_key_env !== undefined){
-let data117 = data97.api_key_env;
-if(typeof data117 === "string"){
-if(!pattern1.test(data117)){
-const err240 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data117};
+if(data120 <= 0 || isNaN(data120)){
+const err240 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data120};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3045,7 +3048,7 @@ errors++;
 }
 }
 else {
-const err241 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data117};
+const err241 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data120};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3055,10 +3058,10 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data97.type !== undefined){
-let data118 = data97.type;
-if(typeof data118 !== "string"){
-const err242 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data118};
+if(data119.tensor_parallel_size !== undefined){
+let data121 = data119.tensor_parallel_size;
+if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
+const err242 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data121};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3067,8 +3070,9 @@ vErrors.push(err242);
 }
 errors++;
 }
-if(!((data118 === "ollama") || (data118 === "openai-compatible"))){
-const err243 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data118};
+if((typeof data121 == "number") && (isFinite(data121))){
+if(data121 > 1024 || isNaN(data121)){
+const err243 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data121};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3077,12 +3081,8 @@ vErrors.push(err243);
 }
 errors++;
 }
-}
-if(data97.base_url !== undefined){
-let data119 = data97.base_url;
-if(typeof data119 === "string"){
-if(func2(data119) < 1){
-const err244 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data119};
+if(data121 < 1 || isNaN(data121)){
+const err244 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data121};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3092,8 +3092,14 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data119};
+}
+}
+}
+if(data101.api_key_env !== undefined){
+let data122 = data101.api_key_env;
+if(typeof data122 === "string"){
+if(!pattern1.test(data122)){
+const err245 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data122};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3103,9 +3109,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-}
 else {
-const err246 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data97};
+const err246 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data122};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3115,17 +3120,77 @@ vErrors.push(err246);
 errors++;
 }
 }
-}
-}
-}
-}
-else {
-const err247 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data101.type !== undefined){
+let data123 = data101.type;
+if(typeof data123 !== "string"){
+const err247 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data123};
 if(vErrors === null){
 vErrors = [err247];
 }
 else {
 vErrors.push(err247);
+}
+errors++;
+}
+if(!((data123 === "ollama") || (data123 === "openai-compatible"))){
+const err248 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data123};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+}
+if(data101.base_url !== undefined){
+let data124 = data101.base_url;
+if(typeof data124 === "string"){
+if(func2(data124) < 1){
+const err249 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data124};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+else {
+const err250 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data124};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+}
+else {
+const err251 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+}
+}
+}
+}
+else {
+const err252 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
 }
 errors++;
 }

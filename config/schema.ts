@@ -52,6 +52,7 @@ const commonProviderProperties = {
   model: { type: 'string', minLength: 1, allowed: 'a model name, e.g. "llama3.2:latest"' },
   binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
   args: { type: 'array', items: { type: 'string', allowed: 'a string' }, allowed: 'a list of extra command-line arguments (strings)' },
+  allow_remote_code: { type: 'boolean', default: false, allowed: 'true or false' },
   lifecycle: LIFECYCLE_SCHEMA,
   timeouts: TIMEOUTS_SCHEMA,
   gpu: GPU_SCHEMA,
@@ -137,6 +138,8 @@ export interface RawProvider {
   port?: number;
   binary?: string;
   args?: string[];
+  /** Lets `args` carry --trust-remote-code (the model repo's own Python runs in the server). */
+  allow_remote_code?: boolean;
   lifecycle?: RawLifecycle | null;
   timeouts?: { connect_seconds?: number; response_seconds?: number; idle_seconds?: number } | null;
   gpu?: { memory_utilization?: number; tensor_parallel_size?: number } | null;

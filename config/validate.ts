@@ -158,12 +158,32 @@ function crossKeyProblems(data: unknown, source: Source): ConfigProblem[] {
     });
   }
   for (const [id, provider] of Object.entries(providers)) {
-    if (!isRecord(provider) || typeof provider.base_url !== 'string' || provider.base_url === '') continue;
-    if (!isHttpUrl(provider.base_url)) {
+    if (!isRecord(provider)) continue;
+    if (typeof provider.base_url === 'string' && provider.base_url !== '' && !isHttpUrl(provider.base_url)) {
       at(['providers', id, 'base_url'], `must be an http(s) URL such as http://127.0.0.1:9000, got "${provider.base_url}"`);
+    }
+    remoteCodeProblems(id, provider, at);
+    if (id === 'lmstudio' && isRecord(provider.lifecycle) && provider.lifecycle.mode === 'managed') {
+      at(['providers', id, 'lifecycle', 'mode'], "acode cannot start LM Studio's server (the LM Studio app owns it); "
+        + 'use monitored (or external) and start it with `lms server start`');
     }
   }
   return problems;
+}
+
+// vLLM's parser takes --trust-remote-code and --trust_remote_code alike (underscores become dashes).
+const TRUST_REMOTE_CODE = /^--trust[-_]remote[-_]code(?:=|$)/;
+
+// The flag runs Python from the model's repository inside the server: only when the user said so in
+// its own key, never because a copied args line carried it.
+function remoteCodeProblems(id: string, provider: Record<string, unknown>, at: (path: KeyPath, message: string) => void): void {
+  if (!Array.isArray(provider.args) || provider.allow_remote_code === true) return;
+  provider.args.forEach((arg, index) => {
+    if (typeof arg === 'string' && TRUST_REMOTE_CODE.test(arg)) {
+      at(['providers', id, 'args', index], `${arg} runs the model repository's own Python code in the server; `
+        + `set providers.${id}.allow_remote_code: true to allow it, or remove the flag`);
+    }
+  });
 }
 
 function isHttpUrl(text: string): boolean {

@@ -15,3 +15,5 @@ export {
   type RecoverableService, type RetryInfo, type ResilientOptions,
 } from './resilient-provider.js';
 export { answer, type Answer, type AnswerOptions, type Timings } from './registry-ask.js';
+export { askRefusals, type AskRefusal } from './preflight.js';
+export { modelChoice, type ModelChoice } from './model-choice.js';

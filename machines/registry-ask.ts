@@ -4,6 +4,8 @@
 import { AcodeError, isAcodeError } from '../config/index.js';
 import type { ChatRequest, StreamChunk, Usage } from '../adapters/index.js';
 import { allowsFallback, reasonOf, type FallbackReason, type Registry } from './registry.js';
+import { allFailed } from './registry-fallback.js';
+import { modelChoice, modelFor } from './model-choice.js';
 import type { RetryInfo } from './resilient-provider.js';
 import type { Requirements } from './selector.js';
 
@@ -43,17 +45,30 @@ export interface Answer {
   fallbacks: FallbackReason[];
 }
 
-/** Asks `req` and returns the complete answer; text arrives through onText as it streams. */
+// The request as `id` gets it: the user's model only where it was meant to go (machines/model-choice.ts).
+function requestFor(req: ChatRequest, id: string, choice: ReturnType<typeof modelChoice> | undefined): ChatRequest {
+  const { model: _asked, ...rest } = req;
+  const model = modelFor(choice, id);
+  return model === undefined ? rest : { ...rest, model };
+}
+
+/**
+ * Asks `req` and returns the complete answer; text arrives through onText as it streams. `req.model` is
+ * for the selected provider only, or for the provider it names (`ollama/llama3.2`), which is then
+ * asked first unless `preferred` says otherwise; every other provider answers with its own model.
+ */
 export async function answer(registry: Registry, req: ChatRequest, opts: AnswerOptions = {}): Promise<Answer> {
   const t0 = performance.now();
   const since = () => Math.round(performance.now() - t0);
   const fallbacks: FallbackReason[] = [];
+  const choice = req.model === undefined ? undefined : modelChoice(registry.config, req.model, opts.preferred);
+  const preferred = opts.preferred ?? (choice?.qualified ? choice.provider : undefined);
   for (;;) {
     const retries: RetryInfo[] = [];
     const got = await registry.acquire({
-      ...(opts.preferred !== undefined ? { preferred: opts.preferred } : {}),
+      ...(preferred !== undefined ? { preferred } : {}),
       requirements: { streaming: opts.stream !== false, ...opts.requirements },
-      exclude: fallbacks.map((f) => f.id),
+      tried: fallbacks,
       signal: opts.signal,
       onRetry: (info) => { retries.push(info); opts.onRetry?.(info); },
       onFallback: opts.onFallback,
@@ -63,7 +78,7 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
     let shown = false;
     try {
       if (opts.stream === false) {
-        const res = await got.provider.complete(req, { signal: opts.signal });
+        const res = await got.provider.complete(requestFor(req, got.id, choice), { signal: opts.signal });
         opts.onText?.(res.text);
         return {
           text: res.text, provider: got.id, model: res.model, finishReason: res.finishReason,
@@ -73,7 +88,7 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
       }
       let text = '';
       let firstTokenMs: number | undefined;
-      for await (const chunk of got.provider.stream(req, { signal: opts.signal })) {
+      for await (const chunk of got.provider.stream(requestFor(req, got.id, choice), { signal: opts.signal })) {
         if (chunk.type === 'text') {
           firstTokenMs ??= since();
           shown = true;
@@ -95,8 +110,8 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
       // Once text reached the user another provider's answer would splice two answers: stop here.
       if (shown || !allowsFallback(error) || opts.signal?.aborted || !isAcodeError(error)) throw error;
       const reason = reasonOf(got.id, error);
-      const next = registry.acquireOrder({ preferred: opts.preferred, exclude: [...fallbacks.map((f) => f.id), got.id] })[0];
-      if (next === undefined) throw error;
+      const next = registry.acquireOrder({ ...(preferred !== undefined ? { preferred } : {}), exclude: [...fallbacks.map((f) => f.id), got.id] })[0];
+      if (next === undefined) throw allFailed([...fallbacks, reason], error);
       fallbacks.push(reason);
       opts.onFallback?.(reason, next);
     }

@@ -1,6 +1,7 @@
 // Falling back: which failures let the next provider be tried, how a passed-over provider is reported,
 // and the one error raised when nothing allowed is left.
 import { AcodeError, isAcodeError, type AcodeErrorCode } from '../config/index.js';
+import type { Refusal } from './selector.js';
 
 /** Why a provider did not answer. */
 export interface FallbackReason {
@@ -24,13 +25,33 @@ export function reasonOf(id: string, error: unknown): FallbackReason {
   return { id, code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
-// Nothing allowed is left: the first provider's own error says the most; refusals say why none qualified.
-export function noneLeft(firstError: unknown, fallbacks: FallbackReason[], refused: { id: string; code: AcodeErrorCode; reason: string }[]): AcodeError {
-  if (isAcodeError(firstError)) {
-    if (fallbacks.length <= 1) return firstError;
-    const tried = fallbacks.map((f) => `${f.id} (${f.code})`).join(', ');
-    return new AcodeError(firstError.code, `${firstError.message} No fallback answered either: ${tried}.`, firstError.hint,
-      { cause: firstError, details: { ...firstError.details, fallbacks } });
+// One line per provider: `vllm (PORT_IN_USE): port 8000 is held by ...` (the "vllm: " most messages
+// start with is not repeated).
+function reasonLine(r: FallbackReason): string {
+  const message = r.message.startsWith(`${r.id}: `) ? r.message.slice(r.id.length + 2) : r.message;
+  return `  ${r.id} (${r.code}): ${message}`;
+}
+
+/**
+ * Every provider tried failed: one error that keeps each one's reason, one line each. The code and hint
+ * are the first provider's (the one the user chose, so the one they most likely mean to fix).
+ */
+export function allFailed(reasons: readonly FallbackReason[], cause: unknown): AcodeError {
+  const [first] = reasons;
+  if (first === undefined) throw new AcodeError('INTERNAL', 'allFailed() without a reason.', 'This is a bug in acode; report it.');
+  if (reasons.length === 1) return isAcodeError(cause) ? cause : new AcodeError(first.code as AcodeErrorCode, first.message, first.hint ?? '', { cause });
+  return new AcodeError(first.code as AcodeErrorCode, `No provider could answer (${reasons.length} tried):\n${reasons.map(reasonLine).join('\n')}`,
+    first.hint ?? 'Fix the first provider listed, or configure another under fallback: in .agent/config.yml.',
+    { cause, details: { provider: first.id, fallbacks: reasons } });
+}
+
+/**
+ * Nothing allowed is left. With providers tried (by this call or, `earlier`, by the caller), every one's
+ * reason and every refusal; with none tried, the refusals say why none qualified.
+ */
+export function noneLeft(firstError: unknown, tried: readonly FallbackReason[], refused: readonly Refusal[]): AcodeError {
+  if (tried.length > 0) {
+    return allFailed([...tried, ...refused.map((r) => ({ id: r.id, code: r.code, message: r.reason }))], firstError);
   }
   const first = refused[0];
   const why = refused.map((r) => r.reason).join('; ');

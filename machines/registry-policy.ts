@@ -1,6 +1,6 @@
 // The operating-mode rule as the registry applies it when choosing a provider. The per-service rules
 // (may it start, may it pull) live in the service machine's guards; this is only "may it be asked at all".
-import type { AcodeErrorCode, OperatingMode, ProviderConfig } from '../config/index.js';
+import { AcodeError, type AcodeErrorCode, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import { isLoopbackHost, modeAllowsProvider } from './policy.js';
 
 export { isLoopbackHost as isLoopback };
@@ -30,4 +30,12 @@ export function modeRefusal(mode: OperatingMode, provider: ProviderConfig, local
   }
   const why = localOnly && mode === 'burst' ? 'the request asks for local providers only' : `${mode} mode allows loopback providers only`;
   return { code: 'MODE_FORBIDDEN', reason: `${provider.id} is at ${host}, and ${why}` };
+}
+
+/** The refusal as the error `ask` and `config validate` show, or undefined when the provider may be asked. */
+export function modeRefusalError(mode: OperatingMode, provider: ProviderConfig): AcodeError | undefined {
+  const refusal = modeRefusal(mode, provider);
+  if (!refusal) return undefined;
+  return new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
+    { details: { provider: provider.id, mode } });
 }

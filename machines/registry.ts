@@ -4,7 +4,7 @@ import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef
 import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
 import { registryMachine, type DisposeInput } from './registry.machine.js';
-import { modeRefusal } from './registry-policy.js';
+import { modeRefusalError } from './registry-policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './registry-fallback.js';
 import { providerStatus, type ProviderStatus } from './registry-status.js';
 import { resilientProvider, type RecoverableService, type RetryInfo } from './resilient-provider.js';
@@ -42,6 +42,8 @@ export interface AcquireOptions {
   anyConfigured?: boolean;
   /** Providers not to try (already tried by the caller). */
   exclude?: readonly string[];
+  /** Providers the caller tried, with why each failed: not tried again, and listed when none is left. */
+  tried?: readonly FallbackReason[];
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
   /** Called when a provider could not be used and the next one is tried. */
@@ -120,11 +122,8 @@ export function createRegistry(options: RegistryOptions) {
     const cfg = provider(id);
     const existing = handles.get(id);
     if (existing) return existing;
-    const refusal = modeRefusal(config.mode, cfg);
-    if (refusal) {
-      throw new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
-        { details: { provider: id, mode: config.mode } });
-    }
+    const refusal = modeRefusalError(config.mode, cfg);
+    if (refusal) throw refusal;
     actor.send({ type: 'SPAWN', id });
     const ref = actor.getSnapshot().context.services[id];
     if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
@@ -161,11 +160,12 @@ export function createRegistry(options: RegistryOptions) {
   async function acquire(opts: AcquireOptions = {}): Promise<Acquired> {
     if (opts.preferred !== undefined) provider(opts.preferred);
     const fallbacks: FallbackReason[] = [];
-    const rank = () => select({ ...opts, exclude: [...(opts.exclude ?? []), ...fallbacks.map((f) => f.id)] });
+    const earlier = opts.tried ?? [];
+    const rank = () => select({ ...opts, exclude: [...(opts.exclude ?? []), ...[...earlier, ...fallbacks].map((f) => f.id)] });
     let firstError: unknown;
     for (let sel = rank(); ; sel = rank()) {
       const next = sel.order[0];
-      if (next === undefined) throw noneLeft(firstError, fallbacks, sel.refused);
+      if (next === undefined) throw noneLeft(firstError, [...earlier, ...fallbacks], sel.refused);
       try {
         const provider = await getProvider(next, { signal: opts.signal, onRetry: opts.onRetry });
         return { id: next, provider, fallbacks };
@@ -193,7 +193,7 @@ export function createRegistry(options: RegistryOptions) {
   async function reconfigure(next: AcodeConfig, { signal }: { signal?: AbortSignal } = {}): Promise<ReloadSummary> {
     const before = config;
     const services = actor.getSnapshot().context.services;
-    const gone = (id: string) => next.providers[id] === undefined || modeRefusal(next.mode, next.providers[id]!) !== undefined;
+    const gone = (id: string) => next.providers[id] === undefined || modeRefusalError(next.mode, next.providers[id]!) !== undefined;
     const summary: ReloadSummary = {
       added: Object.keys(next.providers).filter((id) => before.providers[id] === undefined),
       removed: Object.keys(before.providers).filter(gone),

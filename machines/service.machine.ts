@@ -5,7 +5,7 @@
 // `failed` first stops a process we still own (start timeout, hung server) so nothing leaks.
 import { and, not, stateIn } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
-import { pollerInput, refInput, stopInput, watchInput } from './service-inputs.js';
+import { pollerInput, refInput, spawnInput, stopInput, watchInput } from './service-inputs.js';
 
 // START/RETRY, the user acting: a fresh restart budget. external is assumed up without a probe.
 const userStart = [
@@ -78,7 +78,7 @@ export const serviceMachine = serviceSetup.createMachine({
             spawning: {
               invoke: {
                 src: 'spawnServer',
-                input: refInput,
+                input: spawnInput,
                 onDone: [
                   { guard: 'spawnedOwnPid', target: 'watching', actions: 'recordSpawn' },
                   { target: 'adopted', actions: 'recordSpawn' },

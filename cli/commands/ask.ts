@@ -143,7 +143,7 @@ export const askCommand: CommandRegistrar = (program, deps) => {
     .description('ask a provider once: detect or start it, stream the answer to stdout (progress on stderr)')
     .argument('[prompt...]', 'the prompt; read from stdin when omitted')
     .option('--provider <id>', 'ask this provider (default: providers.active), then the fallback order')
-    .option('--model <model>', 'model to ask for (default: the provider\'s configured model)')
+    .option('--model <model>', 'model for the selected provider (a fallback uses its own); <id>/<model> (ollama/llama3.2) names the provider')
     .option('--system <text>', 'a system message sent before the prompt')
     .option('--max-tokens <n>', 'the most tokens the answer may have (a positive integer)')
     .option('--temperature <t>', 'sampling temperature, 0 to 2 (0: the most deterministic)')

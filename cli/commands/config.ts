@@ -69,10 +69,25 @@ function showText(config: AcodeConfig, env: Env): string {
   return `${header.join('\n')}\n${stringify(body)}${secretText}`;
 }
 
+// A valid file can still hold a setup `ask` refuses (vLLM without a model): warned about, not failed,
+// with the message and hint `ask` would print.
+async function warningsOf(config: AcodeConfig): Promise<{ provider: string; code: string; message: string; hint: string }[]> {
+  const { askRefusals } = await import('../../machines/index.js');
+  return (await askRefusals(config)).map(({ provider, error }) => ({ provider, code: error.code, message: error.message, hint: error.hint }));
+}
+
+function warningText(warnings: Awaited<ReturnType<typeof warningsOf>>): string {
+  if (warnings.length === 0) return '';
+  const count = warnings.length === 1 ? '1 warning' : `${warnings.length} warnings`;
+  const lines = warnings.flatMap((w) => [`  warning[${w.code}]: ${w.message}`, `  hint: ${w.hint}`]);
+  return `${count}: \`acode ask\` would refuse this (exit code 0: warnings do not fail validation):\n${lines.join('\n')}\n`;
+}
+
 async function validate(deps: CliDeps, opts: JsonOption): Promise<void> {
   const location = await deps.config.locate();
+  let config: AcodeConfig;
   try {
-    await deps.config.load();
+    config = await deps.config.load();
   } catch (error) {
     // In JSON mode stdout still gets a document; the error itself is printed (and exits) as usual.
     if (opts.json && isAcodeError(error)) {
@@ -80,13 +95,17 @@ async function validate(deps: CliDeps, opts: JsonOption): Promise<void> {
     }
     throw error;
   }
+  const warnings = await warningsOf(config);
   if (opts.json) {
-    printJson(deps.stdout, { file: location.file, exists: location.exists, valid: true, errors: [] }, deps.env);
-  } else if (location.exists) {
+    printJson(deps.stdout, { file: location.file, exists: location.exists, valid: true, errors: [], warnings }, deps.env);
+    return;
+  }
+  if (location.exists) {
     deps.stdout.write(`${location.file}: valid\n`);
   } else {
     deps.stdout.write(`no config file (looked for .agent/config.yml in ${deps.cwd} and its parents): defaults apply, valid\n`);
   }
+  deps.stdout.write(redact(warningText(warnings), deps.env));
 }
 
 async function show(deps: CliDeps, opts: JsonOption): Promise<void> {
@@ -102,7 +121,7 @@ export const configCommand: CommandRegistrar = (program, deps) => {
   const config = program.command('config').description('check and show the configuration (.agent/config.yml)');
   config
     .command('validate')
-    .description('check the config file; print every problem with file:line:column')
+    .description('check the config file; print every problem with file:line:column, and warn about what `ask` would refuse')
     .option('--json', 'print machine-readable output')
     .action((opts: JsonOption) => validate(deps, opts));
   config

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
 import { AcodeError, didYouMean, isAcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { readPidFile } from '../../actors/index.js';
+import { serverFacts, type ServerFacts } from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
@@ -72,12 +72,14 @@ async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps
   return (await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps)) as DetectResult;
 }
 
-// How long a server acode started has run, from its pid file (the same file detection just verified).
-async function uptimeOf(stateDir: string, p: ProviderConfig, pid: number | undefined): Promise<number | null> {
-  if (pid === undefined) return null;
-  const file = await readPidFile(stateDir, p);
-  const started = file?.pid === pid ? Date.parse(file.startedAt) : Number.NaN;
-  return Number.isFinite(started) ? Math.max(0, Date.now() - started) : null;
+/**
+ * The report with the server's own age and acode's recorded restarts of it (actors/server-facts.ts),
+ * not this process's: a watcher that adopted a running server did not see it start. Unknown age: null.
+ */
+export function withServerFacts(r: ProviderReport, facts: ServerFacts | undefined, windowMs: number, now = Date.now()): ProviderReport {
+  const uptimeMs = r.state === 'healthy' && facts !== undefined ? Math.max(0, now - facts.startedAt) : null;
+  const restartsInWindow = facts?.restarts !== undefined ? facts.restarts.filter((t) => now - t < windowMs).length : r.restartsInWindow;
+  return { ...r, uptimeMs, restartsInWindow };
 }
 
 /**
@@ -102,8 +104,11 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
     case 'running': {
-      const [uptimeMs, refused] = await Promise.all([uptimeOf(stateDir, p, found.ownedPid), authRefusal(config, p, deps)]);
-      return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs, ...(refused ? { lastError: refused } : {}) };
+      const healthy: ProviderReport = { ...report, ...owned, state: 'healthy', model: 'unknown' };
+      const [facts, refused] = await Promise.all([
+        serverFacts(stateDir, p, found.ownedPid ?? null, { signal: deps.signal }), authRefusal(config, p, deps),
+      ]);
+      return withServerFacts({ ...healthy, ...(refused ? { lastError: refused } : {}) }, facts, p.lifecycle.restartWindowSeconds * 1000);
     }
     case 'loading': return { ...report, ...owned, state: 'starting' };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };

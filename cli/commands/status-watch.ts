@@ -4,11 +4,11 @@
 // watching never starts anything. Starting is the user's key press (s), and so is stopping (x).
 import { waitFor, type AnyActorRef } from 'xstate';
 import { AcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { logFilePath, logTail } from '../../actors/index.js';
+import { logFilePath, logTail, serverFacts, type ServerFacts } from '../../actors/index.js';
 import { isSettled, openRegistry, type Registry, type ReloadSummary, type ServiceSnapshot } from '../../machines/index.js';
 import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
-import { configuredProviders, inspectOf, probeProvider, reportFromService, toView, type ProviderReport } from './provider-reports.js';
+import { configuredProviders, inspectOf, probeProvider, reportFromService, toView, withServerFacts, type ProviderReport } from './provider-reports.js';
 
 export interface Watch {
   subscribe: StatusSubscribe;
@@ -45,8 +45,26 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
   // Down (no actor, or its actor rests in stopped): the last detection speaks for it.
   const passive = (id: string): boolean => { const s = snap(id); return s === undefined || s.matches('stopped'); };
 
+  // The server's own start and acode's recorded restarts, per provider, for the process last seen there.
+  const facts = new Map<string, { pid: number | null; value: ServerFacts | undefined }>();
+  const factsLoading = new Set<string>();
+  function refreshFacts(p: ProviderConfig, r: ProviderReport): void {
+    const known = facts.get(p.id);
+    // Once per process: a server whose age is unknowable (no pid file, no readable port holder) stays unknown.
+    if (r.state !== 'healthy' || factsLoading.has(p.id) || known?.pid === r.pid) return;
+    factsLoading.add(p.id);
+    void serverFacts(stateDir, p, r.pid, { signal: deps.signal })
+      .then((value) => { facts.set(p.id, { pid: r.pid, value }); }, () => undefined)
+      .finally(() => { factsLoading.delete(p.id); push(); });
+  }
+  const live = (p: ProviderConfig): ProviderReport => {
+    const r = reportFromService(config, p, ref(p.id));
+    refreshFacts(p, r);
+    const known = facts.get(p.id);
+    return withServerFacts(r, known?.pid === r.pid ? known.value : undefined, p.lifecycle.restartWindowSeconds * 1000);
+  };
   const reports = (): ProviderReport[] => providers.map((p) =>
-    passive(p.id) ? (probed.get(p.id) ?? reportFromService(config, p, undefined)) : reportFromService(config, p, ref(p.id)));
+    passive(p.id) ? (probed.get(p.id) ?? reportFromService(config, p, undefined)) : live(p));
   const views = (): ViewReport[] => reports().map(toView);
   const push = (): void => {
     if (closed) return;

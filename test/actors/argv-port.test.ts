@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAcodeError } from '../../config/index.js';
 import { buildLaunch, findPortHolder, isPortFree } from '../../actors/index.js';
 import { portInUseError } from '../../actors/port.js';
+import { STAGED_GGUF } from '../servers/harness.js';
 import { SERVERS_BIN, freePort, providerConfig, testEnv } from './helpers.js';
 
 const servers: Server[] = [];
@@ -35,7 +36,7 @@ describe('buildLaunch', () => {
     const ollama6 = await buildLaunch(providerConfig('ollama', 11500, { host: '::1' }), 'local-only', testEnv());
     expect(ollama6.env.OLLAMA_HOST).toBe('[::1]:11500');
     const llama = await buildLaunch(providerConfig('llamacpp', 8088, { args: ['-c', '2048'] }), 'local-only', testEnv());
-    expect(llama.args).toEqual(['-m', 'qwen2.5-0.5b-instruct-q4_k_m.gguf', '--host', '127.0.0.1', '--port', '8088', '-c', '2048']);
+    expect(llama.args).toEqual(['-m', STAGED_GGUF, '--host', '127.0.0.1', '--port', '8088', '-c', '2048']);
   });
 
   it('the key named by api_key_env reaches the server in the variable it reads, never in argv', async () => {

@@ -17,6 +17,7 @@ export function requireBuiltServers(): void {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p tsconfig.json\` before these tests.`);
 }
 
+import { STAGED_GGUF } from '../servers/harness.js';
 export { freePort } from '../servers/harness.js';
 export async function tempStateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'acode-actors-'));
@@ -28,7 +29,7 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 const MODELS: Record<string, string> = {
-  llamacpp: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
+  llamacpp: STAGED_GGUF,
   vllm: 'Qwen/Qwen2.5-0.5B-Instruct',
   ollama: 'llama3.2:latest',
 };

@@ -7,6 +7,8 @@ import { delimiter, join, resolve } from 'node:path';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
 import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
 
+import { STAGED_GGUF } from '../servers/harness.js';
+
 export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
 export const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
@@ -29,7 +31,7 @@ export function standInEnv(extra: Record<string, string> = {}): Record<string, s
 }
 
 export const MODELS: Record<'llamacpp' | 'vllm' | 'ollama', string> = {
-  llamacpp: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
+  llamacpp: STAGED_GGUF,
   vllm: 'Qwen/Qwen2.5-0.5B-Instruct',
   ollama: 'llama3.2:latest',
 };

@@ -48,7 +48,7 @@ describe('acode (built)', () => {
   });
 
   it('config validate prints "<file>: valid" from a subdirectory', async () => {
-    const file = await writeConfig('providers:\n  active: vllm\n');
+    const file = await writeConfig('providers:\n  active: vllm\n  vllm:\n    model: m\n');
     const sub = join(dir, 'src', 'lib');
     await mkdir(sub, { recursive: true });
     const r = await runBuilt(['config', 'validate'], { cwd: sub });

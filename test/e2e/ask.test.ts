@@ -5,12 +5,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectedChat, freePort, startTestServer, type TestServer } from '../servers/harness.js';
+import { STAGED_GGUF, expectedChat, freePort, startTestServer, type TestServer } from '../servers/harness.js';
 import { promptTokenCount, chatPrompt } from '../servers/lib/tokens.js';
 import { project, providerYaml, type Project } from './project.js';
 
 const VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
-const LLAMA_MODEL = 'qwen2.5-0.5b-instruct-q4_k_m.gguf';
+const LLAMA_MODEL = STAGED_GGUF;
 const PROMPT = 'write a haiku about local servers';
 const expected = (model: string, tokens?: number) =>
   expectedChat({ model, messages: [{ role: 'user', content: PROMPT }], ...(tokens !== undefined ? { tokens } : {}) }).text;

@@ -75,12 +75,15 @@ describe('registry supervisor', () => {
     expect(registry.status().find((s) => s.id === 'vllm')?.state).toBe('failed');
   });
 
-  it('throws the first provider error, naming every fallback tried, when none answers', async () => {
+  it('throws the first provider\u2019s code and hint with every provider\u2019s reason when none answers', async () => {
     const fail = (id: string): Outcome => ({ kind: 'fail', error: { code: 'BINARY_NOT_FOUND', message: `${id} missing`, hint: 'install it' } });
     const { registry } = make(three(), { vllm: startFailed, ollama: fail('ollama'), llamacpp: fail('llamacpp') });
     const err = await registry.acquire().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'START_FAILED', hint: 'Read its log.' });
-    expect((err as Error).message).toContain('No fallback answered either: vllm (START_FAILED), ollama (BINARY_NOT_FOUND), llamacpp (BINARY_NOT_FOUND)');
+    expect((err as Error).message).toBe([
+      'No provider could answer (3 tried):', '  vllm (START_FAILED): the server exited with code 1 while starting.',
+      '  ollama (BINARY_NOT_FOUND): ollama missing', '  llamacpp (BINARY_NOT_FOUND): llamacpp missing',
+    ].join('\n'));
   });
 
   it('does not fall back on a failure that is not the provider\u2019s (cancelled)', async () => {

@@ -31,6 +31,12 @@ export const repoRoot: string = findRepoRoot(here);
 /** Absolute path of test/servers/bin: put it first on PATH to shadow the real binaries. */
 export const serversBinDir: string = join(repoRoot, 'test', 'servers', 'bin');
 
+/**
+ * A model file for llama-server started through acode, which checks that -m names a file before it
+ * spawns (as the real server needs one). The stand-in only needs it to exist.
+ */
+export const STAGED_GGUF: string = join(repoRoot, 'test', 'servers', 'models', 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
+
 /** Default model each kind is started with when `model` is not given. */
 export const DEFAULT_TEST_MODEL: Record<ServerKind, string> = {
   ollama: 'llama3.2:latest',
