@@ -19,6 +19,7 @@ export function initialContext(input: ServiceInput): ServiceContext {
     restarts: [],
     lastError: null,
     pull: null,
+    load: null,
     logTail: [],
     startedAt: null,
     crashedAt: null,
@@ -83,6 +84,12 @@ export const serviceSetup = setup({
   actions: {
     clearError: assign({ lastError: null }),
     clearPull: assign({ pull: null }),
+    clearLoad: assign({ load: null }),
+    recordLoadProgress: assign(({ event }) => {
+      if (event.type !== 'LOAD_PROGRESS') return {};
+      const { phase, percent, text } = event;
+      return { load: { phase, percent, text } };
+    }),
     resetRestarts: assign({ restarts: [] }),
     forgetProcess: assign({ pid: null, owned: false, spawnedHere: false }),
     adoptDetected: assign(({ event }) => {

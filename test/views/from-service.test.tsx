@@ -8,7 +8,7 @@ afterEach(() => cleanup());
 // Typed as the machine's own report, so a change to its shape fails the typecheck here.
 function machineReport(overrides: Partial<ServiceStatusReport> = {}): ServiceStatusReport {
   return {
-    id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, lifecycle: 'managed',
+    id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, load: null, lifecycle: 'managed',
     mode: 'local-only', pid: 4242, port: 11434, baseUrl: 'http://127.0.0.1:11434', owned: true, uptimeMs: 61_000,
     restartsInWindow: 1, lastError: null, ...overrides,
   };
