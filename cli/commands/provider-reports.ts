@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorRef } from 'xstate';
 import { AcodeError, didYouMean, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { readPidFile } from '../../actors/index.js';
+import { latestLoadProgress, logFilePath, logTail, readPidFile, type LoadProgress } from '../../actors/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
 import { fromServiceStatus } from '../views/from-service.js';
@@ -67,6 +67,16 @@ async function uptimeOf(stateDir: string, id: string, pid: number | undefined): 
   return Number.isFinite(started) ? Math.max(0, Date.now() - started) : null;
 }
 
+// What a loading server of ours last logged about its load (vLLM refuses connections meanwhile), read
+// from this run's part of its log: the same parse the starting service's log watcher uses.
+async function loggedLoad(stateDir: string, id: string, pid: number | undefined): Promise<LoadProgress | null> {
+  if (pid === undefined) return null;
+  const file = await readPidFile(stateDir, id);
+  const offset = file?.pid === pid ? file.logOffset : undefined;
+  const lines = await logTail(logFilePath(stateDir, id), { lines: 50, ...(offset === undefined ? {} : { offset }) });
+  return latestLoadProgress(lines.join('\n')) ?? null;
+}
+
 /**
  * A provider's state from one detection: healthy (answers; model not checked, so `unknown`), starting
  * (answers but loading), stopped (nothing there, acode may start it), unavailable (nothing there and
@@ -89,7 +99,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
     case 'running': return { ...report, ...owned, state: 'healthy', model: 'unknown', uptimeMs: await uptimeOf(stateDir, p.id, found.ownedPid) };
-    case 'loading': return { ...report, ...owned, state: 'starting' };
+    case 'loading': return { ...report, ...owned, state: 'starting', load: await loggedLoad(stateDir, p.id, found.ownedPid) };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':
       if (p.lifecycle.mode === 'managed') return report;
