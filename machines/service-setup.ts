@@ -112,7 +112,7 @@ export const serviceSetup = setup({
     recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
     recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false, spawnedHere: false })),
     recordStartTimeout: assign(({ context }) => ({ lastError: errors.startTimeoutError(context.ref) })),
-    recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref) })),
+    recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref, context.load) })),
     recordStartExit: assign(({ context, event }) => {
       if (event.type !== 'PROCESS_EXITED') return {};
       const lastError = errors.startExitError(context.ref, event.exitCode, event.signal, event.logTail);

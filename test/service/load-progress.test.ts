@@ -45,7 +45,8 @@ describe('service + real actors: a vLLM load longer than start_timeout_seconds',
     expect(phases).toEqual(['load', 'download', 'init']);
     expect(seen).toEqual(expect.arrayContaining([
       expect.objectContaining({ phase: 'download', text: expect.stringMatching(/^model-0000\d-of-00002\.safetensors \S+\/4\.98G$/) }),
-      expect.objectContaining({ phase: 'load', percent: 50, text: 'Loading safetensors checkpoint shards 1/2' }),
+      // Which redraws a 250 ms look catches depends on timing; that some bar of the shard loader shows does not.
+      expect.objectContaining({ phase: 'load', percent: expect.any(Number), text: expect.stringMatching(/^Loading safetensors checkpoint shards \d\/2$/) }),
       expect.objectContaining({ phase: 'init', percent: null, text: expect.stringContaining('init engine (profile, create kv cache, warmup model) took') }),
     ]));
   });
@@ -70,6 +71,8 @@ describe('service + real actors: a vLLM load longer than start_timeout_seconds',
     });
     const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('MODEL_LOAD_TIMEOUT');
+    // The message says what the log last said (which line depends on timing; the replay pins the wording).
+    expect(error.message).toMatch(/still loading after 1\.5 s\. Its log last said: \S/);
     await until(async () => (await serversOnPort(port)).length === 0, { what: 'the timed-out server to be gone' });
   });
 });
