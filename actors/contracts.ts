@@ -45,6 +45,11 @@ export interface ActorContracts {
    */
   watchProcess: { input: ServiceRef & { pid: number } };
   /**
+   * `watchLog` (fromCallback): tails this run's server log from its offset (the child's record or the pid
+   * file) and sends LOAD_PROGRESS when it shows download or load progress. Never throws; cleanup stops it.
+   */
+  watchLog: { input: ServiceRef & { pid: number } };
+  /**
    * `healthPoller` (fromCallback): in phase 'starting' polls fast then slower (250 ms backing off to
    * 1 s) and sends PROBE_OK once ready (PROBE_LOADING while it loads); in phase 'healthy' probes every
    * health_check_interval and sends PROBE_FAILED after `maxMisses` consecutive failures.

@@ -1,5 +1,6 @@
 // Events that the I/O actors send back to the service machine. Plain serialisable data, so the
 // JSONL recorder can write them and a replay can feed them back.
+import type { LoadProgress } from './load-progress.js';
 
 export type ActorEvent =
   /** The child we spawned exited (we did not ask it to). */
@@ -12,6 +13,8 @@ export type ActorEvent =
   | { type: 'PROBE_LOADING' }
   /** Health poller: N consecutive failed probes. */
   | { type: 'PROBE_FAILED'; misses: number; detail: string }
+  /** Log watcher: our starting process logs download or load progress (vLLM, huggingface_hub). */
+  | ({ type: 'LOAD_PROGRESS' } & LoadProgress)
   /** Model pull progress (Ollama). Bytes are summed over layers. */
   | { type: 'PULL_PROGRESS'; status: string; completed: number; total: number; bytesPerSecond: number };
 

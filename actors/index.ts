@@ -7,6 +7,7 @@ import { resolveDeps, type ActorDeps } from './deps.js';
 import { detectService } from './detect.js';
 import { spawnServer, type SpawnResult } from './server-process.js';
 import { watchProcess } from './watch-process.js';
+import { watchLog } from './watch-log.js';
 import { healthPoller } from './health-poller.js';
 import { checkModel } from './model.js';
 import { pullModel } from './pull-model.js';
@@ -31,6 +32,8 @@ export type { PortHolder } from './port.js';
 export { buildLaunch, launchRefusal } from './argv.js';
 export { logTail } from './log-file.js';
 export { serverFacts, type ServerFacts } from './server-facts.js';
+export { latestLoadProgress } from './load-progress.js';
+export type { LoadPhase, LoadProgress } from './load-progress.js';
 
 /** Builds every actor of the contract over the given seams (real ones by default). */
 export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
@@ -41,6 +44,7 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
     watchProcess: fromCallback<EventObject, ActorContracts['watchProcess']['input']>(({ input, sendBack }) =>
       watchProcess(input, deps, sendBack),
     ),
+    watchLog: fromCallback<EventObject, ActorContracts['watchLog']['input']>(({ input, sendBack }) => watchLog(input, deps, sendBack)),
     healthPoller: fromCallback<EventObject, ActorContracts['healthPoller']['input']>(({ input, sendBack }) =>
       healthPoller(input, deps, sendBack),
     ),

@@ -62,6 +62,7 @@ const inert: ServiceActorLogic = {
   stopServer: fromPromise(() => new Promise<never>(() => {})),
   watchProcess: fromCallback(() => () => {}),
   healthPoller: fromCallback(() => () => {}),
+  watchLog: fromCallback(() => () => {}),
   pullModel: fromCallback(() => () => {}),
 } as unknown as ServiceActorLogic;
 

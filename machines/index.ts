@@ -17,7 +17,7 @@ export type {
 } from './service-types.js';
 export * from './policy.js';
 export { serializeError, logSaysPortInUse } from './service-errors.js';
-export { statusOf, stateLabel, topState, modelState } from './status.js';
+export { statusOf, stateLabel, topState, modelState, LOAD_PHASE_WORD } from './status.js';
 export type { StatusReport } from './status.js';
 export { createService } from './service.js';
 export type { Service, ServiceActor, CreateServiceOptions, AdapterFactory, ServiceClock } from './service.js';

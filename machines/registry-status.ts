@@ -2,8 +2,9 @@
 // plus the facts the CLI prints (pid, model region, pull progress, last error).
 import type { AnyActorRef } from 'xstate';
 import type { LifecycleMode, ProviderConfig, ProviderKind } from '../config/index.js';
-import type { SerializedError } from '../actors/index.js';
+import type { LoadProgress, SerializedError } from '../actors/index.js';
 import type { HealthView } from './selector.js';
+import { LOAD_PHASE_WORD } from './status.js';
 
 export interface PullView {
   status: string;
@@ -26,12 +27,14 @@ export interface ProviderStatus {
   /** Whether acode started (and so may stop) the server. */
   owned?: boolean;
   pull?: PullView | null;
+  /** While starting: what our server last logged about its download or load. */
+  load?: LoadProgress | null;
   error?: SerializedError | null;
 }
 
 interface ServiceSnapshotLike {
   value: unknown;
-  context?: { pid?: number | null; owned?: boolean; pull?: PullView | null; lastError?: SerializedError | null };
+  context?: { pid?: number | null; owned?: boolean; pull?: PullView | null; load?: LoadProgress | null; lastError?: SerializedError | null };
 }
 
 /** The top-level state name and, when healthy, the model region of a snapshot value. */
@@ -61,8 +64,15 @@ export function providerStatus(provider: ProviderConfig, ref: AnyActorRef | unde
     pid: ctx.pid ?? null,
     owned: ctx.owned ?? false,
     pull: ctx.pull ?? null,
+    load: ctx.load ?? null,
     error: ctx.lastError ?? null,
   };
+}
+
+// One line per 10 % of a bar, not per redraw: the bar's name without its count, and the step it reached.
+function loadPhrase(load: LoadProgress): string {
+  if (load.percent === null) return `${LOAD_PHASE_WORD[load.phase]}: ${load.text}`;
+  return `${LOAD_PHASE_WORD[load.phase]} ${load.text.replace(/\s\S+\/\S+$/, '')} ${Math.floor(load.percent / 10) * 10}%`;
 }
 
 /** A one-line progress phrase for stderr (detecting, starting, pulling 43% ...), or undefined at rest. */
@@ -70,7 +80,7 @@ export function progressLine(status: ProviderStatus): string | undefined {
   const who = status.id;
   switch (status.state) {
     case 'detecting': return `${who}: detecting`;
-    case 'starting': return `${who}: starting`;
+    case 'starting': return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
     case 'crashed': return `${who}: crashed`;
     case 'restarting': return `${who}: restarting`;
     case 'reloading': return `${who}: restarting with the edited config`;

@@ -13,6 +13,7 @@ export type ServiceActorLogic = {
   detect: PromiseActorLogic<DetectResult, ServiceRef>;
   spawnServer: PromiseActorLogic<ActorContracts['spawnServer']['output'], In<'spawnServer'>>;
   watchProcess: CallbackActorLogic<EventObject, In<'watchProcess'>>;
+  watchLog: CallbackActorLogic<EventObject, In<'watchLog'>>;
   healthPoller: CallbackActorLogic<EventObject, In<'healthPoller'>>;
   checkModel: PromiseActorLogic<ModelCheckResult, In<'checkModel'>>;
   pullModel: CallbackActorLogic<EventObject, In<'pullModel'>>;
@@ -43,6 +44,7 @@ export const placeholderActors: ServiceActorLogic = {
   detect: promisePlaceholder('detect'),
   spawnServer: promisePlaceholder('spawnServer'),
   watchProcess: callbackPlaceholder('watchProcess'),
+  watchLog: callbackPlaceholder('watchLog'),
   healthPoller: callbackPlaceholder('healthPoller'),
   checkModel: promisePlaceholder('checkModel'),
   pullModel: callbackPlaceholder('pullModel'),

@@ -3,7 +3,7 @@
 // AcodeErrors.
 import { ERROR_CODES, isAcodeError } from '../config/index.js';
 import type { ProviderKind } from '../config/index.js';
-import type { SerializedError, ServiceRef } from '../actors/index.js';
+import type { LoadProgress, SerializedError, ServiceRef } from '../actors/index.js';
 import { linesExplainingExit } from './exit-explanation.js';
 
 /** Anything an actor rejected with, as data. AcodeErrors keep their code; the rest is INTERNAL. */
@@ -90,12 +90,17 @@ export function startTimeoutError(ref: ServiceRef): SerializedError {
   };
 }
 
-export function modelLoadTimeoutError(ref: ServiceRef): SerializedError {
+export function modelLoadTimeoutError(ref: ServiceRef, load: LoadProgress | null = null): SerializedError {
   const { id, lifecycle, model } = ref.provider;
+  // What the server's log last said tells a slow download from a slow load.
+  const last = load ? ` Its log last said: ${load.text}${load.percent === null ? '' : ` (${load.percent}%)`}.` : '';
+  const raise = `raise providers.${id}.lifecycle.model_load_timeout_seconds`;
   return {
     code: 'MODEL_LOAD_TIMEOUT',
-    message: `${id}: the model ${model ?? ''} was still loading after ${lifecycle.modelLoadTimeoutSeconds} s.`,
-    hint: `Raise providers.${id}.lifecycle.model_load_timeout_seconds, or use a smaller model.`,
+    message: `${id}: the model ${model ?? ''} was still loading after ${lifecycle.modelLoadTimeoutSeconds} s.${last}`,
+    hint: load?.phase === 'download'
+      ? `Download the model ahead (e.g. \`huggingface-cli download ${model ?? '<model>'}\`), or ${raise}.`
+      : `${raise[0]!.toUpperCase()}${raise.slice(1)}, or use a smaller model.`,
   };
 }
 

@@ -19,6 +19,7 @@ export function initialContext(input: ServiceInput): ServiceContext {
     restarts: [],
     lastError: null,
     pull: null,
+    load: null,
     logTail: [],
     logFile: null,
     startedAt: null,
@@ -97,6 +98,12 @@ export const serviceSetup = setup({
     holdConfig: assign(({ event }) => (event.type === 'RECONFIGURE' ? { pendingRef: event.ref } : {})),
     applyPendingConfig: assign(({ context }) => (context.pendingRef ? { ref: context.pendingRef, pendingRef: null } : {})),
     clearPull: assign({ pull: null }),
+    clearLoad: assign({ load: null }),
+    recordLoadProgress: assign(({ event }) => {
+      if (event.type !== 'LOAD_PROGRESS') return {};
+      const { phase, percent, text } = event;
+      return { load: { phase, percent, text } };
+    }),
     resetRestarts: assign({ restarts: [] }),
     forgetProcess: assign({ pid: null, owned: false, spawnedHere: false }),
     adoptDetected: assign(({ event }) => {
@@ -119,7 +126,7 @@ export const serviceSetup = setup({
     recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
     recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false, spawnedHere: false })),
     recordStartTimeout: assign(({ context }) => ({ lastError: errors.startTimeoutError(context.ref) })),
-    recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref) })),
+    recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref, context.load) })),
     recordStartExit: assign(({ context, event }) => {
       if (event.type !== 'PROCESS_EXITED') return {};
       const lastError = errors.startExitError(context.ref, event.exitCode, event.signal, event.logTail, event.logFile);

@@ -1,6 +1,6 @@
 // The service machine's contract: state names, events, input and context. The state names are what the
 // CLI's --json, the TUI and the replays read; renaming one is a breaking change (style.md point 4).
-import type { ActorEvent, PullOutcomeEvent, SerializedError, ServiceRef } from '../actors/index.js';
+import type { ActorEvent, LoadProgress, PullOutcomeEvent, SerializedError, ServiceRef } from '../actors/index.js';
 
 export const SERVICE_STATES = [
   'stopped',
@@ -71,6 +71,8 @@ export interface ServiceContext {
   restarts: number[];
   lastError: SerializedError | null;
   pull: PullState | null;
+  /** What our starting server last logged about its download or load (vLLM), while starting. */
+  load: LoadProgress | null;
   logTail: string[];
   /** The server log the tail was read from (absent in recordings made before it was recorded). */
   logFile: string | null;

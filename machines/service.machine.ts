@@ -98,6 +98,11 @@ export const serviceMachine = serviceSetup.createMachine({
                   input: pollerInput('starting'),
                   onError: { target: '#service.failed', actions: 'recordActorError' },
                 },
+                {
+                  src: 'watchLog',
+                  input: watchInput,
+                  onError: { target: '#service.failed', actions: 'recordActorError' },
+                },
               ],
             },
             adopted: {
@@ -111,15 +116,21 @@ export const serviceMachine = serviceSetup.createMachine({
         },
         readiness: {
           initial: 'booting',
+          entry: 'clearLoad',
           states: {
             // start_timeout_seconds covers spawning and the first answer; a server that says it is
-            // loading gets model_load_timeout_seconds instead (llama-server's 503 while loading).
+            // loading gets model_load_timeout_seconds instead: llama-server's 503 while loading, or our
+            // own process logging download/load progress (vLLM refuses connections until loaded).
             booting: {
               after: { startTimeout: { target: '#service.failed', actions: 'recordStartTimeout' } },
-              on: { PROBE_LOADING: 'loading' },
+              on: {
+                PROBE_LOADING: 'loading',
+                LOAD_PROGRESS: { target: 'loading', actions: 'recordLoadProgress' },
+              },
             },
             loading: {
               after: { modelLoadTimeout: { target: '#service.failed', actions: 'recordModelLoadTimeout' } },
+              on: { LOAD_PROGRESS: { actions: 'recordLoadProgress' } },
             },
           },
         },

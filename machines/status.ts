@@ -2,7 +2,7 @@
 // from the snapshot alone (plus "now"), so it needs no actor and is the same in replays.
 import type { StateValue } from 'xstate';
 import type { LifecycleMode, OperatingMode } from '../config/index.js';
-import type { SerializedError } from '../actors/index.js';
+import type { LoadProgress, SerializedError } from '../actors/index.js';
 import { restartsInWindow } from './policy.js';
 import { MODEL_STATES, SERVICE_STATES } from './service-types.js';
 import type { ModelState, PullState, ServiceContext, ServiceState } from './service-types.js';
@@ -16,6 +16,8 @@ export interface StatusReport {
   modelDetail: string | null;
   /** Pull progress while pulling (bytes summed over layers). */
   pull: PullState | null;
+  /** While starting: what our server last logged about its download or load (vLLM, huggingface_hub). */
+  load: LoadProgress | null;
   lifecycle: LifecycleMode;
   mode: OperatingMode;
   pid: number | null;
@@ -27,6 +29,9 @@ export interface StatusReport {
   restartsInWindow: number;
   lastError: SerializedError | null;
 }
+
+/** How a load phase reads in the status views and on stderr. */
+export const LOAD_PHASE_WORD: Record<LoadProgress['phase'], string> = { download: 'downloading', load: 'loading', init: 'warming up' };
 
 /** The contract state name of a (possibly nested) state value. */
 export function topState(value: StateValue): ServiceState {
@@ -72,6 +77,7 @@ export function statusOf(snapshot: { value: StateValue; context: ServiceContext 
     model,
     modelDetail: modelDetail(model, context),
     pull: model === 'pulling' ? context.pull : null,
+    load: state === 'starting' ? context.load : null,
     lifecycle: provider.lifecycle.mode,
     mode,
     pid: context.pid,

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
 import { AcodeError, didYouMean, isAcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { serverFacts, type ServerFacts } from '../../actors/index.js';
+import { latestLoadProgress, logFilePath, logTail, readPidFile, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
@@ -23,7 +23,7 @@ type DetectResult = { kind: 'running'; ownedPid?: number } | { kind: 'loading'; 
 
 function blank(config: AcodeConfig, p: ProviderConfig): ProviderReport {
   return {
-    id: p.id, kind: p.kind, modelName: p.model ?? null, state: 'stopped', model: null, modelDetail: null, pull: null,
+    id: p.id, kind: p.kind, modelName: p.model ?? null, state: 'stopped', model: null, modelDetail: null, pull: null, load: null,
     lifecycle: p.lifecycle.mode, mode: config.mode, pid: null, port: p.port, baseUrl: p.baseUrl, owned: false,
     uptimeMs: null, restartsInWindow: 0, lastError: null,
   };
@@ -82,6 +82,16 @@ export function withServerFacts(r: ProviderReport, facts: ServerFacts | undefine
   return { ...r, uptimeMs, restartsInWindow };
 }
 
+// What a loading server of ours last logged about its load (vLLM refuses connections meanwhile), read
+// from this run's part of its log: the same parse the starting service's log watcher uses.
+async function loggedLoad(stateDir: string, p: ProviderConfig, pid: number | undefined): Promise<LoadProgress | null> {
+  if (pid === undefined) return null;
+  const file = await readPidFile(stateDir, p);
+  const offset = file?.pid === pid ? file.logOffset : undefined;
+  const lines = await logTail(logFilePath(stateDir, p), { lines: 50, ...(offset === undefined ? {} : { offset }) });
+  return latestLoadProgress(lines.join('\n')) ?? null;
+}
+
 /**
  * A provider's state from one detection: healthy (answers; model not checked, so `unknown`), starting
  * (answers but loading), stopped (nothing there, acode may start it), unavailable (nothing there and
@@ -110,7 +120,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
       ]);
       return withServerFacts({ ...healthy, ...(refused ? { lastError: refused } : {}) }, facts, p.lifecycle.restartWindowSeconds * 1000);
     }
-    case 'loading': return { ...report, ...owned, state: 'starting' };
+    case 'loading': return { ...report, ...owned, state: 'starting', load: await loggedLoad(stateDir, p, found.ownedPid) };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':
       if (p.lifecycle.mode === 'managed') return report;

@@ -1,6 +1,6 @@
 // Maps the service machine's report (machines/status.ts: nulls, the model region in `model`, pull progress
 // in `pull`) onto the view model, so the views stay pure on one shape and the machine keeps its own.
-import type { StatusReport as ServiceStatusReport } from '../../machines/index.js';
+import { LOAD_PHASE_WORD, type StatusReport as ServiceStatusReport } from '../../machines/index.js';
 import type { StatusReport } from './types.js';
 
 /** What the provider's config knows and the machine's report does not carry. */
@@ -34,6 +34,13 @@ export function fromServiceStatus(report: ServiceStatusReport, facts: ProviderFa
     view.modelDetail = { completed, total, bytesPerSecond };
   } else if (missingReason !== undefined) {
     view.modelDetail = { completed: 0, total: 0, bytesPerSecond: 0, reason: missingReason };
+  }
+  if (report.load) {
+    const { phase, percent } = report.load;
+    const text = `${LOAD_PHASE_WORD[phase]} ${report.load.text}`;
+    view.load = percent === null ? { text } : { text, percent };
+    // The row draws its `load` bar from modelDetail while starting (row-text.ts rowProgress).
+    if (percent !== null) view.modelDetail = { completed: percent, total: 100, bytesPerSecond: 0 };
   }
   if (report.pid !== null) view.pid = report.pid;
   if (report.uptimeMs !== null) view.uptimeMs = report.uptimeMs;

@@ -1,6 +1,7 @@
 // The non-TTY output: one line per provider, `id key=value …` in a fixed order, no escape codes, so it
 // can be grepped, diffed and parsed by scripts.
 import { formatUptime, progressFraction, formatPercent, formatRate, etaSeconds, formatEta, sanitizeText } from './format.js';
+import { loadText } from './row-text.js';
 import type { StatusReport } from './types.js';
 
 // Values with spaces or quotes are JSON-quoted so every field stays one whitespace-free token or one string.
@@ -27,6 +28,7 @@ export function renderPlainLine(r: StatusReport): string {
     );
   }
   if (r.modelState === 'missing') fields.push(['reason', r.modelDetail?.reason]);
+  if (r.state === 'starting' && r.load) fields.push(['load', loadText(r)]);
   fields.push(
     ['lifecycle', r.lifecycle],
     ['mode', r.mode],

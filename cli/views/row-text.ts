@@ -3,12 +3,17 @@ import { etaSeconds, formatEta, formatPercent, formatRate, formatUptime, progres
 import { MODEL_TONE, STATE_TONE, type Segment } from './style.js';
 import type { StatusReport } from './types.js';
 
+/** While starting, what the server logs: `downloading model-00001-of-00004.safetensors 598M/4.98G`. */
+export function loadText(report: StatusReport): string | undefined {
+  return report.load ? sanitizeText(report.load.text) : undefined;
+}
+
 /** The model region after the model name: `ready`, `pulling 43% 120 MB/s ETA 0:12`, `missing: <reason>`. */
 export function modelStatusText(report: StatusReport): string | undefined {
   const detail = report.modelDetail;
   switch (report.modelState) {
     case undefined:
-      return undefined;
+      return report.state === 'starting' ? loadText(report) : undefined;
     case 'pulling': {
       const parts = ['pulling'];
       const fraction = progressFraction(detail);
@@ -33,7 +38,7 @@ export function modelSegments(report: StatusReport): Segment[] {
   const segments: Segment[] = [];
   if (name) segments.push({ text: name });
   if (name && status) segments.push({ text: ' ' });
-  if (status && report.modelState) segments.push({ text: status, tone: MODEL_TONE[report.modelState] });
+  if (status) segments.push({ text: status, tone: report.modelState ? MODEL_TONE[report.modelState] : 'yellow' });
   return segments;
 }
 

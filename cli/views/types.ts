@@ -16,6 +16,12 @@ export interface ModelDetail {
   reason?: string;
 }
 
+/** What a starting server last logged about its download or load (vLLM): `loading <what it logged>`, bar percent. */
+export interface LoadDetail {
+  text: string;
+  percent?: number;
+}
+
 export interface StatusError {
   code: string;
   message: string;
@@ -29,6 +35,8 @@ export interface StatusReport {
   model?: string;
   modelState?: ModelState;
   modelDetail?: ModelDetail;
+  /** While starting: the server's logged load progress; its percent also fills modelDetail for the bar. */
+  load?: LoadDetail;
   lifecycle: 'managed' | 'monitored' | 'external';
   mode: 'local-only' | 'burst' | 'airgapped';
   pid?: number;

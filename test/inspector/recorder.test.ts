@@ -32,6 +32,7 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
         return () => {};
       }),
       healthPoller: fromCallback(() => () => {}),
+      watchLog: fromCallback(() => () => {}),
       stopServer: fromPromise(async () => ({ signal: 'none' })),
     } as never,
   });

@@ -63,6 +63,7 @@ export class FakeIo {
       checkModel: this.promise('checkModel'),
       stopServer: this.promise('stopServer'),
       watchProcess: this.callback('watchProcess'),
+      watchLog: this.callback('watchLog'),
       healthPoller: this.callback<ServiceRef & { phase: 'starting' | 'healthy'; maxMisses: number }>('healthPoller', (input, send) => {
         if (input.phase === 'starting' && this.autoReady) queueMicrotask(() => send({ type: 'PROBE_OK' }));
       }),

@@ -63,6 +63,8 @@ function fakeActorsFor(servers: Map<string, FakeServer>, preset: Record<string, 
       const t = setTimeout(() => { if (server(input).up) sendBack({ type: 'PROBE_OK' }); }, 0);
       return () => clearTimeout(t);
     }),
+    // An in-memory server logs nothing.
+    watchLog: fromCallback<EventObject, In<'watchLog'>>(() => undefined),
     checkModel: fromPromise<ModelCheckResult, In<'checkModel'>>(async () => ({ kind: 'ready' })),
     pullModel: fromCallback<EventObject, In<'pullModel'>>(() => undefined),
     stopServer: fromPromise<ActorContracts['stopServer']['output'], In<'stopServer'>>(async ({ input }) => {

@@ -47,11 +47,11 @@ export interface ReplayFile {
   input: ReplayInput;
   /**
    * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending. Callback
-   * actors (watchProcess, healthPoller, pullModel) take { "ok": true } or { "reject": error } per
+   * actors (watchProcess, watchLog, healthPoller, pullModel) take { "ok": true } or { "reject": error } per
    * invocation; by default they run and send nothing (their events are scripted as steps).
    */
   actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer', Outcome[]>> &
-    Partial<Record<'watchProcess' | 'healthPoller' | 'pullModel', CallbackOutcome[]>>;
+    Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel', CallbackOutcome[]>>;
   steps: Step[];
   expect: {
     /** State labels ("stopped", "healthy/ready" ...), consecutive duplicates collapsed. */
@@ -153,6 +153,7 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
       checkModel: fakePromise('checkModel', a.checkModel, count),
       stopServer: fakePromise('stopServer', a.stopServer, count),
       watchProcess: fakeCallback('watchProcess', a.watchProcess, count),
+      watchLog: fakeCallback('watchLog', a.watchLog, count),
       healthPoller: fakeCallback('healthPoller', a.healthPoller, count),
       pullModel: fakeCallback('pullModel', a.pullModel, count),
     },

@@ -7,6 +7,26 @@ import { isCached, isLocalModelDir, looksLikeRepoId, writeCache } from './lib/hf
 import { createFakeServer, listen } from './lib/http-core.js';
 import { delay, Runtime } from './lib/runtime.js';
 import { VLLM_VERSION, vllmDialect, vllmRoutes, type VllmState } from './vllm-routes.js';
+import { logVllmLoad } from './vllm-load.js';
+
+interface BoundSocket {
+  close(): void;
+}
+
+// Real vLLM binds its socket before the load and serves HTTP only after it: the port is taken, yet a
+// connect is refused. Node has no public bind-without-listen, so this uses the TCP handle net uses
+// itself. Returns null when the address is taken (libuv's error code).
+function bindWithoutListening(host: string, port: number): BoundSocket | null {
+  type TcpHandle = { bind(host: string, port: number): number; bind6(host: string, port: number, flags: number): number; close(): void };
+  const wrap = (process as unknown as { binding(name: string): { TCP: new (type: number) => TcpHandle; constants: { SERVER: number } } }).binding('tcp_wrap');
+  const handle = new wrap.TCP(wrap.constants.SERVER);
+  const err = host.includes(':') ? handle.bind6(host, port, 0) : handle.bind(host, port);
+  if (err !== 0) {
+    handle.close();
+    return null;
+  }
+  return handle;
+}
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 function stamp(): string {
@@ -59,15 +79,19 @@ async function main(): Promise<void> {
   const runtime = new Runtime(knobs, (l) => void process.stderr.write(`${l}\n`));
 
   // vLLM binds its socket before loading the model, so a port conflict is reported before any load.
+  const addressInUse = (): never => traceback(['  File "/usr/local/lib/python3.12/site-packages/vllm/entrypoints/openai/api_server.py", line 1917, in create_server_socket',
+    '    sock.bind(addr)'], 'OSError: [Errno 98] Address already in use');
+  // With ACODE_FAKE_LOAD_PROGRESS the port stays bound (not listening) through the load, as in vLLM.
+  let held: BoundSocket | null = null;
   const probe = createFakeServer(runtime, [], vllmDialect(null)).server;
   try {
     await listen(probe, host, port);
     await new Promise<void>((resolve) => probe.close(() => resolve()));
+    if (knobs.loadProgress && (held = bindWithoutListening(host, port)) === null) addressInUse();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE') throw err;
-    traceback(['  File "/usr/local/lib/python3.12/site-packages/vllm/entrypoints/openai/api_server.py", line 1917, in create_server_socket',
-      '    sock.bind(addr)'], 'OSError: [Errno 98] Address already in use');
+    addressInUse();
   }
 
   let loading = true;
@@ -89,6 +113,7 @@ async function main(): Promise<void> {
     },
   }, (l) => void process.stderr.write(`${l}\n`));
 
+  let downloaded = false;
   if (!isLocalModelDir(model)) {
     if (!looksLikeRepoId(model) || !knobs.models.includes(model)) {
       traceback(['  File "/usr/local/lib/python3.12/site-packages/vllm/transformers_utils/config.py", line 512, in get_config'], [
@@ -107,13 +132,19 @@ async function main(): Promise<void> {
       }
       info('weight_utils.py:296', `Downloading weights for ${model} (acode fake: writes the cache entry only)`);
       writeCache(process.env, model);
+      downloaded = true;
     }
   }
   info('model.py:547', 'Resolved architecture: LlamaForCausalLM');
-  if (knobs.loadDelayMs > 0) info('gpu_model_runner.py:1595', `Starting to load model ${model}... (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
-  await delay(knobs.loadDelayMs);
-  info('default_loader.py:262', `Loading weights took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
-  info('core.py:210', `init engine (profile, create kv cache, warmup model) took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
+  if (knobs.loadProgress) {
+    await logVllmLoad(model, knobs.loadDelayMs, { download: downloaded });
+    held?.close();
+  } else {
+    if (knobs.loadDelayMs > 0) info('gpu_model_runner.py:1595', `Starting to load model ${model}... (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
+    await delay(knobs.loadDelayMs);
+    info('default_loader.py:262', `Loading weights took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
+    info('core.py:210', `init engine (profile, create kv cache, warmup model) took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
+  }
 
   const state: VllmState = {
     runtime, root: model, servedNames: names.length > 0 ? names : [model], maxModelLen: Number(flags.get('max-model-len') ?? 4096),

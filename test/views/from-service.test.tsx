@@ -8,7 +8,7 @@ afterEach(() => cleanup());
 // Typed as the machine's own report, so a change to its shape fails the typecheck here.
 function machineReport(overrides: Partial<ServiceStatusReport> = {}): ServiceStatusReport {
   return {
-    id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, lifecycle: 'managed',
+    id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, load: null, lifecycle: 'managed',
     mode: 'local-only', pid: 4242, port: 11434, baseUrl: 'http://127.0.0.1:11434', owned: true, uptimeMs: 61_000,
     restartsInWindow: 1, lastError: null, ...overrides,
   };
@@ -45,6 +45,23 @@ describe('fromServiceStatus', () => {
     expect(withError.lastError).toEqual({ code: 'ACODE_MODEL_UNKNOWN', message: 'no such model', hint: 'ollama pull it' });
     const bare = fromServiceStatus(machineReport({ model: 'missing', modelDetail: 'not in the library' }));
     expect(renderPlainLine(bare)).toContain('model_state=missing reason="not in the library"');
+  });
+
+  it("shows a starting server's logged load: the phase and line beside the model, its percent as the load bar", () => {
+    const starting = { state: 'starting', model: null, modelDetail: null, uptimeMs: null } as const;
+    const view = fromServiceStatus(
+      machineReport({ ...starting, load: { phase: 'load', percent: 50, text: 'Loading safetensors checkpoint shards 2/4' } }),
+      { kind: 'vllm', model: 'meta-llama/Llama-2-7b-hf' },
+    );
+    expect(view.load).toEqual({ text: 'loading Loading safetensors checkpoint shards 2/4', percent: 50 });
+    const frame = render(<StatusView reports={[view]} width={100} />).lastFrame() ?? '';
+    expect(frame).toContain('meta-llama/Llama-2-7b-hf loading Loading safetensors checkpoint shards 2/4');
+    expect(frame).toMatch(/load \[█+░+\] 50%/);
+    expect(renderPlainLine(view)).toContain('progress=50% rate=- eta=- load="loading Loading safetensors checkpoint shards 2/4"');
+    // A milestone line has no percent: the words, and no bar.
+    const milestone = fromServiceStatus(machineReport({ ...starting, load: { phase: 'init', percent: null, text: 'GPU KV cache size: 47,024 tokens' } }), { model: 'm' });
+    expect(milestone.modelDetail).toBeUndefined();
+    expect(render(<StatusView reports={[milestone]} width={100} />).lastFrame()).toContain('m warming up GPU KV cache size: 47,024 tokens');
   });
 
   it('maps a stopped report without pid, uptime or model region', () => {

@@ -8,6 +8,8 @@ export type MalformedMode = 'none' | 'garbage' | 'truncated' | 'content-type';
 export interface Knobs {
   startupDelayMs: number;
   loadDelayMs: number;
+  /** vLLM: log download/load progress through the load and hold the port bound but not listening. */
+  loadProgress: boolean;
   exitCodeAtStart: number | null;
   crashAfterTokens: number | null;
   crashAfterRequests: number | null;
@@ -33,6 +35,7 @@ export interface Knobs {
 export const KNOB_ENV = {
   startupDelayMs: 'ACODE_FAKE_STARTUP_DELAY_MS',
   loadDelayMs: 'ACODE_FAKE_LOAD_DELAY_MS',
+  loadProgress: 'ACODE_FAKE_LOAD_PROGRESS',
   exitCodeAtStart: 'ACODE_FAKE_EXIT_CODE',
   crashAfterTokens: 'ACODE_FAKE_CRASH_AFTER_TOKENS',
   crashAfterRequests: 'ACODE_FAKE_CRASH_AFTER_REQUESTS',
@@ -67,6 +70,7 @@ export const DEFAULT_MODELS = [
 export const DEFAULT_KNOBS: Knobs = {
   startupDelayMs: 0,
   loadDelayMs: 0,
+  loadProgress: false,
   exitCodeAtStart: null,
   crashAfterTokens: null,
   crashAfterRequests: null,
@@ -103,6 +107,11 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
   return raw as T;
 }
 
+function flag(name: string, raw: string): boolean {
+  const value = oneOf(name, raw, ['0', '1', 'true', 'false'] as const);
+  return value === '1' || value === 'true';
+}
+
 function list(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
@@ -125,6 +134,7 @@ export function parseKnobs(env: NodeJS.ProcessEnv): Knobs {
   let e: [string, string] | undefined;
   if ((e = v('startupDelayMs'))) k.startupDelayMs = int(...e, 0);
   if ((e = v('loadDelayMs'))) k.loadDelayMs = int(...e, 0);
+  if ((e = v('loadProgress'))) k.loadProgress = flag(...e);
   if ((e = v('exitCodeAtStart'))) k.exitCodeAtStart = int(...e, 0);
   if ((e = v('crashAfterTokens'))) k.crashAfterTokens = int(...e, 0);
   if ((e = v('crashAfterRequests'))) k.crashAfterRequests = int(...e, 0);
@@ -143,7 +153,7 @@ export function parseKnobs(env: NodeJS.ProcessEnv): Knobs {
   if ((e = v('models'))) k.models = list(e[1]);
   if ((e = v('pulled'))) k.pulled = list(e[1]);
   if ((e = v('requestLog'))) k.requestLog = e[1];
-  if ((e = v('ignoreSigterm'))) k.ignoreSigterm = oneOf(...e, ['0', '1', 'true', 'false'] as const) === '1' || e[1] === 'true';
+  if ((e = v('ignoreSigterm'))) k.ignoreSigterm = flag(...e);
   return k;
 }
 
