@@ -169,7 +169,7 @@ describe('chaos: secrets never leave the environment', () => {
     for (const file of filesUnder(dir).filter((f) => f.endsWith('.jsonl'))) found.push(...leaked(file, readFileSync(file, 'utf8')));
     const stateFiles = filesUnder(stateDir).filter((f) => f.includes('llamacpp'));
     for (const file of stateFiles) found.push(...leaked(file, readFileSync(file, 'utf8')));
-    const pid = (JSON.parse(readFileSync(stateFiles.find((f) => /[/\\]run[/\\]llamacpp\.json$/.test(f))!, 'utf8')) as { pid: number }).pid;
+    const pid = (JSON.parse(readFileSync(stateFiles.find((f) => /[/\\]run[/\\]llamacpp@[^/\\]+\.json$/.test(f))!, 'utf8')) as { pid: number }).pid;
     ledger.add(pid);
     found.push(...leaked(`/proc/${pid}/cmdline`, readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
     console.log(`chaos: redaction api key: ${runs.map(([n, r]) => `${n}=${r.code}`).join(' ')}; ${stateFiles.length} state files; ${found.length} leaks`);

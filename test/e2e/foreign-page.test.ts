@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApache404 } from '../adapters/foreign-page.js';
-import { freePort } from '../servers/harness.js';
+import { STAGED_GGUF, freePort } from '../servers/harness.js';
 import { project, providerYaml, type Project } from './project.js';
 
 let projects: Project[] = [];
@@ -19,7 +19,7 @@ async function strangerOnVllmPort(): Promise<Project> {
   const [port, llamaPort] = [await freePort(), await freePort()];
   strangers.push(await startApache404(port));
   const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port })}`
-    + `${providerYaml('llamacpp', { model: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', port: llamaPort })}fallback: [llamacpp]\n`);
+    + `${providerYaml('llamacpp', { model: STAGED_GGUF, port: llamaPort })}fallback: [llamacpp]\n`);
   projects.push(p);
   return p;
 }

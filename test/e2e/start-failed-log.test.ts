@@ -1,6 +1,8 @@
 // A server that exits while starting (built CLI, the stand-ins with a model they cannot load): text
 // mode prints the log lines that explain the exit and names the log file; no hint points at "details".
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
 import { project, providerYaml, type Project } from './project.js';
@@ -15,6 +17,8 @@ async function startOne(id: 'vllm' | 'llamacpp', model: string) {
   const port = await freePort();
   const p = await project(`providers:\n  active: ${id}\n${providerYaml(id, { model, port })}`);
   projects.push(p);
+  // llama-server's model is a file: one that exists (acode checks that before spawning) but is no model.
+  if (id === 'llamacpp') await writeFile(join(p.dir, model), 'not a GGUF file\n');
   const r = await p.acode(['providers', 'start', id]);
   const lines = r.stderr.split('\n');
   const at = lines.findIndex((l) => l.startsWith('error[START_FAILED]'));
@@ -33,7 +37,7 @@ describe('START_FAILED in text mode', { timeout: 120_000 }, () => {
     expect(r.stderr).not.toContain('details');
   });
 
-  it("llama-server with a model file that does not exist: error loading model and how it ended", async () => {
+  it("llama-server with a model file it cannot load: error loading model and how it ended", async () => {
     const { r, excerpt, logFile } = await startOne('llamacpp', 'no-such-model.gguf');
     expect(r.code).toBe(3);
     expect(excerpt).toEqual([

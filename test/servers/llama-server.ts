@@ -3,7 +3,7 @@
 // model is "loaded", exits 1 on a bad model or a taken port, and on SIGTERM with a request in flight
 // freezes generation until a second signal (as measured on build 10587).
 
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { bootKnobs, parseArgs, preStart, requireLoopback, wireSignals } from './lib/boot.js';
 import { createFakeServer, listen } from './lib/http-core.js';
@@ -20,6 +20,17 @@ function fileExists(path: string): boolean {
     return statSync(path).isFile();
   } catch {
     return false;
+  }
+}
+
+// A GGUF file starts with the magic "GGUF"; llama.cpp refuses anything else before reading further.
+function magicOf(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    return head.subarray(0, readSync(fd, head, 0, 4, 0)).toString('latin1');
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -71,9 +82,11 @@ async function main(): Promise<void> {
   log(`main: HTTP server is listening, hostname: ${hostArg}, port: ${bound}, http threads: 3`);
   log('main: loading model');
   log(`srv    load_model: loading model '${model}'`);
-  const known = model !== '' && (fileExists(model) || (!existsSync(model) && knobs.models.includes(model)));
+  const file = model !== '' && fileExists(model);
+  const magic = file ? magicOf(model) : 'GGUF';
+  const known = model !== '' && ((file && magic === 'GGUF') || (!existsSync(model) && knobs.models.includes(model)));
   if (!known) {
-    log(`gguf_init_from_file: failed to open GGUF file '${model}'`);
+    log(file ? `gguf_init_from_file_impl: invalid magic characters: '${magic}', expected 'GGUF'` : `gguf_init_from_file: failed to open GGUF file '${model}'`);
     log(`llama_model_load: error loading model: llama_model_loader: failed to load model from ${model}`);
     log(`llama_model_load_from_file_impl: failed to load model`);
     log(`srv    load_model: failed to load model, '${model}'`);
