@@ -43,8 +43,8 @@ export async function startProviders(config: AcodeConfig, providers: ProviderCon
   }));
   const services = registry.actor.getSnapshot().context.services;
   const reports = providers.map((p) => reportFromService(config, p, services[p.id]));
-  // Not dispose(): that stops stop_on_exit servers. Stopping the supervisor stops only the watching.
-  registry.actor.stop();
+  // Not dispose(): that stops stop_on_exit servers. Detaching stops only the watching.
+  await registry.detach();
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   return failed ? { reports, error: failed.reason } : { reports };
 }

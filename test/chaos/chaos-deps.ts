@@ -1,3 +1,3 @@
 // The public APIs the chaos suite drives, from each folder's index (one place to follow renames).
-export { createActorImplementations, pidFilePath, readPidFile } from '../../actors/index.js';
+export { createActorImplementations, isOurProcess, pidFilePath, readPidFile, type PidFile } from '../../actors/index.js';
 export { isAcodeError } from '../../config/index.js';
