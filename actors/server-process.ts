@@ -1,5 +1,6 @@
 // spawnServer: under the provider's lock, re-detect (another acode may have started it), check the
-// port, spawn the server detached with its log file, write the pid file. The child outlives the CLI.
+// port, spawn the server detached with its log file, write the pid file. The child outlives the CLI,
+// unless the spawn is cancelled: then it kills the child it made.
 import { AcodeError } from '../config/index.js';
 import type { ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
