@@ -16,8 +16,10 @@ import { MAIN, MODELS, PidLedger, findProcesses, requireBuilt, standInEnv, tempD
 
 const RUNS_PER_LANE = 50;
 // From the `vllm: starting` line: the spawn's lock and detect, the spawn, the pid file, the server's
-// boot and its (stretched) model load, healthy, the answer.
+// boot and its (stretched) model load, healthy, the answer. Half the runs aim at the first tens of ms,
+// where the spawn actor is still running (the narrowest and the riskiest moment).
 const WINDOW_MS = 700;
+const SPAWN_WINDOW_MS = 80;
 const SERVER_KNOBS = { ACODE_FAKE_LOAD_DELAY_MS: '300', ACODE_FAKE_TOKENS: '4' };
 const BOUND_MS = 30_000;
 
@@ -48,8 +50,18 @@ afterAll(async () => {
   for (const remove of removals) await remove();
 });
 
-// `vllm` matches the stand-in's sh shim (test/servers/bin/vllm) before it execs node too.
-const servers = (lane: Lane): number[] => findProcesses('vllm', `--port ${lane.port}`);
+// `vllm` matches the stand-in's sh shim (test/servers/bin/vllm) before it execs node too; the server leads
+// its own process group, the shim's short-lived `$(...)` subshells (same command line) do not.
+const servers = (lane: Lane): number[] => findProcesses('vllm', `--port ${lane.port}`).filter(leadsItsGroup);
+
+function leadsItsGroup(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+  } catch {
+    return false;
+  }
+}
 const env = (lane: Lane): Record<string, string> =>
   ({ ...standInEnv(SERVER_KNOBS), HOME: lane.dir, ACODE_STATE_DIR: join(lane.dir, 'state'), HF_HOME: join(lane.dir, 'hf') });
 
@@ -111,7 +123,7 @@ async function runLane(lane: Lane, seed: number): Promise<LaneFigures> {
   const random = seededRandom(seed);
   const figures: LaneFigures = { interrupted: 0, finished: 0, spawned: 0, left: 0, stoppedLater: 0, failedRuns: new Set(), failures: [] };
   for (let i = 0; i < RUNS_PER_LANE; i++) {
-    const delayMs = Math.floor(random() * WINDOW_MS);
+    const delayMs = Math.floor(random() * (i % 2 === 0 ? SPAWN_WINDOW_MS : WINDOW_MS));
     const spawnsBefore = spawnBanners(lane);
     const r = await interruptedAsk(lane, `interrupt ${lane.name} ${i}`, delayMs);
     if (spawnBanners(lane) > spawnsBefore) figures.spawned++;
