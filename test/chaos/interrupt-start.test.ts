@@ -154,8 +154,17 @@ async function runLane(lane: Lane, seed: number): Promise<LaneFigures> {
     } else if (files.length > 0) {
       fail(`no server, but pid file(s) left: ${JSON.stringify(files.map((f) => f.pid))}`);
     }
-    // The next run starts cold again, whatever this one left.
-    for (const pid of servers(lane)) process.kill(pid, 'SIGKILL');
+    // The next run starts cold again, whatever this one left (a pid file may name a server caught mid-exec).
+    const recordedOurs: number[] = [];
+    for (const f of pidFiles(lane)) if (await isOurProcess(f)) recordedOurs.push(f.pid);
+    for (const pid of new Set([...servers(lane), ...recordedOurs])) {
+      ledger.add(pid);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
   return figures;
 }
