@@ -15,6 +15,7 @@ import { isOurProcess, type PidFile } from './chaos-deps.js';
 import { MAIN, MODELS, PidLedger, findProcesses, requireBuilt, standInEnv, tempDir } from './helpers.js';
 
 const RUNS_PER_LANE = 50;
+const PROVIDERS_START_RUNS = 10;
 // From the `vllm: starting` line: the spawn's lock and detect, the spawn, the pid file, the server's
 // boot and its (stretched) model load, healthy, the answer. Half the runs aim at the first tens of ms,
 // where the spawn actor is still running (the narrowest and the riskiest moment).
@@ -89,10 +90,10 @@ function spawnBanners(lane: Lane): number {
   return names.reduce((n, name) => n + (readFileSync(join(logs, name), 'utf8').match(/^\[acode\] .* starting /gm)?.length ?? 0), 0);
 }
 
-/** `acode ask`, SIGINT `delayMs` after it printed `vllm: starting` (unless it finished first). */
-function interruptedAsk(lane: Lane, prompt: string, delayMs: number): Promise<Outcome> {
+/** `acode <args>`, SIGINT `delayMs` after it printed `vllm: starting` (unless it finished first). */
+function interrupted(lane: Lane, args: string[], delayMs: number): Promise<Outcome> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [MAIN, 'ask', '--json', prompt], { cwd: lane.dir, env: env(lane), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: lane.dir, env: env(lane), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let interruptedAfterMs: number | null = null;
     let timer: NodeJS.Timeout | undefined;
@@ -125,7 +126,7 @@ async function runLane(lane: Lane, seed: number): Promise<LaneFigures> {
   for (let i = 0; i < RUNS_PER_LANE; i++) {
     const delayMs = Math.floor(random() * (i % 2 === 0 ? SPAWN_WINDOW_MS : WINDOW_MS));
     const spawnsBefore = spawnBanners(lane);
-    const r = await interruptedAsk(lane, `interrupt ${lane.name} ${i}`, delayMs);
+    const r = await interrupted(lane, ['ask', '--json', `interrupt ${lane.name} ${i}`], delayMs);
     if (spawnBanners(lane) > spawnsBefore) figures.spawned++;
     const fail = (what: string): void => {
       figures.failedRuns.add(i);
@@ -179,4 +180,29 @@ describe('chaos: Ctrl-C at a random moment of a cold start', () => {
       + `${keep.stoppedLater} of them stopped by \`acode providers stop\`), ${Math.round((Date.now() - started) / 1000)} s, 2 lanes`);
     expect([...stop.failures, ...keep.failures]).toEqual([]);
   }, 600_000);
+
+  // An explicit start outlives acode even with stop_on_exit; one cut short by Ctrl-C did not happen.
+  it(`\`acode providers start\` cut short: with stop_on_exit: true nothing is left (${PROVIDERS_START_RUNS} runs)`, async () => {
+    const lane = lanes[0]!;
+    const random = seededRandom(47);
+    const failures: string[] = [];
+    let interruptedRuns = 0;
+    for (let i = 0; i < PROVIDERS_START_RUNS; i++) {
+      const delayMs = Math.floor(random() * WINDOW_MS);
+      const r = await interrupted(lane, ['providers', 'start', 'vllm'], delayMs);
+      if (r.code === 130) interruptedRuns++;
+      const live = servers(lane);
+      live.forEach((pid) => ledger.add(pid));
+      if (r.code !== 130 && r.code !== 0) failures.push(`run ${i} (SIGINT ${delayMs} ms after starting): exit ${r.code}\n${r.stderr.slice(-600)}`);
+      if (r.code === 130 && (live.length > 0 || pidFiles(lane).length > 0)) {
+        failures.push(`run ${i} (SIGINT ${delayMs} ms after starting): servers ${JSON.stringify(live)}, pid files ${JSON.stringify(pidFiles(lane).map((f) => f.pid))}`);
+      }
+      // A start that finished before the SIGINT leaves its server (by design): stop it for the next run.
+      for (const pid of live) process.kill(pid, 'SIGKILL');
+      for (const f of pidFiles(lane)) if (await isOurProcess(f)) process.kill(f.pid, 'SIGKILL');
+      await runInProcess(['providers', 'stop', 'vllm'], { cwd: lane.dir, env: env(lane) });
+    }
+    console.log(`chaos: interrupt-start providers start (stop_on_exit=true) ${PROVIDERS_START_RUNS - failures.length}/${PROVIDERS_START_RUNS} ok, ${interruptedRuns} interrupted`);
+    expect(failures).toEqual([]);
+  }, 300_000);
 });
