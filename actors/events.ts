@@ -4,7 +4,7 @@
 export type ActorEvent =
   /** The child we spawned exited (we did not ask it to). */
   | { type: 'PROCESS_EXITED'; exitCode: number | null; signal: string | null; logTail: string[] }
-  /** spawnServer made a child: ours from now on, before the spawn resolves (a STOP then stops it). */
+  /** The process actor spawned a child: pid for the pid file and the TUI. */
   | { type: 'PROCESS_SPAWNED'; pid: number }
   /** Health poller: the server answers and is ready. */
   | { type: 'PROBE_OK' }
