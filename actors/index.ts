@@ -22,6 +22,7 @@ export { detectService } from './detect.js';
 export { spawnServer as spawnServerProcess } from './server-process.js';
 export type { SpawnResult } from './server-process.js';
 export { stopServer as stopServerProcess } from './stop-server.js';
+export { settleCleanups } from './terminate-child.js';
 export type { StopInput } from './stop-server.js';
 export { checkModel as checkModelPresence } from './model.js';
 export { serverKey, pidFilePath, logFilePath, lockFilePath, readPidFile, readOwnedPidFile, isOurProcess } from './state-dir.js';
@@ -40,7 +41,16 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
   const deps = resolveDeps(partial);
   return {
     detect: fromPromise<DetectResult, ActorContracts['detect']['input']>(({ input, signal }) => detectService(input, deps, { signal })),
-    spawnServer: fromPromise<SpawnResult, ActorContracts['spawnServer']['input']>(({ input, signal }) => spawnServer(input, deps, { signal })),
+    spawnServer: fromPromise<SpawnResult, ActorContracts['spawnServer']['input']>(({ input, signal, self }) =>
+      spawnServer(input, deps, {
+        signal,
+        // A promise actor has no sendBack; this is what fromCallback's does. Not after a cancel: the
+        // parent has moved on, and the cancelled spawn kills the child itself.
+        onSpawned: (pid) => {
+          if (!signal.aborted) self._parent?.send({ type: 'PROCESS_SPAWNED', pid } satisfies ActorEvent);
+        },
+      }),
+    ),
     watchProcess: fromCallback<EventObject, ActorContracts['watchProcess']['input']>(({ input, sendBack }) =>
       watchProcess(input, deps, sendBack),
     ),

@@ -1,5 +1,6 @@
 // spawnServer: under the server's lock, re-detect (another acode may have started it), check the
-// port, spawn the server detached with its log file, write the pid file. The child outlives the CLI.
+// port, spawn the server detached with its log file, write the pid file. The child outlives the CLI,
+// unless the spawn is cancelled: then it kills the child it made.
 import { AcodeError } from '../config/index.js';
 import type { SpawnInput } from './contracts.js';
 import type { ActorDeps } from './deps.js';
@@ -9,6 +10,7 @@ import { withLock } from './lock.js';
 import { openServerLog } from './log-file.js';
 import { findPortHolder, isPortFree, portInUseError } from './port.js';
 import { registerChild } from './process-table.js';
+import { terminateChild, trackCleanup } from './terminate-child.js';
 import { logFilePath, removePidFile, writePidFile } from './state-dir.js';
 
 export interface SpawnResult {
@@ -18,7 +20,16 @@ export interface SpawnResult {
   owned?: boolean;
 }
 
-export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<SpawnResult> {
+export interface SpawnOptions {
+  signal?: AbortSignal;
+  /** Called with the pid as soon as the child exists, before the pid file is written: it is ours from then on. */
+  onSpawned?: (pid: number) => void;
+}
+
+// A cancelled spawn kills what it made; a server still booting has no work to finish, so the grace is short.
+export const CANCELLED_SPAWN_GRACE_MS = 3_000;
+
+export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal, onSpawned }: SpawnOptions = {}): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
   // Defence in depth: the machine's policy already never spawns in airgapped mode.
   if (ref.mode === 'airgapped') {
@@ -44,7 +55,7 @@ export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal }: 
         throw portInUseError(provider, await findPortHolder(provider.port, signal ? { signal } : {}));
       }
       signal?.throwIfAborted();
-      return spawnDetached(ref, launch);
+      return spawnDetached(ref, launch, deps, { ...(signal ? { signal } : {}), ...(onSpawned ? { onSpawned } : {}) });
     },
     { timeoutMs: deps.lockTimeoutMs, ...(signal ? { signal } : {}) },
   );
@@ -64,7 +75,12 @@ async function portFreesSoon(port: number, host: string, deps: ActorDeps, signal
   }
 }
 
-async function spawnDetached(ref: SpawnInput, launch: Awaited<ReturnType<typeof buildLaunch>>): Promise<SpawnResult> {
+async function spawnDetached(
+  ref: SpawnInput,
+  launch: Awaited<ReturnType<typeof buildLaunch>>,
+  deps: ActorDeps,
+  { signal, onSpawned }: SpawnOptions,
+): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
   const logFile = logFilePath(stateDir, provider);
   const log = await openServerLog(logFile, {
@@ -74,6 +90,8 @@ async function spawnDetached(ref: SpawnInput, launch: Awaited<ReturnType<typeof 
   const { execa } = await import('execa');
   let child;
   try {
+    // The last await before the spawn is behind us: a cancel that came meanwhile spawns nothing.
+    signal?.throwIfAborted();
     child = execa(launch.binaryPath, launch.args, {
       env: launch.env,
       extendEnv: false,
@@ -88,7 +106,7 @@ async function spawnDetached(ref: SpawnInput, launch: Awaited<ReturnType<typeof 
       stderr: log.fd as 3,
     });
   } finally {
-    await log.close();
+    if (child?.pid === undefined) await log.close();
   }
   const pid = child.pid;
   if (pid === undefined) {
@@ -100,17 +118,41 @@ async function spawnDetached(ref: SpawnInput, launch: Awaited<ReturnType<typeof 
       { details: { provider: provider.id, binary: launch.binary } },
     );
   }
-  // Registered before any await, so an exit during start is never missed.
-  registerChild(child, { pid, providerId: provider.id, logFile, logOffset: log.offset }, (entry) => {
-    void removePidFile(stateDir, provider, entry.pid).catch(() => undefined);
+  // From here to the abort listener, nothing awaits: an exit at once (a wrong binary, /bin/false) is
+  // seen, the machine owns the pid before anything can stop it, and a cancel always finds its clean-up.
+  const entry = registerChild(child, { pid, providerId: provider.id, logFile, logOffset: log.offset }, (exited) => {
+    void removePidFile(stateDir, provider, exited.pid).catch(() => undefined);
   });
+  onSpawned?.(pid);
+  // The child has its own copy of the log fd; ours closes, then the pid file records the child.
+  const recorded = log.close().then(() =>
+    writePidFile(stateDir, provider, {
+      pid, binary: launch.binaryPath, logOffset: log.offset, args: launch.args,
+      ...(ref.restarts && ref.restarts.length > 0 ? { restarts: ref.restarts.map((t) => new Date(t).toISOString()) } : {}),
+    }));
+  // Cancelled: kill at once (not after the write), drop the pid file once it is written, and keep the
+  // process alive until that is done (trackCleanup: the CLI's exit path waits for it).
+  let cleanup: Promise<void> | undefined;
+  const cancel = (): Promise<void> =>
+    (cleanup ??= trackCleanup((async () => {
+      await terminateChild(entry, { graceMs: CANCELLED_SPAWN_GRACE_MS, killWaitMs: deps.killWaitMs });
+      await recorded.catch(() => undefined);
+      await removePidFile(stateDir, provider, pid);
+    })()));
+  signal?.addEventListener('abort', cancel, { once: true });
   child.unref();
   // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
   void child.catch(() => undefined);
-  // undefined when it already exited: nothing to record, the watcher reports how it ended.
-  await writePidFile(stateDir, provider, {
-    pid, binary: launch.binaryPath, logOffset: log.offset, args: launch.args,
-    ...(ref.restarts && ref.restarts.length > 0 ? { restarts: ref.restarts.map((t) => new Date(t).toISOString()) } : {}),
-  });
+  try {
+    await recorded;
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
+  if (signal?.aborted) {
+    await cancel();
+    signal.throwIfAborted();
+  }
+  // Exited while the file was written: the exit's own removal may have run before the write.
+  if (entry.exit) await removePidFile(stateDir, provider, pid);
   return { pid, adopted: false };
 }

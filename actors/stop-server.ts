@@ -5,6 +5,7 @@ import { AcodeError } from '../config/index.js';
 import type { ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
 import { childEntry } from './process-table.js';
+import { terminateChild } from './terminate-child.js';
 import { isAlive, readProcIdentity } from './proc.js';
 import { isOurProcess, readPidFile, removePidFile, type PidFile } from './state-dir.js';
 
@@ -42,8 +43,26 @@ async function signalServer(record: PidFile, sig: NodeJS.Signals): Promise<void>
   }
 }
 
+function stuckError(provider: StopInput['provider'], pid: number, killWaitMs: number): AcodeError {
+  return new AcodeError(
+    'INTERNAL',
+    `${provider.id}: pid ${pid} is still alive ${Math.round(killWaitMs / 1000)} s after SIGKILL.`,
+    `It may be stuck in the kernel (state D); check \`ps -o pid,stat,cmd -p ${pid}\`.`,
+    { details: { provider: provider.id, pid } },
+  );
+}
+
 export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<{ signal: 'SIGTERM' | 'SIGKILL' | 'none' }> {
   const { stateDir, provider } = input;
+  // Our own child, not yet exited: ours by construction, even before its pid file is written (a STOP
+  // right after the spawn reported its pid).
+  const own = childEntry(input.pid);
+  if (own && !own.exit) {
+    const ended = await terminateChild(own, { graceMs: input.graceMs, killWaitMs: deps.killWaitMs });
+    if (!ended.gone) throw stuckError(provider, input.pid, deps.killWaitMs);
+    await removePidFile(stateDir, provider, input.pid);
+    return { signal: ended.signal };
+  }
   const record = await readPidFile(stateDir, provider);
   if (!record || record.pid !== input.pid || !(await stillOurs(record))) {
     // Not ours (or already gone): never signal it. A stale file is cleaned up.
@@ -59,12 +78,7 @@ export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: 
   }
   if (await stillOurs(record)) await signalServer(record, 'SIGKILL');
   if (!(await waitGone(record, deps.killWaitMs, signal))) {
-    throw new AcodeError(
-      'INTERNAL',
-      `${provider.id}: pid ${record.pid} is still alive ${Math.round(deps.killWaitMs / 1000)} s after SIGKILL.`,
-      `It may be stuck in the kernel (state D); check \`ps -o pid,stat,cmd -p ${record.pid}\`.`,
-      { details: { provider: provider.id, pid: record.pid } },
-    );
+    throw stuckError(provider, record.pid, deps.killWaitMs);
   }
   await removePidFile(stateDir, provider, record.pid);
   return { signal: 'SIGKILL' };

@@ -114,7 +114,8 @@ export const registryMachine = setup({
         onError: 'disposed',
       },
     },
-    // Final: XState stops every spawned child with it; a service actor stopping never kills its server.
+    // Final: XState stops every spawned child with it; a service actor stopping never kills a server it
+    // started (only a spawn cut short kills the child it made).
     disposed: { type: 'final' },
   },
 });

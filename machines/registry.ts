@@ -1,6 +1,7 @@
 // The registry's handle: what the CLI and the gateway call. It owns the registry supervisor actor, turns
 // provider ids into healthy, crash-safe ModelProviders, and walks the fallback order when one fails.
 import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { settleCleanups } from '../actors/index.js';
 import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
 import { registryMachine, type DisposeInput } from './registry.machine.js';
@@ -220,7 +221,20 @@ export function createRegistry(options: RegistryOptions) {
   async function dispose({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
     if (actor.getSnapshot().status === 'active') actor.send({ type: 'DISPOSE' });
     await waitFor(actor, (s) => s.status !== 'active', { ...(signal ? { signal } : {}), timeout: Infinity });
+    await released();
+  }
+
+  /** Stops the supervisor and its watching only: the servers keep running (an explicit start). */
+  async function detach(): Promise<void> {
+    actor.stop();
+    await released();
+  }
+
+  // A start cut short (Ctrl-C) kills the child it spawned in the background: wait for that (each
+  // clean-up bounds itself), so the CLI never exits with a half-killed server behind it.
+  async function released(): Promise<void> {
     await Promise.allSettled([...handles.values()].map((h) => h.close?.()));
+    await settleCleanups();
   }
 
   return {
@@ -243,5 +257,6 @@ export function createRegistry(options: RegistryOptions) {
     },
     reconfigure,
     dispose,
+    detach,
   };
 }

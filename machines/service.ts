@@ -5,7 +5,7 @@ import { createActor } from 'xstate';
 import type { ActorRefFrom, InspectionEvent } from 'xstate';
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import type { ModelProvider } from '../adapters/index.js';
-import type { ServiceRef } from '../actors/index.js';
+import { settleCleanups, type ServiceRef } from '../actors/index.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceActorLogic } from './service-actors.js';
 import type { ServiceInput } from './service-types.js';
@@ -52,7 +52,7 @@ export interface Service {
   status(): StatusReport;
   /** A request hit a "server is gone" error: the machine probes once now. */
   requestFailed(detail?: string): void;
-  /** Stops the actor (never the server) and closes the adapter's connections. */
+  /** Stops the actor (a running server stays; a spawn it cuts short kills its child) and closes the adapter's connections. */
   dispose(): Promise<void>;
 }
 
@@ -119,6 +119,8 @@ export function createService(options: CreateServiceOptions): Service {
     },
     async dispose() {
       actor.stop();
+      // A spawn cut short by the stop kills its child in the background: wait for it.
+      await settleCleanups();
       const a = adapter;
       adapter = undefined;
       await a?.close();

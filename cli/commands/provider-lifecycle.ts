@@ -31,7 +31,7 @@ export interface StartOutcome {
 /**
  * Starts each provider (detect; start if managed and allowed; wait for healthy and the model ready) and
  * leaves the servers running: an explicit start outlives the CLI even with stop_on_exit, which is for
- * servers started on demand by `ask` and `models`.
+ * servers started on demand by `ask` and `models` (and for a start cut short by Ctrl-C).
  */
 export async function startProviders(config: AcodeConfig, providers: ProviderConfig[], deps: CliDeps): Promise<StartOutcome> {
   const registry = openRegistry({ config, env: deps.env, ...inspectOf(deps) });
@@ -42,8 +42,10 @@ export async function startProviders(config: AcodeConfig, providers: ProviderCon
   }));
   const services = registry.actor.getSnapshot().context.services;
   const reports = providers.map((p) => reportFromService(config, p, services[p.id]));
-  // Not dispose(): that stops stop_on_exit servers. Stopping the supervisor stops only the watching.
-  registry.actor.stop();
+  // A finished start outlives us: detaching stops only the watching (dispose() would stop stop_on_exit
+  // servers). A start cut short by Ctrl-C did not happen, so stop_on_exit applies to what it spawned.
+  if (deps.signal.aborted) await registry.dispose();
+  else await registry.detach();
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   return failed ? { reports, error: failed.reason } : { reports };
 }
