@@ -49,15 +49,15 @@ function Pass([string]$What) { Write-Output "PASS $What" }
 function Fail([string]$What) { Write-Output "FAIL $What"; exit 1 }
 
 Add-Type -AssemblyName System.Net.Http
-$Client = New-Object System.Net.Http.HttpClient
+$Client = [System.Net.Http.HttpClient]::new()
 $Client.Timeout = [System.Threading.Timeout]::InfiniteTimeSpan
 
 # One request, body included, bounded by $MaxSeconds: @{ Status; Body; Error } where Error is the
 # transport failure (refused, timed out, cut off mid-body).
 function Invoke-Http([string]$Method, [string]$Path, [string]$Body = '', [int]$MaxSeconds = 10) {
-  $request = New-Object System.Net.Http.HttpRequestMessage ([System.Net.Http.HttpMethod]::new($Method)), "$Url$Path"
-  if ($Body) { $request.Content = New-Object System.Net.Http.StringContent $Body, ([System.Text.Encoding]::UTF8), 'application/json' }
-  $cancel = New-Object System.Threading.CancellationTokenSource ([TimeSpan]::FromSeconds($MaxSeconds))
+  $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), [Uri]"$Url$Path")
+  if ($Body) { $request.Content = [System.Net.Http.StringContent]::new($Body, [System.Text.Encoding]::UTF8, 'application/json') }
+  $cancel = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds($MaxSeconds))
   $result = @{ Status = '000'; Body = ''; Error = '' }
   try {
     # ResponseContentRead: the token bounds the whole body, not only the headers.

@@ -110,7 +110,7 @@ listed="$(grep -o "\"$key\"[[:space:]]*:[[:space:]]*\"[^\"]*\"" "$work/body" | s
 # Ollama's tags carry no other "name" key; vLLM's permission cards have ids too, but after the model's.
 [ -n "$listed" ] || fail "model: the server lists no model (GET $route)"
 if [ -z "$model" ]; then
-  model="$(printf '%s\n' "$listed" | head -n 1)"
+  model="${listed%%$'\n'*}"
   pass "model: $model is served (the first of GET $route)"
 else
   wanted="$model"
