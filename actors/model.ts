@@ -5,6 +5,7 @@ import type { ModelInfo } from '../adapters/index.js';
 import type { ServiceRef } from './contracts.js';
 import type { ModelCheckResult } from './events.js';
 import type { ActorDeps } from './deps.js';
+import { readOwnedPidFile } from './state-dir.js';
 
 /** Ollama names without a tag mean `:latest`. */
 export function sameOllamaModel(a: string, b: string): boolean {
@@ -20,6 +21,17 @@ function listed(ref: ServiceRef, models: ModelInfo[], wanted: string): boolean {
   return models.some((m) => m.id === wanted);
 }
 
+/**
+ * llama-server lists whatever file it loaded, under its own id: for one acode started, the argv in its
+ * pid file says which (`-m <model>`), so a config naming another file is caught here.
+ */
+async function launchedWithOther(ref: ServiceRef, wanted: string): Promise<boolean> {
+  if (ref.provider.kind !== 'llamacpp') return false;
+  const args = (await readOwnedPidFile(ref.stateDir, ref.provider))?.args ?? [];
+  const at = args.indexOf('-m');
+  return at >= 0 && args[at + 1] !== wanted;
+}
+
 export async function checkModel(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<ModelCheckResult> {
   const wanted = ref.provider.model;
   // Nothing configured: the server's default is what we get.
@@ -27,7 +39,7 @@ export async function checkModel(ref: ServiceRef, deps: ActorDeps, { signal }: {
   const adapter = deps.createAdapter(ref.provider, { mode: ref.mode });
   try {
     const models = await adapter.listModels(signal ? { signal } : {});
-    if (listed(ref, models, wanted)) return { kind: 'ready' };
+    if (listed(ref, models, wanted)) return (await launchedWithOther(ref, wanted)) ? { kind: 'absent' } : { kind: 'ready' };
     if (ref.provider.kind !== 'ollama') return { kind: 'absent' };
     // Ollama may know it under another spelling (digest, namespace): ask /api/show once.
     try {

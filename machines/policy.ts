@@ -69,6 +69,11 @@ export function mayPull(provider: ProviderConfig, mode: OperatingMode): boolean 
   return provider.type === 'ollama' && modeAllowsPull(mode);
 }
 
+/** Does a server's launch decide which model it serves (vLLM, llama-server)? Ollama pulls instead. */
+export function launchPicksModel(provider: ProviderConfig): boolean {
+  return provider.kind === 'vllm' || provider.kind === 'llamacpp';
+}
+
 // --- restarts -------------------------------------------------------------------------------------
 
 /** The restart times that still count: those within the last `windowMs`. */

@@ -89,6 +89,15 @@ export const serviceSetup = setup({
       context.pid !== null &&
       policy.lifecycleMayStop(lifecycleOf(context).mode) &&
       policy.launchChanged(context.ref.provider, event.ref.provider),
+    // The model check found another model on a server we own and did not spawn in this run (an earlier
+    // acode started it before the config changed), which this lifecycle and mode let us start again.
+    relaunchLoadsModel: ({ context }: Ctx) =>
+      context.owned &&
+      context.pid !== null &&
+      !context.spawnedHere &&
+      policy.lifecycleMayStop(lifecycleOf(context).mode) &&
+      policy.mayStart(lifecycleOf(context).mode, context.ref.mode) &&
+      policy.launchPicksModel(context.ref.provider),
     reloadChangesLaunch: ({ context, event }) =>
       event.type === 'RECONFIGURE' && policy.launchChanged(context.ref.provider, event.ref.provider),
   },

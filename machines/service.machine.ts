@@ -157,6 +157,9 @@ export const serviceMachine = serviceSetup.createMachine({
                 onDone: [
                   { guard: 'modelPresent', target: 'ready' },
                   { guard: 'mayPull', target: 'pulling' },
+                  // Our own server, adopted, still serving the model an earlier config named: the same
+                  // stop-then-start a reload takes. One we spawned here would only come back the same.
+                  { guard: 'relaunchLoadsModel', target: '#service.reloading' },
                   { target: 'missing', actions: 'recordModelMissing' },
                 ],
                 onError: [
@@ -269,8 +272,9 @@ export const serviceMachine = serviceSetup.createMachine({
       },
       on: { STOP: [...stopTransitions] },
     },
-    // A reload changed how our server is launched: stop it (found by its old settings), then adopt the
-    // new ones and detect again, which starts it anew if the lifecycle allows.
+    // A reload changed how our server is launched, or our adopted server serves another model than the
+    // config names: stop it (found by its old settings), then adopt the new ones (if any) and detect
+    // again, which starts it anew if the lifecycle allows.
     reloading: {
       invoke: {
         src: 'stopServer',

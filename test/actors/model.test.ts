@@ -30,7 +30,7 @@ function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return testEnv({ HOME: stateDir, OLLAMA_MODELS: join(stateDir, 'models'), HF_HOME: join(stateDir, 'hf'), ...extra });
 }
 
-async function startReady(kind: 'ollama' | 'vllm', env: NodeJS.ProcessEnv) {
+async function startReady(kind: 'ollama' | 'vllm' | 'llamacpp', env: NodeJS.ProcessEnv) {
   const port = await freePort();
   const ref = serviceRef(providerConfig(kind, port), stateDir);
   const deps = resolveDeps({ env });
@@ -123,6 +123,15 @@ describe('vLLM model check', () => {
     const { ref, deps } = await startReady('vllm', isolatedEnv());
     expect(await checkModel(ref, deps)).toEqual({ kind: 'ready' });
     const other = { ...ref, provider: { ...ref.provider, model: 'Qwen/Qwen2.5-1.5B-Instruct' } };
+    expect(await checkModel(other, deps)).toEqual({ kind: 'absent' });
+  });
+});
+
+describe('llama-server model check', () => {
+  it('ours: the -m in its pid file is the configured model → ready; the config names another file → absent', async () => {
+    const { ref, deps } = await startReady('llamacpp', isolatedEnv());
+    expect(await checkModel(ref, deps)).toEqual({ kind: 'ready' });
+    const other = { ...ref, provider: { ...ref.provider, model: join(stateDir, 'other.gguf') } };
     expect(await checkModel(other, deps)).toEqual({ kind: 'absent' });
   });
 });
