@@ -48,12 +48,20 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const say = createNarrator(stdout, env);
   const t0 = performance.now();
   const ws = await createWorkspace(env, { ...DEFAULT_KNOBS, ...options.knobs }, { signal });
-  say.line('acode demo: the servers below are STAND-INS from test/servers/ (small Node programs that speak the');
-  say.line('Ollama and OpenAI-compatible wire protocols like vLLM, Ollama and llama-server), not real inference servers.');
-  say.line(`  temporary directory: ${ws.root}`);
-  say.line(`  config: ${join(ws.projectDir, '.agent', 'config.yml')} (vllm on 127.0.0.1:${ws.ports.vllm}, ollama on 127.0.0.1:${ws.ports.ollama}, llamacpp on 127.0.0.1:${ws.ports.conflict})`);
-  say.line(`  stand-in binaries: ${ws.binDir}`);
-  const config = await loadConfig({ cwd: ws.projectDir, env: ws.env }, { signal });
+  // The reader may go away after any line (`acode demo | head -3`): from here on the workspace is removed
+  // whatever happens, before anything was started as well as after.
+  let config;
+  try {
+    say.line('acode demo: the servers below are STAND-INS from test/servers/ (small Node programs that speak the');
+    say.line('Ollama and OpenAI-compatible wire protocols like vLLM, Ollama and llama-server), not real inference servers.');
+    say.line(`  temporary directory: ${ws.root}`);
+    say.line(`  config: ${join(ws.projectDir, '.agent', 'config.yml')} (vllm on 127.0.0.1:${ws.ports.vllm}, ollama on 127.0.0.1:${ws.ports.ollama}, llamacpp on 127.0.0.1:${ws.ports.conflict})`);
+    say.line(`  stand-in binaries: ${ws.binDir}`);
+    config = await loadConfig({ cwd: ws.projectDir, env: ws.env }, { signal });
+  } catch (error) {
+    await ws.remove();
+    throw error;
+  }
   const registry = openRegistry({ config, env: ws.env, stateDir: ws.stateDir, ...(options.inspect ? { inspect: options.inspect } : {}) });
   const ctx: DemoContext = { registry, say, signal, pids: new Set() };
   const unwatch = watchProgress(ctx);
