@@ -50,8 +50,8 @@ export interface ReplayFile {
    * actors (watchProcess, watchLog, healthPoller, pullModel) take { "ok": true } or { "reject": error } per
    * invocation; by default they run and send nothing (their events are scripted as steps).
    */
-  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer', Outcome[]>> &
-    Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel', CallbackOutcome[]>>;
+  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus', Outcome[]>> &
+    Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel' | 'watchGpus', CallbackOutcome[]>>;
   steps: Step[];
   expect: {
     /** State labels ("stopped", "healthy/ready" ...), consecutive duplicates collapsed. */
@@ -151,6 +151,9 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
       detect: fakePromise('detect', a.detect, count),
       spawnServer: fakePromise('spawnServer', a.spawnServer, count),
       checkModel: fakePromise('checkModel', a.checkModel, count),
+      // vLLM's GPU check passes unless the replay scripts it (a GPU-less replay would otherwise hang here).
+      checkGpus: fakePromise('checkGpus', a.checkGpus ?? [{ resolve: { gpus: [] } }], count),
+      watchGpus: fakeCallback('watchGpus', a.watchGpus, count),
       stopServer: fakePromise('stopServer', a.stopServer, count),
       watchProcess: fakeCallback('watchProcess', a.watchProcess, count),
       watchLog: fakeCallback('watchLog', a.watchLog, count),

@@ -10,7 +10,7 @@ function machineReport(overrides: Partial<ServiceStatusReport> = {}): ServiceSta
   return {
     id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, load: null, lifecycle: 'managed',
     mode: 'local-only', pid: 4242, port: 11434, baseUrl: 'http://127.0.0.1:11434', owned: true, uptimeMs: 61_000,
-    restartsInWindow: 1, lastError: null, ...overrides,
+    restartsInWindow: 1, lastError: null, degraded: null, ...overrides,
   };
 }
 
