@@ -2,6 +2,7 @@
 // later) and for a vLLM that runs (a fault that marks it degraded). Pure over a probe result.
 import { AcodeError } from '../config/index.js';
 import type { ProviderConfig } from '../config/index.js';
+import { buildLaunch } from './argv.js';
 import type { ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
 import { probeGpus, visibleGpus, type GpuInfo, type GpuProbe, type GpuProcess } from './gpu-probe.js';
@@ -69,6 +70,8 @@ export function gpuRefusal(provider: ProviderConfig, probe: GpuProbe, env: NodeJ
 /** The `checkGpus` actor: probes and refuses a vLLM start its GPUs cannot hold; resolves with the GPUs it would use. */
 export async function checkGpus(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<{ gpus: GpuInfo[] }> {
   if (!checksGpus(ref.provider)) return { gpus: [] };
+  // No vLLM at all says more than no GPU: the spawn's own check names the binary (BINARY_NOT_FOUND).
+  await buildLaunch(ref.provider, ref.mode, deps.env);
   const probe = await probeGpus(deps.env, { ...(signal ? { signal } : {}), timeoutMs: deps.gpuProbeTimeoutMs });
   const refusal = gpuRefusal(ref.provider, probe, deps.env);
   if (refusal) throw refusal;
