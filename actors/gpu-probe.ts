@@ -125,7 +125,7 @@ async function runNvidiaSmi(args: string[], env: NodeJS.ProcessEnv, timeoutMs: n
   });
   signal?.throwIfAborted();
   if (result.code === 'ENOENT') return { kind: 'absent' };
-  if (result.timedOut) return { kind: 'failed', detail: `nvidia-smi did not answer within ${Math.round(timeoutMs / 1000)} s (a wedged driver?)` };
+  if (result.timedOut) return { kind: 'failed', detail: `nvidia-smi did not answer within ${timeoutMs / 1000} s (a wedged driver?)` };
   if (result.failed) {
     const said = `${String(result.stdout)}\n${String(result.stderr)}`.trim().split('\n').find((l) => l.trim() !== '');
     return { kind: 'failed', detail: `nvidia-smi ${result.exitCode === undefined ? 'failed' : `exited with code ${result.exitCode}`}${said ? `: ${said.trim()}` : ''}` };
