@@ -29,6 +29,8 @@ export interface ReplayInput {
   modelLoadTimeoutSeconds?: number;
   healthCheckIntervalSeconds?: number;
   maxMisses?: number;
+  /** providers.<id>.gpu.required (false: a CPU build of vLLM, no GPU check). */
+  gpuRequired?: boolean;
   /** A constant, or a sequence used in turn (and then repeated from the start). */
   random?: number | number[];
 }
@@ -46,8 +48,9 @@ export interface ReplayFile {
   covers: string[];
   input: ReplayInput;
   /**
-   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending. Callback
-   * actors (watchProcess, watchLog, healthPoller, pullModel) take { "ok": true } or { "reject": error } per
+   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending (checkGpus:
+   * passes). Callback
+   * actors (watchProcess, watchLog, healthPoller, pullModel, watchGpus) take { "ok": true } or { "reject": error } per
    * invocation; by default they run and send nothing (their events are scripted as steps).
    */
   actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus', Outcome[]>> &
@@ -95,7 +98,8 @@ export function replayRef(input: ReplayInput): ServiceRef {
     port,
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     args: [],
-    timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: input.gpuRequired === undefined ? {} : { required: input.gpuRequired },
     lifecycle: {
       ...DEFAULT_LIFECYCLE,
       mode: input.lifecycle ?? 'managed',
