@@ -73,3 +73,16 @@ describe('fromServiceStatus', () => {
     expect(view.state).toBe('stopped');
   });
 });
+
+describe('a degraded service (a GPU vLLM uses went bad while healthy)', () => {
+  it('carries the reason into the view, the TUI row and the plain line', () => {
+    const view = fromServiceStatus(machineReport({ id: 'vllm', degraded: '1 of its 1 GPU no longer visible' }), { kind: 'vllm' });
+    expect(view.degraded).toBe('1 of its 1 GPU no longer visible');
+    const frame = render(<StatusView reports={[view]} width={100} />).lastFrame() ?? '';
+    expect(frame).toContain('degraded: 1 of its 1 GPU no longer visible');
+    expect(renderPlainLine(view)).toContain('degraded="1 of its 1 GPU no longer visible"');
+    const fine = fromServiceStatus(machineReport({ id: 'vllm' }), { kind: 'vllm' });
+    expect(fine.degraded).toBeUndefined();
+    expect(renderPlainLine(fine)).not.toContain('degraded');
+  });
+});
