@@ -31,17 +31,21 @@ export function gpusInUse(provider: ProviderConfig, gpus: readonly GpuInfo[], en
   return { visible, used: visible.slice(0, needed), needed };
 }
 
-/** Why a vLLM start would fail on these GPUs, or undefined when it would not. */
-export function gpuRefusal(provider: ProviderConfig, probe: GpuProbe, env: NodeJS.ProcessEnv): AcodeError | undefined {
-  const id = provider.id;
+/** No nvidia-smi, or one that fails: the GPU_UNAVAILABLE a start of provider `id` (and `acode gpus`) reports. */
+export function unreadableGpus(id: string, probe: Exclude<GpuProbe, { kind: 'ok' }>): AcodeError {
   const details = { provider: id };
   if (probe.kind === 'absent') {
     return new AcodeError('GPU_UNAVAILABLE', `${id}: no GPU is visible: nvidia-smi is not on PATH.`, CPU_HINT(id), { details });
   }
-  if (probe.kind === 'failed') {
-    return new AcodeError('GPU_UNAVAILABLE', `${id}: cannot read the GPUs: ${probe.detail}.`,
-      'Run nvidia-smi yourself: a driver that does not answer needs a reload or a reboot before vLLM can start.', { details });
-  }
+  return new AcodeError('GPU_UNAVAILABLE', `${id}: cannot read the GPUs: ${probe.detail}.`,
+    'Run nvidia-smi yourself: a driver that does not answer needs a reload or a reboot before vLLM can start.', { details });
+}
+
+/** Why a vLLM start would fail on these GPUs, or undefined when it would not. */
+export function gpuRefusal(provider: ProviderConfig, probe: GpuProbe, env: NodeJS.ProcessEnv): AcodeError | undefined {
+  const id = provider.id;
+  const details = { provider: id };
+  if (probe.kind !== 'ok') return unreadableGpus(id, probe);
   const { visible, used, needed } = gpusInUse(provider, probe.gpus, env);
   if (visible.length === 0) {
     return new AcodeError('GPU_UNAVAILABLE', `${id}: no GPU is visible${visibility(env)} (nvidia-smi lists ${probe.gpus.length}).`,

@@ -37,7 +37,7 @@ export { logTail } from './log-file.js';
 export { serverFacts, type ServerFacts } from './server-facts.js';
 export { probeGpus, parseGpuCsv, parseComputeApps, visibleGpus } from './gpu-probe.js';
 export type { GpuInfo, GpuProbe, GpuProcess } from './gpu-probe.js';
-export { checksGpus, gpuRefusal, gpuFault, gpusInUse } from './gpu-check.js';
+export { checksGpus, gpuRefusal, gpuFault, gpusInUse, unreadableGpus } from './gpu-check.js';
 export { latestLoadProgress } from './load-progress.js';
 export type { LoadPhase, LoadProgress } from './load-progress.js';
 
