@@ -25,10 +25,11 @@ export function watchGpus(input: ServiceRef, deps: ActorDeps, sendBack: (event: 
       return; // aborted: the actor is stopping
     }
     if (ac.signal.aborted) return;
-    // Only changes: a fault that persists is not news on every tick.
-    if (fault !== reported) sendBack(fault === null ? { type: 'GPU_OK' } : { type: 'GPU_FAULT', detail: fault });
+    const changed = fault !== reported;
     reported = fault;
     schedule();
+    // Only changes: a fault that persists is not news on every tick.
+    if (changed) sendBack(fault === null ? { type: 'GPU_OK' } : { type: 'GPU_FAULT', detail: fault });
   };
   if (checksGpus(input.provider)) schedule();
   return () => {
