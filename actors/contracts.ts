@@ -3,6 +3,7 @@
 // Changing a shape here is a change to both sides: keep it small and serialisable.
 import type { ProviderConfig, OperatingMode } from '../config/types.js';
 import type { DetectResult, ModelCheckResult } from './events.js';
+import type { GpuInfo } from './gpu-probe.js';
 
 /** Everything an actor needs to know about the service it works for. */
 export interface ServiceRef {
@@ -57,6 +58,17 @@ export interface ActorContracts {
    * health_check_interval and sends PROBE_FAILED after `maxMisses` consecutive failures.
    */
   healthPoller: { input: ServiceRef & { phase: 'starting' | 'healthy'; maxMisses: number } };
+  /**
+   * `checkGpus` (fromPromise), before a vLLM spawn: probes nvidia-smi (bounded) and rejects with
+   * GPU_UNAVAILABLE (none visible, fewer than tensor_parallel_size, nvidia-smi failing) or GPU_MEMORY
+   * (less free than memory_utilization x total, naming who holds it). Resolves with the GPUs it would use.
+   */
+  checkGpus: { input: ServiceRef; output: { gpus: GpuInfo[] } };
+  /**
+   * `watchGpus` (fromCallback), while vLLM is healthy: probes at health_check_interval and sends
+   * GPU_FAULT / GPU_OK when the GPUs it uses go bad or recover. Never throws; cleanup stops it.
+   */
+  watchGpus: { input: ServiceRef };
   /** `checkModel` (fromPromise): is the configured model present (Ollama) / served (OpenAI-compatible)? */
   checkModel: { input: ServiceRef; output: ModelCheckResult };
   /**

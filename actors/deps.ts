@@ -2,6 +2,7 @@
 // tests and the replay runner pass their own (a SimulatedClock fits the Clock interface).
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ModelProvider } from '../adapters/index.js';
+import { GPU_PROBE_TIMEOUT_MS } from './gpu-probe.js';
 
 /** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
 export interface Clock {
@@ -21,6 +22,8 @@ export interface ActorDeps {
   lockTimeoutMs: number;
   /** How long stopServer waits for a SIGKILLed process to disappear. */
   killWaitMs: number;
+  /** How long one nvidia-smi run may take before the GPU probe counts it as failed. */
+  gpuProbeTimeoutMs: number;
   /** The environment spawned servers inherit (PATH, HF_TOKEN ...). */
   env: NodeJS.ProcessEnv;
 }
@@ -46,6 +49,7 @@ export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
     createAdapter: partial.createAdapter ?? adapterFactory(env),
     lockTimeoutMs: partial.lockTimeoutMs ?? 60_000,
     killWaitMs: partial.killWaitMs ?? 10_000,
+    gpuProbeTimeoutMs: partial.gpuProbeTimeoutMs ?? GPU_PROBE_TIMEOUT_MS,
     env,
   };
 }

@@ -15,6 +15,10 @@ export type ActorEvent =
   | { type: 'PROBE_FAILED'; misses: number; detail: string }
   /** Log watcher: our starting process logs download or load progress (vLLM, huggingface_hub). */
   | ({ type: 'LOAD_PROGRESS' } & LoadProgress)
+  /** GPU watch (vLLM, while healthy): a GPU it uses disappeared, or nvidia-smi fails or reports an error. */
+  | { type: 'GPU_FAULT'; detail: string }
+  /** GPU watch: the fault it reported has cleared. */
+  | { type: 'GPU_OK' }
   /** Model pull progress (Ollama). Bytes are summed over layers. */
   | { type: 'PULL_PROGRESS'; status: string; completed: number; total: number; bytesPerSecond: number };
 

@@ -12,6 +12,9 @@ import { healthPoller } from './health-poller.js';
 import { checkModel } from './model.js';
 import { pullModel } from './pull-model.js';
 import { stopServer } from './stop-server.js';
+import { checkGpus } from './gpu-check.js';
+import { watchGpus } from './gpu-watch.js';
+import type { GpuInfo } from './gpu-probe.js';
 
 export type * from './events.js';
 export type * from './contracts.js';
@@ -33,6 +36,9 @@ export type { PortHolder } from './port.js';
 export { buildLaunch, launchRefusal } from './argv.js';
 export { logTail } from './log-file.js';
 export { serverFacts, type ServerFacts } from './server-facts.js';
+export { probeGpus, parseGpuCsv, parseComputeApps, visibleGpus } from './gpu-probe.js';
+export type { GpuInfo, GpuProbe, GpuProcess } from './gpu-probe.js';
+export { checksGpus, gpuRefusal, gpuFault, gpusInUse, unreadableGpus } from './gpu-check.js';
 export { latestLoadProgress } from './load-progress.js';
 export type { LoadPhase, LoadProgress } from './load-progress.js';
 
@@ -58,6 +64,8 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
     healthPoller: fromCallback<EventObject, ActorContracts['healthPoller']['input']>(({ input, sendBack }) =>
       healthPoller(input, deps, sendBack),
     ),
+    checkGpus: fromPromise<{ gpus: GpuInfo[] }, ActorContracts['checkGpus']['input']>(({ input, signal }) => checkGpus(input, deps, { signal })),
+    watchGpus: fromCallback<EventObject, ActorContracts['watchGpus']['input']>(({ input, sendBack }) => watchGpus(input, deps, sendBack)),
     checkModel: fromPromise<ModelCheckResult, ActorContracts['checkModel']['input']>(({ input, signal }) => checkModel(input, deps, { signal })),
     pullModel: fromCallback<EventObject, ActorContracts['pullModel']['input']>(({ input, sendBack }) =>
       pullModel(input, deps, sendBack as (event: ActorEvent | PullOutcomeEvent) => void),

@@ -49,6 +49,7 @@ function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mod
     gpu: {
       ...(raw.gpu?.memory_utilization === undefined ? {} : { memoryUtilization: raw.gpu.memory_utilization }),
       ...(raw.gpu?.tensor_parallel_size === undefined ? {} : { tensorParallelSize: raw.gpu.tensor_parallel_size }),
+      ...(raw.gpu?.required === undefined ? {} : { required: raw.gpu.required }),
     },
   };
 }

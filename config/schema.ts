@@ -45,6 +45,8 @@ export const GPU_SCHEMA = {
       allowed: 'a fraction in (0, 1], e.g. 0.9',
     },
     tensor_parallel_size: { type: 'integer', minimum: 1, maximum: 1024, allowed: 'an integer from 1 to 1024' },
+    // false for vLLM's CPU build: no GPU check before its start, no GPU watch while it runs.
+    required: { type: 'boolean', allowed: 'true or false (false for a CPU build of vLLM)' },
   },
 } as const;
 
@@ -142,7 +144,7 @@ export interface RawProvider {
   allow_remote_code?: boolean;
   lifecycle?: RawLifecycle | null;
   timeouts?: { connect_seconds?: number; response_seconds?: number; idle_seconds?: number } | null;
-  gpu?: { memory_utilization?: number; tensor_parallel_size?: number } | null;
+  gpu?: { memory_utilization?: number; tensor_parallel_size?: number; required?: boolean } | null;
   api_key_env?: string;
 }
 

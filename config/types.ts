@@ -35,6 +35,8 @@ export interface RequestTimeouts {
 export interface GpuConfig {
   memoryUtilization?: number;
   tensorParallelSize?: number;
+  /** vLLM: check the GPUs before a start and watch them while healthy (default true; false for a CPU build). */
+  required?: boolean;
 }
 
 export interface ProviderConfig {

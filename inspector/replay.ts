@@ -58,6 +58,8 @@ function label(value: unknown): string {
 const inert: ServiceActorLogic = {
   detect: fromPromise(() => new Promise<never>(() => {})),
   spawnServer: fromPromise(() => new Promise<never>(() => {})),
+  checkGpus: fromPromise(() => new Promise<never>(() => {})),
+  watchGpus: fromCallback(() => () => {}),
   checkModel: fromPromise(() => new Promise<never>(() => {})),
   stopServer: fromPromise(() => new Promise<never>(() => {})),
   watchProcess: fromCallback(() => () => {}),
@@ -84,8 +86,18 @@ function inputOf(records: readonly InspectionRecord[], actor: string): { input: 
   return { input, t: init.t };
 }
 
+// A vLLM start recorded before the GPU check existed went straight to spawning: replay it without the
+// check, or the recorded spawn's done event would reach a machine still waiting for checkGpus.
+function withoutGpuCheckIfUnrecorded(records: readonly InspectionRecord[], actor: string, input: ServiceInput): ServiceInput {
+  const checked = records.some((r) => r.kind === 'event' && r.actor === actor && r.event.type.endsWith('.starting.proc.checkingGpus'));
+  if (checked) return input;
+  const provider = input.ref.provider;
+  return { ...input, ref: { ...input.ref, provider: { ...provider, gpu: { ...provider.gpu, required: false } } } };
+}
+
 export function replayService(records: readonly InspectionRecord[], actor: string): ServiceReplay {
-  const { input, t: t0 } = inputOf(records, actor);
+  const { input: recordedInput, t: t0 } = inputOf(records, actor);
+  const input = withoutGpuCheckIfUnrecorded(records, actor, recordedInput);
   let now = t0;
   const clock = { setTimeout: () => ({}), clearTimeout: () => {}, now: () => now };
   // The recorded jitter is already inside the recorded after-events; random only feeds delays that never fire.

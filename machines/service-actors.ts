@@ -15,6 +15,8 @@ export type ServiceActorLogic = {
   watchProcess: CallbackActorLogic<EventObject, In<'watchProcess'>>;
   watchLog: CallbackActorLogic<EventObject, In<'watchLog'>>;
   healthPoller: CallbackActorLogic<EventObject, In<'healthPoller'>>;
+  checkGpus: PromiseActorLogic<ActorContracts['checkGpus']['output'], In<'checkGpus'>>;
+  watchGpus: CallbackActorLogic<EventObject, In<'watchGpus'>>;
   checkModel: PromiseActorLogic<ModelCheckResult, In<'checkModel'>>;
   pullModel: CallbackActorLogic<EventObject, In<'pullModel'>>;
   stopServer: PromiseActorLogic<ActorContracts['stopServer']['output'], In<'stopServer'>>;
@@ -46,6 +48,8 @@ export const placeholderActors: ServiceActorLogic = {
   watchProcess: callbackPlaceholder('watchProcess'),
   watchLog: callbackPlaceholder('watchLog'),
   healthPoller: callbackPlaceholder('healthPoller'),
+  checkGpus: promisePlaceholder('checkGpus'),
+  watchGpus: callbackPlaceholder('watchGpus'),
   checkModel: promisePlaceholder('checkModel'),
   pullModel: callbackPlaceholder('pullModel'),
   stopServer: promisePlaceholder('stopServer'),

@@ -3,6 +3,7 @@
 // clock (a SimulatedClock in replays), never from a global.
 import { assign, setup } from 'xstate';
 import type { ActorSystem } from 'xstate';
+import { checksGpus } from '../actors/index.js';
 import type { DetectResult, ModelCheckResult, SerializedError } from '../actors/index.js';
 import * as policy from './policy.js';
 import * as errors from './service-errors.js';
@@ -21,6 +22,7 @@ export function initialContext(input: ServiceInput): ServiceContext {
     pull: null,
     load: null,
     logTail: [],
+    gpuFault: null,
     logFile: null,
     startedAt: null,
     crashedAt: null,
@@ -75,6 +77,9 @@ export const serviceSetup = setup({
     mayPull: ({ context }: Ctx) => policy.mayPull(context.ref.provider, context.ref.mode),
     pollsWhileDown: ({ context }: Ctx) => policy.lifecyclePollsWhileDown(lifecycleOf(context).mode),
     hasPid: ({ context }: Ctx) => context.pid !== null,
+    // vLLM on GPUs (not a CPU build): checked before a spawn, watched while healthy.
+    checksGpus: ({ context }: Ctx) => checksGpus(context.ref.provider),
+    watchesGpus: ({ context }: Ctx) => checksGpus(context.ref.provider) && !policy.lifecycleAssumesUp(lifecycleOf(context).mode),
     ownsProcess: ({ context }: Ctx) => context.owned && context.pid !== null,
     mayStopOwned: ({ context }: Ctx) =>
       policy.lifecycleMayStop(lifecycleOf(context).mode) && context.owned && context.pid !== null,
@@ -163,7 +168,9 @@ export const serviceSetup = setup({
       const exits = policy.restartsInWindow(context.restarts, context.crashedAt ?? 0, windowMs(context)).length + 1;
       return { lastError: errors.crashLoopError(context.ref, exits, context.logTail, context.logFile ?? undefined) };
     }),
-    markHealthy: assign(({ system }) => ({ startedAt: clockNow(system), lastError: null })),
+    markHealthy: assign(({ system }) => ({ startedAt: clockNow(system), lastError: null, gpuFault: null })),
+    recordGpuFault: assign(({ event }) => (event.type === 'GPU_FAULT' ? { gpuFault: event.detail } : {})),
+    clearGpuFault: assign({ gpuFault: null }),
     recordModelMissing: assign(({ context }) => ({ lastError: errors.modelMissingError(context.ref) })),
     recordPullProgress: assign(({ event }) => {
       if (event.type !== 'PULL_PROGRESS') return {};

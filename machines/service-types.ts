@@ -74,6 +74,8 @@ export interface ServiceContext {
   /** What our starting server last logged about its download or load (vLLM), while starting. */
   load: LoadProgress | null;
   logTail: string[];
+  /** While healthy: what the GPU watch last found wrong with vLLM's GPUs (degraded), else null. */
+  gpuFault: string | null;
   /** The server log the tail was read from (absent in recordings made before it was recorded). */
   logFile: string | null;
   /** Clock ms when it last became healthy. */

@@ -73,8 +73,18 @@ export const serviceMachine = serviceSetup.createMachine({
       type: 'parallel',
       states: {
         proc: {
-          initial: 'spawning',
+          initial: 'routing',
           states: {
+            routing: { always: [{ guard: 'checksGpus', target: 'checkingGpus' }, { target: 'spawning' }] },
+            // vLLM: refuse a start its GPUs cannot hold now, instead of a CUDA OOM minutes into its load.
+            checkingGpus: {
+              invoke: {
+                src: 'checkGpus',
+                input: refInput,
+                onDone: 'spawning',
+                onError: { target: '#service.failed', actions: 'recordActorError' },
+              },
+            },
             spawning: {
               invoke: {
                 src: 'spawnServer',
@@ -185,6 +195,15 @@ export const serviceMachine = serviceSetup.createMachine({
             missing: { on: { ENSURE: 'checking', RETRY: 'checking' } },
           },
         },
+        // vLLM's GPUs, probed at the health-check interval: a fault marks it degraded (status, TUI, --json).
+        gpu: {
+          initial: 'routing',
+          states: {
+            routing: { always: [{ guard: 'watchesGpus', target: 'watching' }, { target: 'off' }] },
+            watching: { invoke: { src: 'watchGpus', input: refInput } },
+            off: {},
+          },
+        },
         // Not part of the contract: how the live server is watched while healthy.
         probe: {
           initial: 'routing',
@@ -238,6 +257,8 @@ export const serviceMachine = serviceSetup.createMachine({
       on: {
         PROCESS_EXITED: { target: 'crashed', actions: 'recordExit' },
         PROBE_FAILED: { target: 'crashed', actions: 'recordProbeFailed' },
+        GPU_FAULT: { actions: 'recordGpuFault' },
+        GPU_OK: { actions: 'clearGpuFault' },
         STOP: [{ guard: 'mayStopOwned', target: 'stopping' }, { target: 'stopped', actions: 'forgetProcess' }],
       },
     },

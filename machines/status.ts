@@ -28,6 +28,8 @@ export interface StatusReport {
   uptimeMs: number | null;
   restartsInWindow: number;
   lastError: SerializedError | null;
+  /** Healthy but impaired: why (a GPU vLLM uses disappeared or reports errors), else null. */
+  degraded: string | null;
 }
 
 /** How a load phase reads in the status views and on stderr. */
@@ -87,5 +89,6 @@ export function statusOf(snapshot: { value: StateValue; context: ServiceContext 
     uptimeMs: state === 'healthy' && context.startedAt !== null ? Math.max(0, now - context.startedAt) : null,
     restartsInWindow: restartsInWindow(context.restarts, now, provider.lifecycle.restartWindowSeconds * 1000).length,
     lastError: context.lastError,
+    degraded: state === 'healthy' ? context.gpuFault : null,
   };
 }

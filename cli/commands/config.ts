@@ -38,12 +38,13 @@ function providerAsYaml(p: ProviderConfig): Record<string, unknown> {
       response_seconds: p.timeouts.responseSeconds,
       idle_seconds: p.timeouts.idleSeconds,
     },
-    ...(p.gpu.memoryUtilization === undefined && p.gpu.tensorParallelSize === undefined
+    ...(p.gpu.memoryUtilization === undefined && p.gpu.tensorParallelSize === undefined && p.gpu.required === undefined
       ? {}
       : {
           gpu: {
             ...(p.gpu.memoryUtilization === undefined ? {} : { memory_utilization: p.gpu.memoryUtilization }),
             ...(p.gpu.tensorParallelSize === undefined ? {} : { tensor_parallel_size: p.gpu.tensorParallelSize }),
+            ...(p.gpu.required === undefined ? {} : { required: p.gpu.required }),
           },
         }),
     ...(p.apiKeyEnv === undefined ? {} : { api_key_env: p.apiKeyEnv }),

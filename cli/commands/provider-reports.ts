@@ -25,7 +25,7 @@ function blank(config: AcodeConfig, p: ProviderConfig): ProviderReport {
   return {
     id: p.id, kind: p.kind, modelName: p.model ?? null, state: 'stopped', model: null, modelDetail: null, pull: null, load: null,
     lifecycle: p.lifecycle.mode, mode: config.mode, pid: null, port: p.port, baseUrl: p.baseUrl, owned: false,
-    uptimeMs: null, restartsInWindow: 0, lastError: null,
+    uptimeMs: null, restartsInWindow: 0, lastError: null, degraded: null,
   };
 }
 

@@ -44,6 +44,7 @@ export function fromServiceStatus(report: ServiceStatusReport, facts: ProviderFa
   }
   if (report.pid !== null) view.pid = report.pid;
   if (report.uptimeMs !== null) view.uptimeMs = report.uptimeMs;
+  if (report.degraded) view.degraded = report.degraded;
   if (report.lastError) {
     const { code, message, hint } = report.lastError;
     view.lastError = { code, message, hint };

@@ -39,6 +39,7 @@ export function renderPlainLine(r: StatusReport): string {
     ['uptime', r.uptimeMs === undefined ? undefined : formatUptime(r.uptimeMs)],
     ['restarts', r.restartsInWindow],
   );
+  if (r.degraded) fields.push(['degraded', r.degraded]);
   if (r.lastError) {
     fields.push(['error', r.lastError.code], ['message', r.lastError.message], ['hint', r.lastError.hint]);
   }

@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { DETAIL_INDENT, packFields, type TableLayout } from './layout.js';
 import { ErrorLine } from './error-line.js';
+import { sanitizeText } from './format.js';
 import { ProgressBar } from './progress-bar.js';
 import { detailFields, detailText, FIELD_SEPARATOR, headSegments, modelSegments, rowProgress } from './row-text.js';
 import { paint, paintSegments, plainText } from './style.js';
@@ -64,6 +65,13 @@ export function ProviderRow({ report, layout, width, color, selected = false }: 
       {progress ? (
         <Indented width={width}>
           <ProgressBar fraction={progress.fraction} width={inner} color={color} label={progress.label} />
+        </Indented>
+      ) : null}
+      {report.degraded ? (
+        <Indented width={width}>
+          <Text>
+            {paint('degraded', 'yellow', color)}: {sanitizeText(report.degraded)}
+          </Text>
         </Indented>
       ) : null}
       {report.lastError ? (

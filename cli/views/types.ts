@@ -46,6 +46,8 @@ export interface StatusReport {
   uptimeMs?: number;
   restartsInWindow: number;
   lastError?: StatusError;
+  /** Healthy but impaired: why (a GPU vLLM uses disappeared or reports errors). */
+  degraded?: string;
 }
 
 /** What the log panel shows for the selected provider. */

@@ -30,7 +30,7 @@ describe('acode (built)', () => {
     expect(r.stdout).toMatch(/--config <path>/);
     const commands = [...r.stdout.split('Commands:')[1]!.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
     expect(commands).toEqual([
-      'ask', 'config', 'provider', 'providers', 'models', 'status', 'tui', 'demo', 'replay', 'inspect', 'help',
+      'ask', 'config', 'provider', 'providers', 'models', 'status', 'tui', 'gpus', 'demo', 'replay', 'inspect', 'help',
     ]);
   });
 

@@ -24,6 +24,7 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
     actors: {
       detect: fromPromise(async () => ({ kind: 'absent' as const })),
       spawnServer: fromPromise(async () => ({ pid: 2_000_000_001, adopted: false })),
+      checkGpus: fromPromise(async () => ({ gpus: [] })),
       watchProcess: fromCallback(({ sendBack }) => {
         queueMicrotask(() => sendBack({
           type: 'PROCESS_EXITED', exitCode: 1, signal: null,

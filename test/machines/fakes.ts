@@ -24,6 +24,7 @@ export class FakeIo {
     spawnServer?: Answer<unknown>[];
     checkModel?: Answer<unknown>[];
     stopServer?: Answer<unknown>[];
+    checkGpus?: Answer<unknown>[];
   } = {}) {}
 
   count(name: string): number {
@@ -38,7 +39,8 @@ export class FakeIo {
   private promise<O, I>(name: keyof FakeIo['script']) {
     return fromPromise<O, I>(async () => {
       const n = (this.calls[name] = (this.calls[name] ?? 0) + 1);
-      const list = this.script[name] ?? ['pending'];
+      // vLLM's GPU check passes unless a test scripts it; every other actor waits.
+      const list = this.script[name] ?? (name === 'checkGpus' ? [{ gpus: [] }] : ['pending']);
       const answer = list[Math.min(n - 1, list.length - 1)];
       if (answer === 'pending') return new Promise<O>(() => {});
       if (answer instanceof Error) throw answer;
@@ -61,6 +63,8 @@ export class FakeIo {
       detect: this.promise('detect'),
       spawnServer: this.promise('spawnServer'),
       checkModel: this.promise('checkModel'),
+      checkGpus: this.promise('checkGpus'),
+      watchGpus: this.callback('watchGpus'),
       stopServer: this.promise('stopServer'),
       watchProcess: this.callback('watchProcess'),
       watchLog: this.callback('watchLog'),

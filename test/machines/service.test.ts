@@ -218,7 +218,7 @@ describe('status and stop', () => {
     expect(report).toEqual({
       id: 'vllm', state: 'healthy', model: 'ready', modelDetail: 'test-model', pull: null, load: null, lifecycle: 'managed',
       mode: 'local-only', pid: 42, port: 8000, baseUrl: 'http://127.0.0.1:8000', owned: true, uptimeMs: 1_500,
-      restartsInWindow: 0, lastError: null,
+      restartsInWindow: 0, lastError: null, degraded: null,
     });
   });
 

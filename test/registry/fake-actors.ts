@@ -66,6 +66,9 @@ function fakeActorsFor(servers: Map<string, FakeServer>, preset: Record<string, 
     // An in-memory server logs nothing.
     watchLog: fromCallback<EventObject, In<'watchLog'>>(() => undefined),
     checkModel: fromPromise<ModelCheckResult, In<'checkModel'>>(async () => ({ kind: 'ready' })),
+    // In-memory servers need no GPU.
+    checkGpus: fromPromise<ActorContracts['checkGpus']['output'], In<'checkGpus'>>(async () => ({ gpus: [] })),
+    watchGpus: fromCallback<EventObject, In<'watchGpus'>>(() => undefined),
     pullModel: fromCallback<EventObject, In<'pullModel'>>(() => undefined),
     stopServer: fromPromise<ActorContracts['stopServer']['output'], In<'stopServer'>>(async ({ input }) => {
       server(input).log.push('stop');

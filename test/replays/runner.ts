@@ -29,6 +29,8 @@ export interface ReplayInput {
   modelLoadTimeoutSeconds?: number;
   healthCheckIntervalSeconds?: number;
   maxMisses?: number;
+  /** providers.<id>.gpu.required (false: a CPU build of vLLM, no GPU check). */
+  gpuRequired?: boolean;
   /** A constant, or a sequence used in turn (and then repeated from the start). */
   random?: number | number[];
 }
@@ -46,12 +48,13 @@ export interface ReplayFile {
   covers: string[];
   input: ReplayInput;
   /**
-   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending. Callback
-   * actors (watchProcess, watchLog, healthPoller, pullModel) take { "ok": true } or { "reject": error } per
+   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending (checkGpus:
+   * passes). Callback
+   * actors (watchProcess, watchLog, healthPoller, pullModel, watchGpus) take { "ok": true } or { "reject": error } per
    * invocation; by default they run and send nothing (their events are scripted as steps).
    */
-  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer', Outcome[]>> &
-    Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel', CallbackOutcome[]>>;
+  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus', Outcome[]>> &
+    Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel' | 'watchGpus', CallbackOutcome[]>>;
   steps: Step[];
   expect: {
     /** State labels ("stopped", "healthy/ready" ...), consecutive duplicates collapsed. */
@@ -95,7 +98,8 @@ export function replayRef(input: ReplayInput): ServiceRef {
     port,
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     args: [],
-    timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: input.gpuRequired === undefined ? {} : { required: input.gpuRequired },
     lifecycle: {
       ...DEFAULT_LIFECYCLE,
       mode: input.lifecycle ?? 'managed',
@@ -151,6 +155,9 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
       detect: fakePromise('detect', a.detect, count),
       spawnServer: fakePromise('spawnServer', a.spawnServer, count),
       checkModel: fakePromise('checkModel', a.checkModel, count),
+      // vLLM's GPU check passes unless the replay scripts it (a GPU-less replay would otherwise hang here).
+      checkGpus: fakePromise('checkGpus', a.checkGpus ?? [{ resolve: { gpus: [] } }], count),
+      watchGpus: fakeCallback('watchGpus', a.watchGpus, count),
       stopServer: fakePromise('stopServer', a.stopServer, count),
       watchProcess: fakeCallback('watchProcess', a.watchProcess, count),
       watchLog: fakeCallback('watchLog', a.watchLog, count),

@@ -10,7 +10,7 @@ function machineReport(overrides: Partial<ServiceStatusReport> = {}): ServiceSta
   return {
     id: 'ollama', state: 'healthy', model: 'ready', modelDetail: 'llama3.2:3b', pull: null, load: null, lifecycle: 'managed',
     mode: 'local-only', pid: 4242, port: 11434, baseUrl: 'http://127.0.0.1:11434', owned: true, uptimeMs: 61_000,
-    restartsInWindow: 1, lastError: null, ...overrides,
+    restartsInWindow: 1, lastError: null, degraded: null, ...overrides,
   };
 }
 
@@ -71,5 +71,18 @@ describe('fromServiceStatus', () => {
     expect(view).not.toHaveProperty('modelState');
     expect(view).not.toHaveProperty('model');
     expect(view.state).toBe('stopped');
+  });
+});
+
+describe('a degraded service (a GPU vLLM uses went bad while healthy)', () => {
+  it('carries the reason into the view, the TUI row and the plain line', () => {
+    const view = fromServiceStatus(machineReport({ id: 'vllm', degraded: '1 of its 1 GPU no longer visible' }), { kind: 'vllm' });
+    expect(view.degraded).toBe('1 of its 1 GPU no longer visible');
+    const frame = render(<StatusView reports={[view]} width={100} />).lastFrame() ?? '';
+    expect(frame).toContain('degraded: 1 of its 1 GPU no longer visible');
+    expect(renderPlainLine(view)).toContain('degraded="1 of its 1 GPU no longer visible"');
+    const fine = fromServiceStatus(machineReport({ id: 'vllm' }), { kind: 'vllm' });
+    expect(fine.degraded).toBeUndefined();
+    expect(renderPlainLine(fine)).not.toContain('degraded');
   });
 });

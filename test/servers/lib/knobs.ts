@@ -4,6 +4,8 @@
 export type CrashMode = 'exit' | 'sigkill';
 export type HangMode = 'none' | 'all' | 'work' | 'headers';
 export type MalformedMode = 'none' | 'garbage' | 'truncated' | 'content-type';
+/** nvidia-smi stand-in: `exit` fails like a driver mismatch, `hang` never answers, `lost` reports GPU 0 lost. */
+export type GpuFailMode = 'none' | 'exit' | 'hang' | 'lost';
 
 export interface Knobs {
   startupDelayMs: number;
@@ -29,6 +31,15 @@ export interface Knobs {
   pulled: string[];
   ignoreSigterm: boolean;
   requestLog: string | null;
+  /** nvidia-smi stand-in: how many GPUs it lists. */
+  gpuCount: number;
+  /** nvidia-smi stand-in: memory.total of each GPU, MiB. */
+  gpuMemoryMiB: number;
+  /** nvidia-smi stand-in: memory.used of each GPU, MiB (held by `gpuProcesses` when given). */
+  gpuUsedMiB: number;
+  gpuFail: GpuFailMode;
+  /** nvidia-smi stand-in: compute apps on GPU 0 as `pid:name:MiB`. */
+  gpuProcesses: string[];
 }
 
 /** The exact env var behind each knob: the single source for the README table and the harness. */
@@ -55,6 +66,11 @@ export const KNOB_ENV = {
   pulled: 'ACODE_FAKE_PULLED',
   ignoreSigterm: 'ACODE_FAKE_IGNORE_SIGTERM',
   requestLog: 'ACODE_FAKE_REQUEST_LOG',
+  gpuCount: 'ACODE_FAKE_GPU_COUNT',
+  gpuMemoryMiB: 'ACODE_FAKE_GPU_MEMORY_MIB',
+  gpuUsedMiB: 'ACODE_FAKE_GPU_USED_MIB',
+  gpuFail: 'ACODE_FAKE_GPU_FAIL',
+  gpuProcesses: 'ACODE_FAKE_GPU_PROCESSES',
 } as const satisfies Record<keyof Knobs, string>;
 
 export const DEFAULT_MODELS = [
@@ -90,6 +106,11 @@ export const DEFAULT_KNOBS: Knobs = {
   pulled: [],
   ignoreSigterm: false,
   requestLog: null,
+  gpuCount: 1,
+  gpuMemoryMiB: 81_920,
+  gpuUsedMiB: 0,
+  gpuFail: 'none',
+  gpuProcesses: [],
 };
 
 export class KnobError extends Error {}
@@ -154,6 +175,11 @@ export function parseKnobs(env: NodeJS.ProcessEnv): Knobs {
   if ((e = v('pulled'))) k.pulled = list(e[1]);
   if ((e = v('requestLog'))) k.requestLog = e[1];
   if ((e = v('ignoreSigterm'))) k.ignoreSigterm = flag(...e);
+  if ((e = v('gpuCount'))) k.gpuCount = int(...e, 0);
+  if ((e = v('gpuMemoryMiB'))) k.gpuMemoryMiB = int(...e, 1);
+  if ((e = v('gpuUsedMiB'))) k.gpuUsedMiB = int(...e, 0);
+  if ((e = v('gpuFail'))) k.gpuFail = oneOf(...e, ['none', 'exit', 'hang', 'lost'] as const);
+  if ((e = v('gpuProcesses'))) k.gpuProcesses = list(e[1]);
   return k;
 }
 
