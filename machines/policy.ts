@@ -129,9 +129,10 @@ export function ensureRetries(code: string | undefined): boolean {
 
 /**
  * Does a config change alter what a server was launched with (binary, argv, model, address, GPU
- * flags)? Lifecycle timings and request timeouts are read live and never need a restart.
+ * flags)? Lifecycle timings, request timeouts and whether GPUs are checked are read live and never
+ * need a restart.
  */
 export function launchChanged(before: ProviderConfig, after: ProviderConfig): boolean {
-  const launch = ({ lifecycle: _l, timeouts: _t, ...rest }: ProviderConfig) => JSON.stringify(rest);
+  const launch = ({ lifecycle: _l, timeouts: _t, gpu: { required: _r, ...gpu }, ...rest }: ProviderConfig) => JSON.stringify({ ...rest, gpu });
   return launch(before) !== launch(after);
 }

@@ -6,6 +6,7 @@ import {
   ensureRetries,
   hasRestartBudget,
   isLoopbackHost,
+  launchChanged,
   lifecycleAssumesUp,
   lifecycleMaySpawn,
   lifecycleMayStop,
@@ -109,5 +110,20 @@ describe('ensureRetries', () => {
     for (const code of ['PORT_IN_USE', 'BINARY_NOT_FOUND', 'LOCK_TIMEOUT', 'PROVIDER_UNAVAILABLE', undefined]) {
       expect({ code, retries: ensureRetries(code) }).toEqual({ code, retries: true });
     }
+  });
+});
+
+describe('launchChanged (what a config reload restarts a server of ours for)', () => {
+  const base = provider('127.0.0.1');
+  it('model, port, argv and GPU sizing change the launch', () => {
+    expect(launchChanged(base, { ...base, model: 'other' })).toBe(true);
+    expect(launchChanged(base, { ...base, port: 8001 })).toBe(true);
+    expect(launchChanged(base, { ...base, args: ['--max-model-len', '4096'] })).toBe(true);
+    expect(launchChanged(base, { ...base, gpu: { memoryUtilization: 0.8 } })).toBe(true);
+  });
+  it('timings, request timeouts and whether GPUs are checked do not', () => {
+    expect(launchChanged(base, { ...base, lifecycle: { ...base.lifecycle, healthCheckIntervalSeconds: 5 } })).toBe(false);
+    expect(launchChanged(base, { ...base, timeouts: { ...base.timeouts, idleSeconds: 5 } })).toBe(false);
+    expect(launchChanged(base, { ...base, gpu: { required: false } })).toBe(false);
   });
 });
