@@ -19,13 +19,13 @@ export interface HubEnv {
 const set = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
 const truthy = (v: string | undefined): boolean => set(v) && ['1', 'on', 'yes', 'true'].includes(v.trim().toLowerCase());
 
-export function hfHome(env: NodeJS.ProcessEnv): string {
+export function hfHome(env: Readonly<Record<string, string | undefined>>): string {
   if (set(env.HF_HOME)) return env.HF_HOME;
   const cache = set(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(env.HOME ?? homedir(), '.cache');
   return join(cache, 'huggingface');
 }
 
-export function hubEnv(env: NodeJS.ProcessEnv): HubEnv {
+export function hubEnv(env: Readonly<Record<string, string | undefined>>): HubEnv {
   const cacheDir = set(env.HF_HUB_CACHE) ? env.HF_HUB_CACHE
     : set(env.HUGGINGFACE_HUB_CACHE) ? env.HUGGINGFACE_HUB_CACHE // the older name huggingface_hub still honours
       : join(hfHome(env), 'hub');

@@ -53,10 +53,15 @@ export function unexpectedHubStatus(ctx: HubErrorContext, url: string, status: n
     { details: { model: ctx.repoId, endpoint: ctx.endpoint, url, status } });
 }
 
+/** How to get a hub model onto a machine that may not download it. */
+export function preStageHint(repoId: string): string {
+  return `Pre-stage it: on a connected machine run \`acode models pull ${repoId} --provider vllm\` (or \`huggingface-cli download ${repoId}\`), `
+    + `copy its hub cache folder (models--${repoId.split('/').join('--')}) into this machine's, and point HF_HOME (or HF_HUB_CACHE) at it.`;
+}
+
 /** Airgapped, offline, or downloads turned off, and the cache lacks the model: how to pre-stage it. */
 export function modelNotStaged(repoId: string, cache: { folder: string; missing: readonly string[] }, why: string): AcodeError {
   return new AcodeError('MODEL_NOT_FOUND', `Model '${repoId}' is not complete in the Hugging Face cache (${cache.folder}), and ${why}.`,
-    `Pre-stage it: on a connected machine run \`acode models pull ${repoId} --provider vllm\` (or \`huggingface-cli download ${repoId}\`), `
-      + `copy its hub cache folder (models--${repoId.split('/').join('--')}) into this machine's, and point HF_HOME (or HF_HUB_CACHE) at it.`,
+    preStageHint(repoId),
     { details: { model: repoId, folder: cache.folder, missing: cache.missing } });
 }

@@ -10,3 +10,4 @@ export { hubEnv, isRepoId, type HubEnv } from './hf-env.js';
 export { cachedModel, checkModelDir, modelFilesComplete, repoFolder, type CachedModel, type Completeness } from './hf-cache.js';
 export { HubClient, type HubFile, type HubModelInfo } from './hf-client.js';
 export { preflightHubModel, type HubPolicy, type Preflight } from './hf-preflight.js';
+export { preStageHint } from './hf-errors.js';

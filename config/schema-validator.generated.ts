@@ -5,7 +5,7 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
+const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback, models","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
 const func2 = { default: runtime0.default ?? runtime0 }.default;
 const func4 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
@@ -17,7 +17,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(((key0 === "mode") || (key0 === "fallback")) || (key0 === "providers"))){
+if(!((((key0 === "models") || (key0 === "mode")) || (key0 === "fallback")) || (key0 === "providers"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -28,10 +28,10 @@ vErrors.push(err0);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data0 = data.mode;
-if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.mode.type,parentSchema:schema11.properties.mode,data:data0};
+if(data.models !== undefined){
+let data0 = data.models;
+if((!(data0 && typeof data0 == "object" && !Array.isArray(data0))) && (data0 !== null)){
+const err1 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: schema11.properties.models.type},message:"must be object,null",schema:schema11.properties.models.type,parentSchema:schema11.properties.models,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -40,8 +40,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!(((data0 === "local-only") || (data0 === "burst")) || (data0 === "airgapped"))){
-const err2 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.mode.enum,parentSchema:schema11.properties.mode,data:data0};
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+for(const key1 in data0){
+if(!(key1 === "allow_download")){
+const err2 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.models,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -51,15 +53,10 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.fallback !== undefined){
-let data1 = data.fallback;
-if(Array.isArray(data1)){
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
-let data2 = data1[i0];
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err3 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.fallback.items,data:data2};
+if(data0.allow_download !== undefined){
+let data1 = data0.allow_download;
+if(typeof data1 !== "boolean"){
+const err3 = {instancePath:instancePath+"/models/allow_download",schemaPath:"#/properties/models/properties/allow_download/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.models.properties.allow_download.type,parentSchema:schema11.properties.models.properties.allow_download,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -69,8 +66,12 @@ vErrors.push(err3);
 errors++;
 }
 }
-else {
-const err4 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.fallback.items.type,parentSchema:schema11.properties.fallback.items,data:data2};
+}
+}
+if(data.mode !== undefined){
+let data2 = data.mode;
+if(typeof data2 !== "string"){
+const err4 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.mode.type,parentSchema:schema11.properties.mode,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -79,19 +80,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-let i1 = data1.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data1[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err5 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema11.properties.fallback,data:data1};
+if(!(((data2 === "local-only") || (data2 === "burst")) || (data2 === "airgapped"))){
+const err5 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.mode.enum,parentSchema:schema11.properties.mode,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -99,14 +89,17 @@ else {
 vErrors.push(err5);
 }
 errors++;
-break;
-}
-indices0[item0] = i1;
 }
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.fallback.type,parentSchema:schema11.properties.fallback,data:data1};
+if(data.fallback !== undefined){
+let data3 = data.fallback;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(typeof data4 === "string"){
+if(func2(data4) < 1){
+const err6 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.fallback.items,data:data4};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -116,10 +109,8 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.providers !== undefined){
-let data3 = data.providers;
-if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err7 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema11.properties.providers.type},message:"must be object,null",schema:schema11.properties.providers.type,parentSchema:schema11.properties.providers,data:data3};
+else {
+const err7 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.fallback.items.type,parentSchema:schema11.properties.fallback.items,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -128,10 +119,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-for(const key1 in data3){
-if(!((((((key1 === "active") || (key1 === "ollama")) || (key1 === "vllm")) || (key1 === "llamacpp")) || (key1 === "lmstudio")) || (pattern0.test(key1)))){
-const err8 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers,data:data3};
+}
+let i1 = data3.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data3[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err8 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema11.properties.fallback,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -139,13 +139,14 @@ else {
 vErrors.push(err8);
 }
 errors++;
+break;
+}
+indices0[item0] = i1;
 }
 }
-if(data3.active !== undefined){
-let data4 = data3.active;
-if(typeof data4 === "string"){
-if(func2(data4) < 1){
-const err9 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.active,data:data4};
+}
+else {
+const err9 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.fallback.type,parentSchema:schema11.properties.fallback,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -155,8 +156,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-else {
-const err10 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.active.type,parentSchema:schema11.properties.providers.properties.active,data:data4};
+if(data.providers !== undefined){
+let data5 = data.providers;
+if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
+const err10 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema11.properties.providers.type},message:"must be object,null",schema:schema11.properties.providers.type,parentSchema:schema11.properties.providers,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -165,11 +168,10 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data3.ollama !== undefined){
-let data5 = data3.ollama;
-if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err11 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.type,parentSchema:schema11.properties.providers.properties.ollama,data:data5};
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key2 in data5){
+if(!((((((key2 === "active") || (key2 === "ollama")) || (key2 === "vllm")) || (key2 === "llamacpp")) || (key2 === "lmstudio")) || (pattern0.test(key2)))){
+const err11 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -178,10 +180,12 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key2 in data5){
-if(!(func4.call(schema11.properties.providers.properties.ollama.properties, key2))){
-const err12 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data5};
+}
+if(data5.active !== undefined){
+let data6 = data5.active;
+if(typeof data6 === "string"){
+if(func2(data6) < 1){
+const err12 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.active,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -191,11 +195,8 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data5.model !== undefined){
-let data6 = data5.model;
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err13 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data6};
+else {
+const err13 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.active.type,parentSchema:schema11.properties.providers.properties.active,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -205,8 +206,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-else {
-const err14 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.model.type,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data6};
+if(data5.ollama !== undefined){
+let data7 = data5.ollama;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err14 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.type,parentSchema:schema11.properties.providers.properties.ollama,data:data7};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -215,12 +218,10 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data5.binary !== undefined){
-let data7 = data5.binary;
-if(typeof data7 === "string"){
-if(func2(data7) < 1){
-const err15 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data7};
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key3 in data7){
+if(!(func4.call(schema11.properties.providers.properties.ollama.properties, key3))){
+const err15 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data7};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -230,8 +231,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-else {
-const err16 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.binary.type,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data7};
+if(data7.model !== undefined){
+let data8 = data7.model;
+if(typeof data8 === "string"){
+if(func2(data8) < 1){
+const err16 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data8};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -241,14 +245,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data5.args !== undefined){
-let data8 = data5.args;
-if(Array.isArray(data8)){
-const len1 = data8.length;
-for(let i2=0; i2<len1; i2++){
-let data9 = data8[i2];
-if(typeof data9 !== "string"){
-const err17 = {instancePath:instancePath+"/providers/ollama/args/" + i2,schemaPath:"#/properties/providers/properties/ollama/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.args.items.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args.items,data:data9};
+else {
+const err17 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.model.type,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data8};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -258,9 +256,11 @@ vErrors.push(err17);
 errors++;
 }
 }
-}
-else {
-const err18 = {instancePath:instancePath+"/providers/ollama/args",schemaPath:"#/properties/providers/properties/ollama/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.ollama.properties.args.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args,data:data8};
+if(data7.binary !== undefined){
+let data9 = data7.binary;
+if(typeof data9 === "string"){
+if(func2(data9) < 1){
+const err18 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data9};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -270,10 +270,8 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data5.allow_remote_code !== undefined){
-let data10 = data5.allow_remote_code;
-if(typeof data10 !== "boolean"){
-const err19 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data10};
+else {
+const err19 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.binary.type,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data9};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -283,10 +281,14 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data5.lifecycle !== undefined){
-let data11 = data5.lifecycle;
-if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
-const err20 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data11};
+if(data7.args !== undefined){
+let data10 = data7.args;
+if(Array.isArray(data10)){
+const len1 = data10.length;
+for(let i2=0; i2<len1; i2++){
+let data11 = data10[i2];
+if(typeof data11 !== "string"){
+const err20 = {instancePath:instancePath+"/providers/ollama/args/" + i2,schemaPath:"#/properties/providers/properties/ollama/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.args.items.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args.items,data:data11};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -295,10 +297,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key3 in data11){
-if(!(((((((key3 === "mode") || (key3 === "start_timeout_seconds")) || (key3 === "health_check_interval_seconds")) || (key3 === "model_load_timeout_seconds")) || (key3 === "stop_on_exit")) || (key3 === "max_restarts")) || (key3 === "restart_window_seconds"))){
-const err21 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data11};
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/providers/ollama/args",schemaPath:"#/properties/providers/properties/ollama/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.ollama.properties.args.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args,data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -308,10 +310,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data11.mode !== undefined){
-let data12 = data11.mode;
-if(typeof data12 !== "string"){
-const err22 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data12};
+if(data7.allow_remote_code !== undefined){
+let data12 = data7.allow_remote_code;
+if(typeof data12 !== "boolean"){
+const err22 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data12};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -320,8 +322,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!(((data12 === "managed") || (data12 === "monitored")) || (data12 === "external"))){
-const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data12};
+}
+if(data7.lifecycle !== undefined){
+let data13 = data7.lifecycle;
+if((!(data13 && typeof data13 == "object" && !Array.isArray(data13))) && (data13 !== null)){
+const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data13};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -330,12 +335,10 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(data11.start_timeout_seconds !== undefined){
-let data13 = data11.start_timeout_seconds;
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 <= 0 || isNaN(data13)){
-const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data13};
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key4 in data13){
+if(!(((((((key4 === "mode") || (key4 === "start_timeout_seconds")) || (key4 === "health_check_interval_seconds")) || (key4 === "model_load_timeout_seconds")) || (key4 === "stop_on_exit")) || (key4 === "max_restarts")) || (key4 === "restart_window_seconds"))){
+const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -345,8 +348,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-else {
-const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data13};
+if(data13.mode !== undefined){
+let data14 = data13.mode;
+if(typeof data14 !== "string"){
+const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data14};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -355,12 +360,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-if(data11.health_check_interval_seconds !== undefined){
-let data14 = data11.health_check_interval_seconds;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 <= 0 || isNaN(data14)){
-const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data14};
+if(!(((data14 === "managed") || (data14 === "monitored")) || (data14 === "external"))){
+const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -370,8 +371,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-else {
-const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data14};
+if(data13.start_timeout_seconds !== undefined){
+let data15 = data13.start_timeout_seconds;
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 <= 0 || isNaN(data15)){
+const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data15};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -381,11 +385,8 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data11.model_load_timeout_seconds !== undefined){
-let data15 = data11.model_load_timeout_seconds;
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 <= 0 || isNaN(data15)){
-const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data15};
+else {
+const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data15};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -395,8 +396,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-else {
-const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data15};
+if(data13.health_check_interval_seconds !== undefined){
+let data16 = data13.health_check_interval_seconds;
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 <= 0 || isNaN(data16)){
+const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data16};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -406,10 +410,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data11.stop_on_exit !== undefined){
-let data16 = data11.stop_on_exit;
-if(typeof data16 !== "boolean"){
-const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data16};
+else {
+const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data16};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -419,10 +421,11 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data11.max_restarts !== undefined){
-let data17 = data11.max_restarts;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
+if(data13.model_load_timeout_seconds !== undefined){
+let data17 = data13.model_load_timeout_seconds;
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 <= 0 || isNaN(data17)){
+const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -431,9 +434,9 @@ vErrors.push(err31);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 1000 || isNaN(data17)){
-const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
+}
+else {
+const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data17};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -442,8 +445,11 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data17 < 0 || isNaN(data17)){
-const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data17};
+}
+if(data13.stop_on_exit !== undefined){
+let data18 = data13.stop_on_exit;
+if(typeof data18 !== "boolean"){
+const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data18};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -453,12 +459,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-}
-if(data11.restart_window_seconds !== undefined){
-let data18 = data11.restart_window_seconds;
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 <= 0 || isNaN(data18)){
-const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data18};
+if(data13.max_restarts !== undefined){
+let data19 = data13.max_restarts;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data19};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -467,9 +471,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data18};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 1000 || isNaN(data19)){
+const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data19};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -478,13 +482,8 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-}
-}
-if(data5.timeouts !== undefined){
-let data19 = data5.timeouts;
-if((!(data19 && typeof data19 == "object" && !Array.isArray(data19))) && (data19 !== null)){
-const err36 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data19};
+if(data19 < 0 || isNaN(data19)){
+const err36 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data19};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -493,10 +492,13 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key4 in data19){
-if(!(((key4 === "connect_seconds") || (key4 === "response_seconds")) || (key4 === "idle_seconds"))){
-const err37 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data19};
+}
+}
+if(data13.restart_window_seconds !== undefined){
+let data20 = data13.restart_window_seconds;
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 <= 0 || isNaN(data20)){
+const err37 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -506,11 +508,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data19.connect_seconds !== undefined){
-let data20 = data19.connect_seconds;
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 <= 0 || isNaN(data20)){
-const err38 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data20};
+else {
+const err38 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -520,8 +519,12 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data20};
+}
+}
+if(data7.timeouts !== undefined){
+let data21 = data7.timeouts;
+if((!(data21 && typeof data21 == "object" && !Array.isArray(data21))) && (data21 !== null)){
+const err39 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data21};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -530,12 +533,10 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data19.response_seconds !== undefined){
-let data21 = data19.response_seconds;
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 <= 0 || isNaN(data21)){
-const err40 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data21};
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+for(const key5 in data21){
+if(!(((key5 === "connect_seconds") || (key5 === "response_seconds")) || (key5 === "idle_seconds"))){
+const err40 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data21};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -545,8 +546,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-else {
-const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data21};
+if(data21.connect_seconds !== undefined){
+let data22 = data21.connect_seconds;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 <= 0 || isNaN(data22)){
+const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -556,11 +560,8 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data19.idle_seconds !== undefined){
-let data22 = data19.idle_seconds;
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 <= 0 || isNaN(data22)){
-const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data22};
+else {
+const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -570,8 +571,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data22};
+if(data21.response_seconds !== undefined){
+let data23 = data21.response_seconds;
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 <= 0 || isNaN(data23)){
+const err43 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data23};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -581,12 +585,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-}
-}
-if(data5.gpu !== undefined){
-let data23 = data5.gpu;
-if((!(data23 && typeof data23 == "object" && !Array.isArray(data23))) && (data23 !== null)){
-const err44 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data23};
+else {
+const err44 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data23};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -595,10 +595,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key5 in data23){
-if(!((key5 === "memory_utilization") || (key5 === "tensor_parallel_size"))){
-const err45 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data23};
+}
+if(data21.idle_seconds !== undefined){
+let data24 = data21.idle_seconds;
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 <= 0 || isNaN(data24)){
+const err45 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data24};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -608,11 +610,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data23.memory_utilization !== undefined){
-let data24 = data23.memory_utilization;
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 1 || isNaN(data24)){
-const err46 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
+else {
+const err46 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data24};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -621,8 +620,13 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data24 <= 0 || isNaN(data24)){
-const err47 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
+}
+}
+}
+if(data7.gpu !== undefined){
+let data25 = data7.gpu;
+if((!(data25 && typeof data25 == "object" && !Array.isArray(data25))) && (data25 !== null)){
+const err47 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data25};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -631,9 +635,10 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-else {
-const err48 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data24};
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key6 in data25){
+if(!((key6 === "memory_utilization") || (key6 === "tensor_parallel_size"))){
+const err48 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data25};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -643,10 +648,11 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data23.tensor_parallel_size !== undefined){
-let data25 = data23.tensor_parallel_size;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err49 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
+if(data25.memory_utilization !== undefined){
+let data26 = data25.memory_utilization;
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 1 || isNaN(data26)){
+const err49 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data26};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -655,9 +661,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 > 1024 || isNaN(data25)){
-const err50 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
+if(data26 <= 0 || isNaN(data26)){
+const err50 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data26};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -666,8 +671,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data25 < 1 || isNaN(data25)){
-const err51 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data25};
+}
+else {
+const err51 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data26};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -677,14 +683,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-}
-}
-if(data5.api_key_env !== undefined){
-let data26 = data5.api_key_env;
-if(typeof data26 === "string"){
-if(!pattern1.test(data26)){
-const err52 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data26};
+if(data25.tensor_parallel_size !== undefined){
+let data27 = data25.tensor_parallel_size;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err52 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data27};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -693,9 +695,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data26};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 1024 || isNaN(data27)){
+const err53 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data27};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -704,12 +706,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data5.host !== undefined){
-let data27 = data5.host;
-if(typeof data27 === "string"){
-if(func2(data27) < 1){
-const err54 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data27};
+if(data27 < 1 || isNaN(data27)){
+const err54 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data27};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -719,8 +717,14 @@ vErrors.push(err54);
 errors++;
 }
 }
-else {
-const err55 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data27};
+}
+}
+}
+if(data7.api_key_env !== undefined){
+let data28 = data7.api_key_env;
+if(typeof data28 === "string"){
+if(!pattern1.test(data28)){
+const err55 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data28};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -730,10 +734,8 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data5.port !== undefined){
-let data28 = data5.port;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err56 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data28};
+else {
+const err56 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data28};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -742,9 +744,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 65535 || isNaN(data28)){
-const err57 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data28};
+}
+if(data7.host !== undefined){
+let data29 = data7.host;
+if(typeof data29 === "string"){
+if(func2(data29) < 1){
+const err57 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data29};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -753,8 +758,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data28 < 1 || isNaN(data28)){
-const err58 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data28};
+}
+else {
+const err58 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data29};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -764,13 +770,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-}
-}
-}
-if(data3.vllm !== undefined){
-let data29 = data3.vllm;
-if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
-const err59 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data29};
+if(data7.port !== undefined){
+let data30 = data7.port;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err59 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data30};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -779,10 +782,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key6 in data29){
-if(!(func4.call(schema11.properties.providers.properties.vllm.properties, key6))){
-const err60 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data29};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 > 65535 || isNaN(data30)){
+const err60 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data30};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -791,12 +793,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-if(data29.model !== undefined){
-let data30 = data29.model;
-if(typeof data30 === "string"){
-if(func2(data30) < 1){
-const err61 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data30};
+if(data30 < 1 || isNaN(data30)){
+const err61 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data30};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -806,8 +804,13 @@ vErrors.push(err61);
 errors++;
 }
 }
-else {
-const err62 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data30};
+}
+}
+}
+if(data5.vllm !== undefined){
+let data31 = data5.vllm;
+if((!(data31 && typeof data31 == "object" && !Array.isArray(data31))) && (data31 !== null)){
+const err62 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data31};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -816,12 +819,10 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-if(data29.binary !== undefined){
-let data31 = data29.binary;
-if(typeof data31 === "string"){
-if(func2(data31) < 1){
-const err63 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data31};
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key7 in data31){
+if(!(func4.call(schema11.properties.providers.properties.vllm.properties, key7))){
+const err63 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data31};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -831,8 +832,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-else {
-const err64 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data31};
+if(data31.model !== undefined){
+let data32 = data31.model;
+if(typeof data32 === "string"){
+if(func2(data32) < 1){
+const err64 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data32};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -842,14 +846,8 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data29.args !== undefined){
-let data32 = data29.args;
-if(Array.isArray(data32)){
-const len2 = data32.length;
-for(let i3=0; i3<len2; i3++){
-let data33 = data32[i3];
-if(typeof data33 !== "string"){
-const err65 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data33};
+else {
+const err65 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data32};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -859,9 +857,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data32};
+if(data31.binary !== undefined){
+let data33 = data31.binary;
+if(typeof data33 === "string"){
+if(func2(data33) < 1){
+const err66 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data33};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -871,10 +871,8 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data29.allow_remote_code !== undefined){
-let data34 = data29.allow_remote_code;
-if(typeof data34 !== "boolean"){
-const err67 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data34};
+else {
+const err67 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data33};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -884,10 +882,14 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data29.lifecycle !== undefined){
-let data35 = data29.lifecycle;
-if((!(data35 && typeof data35 == "object" && !Array.isArray(data35))) && (data35 !== null)){
-const err68 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data35};
+if(data31.args !== undefined){
+let data34 = data31.args;
+if(Array.isArray(data34)){
+const len2 = data34.length;
+for(let i3=0; i3<len2; i3++){
+let data35 = data34[i3];
+if(typeof data35 !== "string"){
+const err68 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -896,10 +898,10 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-for(const key7 in data35){
-if(!(((((((key7 === "mode") || (key7 === "start_timeout_seconds")) || (key7 === "health_check_interval_seconds")) || (key7 === "model_load_timeout_seconds")) || (key7 === "stop_on_exit")) || (key7 === "max_restarts")) || (key7 === "restart_window_seconds"))){
-const err69 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data35};
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data34};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -909,10 +911,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data35.mode !== undefined){
-let data36 = data35.mode;
-if(typeof data36 !== "string"){
-const err70 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data36};
+if(data31.allow_remote_code !== undefined){
+let data36 = data31.allow_remote_code;
+if(typeof data36 !== "boolean"){
+const err70 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data36};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -921,8 +923,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(!(((data36 === "managed") || (data36 === "monitored")) || (data36 === "external"))){
-const err71 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data36};
+}
+if(data31.lifecycle !== undefined){
+let data37 = data31.lifecycle;
+if((!(data37 && typeof data37 == "object" && !Array.isArray(data37))) && (data37 !== null)){
+const err71 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data37};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -931,12 +936,10 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data35.start_timeout_seconds !== undefined){
-let data37 = data35.start_timeout_seconds;
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 <= 0 || isNaN(data37)){
-const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data37};
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key8 in data37){
+if(!(((((((key8 === "mode") || (key8 === "start_timeout_seconds")) || (key8 === "health_check_interval_seconds")) || (key8 === "model_load_timeout_seconds")) || (key8 === "stop_on_exit")) || (key8 === "max_restarts")) || (key8 === "restart_window_seconds"))){
+const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data37};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -946,8 +949,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-else {
-const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data37};
+if(data37.mode !== undefined){
+let data38 = data37.mode;
+if(typeof data38 !== "string"){
+const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data38};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -956,12 +961,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data35.health_check_interval_seconds !== undefined){
-let data38 = data35.health_check_interval_seconds;
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 <= 0 || isNaN(data38)){
-const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data38};
+if(!(((data38 === "managed") || (data38 === "monitored")) || (data38 === "external"))){
+const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data38};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -971,8 +972,11 @@ vErrors.push(err74);
 errors++;
 }
 }
-else {
-const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data38};
+if(data37.start_timeout_seconds !== undefined){
+let data39 = data37.start_timeout_seconds;
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 <= 0 || isNaN(data39)){
+const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data39};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -982,11 +986,8 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data35.model_load_timeout_seconds !== undefined){
-let data39 = data35.model_load_timeout_seconds;
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 <= 0 || isNaN(data39)){
-const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data39};
+else {
+const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data39};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -996,8 +997,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-else {
-const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data39};
+if(data37.health_check_interval_seconds !== undefined){
+let data40 = data37.health_check_interval_seconds;
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 <= 0 || isNaN(data40)){
+const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data40};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1007,10 +1011,8 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data35.stop_on_exit !== undefined){
-let data40 = data35.stop_on_exit;
-if(typeof data40 !== "boolean"){
-const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data40};
+else {
+const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data40};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1020,10 +1022,11 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data35.max_restarts !== undefined){
-let data41 = data35.max_restarts;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data41};
+if(data37.model_load_timeout_seconds !== undefined){
+let data41 = data37.model_load_timeout_seconds;
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 <= 0 || isNaN(data41)){
+const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data41};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1032,9 +1035,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 1000 || isNaN(data41)){
-const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data41};
+}
+else {
+const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data41};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1043,8 +1046,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data41 < 0 || isNaN(data41)){
-const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data41};
+}
+if(data37.stop_on_exit !== undefined){
+let data42 = data37.stop_on_exit;
+if(typeof data42 !== "boolean"){
+const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data42};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1054,12 +1060,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-if(data35.restart_window_seconds !== undefined){
-let data42 = data35.restart_window_seconds;
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 <= 0 || isNaN(data42)){
-const err82 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data42};
+if(data37.max_restarts !== undefined){
+let data43 = data37.max_restarts;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err82 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data43};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1068,9 +1072,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data42};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1000 || isNaN(data43)){
+const err83 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data43};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1079,13 +1083,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-}
-}
-if(data29.timeouts !== undefined){
-let data43 = data29.timeouts;
-if((!(data43 && typeof data43 == "object" && !Array.isArray(data43))) && (data43 !== null)){
-const err84 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data43};
+if(data43 < 0 || isNaN(data43)){
+const err84 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data43};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1094,10 +1093,13 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-for(const key8 in data43){
-if(!(((key8 === "connect_seconds") || (key8 === "response_seconds")) || (key8 === "idle_seconds"))){
-const err85 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data43};
+}
+}
+if(data37.restart_window_seconds !== undefined){
+let data44 = data37.restart_window_seconds;
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 <= 0 || isNaN(data44)){
+const err85 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1107,11 +1109,8 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data43.connect_seconds !== undefined){
-let data44 = data43.connect_seconds;
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 <= 0 || isNaN(data44)){
-const err86 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data44};
+else {
+const err86 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1121,8 +1120,12 @@ vErrors.push(err86);
 errors++;
 }
 }
-else {
-const err87 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data44};
+}
+}
+if(data31.timeouts !== undefined){
+let data45 = data31.timeouts;
+if((!(data45 && typeof data45 == "object" && !Array.isArray(data45))) && (data45 !== null)){
+const err87 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data45};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1131,12 +1134,10 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data43.response_seconds !== undefined){
-let data45 = data43.response_seconds;
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 <= 0 || isNaN(data45)){
-const err88 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data45};
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+for(const key9 in data45){
+if(!(((key9 === "connect_seconds") || (key9 === "response_seconds")) || (key9 === "idle_seconds"))){
+const err88 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data45};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1146,8 +1147,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-else {
-const err89 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data45};
+if(data45.connect_seconds !== undefined){
+let data46 = data45.connect_seconds;
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 <= 0 || isNaN(data46)){
+const err89 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data46};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1157,11 +1161,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data43.idle_seconds !== undefined){
-let data46 = data43.idle_seconds;
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 <= 0 || isNaN(data46)){
-const err90 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data46};
+else {
+const err90 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data46};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1171,8 +1172,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data46};
+if(data45.response_seconds !== undefined){
+let data47 = data45.response_seconds;
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 <= 0 || isNaN(data47)){
+const err91 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data47};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1182,12 +1186,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
-}
-if(data29.gpu !== undefined){
-let data47 = data29.gpu;
-if((!(data47 && typeof data47 == "object" && !Array.isArray(data47))) && (data47 !== null)){
-const err92 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data47};
+else {
+const err92 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data47};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1196,10 +1196,12 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key9 in data47){
-if(!((key9 === "memory_utilization") || (key9 === "tensor_parallel_size"))){
-const err93 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data47};
+}
+if(data45.idle_seconds !== undefined){
+let data48 = data45.idle_seconds;
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 <= 0 || isNaN(data48)){
+const err93 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data48};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1209,11 +1211,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data47.memory_utilization !== undefined){
-let data48 = data47.memory_utilization;
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 > 1 || isNaN(data48)){
-const err94 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data48};
+else {
+const err94 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data48};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1222,8 +1221,13 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data48 <= 0 || isNaN(data48)){
-const err95 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data48};
+}
+}
+}
+if(data31.gpu !== undefined){
+let data49 = data31.gpu;
+if((!(data49 && typeof data49 == "object" && !Array.isArray(data49))) && (data49 !== null)){
+const err95 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data49};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1232,9 +1236,10 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data48};
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+for(const key10 in data49){
+if(!((key10 === "memory_utilization") || (key10 === "tensor_parallel_size"))){
+const err96 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data49};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1244,10 +1249,11 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data47.tensor_parallel_size !== undefined){
-let data49 = data47.tensor_parallel_size;
-if(!(((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49))) && (isFinite(data49)))){
-const err97 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data49};
+if(data49.memory_utilization !== undefined){
+let data50 = data49.memory_utilization;
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 > 1 || isNaN(data50)){
+const err97 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data50};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1256,9 +1262,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-if((typeof data49 == "number") && (isFinite(data49))){
-if(data49 > 1024 || isNaN(data49)){
-const err98 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data49};
+if(data50 <= 0 || isNaN(data50)){
+const err98 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data50};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1267,8 +1272,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data49 < 1 || isNaN(data49)){
-const err99 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data49};
+}
+else {
+const err99 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data50};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1278,14 +1284,10 @@ vErrors.push(err99);
 errors++;
 }
 }
-}
-}
-}
-if(data29.api_key_env !== undefined){
-let data50 = data29.api_key_env;
-if(typeof data50 === "string"){
-if(!pattern1.test(data50)){
-const err100 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data50};
+if(data49.tensor_parallel_size !== undefined){
+let data51 = data49.tensor_parallel_size;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err100 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data51};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1294,9 +1296,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-else {
-const err101 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data50};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 1024 || isNaN(data51)){
+const err101 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data51};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1305,12 +1307,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-if(data29.host !== undefined){
-let data51 = data29.host;
-if(typeof data51 === "string"){
-if(func2(data51) < 1){
-const err102 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data51};
+if(data51 < 1 || isNaN(data51)){
+const err102 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data51};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1320,8 +1318,14 @@ vErrors.push(err102);
 errors++;
 }
 }
-else {
-const err103 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data51};
+}
+}
+}
+if(data31.api_key_env !== undefined){
+let data52 = data31.api_key_env;
+if(typeof data52 === "string"){
+if(!pattern1.test(data52)){
+const err103 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1331,10 +1335,8 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data29.port !== undefined){
-let data52 = data29.port;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err104 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data52};
+else {
+const err104 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data52};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1343,9 +1345,12 @@ vErrors.push(err104);
 }
 errors++;
 }
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 > 65535 || isNaN(data52)){
-const err105 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data52};
+}
+if(data31.host !== undefined){
+let data53 = data31.host;
+if(typeof data53 === "string"){
+if(func2(data53) < 1){
+const err105 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1354,8 +1359,9 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data52 < 1 || isNaN(data52)){
-const err106 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data52};
+}
+else {
+const err106 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data53};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1365,13 +1371,10 @@ vErrors.push(err106);
 errors++;
 }
 }
-}
-}
-}
-if(data3.llamacpp !== undefined){
-let data53 = data3.llamacpp;
-if((!(data53 && typeof data53 == "object" && !Array.isArray(data53))) && (data53 !== null)){
-const err107 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data53};
+if(data31.port !== undefined){
+let data54 = data31.port;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err107 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data54};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1380,10 +1383,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-for(const key10 in data53){
-if(!(func4.call(schema11.properties.providers.properties.llamacpp.properties, key10))){
-const err108 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data53};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 65535 || isNaN(data54)){
+const err108 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data54};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1392,12 +1394,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-if(data53.model !== undefined){
-let data54 = data53.model;
-if(typeof data54 === "string"){
-if(func2(data54) < 1){
-const err109 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data54};
+if(data54 < 1 || isNaN(data54)){
+const err109 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data54};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1407,8 +1405,13 @@ vErrors.push(err109);
 errors++;
 }
 }
-else {
-const err110 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data54};
+}
+}
+}
+if(data5.llamacpp !== undefined){
+let data55 = data5.llamacpp;
+if((!(data55 && typeof data55 == "object" && !Array.isArray(data55))) && (data55 !== null)){
+const err110 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data55};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1417,12 +1420,10 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-if(data53.binary !== undefined){
-let data55 = data53.binary;
-if(typeof data55 === "string"){
-if(func2(data55) < 1){
-const err111 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data55};
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+for(const key11 in data55){
+if(!(func4.call(schema11.properties.providers.properties.llamacpp.properties, key11))){
+const err111 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data55};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1432,8 +1433,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-else {
-const err112 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data55};
+if(data55.model !== undefined){
+let data56 = data55.model;
+if(typeof data56 === "string"){
+if(func2(data56) < 1){
+const err112 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data56};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1443,14 +1447,8 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data53.args !== undefined){
-let data56 = data53.args;
-if(Array.isArray(data56)){
-const len3 = data56.length;
-for(let i4=0; i4<len3; i4++){
-let data57 = data56[i4];
-if(typeof data57 !== "string"){
-const err113 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data57};
+else {
+const err113 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data56};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1460,9 +1458,11 @@ vErrors.push(err113);
 errors++;
 }
 }
-}
-else {
-const err114 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data56};
+if(data55.binary !== undefined){
+let data57 = data55.binary;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err114 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data57};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1472,10 +1472,8 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data53.allow_remote_code !== undefined){
-let data58 = data53.allow_remote_code;
-if(typeof data58 !== "boolean"){
-const err115 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data58};
+else {
+const err115 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data57};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1485,10 +1483,14 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data53.lifecycle !== undefined){
-let data59 = data53.lifecycle;
-if((!(data59 && typeof data59 == "object" && !Array.isArray(data59))) && (data59 !== null)){
-const err116 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data59};
+if(data55.args !== undefined){
+let data58 = data55.args;
+if(Array.isArray(data58)){
+const len3 = data58.length;
+for(let i4=0; i4<len3; i4++){
+let data59 = data58[i4];
+if(typeof data59 !== "string"){
+const err116 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data59};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1497,10 +1499,10 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-for(const key11 in data59){
-if(!(((((((key11 === "mode") || (key11 === "start_timeout_seconds")) || (key11 === "health_check_interval_seconds")) || (key11 === "model_load_timeout_seconds")) || (key11 === "stop_on_exit")) || (key11 === "max_restarts")) || (key11 === "restart_window_seconds"))){
-const err117 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data59};
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data58};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1510,10 +1512,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data59.mode !== undefined){
-let data60 = data59.mode;
-if(typeof data60 !== "string"){
-const err118 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data60};
+if(data55.allow_remote_code !== undefined){
+let data60 = data55.allow_remote_code;
+if(typeof data60 !== "boolean"){
+const err118 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data60};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1522,8 +1524,11 @@ vErrors.push(err118);
 }
 errors++;
 }
-if(!(((data60 === "managed") || (data60 === "monitored")) || (data60 === "external"))){
-const err119 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data60};
+}
+if(data55.lifecycle !== undefined){
+let data61 = data55.lifecycle;
+if((!(data61 && typeof data61 == "object" && !Array.isArray(data61))) && (data61 !== null)){
+const err119 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data61};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1532,12 +1537,10 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-if(data59.start_timeout_seconds !== undefined){
-let data61 = data59.start_timeout_seconds;
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 <= 0 || isNaN(data61)){
-const err120 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data61};
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key12 in data61){
+if(!(((((((key12 === "mode") || (key12 === "start_timeout_seconds")) || (key12 === "health_check_interval_seconds")) || (key12 === "model_load_timeout_seconds")) || (key12 === "stop_on_exit")) || (key12 === "max_restarts")) || (key12 === "restart_window_seconds"))){
+const err120 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data61};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1547,8 +1550,10 @@ vErrors.push(err120);
 errors++;
 }
 }
-else {
-const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data61};
+if(data61.mode !== undefined){
+let data62 = data61.mode;
+if(typeof data62 !== "string"){
+const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data62};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1557,12 +1562,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-if(data59.health_check_interval_seconds !== undefined){
-let data62 = data59.health_check_interval_seconds;
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 <= 0 || isNaN(data62)){
-const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data62};
+if(!(((data62 === "managed") || (data62 === "monitored")) || (data62 === "external"))){
+const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data62};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1572,8 +1573,11 @@ vErrors.push(err122);
 errors++;
 }
 }
-else {
-const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data62};
+if(data61.start_timeout_seconds !== undefined){
+let data63 = data61.start_timeout_seconds;
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 <= 0 || isNaN(data63)){
+const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data63};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1583,11 +1587,8 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data59.model_load_timeout_seconds !== undefined){
-let data63 = data59.model_load_timeout_seconds;
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 <= 0 || isNaN(data63)){
-const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data63};
+else {
+const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data63};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1597,8 +1598,11 @@ vErrors.push(err124);
 errors++;
 }
 }
-else {
-const err125 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data63};
+if(data61.health_check_interval_seconds !== undefined){
+let data64 = data61.health_check_interval_seconds;
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 <= 0 || isNaN(data64)){
+const err125 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data64};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1608,10 +1612,8 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data59.stop_on_exit !== undefined){
-let data64 = data59.stop_on_exit;
-if(typeof data64 !== "boolean"){
-const err126 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data64};
+else {
+const err126 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data64};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1621,10 +1623,11 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data59.max_restarts !== undefined){
-let data65 = data59.max_restarts;
-if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-const err127 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data65};
+if(data61.model_load_timeout_seconds !== undefined){
+let data65 = data61.model_load_timeout_seconds;
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 <= 0 || isNaN(data65)){
+const err127 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data65};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1633,9 +1636,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 > 1000 || isNaN(data65)){
-const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data65};
+}
+else {
+const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data65};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1644,8 +1647,11 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data65 < 0 || isNaN(data65)){
-const err129 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data65};
+}
+if(data61.stop_on_exit !== undefined){
+let data66 = data61.stop_on_exit;
+if(typeof data66 !== "boolean"){
+const err129 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data66};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1655,12 +1661,10 @@ vErrors.push(err129);
 errors++;
 }
 }
-}
-if(data59.restart_window_seconds !== undefined){
-let data66 = data59.restart_window_seconds;
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 <= 0 || isNaN(data66)){
-const err130 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data66};
+if(data61.max_restarts !== undefined){
+let data67 = data61.max_restarts;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err130 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data67};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1669,9 +1673,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-else {
-const err131 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data66};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 1000 || isNaN(data67)){
+const err131 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data67};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1680,13 +1684,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-}
-}
-if(data53.timeouts !== undefined){
-let data67 = data53.timeouts;
-if((!(data67 && typeof data67 == "object" && !Array.isArray(data67))) && (data67 !== null)){
-const err132 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data67};
+if(data67 < 0 || isNaN(data67)){
+const err132 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data67};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1695,10 +1694,13 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key12 in data67){
-if(!(((key12 === "connect_seconds") || (key12 === "response_seconds")) || (key12 === "idle_seconds"))){
-const err133 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data67};
+}
+}
+if(data61.restart_window_seconds !== undefined){
+let data68 = data61.restart_window_seconds;
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 <= 0 || isNaN(data68)){
+const err133 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data68};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1708,11 +1710,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data67.connect_seconds !== undefined){
-let data68 = data67.connect_seconds;
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 <= 0 || isNaN(data68)){
-const err134 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data68};
+else {
+const err134 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data68};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1722,8 +1721,12 @@ vErrors.push(err134);
 errors++;
 }
 }
-else {
-const err135 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data68};
+}
+}
+if(data55.timeouts !== undefined){
+let data69 = data55.timeouts;
+if((!(data69 && typeof data69 == "object" && !Array.isArray(data69))) && (data69 !== null)){
+const err135 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data69};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1732,12 +1735,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data67.response_seconds !== undefined){
-let data69 = data67.response_seconds;
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 <= 0 || isNaN(data69)){
-const err136 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data69};
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key13 in data69){
+if(!(((key13 === "connect_seconds") || (key13 === "response_seconds")) || (key13 === "idle_seconds"))){
+const err136 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1747,8 +1748,11 @@ vErrors.push(err136);
 errors++;
 }
 }
-else {
-const err137 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data69};
+if(data69.connect_seconds !== undefined){
+let data70 = data69.connect_seconds;
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 <= 0 || isNaN(data70)){
+const err137 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data70};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1758,11 +1762,8 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data67.idle_seconds !== undefined){
-let data70 = data67.idle_seconds;
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 <= 0 || isNaN(data70)){
-const err138 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data70};
+else {
+const err138 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1772,8 +1773,11 @@ vErrors.push(err138);
 errors++;
 }
 }
-else {
-const err139 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data70};
+if(data69.response_seconds !== undefined){
+let data71 = data69.response_seconds;
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 <= 0 || isNaN(data71)){
+const err139 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data71};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1783,12 +1787,8 @@ vErrors.push(err139);
 errors++;
 }
 }
-}
-}
-if(data53.gpu !== undefined){
-let data71 = data53.gpu;
-if((!(data71 && typeof data71 == "object" && !Array.isArray(data71))) && (data71 !== null)){
-const err140 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data71};
+else {
+const err140 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1797,10 +1797,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key13 in data71){
-if(!((key13 === "memory_utilization") || (key13 === "tensor_parallel_size"))){
-const err141 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data71};
+}
+if(data69.idle_seconds !== undefined){
+let data72 = data69.idle_seconds;
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 <= 0 || isNaN(data72)){
+const err141 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data72};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1810,11 +1812,8 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data71.memory_utilization !== undefined){
-let data72 = data71.memory_utilization;
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 > 1 || isNaN(data72)){
-const err142 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data72};
+else {
+const err142 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data72};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1823,8 +1822,13 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data72 <= 0 || isNaN(data72)){
-const err143 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data72};
+}
+}
+}
+if(data55.gpu !== undefined){
+let data73 = data55.gpu;
+if((!(data73 && typeof data73 == "object" && !Array.isArray(data73))) && (data73 !== null)){
+const err143 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data73};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1833,9 +1837,10 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-else {
-const err144 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data72};
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key14 in data73){
+if(!((key14 === "memory_utilization") || (key14 === "tensor_parallel_size"))){
+const err144 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data73};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1845,10 +1850,11 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data71.tensor_parallel_size !== undefined){
-let data73 = data71.tensor_parallel_size;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err145 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data73};
+if(data73.memory_utilization !== undefined){
+let data74 = data73.memory_utilization;
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 1 || isNaN(data74)){
+const err145 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data74};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1857,9 +1863,8 @@ vErrors.push(err145);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 1024 || isNaN(data73)){
-const err146 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data73};
+if(data74 <= 0 || isNaN(data74)){
+const err146 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data74};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1868,8 +1873,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data73 < 1 || isNaN(data73)){
-const err147 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data73};
+}
+else {
+const err147 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data74};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1879,14 +1885,10 @@ vErrors.push(err147);
 errors++;
 }
 }
-}
-}
-}
-if(data53.api_key_env !== undefined){
-let data74 = data53.api_key_env;
-if(typeof data74 === "string"){
-if(!pattern1.test(data74)){
-const err148 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data74};
+if(data73.tensor_parallel_size !== undefined){
+let data75 = data73.tensor_parallel_size;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err148 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data75};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1895,9 +1897,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-else {
-const err149 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data74};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 1024 || isNaN(data75)){
+const err149 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data75};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1906,12 +1908,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-if(data53.host !== undefined){
-let data75 = data53.host;
-if(typeof data75 === "string"){
-if(func2(data75) < 1){
-const err150 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data75};
+if(data75 < 1 || isNaN(data75)){
+const err150 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data75};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1921,8 +1919,14 @@ vErrors.push(err150);
 errors++;
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data75};
+}
+}
+}
+if(data55.api_key_env !== undefined){
+let data76 = data55.api_key_env;
+if(typeof data76 === "string"){
+if(!pattern1.test(data76)){
+const err151 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data76};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1932,10 +1936,8 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data53.port !== undefined){
-let data76 = data53.port;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err152 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data76};
+else {
+const err152 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data76};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1944,9 +1946,12 @@ vErrors.push(err152);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 65535 || isNaN(data76)){
-const err153 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data76};
+}
+if(data55.host !== undefined){
+let data77 = data55.host;
+if(typeof data77 === "string"){
+if(func2(data77) < 1){
+const err153 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data77};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1955,8 +1960,9 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data76 < 1 || isNaN(data76)){
-const err154 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data76};
+}
+else {
+const err154 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data77};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1966,13 +1972,10 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
-}
-}
-if(data3.lmstudio !== undefined){
-let data77 = data3.lmstudio;
-if((!(data77 && typeof data77 == "object" && !Array.isArray(data77))) && (data77 !== null)){
-const err155 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data77};
+if(data55.port !== undefined){
+let data78 = data55.port;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err155 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data78};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1981,10 +1984,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key14 in data77){
-if(!(func4.call(schema11.properties.providers.properties.lmstudio.properties, key14))){
-const err156 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data77};
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 65535 || isNaN(data78)){
+const err156 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data78};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1993,12 +1995,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-if(data77.model !== undefined){
-let data78 = data77.model;
-if(typeof data78 === "string"){
-if(func2(data78) < 1){
-const err157 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data78};
+if(data78 < 1 || isNaN(data78)){
+const err157 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data78};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2008,8 +2006,13 @@ vErrors.push(err157);
 errors++;
 }
 }
-else {
-const err158 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data78};
+}
+}
+}
+if(data5.lmstudio !== undefined){
+let data79 = data5.lmstudio;
+if((!(data79 && typeof data79 == "object" && !Array.isArray(data79))) && (data79 !== null)){
+const err158 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data79};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2018,12 +2021,10 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data77.binary !== undefined){
-let data79 = data77.binary;
-if(typeof data79 === "string"){
-if(func2(data79) < 1){
-const err159 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data79};
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key15 in data79){
+if(!(func4.call(schema11.properties.providers.properties.lmstudio.properties, key15))){
+const err159 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data79};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2033,8 +2034,11 @@ vErrors.push(err159);
 errors++;
 }
 }
-else {
-const err160 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data79};
+if(data79.model !== undefined){
+let data80 = data79.model;
+if(typeof data80 === "string"){
+if(func2(data80) < 1){
+const err160 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data80};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2044,14 +2048,8 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data77.args !== undefined){
-let data80 = data77.args;
-if(Array.isArray(data80)){
-const len4 = data80.length;
-for(let i5=0; i5<len4; i5++){
-let data81 = data80[i5];
-if(typeof data81 !== "string"){
-const err161 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data81};
+else {
+const err161 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data80};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2061,9 +2059,11 @@ vErrors.push(err161);
 errors++;
 }
 }
-}
-else {
-const err162 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data80};
+if(data79.binary !== undefined){
+let data81 = data79.binary;
+if(typeof data81 === "string"){
+if(func2(data81) < 1){
+const err162 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data81};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2073,10 +2073,8 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data77.allow_remote_code !== undefined){
-let data82 = data77.allow_remote_code;
-if(typeof data82 !== "boolean"){
-const err163 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data82};
+else {
+const err163 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data81};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2086,10 +2084,14 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data77.lifecycle !== undefined){
-let data83 = data77.lifecycle;
-if((!(data83 && typeof data83 == "object" && !Array.isArray(data83))) && (data83 !== null)){
-const err164 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data83};
+if(data79.args !== undefined){
+let data82 = data79.args;
+if(Array.isArray(data82)){
+const len4 = data82.length;
+for(let i5=0; i5<len4; i5++){
+let data83 = data82[i5];
+if(typeof data83 !== "string"){
+const err164 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data83};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2098,10 +2100,10 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-for(const key15 in data83){
-if(!(((((((key15 === "mode") || (key15 === "start_timeout_seconds")) || (key15 === "health_check_interval_seconds")) || (key15 === "model_load_timeout_seconds")) || (key15 === "stop_on_exit")) || (key15 === "max_restarts")) || (key15 === "restart_window_seconds"))){
-const err165 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data83};
+}
+}
+else {
+const err165 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data82};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2111,10 +2113,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data83.mode !== undefined){
-let data84 = data83.mode;
-if(typeof data84 !== "string"){
-const err166 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data84};
+if(data79.allow_remote_code !== undefined){
+let data84 = data79.allow_remote_code;
+if(typeof data84 !== "boolean"){
+const err166 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data84};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2123,8 +2125,11 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(!(((data84 === "managed") || (data84 === "monitored")) || (data84 === "external"))){
-const err167 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data84};
+}
+if(data79.lifecycle !== undefined){
+let data85 = data79.lifecycle;
+if((!(data85 && typeof data85 == "object" && !Array.isArray(data85))) && (data85 !== null)){
+const err167 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data85};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2133,12 +2138,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data83.start_timeout_seconds !== undefined){
-let data85 = data83.start_timeout_seconds;
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 <= 0 || isNaN(data85)){
-const err168 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data85};
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key16 in data85){
+if(!(((((((key16 === "mode") || (key16 === "start_timeout_seconds")) || (key16 === "health_check_interval_seconds")) || (key16 === "model_load_timeout_seconds")) || (key16 === "stop_on_exit")) || (key16 === "max_restarts")) || (key16 === "restart_window_seconds"))){
+const err168 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data85};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2148,8 +2151,10 @@ vErrors.push(err168);
 errors++;
 }
 }
-else {
-const err169 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data85};
+if(data85.mode !== undefined){
+let data86 = data85.mode;
+if(typeof data86 !== "string"){
+const err169 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data86};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2158,12 +2163,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-if(data83.health_check_interval_seconds !== undefined){
-let data86 = data83.health_check_interval_seconds;
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 <= 0 || isNaN(data86)){
-const err170 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data86};
+if(!(((data86 === "managed") || (data86 === "monitored")) || (data86 === "external"))){
+const err170 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data86};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2173,8 +2174,11 @@ vErrors.push(err170);
 errors++;
 }
 }
-else {
-const err171 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data86};
+if(data85.start_timeout_seconds !== undefined){
+let data87 = data85.start_timeout_seconds;
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 <= 0 || isNaN(data87)){
+const err171 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data87};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2184,11 +2188,8 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data83.model_load_timeout_seconds !== undefined){
-let data87 = data83.model_load_timeout_seconds;
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 <= 0 || isNaN(data87)){
-const err172 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data87};
+else {
+const err172 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data87};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2198,8 +2199,11 @@ vErrors.push(err172);
 errors++;
 }
 }
-else {
-const err173 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data87};
+if(data85.health_check_interval_seconds !== undefined){
+let data88 = data85.health_check_interval_seconds;
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 <= 0 || isNaN(data88)){
+const err173 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data88};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2209,10 +2213,8 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data83.stop_on_exit !== undefined){
-let data88 = data83.stop_on_exit;
-if(typeof data88 !== "boolean"){
-const err174 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data88};
+else {
+const err174 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data88};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2222,10 +2224,11 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data83.max_restarts !== undefined){
-let data89 = data83.max_restarts;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err175 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data89};
+if(data85.model_load_timeout_seconds !== undefined){
+let data89 = data85.model_load_timeout_seconds;
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 <= 0 || isNaN(data89)){
+const err175 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data89};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2234,9 +2237,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 1000 || isNaN(data89)){
-const err176 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data89};
+}
+else {
+const err176 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data89};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2245,8 +2248,11 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data89 < 0 || isNaN(data89)){
-const err177 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data89};
+}
+if(data85.stop_on_exit !== undefined){
+let data90 = data85.stop_on_exit;
+if(typeof data90 !== "boolean"){
+const err177 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data90};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2256,12 +2262,10 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-if(data83.restart_window_seconds !== undefined){
-let data90 = data83.restart_window_seconds;
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 <= 0 || isNaN(data90)){
-const err178 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data90};
+if(data85.max_restarts !== undefined){
+let data91 = data85.max_restarts;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
+const err178 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data91};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2270,9 +2274,9 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-else {
-const err179 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data90};
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 1000 || isNaN(data91)){
+const err179 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data91};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2281,13 +2285,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-}
-if(data77.timeouts !== undefined){
-let data91 = data77.timeouts;
-if((!(data91 && typeof data91 == "object" && !Array.isArray(data91))) && (data91 !== null)){
-const err180 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data91};
+if(data91 < 0 || isNaN(data91)){
+const err180 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data91};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2296,10 +2295,13 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key16 in data91){
-if(!(((key16 === "connect_seconds") || (key16 === "response_seconds")) || (key16 === "idle_seconds"))){
-const err181 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data91};
+}
+}
+if(data85.restart_window_seconds !== undefined){
+let data92 = data85.restart_window_seconds;
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 <= 0 || isNaN(data92)){
+const err181 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data92};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2309,11 +2311,8 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data91.connect_seconds !== undefined){
-let data92 = data91.connect_seconds;
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 <= 0 || isNaN(data92)){
-const err182 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data92};
+else {
+const err182 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data92};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2323,8 +2322,12 @@ vErrors.push(err182);
 errors++;
 }
 }
-else {
-const err183 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data92};
+}
+}
+if(data79.timeouts !== undefined){
+let data93 = data79.timeouts;
+if((!(data93 && typeof data93 == "object" && !Array.isArray(data93))) && (data93 !== null)){
+const err183 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data93};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2333,12 +2336,10 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data91.response_seconds !== undefined){
-let data93 = data91.response_seconds;
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 <= 0 || isNaN(data93)){
-const err184 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data93};
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+for(const key17 in data93){
+if(!(((key17 === "connect_seconds") || (key17 === "response_seconds")) || (key17 === "idle_seconds"))){
+const err184 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data93};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2348,8 +2349,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-else {
-const err185 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data93};
+if(data93.connect_seconds !== undefined){
+let data94 = data93.connect_seconds;
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 <= 0 || isNaN(data94)){
+const err185 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data94};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2359,11 +2363,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data91.idle_seconds !== undefined){
-let data94 = data91.idle_seconds;
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 <= 0 || isNaN(data94)){
-const err186 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data94};
+else {
+const err186 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data94};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2373,8 +2374,11 @@ vErrors.push(err186);
 errors++;
 }
 }
-else {
-const err187 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data94};
+if(data93.response_seconds !== undefined){
+let data95 = data93.response_seconds;
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 <= 0 || isNaN(data95)){
+const err187 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data95};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2384,12 +2388,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-}
-if(data77.gpu !== undefined){
-let data95 = data77.gpu;
-if((!(data95 && typeof data95 == "object" && !Array.isArray(data95))) && (data95 !== null)){
-const err188 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data95};
+else {
+const err188 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data95};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2398,10 +2398,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key17 in data95){
-if(!((key17 === "memory_utilization") || (key17 === "tensor_parallel_size"))){
-const err189 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data95};
+}
+if(data93.idle_seconds !== undefined){
+let data96 = data93.idle_seconds;
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 <= 0 || isNaN(data96)){
+const err189 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data96};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2411,11 +2413,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(data95.memory_utilization !== undefined){
-let data96 = data95.memory_utilization;
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 1 || isNaN(data96)){
-const err190 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data96};
+else {
+const err190 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data96};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2424,8 +2423,13 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data96 <= 0 || isNaN(data96)){
-const err191 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data96};
+}
+}
+}
+if(data79.gpu !== undefined){
+let data97 = data79.gpu;
+if((!(data97 && typeof data97 == "object" && !Array.isArray(data97))) && (data97 !== null)){
+const err191 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data97};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2434,9 +2438,10 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-else {
-const err192 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data96};
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+for(const key18 in data97){
+if(!((key18 === "memory_utilization") || (key18 === "tensor_parallel_size"))){
+const err192 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data97};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2446,10 +2451,11 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data95.tensor_parallel_size !== undefined){
-let data97 = data95.tensor_parallel_size;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err193 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data97};
+if(data97.memory_utilization !== undefined){
+let data98 = data97.memory_utilization;
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 1 || isNaN(data98)){
+const err193 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data98};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2458,9 +2464,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 1024 || isNaN(data97)){
-const err194 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data97};
+if(data98 <= 0 || isNaN(data98)){
+const err194 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data98};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2469,8 +2474,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(data97 < 1 || isNaN(data97)){
-const err195 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data97};
+}
+else {
+const err195 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data98};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2480,14 +2486,10 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
-}
-}
-if(data77.api_key_env !== undefined){
-let data98 = data77.api_key_env;
-if(typeof data98 === "string"){
-if(!pattern1.test(data98)){
-const err196 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data98};
+if(data97.tensor_parallel_size !== undefined){
+let data99 = data97.tensor_parallel_size;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err196 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data99};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2496,9 +2498,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-else {
-const err197 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data98};
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 > 1024 || isNaN(data99)){
+const err197 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data99};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2507,12 +2509,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data77.host !== undefined){
-let data99 = data77.host;
-if(typeof data99 === "string"){
-if(func2(data99) < 1){
-const err198 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data99};
+if(data99 < 1 || isNaN(data99)){
+const err198 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data99};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2522,8 +2520,14 @@ vErrors.push(err198);
 errors++;
 }
 }
-else {
-const err199 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data99};
+}
+}
+}
+if(data79.api_key_env !== undefined){
+let data100 = data79.api_key_env;
+if(typeof data100 === "string"){
+if(!pattern1.test(data100)){
+const err199 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data100};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2533,10 +2537,8 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data77.port !== undefined){
-let data100 = data77.port;
-if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
-const err200 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data100};
+else {
+const err200 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data100};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2545,9 +2547,12 @@ vErrors.push(err200);
 }
 errors++;
 }
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 > 65535 || isNaN(data100)){
-const err201 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data100};
+}
+if(data79.host !== undefined){
+let data101 = data79.host;
+if(typeof data101 === "string"){
+if(func2(data101) < 1){
+const err201 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data101};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2556,8 +2561,9 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data100 < 1 || isNaN(data100)){
-const err202 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data100};
+}
+else {
+const err202 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data101};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2567,15 +2573,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
-}
-}
-for(const key18 in data3){
-if(pattern0.test(key18)){
-let data101 = data3[key18];
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-if(data101.type === undefined){
-const err203 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
+if(data79.port !== undefined){
+let data102 = data79.port;
+if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
+const err203 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data102};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2584,8 +2585,9 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data101.base_url === undefined){
-const err204 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 > 65535 || isNaN(data102)){
+const err204 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data102};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2594,9 +2596,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-for(const key19 in data101){
-if(!(func4.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key19))){
-const err205 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
+if(data102 < 1 || isNaN(data102)){
+const err205 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data102};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2606,11 +2607,15 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data101.model !== undefined){
-let data102 = data101.model;
-if(typeof data102 === "string"){
-if(func2(data102) < 1){
-const err206 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data102};
+}
+}
+}
+for(const key19 in data5){
+if(pattern0.test(key19)){
+let data103 = data5[key19];
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+if(data103.type === undefined){
+const err206 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data103};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2619,9 +2624,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-else {
-const err207 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data102};
+if(data103.base_url === undefined){
+const err207 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data103};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2630,12 +2634,9 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data101.binary !== undefined){
-let data103 = data101.binary;
-if(typeof data103 === "string"){
-if(func2(data103) < 1){
-const err208 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data103};
+for(const key20 in data103){
+if(!(func4.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key20))){
+const err208 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data103};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2645,8 +2646,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-else {
-const err209 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data103};
+if(data103.model !== undefined){
+let data104 = data103.model;
+if(typeof data104 === "string"){
+if(func2(data104) < 1){
+const err209 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data104};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2656,14 +2660,8 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data101.args !== undefined){
-let data104 = data101.args;
-if(Array.isArray(data104)){
-const len5 = data104.length;
-for(let i6=0; i6<len5; i6++){
-let data105 = data104[i6];
-if(typeof data105 !== "string"){
-const err210 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data105};
+else {
+const err210 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data104};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2673,9 +2671,11 @@ vErrors.push(err210);
 errors++;
 }
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data104};
+if(data103.binary !== undefined){
+let data105 = data103.binary;
+if(typeof data105 === "string"){
+if(func2(data105) < 1){
+const err211 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data105};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2685,10 +2685,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data101.allow_remote_code !== undefined){
-let data106 = data101.allow_remote_code;
-if(typeof data106 !== "boolean"){
-const err212 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data106};
+else {
+const err212 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data105};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2698,10 +2696,14 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data101.lifecycle !== undefined){
-let data107 = data101.lifecycle;
-if((!(data107 && typeof data107 == "object" && !Array.isArray(data107))) && (data107 !== null)){
-const err213 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data107};
+if(data103.args !== undefined){
+let data106 = data103.args;
+if(Array.isArray(data106)){
+const len5 = data106.length;
+for(let i6=0; i6<len5; i6++){
+let data107 = data106[i6];
+if(typeof data107 !== "string"){
+const err213 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data107};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2710,10 +2712,10 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key20 in data107){
-if(!(((((((key20 === "mode") || (key20 === "start_timeout_seconds")) || (key20 === "health_check_interval_seconds")) || (key20 === "model_load_timeout_seconds")) || (key20 === "stop_on_exit")) || (key20 === "max_restarts")) || (key20 === "restart_window_seconds"))){
-const err214 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data107};
+}
+}
+else {
+const err214 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data106};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2723,10 +2725,10 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data107.mode !== undefined){
-let data108 = data107.mode;
-if(typeof data108 !== "string"){
-const err215 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data108};
+if(data103.allow_remote_code !== undefined){
+let data108 = data103.allow_remote_code;
+if(typeof data108 !== "boolean"){
+const err215 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data108};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2735,8 +2737,11 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(!(((data108 === "managed") || (data108 === "monitored")) || (data108 === "external"))){
-const err216 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data108};
+}
+if(data103.lifecycle !== undefined){
+let data109 = data103.lifecycle;
+if((!(data109 && typeof data109 == "object" && !Array.isArray(data109))) && (data109 !== null)){
+const err216 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data109};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2745,12 +2750,10 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-if(data107.start_timeout_seconds !== undefined){
-let data109 = data107.start_timeout_seconds;
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 <= 0 || isNaN(data109)){
-const err217 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data109};
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key21 in data109){
+if(!(((((((key21 === "mode") || (key21 === "start_timeout_seconds")) || (key21 === "health_check_interval_seconds")) || (key21 === "model_load_timeout_seconds")) || (key21 === "stop_on_exit")) || (key21 === "max_restarts")) || (key21 === "restart_window_seconds"))){
+const err217 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data109};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2760,8 +2763,10 @@ vErrors.push(err217);
 errors++;
 }
 }
-else {
-const err218 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data109};
+if(data109.mode !== undefined){
+let data110 = data109.mode;
+if(typeof data110 !== "string"){
+const err218 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data110};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2770,12 +2775,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data107.health_check_interval_seconds !== undefined){
-let data110 = data107.health_check_interval_seconds;
-if((typeof data110 == "number") && (isFinite(data110))){
-if(data110 <= 0 || isNaN(data110)){
-const err219 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data110};
+if(!(((data110 === "managed") || (data110 === "monitored")) || (data110 === "external"))){
+const err219 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data110};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2785,8 +2786,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data110};
+if(data109.start_timeout_seconds !== undefined){
+let data111 = data109.start_timeout_seconds;
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 <= 0 || isNaN(data111)){
+const err220 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data111};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2796,11 +2800,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data107.model_load_timeout_seconds !== undefined){
-let data111 = data107.model_load_timeout_seconds;
-if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 <= 0 || isNaN(data111)){
-const err221 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data111};
+else {
+const err221 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data111};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2810,8 +2811,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-else {
-const err222 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data111};
+if(data109.health_check_interval_seconds !== undefined){
+let data112 = data109.health_check_interval_seconds;
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 <= 0 || isNaN(data112)){
+const err222 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data112};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2821,10 +2825,8 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data107.stop_on_exit !== undefined){
-let data112 = data107.stop_on_exit;
-if(typeof data112 !== "boolean"){
-const err223 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data112};
+else {
+const err223 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data112};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2834,10 +2836,11 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data107.max_restarts !== undefined){
-let data113 = data107.max_restarts;
-if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
-const err224 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data113};
+if(data109.model_load_timeout_seconds !== undefined){
+let data113 = data109.model_load_timeout_seconds;
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 <= 0 || isNaN(data113)){
+const err224 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data113};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2846,9 +2849,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-if((typeof data113 == "number") && (isFinite(data113))){
-if(data113 > 1000 || isNaN(data113)){
-const err225 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data113};
+}
+else {
+const err225 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data113};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2857,8 +2860,11 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(data113 < 0 || isNaN(data113)){
-const err226 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data113};
+}
+if(data109.stop_on_exit !== undefined){
+let data114 = data109.stop_on_exit;
+if(typeof data114 !== "boolean"){
+const err226 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data114};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2868,12 +2874,10 @@ vErrors.push(err226);
 errors++;
 }
 }
-}
-if(data107.restart_window_seconds !== undefined){
-let data114 = data107.restart_window_seconds;
-if((typeof data114 == "number") && (isFinite(data114))){
-if(data114 <= 0 || isNaN(data114)){
-const err227 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data114};
+if(data109.max_restarts !== undefined){
+let data115 = data109.max_restarts;
+if(!(((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115))) && (isFinite(data115)))){
+const err227 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data115};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2882,9 +2886,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-else {
-const err228 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data114};
+if((typeof data115 == "number") && (isFinite(data115))){
+if(data115 > 1000 || isNaN(data115)){
+const err228 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data115};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2893,13 +2897,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-}
-}
-if(data101.timeouts !== undefined){
-let data115 = data101.timeouts;
-if((!(data115 && typeof data115 == "object" && !Array.isArray(data115))) && (data115 !== null)){
-const err229 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data115};
+if(data115 < 0 || isNaN(data115)){
+const err229 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data115};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2908,10 +2907,13 @@ vErrors.push(err229);
 }
 errors++;
 }
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-for(const key21 in data115){
-if(!(((key21 === "connect_seconds") || (key21 === "response_seconds")) || (key21 === "idle_seconds"))){
-const err230 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data115};
+}
+}
+if(data109.restart_window_seconds !== undefined){
+let data116 = data109.restart_window_seconds;
+if((typeof data116 == "number") && (isFinite(data116))){
+if(data116 <= 0 || isNaN(data116)){
+const err230 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data116};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2921,11 +2923,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data115.connect_seconds !== undefined){
-let data116 = data115.connect_seconds;
-if((typeof data116 == "number") && (isFinite(data116))){
-if(data116 <= 0 || isNaN(data116)){
-const err231 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data116};
+else {
+const err231 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data116};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2935,8 +2934,12 @@ vErrors.push(err231);
 errors++;
 }
 }
-else {
-const err232 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data116};
+}
+}
+if(data103.timeouts !== undefined){
+let data117 = data103.timeouts;
+if((!(data117 && typeof data117 == "object" && !Array.isArray(data117))) && (data117 !== null)){
+const err232 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data117};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2945,12 +2948,10 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data115.response_seconds !== undefined){
-let data117 = data115.response_seconds;
-if((typeof data117 == "number") && (isFinite(data117))){
-if(data117 <= 0 || isNaN(data117)){
-const err233 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data117};
+if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
+for(const key22 in data117){
+if(!(((key22 === "connect_seconds") || (key22 === "response_seconds")) || (key22 === "idle_seconds"))){
+const err233 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data117};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2960,8 +2961,11 @@ vErrors.push(err233);
 errors++;
 }
 }
-else {
-const err234 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data117};
+if(data117.connect_seconds !== undefined){
+let data118 = data117.connect_seconds;
+if((typeof data118 == "number") && (isFinite(data118))){
+if(data118 <= 0 || isNaN(data118)){
+const err234 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data118};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2971,11 +2975,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data115.idle_seconds !== undefined){
-let data118 = data115.idle_seconds;
-if((typeof data118 == "number") && (isFinite(data118))){
-if(data118 <= 0 || isNaN(data118)){
-const err235 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data118};
+else {
+const err235 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data118};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2985,8 +2986,11 @@ vErrors.push(err235);
 errors++;
 }
 }
-else {
-const err236 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data118};
+if(data117.response_seconds !== undefined){
+let data119 = data117.response_seconds;
+if((typeof data119 == "number") && (isFinite(data119))){
+if(data119 <= 0 || isNaN(data119)){
+const err236 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data119};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2996,12 +3000,8 @@ vErrors.push(err236);
 errors++;
 }
 }
-}
-}
-if(data101.gpu !== undefined){
-let data119 = data101.gpu;
-if((!(data119 && typeof data119 == "object" && !Array.isArray(data119))) && (data119 !== null)){
-const err237 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data119};
+else {
+const err237 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data119};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3010,10 +3010,12 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
-for(const key22 in data119){
-if(!((key22 === "memory_utilization") || (key22 === "tensor_parallel_size"))){
-const err238 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data119};
+}
+if(data117.idle_seconds !== undefined){
+let data120 = data117.idle_seconds;
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 <= 0 || isNaN(data120)){
+const err238 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data120};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3023,11 +3025,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data119.memory_utilization !== undefined){
-let data120 = data119.memory_utilization;
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 > 1 || isNaN(data120)){
-const err239 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data120};
+else {
+const err239 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data120};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3036,8 +3035,13 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data120 <= 0 || isNaN(data120)){
-const err240 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data120};
+}
+}
+}
+if(data103.gpu !== undefined){
+let data121 = data103.gpu;
+if((!(data121 && typeof data121 == "object" && !Array.isArray(data121))) && (data121 !== null)){
+const err240 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data121};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3046,9 +3050,10 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-else {
-const err241 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data120};
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+for(const key23 in data121){
+if(!((key23 === "memory_utilization") || (key23 === "tensor_parallel_size"))){
+const err241 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data121};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3058,10 +3063,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data119.tensor_parallel_size !== undefined){
-let data121 = data119.tensor_parallel_size;
-if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
-const err242 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data121};
+if(data121.memory_utilization !== undefined){
+let data122 = data121.memory_utilization;
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 > 1 || isNaN(data122)){
+const err242 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data122};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3070,9 +3076,8 @@ vErrors.push(err242);
 }
 errors++;
 }
-if((typeof data121 == "number") && (isFinite(data121))){
-if(data121 > 1024 || isNaN(data121)){
-const err243 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data121};
+if(data122 <= 0 || isNaN(data122)){
+const err243 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data122};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3081,8 +3086,9 @@ vErrors.push(err243);
 }
 errors++;
 }
-if(data121 < 1 || isNaN(data121)){
-const err244 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data121};
+}
+else {
+const err244 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data122};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3092,14 +3098,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-}
-}
-}
-if(data101.api_key_env !== undefined){
-let data122 = data101.api_key_env;
-if(typeof data122 === "string"){
-if(!pattern1.test(data122)){
-const err245 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data122};
+if(data121.tensor_parallel_size !== undefined){
+let data123 = data121.tensor_parallel_size;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+const err245 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data123};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3108,9 +3110,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-else {
-const err246 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data122};
+if((typeof data123 == "number") && (isFinite(data123))){
+if(data123 > 1024 || isNaN(data123)){
+const err246 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data123};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3119,11 +3121,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data101.type !== undefined){
-let data123 = data101.type;
-if(typeof data123 !== "string"){
-const err247 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data123};
+if(data123 < 1 || isNaN(data123)){
+const err247 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data123};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3132,8 +3131,15 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(!((data123 === "ollama") || (data123 === "openai-compatible"))){
-const err248 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data123};
+}
+}
+}
+}
+if(data103.api_key_env !== undefined){
+let data124 = data103.api_key_env;
+if(typeof data124 === "string"){
+if(!pattern1.test(data124)){
+const err248 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data124};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3143,11 +3149,8 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data101.base_url !== undefined){
-let data124 = data101.base_url;
-if(typeof data124 === "string"){
-if(func2(data124) < 1){
-const err249 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data124};
+else {
+const err249 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data124};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3157,8 +3160,10 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data124};
+if(data103.type !== undefined){
+let data125 = data103.type;
+if(typeof data125 !== "string"){
+const err250 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data125};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3167,10 +3172,8 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-}
-else {
-const err251 = {instancePath:instancePath+"/providers/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data101};
+if(!((data125 === "ollama") || (data125 === "openai-compatible"))){
+const err251 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data125};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3180,17 +3183,54 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-}
-}
-}
-else {
-const err252 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data103.base_url !== undefined){
+let data126 = data103.base_url;
+if(typeof data126 === "string"){
+if(func2(data126) < 1){
+const err252 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data126};
 if(vErrors === null){
 vErrors = [err252];
 }
 else {
 vErrors.push(err252);
+}
+errors++;
+}
+}
+else {
+const err253 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data126};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+}
+else {
+const err254 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data103};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+}
+}
+}
+}
+else {
+const err255 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
 }
 errors++;
 }
