@@ -93,7 +93,12 @@ export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOpt
     const folder = repoFolder(hub.cacheDir, repoId);
     await mkdir(join(folder, 'blobs'), { recursive: true });
     const lock = await acquireFileLock(join(hub.cacheDir, '.locks', `models--${repoId.split('/').join('--')}`, 'acode-pull.lock'),
-      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250 });
+      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250 })
+      .catch((err: unknown) => {
+        if (!opts.signal?.aborted) throw err;
+        throw new AcodeError('ABORTED', `Pull of '${repoId}' cancelled while another acode process was downloading it.`,
+          'Run the pull again when you are ready; the other download carries on.', { cause: err, details: { model: repoId } });
+      });
     try {
       return await pullLocked(client, hub, repoId, revision, info.commit, wanted, folder, opts);
     } finally {
