@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cachedModel, hubEnv } from '../../adapters/index.js';
-import { startHub, type HubServer } from '../servers/harness-hub.js';
-import { runInProcess, tempDir } from './helpers.js';
+import { makeRepo, startHub, type HubServer } from '../servers/harness-hub.js';
+import { runBuilt, runInProcess, tempDir } from './helpers.js';
 
 const REPO = 'acode-test/tiny-llm';
 let hub: HubServer;
@@ -71,4 +71,20 @@ describe('acode models pull --provider vllm', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`error[MODEL_NOT_FOUND]: Model 'acode-test/tiny-lm' not found on Hugging Face (${hub.url}).\nhint: Did you mean 'acode-test/tiny-llm'?`);
   });
+
+  it('two acode processes pulling the same model download each file once (built CLI)', async () => {
+    config('');
+    // Paced so the weights take ~1.5 s: the two processes overlap, and without the lock both would fetch.
+    const slowLog = join(dir, 'slow-requests.jsonl');
+    const slow = await startHub({ requestLog: slowLog, slowBytesPerSecond: 200_000 });
+    const pull = () => runBuilt(['models', 'pull', REPO, '--provider', 'vllm', '--json'], { cwd: dir, env: { ...env(), HF_ENDPOINT: slow.url } });
+    const [a, b] = await Promise.all([pull(), pull()]).finally(() => slow.stop());
+    expect(a?.code, a?.stderr).toBe(0);
+    expect(b?.code, b?.stderr).toBe(0);
+    const outs = [a, b].map((r) => JSON.parse(r?.stdout ?? '{}') as { pulled: boolean; snapshot: string });
+    expect(outs.map((o) => o.pulled).sort()).toEqual([false, true]);
+    const sha = makeRepo(REPO, 300_000).files.find((f) => f.name === 'model.safetensors')?.sha256;
+    const fetched = readFileSync(slowLog, 'utf8').split('\n').filter((l) => l.includes(`/cdn-lfs/${sha}`));
+    expect(fetched).toHaveLength(1);
+  }, 60_000);
 });
