@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cachedModel, hubEnv, repoFolder, type HubEnv } from '../../adapters/index.js';
 import { pullHubModel, type HubPullProgress } from '../../actors/hf-pull.js';
-import { AcodeError } from '../../config/index.js';
 import { makeRepo, startHub, type HubKnobs, type HubServer } from '../servers/harness-hub.js';
+import { acodeFailure } from './helpers.js';
 
 const REPO = 'acode-test/tiny-llm';
 const SIZE = 300_000;
@@ -33,11 +33,6 @@ async function setup(knobs: Partial<HubKnobs> = {}): Promise<Setup> {
   const requests = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; range: string | null }) : []);
   return { env, log, requests };
 }
-const failure = async (p: Promise<unknown>): Promise<AcodeError> => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AcodeError);
-  return err as AcodeError;
-};
 
 describe('pullHubModel', () => {
   it('writes the hub cache layout (blobs by etag, relative snapshot links, refs/main) that reads as complete, with progress', async () => {
@@ -68,7 +63,7 @@ describe('pullHubModel', () => {
 
   it('a sha256 mismatch deletes the blob and fails naming the file; nothing of it appears in the snapshot', async () => {
     const { env } = await setup({ corrupt: ['model.safetensors'] });
-    const err = await failure(pullHubModel(env, REPO));
+    const err = await acodeFailure(pullHubModel(env, REPO));
     expect(err.code).toBe('PULL_FAILED');
     expect(err.message).toBe(`Downloaded model.safetensors of '${REPO}' does not match the hub's sha256; the file was deleted.`);
     const folder = repoFolder(env.cacheDir, REPO);
@@ -91,7 +86,7 @@ describe('pullHubModel', () => {
   it('a cancelled pull keeps its partial blob out of the snapshot, and the next pull resumes it', async () => {
     const { env, requests } = await setup({ slowBytesPerSecond: 400_000 });
     const ac = new AbortController();
-    const err = await failure(pullHubModel(env, REPO, {
+    const err = await acodeFailure(pullHubModel(env, REPO, {
       signal: ac.signal,
       onProgress: (p) => {
         if (p.file === 'model.safetensors' && p.fileCompleted > 50_000) ac.abort();
@@ -110,7 +105,7 @@ describe('pullHubModel', () => {
 
   it('checks free disk space against the total before downloading anything', async () => {
     const { env, requests } = await setup();
-    const err = await failure(pullHubModel(env, REPO, { freeBytes: async () => 1000 }));
+    const err = await acodeFailure(pullHubModel(env, REPO, { freeBytes: async () => 1000 }));
     expect(err.code).toBe('PULL_FAILED');
     expect(err.message).toMatch(/^Not enough disk space to pull 'acode-test\/tiny-llm': it needs \d+ more bytes, 1000 are free/);
     expect(requests().filter((r) => r.path.includes('/resolve/') || r.path.startsWith('/cdn-lfs/'))).toEqual([]);
@@ -127,7 +122,7 @@ describe('pullHubModel', () => {
 
   it('a gated repo without HF_TOKEN fails AUTH_FAILED before any file is fetched', async () => {
     const { env, requests } = await setup({ gated: [REPO] });
-    const err = await failure(pullHubModel(env, REPO));
+    const err = await acodeFailure(pullHubModel(env, REPO));
     expect(err.code).toBe('AUTH_FAILED');
     expect(err.hint).toContain('HF_TOKEN');
     expect(requests().filter((r) => r.path.startsWith('/cdn-lfs/'))).toEqual([]);

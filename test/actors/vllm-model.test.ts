@@ -5,25 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildLaunch } from '../../actors/index.js';
-import { AcodeError } from '../../config/index.js';
 import { writeCache } from '../servers/lib/hf-cache.js';
-import { providerConfig, testEnv } from './helpers.js';
+import { acodeFailure, providerConfig, testEnv } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-const failure = async (p: Promise<unknown>): Promise<AcodeError> => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AcodeError);
-  return err as AcodeError;
-};
 
 describe('vLLM model check before the spawn', () => {
   it('a local directory without config.json/params.json or weights is MODEL_NOT_FOUND naming what is missing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'acode-vllm-model-'));
     dirs.push(dir);
-    const err = await failure(buildLaunch(providerConfig('vllm', 1, { model: dir }), 'local-only', testEnv()));
+    const err = await acodeFailure(buildLaunch(providerConfig('vllm', 1, { model: dir }), 'local-only', testEnv()));
     expect(err.code).toBe('MODEL_NOT_FOUND');
     expect(err.message).toBe(`vllm: the model directory ${dir} lacks config.json or params.json, weights (*.safetensors or *.bin).`);
     writeFileSync(join(dir, 'params.json'), '{}');
@@ -33,7 +27,7 @@ describe('vLLM model check before the spawn', () => {
   });
 
   it('a model that is neither a directory nor org/name is MODEL_NOT_FOUND', async () => {
-    const err = await failure(buildLaunch(providerConfig('vllm', 1, { model: './no/such/dir' }), 'local-only', testEnv()));
+    const err = await acodeFailure(buildLaunch(providerConfig('vllm', 1, { model: './no/such/dir' }), 'local-only', testEnv()));
     expect(err.code).toBe('MODEL_NOT_FOUND');
     expect(err.message).toBe('vllm: ./no/such/dir is neither a model directory nor a Hugging Face id (org/name).');
   });
@@ -48,7 +42,7 @@ describe('vLLM model check before the spawn', () => {
   });
 
   it('airgapped with the model not complete in the cache: MODEL_NOT_FOUND with the pre-stage steps, nothing spawned', async () => {
-    const err = await failure(buildLaunch(providerConfig('vllm', 1), 'airgapped', testEnv()));
+    const err = await acodeFailure(buildLaunch(providerConfig('vllm', 1), 'airgapped', testEnv()));
     expect(err.code).toBe('MODEL_NOT_FOUND');
     expect(err.message).toMatch(/^Model 'Qwen\/Qwen2\.5-0\.5B-Instruct' is not complete in the Hugging Face cache \(.*\/hf\/hub\/models--Qwen--Qwen2\.5-0\.5B-Instruct\), and airgapped mode never contacts the hub\.$/);
     expect(err.hint).toContain('huggingface-cli download Qwen/Qwen2.5-0.5B-Instruct');

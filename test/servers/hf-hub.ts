@@ -7,7 +7,8 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs, requireLoopback } from './lib/boot.js';
-import { HubKnobError, parseHubKnobs, type HubKnobs } from './lib/hub-knobs.js';
+import { parseHubKnobs, type HubKnobs } from './lib/hub-knobs.js';
+import { KnobError } from './lib/knobs.js';
 import { delay } from './lib/runtime.js';
 import { makeRepo, type Repo, type RepoFile } from './hf-hub-repos.js';
 
@@ -73,7 +74,7 @@ function main(): void {
   try {
     knobs = parseHubKnobs(process.env);
   } catch (err) {
-    if (!(err instanceof HubKnobError)) throw err;
+    if (!(err instanceof KnobError)) throw err;
     process.stderr.write(`hf-hub (acode fake): ${err.message}\n`);
     process.exit(2);
   }

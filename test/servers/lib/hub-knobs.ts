@@ -2,6 +2,8 @@
 // other stand-ins read ACODE_FAKE_*: an unknown name or a bad value exits 2, so a typo never passes silently.
 // A separate prefix because the hub is its own process and the other fakes reject unknown ACODE_FAKE_ names.
 
+import { int, KnobError, list, settingsEnv } from './knobs.js';
+
 export interface HubKnobs {
   /** Repos the hub serves (each with generated config, tokenizer and weights). */
   repos: string[];
@@ -47,20 +49,10 @@ export const DEFAULT_HUB_KNOBS: HubKnobs = {
   requestLog: null,
 };
 
-export class HubKnobError extends Error {}
-
-function int(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new HubKnobError(`${name}=${raw}: expected an integer >= ${min}`);
-  return n;
-}
-
-const list = (raw: string): string[] => raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-
 export function parseHubKnobs(env: NodeJS.ProcessEnv): HubKnobs {
   const known = new Set<string>(Object.values(HUB_KNOB_ENV));
   for (const name of Object.keys(env)) {
-    if (name.startsWith('ACODE_HUB_') && !known.has(name)) throw new HubKnobError(`unknown knob ${name}`);
+    if (name.startsWith('ACODE_HUB_') && !known.has(name)) throw new KnobError(`unknown knob ${name}`);
   }
   const k: HubKnobs = { ...DEFAULT_HUB_KNOBS };
   const get = (key: keyof HubKnobs): string | undefined => {
@@ -81,10 +73,5 @@ export function parseHubKnobs(env: NodeJS.ProcessEnv): HubKnobs {
 }
 
 export function hubKnobEnv(settings: Partial<HubKnobs>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(settings) as [keyof HubKnobs, unknown][]) {
-    if (value === undefined || value === null) continue;
-    env[HUB_KNOB_ENV[key]] = Array.isArray(value) ? value.join(',') : String(value);
-  }
-  return env;
+  return settingsEnv(settings, HUB_KNOB_ENV);
 }
