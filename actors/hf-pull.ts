@@ -84,6 +84,10 @@ export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOpt
   const client = new HubClient(hub);
   try {
     const info = await client.modelInfo(repoId, revision, opts.signal ? { signal: opts.signal } : {});
+    if (!COMMIT.test(info.commit)) {
+      throw new AcodeError('PROTOCOL_ERROR', `Hugging Face (${hub.endpoint}) gave no commit for '${repoId}' at ${revision}.`,
+        'Check HF_ENDPOINT: a mirror must answer /api/models/{id}/revision/{rev} with the commit in `sha`.', { details: { model: repoId, revision } });
+    }
     const wanted = selectFiles(info.files, opts.weights ?? 'auto');
     if (!wanted.some((f) => /\.(safetensors|bin|pt)$/.test(f.name))) {
       throw pullFailed(repoId, `Model '${repoId}' has no ${opts.weights === 'bin' ? '*.bin' : opts.weights === 'safetensors' ? '*.safetensors' : 'safetensors or *.bin'} weights on the hub.`,

@@ -7,8 +7,14 @@ export type WeightsFormat = 'auto' | 'safetensors' | 'bin';
 const SUPPORT = /(^|\/)[^/]+\.(json|model|tiktoken|txt|jinja)$/;
 const SKIP = /^(original|onnx|openvino|coreml|flax_model|tf_model|\.)|(^|\/)(README|LICENSE|USE_POLICY)/i;
 
+/** A repo path that stays inside the snapshot: relative, no `..`, no empty or dot segments. */
+function safeName(name: string): boolean {
+  return name !== '' && !name.startsWith('/') && name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
 export function selectFiles(files: readonly HubFile[], weights: WeightsFormat): HubFile[] {
-  const keep = files.filter((f) => !SKIP.test(f.name));
+  // A hub (or a mirror) naming `../x` must not make the pull write outside the snapshot.
+  const keep = files.filter((f) => safeName(f.name) && !SKIP.test(f.name));
   const hasSafetensors = keep.some((f) => f.name.endsWith('.safetensors'));
   const format = weights === 'auto' ? (hasSafetensors ? 'safetensors' : 'bin') : weights;
   const weightsRe = format === 'safetensors' ? /\.safetensors$/ : /\.(bin|pt)$/;
