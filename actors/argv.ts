@@ -5,6 +5,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { AcodeError, isAcodeError } from '../config/index.js';
 import { SERVER_API_KEY_ENV, type OperatingMode, type ProviderConfig, type ProviderKind } from '../config/index.js';
+import { checkVllmModel } from './vllm-model.js';
 
 export interface Launch {
   /** The name or path from config (or the default name), for messages. */
@@ -200,5 +201,6 @@ export async function buildLaunch(
   const airgapEnv = mode === 'airgapped' ? airgapGuard(provider, args) : {};
   const { binary, binaryPath } = await resolveBinary(provider, baseEnv);
   await requireModelFile(provider);
-  return { binary, binaryPath, args, env: withServerKey(provider, { ...baseEnv, ...kindEnv, ...airgapEnv }) };
+  const modelEnv = await checkVllmModel(provider, mode, baseEnv);
+  return { binary, binaryPath, args, env: withServerKey(provider, { ...baseEnv, ...kindEnv, ...airgapEnv, ...modelEnv }) };
 }

@@ -80,12 +80,16 @@ async function breakStale(file: string, staleRaw: string): Promise<void> {
 }
 
 /** Waits (bounded, abortable) for the server's lock; LOCK_TIMEOUT names the holder. */
-export async function acquireLock(
-  stateDir: string,
-  server: ServerAddress,
+export function acquireLock(stateDir: string, server: ServerAddress, options: AcquireOptions = {}): Promise<LockHandle> {
+  return acquireFileLock(lockFilePath(stateDir, server), { id: server.id, what: 'the start lock' }, options);
+}
+
+/** The same lock on any file (a model download's, say); `holder` names it in LOCK_TIMEOUT. */
+export async function acquireFileLock(
+  file: string,
+  holder: { id: string; what: string },
   { signal, timeoutMs = 30_000, retryMs = 50 }: AcquireOptions = {},
 ): Promise<LockHandle> {
-  const file = lockFilePath(stateDir, server);
   await mkdir(dirname(file), { recursive: true });
   const me = await readProcIdentity(process.pid);
   const owner: LockOwner = {
@@ -97,7 +101,7 @@ export async function acquireLock(
   };
   const content = JSON.stringify(owner);
   const deadline = Date.now() + timeoutMs;
-  let holder: LockOwner | undefined;
+  let lastOwner: LockOwner | undefined;
   for (;;) {
     signal?.throwIfAborted();
     try {
@@ -122,13 +126,13 @@ export async function acquireLock(
       await breakStale(file, current.raw);
       continue;
     }
-    holder = current?.owner ?? holder;
+    lastOwner = current?.owner ?? lastOwner;
     if (Date.now() >= deadline) {
       throw new AcodeError(
         'LOCK_TIMEOUT',
-        `${server.id}: another acode process (pid ${holder?.pid ?? 'unknown'}) has held the start lock for over ${Math.round(timeoutMs / 1000)} s.`,
+        `${holder.id}: another acode process (pid ${lastOwner?.pid ?? 'unknown'}) has held ${holder.what} for over ${Math.round(timeoutMs / 1000)} s.`,
         `Wait for it to finish, or stop that process; if no acode process runs, delete ${file}.`,
-        { details: { provider: server.id, file, holderPid: holder?.pid } },
+        { details: { provider: holder.id, file, holderPid: lastOwner?.pid } },
       );
     }
     await sleep(retryMs, undefined, signal ? { signal } : {});

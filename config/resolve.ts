@@ -106,6 +106,7 @@ export function resolveRaw(raw: RawConfig, file: string | undefined): AcodeConfi
     mode: raw.mode ?? 'local-only',
     active: sections.active ?? DEFAULT_ACTIVE,
     fallback: [...(raw.fallback ?? [])],
+    models: { allowDownload: raw.models?.allow_download ?? true },
     providers,
   };
 }

@@ -97,9 +97,18 @@ const reserved = ['active', ...KNOWN_PROVIDER_IDS].join('|');
 export const CONFIG_SCHEMA = {
   $id: 'https://acode.local/schemas/config.json',
   type: 'object',
-  allowed: 'a mapping with the keys providers, mode, fallback',
+  allowed: 'a mapping with the keys providers, mode, fallback, models',
   additionalProperties: false,
   properties: {
+    models: {
+      type: section,
+      allowed: 'a mapping of model settings',
+      additionalProperties: false,
+      properties: {
+        // local-only may pull from a registry (Ollama's, the Hugging Face hub) unless this says no.
+        allow_download: { type: 'boolean', default: true, allowed: 'true or false' },
+      },
+    },
     mode: {
       type: 'string', enum: ['local-only', 'burst', 'airgapped'], default: 'local-only',
       allowed: 'one of local-only, burst, airgapped',
@@ -150,6 +159,7 @@ export interface RawProvider {
 
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
+  models?: { allow_download?: boolean } | null;
   fallback?: string[];
   providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }

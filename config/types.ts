@@ -69,6 +69,8 @@ export interface AcodeConfig {
   /** providers.active, after ACODE_PROVIDER. */
   active: string;
   fallback: string[];
+  /** models.allow_download: false forbids pulls (Ollama's registry, the Hugging Face hub) in any mode. */
+  models?: { allowDownload: boolean };
   providers: Record<string, ProviderConfig>;
   /** Environment variables that changed the file's values (for `acode config show`); never secrets. */
   overrides?: EnvOverride[];

@@ -30,9 +30,11 @@ export const modelsCommand: CommandRegistrar = (program, deps) => {
     .action(async (model: string | undefined, opts: ModelsOptions) => (await actions()).info(deps, model, opts));
   models
     .command('pull')
-    .description('download a model (Ollama), with progress on stderr, as `acode ask` pulls a missing one; makes the provider healthy first')
+    .description('download a model, with progress on stderr: Ollama pulls it as `acode ask` does; vLLM: acode downloads the Hugging Face model into the hub cache')
     .argument('<model>', 'model id as the provider names it, e.g. llama3.2:latest')
     .option('--provider <id>', 'pull with this provider (default: providers.active)')
+    .option('--revision <rev>', 'vLLM: the Hugging Face branch, tag or commit (default: main)')
+    .option('--weights <format>', 'vLLM: auto, safetensors or bin (default auto: safetensors when the repo has them)')
     .option('--json', 'print { provider, model, pulled } (pulled: false when the model was already there)')
     .action(async (model: string, opts: PullOptions) => (await import('./models-pull.js')).pull(deps, model, opts));
 };

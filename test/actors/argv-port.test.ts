@@ -5,6 +5,7 @@ import { isAcodeError } from '../../config/index.js';
 import { buildLaunch, findPortHolder, isPortFree } from '../../actors/index.js';
 import { portInUseError } from '../../actors/port.js';
 import { STAGED_GGUF } from '../servers/harness.js';
+import { writeCache } from '../servers/lib/hf-cache.js';
 import { SERVERS_BIN, freePort, providerConfig, testEnv } from './helpers.js';
 
 const servers: Server[] = [];
@@ -59,7 +60,10 @@ describe('buildLaunch', () => {
     expect(await codeOf(buildLaunch(providerConfig('lmstudio', 1), 'local-only', testEnv()))).toBe('MODE_FORBIDDEN');
     expect(await codeOf(buildLaunch(providerConfig('vllm', 1, { model: undefined }), 'local-only', testEnv()))).toBe('CONFIG_INVALID');
     expect(await codeOf(buildLaunch(providerConfig('llamacpp', 1, { args: ['-hf', 'a/b'] }), 'airgapped', testEnv()))).toBe('AIRGAP_VIOLATION');
-    const offline = await buildLaunch(providerConfig('vllm', 1), 'airgapped', testEnv());
+    // Airgapped needs the model complete in the HF cache (test/actors/vllm-model.test.ts); then vLLM runs offline.
+    const env = testEnv();
+    writeCache(env, 'Qwen/Qwen2.5-0.5B-Instruct', { weights: true });
+    const offline = await buildLaunch(providerConfig('vllm', 1), 'airgapped', env);
     expect(offline.env.HF_HUB_OFFLINE).toBe('1');
   });
 

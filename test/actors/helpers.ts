@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
+import { AcodeError, DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 import type { ProviderConfig, ProviderKind } from '../../config/index.js';
 import type { ServiceRef } from '../../actors/index.js';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
@@ -112,4 +112,11 @@ export function pidAlive(pid: number): boolean {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+}
+
+/** Awaits a promise that must reject with an AcodeError, and returns that error for its code and text. */
+export async function acodeFailure(p: Promise<unknown>): Promise<AcodeError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof AcodeError)) throw new Error(`expected an AcodeError, got ${String(err)}`);
+  return err;
 }

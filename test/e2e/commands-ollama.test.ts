@@ -92,13 +92,11 @@ describe('acode providers / models (built CLI, stand-in Ollama)', () => {
     expect(tags.models).toEqual([]);
   }, 60_000);
 
-  it('models pull with vLLM or llama-server: no pull API, a hint that says how their models come, nothing started', async () => {
+  it('models pull with llama-server: no pull API, a hint that says how its models come, nothing started', async () => {
+    // vLLM pulls from the Hugging Face hub now: test/cli/models-pull-hub.test.ts.
     const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port: await freePort() })}`
       + providerYaml('llamacpp', { model: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', port: await freePort() }));
     projects.push(p);
-    const vllm = await p.acode(['models', 'pull', 'Qwen/Qwen2.5-0.5B-Instruct']);
-    expect(vllm.code).toBe(4);
-    expect(vllm.stderr).toMatch(/^error\[PULL_FAILED\]: vllm: vLLM has no pull API, so acode cannot download Qwen\/Qwen2\.5-0\.5B-Instruct through it\.\nhint: vLLM downloads a Hugging Face model when it starts: /m);
     const llama = await p.acode(['models', 'pull', '--provider', 'llamacpp', 'tiny.gguf']);
     expect(llama.code).toBe(4);
     expect(llama.stderr).toMatch(/^error\[PULL_FAILED\]: llamacpp: llama-server has no pull API, .*\nhint: llama-server loads a GGUF file from disk/m);

@@ -16,13 +16,14 @@ export function isCached(env: NodeJS.ProcessEnv, repoId: string): boolean {
   return existsSync(cacheDir(env, repoId));
 }
 
-/** Writes the minimum a later offline start recognises as "in the cache". */
-export function writeCache(env: NodeJS.ProcessEnv, repoId: string): void {
+/** Writes the minimum a later offline start recognises as "in the cache"; `weights` adds a weights file, which makes it complete for acode's check. */
+export function writeCache(env: NodeJS.ProcessEnv, repoId: string, opts: { weights?: boolean } = {}): void {
   const snap = join(cacheDir(env, repoId), 'snapshots', 'acodefake');
   mkdirSync(snap, { recursive: true });
   mkdirSync(join(cacheDir(env, repoId), 'refs'), { recursive: true });
   writeFileSync(join(cacheDir(env, repoId), 'refs', 'main'), 'acodefake');
   writeFileSync(join(snap, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+  if (opts.weights) writeFileSync(join(snap, 'model.safetensors'), 'weights');
 }
 
 export function isLocalModelDir(path: string): boolean {

@@ -115,7 +115,7 @@ export const DEFAULT_KNOBS: Knobs = {
 
 export class KnobError extends Error {}
 
-function int(name: string, raw: string, min: number): number {
+export function int(name: string, raw: string, min: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new KnobError(`${name}=${raw}: expected an integer >= ${min}`);
   return n;
@@ -133,7 +133,7 @@ function flag(name: string, raw: string): boolean {
   return value === '1' || value === 'true';
 }
 
-function list(raw: string): string[] {
+export function list(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
@@ -185,10 +185,15 @@ export function parseKnobs(env: NodeJS.ProcessEnv): Knobs {
 
 /** Turns typed knob settings into the env vars the fakes read (what a test passes to startTestServer). */
 export function knobEnv(settings: Partial<Knobs>): Record<string, string> {
+  return settingsEnv(settings, KNOB_ENV);
+}
+
+/** Typed settings to env vars through a key → variable table (lists comma-joined, unset left out). */
+export function settingsEnv<T extends object>(settings: Partial<T>, names: Record<keyof T, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(settings) as [keyof Knobs, unknown][]) {
+  for (const [key, value] of Object.entries(settings) as [keyof T, unknown][]) {
     if (value === undefined || value === null) continue;
-    env[KNOB_ENV[key]] = Array.isArray(value) ? value.join(',') : String(value);
+    env[names[key]] = Array.isArray(value) ? value.join(',') : String(value);
   }
   return env;
 }
