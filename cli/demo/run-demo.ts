@@ -48,7 +48,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const say = createNarrator(stdout, env);
   const t0 = performance.now();
   const ws = await createWorkspace(env, { ...DEFAULT_KNOBS, ...options.knobs }, { signal });
-  // The reader may go away after any line (`acode demo | head -3`): from here on the workspace is removed
+  // The reader may go away after any line (a pipe into head): from here on the workspace is removed
   // whatever happens, before anything was started as well as after.
   let config;
   try {
