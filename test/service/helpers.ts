@@ -9,7 +9,8 @@ import type { LifecycleConfig, OperatingMode, ProviderConfig, ProviderKind } fro
 import { createService, stateLabel, type Service } from '../../machines/index.js';
 import { serversEnv } from '../servers/harness.js';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
-import { PidLedger, pidAlive, providerConfig, removeDir, tempStateDir, until } from '../actors/helpers.js';
+import { afterEach, beforeAll, beforeEach } from 'vitest';
+import { PidLedger, pidAlive, providerConfig, removeDir, requireBuiltServers, tempStateDir, until } from '../actors/helpers.js';
 
 export { pidAlive, until };
 
@@ -124,4 +125,18 @@ export async function failureOf(call: Promise<unknown>): Promise<Failure> {
     return error as Failure;
   }
   throw new Error('expected the call to fail, it succeeded');
+}
+
+/** A fresh World for every test of the file (the stand-ins built first), cleaned up after each. */
+export function eachTestWorld(use: (world: World) => void): void {
+  let current: World | undefined;
+  beforeAll(() => requireBuiltServers());
+  beforeEach(async () => {
+    current = await World.create();
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
 }

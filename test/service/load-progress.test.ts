@@ -1,20 +1,13 @@
 // Issue 11 item 4: vLLM refuses connections while it downloads and loads, so only its log says it is
 // alive. The real actors and the vLLM stand-in (ACODE_FAKE_LOAD_PROGRESS: progress lines as vLLM and
 // huggingface_hub print them, port bound but not listening) with a load longer than start_timeout.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LoadProgress } from '../../actors/index.js';
 import { freePort } from '../servers/harness.js';
-import { requireBuiltServers } from '../actors/helpers.js';
-import { World, failureOf, serversOnPort, until } from './helpers.js';
+import { World, eachTestWorld, failureOf, serversOnPort, until } from './helpers.js';
 
 let world: World;
-beforeAll(() => requireBuiltServers());
-beforeEach(async () => {
-  world = await World.create();
-});
-afterEach(async () => {
-  await world.cleanup();
-});
+eachTestWorld((w) => (world = w));
 
 // The stand-in's first progress line comes ~0.8 s after its spawn on a loaded machine (node start-up);
 // real vLLM's comes after seconds of Python imports, against a 30 s start timeout.

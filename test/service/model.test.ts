@@ -1,18 +1,11 @@
 // Issue 5, "Done when": the model region with real servers: an Ollama pull with progress to ready, a
 // pull that fails mid-way, and vLLM refusing an unknown model id at start.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
-import { requireBuiltServers } from '../actors/helpers.js';
-import { World, serversOnPort, top, failureOf } from './helpers.js';
+import { World, eachTestWorld, serversOnPort, top, failureOf } from './helpers.js';
 
 let world: World;
-beforeAll(() => requireBuiltServers());
-beforeEach(async () => {
-  world = await World.create();
-});
-afterEach(async () => {
-  await world.cleanup();
-});
+eachTestWorld((w) => (world = w));
 
 const PULL = { ACODE_FAKE_PULL_BYTES: '2000000', ACODE_FAKE_PULL_BPS: '8000000' };
 

@@ -1,20 +1,14 @@
 // Issue 5, "Done when": crash and restart within the budget, a spent budget, llama-server's 503 while
 // loading, and a stop that needs SIGKILL. The real service machine spawns the real stand-ins.
 import { existsSync, readFileSync } from 'node:fs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort } from '../servers/harness.js';
-import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
-import { World, pidAlive, serversOnPort, top, until, waitState } from './helpers.js';
+import { providerConfig } from '../actors/helpers.js';
+import { World, eachTestWorld, pidAlive, serversOnPort, top, until, waitState } from './helpers.js';
 
 let world: World;
-beforeAll(() => requireBuiltServers());
-beforeEach(async () => {
-  world = await World.create();
-});
-afterEach(async () => {
-  await world.cleanup();
-});
+eachTestWorld((w) => (world = w));
 
 async function currentPid(port: number): Promise<number> {
   const record = await readPidFile(world.stateDir, providerConfig('llamacpp', port));

@@ -3,21 +3,17 @@
 // during start, a start timeout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
-import { World, pidAlive, serversOnPort, top, until, failureOf } from './helpers.js';
+import { providerConfig } from '../actors/helpers.js';
+import { World, eachTestWorld, pidAlive, serversOnPort, top, until, failureOf } from './helpers.js';
 
 let world: World;
 const strangers: ChildProcess[] = [];
 const servers: TestServer[] = [];
-beforeAll(() => requireBuiltServers());
-beforeEach(async () => {
-  world = await World.create();
-});
+eachTestWorld((w) => (world = w));
 afterEach(async () => {
-  await world.cleanup();
   for (const s of strangers.splice(0)) s.kill('SIGKILL');
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
