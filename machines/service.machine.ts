@@ -24,8 +24,11 @@ export const serviceMachine = serviceSetup.createMachine({
     RECONFIGURE: [
       // Our server runs with the old model/port/argv: stop it, then detect and start with the new.
       { guard: 'reloadRestartsOwned', target: '.reloading', actions: 'holdConfig' },
-      // Someone else's server, or none yet: look again at the new endpoint.
+      // Someone else's server, or none yet: look again at the new endpoint (a detection or a start
+      // under way was looking at the old one; a spawn cancelled here kills what it made).
       { guard: and([stateIn('healthy'), 'reloadChangesLaunch']), target: '.detecting', actions: 'applyConfig' },
+      { guard: and([stateIn('starting'), 'reloadChangesLaunch']), target: '.detecting', actions: 'applyConfig' },
+      { guard: and([stateIn('detecting'), 'reloadChangesLaunch']), target: '.detecting', actions: 'applyConfig' },
       // Only timings changed: re-enter, so the probes and the model check run on the new settings.
       { guard: stateIn('healthy'), target: '.healthy', actions: 'applyConfig' },
       { guard: stateIn('unavailable'), target: '.unavailable', actions: 'applyConfig' },
