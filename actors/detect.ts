@@ -1,6 +1,7 @@
 // detect: what is on the configured port right now? The pid file (checked against /proc) says
 // whether it is ours; one health probe says whether it answers. At most one HTTP request.
 import { hostUnresolved } from '../adapters/index.js';
+import { canonicalHost } from './argv.js';
 import type { ServiceRef } from './contracts.js';
 import type { DetectResult } from './events.js';
 import type { ActorDeps } from './deps.js';
@@ -44,7 +45,7 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
   }
   const host = provider.host || '127.0.0.1';
   if (!LOOPBACK.test(host)) return { kind: 'absent' };
-  const bindHost = host.replace(/^\[|\]$/g, '').replace('localhost', '127.0.0.1');
+  const bindHost = canonicalHost(host);
   if (await isPortFree(provider.port, bindHost)) return { kind: 'absent' };
   // Bound but not answering: something holds the port that is not our server (or a stranger's loading vLLM).
   const holder = await findPortHolder(provider.port, signal ? { signal } : {});

@@ -42,6 +42,7 @@ export { probeGpus, parseGpuCsv, parseComputeApps, visibleGpus } from './gpu-pro
 export type { GpuInfo, GpuProbe, GpuProcess } from './gpu-probe.js';
 export { checksGpus, gpuRefusal, gpuFault, gpusInUse, unreadableGpus } from './gpu-check.js';
 export { latestLoadProgress } from './load-progress.js';
+export { runLog } from './watch-log.js';
 export type { LoadPhase, LoadProgress } from './load-progress.js';
 
 /** Builds every actor of the contract over the given seams (real ones by default). */

@@ -21,7 +21,7 @@ const MAX_PENDING_CHARS = 16 * 1024;
 type LoadProgressEvent = Extract<ActorEvent, { type: 'LOAD_PROGRESS' }>;
 
 /** Where this run's output starts: the child's own record, else the pid file that names this pid. */
-async function runLog(input: ServiceRef & { pid: number }): Promise<{ file: string; offset: number | undefined }> {
+export async function runLog(input: ServiceRef & { pid: number }): Promise<{ file: string; offset: number | undefined }> {
   const entry = childEntry(input.pid);
   if (entry) return { file: entry.logFile, offset: entry.logOffset };
   const record = await readPidFile(input.stateDir, input.provider);

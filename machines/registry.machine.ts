@@ -36,6 +36,27 @@ export interface DisposeInput {
 
 export const serviceSystemId = (id: string): string => `service.${id}`;
 
+/** Provider ids an edited config adds, removes (gone, or no longer allowed by the mode) and changes. */
+export interface ConfigChanges {
+  added: string[];
+  removed: string[];
+  /** Still allowed, and its settings or the operating mode differ. */
+  changed: string[];
+}
+
+export function configChanges(before: AcodeConfig, next: AcodeConfig): ConfigChanges {
+  const allowed = (id: string): boolean => {
+    const provider = next.providers[id];
+    return provider !== undefined && modeAllowsProvider(next.mode, provider);
+  };
+  return {
+    added: Object.keys(next.providers).filter((id) => before.providers[id] === undefined),
+    removed: Object.keys(before.providers).filter((id) => !allowed(id)),
+    changed: Object.keys(next.providers).filter((id) => before.providers[id] !== undefined && allowed(id)
+      && (before.mode !== next.mode || JSON.stringify(before.providers[id]) !== JSON.stringify(next.providers[id]))),
+  };
+}
+
 export const registryMachine = setup({
   types: {
     context: {} as RegistryContext,
@@ -61,18 +82,17 @@ export const registryMachine = setup({
     reconfigure: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'RECONFIGURE') return;
       const next = event.config;
+      const { removed, changed } = configChanges(context.config, next);
       const services: Record<string, AnyActorRef> = {};
       for (const [id, ref] of Object.entries(context.services)) {
-        const before = context.config.providers[id];
-        const after = next.providers[id];
-        if (after === undefined || !modeAllowsProvider(next.mode, after)) {
+        if (removed.includes(id)) {
           // Stops watching only: a service actor stopping never signals its server.
           enqueue.stopChild(ref);
           continue;
         }
         services[id] = ref;
-        if (next.mode !== context.config.mode || JSON.stringify(before) !== JSON.stringify(after)) {
-          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: { provider: after, mode: next.mode, stateDir: context.stateDir } });
+        if (changed.includes(id)) {
+          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: { provider: next.providers[id]!, mode: next.mode, stateDir: context.stateDir } });
         }
       }
       enqueue.assign({ config: next, services });

@@ -4,7 +4,7 @@ import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef
 import { settleCleanups } from '../actors/index.js';
 import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
-import { registryMachine, type DisposeInput } from './registry.machine.js';
+import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
 import { modeRefusalError } from './registry-policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './registry-fallback.js';
 import { providerStatus, type ProviderStatus } from './registry-status.js';
@@ -63,14 +63,9 @@ export { allowsFallback, reasonOf, type FallbackReason };
 export type Registry = ReturnType<typeof createRegistry>;
 
 /** What a reload changed, per provider id (for the one-line notice a long-running command prints). */
-export interface ReloadSummary {
-  /** Settings changed; its service applies them (and restarts a server of ours whose launch changed). */
-  changed: string[];
+export interface ReloadSummary extends ConfigChanges {
   /** Of `changed`: servers of ours being restarted with the new launch settings. */
   restarting: string[];
-  /** No longer configured or no longer allowed by the mode: not watched any more. */
-  removed: string[];
-  added: string[];
 }
 
 export function createRegistry(options: RegistryOptions) {
@@ -194,14 +189,7 @@ export function createRegistry(options: RegistryOptions) {
   async function reconfigure(next: AcodeConfig, { signal }: { signal?: AbortSignal } = {}): Promise<ReloadSummary> {
     const before = config;
     const services = actor.getSnapshot().context.services;
-    const gone = (id: string) => next.providers[id] === undefined || modeRefusalError(next.mode, next.providers[id]!) !== undefined;
-    const summary: ReloadSummary = {
-      added: Object.keys(next.providers).filter((id) => before.providers[id] === undefined),
-      removed: Object.keys(before.providers).filter(gone),
-      changed: Object.keys(next.providers).filter((id) => before.providers[id] !== undefined && !gone(id)
-        && (before.mode !== next.mode || JSON.stringify(before.providers[id]) !== JSON.stringify(next.providers[id]))),
-      restarting: [],
-    };
+    const summary: ReloadSummary = { ...configChanges(before, next), restarting: [] };
     const stopping = summary.removed.filter((id) => startedHere.has(id) && before.providers[id]?.lifecycle.stopOnExit);
     await Promise.allSettled(stopping.map((id) => handles.get(id)?.stop({ ...(signal ? { signal } : {}) })));
     config = next;

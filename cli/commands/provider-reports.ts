@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
 import { AcodeError, didYouMean, isAcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { latestLoadProgress, logFilePath, logTail, readPidFile, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
+import { latestLoadProgress, logTail, runLog, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
@@ -84,11 +84,10 @@ export function withServerFacts(r: ProviderReport, facts: ServerFacts | undefine
 
 // What a loading server of ours last logged about its load (vLLM refuses connections meanwhile), read
 // from this run's part of its log: the same parse the starting service's log watcher uses.
-async function loggedLoad(stateDir: string, p: ProviderConfig, pid: number | undefined): Promise<LoadProgress | null> {
+async function loggedLoad(config: AcodeConfig, p: ProviderConfig, stateDir: string, pid: number | undefined): Promise<LoadProgress | null> {
   if (pid === undefined) return null;
-  const file = await readPidFile(stateDir, p);
-  const offset = file?.pid === pid ? file.logOffset : undefined;
-  const lines = await logTail(logFilePath(stateDir, p), { lines: 50, ...(offset === undefined ? {} : { offset }) });
+  const { file, offset } = await runLog({ provider: p, mode: config.mode, stateDir, pid });
+  const lines = await logTail(file, { lines: 50, ...(offset === undefined ? {} : { offset }) });
   return latestLoadProgress(lines.join('\n')) ?? null;
 }
 
@@ -120,7 +119,7 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
       ]);
       return withServerFacts({ ...healthy, ...(refused ? { lastError: refused } : {}) }, facts, p.lifecycle.restartWindowSeconds * 1000);
     }
-    case 'loading': return { ...report, ...owned, state: 'starting', load: await loggedLoad(stateDir, p, found.ownedPid) };
+    case 'loading': return { ...report, ...owned, state: 'starting', load: await loggedLoad(config, p, stateDir, found.ownedPid) };
     case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
     case 'absent':
       if (p.lifecycle.mode === 'managed') return report;
