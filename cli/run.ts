@@ -13,6 +13,7 @@ import { providersCommand } from './commands/providers.js';
 import { modelsCommand } from './commands/models.js';
 import { statusCommand } from './commands/status.js';
 import { gpusCommand } from './commands/gpus.js';
+import { serveCommand } from './commands/serve.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { isOutputClosed, OUTPUT_CLOSED_EXIT, printError, type Output } from './output/index.js';
 import type { InspectionSession } from '../inspector/index.js';
@@ -20,7 +21,7 @@ import type { InspectionSession } from '../inspector/index.js';
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, demoCommand, replayCommand, inspectCommand];
+export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, serveCommand, demoCommand, replayCommand, inspectCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {

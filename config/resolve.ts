@@ -107,6 +107,7 @@ export function resolveRaw(raw: RawConfig, file: string | undefined): AcodeConfi
     active: sections.active ?? DEFAULT_ACTIVE,
     fallback: [...(raw.fallback ?? [])],
     models: { allowDownload: raw.models?.allow_download ?? true },
+    serve: { ...(raw.serve?.api_key_env ? { apiKeyEnv: raw.serve.api_key_env } : {}), aliases: { ...(raw.serve?.aliases ?? {}) } },
     providers,
   };
 }

@@ -5,11 +5,11 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback, models","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
+const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback, models, serve","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"serve":{"type":["object","null"],"allowed":"a mapping of gateway settings (acode serve)","additionalProperties":false,"properties":{"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"aliases":{"type":"object","additionalProperties":{"type":"string","minLength":1,"allowed":"a <provider>/<model> or a provider id"},"allowed":"a mapping of model names to <provider>/<model>"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
+const pattern0 = new RegExp("^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$", "u");
+const pattern1 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
 const func2 = { default: runtime0.default ?? runtime0 }.default;
-const func4 = Object.prototype.hasOwnProperty;
-const pattern0 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
-const pattern1 = new RegExp("^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$", "u");
+const func5 = Object.prototype.hasOwnProperty;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://acode.local/schemas/config.json" */;
@@ -17,7 +17,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((key0 === "models") || (key0 === "mode")) || (key0 === "fallback")) || (key0 === "providers"))){
+if(!(((((key0 === "models") || (key0 === "serve")) || (key0 === "mode")) || (key0 === "fallback")) || (key0 === "providers"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -68,10 +68,10 @@ errors++;
 }
 }
 }
-if(data.mode !== undefined){
-let data2 = data.mode;
-if(typeof data2 !== "string"){
-const err4 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.mode.type,parentSchema:schema11.properties.mode,data:data2};
+if(data.serve !== undefined){
+let data2 = data.serve;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/serve",schemaPath:"#/properties/serve/type",keyword:"type",params:{type: schema11.properties.serve.type},message:"must be object,null",schema:schema11.properties.serve.type,parentSchema:schema11.properties.serve,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -80,8 +80,10 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!(((data2 === "local-only") || (data2 === "burst")) || (data2 === "airgapped"))){
-const err5 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.mode.enum,parentSchema:schema11.properties.mode,data:data2};
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key2 in data2){
+if(!((key2 === "api_key_env") || (key2 === "aliases"))){
+const err5 = {instancePath:instancePath+"/serve",schemaPath:"#/properties/serve/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.serve,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -91,15 +93,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.fallback !== undefined){
-let data3 = data.fallback;
-if(Array.isArray(data3)){
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(func2(data4) < 1){
-const err6 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.fallback.items,data:data4};
+if(data2.api_key_env !== undefined){
+let data3 = data2.api_key_env;
+if(typeof data3 === "string"){
+if(!pattern0.test(data3)){
+const err6 = {instancePath:instancePath+"/serve/api_key_env",schemaPath:"#/properties/serve/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.serve.properties.api_key_env,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -110,7 +108,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.fallback.items.type,parentSchema:schema11.properties.fallback.items,data:data4};
+const err7 = {instancePath:instancePath+"/serve/api_key_env",schemaPath:"#/properties/serve/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.serve.properties.api_key_env.type,parentSchema:schema11.properties.serve.properties.api_key_env,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -120,18 +118,14 @@ vErrors.push(err7);
 errors++;
 }
 }
-let i1 = data3.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data3[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err8 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema11.properties.fallback,data:data3};
+if(data2.aliases !== undefined){
+let data4 = data2.aliases;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key3 in data4){
+let data5 = data4[key3];
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err8 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.serve.properties.aliases.additionalProperties,data:data5};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -139,14 +133,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
-break;
-}
-indices0[item0] = i1;
-}
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.fallback.type,parentSchema:schema11.properties.fallback,data:data3};
+const err9 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.serve.properties.aliases.additionalProperties.type,parentSchema:schema11.properties.serve.properties.aliases.additionalProperties,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -156,10 +146,9 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.providers !== undefined){
-let data5 = data.providers;
-if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err10 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema11.properties.providers.type},message:"must be object,null",schema:schema11.properties.providers.type,parentSchema:schema11.properties.providers,data:data5};
+}
+else {
+const err10 = {instancePath:instancePath+"/serve/aliases",schemaPath:"#/properties/serve/properties/aliases/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.serve.properties.aliases.type,parentSchema:schema11.properties.serve.properties.aliases,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -168,10 +157,13 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key2 in data5){
-if(!((((((key2 === "active") || (key2 === "ollama")) || (key2 === "vllm")) || (key2 === "llamacpp")) || (key2 === "lmstudio")) || (pattern0.test(key2)))){
-const err11 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers,data:data5};
+}
+}
+}
+if(data.mode !== undefined){
+let data6 = data.mode;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.mode.type,parentSchema:schema11.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -180,12 +172,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data5.active !== undefined){
-let data6 = data5.active;
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err12 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.active,data:data6};
+if(!(((data6 === "local-only") || (data6 === "burst")) || (data6 === "airgapped"))){
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.mode.enum,parentSchema:schema11.properties.mode,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -195,8 +183,15 @@ vErrors.push(err12);
 errors++;
 }
 }
-else {
-const err13 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.active.type,parentSchema:schema11.properties.providers.properties.active,data:data6};
+if(data.fallback !== undefined){
+let data7 = data.fallback;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+let data8 = data7[i0];
+if(typeof data8 === "string"){
+if(func2(data8) < 1){
+const err13 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.fallback.items,data:data8};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -206,10 +201,8 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data5.ollama !== undefined){
-let data7 = data5.ollama;
-if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
-const err14 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.type,parentSchema:schema11.properties.providers.properties.ollama,data:data7};
+else {
+const err14 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.fallback.items.type,parentSchema:schema11.properties.fallback.items,data:data8};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -218,10 +211,19 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-for(const key3 in data7){
-if(!(func4.call(schema11.properties.providers.properties.ollama.properties, key3))){
-const err15 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data7};
+}
+let i1 = data7.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data7[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err15 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema11.properties.fallback,data:data7};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -229,13 +231,14 @@ else {
 vErrors.push(err15);
 }
 errors++;
+break;
+}
+indices0[item0] = i1;
 }
 }
-if(data7.model !== undefined){
-let data8 = data7.model;
-if(typeof data8 === "string"){
-if(func2(data8) < 1){
-const err16 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data8};
+}
+else {
+const err16 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.fallback.type,parentSchema:schema11.properties.fallback,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -245,8 +248,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-else {
-const err17 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.model.type,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data8};
+if(data.providers !== undefined){
+let data9 = data.providers;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err17 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema11.properties.providers.type},message:"must be object,null",schema:schema11.properties.providers.type,parentSchema:schema11.properties.providers,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -255,12 +260,10 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data7.binary !== undefined){
-let data9 = data7.binary;
-if(typeof data9 === "string"){
-if(func2(data9) < 1){
-const err18 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data9};
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+for(const key4 in data9){
+if(!((((((key4 === "active") || (key4 === "ollama")) || (key4 === "vllm")) || (key4 === "llamacpp")) || (key4 === "lmstudio")) || (pattern1.test(key4)))){
+const err18 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers,data:data9};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -270,8 +273,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-else {
-const err19 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.binary.type,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data9};
+if(data9.active !== undefined){
+let data10 = data9.active;
+if(typeof data10 === "string"){
+if(func2(data10) < 1){
+const err19 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.active,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -281,14 +287,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data7.args !== undefined){
-let data10 = data7.args;
-if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i2=0; i2<len1; i2++){
-let data11 = data10[i2];
-if(typeof data11 !== "string"){
-const err20 = {instancePath:instancePath+"/providers/ollama/args/" + i2,schemaPath:"#/properties/providers/properties/ollama/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.args.items.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args.items,data:data11};
+else {
+const err20 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.active.type,parentSchema:schema11.properties.providers.properties.active,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -298,9 +298,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
-else {
-const err21 = {instancePath:instancePath+"/providers/ollama/args",schemaPath:"#/properties/providers/properties/ollama/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.ollama.properties.args.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args,data:data10};
+if(data9.ollama !== undefined){
+let data11 = data9.ollama;
+if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
+const err21 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.type,parentSchema:schema11.properties.providers.properties.ollama,data:data11};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -309,11 +310,10 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-if(data7.allow_remote_code !== undefined){
-let data12 = data7.allow_remote_code;
-if(typeof data12 !== "boolean"){
-const err22 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data12};
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key5 in data11){
+if(!(func5.call(schema11.properties.providers.properties.ollama.properties, key5))){
+const err22 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data11};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -323,10 +323,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data7.lifecycle !== undefined){
-let data13 = data7.lifecycle;
-if((!(data13 && typeof data13 == "object" && !Array.isArray(data13))) && (data13 !== null)){
-const err23 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data13};
+if(data11.model !== undefined){
+let data12 = data11.model;
+if(typeof data12 === "string"){
+if(func2(data12) < 1){
+const err23 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -335,10 +336,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key4 in data13){
-if(!(((((((key4 === "mode") || (key4 === "start_timeout_seconds")) || (key4 === "health_check_interval_seconds")) || (key4 === "model_load_timeout_seconds")) || (key4 === "stop_on_exit")) || (key4 === "max_restarts")) || (key4 === "restart_window_seconds"))){
-const err24 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data13};
+}
+else {
+const err24 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.model.type,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data12};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -348,10 +348,11 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data13.mode !== undefined){
-let data14 = data13.mode;
-if(typeof data14 !== "string"){
-const err25 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data14};
+if(data11.binary !== undefined){
+let data13 = data11.binary;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err25 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -360,8 +361,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(!(((data14 === "managed") || (data14 === "monitored")) || (data14 === "external"))){
-const err26 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data14};
+}
+else {
+const err26 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.binary.type,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data13};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -371,11 +373,14 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data13.start_timeout_seconds !== undefined){
-let data15 = data13.start_timeout_seconds;
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 <= 0 || isNaN(data15)){
-const err27 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data15};
+if(data11.args !== undefined){
+let data14 = data11.args;
+if(Array.isArray(data14)){
+const len1 = data14.length;
+for(let i2=0; i2<len1; i2++){
+let data15 = data14[i2];
+if(typeof data15 !== "string"){
+const err27 = {instancePath:instancePath+"/providers/ollama/args/" + i2,schemaPath:"#/properties/providers/properties/ollama/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.args.items.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args.items,data:data15};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -385,8 +390,9 @@ vErrors.push(err27);
 errors++;
 }
 }
+}
 else {
-const err28 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data15};
+const err28 = {instancePath:instancePath+"/providers/ollama/args",schemaPath:"#/properties/providers/properties/ollama/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.ollama.properties.args.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args,data:data14};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -396,11 +402,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data13.health_check_interval_seconds !== undefined){
-let data16 = data13.health_check_interval_seconds;
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 <= 0 || isNaN(data16)){
-const err29 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data16};
+if(data11.allow_remote_code !== undefined){
+let data16 = data11.allow_remote_code;
+if(typeof data16 !== "boolean"){
+const err29 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data16};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -410,8 +415,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-else {
-const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data16};
+if(data11.lifecycle !== undefined){
+let data17 = data11.lifecycle;
+if((!(data17 && typeof data17 == "object" && !Array.isArray(data17))) && (data17 !== null)){
+const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data17};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -420,12 +427,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data13.model_load_timeout_seconds !== undefined){
-let data17 = data13.model_load_timeout_seconds;
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 <= 0 || isNaN(data17)){
-const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data17};
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key6 in data17){
+if(!(((((((key6 === "mode") || (key6 === "start_timeout_seconds")) || (key6 === "health_check_interval_seconds")) || (key6 === "model_load_timeout_seconds")) || (key6 === "stop_on_exit")) || (key6 === "max_restarts")) || (key6 === "restart_window_seconds"))){
+const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -435,8 +440,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data17};
+if(data17.mode !== undefined){
+let data18 = data17.mode;
+if(typeof data18 !== "string"){
+const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data18};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -445,11 +452,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data13.stop_on_exit !== undefined){
-let data18 = data13.stop_on_exit;
-if(typeof data18 !== "boolean"){
-const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data18};
+if(!(((data18 === "managed") || (data18 === "monitored")) || (data18 === "external"))){
+const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data18};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -459,10 +463,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data13.max_restarts !== undefined){
-let data19 = data13.max_restarts;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data19};
+if(data17.start_timeout_seconds !== undefined){
+let data19 = data17.start_timeout_seconds;
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 <= 0 || isNaN(data19)){
+const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data19};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -471,9 +476,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 1000 || isNaN(data19)){
-const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data19};
+}
+else {
+const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data19};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -482,8 +487,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data19 < 0 || isNaN(data19)){
-const err36 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data19};
+}
+if(data17.health_check_interval_seconds !== undefined){
+let data20 = data17.health_check_interval_seconds;
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 <= 0 || isNaN(data20)){
+const err36 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -493,12 +502,8 @@ vErrors.push(err36);
 errors++;
 }
 }
-}
-if(data13.restart_window_seconds !== undefined){
-let data20 = data13.restart_window_seconds;
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 <= 0 || isNaN(data20)){
-const err37 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data20};
+else {
+const err37 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data20};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -508,8 +513,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-else {
-const err38 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data20};
+if(data17.model_load_timeout_seconds !== undefined){
+let data21 = data17.model_load_timeout_seconds;
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 <= 0 || isNaN(data21)){
+const err38 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data21};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -519,12 +527,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
-}
-if(data7.timeouts !== undefined){
-let data21 = data7.timeouts;
-if((!(data21 && typeof data21 == "object" && !Array.isArray(data21))) && (data21 !== null)){
-const err39 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data21};
+else {
+const err39 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data21};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -533,10 +537,11 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key5 in data21){
-if(!(((key5 === "connect_seconds") || (key5 === "response_seconds")) || (key5 === "idle_seconds"))){
-const err40 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data21};
+}
+if(data17.stop_on_exit !== undefined){
+let data22 = data17.stop_on_exit;
+if(typeof data22 !== "boolean"){
+const err40 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data22};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -546,11 +551,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data21.connect_seconds !== undefined){
-let data22 = data21.connect_seconds;
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 <= 0 || isNaN(data22)){
-const err41 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data22};
+if(data17.max_restarts !== undefined){
+let data23 = data17.max_restarts;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err41 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data23};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -559,9 +563,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-else {
-const err42 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data22};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 1000 || isNaN(data23)){
+const err42 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data23};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -570,12 +574,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data21.response_seconds !== undefined){
-let data23 = data21.response_seconds;
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 <= 0 || isNaN(data23)){
-const err43 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data23};
+if(data23 < 0 || isNaN(data23)){
+const err43 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data23};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -585,8 +585,12 @@ vErrors.push(err43);
 errors++;
 }
 }
-else {
-const err44 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data23};
+}
+if(data17.restart_window_seconds !== undefined){
+let data24 = data17.restart_window_seconds;
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 <= 0 || isNaN(data24)){
+const err44 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data24};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -596,11 +600,8 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data21.idle_seconds !== undefined){
-let data24 = data21.idle_seconds;
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 <= 0 || isNaN(data24)){
-const err45 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data24};
+else {
+const err45 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data24};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -610,8 +611,12 @@ vErrors.push(err45);
 errors++;
 }
 }
-else {
-const err46 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data24};
+}
+}
+if(data11.timeouts !== undefined){
+let data25 = data11.timeouts;
+if((!(data25 && typeof data25 == "object" && !Array.isArray(data25))) && (data25 !== null)){
+const err46 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data25};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -620,13 +625,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-}
-}
-if(data7.gpu !== undefined){
-let data25 = data7.gpu;
-if((!(data25 && typeof data25 == "object" && !Array.isArray(data25))) && (data25 !== null)){
-const err47 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data25};
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key7 in data25){
+if(!(((key7 === "connect_seconds") || (key7 === "response_seconds")) || (key7 === "idle_seconds"))){
+const err47 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data25};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -635,10 +637,12 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key6 in data25){
-if(!(((key6 === "memory_utilization") || (key6 === "tensor_parallel_size")) || (key6 === "required"))){
-const err48 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data25};
+}
+if(data25.connect_seconds !== undefined){
+let data26 = data25.connect_seconds;
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 <= 0 || isNaN(data26)){
+const err48 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data26};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -648,11 +652,8 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data25.memory_utilization !== undefined){
-let data26 = data25.memory_utilization;
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 1 || isNaN(data26)){
-const err49 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data26};
+else {
+const err49 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data26};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -661,8 +662,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data26 <= 0 || isNaN(data26)){
-const err50 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data26};
+}
+if(data25.response_seconds !== undefined){
+let data27 = data25.response_seconds;
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 <= 0 || isNaN(data27)){
+const err50 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data27};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -673,7 +678,7 @@ errors++;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data26};
+const err51 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data27};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -683,10 +688,11 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data25.tensor_parallel_size !== undefined){
-let data27 = data25.tensor_parallel_size;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err52 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data27};
+if(data25.idle_seconds !== undefined){
+let data28 = data25.idle_seconds;
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 <= 0 || isNaN(data28)){
+const err52 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data28};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -695,9 +701,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 1024 || isNaN(data27)){
-const err53 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data27};
+}
+else {
+const err53 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data28};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -706,8 +712,13 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data27 < 1 || isNaN(data27)){
-const err54 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data27};
+}
+}
+}
+if(data11.gpu !== undefined){
+let data29 = data11.gpu;
+if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
+const err54 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data29};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -716,12 +727,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-}
-if(data25.required !== undefined){
-let data28 = data25.required;
-if(typeof data28 !== "boolean"){
-const err55 = {instancePath:instancePath+"/providers/ollama/gpu/required",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required,data:data28};
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key8 in data29){
+if(!(((key8 === "memory_utilization") || (key8 === "tensor_parallel_size")) || (key8 === "required"))){
+const err55 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data29};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -731,13 +740,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-}
-}
-if(data7.api_key_env !== undefined){
-let data29 = data7.api_key_env;
-if(typeof data29 === "string"){
-if(!pattern1.test(data29)){
-const err56 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data29};
+if(data29.memory_utilization !== undefined){
+let data30 = data29.memory_utilization;
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 > 1 || isNaN(data30)){
+const err56 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data30};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -746,9 +753,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data29};
+if(data30 <= 0 || isNaN(data30)){
+const err57 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data30};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -758,11 +764,8 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data7.host !== undefined){
-let data30 = data7.host;
-if(typeof data30 === "string"){
-if(func2(data30) < 1){
-const err58 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data30};
+else {
+const err58 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data30};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -772,8 +775,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-else {
-const err59 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data30};
+if(data29.tensor_parallel_size !== undefined){
+let data31 = data29.tensor_parallel_size;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err59 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data31};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -782,11 +787,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data7.port !== undefined){
-let data31 = data7.port;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err60 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data31};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 1024 || isNaN(data31)){
+const err60 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data31};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -795,9 +798,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 65535 || isNaN(data31)){
-const err61 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data31};
+if(data31 < 1 || isNaN(data31)){
+const err61 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data31};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -806,8 +808,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err62 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data31};
+}
+}
+if(data29.required !== undefined){
+let data32 = data29.required;
+if(typeof data32 !== "boolean"){
+const err62 = {instancePath:instancePath+"/providers/ollama/gpu/required",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required,data:data32};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -819,11 +825,11 @@ errors++;
 }
 }
 }
-}
-if(data5.vllm !== undefined){
-let data32 = data5.vllm;
-if((!(data32 && typeof data32 == "object" && !Array.isArray(data32))) && (data32 !== null)){
-const err63 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data32};
+if(data11.api_key_env !== undefined){
+let data33 = data11.api_key_env;
+if(typeof data33 === "string"){
+if(!pattern0.test(data33)){
+const err63 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data33};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -832,10 +838,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key7 in data32){
-if(!(func4.call(schema11.properties.providers.properties.vllm.properties, key7))){
-const err64 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data32};
+}
+else {
+const err64 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data33};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -845,11 +850,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data32.model !== undefined){
-let data33 = data32.model;
-if(typeof data33 === "string"){
-if(func2(data33) < 1){
-const err65 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data33};
+if(data11.host !== undefined){
+let data34 = data11.host;
+if(typeof data34 === "string"){
+if(func2(data34) < 1){
+const err65 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data34};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -860,7 +865,7 @@ errors++;
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data33};
+const err66 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data34};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -870,11 +875,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data32.binary !== undefined){
-let data34 = data32.binary;
-if(typeof data34 === "string"){
-if(func2(data34) < 1){
-const err67 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data34};
+if(data11.port !== undefined){
+let data35 = data11.port;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err67 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data35};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -883,9 +887,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data34};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 > 65535 || isNaN(data35)){
+const err68 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -894,15 +898,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data32.args !== undefined){
-let data35 = data32.args;
-if(Array.isArray(data35)){
-const len2 = data35.length;
-for(let i3=0; i3<len2; i3++){
-let data36 = data35[i3];
-if(typeof data36 !== "string"){
-const err69 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data36};
+if(data35 < 1 || isNaN(data35)){
+const err69 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data35};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -913,8 +910,12 @@ errors++;
 }
 }
 }
-else {
-const err70 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data35};
+}
+}
+if(data9.vllm !== undefined){
+let data36 = data9.vllm;
+if((!(data36 && typeof data36 == "object" && !Array.isArray(data36))) && (data36 !== null)){
+const err70 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data36};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -923,11 +924,10 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data32.allow_remote_code !== undefined){
-let data37 = data32.allow_remote_code;
-if(typeof data37 !== "boolean"){
-const err71 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data37};
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key9 in data36){
+if(!(func5.call(schema11.properties.providers.properties.vllm.properties, key9))){
+const err71 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data36};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -937,10 +937,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data32.lifecycle !== undefined){
-let data38 = data32.lifecycle;
-if((!(data38 && typeof data38 == "object" && !Array.isArray(data38))) && (data38 !== null)){
-const err72 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data38};
+if(data36.model !== undefined){
+let data37 = data36.model;
+if(typeof data37 === "string"){
+if(func2(data37) < 1){
+const err72 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data37};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -949,10 +950,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key8 in data38){
-if(!(((((((key8 === "mode") || (key8 === "start_timeout_seconds")) || (key8 === "health_check_interval_seconds")) || (key8 === "model_load_timeout_seconds")) || (key8 === "stop_on_exit")) || (key8 === "max_restarts")) || (key8 === "restart_window_seconds"))){
-const err73 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data38};
+}
+else {
+const err73 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data37};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -962,10 +962,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data38.mode !== undefined){
-let data39 = data38.mode;
-if(typeof data39 !== "string"){
-const err74 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data39};
+if(data36.binary !== undefined){
+let data38 = data36.binary;
+if(typeof data38 === "string"){
+if(func2(data38) < 1){
+const err74 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data38};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -974,8 +975,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(!(((data39 === "managed") || (data39 === "monitored")) || (data39 === "external"))){
-const err75 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data39};
+}
+else {
+const err75 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data38};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -985,11 +987,14 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data38.start_timeout_seconds !== undefined){
-let data40 = data38.start_timeout_seconds;
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 <= 0 || isNaN(data40)){
-const err76 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data40};
+if(data36.args !== undefined){
+let data39 = data36.args;
+if(Array.isArray(data39)){
+const len2 = data39.length;
+for(let i3=0; i3<len2; i3++){
+let data40 = data39[i3];
+if(typeof data40 !== "string"){
+const err76 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data40};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -999,8 +1004,9 @@ vErrors.push(err76);
 errors++;
 }
 }
+}
 else {
-const err77 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data40};
+const err77 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data39};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1010,11 +1016,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data38.health_check_interval_seconds !== undefined){
-let data41 = data38.health_check_interval_seconds;
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 <= 0 || isNaN(data41)){
-const err78 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data41};
+if(data36.allow_remote_code !== undefined){
+let data41 = data36.allow_remote_code;
+if(typeof data41 !== "boolean"){
+const err78 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data41};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1024,8 +1029,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-else {
-const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data41};
+if(data36.lifecycle !== undefined){
+let data42 = data36.lifecycle;
+if((!(data42 && typeof data42 == "object" && !Array.isArray(data42))) && (data42 !== null)){
+const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data42};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1034,12 +1041,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-if(data38.model_load_timeout_seconds !== undefined){
-let data42 = data38.model_load_timeout_seconds;
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 <= 0 || isNaN(data42)){
-const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data42};
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+for(const key10 in data42){
+if(!(((((((key10 === "mode") || (key10 === "start_timeout_seconds")) || (key10 === "health_check_interval_seconds")) || (key10 === "model_load_timeout_seconds")) || (key10 === "stop_on_exit")) || (key10 === "max_restarts")) || (key10 === "restart_window_seconds"))){
+const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data42};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1049,8 +1054,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-else {
-const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data42};
+if(data42.mode !== undefined){
+let data43 = data42.mode;
+if(typeof data43 !== "string"){
+const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data43};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1059,11 +1066,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-if(data38.stop_on_exit !== undefined){
-let data43 = data38.stop_on_exit;
-if(typeof data43 !== "boolean"){
-const err82 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data43};
+if(!(((data43 === "managed") || (data43 === "monitored")) || (data43 === "external"))){
+const err82 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data43};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1073,10 +1077,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data38.max_restarts !== undefined){
-let data44 = data38.max_restarts;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err83 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data44};
+if(data42.start_timeout_seconds !== undefined){
+let data44 = data42.start_timeout_seconds;
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 <= 0 || isNaN(data44)){
+const err83 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1085,9 +1090,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 > 1000 || isNaN(data44)){
-const err84 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data44};
+}
+else {
+const err84 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data44};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1096,8 +1101,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data44 < 0 || isNaN(data44)){
-const err85 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data44};
+}
+if(data42.health_check_interval_seconds !== undefined){
+let data45 = data42.health_check_interval_seconds;
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 <= 0 || isNaN(data45)){
+const err85 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data45};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1107,12 +1116,8 @@ vErrors.push(err85);
 errors++;
 }
 }
-}
-if(data38.restart_window_seconds !== undefined){
-let data45 = data38.restart_window_seconds;
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 <= 0 || isNaN(data45)){
-const err86 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data45};
+else {
+const err86 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data45};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1122,8 +1127,11 @@ vErrors.push(err86);
 errors++;
 }
 }
-else {
-const err87 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data45};
+if(data42.model_load_timeout_seconds !== undefined){
+let data46 = data42.model_load_timeout_seconds;
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 <= 0 || isNaN(data46)){
+const err87 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data46};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1133,12 +1141,8 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-}
-if(data32.timeouts !== undefined){
-let data46 = data32.timeouts;
-if((!(data46 && typeof data46 == "object" && !Array.isArray(data46))) && (data46 !== null)){
-const err88 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data46};
+else {
+const err88 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data46};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1147,10 +1151,11 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-for(const key9 in data46){
-if(!(((key9 === "connect_seconds") || (key9 === "response_seconds")) || (key9 === "idle_seconds"))){
-const err89 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data46};
+}
+if(data42.stop_on_exit !== undefined){
+let data47 = data42.stop_on_exit;
+if(typeof data47 !== "boolean"){
+const err89 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data47};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1160,11 +1165,10 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data46.connect_seconds !== undefined){
-let data47 = data46.connect_seconds;
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 <= 0 || isNaN(data47)){
-const err90 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data47};
+if(data42.max_restarts !== undefined){
+let data48 = data42.max_restarts;
+if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
+const err90 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data48};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1173,9 +1177,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-else {
-const err91 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data47};
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 > 1000 || isNaN(data48)){
+const err91 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data48};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1184,12 +1188,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data46.response_seconds !== undefined){
-let data48 = data46.response_seconds;
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 <= 0 || isNaN(data48)){
-const err92 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data48};
+if(data48 < 0 || isNaN(data48)){
+const err92 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data48};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1199,8 +1199,12 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data48};
+}
+if(data42.restart_window_seconds !== undefined){
+let data49 = data42.restart_window_seconds;
+if((typeof data49 == "number") && (isFinite(data49))){
+if(data49 <= 0 || isNaN(data49)){
+const err93 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data49};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1210,11 +1214,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data46.idle_seconds !== undefined){
-let data49 = data46.idle_seconds;
-if((typeof data49 == "number") && (isFinite(data49))){
-if(data49 <= 0 || isNaN(data49)){
-const err94 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data49};
+else {
+const err94 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data49};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1224,8 +1225,12 @@ vErrors.push(err94);
 errors++;
 }
 }
-else {
-const err95 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data49};
+}
+}
+if(data36.timeouts !== undefined){
+let data50 = data36.timeouts;
+if((!(data50 && typeof data50 == "object" && !Array.isArray(data50))) && (data50 !== null)){
+const err95 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data50};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1234,13 +1239,10 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-}
-}
-if(data32.gpu !== undefined){
-let data50 = data32.gpu;
-if((!(data50 && typeof data50 == "object" && !Array.isArray(data50))) && (data50 !== null)){
-const err96 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data50};
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+for(const key11 in data50){
+if(!(((key11 === "connect_seconds") || (key11 === "response_seconds")) || (key11 === "idle_seconds"))){
+const err96 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data50};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1249,10 +1251,12 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key10 in data50){
-if(!(((key10 === "memory_utilization") || (key10 === "tensor_parallel_size")) || (key10 === "required"))){
-const err97 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data50};
+}
+if(data50.connect_seconds !== undefined){
+let data51 = data50.connect_seconds;
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 <= 0 || isNaN(data51)){
+const err97 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data51};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1262,11 +1266,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data50.memory_utilization !== undefined){
-let data51 = data50.memory_utilization;
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 1 || isNaN(data51)){
-const err98 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data51};
+else {
+const err98 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data51};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1275,8 +1276,12 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data51 <= 0 || isNaN(data51)){
-const err99 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data51};
+}
+if(data50.response_seconds !== undefined){
+let data52 = data50.response_seconds;
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 <= 0 || isNaN(data52)){
+const err99 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data52};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1287,7 +1292,7 @@ errors++;
 }
 }
 else {
-const err100 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data51};
+const err100 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data52};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1297,10 +1302,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data50.tensor_parallel_size !== undefined){
-let data52 = data50.tensor_parallel_size;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err101 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data52};
+if(data50.idle_seconds !== undefined){
+let data53 = data50.idle_seconds;
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 <= 0 || isNaN(data53)){
+const err101 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data53};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1309,9 +1315,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 > 1024 || isNaN(data52)){
-const err102 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data52};
+}
+else {
+const err102 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data53};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1320,8 +1326,13 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data52 < 1 || isNaN(data52)){
-const err103 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data52};
+}
+}
+}
+if(data36.gpu !== undefined){
+let data54 = data36.gpu;
+if((!(data54 && typeof data54 == "object" && !Array.isArray(data54))) && (data54 !== null)){
+const err103 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data54};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1330,12 +1341,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-if(data50.required !== undefined){
-let data53 = data50.required;
-if(typeof data53 !== "boolean"){
-const err104 = {instancePath:instancePath+"/providers/vllm/gpu/required",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required,data:data53};
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+for(const key12 in data54){
+if(!(((key12 === "memory_utilization") || (key12 === "tensor_parallel_size")) || (key12 === "required"))){
+const err104 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data54};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1345,13 +1354,11 @@ vErrors.push(err104);
 errors++;
 }
 }
-}
-}
-if(data32.api_key_env !== undefined){
-let data54 = data32.api_key_env;
-if(typeof data54 === "string"){
-if(!pattern1.test(data54)){
-const err105 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data54};
+if(data54.memory_utilization !== undefined){
+let data55 = data54.memory_utilization;
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 > 1 || isNaN(data55)){
+const err105 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data55};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1360,9 +1367,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-else {
-const err106 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data54};
+if(data55 <= 0 || isNaN(data55)){
+const err106 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data55};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1372,11 +1378,8 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data32.host !== undefined){
-let data55 = data32.host;
-if(typeof data55 === "string"){
-if(func2(data55) < 1){
-const err107 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data55};
+else {
+const err107 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data55};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1386,8 +1389,10 @@ vErrors.push(err107);
 errors++;
 }
 }
-else {
-const err108 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data55};
+if(data54.tensor_parallel_size !== undefined){
+let data56 = data54.tensor_parallel_size;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+const err108 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data56};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1396,11 +1401,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-if(data32.port !== undefined){
-let data56 = data32.port;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err109 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data56};
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 > 1024 || isNaN(data56)){
+const err109 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data56};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1409,9 +1412,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 65535 || isNaN(data56)){
-const err110 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data56};
+if(data56 < 1 || isNaN(data56)){
+const err110 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data56};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1420,8 +1422,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data56 < 1 || isNaN(data56)){
-const err111 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data56};
+}
+}
+if(data54.required !== undefined){
+let data57 = data54.required;
+if(typeof data57 !== "boolean"){
+const err111 = {instancePath:instancePath+"/providers/vllm/gpu/required",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required,data:data57};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1433,11 +1439,11 @@ errors++;
 }
 }
 }
-}
-if(data5.llamacpp !== undefined){
-let data57 = data5.llamacpp;
-if((!(data57 && typeof data57 == "object" && !Array.isArray(data57))) && (data57 !== null)){
-const err112 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data57};
+if(data36.api_key_env !== undefined){
+let data58 = data36.api_key_env;
+if(typeof data58 === "string"){
+if(!pattern0.test(data58)){
+const err112 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data58};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1446,10 +1452,9 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-for(const key11 in data57){
-if(!(func4.call(schema11.properties.providers.properties.llamacpp.properties, key11))){
-const err113 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data57};
+}
+else {
+const err113 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data58};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1459,11 +1464,11 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data57.model !== undefined){
-let data58 = data57.model;
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err114 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data58};
+if(data36.host !== undefined){
+let data59 = data36.host;
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err114 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data59};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1474,7 +1479,7 @@ errors++;
 }
 }
 else {
-const err115 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data58};
+const err115 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data59};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1484,11 +1489,10 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data57.binary !== undefined){
-let data59 = data57.binary;
-if(typeof data59 === "string"){
-if(func2(data59) < 1){
-const err116 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data59};
+if(data36.port !== undefined){
+let data60 = data36.port;
+if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
+const err116 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data60};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1497,9 +1501,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-else {
-const err117 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data59};
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 > 65535 || isNaN(data60)){
+const err117 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data60};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1508,15 +1512,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data57.args !== undefined){
-let data60 = data57.args;
-if(Array.isArray(data60)){
-const len3 = data60.length;
-for(let i4=0; i4<len3; i4++){
-let data61 = data60[i4];
-if(typeof data61 !== "string"){
-const err118 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data61};
+if(data60 < 1 || isNaN(data60)){
+const err118 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data60};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1527,8 +1524,12 @@ errors++;
 }
 }
 }
-else {
-const err119 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data60};
+}
+}
+if(data9.llamacpp !== undefined){
+let data61 = data9.llamacpp;
+if((!(data61 && typeof data61 == "object" && !Array.isArray(data61))) && (data61 !== null)){
+const err119 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data61};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1537,11 +1538,10 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-if(data57.allow_remote_code !== undefined){
-let data62 = data57.allow_remote_code;
-if(typeof data62 !== "boolean"){
-const err120 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data62};
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key13 in data61){
+if(!(func5.call(schema11.properties.providers.properties.llamacpp.properties, key13))){
+const err120 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data61};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1551,10 +1551,11 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data57.lifecycle !== undefined){
-let data63 = data57.lifecycle;
-if((!(data63 && typeof data63 == "object" && !Array.isArray(data63))) && (data63 !== null)){
-const err121 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data63};
+if(data61.model !== undefined){
+let data62 = data61.model;
+if(typeof data62 === "string"){
+if(func2(data62) < 1){
+const err121 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data62};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1563,10 +1564,9 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key12 in data63){
-if(!(((((((key12 === "mode") || (key12 === "start_timeout_seconds")) || (key12 === "health_check_interval_seconds")) || (key12 === "model_load_timeout_seconds")) || (key12 === "stop_on_exit")) || (key12 === "max_restarts")) || (key12 === "restart_window_seconds"))){
-const err122 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data63};
+}
+else {
+const err122 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data62};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1576,10 +1576,11 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data63.mode !== undefined){
-let data64 = data63.mode;
-if(typeof data64 !== "string"){
-const err123 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data64};
+if(data61.binary !== undefined){
+let data63 = data61.binary;
+if(typeof data63 === "string"){
+if(func2(data63) < 1){
+const err123 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data63};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1588,8 +1589,9 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(!(((data64 === "managed") || (data64 === "monitored")) || (data64 === "external"))){
-const err124 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data64};
+}
+else {
+const err124 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data63};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1599,11 +1601,14 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data63.start_timeout_seconds !== undefined){
-let data65 = data63.start_timeout_seconds;
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 <= 0 || isNaN(data65)){
-const err125 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data65};
+if(data61.args !== undefined){
+let data64 = data61.args;
+if(Array.isArray(data64)){
+const len3 = data64.length;
+for(let i4=0; i4<len3; i4++){
+let data65 = data64[i4];
+if(typeof data65 !== "string"){
+const err125 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data65};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1613,8 +1618,9 @@ vErrors.push(err125);
 errors++;
 }
 }
+}
 else {
-const err126 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data65};
+const err126 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data64};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1624,11 +1630,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data63.health_check_interval_seconds !== undefined){
-let data66 = data63.health_check_interval_seconds;
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 <= 0 || isNaN(data66)){
-const err127 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data66};
+if(data61.allow_remote_code !== undefined){
+let data66 = data61.allow_remote_code;
+if(typeof data66 !== "boolean"){
+const err127 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data66};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1638,8 +1643,10 @@ vErrors.push(err127);
 errors++;
 }
 }
-else {
-const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data66};
+if(data61.lifecycle !== undefined){
+let data67 = data61.lifecycle;
+if((!(data67 && typeof data67 == "object" && !Array.isArray(data67))) && (data67 !== null)){
+const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data67};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1648,12 +1655,10 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data63.model_load_timeout_seconds !== undefined){
-let data67 = data63.model_load_timeout_seconds;
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 <= 0 || isNaN(data67)){
-const err129 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data67};
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+for(const key14 in data67){
+if(!(((((((key14 === "mode") || (key14 === "start_timeout_seconds")) || (key14 === "health_check_interval_seconds")) || (key14 === "model_load_timeout_seconds")) || (key14 === "stop_on_exit")) || (key14 === "max_restarts")) || (key14 === "restart_window_seconds"))){
+const err129 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data67};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1663,8 +1668,10 @@ vErrors.push(err129);
 errors++;
 }
 }
-else {
-const err130 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data67};
+if(data67.mode !== undefined){
+let data68 = data67.mode;
+if(typeof data68 !== "string"){
+const err130 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data68};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1673,11 +1680,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data63.stop_on_exit !== undefined){
-let data68 = data63.stop_on_exit;
-if(typeof data68 !== "boolean"){
-const err131 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data68};
+if(!(((data68 === "managed") || (data68 === "monitored")) || (data68 === "external"))){
+const err131 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data68};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1687,10 +1691,11 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data63.max_restarts !== undefined){
-let data69 = data63.max_restarts;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err132 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data69};
+if(data67.start_timeout_seconds !== undefined){
+let data69 = data67.start_timeout_seconds;
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 <= 0 || isNaN(data69)){
+const err132 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data69};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1699,9 +1704,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 1000 || isNaN(data69)){
-const err133 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data69};
+}
+else {
+const err133 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data69};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1710,8 +1715,12 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(data69 < 0 || isNaN(data69)){
-const err134 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data69};
+}
+if(data67.health_check_interval_seconds !== undefined){
+let data70 = data67.health_check_interval_seconds;
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 <= 0 || isNaN(data70)){
+const err134 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data70};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1721,12 +1730,8 @@ vErrors.push(err134);
 errors++;
 }
 }
-}
-if(data63.restart_window_seconds !== undefined){
-let data70 = data63.restart_window_seconds;
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 <= 0 || isNaN(data70)){
-const err135 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data70};
+else {
+const err135 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data70};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1736,8 +1741,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-else {
-const err136 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data70};
+if(data67.model_load_timeout_seconds !== undefined){
+let data71 = data67.model_load_timeout_seconds;
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 <= 0 || isNaN(data71)){
+const err136 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data71};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1747,12 +1755,8 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
-}
-if(data57.timeouts !== undefined){
-let data71 = data57.timeouts;
-if((!(data71 && typeof data71 == "object" && !Array.isArray(data71))) && (data71 !== null)){
-const err137 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data71};
+else {
+const err137 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data71};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1761,10 +1765,11 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key13 in data71){
-if(!(((key13 === "connect_seconds") || (key13 === "response_seconds")) || (key13 === "idle_seconds"))){
-const err138 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data71};
+}
+if(data67.stop_on_exit !== undefined){
+let data72 = data67.stop_on_exit;
+if(typeof data72 !== "boolean"){
+const err138 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data72};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1774,11 +1779,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data71.connect_seconds !== undefined){
-let data72 = data71.connect_seconds;
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 <= 0 || isNaN(data72)){
-const err139 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data72};
+if(data67.max_restarts !== undefined){
+let data73 = data67.max_restarts;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err139 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data73};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1787,9 +1791,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-else {
-const err140 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data72};
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 > 1000 || isNaN(data73)){
+const err140 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data73};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1798,12 +1802,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data71.response_seconds !== undefined){
-let data73 = data71.response_seconds;
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 <= 0 || isNaN(data73)){
-const err141 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data73};
+if(data73 < 0 || isNaN(data73)){
+const err141 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data73};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1813,8 +1813,12 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data73};
+}
+if(data67.restart_window_seconds !== undefined){
+let data74 = data67.restart_window_seconds;
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 <= 0 || isNaN(data74)){
+const err142 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data74};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1824,11 +1828,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data71.idle_seconds !== undefined){
-let data74 = data71.idle_seconds;
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 <= 0 || isNaN(data74)){
-const err143 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data74};
+else {
+const err143 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data74};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1838,8 +1839,12 @@ vErrors.push(err143);
 errors++;
 }
 }
-else {
-const err144 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data74};
+}
+}
+if(data61.timeouts !== undefined){
+let data75 = data61.timeouts;
+if((!(data75 && typeof data75 == "object" && !Array.isArray(data75))) && (data75 !== null)){
+const err144 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data75};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1848,13 +1853,10 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-}
-if(data57.gpu !== undefined){
-let data75 = data57.gpu;
-if((!(data75 && typeof data75 == "object" && !Array.isArray(data75))) && (data75 !== null)){
-const err145 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data75};
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key15 in data75){
+if(!(((key15 === "connect_seconds") || (key15 === "response_seconds")) || (key15 === "idle_seconds"))){
+const err145 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data75};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1863,10 +1865,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key14 in data75){
-if(!(((key14 === "memory_utilization") || (key14 === "tensor_parallel_size")) || (key14 === "required"))){
-const err146 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data75};
+}
+if(data75.connect_seconds !== undefined){
+let data76 = data75.connect_seconds;
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 <= 0 || isNaN(data76)){
+const err146 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data76};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1876,11 +1880,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data75.memory_utilization !== undefined){
-let data76 = data75.memory_utilization;
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 1 || isNaN(data76)){
-const err147 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data76};
+else {
+const err147 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data76};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1889,8 +1890,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data76 <= 0 || isNaN(data76)){
-const err148 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data76};
+}
+if(data75.response_seconds !== undefined){
+let data77 = data75.response_seconds;
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 <= 0 || isNaN(data77)){
+const err148 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data77};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1901,7 +1906,7 @@ errors++;
 }
 }
 else {
-const err149 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data76};
+const err149 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data77};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1911,10 +1916,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data75.tensor_parallel_size !== undefined){
-let data77 = data75.tensor_parallel_size;
-if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err150 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data77};
+if(data75.idle_seconds !== undefined){
+let data78 = data75.idle_seconds;
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 <= 0 || isNaN(data78)){
+const err150 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data78};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1923,9 +1929,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-if((typeof data77 == "number") && (isFinite(data77))){
-if(data77 > 1024 || isNaN(data77)){
-const err151 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data77};
+}
+else {
+const err151 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data78};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1934,8 +1940,13 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data77 < 1 || isNaN(data77)){
-const err152 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data77};
+}
+}
+}
+if(data61.gpu !== undefined){
+let data79 = data61.gpu;
+if((!(data79 && typeof data79 == "object" && !Array.isArray(data79))) && (data79 !== null)){
+const err152 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data79};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1944,12 +1955,10 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data75.required !== undefined){
-let data78 = data75.required;
-if(typeof data78 !== "boolean"){
-const err153 = {instancePath:instancePath+"/providers/llamacpp/gpu/required",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required,data:data78};
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key16 in data79){
+if(!(((key16 === "memory_utilization") || (key16 === "tensor_parallel_size")) || (key16 === "required"))){
+const err153 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data79};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1959,13 +1968,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-}
-}
-if(data57.api_key_env !== undefined){
-let data79 = data57.api_key_env;
-if(typeof data79 === "string"){
-if(!pattern1.test(data79)){
-const err154 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data79};
+if(data79.memory_utilization !== undefined){
+let data80 = data79.memory_utilization;
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 > 1 || isNaN(data80)){
+const err154 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data80};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1974,9 +1981,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data79};
+if(data80 <= 0 || isNaN(data80)){
+const err155 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data80};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1986,11 +1992,8 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data57.host !== undefined){
-let data80 = data57.host;
-if(typeof data80 === "string"){
-if(func2(data80) < 1){
-const err156 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data80};
+else {
+const err156 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data80};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2000,8 +2003,10 @@ vErrors.push(err156);
 errors++;
 }
 }
-else {
-const err157 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data80};
+if(data79.tensor_parallel_size !== undefined){
+let data81 = data79.tensor_parallel_size;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err157 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data81};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2010,11 +2015,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-if(data57.port !== undefined){
-let data81 = data57.port;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err158 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data81};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 1024 || isNaN(data81)){
+const err158 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data81};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2023,9 +2026,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 65535 || isNaN(data81)){
-const err159 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data81};
+if(data81 < 1 || isNaN(data81)){
+const err159 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data81};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2034,8 +2036,12 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data81 < 1 || isNaN(data81)){
-const err160 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data81};
+}
+}
+if(data79.required !== undefined){
+let data82 = data79.required;
+if(typeof data82 !== "boolean"){
+const err160 = {instancePath:instancePath+"/providers/llamacpp/gpu/required",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required,data:data82};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2047,11 +2053,11 @@ errors++;
 }
 }
 }
-}
-if(data5.lmstudio !== undefined){
-let data82 = data5.lmstudio;
-if((!(data82 && typeof data82 == "object" && !Array.isArray(data82))) && (data82 !== null)){
-const err161 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data82};
+if(data61.api_key_env !== undefined){
+let data83 = data61.api_key_env;
+if(typeof data83 === "string"){
+if(!pattern0.test(data83)){
+const err161 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data83};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2060,10 +2066,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key15 in data82){
-if(!(func4.call(schema11.properties.providers.properties.lmstudio.properties, key15))){
-const err162 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data82};
+}
+else {
+const err162 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data83};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2073,11 +2078,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data82.model !== undefined){
-let data83 = data82.model;
-if(typeof data83 === "string"){
-if(func2(data83) < 1){
-const err163 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data83};
+if(data61.host !== undefined){
+let data84 = data61.host;
+if(typeof data84 === "string"){
+if(func2(data84) < 1){
+const err163 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data84};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2088,7 +2093,7 @@ errors++;
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data83};
+const err164 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data84};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2098,11 +2103,10 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data82.binary !== undefined){
-let data84 = data82.binary;
-if(typeof data84 === "string"){
-if(func2(data84) < 1){
-const err165 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data84};
+if(data61.port !== undefined){
+let data85 = data61.port;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err165 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data85};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2111,9 +2115,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-else {
-const err166 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data84};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 65535 || isNaN(data85)){
+const err166 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data85};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2122,15 +2126,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-if(data82.args !== undefined){
-let data85 = data82.args;
-if(Array.isArray(data85)){
-const len4 = data85.length;
-for(let i5=0; i5<len4; i5++){
-let data86 = data85[i5];
-if(typeof data86 !== "string"){
-const err167 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data86};
+if(data85 < 1 || isNaN(data85)){
+const err167 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data85};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2141,8 +2138,12 @@ errors++;
 }
 }
 }
-else {
-const err168 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data85};
+}
+}
+if(data9.lmstudio !== undefined){
+let data86 = data9.lmstudio;
+if((!(data86 && typeof data86 == "object" && !Array.isArray(data86))) && (data86 !== null)){
+const err168 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data86};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2151,11 +2152,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data82.allow_remote_code !== undefined){
-let data87 = data82.allow_remote_code;
-if(typeof data87 !== "boolean"){
-const err169 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data87};
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key17 in data86){
+if(!(func5.call(schema11.properties.providers.properties.lmstudio.properties, key17))){
+const err169 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data86};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2165,10 +2165,11 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data82.lifecycle !== undefined){
-let data88 = data82.lifecycle;
-if((!(data88 && typeof data88 == "object" && !Array.isArray(data88))) && (data88 !== null)){
-const err170 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data88};
+if(data86.model !== undefined){
+let data87 = data86.model;
+if(typeof data87 === "string"){
+if(func2(data87) < 1){
+const err170 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data87};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2177,10 +2178,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key16 in data88){
-if(!(((((((key16 === "mode") || (key16 === "start_timeout_seconds")) || (key16 === "health_check_interval_seconds")) || (key16 === "model_load_timeout_seconds")) || (key16 === "stop_on_exit")) || (key16 === "max_restarts")) || (key16 === "restart_window_seconds"))){
-const err171 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data88};
+}
+else {
+const err171 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data87};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2190,10 +2190,11 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data88.mode !== undefined){
-let data89 = data88.mode;
-if(typeof data89 !== "string"){
-const err172 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data89};
+if(data86.binary !== undefined){
+let data88 = data86.binary;
+if(typeof data88 === "string"){
+if(func2(data88) < 1){
+const err172 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data88};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2202,8 +2203,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(!(((data89 === "managed") || (data89 === "monitored")) || (data89 === "external"))){
-const err173 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data89};
+}
+else {
+const err173 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data88};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2213,11 +2215,14 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data88.start_timeout_seconds !== undefined){
-let data90 = data88.start_timeout_seconds;
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 <= 0 || isNaN(data90)){
-const err174 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data90};
+if(data86.args !== undefined){
+let data89 = data86.args;
+if(Array.isArray(data89)){
+const len4 = data89.length;
+for(let i5=0; i5<len4; i5++){
+let data90 = data89[i5];
+if(typeof data90 !== "string"){
+const err174 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data90};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2227,8 +2232,9 @@ vErrors.push(err174);
 errors++;
 }
 }
+}
 else {
-const err175 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data90};
+const err175 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data89};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2238,11 +2244,10 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data88.health_check_interval_seconds !== undefined){
-let data91 = data88.health_check_interval_seconds;
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 <= 0 || isNaN(data91)){
-const err176 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data91};
+if(data86.allow_remote_code !== undefined){
+let data91 = data86.allow_remote_code;
+if(typeof data91 !== "boolean"){
+const err176 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data91};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2252,8 +2257,10 @@ vErrors.push(err176);
 errors++;
 }
 }
-else {
-const err177 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data91};
+if(data86.lifecycle !== undefined){
+let data92 = data86.lifecycle;
+if((!(data92 && typeof data92 == "object" && !Array.isArray(data92))) && (data92 !== null)){
+const err177 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data92};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2262,12 +2269,10 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data88.model_load_timeout_seconds !== undefined){
-let data92 = data88.model_load_timeout_seconds;
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 <= 0 || isNaN(data92)){
-const err178 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data92};
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key18 in data92){
+if(!(((((((key18 === "mode") || (key18 === "start_timeout_seconds")) || (key18 === "health_check_interval_seconds")) || (key18 === "model_load_timeout_seconds")) || (key18 === "stop_on_exit")) || (key18 === "max_restarts")) || (key18 === "restart_window_seconds"))){
+const err178 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data92};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2277,8 +2282,10 @@ vErrors.push(err178);
 errors++;
 }
 }
-else {
-const err179 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data92};
+if(data92.mode !== undefined){
+let data93 = data92.mode;
+if(typeof data93 !== "string"){
+const err179 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data93};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2287,11 +2294,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data88.stop_on_exit !== undefined){
-let data93 = data88.stop_on_exit;
-if(typeof data93 !== "boolean"){
-const err180 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data93};
+if(!(((data93 === "managed") || (data93 === "monitored")) || (data93 === "external"))){
+const err180 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data93};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2301,10 +2305,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data88.max_restarts !== undefined){
-let data94 = data88.max_restarts;
-if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
-const err181 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data94};
+if(data92.start_timeout_seconds !== undefined){
+let data94 = data92.start_timeout_seconds;
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 <= 0 || isNaN(data94)){
+const err181 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data94};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2313,9 +2318,9 @@ vErrors.push(err181);
 }
 errors++;
 }
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 > 1000 || isNaN(data94)){
-const err182 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data94};
+}
+else {
+const err182 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data94};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2324,8 +2329,12 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data94 < 0 || isNaN(data94)){
-const err183 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data94};
+}
+if(data92.health_check_interval_seconds !== undefined){
+let data95 = data92.health_check_interval_seconds;
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 <= 0 || isNaN(data95)){
+const err183 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data95};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2335,12 +2344,8 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-if(data88.restart_window_seconds !== undefined){
-let data95 = data88.restart_window_seconds;
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 <= 0 || isNaN(data95)){
-const err184 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data95};
+else {
+const err184 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data95};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2350,8 +2355,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-else {
-const err185 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data95};
+if(data92.model_load_timeout_seconds !== undefined){
+let data96 = data92.model_load_timeout_seconds;
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 <= 0 || isNaN(data96)){
+const err185 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data96};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2361,12 +2369,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-}
-}
-if(data82.timeouts !== undefined){
-let data96 = data82.timeouts;
-if((!(data96 && typeof data96 == "object" && !Array.isArray(data96))) && (data96 !== null)){
-const err186 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data96};
+else {
+const err186 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data96};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2375,10 +2379,11 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
-for(const key17 in data96){
-if(!(((key17 === "connect_seconds") || (key17 === "response_seconds")) || (key17 === "idle_seconds"))){
-const err187 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data96};
+}
+if(data92.stop_on_exit !== undefined){
+let data97 = data92.stop_on_exit;
+if(typeof data97 !== "boolean"){
+const err187 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data97};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2388,11 +2393,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data96.connect_seconds !== undefined){
-let data97 = data96.connect_seconds;
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 <= 0 || isNaN(data97)){
-const err188 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data97};
+if(data92.max_restarts !== undefined){
+let data98 = data92.max_restarts;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err188 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data98};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2401,9 +2405,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-else {
-const err189 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data97};
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 1000 || isNaN(data98)){
+const err189 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data98};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2412,12 +2416,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-if(data96.response_seconds !== undefined){
-let data98 = data96.response_seconds;
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 <= 0 || isNaN(data98)){
-const err190 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data98};
+if(data98 < 0 || isNaN(data98)){
+const err190 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data98};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2427,8 +2427,12 @@ vErrors.push(err190);
 errors++;
 }
 }
-else {
-const err191 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data98};
+}
+if(data92.restart_window_seconds !== undefined){
+let data99 = data92.restart_window_seconds;
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 <= 0 || isNaN(data99)){
+const err191 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data99};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2438,11 +2442,8 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data96.idle_seconds !== undefined){
-let data99 = data96.idle_seconds;
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 <= 0 || isNaN(data99)){
-const err192 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data99};
+else {
+const err192 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data99};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2452,8 +2453,12 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data99};
+}
+}
+if(data86.timeouts !== undefined){
+let data100 = data86.timeouts;
+if((!(data100 && typeof data100 == "object" && !Array.isArray(data100))) && (data100 !== null)){
+const err193 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data100};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2462,13 +2467,10 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-}
-}
-if(data82.gpu !== undefined){
-let data100 = data82.gpu;
-if((!(data100 && typeof data100 == "object" && !Array.isArray(data100))) && (data100 !== null)){
-const err194 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data100};
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key19 in data100){
+if(!(((key19 === "connect_seconds") || (key19 === "response_seconds")) || (key19 === "idle_seconds"))){
+const err194 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data100};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2477,10 +2479,12 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key18 in data100){
-if(!(((key18 === "memory_utilization") || (key18 === "tensor_parallel_size")) || (key18 === "required"))){
-const err195 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data100};
+}
+if(data100.connect_seconds !== undefined){
+let data101 = data100.connect_seconds;
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 <= 0 || isNaN(data101)){
+const err195 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data101};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2490,11 +2494,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data100.memory_utilization !== undefined){
-let data101 = data100.memory_utilization;
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 > 1 || isNaN(data101)){
-const err196 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data101};
+else {
+const err196 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data101};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2503,8 +2504,12 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(data101 <= 0 || isNaN(data101)){
-const err197 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data101};
+}
+if(data100.response_seconds !== undefined){
+let data102 = data100.response_seconds;
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 <= 0 || isNaN(data102)){
+const err197 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data102};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2515,7 +2520,7 @@ errors++;
 }
 }
 else {
-const err198 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data101};
+const err198 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data102};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2525,10 +2530,11 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data100.tensor_parallel_size !== undefined){
-let data102 = data100.tensor_parallel_size;
-if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
-const err199 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data102};
+if(data100.idle_seconds !== undefined){
+let data103 = data100.idle_seconds;
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 <= 0 || isNaN(data103)){
+const err199 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data103};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2537,9 +2543,9 @@ vErrors.push(err199);
 }
 errors++;
 }
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 > 1024 || isNaN(data102)){
-const err200 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data102};
+}
+else {
+const err200 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data103};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2548,8 +2554,13 @@ vErrors.push(err200);
 }
 errors++;
 }
-if(data102 < 1 || isNaN(data102)){
-const err201 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data102};
+}
+}
+}
+if(data86.gpu !== undefined){
+let data104 = data86.gpu;
+if((!(data104 && typeof data104 == "object" && !Array.isArray(data104))) && (data104 !== null)){
+const err201 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data104};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2558,12 +2569,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-}
-if(data100.required !== undefined){
-let data103 = data100.required;
-if(typeof data103 !== "boolean"){
-const err202 = {instancePath:instancePath+"/providers/lmstudio/gpu/required",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required,data:data103};
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key20 in data104){
+if(!(((key20 === "memory_utilization") || (key20 === "tensor_parallel_size")) || (key20 === "required"))){
+const err202 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data104};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2573,13 +2582,11 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
-}
-if(data82.api_key_env !== undefined){
-let data104 = data82.api_key_env;
-if(typeof data104 === "string"){
-if(!pattern1.test(data104)){
-const err203 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data104};
+if(data104.memory_utilization !== undefined){
+let data105 = data104.memory_utilization;
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 > 1 || isNaN(data105)){
+const err203 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data105};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2588,9 +2595,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-else {
-const err204 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data104};
+if(data105 <= 0 || isNaN(data105)){
+const err204 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data105};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2600,11 +2606,8 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data82.host !== undefined){
-let data105 = data82.host;
-if(typeof data105 === "string"){
-if(func2(data105) < 1){
-const err205 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data105};
+else {
+const err205 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data105};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2614,8 +2617,10 @@ vErrors.push(err205);
 errors++;
 }
 }
-else {
-const err206 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data105};
+if(data104.tensor_parallel_size !== undefined){
+let data106 = data104.tensor_parallel_size;
+if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
+const err206 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data106};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2624,11 +2629,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-if(data82.port !== undefined){
-let data106 = data82.port;
-if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
-const err207 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data106};
+if((typeof data106 == "number") && (isFinite(data106))){
+if(data106 > 1024 || isNaN(data106)){
+const err207 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data106};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2637,9 +2640,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-if((typeof data106 == "number") && (isFinite(data106))){
-if(data106 > 65535 || isNaN(data106)){
-const err208 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data106};
+if(data106 < 1 || isNaN(data106)){
+const err208 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data106};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2648,8 +2650,12 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data106 < 1 || isNaN(data106)){
-const err209 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data106};
+}
+}
+if(data104.required !== undefined){
+let data107 = data104.required;
+if(typeof data107 !== "boolean"){
+const err209 = {instancePath:instancePath+"/providers/lmstudio/gpu/required",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required,data:data107};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2661,13 +2667,11 @@ errors++;
 }
 }
 }
-}
-for(const key19 in data5){
-if(pattern0.test(key19)){
-let data107 = data5[key19];
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-if(data107.type === undefined){
-const err210 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data107};
+if(data86.api_key_env !== undefined){
+let data108 = data86.api_key_env;
+if(typeof data108 === "string"){
+if(!pattern0.test(data108)){
+const err210 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data108};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2676,8 +2680,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(data107.base_url === undefined){
-const err211 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data107};
+}
+else {
+const err211 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data108};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2686,9 +2691,12 @@ vErrors.push(err211);
 }
 errors++;
 }
-for(const key20 in data107){
-if(!(func4.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key20))){
-const err212 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data107};
+}
+if(data86.host !== undefined){
+let data109 = data86.host;
+if(typeof data109 === "string"){
+if(func2(data109) < 1){
+const err212 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data109};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2698,11 +2706,8 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data107.model !== undefined){
-let data108 = data107.model;
-if(typeof data108 === "string"){
-if(func2(data108) < 1){
-const err213 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data108};
+else {
+const err213 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data109};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2712,8 +2717,10 @@ vErrors.push(err213);
 errors++;
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data108};
+if(data86.port !== undefined){
+let data110 = data86.port;
+if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
+const err214 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data110};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2722,12 +2729,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-if(data107.binary !== undefined){
-let data109 = data107.binary;
-if(typeof data109 === "string"){
-if(func2(data109) < 1){
-const err215 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data109};
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 > 65535 || isNaN(data110)){
+const err215 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data110};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2736,9 +2740,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-else {
-const err216 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data109};
+if(data110 < 1 || isNaN(data110)){
+const err216 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data110};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2748,14 +2751,15 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data107.args !== undefined){
-let data110 = data107.args;
-if(Array.isArray(data110)){
-const len5 = data110.length;
-for(let i6=0; i6<len5; i6++){
-let data111 = data110[i6];
-if(typeof data111 !== "string"){
-const err217 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data111};
+}
+}
+}
+for(const key21 in data9){
+if(pattern1.test(key21)){
+let data111 = data9[key21];
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+if(data111.type === undefined){
+const err217 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2764,10 +2768,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-}
-else {
-const err218 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data110};
+if(data111.base_url === undefined){
+const err218 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2776,11 +2778,9 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data107.allow_remote_code !== undefined){
-let data112 = data107.allow_remote_code;
-if(typeof data112 !== "boolean"){
-const err219 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data112};
+for(const key22 in data111){
+if(!(func5.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key22))){
+const err219 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2790,10 +2790,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data107.lifecycle !== undefined){
-let data113 = data107.lifecycle;
-if((!(data113 && typeof data113 == "object" && !Array.isArray(data113))) && (data113 !== null)){
-const err220 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data113};
+if(data111.model !== undefined){
+let data112 = data111.model;
+if(typeof data112 === "string"){
+if(func2(data112) < 1){
+const err220 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data112};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2802,10 +2803,9 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
-for(const key21 in data113){
-if(!(((((((key21 === "mode") || (key21 === "start_timeout_seconds")) || (key21 === "health_check_interval_seconds")) || (key21 === "model_load_timeout_seconds")) || (key21 === "stop_on_exit")) || (key21 === "max_restarts")) || (key21 === "restart_window_seconds"))){
-const err221 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data113};
+}
+else {
+const err221 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data112};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2815,10 +2815,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data113.mode !== undefined){
-let data114 = data113.mode;
-if(typeof data114 !== "string"){
-const err222 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data114};
+if(data111.binary !== undefined){
+let data113 = data111.binary;
+if(typeof data113 === "string"){
+if(func2(data113) < 1){
+const err222 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data113};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2827,8 +2828,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(!(((data114 === "managed") || (data114 === "monitored")) || (data114 === "external"))){
-const err223 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data114};
+}
+else {
+const err223 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data113};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2838,11 +2840,14 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data113.start_timeout_seconds !== undefined){
-let data115 = data113.start_timeout_seconds;
-if((typeof data115 == "number") && (isFinite(data115))){
-if(data115 <= 0 || isNaN(data115)){
-const err224 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data115};
+if(data111.args !== undefined){
+let data114 = data111.args;
+if(Array.isArray(data114)){
+const len5 = data114.length;
+for(let i6=0; i6<len5; i6++){
+let data115 = data114[i6];
+if(typeof data115 !== "string"){
+const err224 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data115};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2852,8 +2857,9 @@ vErrors.push(err224);
 errors++;
 }
 }
+}
 else {
-const err225 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data115};
+const err225 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data114};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2863,11 +2869,10 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data113.health_check_interval_seconds !== undefined){
-let data116 = data113.health_check_interval_seconds;
-if((typeof data116 == "number") && (isFinite(data116))){
-if(data116 <= 0 || isNaN(data116)){
-const err226 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data116};
+if(data111.allow_remote_code !== undefined){
+let data116 = data111.allow_remote_code;
+if(typeof data116 !== "boolean"){
+const err226 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data116};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2877,8 +2882,10 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data116};
+if(data111.lifecycle !== undefined){
+let data117 = data111.lifecycle;
+if((!(data117 && typeof data117 == "object" && !Array.isArray(data117))) && (data117 !== null)){
+const err227 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data117};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2887,12 +2894,10 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data113.model_load_timeout_seconds !== undefined){
-let data117 = data113.model_load_timeout_seconds;
-if((typeof data117 == "number") && (isFinite(data117))){
-if(data117 <= 0 || isNaN(data117)){
-const err228 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data117};
+if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
+for(const key23 in data117){
+if(!(((((((key23 === "mode") || (key23 === "start_timeout_seconds")) || (key23 === "health_check_interval_seconds")) || (key23 === "model_load_timeout_seconds")) || (key23 === "stop_on_exit")) || (key23 === "max_restarts")) || (key23 === "restart_window_seconds"))){
+const err228 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data117};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2902,8 +2907,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data117};
+if(data117.mode !== undefined){
+let data118 = data117.mode;
+if(typeof data118 !== "string"){
+const err229 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data118};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2912,11 +2919,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data113.stop_on_exit !== undefined){
-let data118 = data113.stop_on_exit;
-if(typeof data118 !== "boolean"){
-const err230 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data118};
+if(!(((data118 === "managed") || (data118 === "monitored")) || (data118 === "external"))){
+const err230 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data118};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2926,10 +2930,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data113.max_restarts !== undefined){
-let data119 = data113.max_restarts;
-if(!(((typeof data119 == "number") && (!(data119 % 1) && !isNaN(data119))) && (isFinite(data119)))){
-const err231 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data119};
+if(data117.start_timeout_seconds !== undefined){
+let data119 = data117.start_timeout_seconds;
+if((typeof data119 == "number") && (isFinite(data119))){
+if(data119 <= 0 || isNaN(data119)){
+const err231 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data119};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2938,9 +2943,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-if((typeof data119 == "number") && (isFinite(data119))){
-if(data119 > 1000 || isNaN(data119)){
-const err232 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data119};
+}
+else {
+const err232 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data119};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2949,8 +2954,12 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data119 < 0 || isNaN(data119)){
-const err233 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data119};
+}
+if(data117.health_check_interval_seconds !== undefined){
+let data120 = data117.health_check_interval_seconds;
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 <= 0 || isNaN(data120)){
+const err233 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data120};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2960,12 +2969,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
-if(data113.restart_window_seconds !== undefined){
-let data120 = data113.restart_window_seconds;
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 <= 0 || isNaN(data120)){
-const err234 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data120};
+else {
+const err234 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data120};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2975,8 +2980,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data120};
+if(data117.model_load_timeout_seconds !== undefined){
+let data121 = data117.model_load_timeout_seconds;
+if((typeof data121 == "number") && (isFinite(data121))){
+if(data121 <= 0 || isNaN(data121)){
+const err235 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data121};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2986,12 +2994,8 @@ vErrors.push(err235);
 errors++;
 }
 }
-}
-}
-if(data107.timeouts !== undefined){
-let data121 = data107.timeouts;
-if((!(data121 && typeof data121 == "object" && !Array.isArray(data121))) && (data121 !== null)){
-const err236 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data121};
+else {
+const err236 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data121};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3000,10 +3004,11 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
-for(const key22 in data121){
-if(!(((key22 === "connect_seconds") || (key22 === "response_seconds")) || (key22 === "idle_seconds"))){
-const err237 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data121};
+}
+if(data117.stop_on_exit !== undefined){
+let data122 = data117.stop_on_exit;
+if(typeof data122 !== "boolean"){
+const err237 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data122};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3013,11 +3018,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data121.connect_seconds !== undefined){
-let data122 = data121.connect_seconds;
-if((typeof data122 == "number") && (isFinite(data122))){
-if(data122 <= 0 || isNaN(data122)){
-const err238 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data122};
+if(data117.max_restarts !== undefined){
+let data123 = data117.max_restarts;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+const err238 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data123};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3026,9 +3030,9 @@ vErrors.push(err238);
 }
 errors++;
 }
-}
-else {
-const err239 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data122};
+if((typeof data123 == "number") && (isFinite(data123))){
+if(data123 > 1000 || isNaN(data123)){
+const err239 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data123};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3037,12 +3041,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-if(data121.response_seconds !== undefined){
-let data123 = data121.response_seconds;
-if((typeof data123 == "number") && (isFinite(data123))){
-if(data123 <= 0 || isNaN(data123)){
-const err240 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data123};
+if(data123 < 0 || isNaN(data123)){
+const err240 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data123};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3052,8 +3052,12 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data123};
+}
+if(data117.restart_window_seconds !== undefined){
+let data124 = data117.restart_window_seconds;
+if((typeof data124 == "number") && (isFinite(data124))){
+if(data124 <= 0 || isNaN(data124)){
+const err241 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data124};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3063,11 +3067,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data121.idle_seconds !== undefined){
-let data124 = data121.idle_seconds;
-if((typeof data124 == "number") && (isFinite(data124))){
-if(data124 <= 0 || isNaN(data124)){
-const err242 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data124};
+else {
+const err242 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data124};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3077,8 +3078,12 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data124};
+}
+}
+if(data111.timeouts !== undefined){
+let data125 = data111.timeouts;
+if((!(data125 && typeof data125 == "object" && !Array.isArray(data125))) && (data125 !== null)){
+const err243 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data125};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3087,13 +3092,10 @@ vErrors.push(err243);
 }
 errors++;
 }
-}
-}
-}
-if(data107.gpu !== undefined){
-let data125 = data107.gpu;
-if((!(data125 && typeof data125 == "object" && !Array.isArray(data125))) && (data125 !== null)){
-const err244 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data125};
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key24 in data125){
+if(!(((key24 === "connect_seconds") || (key24 === "response_seconds")) || (key24 === "idle_seconds"))){
+const err244 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data125};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3102,10 +3104,12 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
-for(const key23 in data125){
-if(!(((key23 === "memory_utilization") || (key23 === "tensor_parallel_size")) || (key23 === "required"))){
-const err245 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data125};
+}
+if(data125.connect_seconds !== undefined){
+let data126 = data125.connect_seconds;
+if((typeof data126 == "number") && (isFinite(data126))){
+if(data126 <= 0 || isNaN(data126)){
+const err245 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data126};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3115,11 +3119,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data125.memory_utilization !== undefined){
-let data126 = data125.memory_utilization;
-if((typeof data126 == "number") && (isFinite(data126))){
-if(data126 > 1 || isNaN(data126)){
-const err246 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data126};
+else {
+const err246 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data126};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3128,8 +3129,12 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data126 <= 0 || isNaN(data126)){
-const err247 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data126};
+}
+if(data125.response_seconds !== undefined){
+let data127 = data125.response_seconds;
+if((typeof data127 == "number") && (isFinite(data127))){
+if(data127 <= 0 || isNaN(data127)){
+const err247 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data127};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3140,7 +3145,7 @@ errors++;
 }
 }
 else {
-const err248 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data126};
+const err248 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data127};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3150,10 +3155,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data125.tensor_parallel_size !== undefined){
-let data127 = data125.tensor_parallel_size;
-if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
-const err249 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data127};
+if(data125.idle_seconds !== undefined){
+let data128 = data125.idle_seconds;
+if((typeof data128 == "number") && (isFinite(data128))){
+if(data128 <= 0 || isNaN(data128)){
+const err249 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data128};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3162,9 +3168,9 @@ vErrors.push(err249);
 }
 errors++;
 }
-if((typeof data127 == "number") && (isFinite(data127))){
-if(data127 > 1024 || isNaN(data127)){
-const err250 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data127};
+}
+else {
+const err250 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data128};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3173,8 +3179,13 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data127 < 1 || isNaN(data127)){
-const err251 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data127};
+}
+}
+}
+if(data111.gpu !== undefined){
+let data129 = data111.gpu;
+if((!(data129 && typeof data129 == "object" && !Array.isArray(data129))) && (data129 !== null)){
+const err251 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data129};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3183,12 +3194,10 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-}
-if(data125.required !== undefined){
-let data128 = data125.required;
-if(typeof data128 !== "boolean"){
-const err252 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/required",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required,data:data128};
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key25 in data129){
+if(!(((key25 === "memory_utilization") || (key25 === "tensor_parallel_size")) || (key25 === "required"))){
+const err252 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data129};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3198,13 +3207,11 @@ vErrors.push(err252);
 errors++;
 }
 }
-}
-}
-if(data107.api_key_env !== undefined){
-let data129 = data107.api_key_env;
-if(typeof data129 === "string"){
-if(!pattern1.test(data129)){
-const err253 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data129};
+if(data129.memory_utilization !== undefined){
+let data130 = data129.memory_utilization;
+if((typeof data130 == "number") && (isFinite(data130))){
+if(data130 > 1 || isNaN(data130)){
+const err253 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data130};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3213,9 +3220,8 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-else {
-const err254 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data129};
+if(data130 <= 0 || isNaN(data130)){
+const err254 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data130};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3225,10 +3231,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data107.type !== undefined){
-let data130 = data107.type;
-if(typeof data130 !== "string"){
-const err255 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data130};
+else {
+const err255 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data130};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3237,8 +3241,11 @@ vErrors.push(err255);
 }
 errors++;
 }
-if(!((data130 === "ollama") || (data130 === "openai-compatible"))){
-const err256 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data130};
+}
+if(data129.tensor_parallel_size !== undefined){
+let data131 = data129.tensor_parallel_size;
+if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
+const err256 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data131};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3247,12 +3254,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-if(data107.base_url !== undefined){
-let data131 = data107.base_url;
-if(typeof data131 === "string"){
-if(func2(data131) < 1){
-const err257 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data131};
+if((typeof data131 == "number") && (isFinite(data131))){
+if(data131 > 1024 || isNaN(data131)){
+const err257 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data131};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3261,9 +3265,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-else {
-const err258 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data131};
+if(data131 < 1 || isNaN(data131)){
+const err258 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data131};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3274,8 +3277,10 @@ errors++;
 }
 }
 }
-else {
-const err259 = {instancePath:instancePath+"/providers/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data107};
+if(data129.required !== undefined){
+let data132 = data129.required;
+if(typeof data132 !== "boolean"){
+const err259 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/required",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required,data:data132};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3287,15 +3292,102 @@ errors++;
 }
 }
 }
-}
-}
-else {
-const err260 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data111.api_key_env !== undefined){
+let data133 = data111.api_key_env;
+if(typeof data133 === "string"){
+if(!pattern0.test(data133)){
+const err260 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data133};
 if(vErrors === null){
 vErrors = [err260];
 }
 else {
 vErrors.push(err260);
+}
+errors++;
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data133};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+}
+if(data111.type !== undefined){
+let data134 = data111.type;
+if(typeof data134 !== "string"){
+const err262 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data134};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+if(!((data134 === "ollama") || (data134 === "openai-compatible"))){
+const err263 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data134};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+if(data111.base_url !== undefined){
+let data135 = data111.base_url;
+if(typeof data135 === "string"){
+if(func2(data135) < 1){
+const err264 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data135};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+else {
+const err265 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data135};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+}
+else {
+const err266 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+}
+}
+}
+}
+else {
+const err267 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
 }
 errors++;
 }

@@ -50,6 +50,13 @@ export const GPU_SCHEMA = {
   },
 } as const;
 
+// The NAME of the variable that holds the key, never the key. The suffix keeps it a name that
+// config/redact.ts already treats as secret, so its value is blanked everywhere acode writes.
+const API_KEY_ENV_SCHEMA = {
+  type: 'string', pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
+  allowed: 'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
+} as const;
+
 const commonProviderProperties = {
   model: { type: 'string', minLength: 1, allowed: 'a model name, e.g. "llama3.2:latest"' },
   binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
@@ -58,12 +65,7 @@ const commonProviderProperties = {
   lifecycle: LIFECYCLE_SCHEMA,
   timeouts: TIMEOUTS_SCHEMA,
   gpu: GPU_SCHEMA,
-  // The NAME of the variable that holds the key, never the key. The suffix keeps it a name that
-  // config/redact.ts already treats as secret, so its value is blanked everywhere acode writes.
-  api_key_env: {
-    type: 'string', pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
-    allowed: 'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
-  },
+  api_key_env: API_KEY_ENV_SCHEMA,
 } as const;
 
 export const KNOWN_PROVIDER_SCHEMA = {
@@ -97,7 +99,7 @@ const reserved = ['active', ...KNOWN_PROVIDER_IDS].join('|');
 export const CONFIG_SCHEMA = {
   $id: 'https://acode.local/schemas/config.json',
   type: 'object',
-  allowed: 'a mapping with the keys providers, mode, fallback, models',
+  allowed: 'a mapping with the keys providers, mode, fallback, models, serve',
   additionalProperties: false,
   properties: {
     models: {
@@ -107,6 +109,20 @@ export const CONFIG_SCHEMA = {
       properties: {
         // local-only may pull from a registry (Ollama's, the Hugging Face hub) unless this says no.
         allow_download: { type: 'boolean', default: true, allowed: 'true or false' },
+      },
+    },
+    serve: {
+      type: section,
+      allowed: 'a mapping of gateway settings (acode serve)',
+      additionalProperties: false,
+      properties: {
+        // Clients must send this variable's value as their API key; unset, any key is accepted.
+        api_key_env: API_KEY_ENV_SCHEMA,
+        // Model names clients send, mapped to `<provider>/<model>` or a provider id.
+        aliases: {
+          type: 'object', additionalProperties: { type: 'string', minLength: 1, allowed: 'a <provider>/<model> or a provider id' },
+          allowed: 'a mapping of model names to <provider>/<model>',
+        },
       },
     },
     mode: {
@@ -160,6 +176,7 @@ export interface RawProvider {
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
   models?: { allow_download?: boolean } | null;
+  serve?: { api_key_env?: string; aliases?: Record<string, string> } | null;
   fallback?: string[];
   providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }
