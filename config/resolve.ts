@@ -107,7 +107,12 @@ export function resolveRaw(raw: RawConfig, file: string | undefined): AcodeConfi
     active: sections.active ?? DEFAULT_ACTIVE,
     fallback: [...(raw.fallback ?? [])],
     models: { allowDownload: raw.models?.allow_download ?? true },
-    serve: { ...(raw.serve?.api_key_env ? { apiKeyEnv: raw.serve.api_key_env } : {}), aliases: { ...(raw.serve?.aliases ?? {}) } },
+    serve: {
+      ...(raw.serve?.api_key_env ? { apiKeyEnv: raw.serve.api_key_env } : {}),
+      aliases: { ...(raw.serve?.aliases ?? {}) },
+      maxConcurrent: raw.serve?.max_concurrent ?? 10,
+      maxQueue: raw.serve?.max_queue ?? 100,
+    },
     providers,
   };
 }

@@ -118,6 +118,9 @@ export const CONFIG_SCHEMA = {
       properties: {
         // Clients must send this variable's value as their API key; unset, any key is accepted.
         api_key_env: API_KEY_ENV_SCHEMA,
+        // Requests in flight per provider, and how many more wait before a 429.
+        max_concurrent: { type: 'integer', minimum: 1, maximum: 10000, allowed: 'an integer from 1 to 10000' },
+        max_queue: { type: 'integer', minimum: 0, maximum: 100000, allowed: 'an integer from 0 to 100000' },
         // Model names clients send, mapped to `<provider>/<model>` or a provider id.
         aliases: {
           type: 'object', additionalProperties: { type: 'string', minLength: 1, allowed: 'a <provider>/<model> or a provider id' },
@@ -176,7 +179,7 @@ export interface RawProvider {
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
   models?: { allow_download?: boolean } | null;
-  serve?: { api_key_env?: string; aliases?: Record<string, string> } | null;
+  serve?: { api_key_env?: string; aliases?: Record<string, string>; max_concurrent?: number; max_queue?: number } | null;
   fallback?: string[];
   providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }

@@ -4,13 +4,14 @@
 // engine. A stream that cannot be finished ends with the protocol's typed error frame, never silently.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AcodeError, type Env } from '../config/index.js';
+import { AcodeError } from '../config/index.js';
 import type { ChatRequest, StreamChunk, ToolCall, FinishReason, Usage } from '../adapters/index.js';
 import type { Engine, Route } from './engine.js';
 import { asAcodeError, badRequest, httpStatusOf, ollamaErrorBody, openAiErrorBody } from './errors.js';
 import { OllamaStream, ollamaPs, ollamaShow, ollamaTags, readOllamaChat, readOllamaGenerate } from './ollama-protocol.js';
 import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat, requireModel } from './openai-protocol.js';
 import { GatewayMetrics } from './metrics.js';
+import { Admission, type AdmissionLimits } from './admission.js';
 
 export interface GatewayOptions {
   engine: Engine;
@@ -22,7 +23,8 @@ export interface GatewayOptions {
   progressAfterMs?: number;
   /** The version /api/version reports (Ollama clients check it). */
   version: string;
-  env?: Env;
+  /** Per-provider requests in flight and waiting (serve.max_concurrent, serve.max_queue). */
+  admission?: AdmissionLimits;
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -66,7 +68,8 @@ function sendError(res: ServerResponse, protocol: Protocol, error: unknown): voi
     if (!res.writableEnded) res.end();
     return;
   }
-  sendJson(res, httpStatusOf(e), protocol === 'openai' ? openAiErrorBody(e) : ollamaErrorBody(e), { 'x-acode-error': e.code });
+  const retryAfter: Record<string, string> = typeof e.details.retryAfterSeconds === 'number' ? { 'retry-after': String(e.details.retryAfterSeconds) } : {};
+  sendJson(res, httpStatusOf(e), protocol === 'openai' ? openAiErrorBody(e) : ollamaErrorBody(e), { 'x-acode-error': e.code, ...retryAfter });
 }
 
 /** What a streamed answer is written with: a protocol's frames for progress, chunks and a typed error. */
@@ -87,6 +90,7 @@ interface Collected {
 export function createGateway(options: GatewayOptions) {
   const { engine } = options;
   const metrics = new GatewayMetrics();
+  const admission = new Admission(options.admission);
   const inFlight = new Set<AbortController>();
   let server: Server | undefined;
   let draining = false;
@@ -106,7 +110,8 @@ export function createGateway(options: GatewayOptions) {
    */
   async function respond(res: ServerResponse, route: Route, request: ChatRequest, framer: Framer | undefined, signal: AbortSignal, whole: (c: Collected) => unknown): Promise<void> {
     const t0 = performance.now();
-    const headers: Record<string, string> = { 'x-acode-queue-ms': '0' };
+    const release = await admission.enter(route.provider, signal);
+    const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
     let retries = 0;
     let pendingProgress: string | undefined;
     let progressTimer: NodeJS.Timeout | undefined;
@@ -204,6 +209,7 @@ export function createGateway(options: GatewayOptions) {
       throw e;
     } finally {
       clearTimeout(progressTimer);
+      release();
     }
   }
 

@@ -114,7 +114,9 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     await lock.release();
     throw new AcodeError('CONFIG_SECRET', `serve.api_key_env names ${apiKeyEnv}, which is not set.`, `Export ${apiKeyEnv} with the key clients must send, or remove serve.api_key_env.`);
   }
-  const gateway = createGateway({ engine: createEngine(registry), host: opts.host, port, version: '0.12.6', ...(apiKey ? { apiKey } : {}) });
+  const gateway = createGateway({ engine: createEngine(registry), host: opts.host, port, version: '0.12.6', ...(apiKey ? { apiKey } : {}),
+    ...(config.serve ? { admission: { limit: config.serve.maxConcurrent, queue: config.serve.maxQueue } } : {}),
+  });
   try {
     const address = await gateway.listen(deps.signal);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
