@@ -25,6 +25,15 @@ export interface GatewayOptions {
   version: string;
   /** Per-provider requests in flight and waiting (serve.max_concurrent, serve.max_queue). */
   admission?: AdmissionLimits;
+  /** What `acode status` and `acode providers` ask a running gateway (/acode/...). */
+  control?: GatewayControl;
+}
+
+/** The control routes: the same reports and actions as the CLI's, done by the gateway's supervisor. */
+export interface GatewayControl {
+  reports(): unknown[];
+  start(id: string, signal: AbortSignal): Promise<unknown>;
+  stop(id: string, signal: AbortSignal): Promise<unknown>;
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -242,7 +251,7 @@ export function createGateway(options: GatewayOptions) {
         case 'GET /api/version':
           return sendJson(res, 200, { version: options.version });
         case 'GET /acode/status':
-          return sendJson(res, 200, engine.status());
+          return sendJson(res, 200, options.control ? options.control.reports() : engine.status());
         case 'GET /metrics':
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render(engine.status()));
           return;
@@ -275,11 +284,18 @@ export function createGateway(options: GatewayOptions) {
           const framer = call.stream ? ollamaFramer(stream) : undefined;
           return await respond(res, route, call.request, framer, abort.signal, (c) => stream.whole(c));
         }
-        default:
+        default: {
+          const control = /^POST \/acode\/providers\/([a-z][a-z0-9_-]*)\/(start|stop)$/.exec(key);
+          if (control && options.control) {
+            const [, id, action] = control as unknown as [string, string, 'start' | 'stop'];
+            engine.config.providers[id] ?? engine.route(id);
+            return sendJson(res, 200, await options.control[action](id, abort.signal));
+          }
           if (['/v1/completions', '/v1/embeddings', '/api/embed', '/api/embeddings', '/api/pull'].includes(path)) {
             throw refuse(501, `${method} ${path} is not served by this gateway yet.`, 'Use /v1/chat/completions or /api/chat.');
           }
           throw refuse(404, `${method} ${path} is not a route of the acode gateway.`, 'OpenAI routes are under /v1, Ollama routes under /api.');
+        }
       }
     } catch (error) {
       if (!abort.signal.aborted) sendError(res, protocol, error);

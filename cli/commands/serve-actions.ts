@@ -1,10 +1,12 @@
 // What `acode serve` does: refuse a second gateway on the same state dir, open the registry, watch every
 // provider that is already up, listen, and on Ctrl-C or SIGTERM drain the requests in flight before
 // stopping what this process started (stop_on_exit).
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AcodeError, isAcodeError, resolveStateDir, type AcodeConfig } from '../../config/index.js';
+import type { GatewayControl } from '../../gateway/index.js';
 import type { CliDeps } from '../deps.js';
+import { gatewayRecordPath, readGatewayRecord, type GatewayRecord } from './gateway-client.js';
 
 const DRAIN_MS = 10_000;
 
@@ -12,25 +14,6 @@ interface ServeOptions {
   port: string;
   host: string;
   printSystemdUnit?: boolean;
-}
-
-interface GatewayRecord {
-  pid: number;
-  url: string;
-  startedAt: string;
-}
-
-/** Where a running gateway records its pid and address (read by a second `acode serve` and by status). */
-export function gatewayRecordPath(stateDir: string): string {
-  return join(stateDir, 'gateway.json');
-}
-
-export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord | undefined> {
-  try {
-    return JSON.parse(await readFile(gatewayRecordPath(stateDir), 'utf8')) as GatewayRecord;
-  } catch {
-    return undefined;
-  }
 }
 
 function parsePort(text: string): number {
@@ -114,7 +97,24 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     await lock.release();
     throw new AcodeError('CONFIG_SECRET', `serve.api_key_env names ${apiKeyEnv}, which is not set.`, `Export ${apiKeyEnv} with the key clients must send, or remove serve.api_key_env.`);
   }
-  const gateway = createGateway({ engine: createEngine(registry), host: opts.host, port, version: '0.12.6', ...(apiKey ? { apiKey } : {}),
+  const { configuredProviders, reportFromService } = await import('./provider-reports.js');
+  const shown = await configuredProviders(config);
+  const reports = () => shown.map((p) => reportFromService(registry.config, p, registry.actor.getSnapshot().context.services[p.id]));
+  const control: GatewayControl = {
+    reports,
+    async start(id, signal) {
+      const provider = await registry.getProvider(id, { signal });
+      await provider.close();
+      return reports().filter((r) => r.id === id);
+    },
+    async stop(id, signal) {
+      const before = reports().find((r) => r.id === id);
+      await registry.service(id).stop({ signal });
+      const after = reports().find((r) => r.id === id);
+      return { id, action: before?.owned ? 'stopped' : before?.state === 'stopped' ? 'not-running' : 'left-running', state: after?.state ?? 'stopped', pid: before?.pid ?? null };
+    },
+  };
+  const gateway = createGateway({ engine: createEngine(registry), host: opts.host, port, control, version: '0.12.6', ...(apiKey ? { apiKey } : {}),
     ...(config.serve ? { admission: { limit: config.serve.maxConcurrent, queue: config.serve.maxQueue } } : {}),
   });
   try {
@@ -124,6 +124,13 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     await writeFile(gatewayRecordPath(stateDir), JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies GatewayRecord));
     deps.stdout.write(`acode gateway on ${url}  (OpenAI: ${url}/v1, Ollama: ${url})\n`);
     void watchWhatIsUp(config, registry, deps.signal).catch(() => undefined);
+    // Config edits apply to the running gateway as they do to a status watch: only what changed is touched.
+    const { followConfig, noticeLines } = await import('./config-follow.js');
+    followConfig(deps, config, async (next) => {
+      const summary = await registry.reconfigure(next, { signal: deps.signal });
+      shown.splice(0, shown.length, ...(await configuredProviders(next)));
+      return summary;
+    })((m) => deps.stderr.write(`${noticeLines(m)}\n`));
     await new Promise<void>((resolve) => {
       if (deps.signal.aborted) resolve();
       else deps.signal.addEventListener('abort', () => resolve(), { once: true });

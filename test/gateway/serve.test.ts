@@ -136,3 +136,28 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     expect(second.stderr).toMatch(new RegExp(`acode serve already runs .*pid \\d+, ${url.replace(/[.:/]/g, '\\$&')}`));
   }, 60_000);
 });
+
+describe('acode status and acode providers with a gateway running', () => {
+  it('report what the gateway supervises and start/stop through it, never behind its back', async () => {
+    const { p } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`);
+    const before = await p.acode(['status', '--json']);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stderr).toMatch(/^\(from acode serve, pid \d+, http:\/\/127\.0\.0\.1:\d+\)$/m);
+    expect(JSON.parse(before.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'stopped' })]);
+
+    const started = await p.acode(['providers', 'start', 'vllm', '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stderr).toMatch(/started by acode serve, pid \d+/);
+    const [report] = JSON.parse(started.stdout) as Array<{ state: string; pid: number; owned: boolean }>;
+    expect(report).toMatchObject({ state: 'healthy', owned: true });
+    // The gateway's own supervisor started it: the CLI process that asked has exited, the server runs on.
+    expect(alive(report!.pid)).toBe(true);
+    const during = await p.acode(['providers', 'status', 'vllm', '--json']);
+    expect(JSON.parse(during.stdout)).toEqual([expect.objectContaining({ state: 'healthy', pid: report!.pid })]);
+
+    const stopped = await p.acode(['providers', 'stop', 'vllm', '--json']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout)).toEqual([expect.objectContaining({ id: 'vllm', action: 'stopped' })]);
+    expect(alive(report!.pid)).toBe(false);
+  }, 120_000);
+});
