@@ -161,3 +161,45 @@ describe('acode status and acode providers with a gateway running', () => {
     expect(alive(report!.pid)).toBe(false);
   }, 120_000);
 });
+
+describe('acode serve: holding clients through a start, and failures', () => {
+  it('a slow start sends load progress (SSE reasoning_content) before the answer so clients keep waiting', async () => {
+    const { url } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+      { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_STARTUP_DELAY_MS: '2500' });
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'vllm', stream: true, messages: [{ role: 'user', content: 'slow' }] }),
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ') && !e.includes('[DONE]')).map((e) => JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string; reasoning_content?: string } }> });
+    const firstContent = events.findIndex((e) => e.choices[0]?.delta.content);
+    const progress = events.slice(0, firstContent).map((e) => e.choices[0]?.delta.reasoning_content ?? '');
+    expect(progress.join('')).toMatch(/vllm: starting/);
+    expect(events.slice(firstContent).map((e) => e.choices[0]?.delta.content ?? '').join('')).toBe(expectedChat({ model: VLLM_MODEL, messages: [{ role: 'user', content: 'slow' }], tokens: 3 }).text);
+  }, 120_000);
+
+  it('a start that fails answers 503 with the error code and hint, in each protocol\'s shape', async () => {
+    const { url } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`, { ACODE_FAKE_EXIT_CODE: '1' });
+    const openai = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'vllm', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(openai.status).toBe(503);
+    const body = await openai.json() as { error: { code: string; message: string; hint: string } };
+    expect(body.error.code).toMatch(/^(START_FAILED|CRASH_LOOP)$/);
+    expect(body.error.hint.length).toBeGreaterThan(0);
+    const ollama = await fetch(`${url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'vllm', stream: false, messages: [{ role: 'user', content: 'x' }] }) });
+    expect(ollama.status).toBe(503);
+    expect(await ollama.json()).toMatchObject({ error: expect.stringMatching(/vllm/), code: expect.stringMatching(/^(START_FAILED|CRASH_LOOP|PROVIDER_UNAVAILABLE)$/) });
+  }, 120_000);
+
+  it('--host off loopback: a warning, and a refusal in airgapped mode; --print-systemd-unit prints a user unit', async () => {
+    const p = await project(`mode: airgapped\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`);
+    projects.push(p);
+    const refused = await p.acode(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/^error\[AIRGAP_VIOLATION\]: acode serve --host 0\.0\.0\.0/m);
+    const unit = await p.acode(['serve', '--print-systemd-unit', '--port', '11500']);
+    expect(unit.code, unit.stderr).toBe(0);
+    expect(unit.stdout).toMatch(/^\[Service\]$/m);
+    expect(unit.stdout).toMatch(/^ExecStart=\S+node\S* \S+ serve --port 11500 --host 127\.0\.0\.1$/m);
+    expect(unit.stdout).toMatch(/^Restart=on-failure$/m);
+  }, 60_000);
+});
