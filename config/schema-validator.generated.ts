@@ -5,7 +5,7 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback, models, serve","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"serve":{"type":["object","null"],"allowed":"a mapping of gateway settings (acode serve)","additionalProperties":false,"properties":{"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"aliases":{"type":"object","additionalProperties":{"type":"string","minLength":1,"allowed":"a <provider>/<model> or a provider id"},"allowed":"a mapping of model names to <provider>/<model>"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
+const schema11 = {"$id":"https://acode.local/schemas/config.json","type":"object","allowed":"a mapping with the keys providers, mode, fallback, models, serve","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"serve":{"type":["object","null"],"allowed":"a mapping of gateway settings (acode serve)","additionalProperties":false,"properties":{"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"max_concurrent":{"type":"integer","minimum":1,"maximum":10000,"allowed":"an integer from 1 to 10000"},"max_queue":{"type":"integer","minimum":0,"maximum":100000,"allowed":"an integer from 0 to 100000"},"max_loaded":{"type":"integer","minimum":1,"maximum":1000,"allowed":"an integer from 1 to 1000"},"aliases":{"type":"object","additionalProperties":{"type":"string","minLength":1,"allowed":"a <provider>/<model> or a provider id"},"allowed":"a mapping of model names to <provider>/<model>"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"vllm":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"llamacpp":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"lmstudio":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}}}}}};
 const pattern0 = new RegExp("^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$", "u");
 const pattern1 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
 const func2 = { default: runtime0.default ?? runtime0 }.default;
@@ -82,7 +82,7 @@ errors++;
 }
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key2 in data2){
-if(!((key2 === "api_key_env") || (key2 === "aliases"))){
+if(!(((((key2 === "api_key_env") || (key2 === "max_concurrent")) || (key2 === "max_queue")) || (key2 === "max_loaded")) || (key2 === "aliases"))){
 const err5 = {instancePath:instancePath+"/serve",schemaPath:"#/properties/serve/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.serve,data:data2};
 if(vErrors === null){
 vErrors = [err5];
@@ -118,14 +118,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data2.aliases !== undefined){
-let data4 = data2.aliases;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-for(const key3 in data4){
-let data5 = data4[key3];
-if(typeof data5 === "string"){
-if(func2(data5) < 1){
-const err8 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.serve.properties.aliases.additionalProperties,data:data5};
+if(data2.max_concurrent !== undefined){
+let data4 = data2.max_concurrent;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err8 = {instancePath:instancePath+"/serve/max_concurrent",schemaPath:"#/properties/serve/properties/max_concurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.serve.properties.max_concurrent.type,parentSchema:schema11.properties.serve.properties.max_concurrent,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -134,9 +130,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-else {
-const err9 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.serve.properties.aliases.additionalProperties.type,parentSchema:schema11.properties.serve.properties.aliases.additionalProperties,data:data5};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 10000 || isNaN(data4)){
+const err9 = {instancePath:instancePath+"/serve/max_concurrent",schemaPath:"#/properties/serve/properties/max_concurrent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema11.properties.serve.properties.max_concurrent,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -145,10 +141,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/serve/aliases",schemaPath:"#/properties/serve/properties/aliases/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.serve.properties.aliases.type,parentSchema:schema11.properties.serve.properties.aliases,data:data4};
+if(data4 < 1 || isNaN(data4)){
+const err10 = {instancePath:instancePath+"/serve/max_concurrent",schemaPath:"#/properties/serve/properties/max_concurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.serve.properties.max_concurrent,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -159,11 +153,10 @@ errors++;
 }
 }
 }
-}
-if(data.mode !== undefined){
-let data6 = data.mode;
-if(typeof data6 !== "string"){
-const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.mode.type,parentSchema:schema11.properties.mode,data:data6};
+if(data2.max_queue !== undefined){
+let data5 = data2.max_queue;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err11 = {instancePath:instancePath+"/serve/max_queue",schemaPath:"#/properties/serve/properties/max_queue/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.serve.properties.max_queue.type,parentSchema:schema11.properties.serve.properties.max_queue,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -172,8 +165,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!(((data6 === "local-only") || (data6 === "burst")) || (data6 === "airgapped"))){
-const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.mode.enum,parentSchema:schema11.properties.mode,data:data6};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 100000 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/serve/max_queue",schemaPath:"#/properties/serve/properties/max_queue/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.serve.properties.max_queue,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -182,16 +176,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(data.fallback !== undefined){
-let data7 = data.fallback;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-let data8 = data7[i0];
-if(typeof data8 === "string"){
-if(func2(data8) < 1){
-const err13 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.fallback.items,data:data8};
+if(data5 < 0 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/serve/max_queue",schemaPath:"#/properties/serve/properties/max_queue/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.serve.properties.max_queue,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -201,8 +187,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-else {
-const err14 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.fallback.items.type,parentSchema:schema11.properties.fallback.items,data:data8};
+}
+if(data2.max_loaded !== undefined){
+let data6 = data2.max_loaded;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/serve/max_loaded",schemaPath:"#/properties/serve/properties/max_loaded/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.serve.properties.max_loaded.type,parentSchema:schema11.properties.serve.properties.max_loaded,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -211,19 +200,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-let i1 = data7.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data7[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err15 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema11.properties.fallback,data:data7};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 1000 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/serve/max_loaded",schemaPath:"#/properties/serve/properties/max_loaded/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.serve.properties.max_loaded,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -231,14 +210,9 @@ else {
 vErrors.push(err15);
 }
 errors++;
-break;
 }
-indices0[item0] = i1;
-}
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.fallback.type,parentSchema:schema11.properties.fallback,data:data7};
+if(data6 < 1 || isNaN(data6)){
+const err16 = {instancePath:instancePath+"/serve/max_loaded",schemaPath:"#/properties/serve/properties/max_loaded/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.serve.properties.max_loaded,data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -248,10 +222,15 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.providers !== undefined){
-let data9 = data.providers;
-if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
-const err17 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema11.properties.providers.type},message:"must be object,null",schema:schema11.properties.providers.type,parentSchema:schema11.properties.providers,data:data9};
+}
+if(data2.aliases !== undefined){
+let data7 = data2.aliases;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key3 in data7){
+let data8 = data7[key3];
+if(typeof data8 === "string"){
+if(func2(data8) < 1){
+const err17 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.serve.properties.aliases.additionalProperties,data:data8};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -260,10 +239,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-for(const key4 in data9){
-if(!((((((key4 === "active") || (key4 === "ollama")) || (key4 === "vllm")) || (key4 === "llamacpp")) || (key4 === "lmstudio")) || (pattern1.test(key4)))){
-const err18 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers,data:data9};
+}
+else {
+const err18 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.serve.properties.aliases.additionalProperties.type,parentSchema:schema11.properties.serve.properties.aliases.additionalProperties,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -273,11 +251,9 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data9.active !== undefined){
-let data10 = data9.active;
-if(typeof data10 === "string"){
-if(func2(data10) < 1){
-const err19 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.active,data:data10};
+}
+else {
+const err19 = {instancePath:instancePath+"/serve/aliases",schemaPath:"#/properties/serve/properties/aliases/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.serve.properties.aliases.type,parentSchema:schema11.properties.serve.properties.aliases,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -287,8 +263,12 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.active.type,parentSchema:schema11.properties.providers.properties.active,data:data10};
+}
+}
+if(data.mode !== undefined){
+let data9 = data.mode;
+if(typeof data9 !== "string"){
+const err20 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.mode.type,parentSchema:schema11.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -297,11 +277,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data9.ollama !== undefined){
-let data11 = data9.ollama;
-if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
-const err21 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.type,parentSchema:schema11.properties.providers.properties.ollama,data:data11};
+if(!(((data9 === "local-only") || (data9 === "burst")) || (data9 === "airgapped"))){
+const err21 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.mode.enum,parentSchema:schema11.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -310,10 +287,16 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key5 in data11){
-if(!(func5.call(schema11.properties.providers.properties.ollama.properties, key5))){
-const err22 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data11};
+}
+if(data.fallback !== undefined){
+let data10 = data.fallback;
+if(Array.isArray(data10)){
+const len0 = data10.length;
+for(let i0=0; i0<len0; i0++){
+let data11 = data10[i0];
+if(typeof data11 === "string"){
+if(func2(data11) < 1){
+const err22 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.fallback.items,data:data11};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -323,11 +306,8 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data11.model !== undefined){
-let data12 = data11.model;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err23 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data12};
+else {
+const err23 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.fallback.items.type,parentSchema:schema11.properties.fallback.items,data:data11};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -337,8 +317,18 @@ vErrors.push(err23);
 errors++;
 }
 }
-else {
-const err24 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.model.type,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data12};
+let i1 = data10.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data10[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err24 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema11.properties.fallback,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -346,13 +336,14 @@ else {
 vErrors.push(err24);
 }
 errors++;
+break;
+}
+indices0[item0] = i1;
 }
 }
-if(data11.binary !== undefined){
-let data13 = data11.binary;
-if(typeof data13 === "string"){
-if(func2(data13) < 1){
-const err25 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data13};
+}
+else {
+const err25 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.fallback.type,parentSchema:schema11.properties.fallback,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -362,8 +353,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.binary.type,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data13};
+if(data.providers !== undefined){
+let data12 = data.providers;
+if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){
+const err26 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema11.properties.providers.type},message:"must be object,null",schema:schema11.properties.providers.type,parentSchema:schema11.properties.providers,data:data12};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -372,15 +365,10 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data11.args !== undefined){
-let data14 = data11.args;
-if(Array.isArray(data14)){
-const len1 = data14.length;
-for(let i2=0; i2<len1; i2++){
-let data15 = data14[i2];
-if(typeof data15 !== "string"){
-const err27 = {instancePath:instancePath+"/providers/ollama/args/" + i2,schemaPath:"#/properties/providers/properties/ollama/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.args.items.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args.items,data:data15};
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key4 in data12){
+if(!((((((key4 === "active") || (key4 === "ollama")) || (key4 === "vllm")) || (key4 === "llamacpp")) || (key4 === "lmstudio")) || (pattern1.test(key4)))){
+const err27 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers,data:data12};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -390,9 +378,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/providers/ollama/args",schemaPath:"#/properties/providers/properties/ollama/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.ollama.properties.args.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args,data:data14};
+if(data12.active !== undefined){
+let data13 = data12.active;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err28 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.active,data:data13};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -402,10 +392,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data11.allow_remote_code !== undefined){
-let data16 = data11.allow_remote_code;
-if(typeof data16 !== "boolean"){
-const err29 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data16};
+else {
+const err29 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.active.type,parentSchema:schema11.properties.providers.properties.active,data:data13};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -415,10 +403,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data11.lifecycle !== undefined){
-let data17 = data11.lifecycle;
-if((!(data17 && typeof data17 == "object" && !Array.isArray(data17))) && (data17 !== null)){
-const err30 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data17};
+if(data12.ollama !== undefined){
+let data14 = data12.ollama;
+if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
+const err30 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.type,parentSchema:schema11.properties.providers.properties.ollama,data:data14};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -427,10 +415,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key6 in data17){
-if(!(((((((key6 === "mode") || (key6 === "start_timeout_seconds")) || (key6 === "health_check_interval_seconds")) || (key6 === "model_load_timeout_seconds")) || (key6 === "stop_on_exit")) || (key6 === "max_restarts")) || (key6 === "restart_window_seconds"))){
-const err31 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data17};
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key5 in data14){
+if(!(func5.call(schema11.properties.providers.properties.ollama.properties, key5))){
+const err31 = {instancePath:instancePath+"/providers/ollama",schemaPath:"#/properties/providers/properties/ollama/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama,data:data14};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -440,10 +428,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data17.mode !== undefined){
-let data18 = data17.mode;
-if(typeof data18 !== "string"){
-const err32 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data18};
+if(data14.model !== undefined){
+let data15 = data14.model;
+if(typeof data15 === "string"){
+if(func2(data15) < 1){
+const err32 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data15};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -452,8 +441,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(!(((data18 === "managed") || (data18 === "monitored")) || (data18 === "external"))){
-const err33 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data18};
+}
+else {
+const err33 = {instancePath:instancePath+"/providers/ollama/model",schemaPath:"#/properties/providers/properties/ollama/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.model.type,parentSchema:schema11.properties.providers.properties.ollama.properties.model,data:data15};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -463,11 +453,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data17.start_timeout_seconds !== undefined){
-let data19 = data17.start_timeout_seconds;
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 <= 0 || isNaN(data19)){
-const err34 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data19};
+if(data14.binary !== undefined){
+let data16 = data14.binary;
+if(typeof data16 === "string"){
+if(func2(data16) < 1){
+const err34 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data16};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -478,7 +468,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data19};
+const err35 = {instancePath:instancePath+"/providers/ollama/binary",schemaPath:"#/properties/providers/properties/ollama/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.binary.type,parentSchema:schema11.properties.providers.properties.ollama.properties.binary,data:data16};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -488,11 +478,14 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data17.health_check_interval_seconds !== undefined){
-let data20 = data17.health_check_interval_seconds;
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 <= 0 || isNaN(data20)){
-const err36 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data20};
+if(data14.args !== undefined){
+let data17 = data14.args;
+if(Array.isArray(data17)){
+const len1 = data17.length;
+for(let i2=0; i2<len1; i2++){
+let data18 = data17[i2];
+if(typeof data18 !== "string"){
+const err36 = {instancePath:instancePath+"/providers/ollama/args/" + i2,schemaPath:"#/properties/providers/properties/ollama/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.args.items.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args.items,data:data18};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -502,8 +495,9 @@ vErrors.push(err36);
 errors++;
 }
 }
+}
 else {
-const err37 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data20};
+const err37 = {instancePath:instancePath+"/providers/ollama/args",schemaPath:"#/properties/providers/properties/ollama/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.ollama.properties.args.type,parentSchema:schema11.properties.providers.properties.ollama.properties.args,data:data17};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -513,11 +507,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data17.model_load_timeout_seconds !== undefined){
-let data21 = data17.model_load_timeout_seconds;
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 <= 0 || isNaN(data21)){
-const err38 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data21};
+if(data14.allow_remote_code !== undefined){
+let data19 = data14.allow_remote_code;
+if(typeof data19 !== "boolean"){
+const err38 = {instancePath:instancePath+"/providers/ollama/allow_remote_code",schemaPath:"#/properties/providers/properties/ollama/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.ollama.properties.allow_remote_code,data:data19};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -527,8 +520,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data21};
+if(data14.lifecycle !== undefined){
+let data20 = data14.lifecycle;
+if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
+const err39 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data20};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -537,11 +532,10 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data17.stop_on_exit !== undefined){
-let data22 = data17.stop_on_exit;
-if(typeof data22 !== "boolean"){
-const err40 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data22};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+for(const key6 in data20){
+if(!((((((((key6 === "mode") || (key6 === "start_timeout_seconds")) || (key6 === "health_check_interval_seconds")) || (key6 === "model_load_timeout_seconds")) || (key6 === "stop_on_exit")) || (key6 === "max_restarts")) || (key6 === "restart_window_seconds")) || (key6 === "idle_stop_seconds"))){
+const err40 = {instancePath:instancePath+"/providers/ollama/lifecycle",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle,data:data20};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -551,10 +545,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data17.max_restarts !== undefined){
-let data23 = data17.max_restarts;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err41 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data23};
+if(data20.mode !== undefined){
+let data21 = data20.mode;
+if(typeof data21 !== "string"){
+const err41 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data21};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -563,9 +557,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1000 || isNaN(data23)){
-const err42 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data23};
+if(!(((data21 === "managed") || (data21 === "monitored")) || (data21 === "external"))){
+const err42 = {instancePath:instancePath+"/providers/ollama/lifecycle/mode",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.mode,data:data21};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -574,8 +567,12 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data23 < 0 || isNaN(data23)){
-const err43 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data23};
+}
+if(data20.start_timeout_seconds !== undefined){
+let data22 = data20.start_timeout_seconds;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 <= 0 || isNaN(data22)){
+const err43 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -585,12 +582,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-}
-if(data17.restart_window_seconds !== undefined){
-let data24 = data17.restart_window_seconds;
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 <= 0 || isNaN(data24)){
-const err44 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data24};
+else {
+const err44 = {instancePath:instancePath+"/providers/ollama/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.start_timeout_seconds,data:data22};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -600,8 +593,11 @@ vErrors.push(err44);
 errors++;
 }
 }
-else {
-const err45 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data24};
+if(data20.health_check_interval_seconds !== undefined){
+let data23 = data20.health_check_interval_seconds;
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 <= 0 || isNaN(data23)){
+const err45 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data23};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -611,12 +607,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-}
-}
-if(data11.timeouts !== undefined){
-let data25 = data11.timeouts;
-if((!(data25 && typeof data25 == "object" && !Array.isArray(data25))) && (data25 !== null)){
-const err46 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data25};
+else {
+const err46 = {instancePath:instancePath+"/providers/ollama/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.health_check_interval_seconds,data:data23};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -625,10 +617,12 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key7 in data25){
-if(!(((key7 === "connect_seconds") || (key7 === "response_seconds")) || (key7 === "idle_seconds"))){
-const err47 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data25};
+}
+if(data20.model_load_timeout_seconds !== undefined){
+let data24 = data20.model_load_timeout_seconds;
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 <= 0 || isNaN(data24)){
+const err47 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data24};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -638,11 +632,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data25.connect_seconds !== undefined){
-let data26 = data25.connect_seconds;
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 <= 0 || isNaN(data26)){
-const err48 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data26};
+else {
+const err48 = {instancePath:instancePath+"/providers/ollama/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.model_load_timeout_seconds,data:data24};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -652,8 +643,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-else {
-const err49 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data26};
+if(data20.stop_on_exit !== undefined){
+let data25 = data20.stop_on_exit;
+if(typeof data25 !== "boolean"){
+const err49 = {instancePath:instancePath+"/providers/ollama/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.stop_on_exit,data:data25};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -663,11 +656,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data25.response_seconds !== undefined){
-let data27 = data25.response_seconds;
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 <= 0 || isNaN(data27)){
-const err50 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data27};
+if(data20.max_restarts !== undefined){
+let data26 = data20.max_restarts;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err50 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data26};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -676,9 +668,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data27};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 1000 || isNaN(data26)){
+const err51 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data26};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -687,12 +679,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data25.idle_seconds !== undefined){
-let data28 = data25.idle_seconds;
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 <= 0 || isNaN(data28)){
-const err52 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data28};
+if(data26 < 0 || isNaN(data26)){
+const err52 = {instancePath:instancePath+"/providers/ollama/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.max_restarts,data:data26};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -702,8 +690,12 @@ vErrors.push(err52);
 errors++;
 }
 }
-else {
-const err53 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data28};
+}
+if(data20.restart_window_seconds !== undefined){
+let data27 = data20.restart_window_seconds;
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 <= 0 || isNaN(data27)){
+const err53 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data27};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -713,12 +705,8 @@ vErrors.push(err53);
 errors++;
 }
 }
-}
-}
-if(data11.gpu !== undefined){
-let data29 = data11.gpu;
-if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
-const err54 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data29};
+else {
+const err54 = {instancePath:instancePath+"/providers/ollama/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.restart_window_seconds,data:data27};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -727,10 +715,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key8 in data29){
-if(!(((key8 === "memory_utilization") || (key8 === "tensor_parallel_size")) || (key8 === "required"))){
-const err55 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data29};
+}
+if(data20.idle_stop_seconds !== undefined){
+let data28 = data20.idle_stop_seconds;
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 <= 0 || isNaN(data28)){
+const err55 = {instancePath:instancePath+"/providers/ollama/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/idle_stop_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.idle_stop_seconds,data:data28};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -740,11 +730,8 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data29.memory_utilization !== undefined){
-let data30 = data29.memory_utilization;
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 > 1 || isNaN(data30)){
-const err56 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data30};
+else {
+const err56 = {instancePath:instancePath+"/providers/ollama/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/lifecycle/properties/idle_stop_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.idle_stop_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.lifecycle.properties.idle_stop_seconds,data:data28};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -753,8 +740,13 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data30 <= 0 || isNaN(data30)){
-const err57 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data30};
+}
+}
+}
+if(data14.timeouts !== undefined){
+let data29 = data14.timeouts;
+if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
+const err57 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data29};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -763,9 +755,10 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data30};
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key7 in data29){
+if(!(((key7 === "connect_seconds") || (key7 === "response_seconds")) || (key7 === "idle_seconds"))){
+const err58 = {instancePath:instancePath+"/providers/ollama/timeouts",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts,data:data29};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -775,10 +768,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data29.tensor_parallel_size !== undefined){
-let data31 = data29.tensor_parallel_size;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err59 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data31};
+if(data29.connect_seconds !== undefined){
+let data30 = data29.connect_seconds;
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 <= 0 || isNaN(data30)){
+const err59 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data30};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -787,9 +781,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 1024 || isNaN(data31)){
-const err60 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data31};
+}
+else {
+const err60 = {instancePath:instancePath+"/providers/ollama/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.connect_seconds,data:data30};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -798,8 +792,12 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err61 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data31};
+}
+if(data29.response_seconds !== undefined){
+let data31 = data29.response_seconds;
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 <= 0 || isNaN(data31)){
+const err61 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data31};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -809,11 +807,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-}
-if(data29.required !== undefined){
-let data32 = data29.required;
-if(typeof data32 !== "boolean"){
-const err62 = {instancePath:instancePath+"/providers/ollama/gpu/required",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required,data:data32};
+else {
+const err62 = {instancePath:instancePath+"/providers/ollama/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.response_seconds,data:data31};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -823,13 +818,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-}
-}
-if(data11.api_key_env !== undefined){
-let data33 = data11.api_key_env;
-if(typeof data33 === "string"){
-if(!pattern0.test(data33)){
-const err63 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data33};
+if(data29.idle_seconds !== undefined){
+let data32 = data29.idle_seconds;
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 <= 0 || isNaN(data32)){
+const err63 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data32};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -840,7 +833,7 @@ errors++;
 }
 }
 else {
-const err64 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data33};
+const err64 = {instancePath:instancePath+"/providers/ollama/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/ollama/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.ollama.properties.timeouts.properties.idle_seconds,data:data32};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -850,11 +843,12 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data11.host !== undefined){
-let data34 = data11.host;
-if(typeof data34 === "string"){
-if(func2(data34) < 1){
-const err65 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data34};
+}
+}
+if(data14.gpu !== undefined){
+let data33 = data14.gpu;
+if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
+const err65 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.ollama.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.ollama.properties.gpu.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data33};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -863,9 +857,10 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data34};
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key8 in data33){
+if(!(((key8 === "memory_utilization") || (key8 === "tensor_parallel_size")) || (key8 === "required"))){
+const err66 = {instancePath:instancePath+"/providers/ollama/gpu",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu,data:data33};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -875,10 +870,11 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data11.port !== undefined){
-let data35 = data11.port;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err67 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data35};
+if(data33.memory_utilization !== undefined){
+let data34 = data33.memory_utilization;
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 1 || isNaN(data34)){
+const err67 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data34};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -887,9 +883,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 65535 || isNaN(data35)){
-const err68 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data35};
+if(data34 <= 0 || isNaN(data34)){
+const err68 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data34};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -898,8 +893,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data35 < 1 || isNaN(data35)){
-const err69 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data35};
+}
+else {
+const err69 = {instancePath:instancePath+"/providers/ollama/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.memory_utilization,data:data34};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -909,13 +905,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-}
-}
-if(data9.vllm !== undefined){
-let data36 = data9.vllm;
-if((!(data36 && typeof data36 == "object" && !Array.isArray(data36))) && (data36 !== null)){
-const err70 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data36};
+if(data33.tensor_parallel_size !== undefined){
+let data35 = data33.tensor_parallel_size;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err70 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data35};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -924,10 +917,9 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-for(const key9 in data36){
-if(!(func5.call(schema11.properties.providers.properties.vllm.properties, key9))){
-const err71 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data36};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 > 1024 || isNaN(data35)){
+const err71 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data35};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -936,12 +928,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data36.model !== undefined){
-let data37 = data36.model;
-if(typeof data37 === "string"){
-if(func2(data37) < 1){
-const err72 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data37};
+if(data35 < 1 || isNaN(data35)){
+const err72 = {instancePath:instancePath+"/providers/ollama/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.tensor_parallel_size,data:data35};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -951,8 +939,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-else {
-const err73 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data37};
+}
+if(data33.required !== undefined){
+let data36 = data33.required;
+if(typeof data36 !== "boolean"){
+const err73 = {instancePath:instancePath+"/providers/ollama/gpu/required",schemaPath:"#/properties/providers/properties/ollama/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.ollama.properties.gpu.properties.required,data:data36};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -962,11 +953,13 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data36.binary !== undefined){
-let data38 = data36.binary;
-if(typeof data38 === "string"){
-if(func2(data38) < 1){
-const err74 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data38};
+}
+}
+if(data14.api_key_env !== undefined){
+let data37 = data14.api_key_env;
+if(typeof data37 === "string"){
+if(!pattern0.test(data37)){
+const err74 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data37};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -977,7 +970,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data38};
+const err75 = {instancePath:instancePath+"/providers/ollama/api_key_env",schemaPath:"#/properties/providers/properties/ollama/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.ollama.properties.api_key_env,data:data37};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -987,14 +980,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data36.args !== undefined){
-let data39 = data36.args;
-if(Array.isArray(data39)){
-const len2 = data39.length;
-for(let i3=0; i3<len2; i3++){
-let data40 = data39[i3];
-if(typeof data40 !== "string"){
-const err76 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data40};
+if(data14.host !== undefined){
+let data38 = data14.host;
+if(typeof data38 === "string"){
+if(func2(data38) < 1){
+const err76 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data38};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1004,9 +994,8 @@ vErrors.push(err76);
 errors++;
 }
 }
-}
 else {
-const err77 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data39};
+const err77 = {instancePath:instancePath+"/providers/ollama/host",schemaPath:"#/properties/providers/properties/ollama/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.ollama.properties.host.type,parentSchema:schema11.properties.providers.properties.ollama.properties.host,data:data38};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1016,10 +1005,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data36.allow_remote_code !== undefined){
-let data41 = data36.allow_remote_code;
-if(typeof data41 !== "boolean"){
-const err78 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data41};
+if(data14.port !== undefined){
+let data39 = data14.port;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err78 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.ollama.properties.port.type,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data39};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1028,11 +1017,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-if(data36.lifecycle !== undefined){
-let data42 = data36.lifecycle;
-if((!(data42 && typeof data42 == "object" && !Array.isArray(data42))) && (data42 !== null)){
-const err79 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data42};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 > 65535 || isNaN(data39)){
+const err79 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data39};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1041,10 +1028,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-for(const key10 in data42){
-if(!(((((((key10 === "mode") || (key10 === "start_timeout_seconds")) || (key10 === "health_check_interval_seconds")) || (key10 === "model_load_timeout_seconds")) || (key10 === "stop_on_exit")) || (key10 === "max_restarts")) || (key10 === "restart_window_seconds"))){
-const err80 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data42};
+if(data39 < 1 || isNaN(data39)){
+const err80 = {instancePath:instancePath+"/providers/ollama/port",schemaPath:"#/properties/providers/properties/ollama/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.ollama.properties.port,data:data39};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1054,10 +1039,13 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data42.mode !== undefined){
-let data43 = data42.mode;
-if(typeof data43 !== "string"){
-const err81 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data43};
+}
+}
+}
+if(data12.vllm !== undefined){
+let data40 = data12.vllm;
+if((!(data40 && typeof data40 == "object" && !Array.isArray(data40))) && (data40 !== null)){
+const err81 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.type,parentSchema:schema11.properties.providers.properties.vllm,data:data40};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1066,8 +1054,10 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(!(((data43 === "managed") || (data43 === "monitored")) || (data43 === "external"))){
-const err82 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data43};
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+for(const key9 in data40){
+if(!(func5.call(schema11.properties.providers.properties.vllm.properties, key9))){
+const err82 = {instancePath:instancePath+"/providers/vllm",schemaPath:"#/properties/providers/properties/vllm/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm,data:data40};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1077,11 +1067,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data42.start_timeout_seconds !== undefined){
-let data44 = data42.start_timeout_seconds;
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 <= 0 || isNaN(data44)){
-const err83 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data44};
+if(data40.model !== undefined){
+let data41 = data40.model;
+if(typeof data41 === "string"){
+if(func2(data41) < 1){
+const err83 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data41};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1092,7 +1082,7 @@ errors++;
 }
 }
 else {
-const err84 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data44};
+const err84 = {instancePath:instancePath+"/providers/vllm/model",schemaPath:"#/properties/providers/properties/vllm/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.model.type,parentSchema:schema11.properties.providers.properties.vllm.properties.model,data:data41};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1102,11 +1092,11 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data42.health_check_interval_seconds !== undefined){
-let data45 = data42.health_check_interval_seconds;
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 <= 0 || isNaN(data45)){
-const err85 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data45};
+if(data40.binary !== undefined){
+let data42 = data40.binary;
+if(typeof data42 === "string"){
+if(func2(data42) < 1){
+const err85 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data42};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1117,7 +1107,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data45};
+const err86 = {instancePath:instancePath+"/providers/vllm/binary",schemaPath:"#/properties/providers/properties/vllm/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.binary.type,parentSchema:schema11.properties.providers.properties.vllm.properties.binary,data:data42};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1127,11 +1117,14 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data42.model_load_timeout_seconds !== undefined){
-let data46 = data42.model_load_timeout_seconds;
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 <= 0 || isNaN(data46)){
-const err87 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data46};
+if(data40.args !== undefined){
+let data43 = data40.args;
+if(Array.isArray(data43)){
+const len2 = data43.length;
+for(let i3=0; i3<len2; i3++){
+let data44 = data43[i3];
+if(typeof data44 !== "string"){
+const err87 = {instancePath:instancePath+"/providers/vllm/args/" + i3,schemaPath:"#/properties/providers/properties/vllm/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.args.items.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args.items,data:data44};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1141,8 +1134,9 @@ vErrors.push(err87);
 errors++;
 }
 }
+}
 else {
-const err88 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data46};
+const err88 = {instancePath:instancePath+"/providers/vllm/args",schemaPath:"#/properties/providers/properties/vllm/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.vllm.properties.args.type,parentSchema:schema11.properties.providers.properties.vllm.properties.args,data:data43};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1152,10 +1146,10 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data42.stop_on_exit !== undefined){
-let data47 = data42.stop_on_exit;
-if(typeof data47 !== "boolean"){
-const err89 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data47};
+if(data40.allow_remote_code !== undefined){
+let data45 = data40.allow_remote_code;
+if(typeof data45 !== "boolean"){
+const err89 = {instancePath:instancePath+"/providers/vllm/allow_remote_code",schemaPath:"#/properties/providers/properties/vllm/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.vllm.properties.allow_remote_code,data:data45};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1165,10 +1159,10 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data42.max_restarts !== undefined){
-let data48 = data42.max_restarts;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err90 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data48};
+if(data40.lifecycle !== undefined){
+let data46 = data40.lifecycle;
+if((!(data46 && typeof data46 == "object" && !Array.isArray(data46))) && (data46 !== null)){
+const err90 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data46};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1177,9 +1171,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 > 1000 || isNaN(data48)){
-const err91 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data48};
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key10 in data46){
+if(!((((((((key10 === "mode") || (key10 === "start_timeout_seconds")) || (key10 === "health_check_interval_seconds")) || (key10 === "model_load_timeout_seconds")) || (key10 === "stop_on_exit")) || (key10 === "max_restarts")) || (key10 === "restart_window_seconds")) || (key10 === "idle_stop_seconds"))){
+const err91 = {instancePath:instancePath+"/providers/vllm/lifecycle",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle,data:data46};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1188,8 +1183,11 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data48 < 0 || isNaN(data48)){
-const err92 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data48};
+}
+if(data46.mode !== undefined){
+let data47 = data46.mode;
+if(typeof data47 !== "string"){
+const err92 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data47};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1198,13 +1196,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-}
-if(data42.restart_window_seconds !== undefined){
-let data49 = data42.restart_window_seconds;
-if((typeof data49 == "number") && (isFinite(data49))){
-if(data49 <= 0 || isNaN(data49)){
-const err93 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data49};
+if(!(((data47 === "managed") || (data47 === "monitored")) || (data47 === "external"))){
+const err93 = {instancePath:instancePath+"/providers/vllm/lifecycle/mode",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.mode,data:data47};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1214,8 +1207,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data49};
+if(data46.start_timeout_seconds !== undefined){
+let data48 = data46.start_timeout_seconds;
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 <= 0 || isNaN(data48)){
+const err94 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data48};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1225,12 +1221,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
-}
-if(data36.timeouts !== undefined){
-let data50 = data36.timeouts;
-if((!(data50 && typeof data50 == "object" && !Array.isArray(data50))) && (data50 !== null)){
-const err95 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data50};
+else {
+const err95 = {instancePath:instancePath+"/providers/vllm/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.start_timeout_seconds,data:data48};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1239,10 +1231,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key11 in data50){
-if(!(((key11 === "connect_seconds") || (key11 === "response_seconds")) || (key11 === "idle_seconds"))){
-const err96 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data50};
+}
+if(data46.health_check_interval_seconds !== undefined){
+let data49 = data46.health_check_interval_seconds;
+if((typeof data49 == "number") && (isFinite(data49))){
+if(data49 <= 0 || isNaN(data49)){
+const err96 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data49};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1252,11 +1246,8 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data50.connect_seconds !== undefined){
-let data51 = data50.connect_seconds;
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 <= 0 || isNaN(data51)){
-const err97 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data51};
+else {
+const err97 = {instancePath:instancePath+"/providers/vllm/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.health_check_interval_seconds,data:data49};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1266,8 +1257,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-else {
-const err98 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data51};
+if(data46.model_load_timeout_seconds !== undefined){
+let data50 = data46.model_load_timeout_seconds;
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 <= 0 || isNaN(data50)){
+const err98 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data50};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1277,11 +1271,8 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data50.response_seconds !== undefined){
-let data52 = data50.response_seconds;
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 <= 0 || isNaN(data52)){
-const err99 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data52};
+else {
+const err99 = {instancePath:instancePath+"/providers/vllm/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.model_load_timeout_seconds,data:data50};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1291,8 +1282,10 @@ vErrors.push(err99);
 errors++;
 }
 }
-else {
-const err100 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data52};
+if(data46.stop_on_exit !== undefined){
+let data51 = data46.stop_on_exit;
+if(typeof data51 !== "boolean"){
+const err100 = {instancePath:instancePath+"/providers/vllm/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.stop_on_exit,data:data51};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1302,11 +1295,10 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data50.idle_seconds !== undefined){
-let data53 = data50.idle_seconds;
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 <= 0 || isNaN(data53)){
-const err101 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data53};
+if(data46.max_restarts !== undefined){
+let data52 = data46.max_restarts;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err101 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data52};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1315,9 +1307,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-else {
-const err102 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data53};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 > 1000 || isNaN(data52)){
+const err102 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data52};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1326,13 +1318,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-}
-if(data36.gpu !== undefined){
-let data54 = data36.gpu;
-if((!(data54 && typeof data54 == "object" && !Array.isArray(data54))) && (data54 !== null)){
-const err103 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data54};
+if(data52 < 0 || isNaN(data52)){
+const err103 = {instancePath:instancePath+"/providers/vllm/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.max_restarts,data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1341,10 +1328,13 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-for(const key12 in data54){
-if(!(((key12 === "memory_utilization") || (key12 === "tensor_parallel_size")) || (key12 === "required"))){
-const err104 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data54};
+}
+}
+if(data46.restart_window_seconds !== undefined){
+let data53 = data46.restart_window_seconds;
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 <= 0 || isNaN(data53)){
+const err104 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data53};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1354,11 +1344,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data54.memory_utilization !== undefined){
-let data55 = data54.memory_utilization;
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 > 1 || isNaN(data55)){
-const err105 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data55};
+else {
+const err105 = {instancePath:instancePath+"/providers/vllm/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.restart_window_seconds,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1367,8 +1354,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data55 <= 0 || isNaN(data55)){
-const err106 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data55};
+}
+if(data46.idle_stop_seconds !== undefined){
+let data54 = data46.idle_stop_seconds;
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 <= 0 || isNaN(data54)){
+const err106 = {instancePath:instancePath+"/providers/vllm/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/idle_stop_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.idle_stop_seconds,data:data54};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1379,7 +1370,7 @@ errors++;
 }
 }
 else {
-const err107 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data55};
+const err107 = {instancePath:instancePath+"/providers/vllm/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/lifecycle/properties/idle_stop_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.idle_stop_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.lifecycle.properties.idle_stop_seconds,data:data54};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1389,10 +1380,12 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data54.tensor_parallel_size !== undefined){
-let data56 = data54.tensor_parallel_size;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err108 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data56};
+}
+}
+if(data40.timeouts !== undefined){
+let data55 = data40.timeouts;
+if((!(data55 && typeof data55 == "object" && !Array.isArray(data55))) && (data55 !== null)){
+const err108 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data55};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1401,9 +1394,10 @@ vErrors.push(err108);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 1024 || isNaN(data56)){
-const err109 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data56};
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+for(const key11 in data55){
+if(!(((key11 === "connect_seconds") || (key11 === "response_seconds")) || (key11 === "idle_seconds"))){
+const err109 = {instancePath:instancePath+"/providers/vllm/timeouts",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts,data:data55};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1412,8 +1406,12 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data56 < 1 || isNaN(data56)){
-const err110 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data56};
+}
+if(data55.connect_seconds !== undefined){
+let data56 = data55.connect_seconds;
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 <= 0 || isNaN(data56)){
+const err110 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data56};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1423,11 +1421,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-}
-if(data54.required !== undefined){
-let data57 = data54.required;
-if(typeof data57 !== "boolean"){
-const err111 = {instancePath:instancePath+"/providers/vllm/gpu/required",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required,data:data57};
+else {
+const err111 = {instancePath:instancePath+"/providers/vllm/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.connect_seconds,data:data56};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1437,13 +1432,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-}
-}
-if(data36.api_key_env !== undefined){
-let data58 = data36.api_key_env;
-if(typeof data58 === "string"){
-if(!pattern0.test(data58)){
-const err112 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data58};
+if(data55.response_seconds !== undefined){
+let data57 = data55.response_seconds;
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 <= 0 || isNaN(data57)){
+const err112 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data57};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1454,7 +1447,7 @@ errors++;
 }
 }
 else {
-const err113 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data58};
+const err113 = {instancePath:instancePath+"/providers/vllm/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.response_seconds,data:data57};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1464,11 +1457,11 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data36.host !== undefined){
-let data59 = data36.host;
-if(typeof data59 === "string"){
-if(func2(data59) < 1){
-const err114 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data59};
+if(data55.idle_seconds !== undefined){
+let data58 = data55.idle_seconds;
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 <= 0 || isNaN(data58)){
+const err114 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data58};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1479,7 +1472,7 @@ errors++;
 }
 }
 else {
-const err115 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data59};
+const err115 = {instancePath:instancePath+"/providers/vllm/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/vllm/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.vllm.properties.timeouts.properties.idle_seconds,data:data58};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1489,10 +1482,12 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data36.port !== undefined){
-let data60 = data36.port;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err116 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data60};
+}
+}
+if(data40.gpu !== undefined){
+let data59 = data40.gpu;
+if((!(data59 && typeof data59 == "object" && !Array.isArray(data59))) && (data59 !== null)){
+const err116 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.vllm.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.vllm.properties.gpu.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data59};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1501,9 +1496,10 @@ vErrors.push(err116);
 }
 errors++;
 }
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 65535 || isNaN(data60)){
-const err117 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data60};
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key12 in data59){
+if(!(((key12 === "memory_utilization") || (key12 === "tensor_parallel_size")) || (key12 === "required"))){
+const err117 = {instancePath:instancePath+"/providers/vllm/gpu",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu,data:data59};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1512,8 +1508,12 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data60 < 1 || isNaN(data60)){
-const err118 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data60};
+}
+if(data59.memory_utilization !== undefined){
+let data60 = data59.memory_utilization;
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 > 1 || isNaN(data60)){
+const err118 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data60};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1522,14 +1522,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data9.llamacpp !== undefined){
-let data61 = data9.llamacpp;
-if((!(data61 && typeof data61 == "object" && !Array.isArray(data61))) && (data61 !== null)){
-const err119 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data61};
+if(data60 <= 0 || isNaN(data60)){
+const err119 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data60};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1538,10 +1532,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-for(const key13 in data61){
-if(!(func5.call(schema11.properties.providers.properties.llamacpp.properties, key13))){
-const err120 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data61};
+}
+else {
+const err120 = {instancePath:instancePath+"/providers/vllm/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.memory_utilization,data:data60};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1551,11 +1544,10 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data61.model !== undefined){
-let data62 = data61.model;
-if(typeof data62 === "string"){
-if(func2(data62) < 1){
-const err121 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data62};
+if(data59.tensor_parallel_size !== undefined){
+let data61 = data59.tensor_parallel_size;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err121 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data61};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1564,9 +1556,9 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-else {
-const err122 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data62};
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 1024 || isNaN(data61)){
+const err122 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data61};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1575,12 +1567,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-}
-if(data61.binary !== undefined){
-let data63 = data61.binary;
-if(typeof data63 === "string"){
-if(func2(data63) < 1){
-const err123 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data63};
+if(data61 < 1 || isNaN(data61)){
+const err123 = {instancePath:instancePath+"/providers/vllm/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.tensor_parallel_size,data:data61};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1590,8 +1578,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-else {
-const err124 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data63};
+}
+if(data59.required !== undefined){
+let data62 = data59.required;
+if(typeof data62 !== "boolean"){
+const err124 = {instancePath:instancePath+"/providers/vllm/gpu/required",schemaPath:"#/properties/providers/properties/vllm/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.vllm.properties.gpu.properties.required,data:data62};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1601,14 +1592,13 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data61.args !== undefined){
-let data64 = data61.args;
-if(Array.isArray(data64)){
-const len3 = data64.length;
-for(let i4=0; i4<len3; i4++){
-let data65 = data64[i4];
-if(typeof data65 !== "string"){
-const err125 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data65};
+}
+}
+if(data40.api_key_env !== undefined){
+let data63 = data40.api_key_env;
+if(typeof data63 === "string"){
+if(!pattern0.test(data63)){
+const err125 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data63};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1618,9 +1608,8 @@ vErrors.push(err125);
 errors++;
 }
 }
-}
 else {
-const err126 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data64};
+const err126 = {instancePath:instancePath+"/providers/vllm/api_key_env",schemaPath:"#/properties/providers/properties/vllm/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.vllm.properties.api_key_env,data:data63};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1630,10 +1619,11 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data61.allow_remote_code !== undefined){
-let data66 = data61.allow_remote_code;
-if(typeof data66 !== "boolean"){
-const err127 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data66};
+if(data40.host !== undefined){
+let data64 = data40.host;
+if(typeof data64 === "string"){
+if(func2(data64) < 1){
+const err127 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data64};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1643,10 +1633,8 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data61.lifecycle !== undefined){
-let data67 = data61.lifecycle;
-if((!(data67 && typeof data67 == "object" && !Array.isArray(data67))) && (data67 !== null)){
-const err128 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data67};
+else {
+const err128 = {instancePath:instancePath+"/providers/vllm/host",schemaPath:"#/properties/providers/properties/vllm/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.vllm.properties.host.type,parentSchema:schema11.properties.providers.properties.vllm.properties.host,data:data64};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1655,10 +1643,11 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key14 in data67){
-if(!(((((((key14 === "mode") || (key14 === "start_timeout_seconds")) || (key14 === "health_check_interval_seconds")) || (key14 === "model_load_timeout_seconds")) || (key14 === "stop_on_exit")) || (key14 === "max_restarts")) || (key14 === "restart_window_seconds"))){
-const err129 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data67};
+}
+if(data40.port !== undefined){
+let data65 = data40.port;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err129 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.vllm.properties.port.type,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data65};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1667,11 +1656,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-if(data67.mode !== undefined){
-let data68 = data67.mode;
-if(typeof data68 !== "string"){
-const err130 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data68};
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 65535 || isNaN(data65)){
+const err130 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data65};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1680,8 +1667,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(!(((data68 === "managed") || (data68 === "monitored")) || (data68 === "external"))){
-const err131 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data68};
+if(data65 < 1 || isNaN(data65)){
+const err131 = {instancePath:instancePath+"/providers/vllm/port",schemaPath:"#/properties/providers/properties/vllm/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.vllm.properties.port,data:data65};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1691,11 +1678,13 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data67.start_timeout_seconds !== undefined){
-let data69 = data67.start_timeout_seconds;
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 <= 0 || isNaN(data69)){
-const err132 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data69};
+}
+}
+}
+if(data12.llamacpp !== undefined){
+let data66 = data12.llamacpp;
+if((!(data66 && typeof data66 == "object" && !Array.isArray(data66))) && (data66 !== null)){
+const err132 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.type,parentSchema:schema11.properties.providers.properties.llamacpp,data:data66};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1704,9 +1693,10 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-else {
-const err133 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data69};
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key13 in data66){
+if(!(func5.call(schema11.properties.providers.properties.llamacpp.properties, key13))){
+const err133 = {instancePath:instancePath+"/providers/llamacpp",schemaPath:"#/properties/providers/properties/llamacpp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp,data:data66};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1716,11 +1706,11 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data67.health_check_interval_seconds !== undefined){
-let data70 = data67.health_check_interval_seconds;
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 <= 0 || isNaN(data70)){
-const err134 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data70};
+if(data66.model !== undefined){
+let data67 = data66.model;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err134 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data67};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1731,7 +1721,7 @@ errors++;
 }
 }
 else {
-const err135 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data70};
+const err135 = {instancePath:instancePath+"/providers/llamacpp/model",schemaPath:"#/properties/providers/properties/llamacpp/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.model.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.model,data:data67};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1741,11 +1731,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data67.model_load_timeout_seconds !== undefined){
-let data71 = data67.model_load_timeout_seconds;
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 <= 0 || isNaN(data71)){
-const err136 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data71};
+if(data66.binary !== undefined){
+let data68 = data66.binary;
+if(typeof data68 === "string"){
+if(func2(data68) < 1){
+const err136 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data68};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1756,7 +1746,7 @@ errors++;
 }
 }
 else {
-const err137 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data71};
+const err137 = {instancePath:instancePath+"/providers/llamacpp/binary",schemaPath:"#/properties/providers/properties/llamacpp/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.binary.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.binary,data:data68};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1766,10 +1756,14 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data67.stop_on_exit !== undefined){
-let data72 = data67.stop_on_exit;
-if(typeof data72 !== "boolean"){
-const err138 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data72};
+if(data66.args !== undefined){
+let data69 = data66.args;
+if(Array.isArray(data69)){
+const len3 = data69.length;
+for(let i4=0; i4<len3; i4++){
+let data70 = data69[i4];
+if(typeof data70 !== "string"){
+const err138 = {instancePath:instancePath+"/providers/llamacpp/args/" + i4,schemaPath:"#/properties/providers/properties/llamacpp/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.args.items.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args.items,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1779,10 +1773,9 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data67.max_restarts !== undefined){
-let data73 = data67.max_restarts;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err139 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data73};
+}
+else {
+const err139 = {instancePath:instancePath+"/providers/llamacpp/args",schemaPath:"#/properties/providers/properties/llamacpp/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.llamacpp.properties.args.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.args,data:data69};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1791,9 +1784,11 @@ vErrors.push(err139);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 1000 || isNaN(data73)){
-const err140 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data73};
+}
+if(data66.allow_remote_code !== undefined){
+let data71 = data66.allow_remote_code;
+if(typeof data71 !== "boolean"){
+const err140 = {instancePath:instancePath+"/providers/llamacpp/allow_remote_code",schemaPath:"#/properties/providers/properties/llamacpp/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.allow_remote_code,data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1802,8 +1797,11 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data73 < 0 || isNaN(data73)){
-const err141 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data73};
+}
+if(data66.lifecycle !== undefined){
+let data72 = data66.lifecycle;
+if((!(data72 && typeof data72 == "object" && !Array.isArray(data72))) && (data72 !== null)){
+const err141 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data72};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1812,13 +1810,10 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-}
-if(data67.restart_window_seconds !== undefined){
-let data74 = data67.restart_window_seconds;
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 <= 0 || isNaN(data74)){
-const err142 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data74};
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key14 in data72){
+if(!((((((((key14 === "mode") || (key14 === "start_timeout_seconds")) || (key14 === "health_check_interval_seconds")) || (key14 === "model_load_timeout_seconds")) || (key14 === "stop_on_exit")) || (key14 === "max_restarts")) || (key14 === "restart_window_seconds")) || (key14 === "idle_stop_seconds"))){
+const err142 = {instancePath:instancePath+"/providers/llamacpp/lifecycle",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle,data:data72};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1828,8 +1823,10 @@ vErrors.push(err142);
 errors++;
 }
 }
-else {
-const err143 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data74};
+if(data72.mode !== undefined){
+let data73 = data72.mode;
+if(typeof data73 !== "string"){
+const err143 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data73};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1838,13 +1835,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-}
-}
-if(data61.timeouts !== undefined){
-let data75 = data61.timeouts;
-if((!(data75 && typeof data75 == "object" && !Array.isArray(data75))) && (data75 !== null)){
-const err144 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data75};
+if(!(((data73 === "managed") || (data73 === "monitored")) || (data73 === "external"))){
+const err144 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/mode",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.mode,data:data73};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1853,10 +1845,12 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key15 in data75){
-if(!(((key15 === "connect_seconds") || (key15 === "response_seconds")) || (key15 === "idle_seconds"))){
-const err145 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data75};
+}
+if(data72.start_timeout_seconds !== undefined){
+let data74 = data72.start_timeout_seconds;
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 <= 0 || isNaN(data74)){
+const err145 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data74};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1866,11 +1860,8 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data75.connect_seconds !== undefined){
-let data76 = data75.connect_seconds;
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 <= 0 || isNaN(data76)){
-const err146 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data76};
+else {
+const err146 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.start_timeout_seconds,data:data74};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1880,8 +1871,11 @@ vErrors.push(err146);
 errors++;
 }
 }
-else {
-const err147 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data76};
+if(data72.health_check_interval_seconds !== undefined){
+let data75 = data72.health_check_interval_seconds;
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 <= 0 || isNaN(data75)){
+const err147 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data75};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1891,11 +1885,8 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data75.response_seconds !== undefined){
-let data77 = data75.response_seconds;
-if((typeof data77 == "number") && (isFinite(data77))){
-if(data77 <= 0 || isNaN(data77)){
-const err148 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data77};
+else {
+const err148 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.health_check_interval_seconds,data:data75};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1905,8 +1896,11 @@ vErrors.push(err148);
 errors++;
 }
 }
-else {
-const err149 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data77};
+if(data72.model_load_timeout_seconds !== undefined){
+let data76 = data72.model_load_timeout_seconds;
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 <= 0 || isNaN(data76)){
+const err149 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data76};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1916,11 +1910,8 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data75.idle_seconds !== undefined){
-let data78 = data75.idle_seconds;
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 <= 0 || isNaN(data78)){
-const err150 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data78};
+else {
+const err150 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.model_load_timeout_seconds,data:data76};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1930,8 +1921,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data78};
+if(data72.stop_on_exit !== undefined){
+let data77 = data72.stop_on_exit;
+if(typeof data77 !== "boolean"){
+const err151 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.stop_on_exit,data:data77};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1941,12 +1934,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-}
-if(data61.gpu !== undefined){
-let data79 = data61.gpu;
-if((!(data79 && typeof data79 == "object" && !Array.isArray(data79))) && (data79 !== null)){
-const err152 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data79};
+if(data72.max_restarts !== undefined){
+let data78 = data72.max_restarts;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err152 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data78};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1955,10 +1946,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-for(const key16 in data79){
-if(!(((key16 === "memory_utilization") || (key16 === "tensor_parallel_size")) || (key16 === "required"))){
-const err153 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data79};
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 1000 || isNaN(data78)){
+const err153 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data78};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1967,12 +1957,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-if(data79.memory_utilization !== undefined){
-let data80 = data79.memory_utilization;
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 > 1 || isNaN(data80)){
-const err154 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data80};
+if(data78 < 0 || isNaN(data78)){
+const err154 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.max_restarts,data:data78};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1981,8 +1967,13 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data80 <= 0 || isNaN(data80)){
-const err155 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data80};
+}
+}
+if(data72.restart_window_seconds !== undefined){
+let data79 = data72.restart_window_seconds;
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 <= 0 || isNaN(data79)){
+const err155 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data79};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1993,7 +1984,7 @@ errors++;
 }
 }
 else {
-const err156 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data80};
+const err156 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.restart_window_seconds,data:data79};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2003,10 +1994,11 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data79.tensor_parallel_size !== undefined){
-let data81 = data79.tensor_parallel_size;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err157 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data81};
+if(data72.idle_stop_seconds !== undefined){
+let data80 = data72.idle_stop_seconds;
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 <= 0 || isNaN(data80)){
+const err157 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/idle_stop_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.idle_stop_seconds,data:data80};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2015,9 +2007,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 1024 || isNaN(data81)){
-const err158 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data81};
+}
+else {
+const err158 = {instancePath:instancePath+"/providers/llamacpp/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/lifecycle/properties/idle_stop_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.idle_stop_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.lifecycle.properties.idle_stop_seconds,data:data80};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2026,8 +2018,13 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data81 < 1 || isNaN(data81)){
-const err159 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data81};
+}
+}
+}
+if(data66.timeouts !== undefined){
+let data81 = data66.timeouts;
+if((!(data81 && typeof data81 == "object" && !Array.isArray(data81))) && (data81 !== null)){
+const err159 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data81};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2036,12 +2033,10 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-}
-if(data79.required !== undefined){
-let data82 = data79.required;
-if(typeof data82 !== "boolean"){
-const err160 = {instancePath:instancePath+"/providers/llamacpp/gpu/required",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required,data:data82};
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+for(const key15 in data81){
+if(!(((key15 === "connect_seconds") || (key15 === "response_seconds")) || (key15 === "idle_seconds"))){
+const err160 = {instancePath:instancePath+"/providers/llamacpp/timeouts",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts,data:data81};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2051,13 +2046,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-}
-if(data61.api_key_env !== undefined){
-let data83 = data61.api_key_env;
-if(typeof data83 === "string"){
-if(!pattern0.test(data83)){
-const err161 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data83};
+if(data81.connect_seconds !== undefined){
+let data82 = data81.connect_seconds;
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 <= 0 || isNaN(data82)){
+const err161 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data82};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2068,7 +2061,7 @@ errors++;
 }
 }
 else {
-const err162 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data83};
+const err162 = {instancePath:instancePath+"/providers/llamacpp/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.connect_seconds,data:data82};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2078,11 +2071,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data61.host !== undefined){
-let data84 = data61.host;
-if(typeof data84 === "string"){
-if(func2(data84) < 1){
-const err163 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data84};
+if(data81.response_seconds !== undefined){
+let data83 = data81.response_seconds;
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 <= 0 || isNaN(data83)){
+const err163 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data83};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2093,7 +2086,7 @@ errors++;
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data84};
+const err164 = {instancePath:instancePath+"/providers/llamacpp/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.response_seconds,data:data83};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2103,10 +2096,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data61.port !== undefined){
-let data85 = data61.port;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err165 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data85};
+if(data81.idle_seconds !== undefined){
+let data84 = data81.idle_seconds;
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 <= 0 || isNaN(data84)){
+const err165 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data84};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2115,9 +2109,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 65535 || isNaN(data85)){
-const err166 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data85};
+}
+else {
+const err166 = {instancePath:instancePath+"/providers/llamacpp/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/llamacpp/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.timeouts.properties.idle_seconds,data:data84};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2126,8 +2120,13 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data85 < 1 || isNaN(data85)){
-const err167 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data85};
+}
+}
+}
+if(data66.gpu !== undefined){
+let data85 = data66.gpu;
+if((!(data85 && typeof data85 == "object" && !Array.isArray(data85))) && (data85 !== null)){
+const err167 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.llamacpp.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data85};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2136,14 +2135,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data9.lmstudio !== undefined){
-let data86 = data9.lmstudio;
-if((!(data86 && typeof data86 == "object" && !Array.isArray(data86))) && (data86 !== null)){
-const err168 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data86};
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key16 in data85){
+if(!(((key16 === "memory_utilization") || (key16 === "tensor_parallel_size")) || (key16 === "required"))){
+const err168 = {instancePath:instancePath+"/providers/llamacpp/gpu",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu,data:data85};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2152,10 +2147,12 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key17 in data86){
-if(!(func5.call(schema11.properties.providers.properties.lmstudio.properties, key17))){
-const err169 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data86};
+}
+if(data85.memory_utilization !== undefined){
+let data86 = data85.memory_utilization;
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 1 || isNaN(data86)){
+const err169 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data86};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2164,12 +2161,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-if(data86.model !== undefined){
-let data87 = data86.model;
-if(typeof data87 === "string"){
-if(func2(data87) < 1){
-const err170 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data87};
+if(data86 <= 0 || isNaN(data86)){
+const err170 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data86};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2180,7 +2173,7 @@ errors++;
 }
 }
 else {
-const err171 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data87};
+const err171 = {instancePath:instancePath+"/providers/llamacpp/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.memory_utilization,data:data86};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2190,11 +2183,10 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data86.binary !== undefined){
-let data88 = data86.binary;
-if(typeof data88 === "string"){
-if(func2(data88) < 1){
-const err172 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data88};
+if(data85.tensor_parallel_size !== undefined){
+let data87 = data85.tensor_parallel_size;
+if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
+const err172 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data87};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2203,9 +2195,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-else {
-const err173 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data88};
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 > 1024 || isNaN(data87)){
+const err173 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data87};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2214,15 +2206,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data86.args !== undefined){
-let data89 = data86.args;
-if(Array.isArray(data89)){
-const len4 = data89.length;
-for(let i5=0; i5<len4; i5++){
-let data90 = data89[i5];
-if(typeof data90 !== "string"){
-const err174 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data90};
+if(data87 < 1 || isNaN(data87)){
+const err174 = {instancePath:instancePath+"/providers/llamacpp/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.tensor_parallel_size,data:data87};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2233,8 +2218,10 @@ errors++;
 }
 }
 }
-else {
-const err175 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data89};
+if(data85.required !== undefined){
+let data88 = data85.required;
+if(typeof data88 !== "boolean"){
+const err175 = {instancePath:instancePath+"/providers/llamacpp/gpu/required",schemaPath:"#/properties/providers/properties/llamacpp/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.gpu.properties.required,data:data88};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2244,10 +2231,13 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data86.allow_remote_code !== undefined){
-let data91 = data86.allow_remote_code;
-if(typeof data91 !== "boolean"){
-const err176 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data91};
+}
+}
+if(data66.api_key_env !== undefined){
+let data89 = data66.api_key_env;
+if(typeof data89 === "string"){
+if(!pattern0.test(data89)){
+const err176 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data89};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2257,10 +2247,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data86.lifecycle !== undefined){
-let data92 = data86.lifecycle;
-if((!(data92 && typeof data92 == "object" && !Array.isArray(data92))) && (data92 !== null)){
-const err177 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data92};
+else {
+const err177 = {instancePath:instancePath+"/providers/llamacpp/api_key_env",schemaPath:"#/properties/providers/properties/llamacpp/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.api_key_env,data:data89};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2269,10 +2257,12 @@ vErrors.push(err177);
 }
 errors++;
 }
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-for(const key18 in data92){
-if(!(((((((key18 === "mode") || (key18 === "start_timeout_seconds")) || (key18 === "health_check_interval_seconds")) || (key18 === "model_load_timeout_seconds")) || (key18 === "stop_on_exit")) || (key18 === "max_restarts")) || (key18 === "restart_window_seconds"))){
-const err178 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data92};
+}
+if(data66.host !== undefined){
+let data90 = data66.host;
+if(typeof data90 === "string"){
+if(func2(data90) < 1){
+const err178 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data90};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2282,10 +2272,8 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data92.mode !== undefined){
-let data93 = data92.mode;
-if(typeof data93 !== "string"){
-const err179 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data93};
+else {
+const err179 = {instancePath:instancePath+"/providers/llamacpp/host",schemaPath:"#/properties/providers/properties/llamacpp/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.llamacpp.properties.host.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.host,data:data90};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2294,8 +2282,11 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(!(((data93 === "managed") || (data93 === "monitored")) || (data93 === "external"))){
-const err180 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data93};
+}
+if(data66.port !== undefined){
+let data91 = data66.port;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
+const err180 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.llamacpp.properties.port.type,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data91};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2304,12 +2295,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-if(data92.start_timeout_seconds !== undefined){
-let data94 = data92.start_timeout_seconds;
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 <= 0 || isNaN(data94)){
-const err181 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data94};
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 65535 || isNaN(data91)){
+const err181 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data91};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2318,9 +2306,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-else {
-const err182 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data94};
+if(data91 < 1 || isNaN(data91)){
+const err182 = {instancePath:instancePath+"/providers/llamacpp/port",schemaPath:"#/properties/providers/properties/llamacpp/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.llamacpp.properties.port,data:data91};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2330,11 +2317,13 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data92.health_check_interval_seconds !== undefined){
-let data95 = data92.health_check_interval_seconds;
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 <= 0 || isNaN(data95)){
-const err183 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data95};
+}
+}
+}
+if(data12.lmstudio !== undefined){
+let data92 = data12.lmstudio;
+if((!(data92 && typeof data92 == "object" && !Array.isArray(data92))) && (data92 !== null)){
+const err183 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.type,parentSchema:schema11.properties.providers.properties.lmstudio,data:data92};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2343,9 +2332,10 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data95};
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key17 in data92){
+if(!(func5.call(schema11.properties.providers.properties.lmstudio.properties, key17))){
+const err184 = {instancePath:instancePath+"/providers/lmstudio",schemaPath:"#/properties/providers/properties/lmstudio/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio,data:data92};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2355,11 +2345,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data92.model_load_timeout_seconds !== undefined){
-let data96 = data92.model_load_timeout_seconds;
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 <= 0 || isNaN(data96)){
-const err185 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data96};
+if(data92.model !== undefined){
+let data93 = data92.model;
+if(typeof data93 === "string"){
+if(func2(data93) < 1){
+const err185 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data93};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2370,7 +2360,7 @@ errors++;
 }
 }
 else {
-const err186 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data96};
+const err186 = {instancePath:instancePath+"/providers/lmstudio/model",schemaPath:"#/properties/providers/properties/lmstudio/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.model.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.model,data:data93};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2380,10 +2370,11 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data92.stop_on_exit !== undefined){
-let data97 = data92.stop_on_exit;
-if(typeof data97 !== "boolean"){
-const err187 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data97};
+if(data92.binary !== undefined){
+let data94 = data92.binary;
+if(typeof data94 === "string"){
+if(func2(data94) < 1){
+const err187 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data94};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2393,10 +2384,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data92.max_restarts !== undefined){
-let data98 = data92.max_restarts;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err188 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data98};
+else {
+const err188 = {instancePath:instancePath+"/providers/lmstudio/binary",schemaPath:"#/properties/providers/properties/lmstudio/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.binary.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.binary,data:data94};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2405,9 +2394,15 @@ vErrors.push(err188);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 > 1000 || isNaN(data98)){
-const err189 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data98};
+}
+if(data92.args !== undefined){
+let data95 = data92.args;
+if(Array.isArray(data95)){
+const len4 = data95.length;
+for(let i5=0; i5<len4; i5++){
+let data96 = data95[i5];
+if(typeof data96 !== "string"){
+const err189 = {instancePath:instancePath+"/providers/lmstudio/args/" + i5,schemaPath:"#/properties/providers/properties/lmstudio/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.args.items.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args.items,data:data96};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2416,8 +2411,10 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data98 < 0 || isNaN(data98)){
-const err190 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data98};
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/providers/lmstudio/args",schemaPath:"#/properties/providers/properties/lmstudio/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.properties.lmstudio.properties.args.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.args,data:data95};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2427,12 +2424,10 @@ vErrors.push(err190);
 errors++;
 }
 }
-}
-if(data92.restart_window_seconds !== undefined){
-let data99 = data92.restart_window_seconds;
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 <= 0 || isNaN(data99)){
-const err191 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data99};
+if(data92.allow_remote_code !== undefined){
+let data97 = data92.allow_remote_code;
+if(typeof data97 !== "boolean"){
+const err191 = {instancePath:instancePath+"/providers/lmstudio/allow_remote_code",schemaPath:"#/properties/providers/properties/lmstudio/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.allow_remote_code,data:data97};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2442,8 +2437,10 @@ vErrors.push(err191);
 errors++;
 }
 }
-else {
-const err192 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data99};
+if(data92.lifecycle !== undefined){
+let data98 = data92.lifecycle;
+if((!(data98 && typeof data98 == "object" && !Array.isArray(data98))) && (data98 !== null)){
+const err192 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data98};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2452,13 +2449,10 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-}
-}
-if(data86.timeouts !== undefined){
-let data100 = data86.timeouts;
-if((!(data100 && typeof data100 == "object" && !Array.isArray(data100))) && (data100 !== null)){
-const err193 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data100};
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key18 in data98){
+if(!((((((((key18 === "mode") || (key18 === "start_timeout_seconds")) || (key18 === "health_check_interval_seconds")) || (key18 === "model_load_timeout_seconds")) || (key18 === "stop_on_exit")) || (key18 === "max_restarts")) || (key18 === "restart_window_seconds")) || (key18 === "idle_stop_seconds"))){
+const err193 = {instancePath:instancePath+"/providers/lmstudio/lifecycle",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle,data:data98};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2467,10 +2461,11 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key19 in data100){
-if(!(((key19 === "connect_seconds") || (key19 === "response_seconds")) || (key19 === "idle_seconds"))){
-const err194 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data100};
+}
+if(data98.mode !== undefined){
+let data99 = data98.mode;
+if(typeof data99 !== "string"){
+const err194 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data99};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2479,12 +2474,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data100.connect_seconds !== undefined){
-let data101 = data100.connect_seconds;
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 <= 0 || isNaN(data101)){
-const err195 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data101};
+if(!(((data99 === "managed") || (data99 === "monitored")) || (data99 === "external"))){
+const err195 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/mode",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.mode,data:data99};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2494,8 +2485,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data101};
+if(data98.start_timeout_seconds !== undefined){
+let data100 = data98.start_timeout_seconds;
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 <= 0 || isNaN(data100)){
+const err196 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data100};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2505,11 +2499,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data100.response_seconds !== undefined){
-let data102 = data100.response_seconds;
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 <= 0 || isNaN(data102)){
-const err197 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data102};
+else {
+const err197 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.start_timeout_seconds,data:data100};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2519,8 +2510,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-else {
-const err198 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data102};
+if(data98.health_check_interval_seconds !== undefined){
+let data101 = data98.health_check_interval_seconds;
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 <= 0 || isNaN(data101)){
+const err198 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data101};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2530,11 +2524,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data100.idle_seconds !== undefined){
-let data103 = data100.idle_seconds;
-if((typeof data103 == "number") && (isFinite(data103))){
-if(data103 <= 0 || isNaN(data103)){
-const err199 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data103};
+else {
+const err199 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.health_check_interval_seconds,data:data101};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2544,8 +2535,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data103};
+if(data98.model_load_timeout_seconds !== undefined){
+let data102 = data98.model_load_timeout_seconds;
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 <= 0 || isNaN(data102)){
+const err200 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data102};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2555,12 +2549,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-}
-}
-if(data86.gpu !== undefined){
-let data104 = data86.gpu;
-if((!(data104 && typeof data104 == "object" && !Array.isArray(data104))) && (data104 !== null)){
-const err201 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data104};
+else {
+const err201 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.model_load_timeout_seconds,data:data102};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2569,10 +2559,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key20 in data104){
-if(!(((key20 === "memory_utilization") || (key20 === "tensor_parallel_size")) || (key20 === "required"))){
-const err202 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data104};
+}
+if(data98.stop_on_exit !== undefined){
+let data103 = data98.stop_on_exit;
+if(typeof data103 !== "boolean"){
+const err202 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.stop_on_exit,data:data103};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2582,11 +2573,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data104.memory_utilization !== undefined){
-let data105 = data104.memory_utilization;
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 > 1 || isNaN(data105)){
-const err203 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data105};
+if(data98.max_restarts !== undefined){
+let data104 = data98.max_restarts;
+if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
+const err203 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data104};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2595,8 +2585,9 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data105 <= 0 || isNaN(data105)){
-const err204 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data105};
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 > 1000 || isNaN(data104)){
+const err204 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data104};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2605,9 +2596,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-else {
-const err205 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data105};
+if(data104 < 0 || isNaN(data104)){
+const err205 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/max_restarts",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.max_restarts,data:data104};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2617,10 +2607,12 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data104.tensor_parallel_size !== undefined){
-let data106 = data104.tensor_parallel_size;
-if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
-const err206 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data106};
+}
+if(data98.restart_window_seconds !== undefined){
+let data105 = data98.restart_window_seconds;
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 <= 0 || isNaN(data105)){
+const err206 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data105};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2629,9 +2621,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-if((typeof data106 == "number") && (isFinite(data106))){
-if(data106 > 1024 || isNaN(data106)){
-const err207 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data106};
+}
+else {
+const err207 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.restart_window_seconds,data:data105};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2640,8 +2632,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data106 < 1 || isNaN(data106)){
-const err208 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data106};
+}
+if(data98.idle_stop_seconds !== undefined){
+let data106 = data98.idle_stop_seconds;
+if((typeof data106 == "number") && (isFinite(data106))){
+if(data106 <= 0 || isNaN(data106)){
+const err208 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/idle_stop_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.idle_stop_seconds,data:data106};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2651,11 +2647,8 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-if(data104.required !== undefined){
-let data107 = data104.required;
-if(typeof data107 !== "boolean"){
-const err209 = {instancePath:instancePath+"/providers/lmstudio/gpu/required",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required,data:data107};
+else {
+const err209 = {instancePath:instancePath+"/providers/lmstudio/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/lifecycle/properties/idle_stop_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.idle_stop_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.lifecycle.properties.idle_stop_seconds,data:data106};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2667,11 +2660,10 @@ errors++;
 }
 }
 }
-if(data86.api_key_env !== undefined){
-let data108 = data86.api_key_env;
-if(typeof data108 === "string"){
-if(!pattern0.test(data108)){
-const err210 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data108};
+if(data92.timeouts !== undefined){
+let data107 = data92.timeouts;
+if((!(data107 && typeof data107 == "object" && !Array.isArray(data107))) && (data107 !== null)){
+const err210 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data107};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2680,9 +2672,10 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data108};
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key19 in data107){
+if(!(((key19 === "connect_seconds") || (key19 === "response_seconds")) || (key19 === "idle_seconds"))){
+const err211 = {instancePath:instancePath+"/providers/lmstudio/timeouts",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts,data:data107};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2692,11 +2685,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data86.host !== undefined){
-let data109 = data86.host;
-if(typeof data109 === "string"){
-if(func2(data109) < 1){
-const err212 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data109};
+if(data107.connect_seconds !== undefined){
+let data108 = data107.connect_seconds;
+if((typeof data108 == "number") && (isFinite(data108))){
+if(data108 <= 0 || isNaN(data108)){
+const err212 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data108};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2707,7 +2700,7 @@ errors++;
 }
 }
 else {
-const err213 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data109};
+const err213 = {instancePath:instancePath+"/providers/lmstudio/timeouts/connect_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.connect_seconds,data:data108};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2717,10 +2710,11 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data86.port !== undefined){
-let data110 = data86.port;
-if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
-const err214 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data110};
+if(data107.response_seconds !== undefined){
+let data109 = data107.response_seconds;
+if((typeof data109 == "number") && (isFinite(data109))){
+if(data109 <= 0 || isNaN(data109)){
+const err214 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data109};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2729,9 +2723,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-if((typeof data110 == "number") && (isFinite(data110))){
-if(data110 > 65535 || isNaN(data110)){
-const err215 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data110};
+}
+else {
+const err215 = {instancePath:instancePath+"/providers/lmstudio/timeouts/response_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.response_seconds,data:data109};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2740,8 +2734,12 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data110 < 1 || isNaN(data110)){
-const err216 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data110};
+}
+if(data107.idle_seconds !== undefined){
+let data110 = data107.idle_seconds;
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 <= 0 || isNaN(data110)){
+const err216 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data110};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2751,15 +2749,8 @@ vErrors.push(err216);
 errors++;
 }
 }
-}
-}
-}
-for(const key21 in data9){
-if(pattern1.test(key21)){
-let data111 = data9[key21];
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-if(data111.type === undefined){
-const err217 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
+else {
+const err217 = {instancePath:instancePath+"/providers/lmstudio/timeouts/idle_seconds",schemaPath:"#/properties/providers/properties/lmstudio/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.timeouts.properties.idle_seconds,data:data110};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2768,8 +2759,13 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data111.base_url === undefined){
-const err218 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
+}
+}
+}
+if(data92.gpu !== undefined){
+let data111 = data92.gpu;
+if((!(data111 && typeof data111 == "object" && !Array.isArray(data111))) && (data111 !== null)){
+const err218 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.properties.lmstudio.properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data111};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2778,9 +2774,10 @@ vErrors.push(err218);
 }
 errors++;
 }
-for(const key22 in data111){
-if(!(func5.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key22))){
-const err219 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key20 in data111){
+if(!(((key20 === "memory_utilization") || (key20 === "tensor_parallel_size")) || (key20 === "required"))){
+const err219 = {instancePath:instancePath+"/providers/lmstudio/gpu",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu,data:data111};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2790,11 +2787,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data111.model !== undefined){
-let data112 = data111.model;
-if(typeof data112 === "string"){
-if(func2(data112) < 1){
-const err220 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data112};
+if(data111.memory_utilization !== undefined){
+let data112 = data111.memory_utilization;
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 1 || isNaN(data112)){
+const err220 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data112};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2803,9 +2800,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-else {
-const err221 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data112};
+if(data112 <= 0 || isNaN(data112)){
+const err221 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data112};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2815,11 +2811,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data111.binary !== undefined){
-let data113 = data111.binary;
-if(typeof data113 === "string"){
-if(func2(data113) < 1){
-const err222 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data113};
+else {
+const err222 = {instancePath:instancePath+"/providers/lmstudio/gpu/memory_utilization",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.memory_utilization,data:data112};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2829,8 +2822,10 @@ vErrors.push(err222);
 errors++;
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data113};
+if(data111.tensor_parallel_size !== undefined){
+let data113 = data111.tensor_parallel_size;
+if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
+const err223 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data113};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2839,15 +2834,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-if(data111.args !== undefined){
-let data114 = data111.args;
-if(Array.isArray(data114)){
-const len5 = data114.length;
-for(let i6=0; i6<len5; i6++){
-let data115 = data114[i6];
-if(typeof data115 !== "string"){
-const err224 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data115};
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 > 1024 || isNaN(data113)){
+const err224 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data113};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2856,10 +2845,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-}
-else {
-const err225 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data114};
+if(data113 < 1 || isNaN(data113)){
+const err225 = {instancePath:instancePath+"/providers/lmstudio/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.tensor_parallel_size,data:data113};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2869,10 +2856,11 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data111.allow_remote_code !== undefined){
-let data116 = data111.allow_remote_code;
-if(typeof data116 !== "boolean"){
-const err226 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data116};
+}
+if(data111.required !== undefined){
+let data114 = data111.required;
+if(typeof data114 !== "boolean"){
+const err226 = {instancePath:instancePath+"/providers/lmstudio/gpu/required",schemaPath:"#/properties/providers/properties/lmstudio/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.gpu.properties.required,data:data114};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2882,10 +2870,13 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data111.lifecycle !== undefined){
-let data117 = data111.lifecycle;
-if((!(data117 && typeof data117 == "object" && !Array.isArray(data117))) && (data117 !== null)){
-const err227 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data117};
+}
+}
+if(data92.api_key_env !== undefined){
+let data115 = data92.api_key_env;
+if(typeof data115 === "string"){
+if(!pattern0.test(data115)){
+const err227 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data115};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2894,10 +2885,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-for(const key23 in data117){
-if(!(((((((key23 === "mode") || (key23 === "start_timeout_seconds")) || (key23 === "health_check_interval_seconds")) || (key23 === "model_load_timeout_seconds")) || (key23 === "stop_on_exit")) || (key23 === "max_restarts")) || (key23 === "restart_window_seconds"))){
-const err228 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data117};
+}
+else {
+const err228 = {instancePath:instancePath+"/providers/lmstudio/api_key_env",schemaPath:"#/properties/providers/properties/lmstudio/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.api_key_env.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.api_key_env,data:data115};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2907,10 +2897,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data117.mode !== undefined){
-let data118 = data117.mode;
-if(typeof data118 !== "string"){
-const err229 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data118};
+if(data92.host !== undefined){
+let data116 = data92.host;
+if(typeof data116 === "string"){
+if(func2(data116) < 1){
+const err229 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data116};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2919,8 +2910,9 @@ vErrors.push(err229);
 }
 errors++;
 }
-if(!(((data118 === "managed") || (data118 === "monitored")) || (data118 === "external"))){
-const err230 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data118};
+}
+else {
+const err230 = {instancePath:instancePath+"/providers/lmstudio/host",schemaPath:"#/properties/providers/properties/lmstudio/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.properties.lmstudio.properties.host.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.host,data:data116};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2930,11 +2922,10 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data117.start_timeout_seconds !== undefined){
-let data119 = data117.start_timeout_seconds;
-if((typeof data119 == "number") && (isFinite(data119))){
-if(data119 <= 0 || isNaN(data119)){
-const err231 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data119};
+if(data92.port !== undefined){
+let data117 = data92.port;
+if(!(((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117))) && (isFinite(data117)))){
+const err231 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.properties.lmstudio.properties.port.type,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data117};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2943,9 +2934,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-else {
-const err232 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data119};
+if((typeof data117 == "number") && (isFinite(data117))){
+if(data117 > 65535 || isNaN(data117)){
+const err232 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data117};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2954,12 +2945,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data117.health_check_interval_seconds !== undefined){
-let data120 = data117.health_check_interval_seconds;
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 <= 0 || isNaN(data120)){
-const err233 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data120};
+if(data117 < 1 || isNaN(data117)){
+const err233 = {instancePath:instancePath+"/providers/lmstudio/port",schemaPath:"#/properties/providers/properties/lmstudio/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.properties.lmstudio.properties.port,data:data117};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2969,8 +2956,15 @@ vErrors.push(err233);
 errors++;
 }
 }
-else {
-const err234 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data120};
+}
+}
+}
+for(const key21 in data12){
+if(pattern1.test(key21)){
+let data118 = data12[key21];
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+if(data118.type === undefined){
+const err234 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data118};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2979,12 +2973,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-if(data117.model_load_timeout_seconds !== undefined){
-let data121 = data117.model_load_timeout_seconds;
-if((typeof data121 == "number") && (isFinite(data121))){
-if(data121 <= 0 || isNaN(data121)){
-const err235 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data121};
+if(data118.base_url === undefined){
+const err235 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/required",keyword:"required",params:{missingProperty: "base_url"},message:"must have required property '"+"base_url"+"'",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].required,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data118};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2993,9 +2983,9 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-else {
-const err236 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data121};
+for(const key22 in data118){
+if(!(func5.call(schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties, key22))){
+const err236 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data118};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3005,10 +2995,11 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data117.stop_on_exit !== undefined){
-let data122 = data117.stop_on_exit;
-if(typeof data122 !== "boolean"){
-const err237 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data122};
+if(data118.model !== undefined){
+let data119 = data118.model;
+if(typeof data119 === "string"){
+if(func2(data119) < 1){
+const err237 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data119};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3018,10 +3009,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data117.max_restarts !== undefined){
-let data123 = data117.max_restarts;
-if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
-const err238 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data123};
+else {
+const err238 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.model,data:data119};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3030,9 +3019,12 @@ vErrors.push(err238);
 }
 errors++;
 }
-if((typeof data123 == "number") && (isFinite(data123))){
-if(data123 > 1000 || isNaN(data123)){
-const err239 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data123};
+}
+if(data118.binary !== undefined){
+let data120 = data118.binary;
+if(typeof data120 === "string"){
+if(func2(data120) < 1){
+const err239 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data120};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3041,8 +3033,9 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data123 < 0 || isNaN(data123)){
-const err240 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data123};
+}
+else {
+const err240 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/binary",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/binary/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.binary,data:data120};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3052,12 +3045,14 @@ vErrors.push(err240);
 errors++;
 }
 }
-}
-if(data117.restart_window_seconds !== undefined){
-let data124 = data117.restart_window_seconds;
-if((typeof data124 == "number") && (isFinite(data124))){
-if(data124 <= 0 || isNaN(data124)){
-const err241 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data124};
+if(data118.args !== undefined){
+let data121 = data118.args;
+if(Array.isArray(data121)){
+const len5 = data121.length;
+for(let i6=0; i6<len5; i6++){
+let data122 = data121[i6];
+if(typeof data122 !== "string"){
+const err241 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/args/" + i6,schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.items,data:data122};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3067,8 +3062,9 @@ vErrors.push(err241);
 errors++;
 }
 }
+}
 else {
-const err242 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data124};
+const err242 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/args",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.args,data:data121};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3078,12 +3074,10 @@ vErrors.push(err242);
 errors++;
 }
 }
-}
-}
-if(data111.timeouts !== undefined){
-let data125 = data111.timeouts;
-if((!(data125 && typeof data125 == "object" && !Array.isArray(data125))) && (data125 !== null)){
-const err243 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data125};
+if(data118.allow_remote_code !== undefined){
+let data123 = data118.allow_remote_code;
+if(typeof data123 !== "boolean"){
+const err243 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/allow_remote_code",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/allow_remote_code/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.allow_remote_code,data:data123};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3092,10 +3086,11 @@ vErrors.push(err243);
 }
 errors++;
 }
-if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
-for(const key24 in data125){
-if(!(((key24 === "connect_seconds") || (key24 === "response_seconds")) || (key24 === "idle_seconds"))){
-const err244 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data125};
+}
+if(data118.lifecycle !== undefined){
+let data124 = data118.lifecycle;
+if((!(data124 && typeof data124 == "object" && !Array.isArray(data124))) && (data124 !== null)){
+const err244 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data124};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3104,12 +3099,10 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data125.connect_seconds !== undefined){
-let data126 = data125.connect_seconds;
-if((typeof data126 == "number") && (isFinite(data126))){
-if(data126 <= 0 || isNaN(data126)){
-const err245 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data126};
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key23 in data124){
+if(!((((((((key23 === "mode") || (key23 === "start_timeout_seconds")) || (key23 === "health_check_interval_seconds")) || (key23 === "model_load_timeout_seconds")) || (key23 === "stop_on_exit")) || (key23 === "max_restarts")) || (key23 === "restart_window_seconds")) || (key23 === "idle_stop_seconds"))){
+const err245 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle,data:data124};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3119,8 +3112,10 @@ vErrors.push(err245);
 errors++;
 }
 }
-else {
-const err246 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data126};
+if(data124.mode !== undefined){
+let data125 = data124.mode;
+if(typeof data125 !== "string"){
+const err246 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data125};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3129,12 +3124,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data125.response_seconds !== undefined){
-let data127 = data125.response_seconds;
-if((typeof data127 == "number") && (isFinite(data127))){
-if(data127 <= 0 || isNaN(data127)){
-const err247 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data127};
+if(!(((data125 === "managed") || (data125 === "monitored")) || (data125 === "external"))){
+const err247 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/mode",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.mode,data:data125};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3144,8 +3135,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-else {
-const err248 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data127};
+if(data124.start_timeout_seconds !== undefined){
+let data126 = data124.start_timeout_seconds;
+if((typeof data126 == "number") && (isFinite(data126))){
+if(data126 <= 0 || isNaN(data126)){
+const err248 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data126};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3155,11 +3149,8 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data125.idle_seconds !== undefined){
-let data128 = data125.idle_seconds;
-if((typeof data128 == "number") && (isFinite(data128))){
-if(data128 <= 0 || isNaN(data128)){
-const err249 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data128};
+else {
+const err249 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/start_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/start_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.start_timeout_seconds,data:data126};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3169,8 +3160,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data128};
+if(data124.health_check_interval_seconds !== undefined){
+let data127 = data124.health_check_interval_seconds;
+if((typeof data127 == "number") && (isFinite(data127))){
+if(data127 <= 0 || isNaN(data127)){
+const err250 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data127};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3180,12 +3174,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-}
-}
-if(data111.gpu !== undefined){
-let data129 = data111.gpu;
-if((!(data129 && typeof data129 == "object" && !Array.isArray(data129))) && (data129 !== null)){
-const err251 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data129};
+else {
+const err251 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/health_check_interval_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/health_check_interval_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.health_check_interval_seconds,data:data127};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3194,10 +3184,12 @@ vErrors.push(err251);
 }
 errors++;
 }
-if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
-for(const key25 in data129){
-if(!(((key25 === "memory_utilization") || (key25 === "tensor_parallel_size")) || (key25 === "required"))){
-const err252 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data129};
+}
+if(data124.model_load_timeout_seconds !== undefined){
+let data128 = data124.model_load_timeout_seconds;
+if((typeof data128 == "number") && (isFinite(data128))){
+if(data128 <= 0 || isNaN(data128)){
+const err252 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data128};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3207,11 +3199,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data129.memory_utilization !== undefined){
-let data130 = data129.memory_utilization;
-if((typeof data130 == "number") && (isFinite(data130))){
-if(data130 > 1 || isNaN(data130)){
-const err253 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data130};
+else {
+const err253 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/model_load_timeout_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/model_load_timeout_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.model_load_timeout_seconds,data:data128};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3220,8 +3209,11 @@ vErrors.push(err253);
 }
 errors++;
 }
-if(data130 <= 0 || isNaN(data130)){
-const err254 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data130};
+}
+if(data124.stop_on_exit !== undefined){
+let data129 = data124.stop_on_exit;
+if(typeof data129 !== "boolean"){
+const err254 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/stop_on_exit",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/stop_on_exit/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.stop_on_exit,data:data129};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3231,8 +3223,10 @@ vErrors.push(err254);
 errors++;
 }
 }
-else {
-const err255 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data130};
+if(data124.max_restarts !== undefined){
+let data130 = data124.max_restarts;
+if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
+const err255 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data130};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3241,11 +3235,9 @@ vErrors.push(err255);
 }
 errors++;
 }
-}
-if(data129.tensor_parallel_size !== undefined){
-let data131 = data129.tensor_parallel_size;
-if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
-const err256 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data131};
+if((typeof data130 == "number") && (isFinite(data130))){
+if(data130 > 1000 || isNaN(data130)){
+const err256 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data130};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3254,9 +3246,8 @@ vErrors.push(err256);
 }
 errors++;
 }
-if((typeof data131 == "number") && (isFinite(data131))){
-if(data131 > 1024 || isNaN(data131)){
-const err257 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data131};
+if(data130 < 0 || isNaN(data130)){
+const err257 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/max_restarts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/max_restarts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.max_restarts,data:data130};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3265,8 +3256,13 @@ vErrors.push(err257);
 }
 errors++;
 }
-if(data131 < 1 || isNaN(data131)){
-const err258 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data131};
+}
+}
+if(data124.restart_window_seconds !== undefined){
+let data131 = data124.restart_window_seconds;
+if((typeof data131 == "number") && (isFinite(data131))){
+if(data131 <= 0 || isNaN(data131)){
+const err258 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data131};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3276,11 +3272,8 @@ vErrors.push(err258);
 errors++;
 }
 }
-}
-if(data129.required !== undefined){
-let data132 = data129.required;
-if(typeof data132 !== "boolean"){
-const err259 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/required",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required,data:data132};
+else {
+const err259 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/restart_window_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/restart_window_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.restart_window_seconds,data:data131};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3290,13 +3283,11 @@ vErrors.push(err259);
 errors++;
 }
 }
-}
-}
-if(data111.api_key_env !== undefined){
-let data133 = data111.api_key_env;
-if(typeof data133 === "string"){
-if(!pattern0.test(data133)){
-const err260 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data133};
+if(data124.idle_stop_seconds !== undefined){
+let data132 = data124.idle_stop_seconds;
+if((typeof data132 == "number") && (isFinite(data132))){
+if(data132 <= 0 || isNaN(data132)){
+const err260 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/idle_stop_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.idle_stop_seconds,data:data132};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3307,7 +3298,7 @@ errors++;
 }
 }
 else {
-const err261 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data133};
+const err261 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/lifecycle/idle_stop_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/lifecycle/properties/idle_stop_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.idle_stop_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.lifecycle.properties.idle_stop_seconds,data:data132};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3317,10 +3308,12 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data111.type !== undefined){
-let data134 = data111.type;
-if(typeof data134 !== "string"){
-const err262 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data134};
+}
+}
+if(data118.timeouts !== undefined){
+let data133 = data118.timeouts;
+if((!(data133 && typeof data133 == "object" && !Array.isArray(data133))) && (data133 !== null)){
+const err262 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data133};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3329,8 +3322,10 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(!((data134 === "ollama") || (data134 === "openai-compatible"))){
-const err263 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data134};
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+for(const key24 in data133){
+if(!(((key24 === "connect_seconds") || (key24 === "response_seconds")) || (key24 === "idle_seconds"))){
+const err263 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts,data:data133};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3340,11 +3335,11 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data111.base_url !== undefined){
-let data135 = data111.base_url;
-if(typeof data135 === "string"){
-if(func2(data135) < 1){
-const err264 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data135};
+if(data133.connect_seconds !== undefined){
+let data134 = data133.connect_seconds;
+if((typeof data134 == "number") && (isFinite(data134))){
+if(data134 <= 0 || isNaN(data134)){
+const err264 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data134};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3355,7 +3350,7 @@ errors++;
 }
 }
 else {
-const err265 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data135};
+const err265 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/connect_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/connect_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.connect_seconds,data:data134};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3365,9 +3360,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-}
-else {
-const err266 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data111};
+if(data133.response_seconds !== undefined){
+let data135 = data133.response_seconds;
+if((typeof data135 == "number") && (isFinite(data135))){
+if(data135 <= 0 || isNaN(data135)){
+const err266 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data135};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3377,17 +3374,250 @@ vErrors.push(err266);
 errors++;
 }
 }
-}
-}
-}
-}
 else {
-const err267 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err267 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/response_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/response_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.response_seconds,data:data135};
 if(vErrors === null){
 vErrors = [err267];
 }
 else {
 vErrors.push(err267);
+}
+errors++;
+}
+}
+if(data133.idle_seconds !== undefined){
+let data136 = data133.idle_seconds;
+if((typeof data136 == "number") && (isFinite(data136))){
+if(data136 <= 0 || isNaN(data136)){
+const err268 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data136};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+else {
+const err269 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeouts/idle_seconds",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/timeouts/properties/idle_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.timeouts.properties.idle_seconds,data:data136};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+}
+}
+}
+if(data118.gpu !== undefined){
+let data137 = data118.gpu;
+if((!(data137 && typeof data137 == "object" && !Array.isArray(data137))) && (data137 !== null)){
+const err270 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/type",keyword:"type",params:{type: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type},message:"must be object,null",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data137};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
+for(const key25 in data137){
+if(!(((key25 === "memory_utilization") || (key25 === "tensor_parallel_size")) || (key25 === "required"))){
+const err271 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu,data:data137};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+if(data137.memory_utilization !== undefined){
+let data138 = data137.memory_utilization;
+if((typeof data138 == "number") && (isFinite(data138))){
+if(data138 > 1 || isNaN(data138)){
+const err272 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data138};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+if(data138 <= 0 || isNaN(data138)){
+const err273 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data138};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+}
+else {
+const err274 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/memory_utilization",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/memory_utilization/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.memory_utilization,data:data138};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+}
+if(data137.tensor_parallel_size !== undefined){
+let data139 = data137.tensor_parallel_size;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err275 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data139};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+if((typeof data139 == "number") && (isFinite(data139))){
+if(data139 > 1024 || isNaN(data139)){
+const err276 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data139};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+if(data139 < 1 || isNaN(data139)){
+const err277 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/tensor_parallel_size",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/tensor_parallel_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.tensor_parallel_size,data:data139};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+}
+if(data137.required !== undefined){
+let data140 = data137.required;
+if(typeof data140 !== "boolean"){
+const err278 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/gpu/required",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.gpu.properties.required,data:data140};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+}
+}
+if(data118.api_key_env !== undefined){
+let data141 = data118.api_key_env;
+if(typeof data141 === "string"){
+if(!pattern0.test(data141)){
+const err279 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data141};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+}
+else {
+const err280 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/api_key_env",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.api_key_env,data:data141};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+if(data118.type !== undefined){
+let data142 = data118.type;
+if(typeof data142 !== "string"){
+const err281 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data142};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+if(!((data142 === "ollama") || (data142 === "openai-compatible"))){
+const err282 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type.enum,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.type,data:data142};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+}
+if(data118.base_url !== undefined){
+let data143 = data118.base_url;
+if(typeof data143 === "string"){
+if(func2(data143) < 1){
+const err283 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data143};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+}
+else {
+const err284 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/base_url",schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/properties/base_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url.type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].properties.base_url,data:data143};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+}
+}
+else {
+const err285 = {instancePath:instancePath+"/providers/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/patternProperties/%5E(%3F!(%3F%3Aactive%7Collama%7Cvllm%7Cllamacpp%7Clmstudio)%24)%5Ba-z%5D%5Ba-z0-9_-%5D*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"].type,parentSchema:schema11.properties.providers.patternProperties["^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$"],data:data118};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+}
+}
+}
+}
+}
+else {
+const err286 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
 }
 errors++;
 }

@@ -19,6 +19,8 @@ export const LIFECYCLE_SCHEMA = {
     stop_on_exit: { type: 'boolean', default: false, allowed: 'true or false' },
     max_restarts: { type: 'integer', minimum: 0, maximum: 1000, default: 3, allowed: 'an integer from 0 to 1000' },
     restart_window_seconds: { ...positiveSeconds, default: 60 },
+    // acode serve: stop a server it started after this many seconds without requests (off when unset).
+    idle_stop_seconds: { ...positiveSeconds },
   },
 } as const;
 
@@ -121,6 +123,8 @@ export const CONFIG_SCHEMA = {
         // Requests in flight per provider, and how many more wait before a 429.
         max_concurrent: { type: 'integer', minimum: 1, maximum: 10000, allowed: 'an integer from 1 to 10000' },
         max_queue: { type: 'integer', minimum: 0, maximum: 100000, allowed: 'an integer from 0 to 100000' },
+        // Servers acode started that may be up at once; the least recently used idle one is stopped first.
+        max_loaded: { type: 'integer', minimum: 1, maximum: 1000, allowed: 'an integer from 1 to 1000' },
         // Model names clients send, mapped to `<provider>/<model>` or a provider id.
         aliases: {
           type: 'object', additionalProperties: { type: 'string', minLength: 1, allowed: 'a <provider>/<model> or a provider id' },
@@ -157,6 +161,7 @@ export interface RawLifecycle {
   model_load_timeout_seconds?: number;
   stop_on_exit?: boolean;
   max_restarts?: number;
+  idle_stop_seconds?: number;
   restart_window_seconds?: number;
 }
 
@@ -179,7 +184,7 @@ export interface RawProvider {
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
   models?: { allow_download?: boolean } | null;
-  serve?: { api_key_env?: string; aliases?: Record<string, string>; max_concurrent?: number; max_queue?: number } | null;
+  serve?: { api_key_env?: string; aliases?: Record<string, string>; max_concurrent?: number; max_queue?: number; max_loaded?: number } | null;
   fallback?: string[];
   providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }

@@ -5,6 +5,7 @@ import { AcodeError, isAcodeError, type AcodeConfig } from '../config/index.js';
 import type { ChatRequest, ModelInfo, StreamChunk } from '../adapters/index.js';
 import { modelChoice, progressLine, type ProviderStatus, type Registry, type RetryInfo, type FallbackReason } from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
+import { Residency } from './residency.js';
 
 export interface Route {
   provider: string;
@@ -45,7 +46,8 @@ export function modelState(status: ProviderStatus | undefined): string {
 
 const MODEL_LIST_TTL_MS = 5_000;
 
-export function createEngine(registry: Registry) {
+export function createEngine(registry: Registry, options: { maxLoaded?: number } = {}) {
+  const residency = new Residency(registry, options.maxLoaded);
   const config = (): AcodeConfig => registry.config;
   const served = new Map<string, { at: number; models: ModelInfo[] }>();
   const started = Math.floor(Date.now() / 1000);
@@ -119,24 +121,35 @@ export function createEngine(registry: Registry) {
       const line = progressLine(s);
       if (line !== undefined) events.onProgress?.(line);
     });
+    const done = residency.begin(target.provider);
     let got;
     try {
+      await residency.makeRoom(target.provider, signal);
       got = await registry.acquire({
         preferred: target.provider, signal,
         requirements: { streaming: true, ...(request.tools ? { tools: true } : {}) },
         ...(events.onRetry ? { onRetry: events.onRetry } : {}),
         ...(events.onFallback ? { onFallback: events.onFallback } : {}),
       });
+    } catch (error) {
+      done();
+      throw error;
     } finally {
       unsubscribe();
     }
     events.onProvider?.(got.id);
     const { model: _asked, ...rest } = request;
     const req = got.id === target.provider && target.model !== undefined ? { ...rest, model: target.model } : rest;
-    yield* got.provider.stream(req, { signal });
+    // The provider that answers is the one in use (a fallback may differ from the routed one).
+    const using = got.id === target.provider ? done : (done(), residency.begin(got.id));
+    try {
+      yield* got.provider.stream(req, { signal });
+    } finally {
+      using();
+    }
   }
 
-  return { models, route, answer, status: () => registry.status(), get config() { return config(); } };
+  return { models, route, answer, status: () => registry.status(), close: () => residency.close(), get config() { return config(); } };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

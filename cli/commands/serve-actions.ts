@@ -114,7 +114,8 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
       return { id, action: before?.owned ? 'stopped' : before?.state === 'stopped' ? 'not-running' : 'left-running', state: after?.state ?? 'stopped', pid: before?.pid ?? null };
     },
   };
-  const gateway = createGateway({ engine: createEngine(registry), host: opts.host, port, control, version: '0.12.6', ...(apiKey ? { apiKey } : {}),
+  const engine = createEngine(registry, { ...(config.serve?.maxLoaded !== undefined ? { maxLoaded: config.serve.maxLoaded } : {}) });
+  const gateway = createGateway({ engine, host: opts.host, port, control, version: '0.12.6', ...(apiKey ? { apiKey } : {}),
     ...(config.serve ? { admission: { limit: config.serve.maxConcurrent, queue: config.serve.maxQueue } } : {}),
   });
   try {
@@ -138,6 +139,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     deps.stderr.write(`draining ${gateway.inFlight} request(s), then stopping\n`);
   } finally {
     await gateway.close(DRAIN_MS);
+    engine.close();
     await registry.dispose();
     await rm(gatewayRecordPath(stateDir), { force: true });
     await lock.release();

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectedChat, freePort } from '../servers/harness.js';
+import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
 import { MAIN, alive, project, providerYaml, type Live, type Project } from './../e2e/project.js';
 import { existsSync } from 'node:fs';
 
@@ -202,4 +202,34 @@ describe('acode serve: holding clients through a start, and failures', () => {
     expect(unit.stdout).toMatch(/^ExecStart=\S+node\S* \S+ serve --port 11500 --host 127\.0\.0\.1$/m);
     expect(unit.stdout).toMatch(/^Restart=on-failure$/m);
   }, 60_000);
+});
+
+describe('acode serve: which servers stay up', () => {
+  async function states(url: string): Promise<Record<string, string>> {
+    const reports = await (await fetch(`${url}/acode/status`)).json() as Array<{ id: string; state: string }>;
+    return Object.fromEntries(reports.map((r) => [r.id, r.state]));
+  }
+  async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('serve.max_loaded: 1 swaps servers (the idle one stops first); idle_stop_seconds stops an idle one', async () => {
+    const config = `serve:\n  max_loaded: 1\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true })}`
+      + providerYaml('llamacpp', { model: STAGED_GGUF, port: await freePort() }, { idle_stop_seconds: 1, stop_on_exit: true });
+    const { url } = await gateway(config, { ACODE_FAKE_TOKENS: '2' });
+    const ask = async (model: string) => {
+      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return res.headers.get('x-acode-provider');
+    };
+    expect(await ask('vllm')).toBe('vllm');
+    expect(await states(url)).toMatchObject({ vllm: 'healthy' });
+    expect(await ask('llamacpp')).toBe('llamacpp');
+    expect(await states(url)).toMatchObject({ vllm: 'stopped', llamacpp: 'healthy' });
+    await until(async () => (await states(url)).llamacpp === 'stopped', 'llamacpp stops after 1 s idle');
+  }, 120_000);
 });
