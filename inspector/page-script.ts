@@ -108,9 +108,19 @@ function viewFor(actor, chart) {
     section.appendChild(note);
   }
   $('actors').appendChild(section);
-  v = { section: section, svg: svg };
+  v = { section: section, svg: svg, scroll: scroll, chart: chart };
   views.set(actor, v);
   return v;
+}
+
+// A chart is drawn at its natural size in a scrolling box: bring the current top state into that box
+// (the box scrolls, never the page) when it changes and is out of sight.
+function reveal(v, active) {
+  const node = v.chart.nodes.find((n) => n.id === active[0]);
+  if (!node) return;
+  const s = v.scroll;
+  const seen = node.x >= s.scrollLeft && node.x + node.w <= s.scrollLeft + s.clientWidth && node.y >= s.scrollTop && node.y + node.h <= s.scrollTop + s.clientHeight;
+  if (!seen) s.scrollTo({ left: node.x + node.w / 2 - s.clientWidth / 2, top: node.y + node.h / 2 - s.clientHeight / 2 });
 }
 
 function records() { return source === 'recording' && recording ? recording : live; }
@@ -159,6 +169,7 @@ function render() {
       const box = v.svg.querySelector('g.state[data-state="' + CSS.escape(id) + '"]');
       if (box) box.classList.add('current');
     }
+    if (v.section.dataset.current !== l.text) reveal(v, l.active);
     v.section.dataset.current = l.text;
   }
   for (const [actor, v] of views) if (!state.has(actor)) { v.section.dataset.current = ''; v.svg.querySelectorAll('.current').forEach((n) => n.classList.remove('current')); }

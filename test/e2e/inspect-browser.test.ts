@@ -165,7 +165,8 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     const screenshot = join(dir, 'inspector.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`inspector page screenshot: ${screenshot}`);
-    await ctx.annotate(`screenshot: ${screenshot}`, { path: screenshot, contentType: 'image/png' });
+    // A message only: an attachment would be copied into the worktree (.vitest-attachments).
+    await ctx.annotate(`screenshot: ${screenshot}`);
 
     const drawn = await readDrawnCharts(page);
     console.log(`drawn: ${new Set(drawn.states.map((s) => s.chart)).size} charts, ${drawn.states.length} states, ${drawn.labels.length} edge labels, ${drawn.edges.length} edges`);
