@@ -84,7 +84,7 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
 
     await page.waitForSelector('section[data-actor="service.vllm"][data-current="healthy/ready"]', { timeout: 20_000 });
     const active = () => page.$$eval('section[data-actor="service.vllm"] g.state.current', (gs) => gs.map((g) => g.getAttribute('data-state')));
-    expect(await active()).toEqual(expect.arrayContaining(['healthy', 'healthy.model', 'healthy.model.ready', 'healthy.probe.watching']));
+    expect(await active()).toEqual(expect.arrayContaining(['healthy', 'healthy.model', 'healthy.model.ready', 'healthy.gpu', 'healthy.probe']));
     // Drawn from the machine definition: every state is a box (nested in its parent's), transitions are labelled edges.
     const boxes = await page.$$eval('section[data-actor="service.vllm"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
     expect(boxes.filter((b) => !b?.includes('.'))).toEqual(['stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable']);
