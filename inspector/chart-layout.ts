@@ -42,7 +42,7 @@ const LEAF_H = 30;
 const TITLE_PAD = 8;
 
 /** More than two events read as the first two and a count; the edge's tooltip has them all. */
-export const edgeText = (events: string[]) => (events.length > 2 ? `${events.slice(0, 2).join(' / ')} +${events.length - 2}` : events.join(' / '));
+const edgeText = (events: string[]) => (events.length > 2 ? `${events.slice(0, 2).join(' / ')} +${events.length - 2}` : events.join(' / '));
 
 const LAYOUT: Record<string, string> = {
   'elk.algorithm': 'layered',
