@@ -13,6 +13,8 @@ export {
   replayRecording, replayService, servicesIn, lifetimes, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
 } from './replay.js';
 export { toReplayFile, type ReplayFileJson } from './replay-convert.js';
-export { buildChart, type Chart, type ChartNode, type ChartEdge, type ChartSubNode } from './chart.js';
+export { chartGraph, type ChartGraph, type ChartState, type ChartTransition } from './chart.js';
+export { layoutChart, type Chart, type ChartNode, type ChartEdge, type Box } from './chart-layout.js';
+export { CHARTED_MACHINES } from './charted-machines.js';
 export { renderPage } from './page.js';
 export { startInspectorServer, type InspectorServer, type InspectorServerOptions } from './server.js';
