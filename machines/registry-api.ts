@@ -11,9 +11,14 @@ export { providerStatus, progressLine, type ProviderStatus, type PullView } from
 export { selectProviders, capabilityRefusal, type Requirements, type HealthView, type Selection, type Refusal } from './selector.js';
 export { modeRefusal, type ModeRefusal } from './registry-policy.js';
 export {
-  resilientProvider, continuationRequest, RESUME_PATH, DEFAULT_MAX_RETRIES,
-  type RecoverableService, type RetryInfo, type ResilientOptions,
-} from './resilient-provider.js';
-export { answer, type Answer, type AnswerOptions, type Timings } from './registry-ask.js';
+  resilientProvider, continuationRequest, RESUME_PATH, requestActors, runRequest,
+  type RecoverableService, type ResilientOptions, type ProviderSource, type AnswerSink, type RequestJob, type SpawnRequest,
+} from './request-actors.js';
+export {
+  requestMachine, requestSetup, resumable, recoveryPath, DEFAULT_MAX_RETRIES,
+  type RetryInfo, type RecoveryPath, type RequestInput, type RequestContext, type RequestEvent, type RequestEmitted,
+  type RequestOutput, type Interruption, type Selection as RequestSelection,
+} from './request.machine.js';
+export { answer, type Answer, type AnswerOptions, type Timings } from './request.js';
 export { askRefusals, type AskRefusal } from './preflight.js';
 export { modelChoice, type ModelChoice } from './model-choice.js';
