@@ -12,7 +12,7 @@ export { openInspection, type InspectionOptions, type InspectionSession } from '
 export {
   replayRecording, replayService, replayActor, servicesIn, lifetimes, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
 } from './replay.js';
-export { replayRequest, requestsIn } from './replay-request.js';
+export { replayRequest, requestsIn, reviveErrors } from './replay-request.js';
 export { toReplayFile, type ReplayFileJson } from './replay-convert.js';
 export { buildChart, type Chart, type ChartNode, type ChartEdge, type ChartSubNode } from './chart.js';
 export { renderPage } from './page.js';

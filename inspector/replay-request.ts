@@ -28,7 +28,7 @@ export function requestsIn(records: readonly InspectionRecord[]): string[] {
 }
 
 // A recorded error is plain data; the guards ask for the typed error it was (its code decides).
-function revive(event: AnyEventObject): AnyEventObject {
+export function reviveErrors(event: AnyEventObject): AnyEventObject {
   const error = (event as { error?: unknown }).error as { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } | undefined;
   if (typeof error?.code !== 'string') return event;
   const details = typeof error.details === 'object' && error.details !== null ? { details: error.details as Record<string, unknown> } : {};
@@ -39,5 +39,5 @@ export function replayRequest(records: readonly InspectionRecord[], actor: strin
   const init = records.find((r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init');
   const clock = replayClock(init?.t ?? 0);
   const replayed = createActor(requestMachine.provide({ actors: inert }), { input: (init?.event.input ?? {}) as RequestInput, clock });
-  return replayActor(records, actor, replayed, clock, (value) => String(value), revive);
+  return replayActor(records, actor, replayed, clock, (value) => String(value), reviveErrors);
 }
