@@ -236,27 +236,56 @@ export async function runRequest(
   return output;
 }
 
-/** Chunks pushed by one side, pulled by a for-await on the other. */
-function chunkQueue() {
-  const buffered: StreamChunk[] = [];
+/**
+ * Chunks pushed by the stream actor, pulled by the caller's for-await: one plain iterator (no generator
+ * around a generator), so a chunk costs an array slot and a resolved promise. `stop` runs when the
+ * caller leaves early.
+ */
+function chunkQueue(stop: () => Promise<void>) {
+  let buffered: StreamChunk[] = [];
+  let read = 0;
   let wake: (() => void) | undefined;
   let ended = false;
   let failure: { error: unknown } | undefined;
-  const notify = () => { const w = wake; wake = undefined; w?.(); };
-  return {
-    sink: { chunk(chunk: StreamChunk) { buffered.push(chunk); notify(); } } satisfies AnswerSink,
-    end(error?: { error: unknown }) { ended = true; failure = error; notify(); },
-    async *drain(): AsyncIterable<StreamChunk> {
-      for (;;) {
-        if (buffered.length > 0) {
-          yield* buffered.splice(0, buffered.length);
-          continue;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const iterator: AsyncIterator<StreamChunk> = {
+    next(): Promise<IteratorResult<StreamChunk>> {
+      if (read < buffered.length) {
+        const value = buffered[read++]!;
+        if (read === buffered.length) {
+          buffered = [];
+          read = 0;
         }
-        if (failure) throw failure.error;
-        if (ended) return;
-        await new Promise<void>((resolve) => { wake = resolve; });
+        return Promise.resolve({ value, done: false });
       }
+      if (failure) return Promise.reject(failure.error);
+      if (ended) return Promise.resolve({ value: undefined, done: true });
+      return new Promise<void>((resolve) => { wake = resolve; }).then(() => iterator.next());
     },
+    async return(): Promise<IteratorResult<StreamChunk>> {
+      ended = true;
+      await stop();
+      return { value: undefined, done: true };
+    },
+  };
+  return {
+    sink: {
+      chunk(chunk: StreamChunk) {
+        buffered.push(chunk);
+        if (wake) notify();
+      },
+    } satisfies AnswerSink,
+    end(error?: { error: unknown }) {
+      if (ended) return;
+      ended = true;
+      failure = error;
+      notify();
+    },
+    iterator,
   };
 }
 
@@ -292,18 +321,21 @@ export function resilientProvider(service: RecoverableService, initial: ModelPro
     return answered!;
   }
 
-  async function* stream(req: ChatRequest, opts: CallOptions = {}): AsyncIterable<StreamChunk> {
-    const queue = chunkQueue();
-    let actor: Actor<typeof requestMachine> | undefined;
-    const job: RequestJob = { request: () => req, mode: 'stream', requireFinal: false, sink: queue.sink, ...(opts.signal ? { signal: opts.signal } : {}) };
-    const done = runRequest(source, job, input, spawn, { ...on, started: (a) => { actor = a; } })
-      .then(() => queue.end(), (error: unknown) => queue.end({ error }));
-    try {
-      yield* queue.drain();
-    } finally {
-      actor?.stop();
-      await done;
-    }
+  function stream(req: ChatRequest, opts: CallOptions = {}): AsyncIterable<StreamChunk> {
+    return {
+      [Symbol.asyncIterator]() {
+        let actor: Actor<typeof requestMachine> | undefined;
+        let done: Promise<void> = Promise.resolve();
+        const queue = chunkQueue(async () => {
+          actor?.stop();
+          await done;
+        });
+        const job: RequestJob = { request: () => req, mode: 'stream', requireFinal: false, sink: queue.sink, ...(opts.signal ? { signal: opts.signal } : {}) };
+        done = runRequest(source, job, input, spawn, { ...on, started: (a) => { actor = a; } })
+          .then(() => queue.end(), (error: unknown) => queue.end({ error }));
+        return queue.iterator;
+      },
+    };
   }
 
   return {
