@@ -2,7 +2,7 @@
 // machine it runs: the actor named like the machine's id (`registry`) or `<id>.<name>` (`service.vllm`).
 // Another machine is one more entry here.
 import type { AnyStateMachine } from 'xstate';
-import { serviceMachine } from '../machines/index.js';
+import { requestMachine, serviceMachine } from '../machines/index.js';
 import { registryMachine } from '../machines/registry.machine.js';
 
-export const CHARTED_MACHINES: readonly AnyStateMachine[] = [serviceMachine, registryMachine];
+export const CHARTED_MACHINES: readonly AnyStateMachine[] = [serviceMachine, requestMachine, registryMachine];

@@ -19,6 +19,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED inspect-browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
 const INCIDENT = fileURLToPath(new URL('../replays/incident-vllm-killed-mid-stream.jsonl', import.meta.url));
+// `acode --record f ask`: vllm dies on the first token, the request machine falls back to llamacpp.
+const FALLBACK = fileURLToPath(new URL('../replays/ask-fallback-request.jsonl', import.meta.url));
 const MODEL = 'meta-llama/Llama-2-7b-hf';
 
 let cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -176,5 +178,26 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     const faults = readabilityFaults(drawn);
     if (faults.length > 0) console.log(`${faults.length} readability faults:\n  ${faults.slice(0, 40).join('\n  ')}`);
     expect(faults).toEqual([]);
+  }, 90_000);
+
+  it('draws the request machine beside the services: a recorded fallback ends in done, readable', async () => {
+    const p = await project('providers:\n  active: vllm\n');
+    cleanups.push(() => p.cleanup());
+    const { url } = await startInspect(p, ['--no-supervise', '--open-recording', FALLBACK]);
+    const { page } = await openPage(url);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
+    await page.selectOption('#source', 'recording');
+    const records = parseRecording((await import('node:fs')).readFileSync(FALLBACK, 'utf8'));
+    await page.$eval('#scrub', (el, v) => {
+      (el as unknown as Dom).value = String(v);
+      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+    }, records.length);
+    await page.waitForSelector('section[data-actor="request.1"] svg.chart', { timeout: 10_000 });
+    const states = await page.$$eval('section[data-actor="request.1"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
+    expect(states).toEqual(expect.arrayContaining(['selecting', 'acquiring', 'streaming', 'interrupted', 'recovering', 'falling-back', 'done', 'failed']));
+    expect(await current(page, 'request.1')).toBe('done');
+    const drawn = await readDrawnCharts(page);
+    expect(readabilityFaults(drawn)).toEqual([]);
   }, 90_000);
 });

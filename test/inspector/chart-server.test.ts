@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { SERVICE_STATES, serviceMachine } from '../../machines/index.js';
+import { SERVICE_STATES, requestMachine, serviceMachine } from '../../machines/index.js';
 import { registryMachine } from '../../machines/registry.machine.js';
 import { chartGraph, createInspectionBus, layoutChart, startInspectorServer, type Box, type InspectorServer } from '../../inspector/index.js';
 
@@ -61,7 +61,7 @@ describe('layoutChart', () => {
   const apart = (a: Box, b: Box) => a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
   const within = (a: Box, b: Box) => a.x >= b.x && a.y >= b.y && a.x + a.w <= b.x + b.w && a.y + a.h <= b.y + b.h;
 
-  it.each([['service', serviceMachine], ['registry', registryMachine]])('nests the %s machine\'s boxes in their parents, apart from their siblings, labels apart', async (_name, machine) => {
+  it.each([['service', serviceMachine], ['request', requestMachine], ['registry', registryMachine]])('nests the %s machine\'s boxes in their parents, apart from their siblings, labels apart', async (_name, machine) => {
     const chart = await layoutChart(machine);
     const byId = new Map(chart.nodes.map((n) => [n.id, n]));
     for (const n of chart.nodes) {
