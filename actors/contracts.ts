@@ -35,7 +35,7 @@ export interface ActorContracts {
    * `spawnServer` (fromPromise): under the provider's lock, re-detects, checks the port, spawns the
    * binary detached with its log file, writes the pid file. Resolves with the pid, or `adopted: true`
    * when another acode process started it meanwhile; `owned: true` (with its pid) when that process's
-   * pid file matched /proc: acode started it, so acode may stop it (design.md, "Across processes").
+   * pid file matched /proc: acode started it, so acode may stop it (docs/design.md, "Across processes").
    * Sends PROCESS_SPAWNED with the pid as soon as the child exists; cancelled after that, it kills the
    * child it made (its process group) and removes its pid file.
    * Rejects with an AcodeError (BINARY_NOT_FOUND, PORT_IN_USE, LOCK_TIMEOUT, AIRGAP_VIOLATION).

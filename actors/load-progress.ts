@@ -1,6 +1,6 @@
 // What a loading server's log says about its progress: huggingface_hub's download bars, vLLM's shard
 // loading bar and its load / engine-init log lines. vLLM refuses connections until it has loaded, so
-// its log is the only sign of life a start has (protocols.md §2.1). Pure: text in, progress out.
+// its log is the only sign of life a start has (docs/protocols.md §2.1). Pure: text in, progress out.
 
 export type LoadPhase = 'download' | 'load' | 'init';
 

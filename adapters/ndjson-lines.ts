@@ -1,5 +1,5 @@
 // Newline-delimited JSON, split synchronously per network chunk: one value per line, parsed as soon as
-// its newline arrives, so memory holds at most one line plus one socket chunk (Ollama §1.9).
+// its newline arrives, so memory holds at most one line plus one socket chunk (docs/protocols.md §1.9).
 import { StringDecoder } from 'node:string_decoder';
 import { protocolError, type WireContext } from './wire-errors.js';
 

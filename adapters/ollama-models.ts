@@ -1,4 +1,4 @@
-// Ollama's model routes: /api/tags (list), /api/show (info), /api/pull (NDJSON progress, §1.4, §1.7).
+// Ollama's model routes: /api/tags (list), /api/show (info), /api/pull (NDJSON progress, docs/protocols.md §1.4, §1.7).
 import { AcodeError } from '../config/index.js';
 import { ndjsonValues } from './ndjson-lines.js';
 import { firstBytes, mediaType, type Transport } from './transport.js';

@@ -1,4 +1,4 @@
-// Ollama's native chat API: POST /api/chat, NDJSON chunks, final object with `done: true` (§1.5, §1.9).
+// Ollama's native chat API: POST /api/chat, NDJSON chunks, final object with `done: true` (docs/protocols.md §1.5, §1.9).
 import { midStreamError, interrupted, type WireContext } from './wire-errors.js';
 import { NdjsonSplitter } from './ndjson-lines.js';
 import { generatedCallId, parseArguments } from './tool-calls.js';

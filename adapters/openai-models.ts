@@ -1,5 +1,6 @@
 // Models on an OpenAI-compatible server: GET /v1/models, with the context length where the server says
-// (vLLM `max_model_len`, llama-server `meta.n_ctx`, LM Studio `max_context_length`; §2.2, §3.2, §8).
+// (vLLM `max_model_len`, llama-server `meta.n_ctx`, LM Studio `max_context_length`: docs/protocols.md
+// §2.2, §3.2, §4, §8).
 import { AcodeError } from '../config/index.js';
 import { protocolError } from './wire-errors.js';
 import type { ServerQuirks } from './server-quirks.js';

@@ -1,5 +1,5 @@
 // The OpenAI-compatible chat API (vLLM, llama-server, LM Studio): POST /v1/chat/completions, SSE chunks
-// ending in `data: [DONE]`; tool calls streamed as deltas keyed by index (§2.3, §3.2, §5).
+// ending in `data: [DONE]`; tool calls streamed as deltas keyed by index (docs/protocols.md §2.3, §3.2, §5).
 import { midStreamError, interrupted, protocolError, type WireContext } from './wire-errors.js';
 import { SseSplitter, type SseSink } from './sse-events.js';
 import { ToolCallAssembler } from './tool-calls.js';

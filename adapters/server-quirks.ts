@@ -1,5 +1,5 @@
 // What differs between the servers, as data: the wire modules read this table instead of branching
-// on the server's name. Facts are from /work/shared/protocols.md (sections named per row).
+// on the server's name. Facts are from docs/protocols.md (sections named per row).
 import type { ProviderKind, WireType } from '../config/index.js';
 
 /** How the server lets us continue a trailing assistant message (crash-safe resume). */

@@ -1,5 +1,5 @@
 // Server-sent events, split synchronously per network chunk. Besides standard events it surfaces the old
-// llama-server `error: {...}` field as its own item; `: ping` comments are skipped (protocols §5).
+// llama-server `error: {...}` field as its own item; `: ping` comments are skipped (docs/protocols.md §5).
 // A block that is a single `data:` line (every token of every server) is handed out here; anything else
 // goes to eventsource-parser, which only ever gets whole blocks, so it is back in its start state after
 // each and sees exactly the events it would have seen with all the bytes.

@@ -1,5 +1,6 @@
 // Turns what the transport and the servers throw at us into AcodeErrors with stable codes. Everything
-// is classified by `code` on the cause chain or by HTTP status, never by message text (style §6).
+// is classified by `code` on the cause chain or by HTTP status, never by message text: messages change
+// between releases and are prose, codes are API (docs/design.md, "Errors").
 import { AcodeError, findCauseCode, isAcodeError, type AcodeErrorCode } from '../config/index.js';
 
 /** Facts every error carries so a log line or `--json` output can say which server and route. */

@@ -64,9 +64,9 @@ const commonProviderProperties = {
   binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
   args: { type: 'array', items: { type: 'string', allowed: 'a string' }, allowed: 'a list of extra command-line arguments (strings)' },
   allow_remote_code: { type: 'boolean', default: false, allowed: 'true or false' },
-  lifecycle: LIFECYCLE_SCHEMA,
-  timeouts: TIMEOUTS_SCHEMA,
-  gpu: GPU_SCHEMA,
+  lifecycle: { $ref: '#/$defs/lifecycle' },
+  timeouts: { $ref: '#/$defs/timeouts' },
+  gpu: { $ref: '#/$defs/gpu' },
   api_key_env: API_KEY_ENV_SCHEMA,
 } as const;
 
@@ -98,8 +98,14 @@ export const CUSTOM_PROVIDER_SCHEMA = {
 export const PROVIDER_ID_PATTERN = '^[a-z][a-z0-9_-]*$';
 const reserved = ['active', ...KNOWN_PROVIDER_IDS].join('|');
 
+// Each shared section is written once under $defs and referenced where used, so the compiled validator
+// holds one function per section instead of one copy per provider id.
 export const CONFIG_SCHEMA = {
   $id: 'https://acode.local/schemas/config.json',
+  $defs: {
+    knownProvider: KNOWN_PROVIDER_SCHEMA, customProvider: CUSTOM_PROVIDER_SCHEMA,
+    lifecycle: LIFECYCLE_SCHEMA, timeouts: TIMEOUTS_SCHEMA, gpu: GPU_SCHEMA,
+  },
   type: 'object',
   allowed: 'a mapping with the keys providers, mode, fallback, models, serve',
   additionalProperties: false,
@@ -146,9 +152,9 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: {
         active: { type: 'string', minLength: 1, default: 'ollama', allowed: 'a provider id' },
-        ...Object.fromEntries(KNOWN_PROVIDER_IDS.map((id) => [id, KNOWN_PROVIDER_SCHEMA])),
+        ...Object.fromEntries(KNOWN_PROVIDER_IDS.map((id) => [id, { $ref: '#/$defs/knownProvider' }])),
       },
-      patternProperties: { [`^(?!(?:${reserved})$)[a-z][a-z0-9_-]*$`]: CUSTOM_PROVIDER_SCHEMA },
+      patternProperties: { [`^(?!(?:${reserved})$)[a-z][a-z0-9_-]*$`]: { $ref: '#/$defs/customProvider' } },
     },
   },
 } as const;

@@ -10,9 +10,12 @@ export { openRecorder, type Recorder } from './recorder.js';
 export { connectStatelyInspector, relayUrl, DEFAULT_STATELY_URL, type StatelyConnection } from './stately.js';
 export { openInspection, type InspectionOptions, type InspectionSession } from './session.js';
 export {
-  replayRecording, replayService, servicesIn, lifetimes, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
+  replayRecording, replayService, replayActor, servicesIn, lifetimes, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
 } from './replay.js';
+export { replayRequest, requestsIn, reviveErrors } from './replay-request.js';
 export { toReplayFile, type ReplayFileJson } from './replay-convert.js';
-export { buildChart, type Chart, type ChartNode, type ChartEdge, type ChartSubNode } from './chart.js';
+export { chartGraph, type ChartGraph, type ChartState, type ChartTransition } from './chart.js';
+export { layoutChart, type Chart, type ChartNode, type ChartEdge, type Box } from './chart-layout.js';
+export { CHARTED_MACHINES } from './charted-machines.js';
 export { renderPage } from './page.js';
 export { startInspectorServer, type InspectorServer, type InspectorServerOptions } from './server.js';

@@ -2,10 +2,11 @@
 // again, in order, at its recorded time (the clock's now() returns it; timers never fire on their own,
 // the recorded `xstate.after.*` events stand for them). The invoked actors are fakes that do nothing:
 // their outcomes are the recorded done/error/sent-back events. The state path must come out the same.
-import { createActor, fromCallback, fromPromise, type AnyEventObject, type StateValue } from 'xstate';
+import { createActor, fromCallback, fromPromise, type AnyActorRef, type AnyEventObject, type StateValue } from 'xstate';
 import { AcodeError } from '../config/index.js';
 import { serviceMachine, stateLabel, type ServiceActorLogic, type ServiceInput } from '../machines/index.js';
 import type { EventRecord, InspectionRecord, SnapshotRecord } from './record-format.js';
+import { replayRequest, requestsIn } from './replay-request.js';
 
 export interface TimelineEntry {
   t: number;
@@ -18,7 +19,7 @@ export interface TimelineEntry {
 }
 
 // The few payload fields that tell the story, `k=v` with long values cut.
-function detailOf(event: Record<string, unknown>): string {
+export function detailOf(event: Record<string, unknown>): string {
   const body = (event.output ?? event.error ?? event) as unknown;
   if (typeof body !== 'object' || body === null) return body === undefined ? '' : String(body);
   const parts: string[] = [];
@@ -98,28 +99,45 @@ function withoutGpuCheckIfUnrecorded(records: readonly InspectionRecord[], actor
 export function replayService(records: readonly InspectionRecord[], actor: string): ServiceReplay {
   const { input: recordedInput, t: t0 } = inputOf(records, actor);
   const input = withoutGpuCheckIfUnrecorded(records, actor, recordedInput);
-  let now = t0;
-  const clock = { setTimeout: () => ({}), clearTimeout: () => {}, now: () => now };
+  const clock = replayClock(t0);
   // The recorded jitter is already inside the recorded after-events; random only feeds delays that never fire.
   const service = createActor(serviceMachine.provide({ actors: inert }), { input: { ...input, random: () => 0.5 }, clock });
+  return replayActor(records, actor, service, clock, label, (e) => e);
+}
+
+/** A clock whose now() is the recorded time of the event being replayed; its timers never fire. */
+export function replayClock(t0: number) {
+  const clock = { t: t0, setTimeout: () => ({}), clearTimeout: () => {}, now: () => clock.t };
+  return clock;
+}
+
+/**
+ * Sends `actor`'s recorded events (xstate.init aside) to `replayed`, at their recorded times, and compares
+ * the state path that comes out with the recorded one. `revive` turns a recorded event back into what the
+ * machine received (errors, for instance, were recorded as plain data).
+ */
+export function replayActor(
+  records: readonly InspectionRecord[], actor: string, replayed: AnyActorRef, clock: { t: number },
+  labelOf: (value: unknown) => string, revive: (event: AnyEventObject) => AnyEventObject,
+): ServiceReplay {
   const replayedRaw: string[] = [];
   let failure: unknown;
-  service.subscribe({ next: (s) => replayedRaw.push(label(s.value)), error: (e) => { failure = e; } });
-  service.start();
+  replayed.subscribe({ next: (s) => replayedRaw.push(labelOf((s as { value?: unknown }).value)), error: (e) => { failure = e; } });
+  replayed.start();
   const timeline: TimelineEntry[] = [];
   for (const r of records) {
     if (r.kind !== 'event' || r.actor !== actor || r.event.type === 'xstate.init') continue;
-    now = r.t;
-    service.send(r.event as AnyEventObject as never);
+    clock.t = r.t;
+    replayed.send(revive(r.event as AnyEventObject));
     if (failure) break;
-    timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), detail: detailOf(r.event), state: label(service.getSnapshot().value) });
+    timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), detail: detailOf(r.event), state: labelOf((replayed.getSnapshot() as { value?: unknown }).value) });
   }
-  service.stop();
-  const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => label(r.value)));
-  const replayed = collapse(replayedRaw);
-  const diff = pathDiff(recorded, replayed);
+  replayed.stop();
+  const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => labelOf(r.value)));
+  const path = collapse(replayedRaw);
+  const diff = pathDiff(recorded, path);
   if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : String(failure)}`);
-  return { actor, recorded, replayed, timeline, ok: diff.length === 0, diff };
+  return { actor, recorded, replayed: path, timeline, ok: diff.length === 0, diff };
 }
 
 /** Where two state paths part, with a little context either side. */
@@ -146,15 +164,20 @@ export function lifetimes(records: readonly InspectionRecord[], actor: string): 
   return starts.map((from, k) => records.slice(from, starts[k + 1] ?? records.length));
 }
 
-/** Replays every service actor of the recording (or only `only`, e.g. "vllm"), each lifetime on its own. */
+/**
+ * Replays every service actor of the recording (or only `only`, e.g. "vllm"), each lifetime on its own,
+ * then every request machine (`request.1` ...) when no single service is asked for.
+ */
 export function replayRecording(records: readonly InspectionRecord[], only?: string): ServiceReplay[] {
   const names = servicesIn(records).filter((n) => only === undefined || n === `service.${only}`);
-  if (names.length === 0) {
+  const requests = only === undefined ? requestsIn(records) : [];
+  if (names.length === 0 && requests.length === 0) {
     throw new AcodeError('USAGE', only ? `The recording has no service "${only}".` : 'The recording holds no service actor.',
       only ? `Services in it: ${servicesIn(records).map((n) => n.slice('service.'.length)).join(', ') || 'none'}.` : 'Record a command that starts or uses a provider (acode --record FILE ask ..., acode --record FILE demo).');
   }
-  return names.flatMap((n) => {
+  const services = names.flatMap((n) => {
     const runs = lifetimes(records, n);
     return runs.map((slice, k) => ({ ...replayService(slice, n), ...(runs.length > 1 ? { actor: `${n}#${k + 1}` } : {}) }));
   });
+  return [...services, ...requests.map((n) => replayRequest(records, n))];
 }

@@ -3,9 +3,11 @@
 // Requests whose Host is not this loopback address are refused, so a web page elsewhere cannot reach
 // it through DNS rebinding.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AnyStateMachine } from 'xstate';
 import { AcodeError, type Env } from '../config/index.js';
 import type { InspectionBus } from './bus.js';
-import { buildChart } from './chart.js';
+import { layoutChart } from './chart-layout.js';
+import { CHARTED_MACHINES } from './charted-machines.js';
 import { renderPage } from './page.js';
 import { toRecord, type InspectionRecord } from './record-format.js';
 
@@ -17,6 +19,8 @@ export interface InspectorServerOptions {
   recording?: { name: string; records: InspectionRecord[] };
   /** Live records kept for pages that connect later. */
   backlog?: number;
+  /** The machines the page has charts for (default CHARTED_MACHINES). */
+  machines?: readonly AnyStateMachine[];
 }
 
 export interface InspectorServer {
@@ -29,7 +33,11 @@ const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-i
 
 export async function startInspectorServer(options: InspectorServerOptions, { signal }: { signal?: AbortSignal } = {}): Promise<InspectorServer> {
   signal?.throwIfAborted();
-  const page = renderPage(buildChart());
+  // Laid out while the server starts listening (ELK takes a few seconds on a cold start); the first
+  // request for the page waits for it.
+  const layout = new AbortController();
+  const page = Promise.all((options.machines ?? CHARTED_MACHINES).map((m) => layoutChart(m, { signal: layout.signal }))).then((charts) => renderPage(charts));
+  page.catch(() => {});
   const limit = options.backlog ?? 20_000;
   const history: string[] = [];
   const clients = new Set<ServerResponse>();
@@ -54,7 +62,11 @@ export async function startInspectorServer(options: InspectorServerOptions, { si
     if (!hostOk(req)) return send(421, 'text/plain; charset=utf-8', 'This inspector answers on 127.0.0.1 only.\n');
     if (req.method !== 'GET') return send(405, 'text/plain; charset=utf-8', 'GET only\n');
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    if (path === '/') return send(200, 'text/html; charset=utf-8', page);
+    if (path === '/') {
+      page.then((html) => send(200, 'text/html; charset=utf-8', html),
+        (error: unknown) => send(500, 'text/plain; charset=utf-8', `The charts could not be laid out: ${error instanceof Error ? error.message : String(error)}\n`));
+      return;
+    }
     if (path === '/api/recording') {
       if (!options.recording) return send(204, 'text/plain', '');
       return send(200, 'application/json', JSON.stringify(options.recording));
@@ -71,6 +83,7 @@ export async function startInspectorServer(options: InspectorServerOptions, { si
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
+      layout.abort();
       unsubscribe();
       reject(error.code === 'EADDRINUSE'
         ? new AcodeError('PORT_IN_USE', `The inspector cannot listen on 127.0.0.1:${port}: the port is in use.`, 'Pass another --port, or --port 0 for a free one.', { cause: error })
@@ -83,6 +96,7 @@ export async function startInspectorServer(options: InspectorServerOptions, { si
     url: `http://127.0.0.1:${port}/`,
     port,
     async close() {
+      layout.abort();
       unsubscribe();
       for (const c of clients) c.end();
       clients.clear();

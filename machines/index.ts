@@ -1,5 +1,5 @@
-// The public API of machines/: the service machine, its contract types, the policy predicates and the
-// service handle. Other folders import from here only.
+// The public API of machines/: the service machine, its contract types, the policy predicates, the
+// service handle, and the request machine (one per ask: select, acquire, stream, recover, fall back). Other folders import from here only.
 export { serviceMachine } from './service.machine.js';
 export { initialContext } from './service-setup.js';
 export { placeholderActors } from './service-actors.js';
@@ -25,3 +25,14 @@ export { isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } fro
 export type { ServiceSnapshot, WaitOptions } from './service-wait.js';
 export { defaultServiceActors, defaultCreateAdapter } from './default-actors.js';
 export * from './registry-api.js';
+// The request machine's definition imports no I/O: the inspector draws it beside the service chart.
+export {
+  resilientProvider, continuationRequest, RESUME_PATH, requestActors, runRequest,
+  type RecoverableService, type ResilientOptions, type ProviderSource, type AnswerSink, type RequestJob, type SpawnRequest,
+} from './request-actors.js';
+export {
+  requestMachine, requestSetup, resumable, recoveryPath, DEFAULT_MAX_RETRIES,
+  type RetryInfo, type RecoveryPath, type RequestInput, type RequestContext, type RequestEvent, type RequestEmitted,
+  type RequestOutput, type Interruption, type Selection as RequestSelection,
+} from './request.machine.js';
+export { answer, type Answer, type AnswerOptions, type Timings } from './request.js';

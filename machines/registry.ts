@@ -1,14 +1,16 @@
 // The registry's handle: what the CLI and the gateway call. It owns the registry supervisor actor, turns
-// provider ids into healthy, crash-safe ModelProviders, and walks the fallback order when one fails.
+// provider ids into healthy, crash-safe ModelProviders, walks the fallback order when one fails, and
+// spawns the request machines (machines/request.machine.ts) that `answer` runs.
 import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { settleCleanups } from '../actors/index.js';
 import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
 import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
 import { modeRefusalError } from './registry-policy.js';
-import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './registry-fallback.js';
+import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './request-errors.js';
 import { providerStatus, type ProviderStatus } from './registry-status.js';
-import { resilientProvider, type RecoverableService, type RetryInfo } from './resilient-provider.js';
+import { resilientProvider, type RecoverableService, type SpawnRequest } from './request-actors.js';
+import { requestMachine, type RetryInfo, type Selection } from './request.machine.js';
 import { selectProviders, type HealthView, type Requirements } from './selector.js';
 
 /** A spawned service as the registry drives it. */
@@ -132,12 +134,30 @@ export function createRegistry(options: RegistryOptions) {
     return handle;
   }
 
+  /** `id`'s adapter once its service is healthy (what it can do is learned here). */
+  async function healthyAdapter(id: string, signal?: AbortSignal): Promise<ModelProvider> {
+    const adapter = await service(id).ensureHealthy({ signal });
+    capabilities[id] = adapter.capabilities;
+    return adapter;
+  }
+
+  /** Reports a request broken by `id`'s server and waits until the service is healthy again. */
+  async function recover(id: string, error: unknown, signal?: AbortSignal): Promise<ModelProvider> {
+    const handle = service(id);
+    handle.requestFailed(error);
+    return handle.ensureHealthy({ signal });
+  }
+
+  // Request machines are root actors of their own (a request ends, the registry lives on), inspected
+  // with the registry: `--record` and the inspector see `request.1`, `request.2` ... beside the services.
+  let requests = 0;
+  const spawnRequest: SpawnRequest = (logic, input) =>
+    createActor(logic, { input, systemId: `request.${++requests}`, ...(options.inspect ? { inspect: options.inspect } : {}) });
+
   /** A healthy, crash-safe provider for `id`; throws the service's typed error when it cannot be had. */
   async function getProvider(id: string, opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}): Promise<ModelProvider> {
-    const handle = service(id);
-    const adapter = await handle.ensureHealthy({ signal: opts.signal });
-    capabilities[id] = adapter.capabilities;
-    return resilientProvider(handle, adapter, { onRetry: opts.onRetry });
+    const adapter = await healthyAdapter(id, opts.signal);
+    return resilientProvider(service(id), adapter, { spawn: spawnRequest, ...(opts.onRetry ? { onRetry: opts.onRetry } : {}) });
   }
 
   function health(): Record<string, HealthView> {
@@ -236,6 +256,15 @@ export function createRegistry(options: RegistryOptions) {
     getProviderFor: (requirements: Requirements, opts: Omit<AcquireOptions, 'requirements'> = {}) =>
       acquire({ anyConfigured: true, ...opts, requirements }),
     acquire,
+    /** The allowed candidates, best first, and why the others are refused; throws PROVIDER_UNKNOWN for an unknown `preferred`. */
+    candidates(opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'exclude'>): Selection {
+      if (opts.preferred !== undefined) provider(opts.preferred);
+      const sel = select(opts);
+      return { order: sel.order, refused: sel.refused };
+    },
+    healthyAdapter,
+    recover,
+    spawnRequest,
     /** The allowed candidates, best first, as acquire() would try them now. */
     acquireOrder: (opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'> = {}) => select(opts).order,
     status,

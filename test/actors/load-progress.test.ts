@@ -1,5 +1,5 @@
 // The log parser behind vLLM's load progress, over lines shaped like vLLM's and huggingface_hub's own
-// output (protocols.md §2.1): tqdm bars redrawn with \r, worker prefixes, milestone log lines.
+// output (docs/protocols.md §2.1): tqdm bars redrawn with \r, worker prefixes, milestone log lines.
 import { describe, expect, it } from 'vitest';
 import { latestLoadProgress, parseLoadLine } from '../../actors/load-progress.js';
 

@@ -4,18 +4,23 @@
 // a request outside 127.0.0.1. Build first: npx tsc -p tsconfig.json
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseRecording } from '../../inspector/index.js';
 import { serversBinDir, startTestServer, type TestServer } from '../servers/harness.js';
+import { readDrawnCharts, readabilityFaults } from './chart-geometry.js';
 import { MAIN, project, providerYaml, type Project } from './project.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED inspect-browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
 const INCIDENT = fileURLToPath(new URL('../replays/incident-vllm-killed-mid-stream.jsonl', import.meta.url));
+// `acode --record f ask`: vllm dies on the first token, the request machine falls back to llamacpp.
+const FALLBACK = fileURLToPath(new URL('../replays/ask-fallback-request.jsonl', import.meta.url));
 const MODEL = 'meta-llama/Llama-2-7b-hf';
 
 let cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -67,7 +72,7 @@ async function openPage(url: string): Promise<{ page: Page; requests: string[] }
 type Dom = { dataset: Record<string, string | undefined>; value: string; textContent: string | null };
 type Q = Dom & { querySelector(selector: string): Q | null };
 const current = (page: Page, service: string) =>
-  page.$eval(`section[data-service="${service}"]`, (s) => (s as unknown as Dom).dataset.current ?? '').catch(() => '');
+  page.$eval(`section[data-actor="${service}"]`, (s) => (s as unknown as Dom).dataset.current ?? '').catch(() => '');
 
 describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
   it('shows the live state, follows a SIGKILLed server through crashed and restarting back to healthy, and stays on 127.0.0.1', async () => {
@@ -79,26 +84,29 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     const { url } = await startInspect(p, []);
     const { page, requests } = await openPage(url);
 
-    await page.waitForSelector('section[data-service="service.vllm"][data-current="healthy/ready"]', { timeout: 20_000 });
-    expect(await page.$eval('section[data-service="service.vllm"] g.state.current', (g) => g.getAttribute('data-state'))).toBe('healthy');
-    expect(await page.$eval('section[data-service="service.vllm"] g.substate.current', (g) => g.getAttribute('data-model'))).toBe('ready');
-    // Drawn from the machine definition: every state is a box, transitions are labelled edges.
-    const boxes = await page.$$eval('section[data-service="service.vllm"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
-    expect(boxes).toEqual(['stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable']);
-    expect(await page.$$eval('section[data-service="service.vllm"] g.edge[data-from="crashed"][data-to="restarting"] text', (t) => t.map((x) => x.textContent))).toEqual(['after settle']);
+    await page.waitForSelector('section[data-actor="service.vllm"][data-current="healthy/ready"]', { timeout: 20_000 });
+    const active = () => page.$$eval('section[data-actor="service.vllm"] g.state.current', (gs) => gs.map((g) => g.getAttribute('data-state')));
+    expect(await active()).toEqual(expect.arrayContaining(['healthy', 'healthy.model', 'healthy.model.ready', 'healthy.gpu', 'healthy.probe']));
+    // Drawn from the machine definition: every state is a box (nested in its parent's), transitions are labelled edges.
+    const boxes = await page.$$eval('section[data-actor="service.vllm"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
+    expect(boxes.filter((b) => !b?.includes('.'))).toEqual(['stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable']);
+    expect(boxes).toEqual(expect.arrayContaining(['starting.proc.spawning', 'starting.readiness.loading', 'healthy.gpu.watching', 'failed.idle']));
+    expect(await page.$$eval('section[data-actor="service.vllm"] g.edge-label[data-from="crashed"][data-to="restarting"] text', (t) => t.map((x) => x.textContent))).toEqual(['after settle']);
+    // The registry runs beside the services, drawn with its own machine's chart.
+    expect(await page.$$eval('section[data-actor="registry"] g.state.current', (gs) => gs.map((g) => g.getAttribute('data-state')))).toEqual(['running']);
 
     process.kill(server.pid, 'SIGKILL');
     // Every state the page highlighted is on its path line; wait until it went through the crash and back.
     await page.waitForFunction(() => {
       const doc = (globalThis as unknown as { document: Q }).document;
-      const s = doc.querySelector('section[data-service="service.vllm"]');
+      const s = doc.querySelector('section[data-actor="service.vllm"]');
       const path = s?.querySelector('.path')?.textContent ?? '';
       const after = path.slice(path.indexOf('crashed'));
       return path.includes('crashed') && after.includes('restarting') && s?.dataset.current === 'healthy/ready';
     }, undefined, { timeout: 30_000 });
-    const path = await page.$eval('section[data-service="service.vllm"] .path', (d) => d.textContent ?? '');
+    const path = await page.$eval('section[data-actor="service.vllm"] .path', (d) => d.textContent ?? '');
     expect(path).toMatch(/healthy\/ready → crashed → restarting → starting → healthy\/unknown/);
-    expect(await page.$eval('section[data-service="service.vllm"] g.state.current', (g) => g.getAttribute('data-state'))).toBe('healthy');
+    expect(await active()).toEqual(expect.arrayContaining(['healthy', 'healthy.model']));
     // The event log has timestamps and the failure that caused the crash.
     const log = await page.$$eval('#log tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     expect(log.some((r) => r[2] === 'PROBE_FAILED' && r[4] === 'crashed')).toBe(true);
@@ -128,14 +136,68 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
 
     await scrub(crashedAt + 1);
     expect(await current(page, 'service.vllm')).toBe('crashed');
-    expect(await page.$eval('section[data-service="service.vllm"] g.state.current', (g) => g.getAttribute('data-state'))).toBe('crashed');
+    expect(await page.$eval('section[data-actor="service.vllm"] g.state.current', (g) => g.getAttribute('data-state'))).toBe('crashed');
     await scrub(records.length);
     expect(await current(page, 'service.vllm')).toBe('stopped');
     expect(await current(page, 'service.llamacpp')).toBe('failed');
     await scrub(0);
-    expect(await page.$$eval('section.service g.state.current', (g) => g.length)).toBe(0);
+    expect(await page.$$eval('section.actor g.state.current', (g) => g.length)).toBe(0);
 
     expect(output()).not.toMatch(/supervising/);
     expect(requests.filter((u) => !u.startsWith(url) && !u.startsWith('data:'))).toEqual([]);
   }, 60_000);
+
+  it('draws charts a person can read: no label on another, none on a state it is not about, no edge through a state', async (ctx) => {
+    const p = await project('providers:\n  active: vllm\n');
+    cleanups.push(() => p.cleanup());
+    const { url } = await startInspect(p, ['--no-supervise', '--open-recording', INCIDENT]);
+    const { page } = await openPage(url);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
+    await page.selectOption('#source', 'recording');
+    // The whole recording: every actor it names has its chart on the page (three services, the registry).
+    const records = parseRecording((await import('node:fs')).readFileSync(INCIDENT, 'utf8'));
+    await page.$eval('#scrub', (el, v) => {
+      (el as unknown as Dom).value = String(v);
+      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+    }, records.length);
+    await page.waitForSelector('svg.chart', { timeout: 10_000 });
+
+    const dir = await mkdtemp(join(tmpdir(), 'acode-inspector-shot-'));
+    const screenshot = join(dir, 'inspector.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`inspector page screenshot: ${screenshot}`);
+    // A message only: an attachment would be copied into the worktree (.vitest-attachments).
+    await ctx.annotate(`screenshot: ${screenshot}`);
+
+    const drawn = await readDrawnCharts(page);
+    console.log(`drawn: ${new Set(drawn.states.map((s) => s.chart)).size} charts, ${drawn.states.length} states, ${drawn.labels.length} edge labels, ${drawn.edges.length} edges`);
+    // Enough drawn that the checks mean something: every service state and its labelled transitions.
+    expect(drawn.states.filter((s) => s.id === 'healthy').length).toBeGreaterThanOrEqual(3);
+    expect(drawn.labels.length).toBeGreaterThan(30);
+    const faults = readabilityFaults(drawn);
+    if (faults.length > 0) console.log(`${faults.length} readability faults:\n  ${faults.slice(0, 40).join('\n  ')}`);
+    expect(faults).toEqual([]);
+  }, 90_000);
+
+  it('draws the request machine beside the services: a recorded fallback ends in done, readable', async () => {
+    const p = await project('providers:\n  active: vllm\n');
+    cleanups.push(() => p.cleanup());
+    const { url } = await startInspect(p, ['--no-supervise', '--open-recording', FALLBACK]);
+    const { page } = await openPage(url);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
+    await page.selectOption('#source', 'recording');
+    const records = parseRecording((await import('node:fs')).readFileSync(FALLBACK, 'utf8'));
+    await page.$eval('#scrub', (el, v) => {
+      (el as unknown as Dom).value = String(v);
+      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+    }, records.length);
+    await page.waitForSelector('section[data-actor="request.1"] svg.chart', { timeout: 10_000 });
+    const states = await page.$$eval('section[data-actor="request.1"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
+    expect(states).toEqual(expect.arrayContaining(['selecting', 'acquiring', 'streaming', 'interrupted', 'recovering', 'falling-back', 'done', 'failed']));
+    expect(await current(page, 'request.1')).toBe('done');
+    const drawn = await readDrawnCharts(page);
+    expect(readabilityFaults(drawn)).toEqual([]);
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 // The lines of a server's start log that explain its exit: the cause and how it ended, not the noise.
-// The llama-server log is what the real build in /work/shared/real-servers printed for a file that is
-// not a GGUF model; the vLLM one follows protocols.md §4 (unknown model id) and vLLM V1's engine-core
+// The llama-server log is what a real build (docs/protocols.md §8) printed for a file that is not a
+// GGUF model; the vLLM one follows docs/protocols.md §2.1 (unknown model id) and vLLM V1's engine-core
 // failure, whose last line only points back at the root cause.
 import { describe, expect, it } from 'vitest';
 import { linesExplainingExit } from '../../machines/exit-explanation.js';

@@ -3,7 +3,7 @@ import { AcodeError, type AcodeConfig } from '../../config/index.js';
 import type { ModelProvider } from '../../adapters/index.js';
 import { createRegistry, type Registry } from '../../machines/registry.js';
 import { bindServiceRef } from '../../machines/registry-binding.js';
-import { answer } from '../../machines/registry-ask.js';
+import { answer } from '../../machines/request.js';
 import { modelChoice } from '../../machines/model-choice.js';
 import { config, fakeProvider, refused } from './fixtures.js';
 import { fakeServiceLogic, type FakeScript } from './fake-service.js';

@@ -9,7 +9,7 @@ import type { SerializedError } from '../../actors/index.js';
 import { serviceMachine } from '../../machines/service.machine.js';
 import { createRegistry, type Registry } from '../../machines/registry.js';
 import { bindServiceRef } from '../../machines/registry-binding.js';
-import { answer } from '../../machines/registry-ask.js';
+import { answer } from '../../machines/request.js';
 import { config, fakeProvider, gone } from './fixtures.js';
 import { fakeServers, type FakeServer } from './fake-actors.js';
 

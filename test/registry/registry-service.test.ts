@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serviceMachine } from '../../machines/service.machine.js';
 import { createRegistry, type Registry } from '../../machines/registry.js';
 import { bindServiceRef } from '../../machines/registry-binding.js';
-import type { RetryInfo } from '../../machines/resilient-provider.js';
+import type { RetryInfo } from '../../machines/request.machine.js';
 import type { ModelProvider } from '../../adapters/index.js';
 import { collect, config, fakeProvider, gone, textOf } from './fixtures.js';
 import { fakeServers, type FakeServer } from './fake-actors.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AcodeError } from '../../config/index.js';
 import type { ModelProvider } from '../../adapters/index.js';
-import { continuationRequest, resilientProvider, type RecoverableService, type RetryInfo } from '../../machines/resilient-provider.js';
+import { continuationRequest, resilientProvider, type RecoverableService } from '../../machines/request-actors.js';
+import type { RetryInfo } from '../../machines/request.machine.js';
 import { collect, fakeProvider, gone, refused, textOf } from './fixtures.js';
 
 const PIECES = ['The', ' model', ' answers', ' with', ' a', ' short', ' reply.'];

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProvider, type ModelProvider } from '../../adapters/index.js';
 import type { ProviderKind } from '../../config/index.js';
-import { resilientProvider, RESUME_PATH, type RecoverableService, type RetryInfo } from '../../machines/resilient-provider.js';
+import { resilientProvider, RESUME_PATH, type RecoverableService } from '../../machines/request-actors.js';
+import type { RetryInfo } from '../../machines/request.machine.js';
 import { expectedChat, startTestServer, type ServerKind, type TestServer } from '../servers/harness.js';
 import { chatPrompt, promptTokenCount } from '../servers/lib/tokens.js';
 import { collect, providerConfig, textOf } from './fixtures.js';

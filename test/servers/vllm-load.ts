@@ -2,7 +2,7 @@
 // the model is not cached, the shard loader's bar, the load milestones, torch.compile / KV cache lines,
 // the CUDA graph capture bar and "init engine ... took". tqdm bars go to stderr and redraw with `\r`
 // (a `\n` only when the bar ends), log lines to stdout with the engine's worker prefix: the shapes of
-// protocols.md §2.1. Spread over the load time, so an orchestrator sees progress throughout the load.
+// docs/protocols.md §2.1. Spread over the load time, so an orchestrator sees progress throughout the load.
 import { delay } from './lib/runtime.js';
 
 type Write = () => void;

@@ -1,5 +1,5 @@
-// Falling back: which failures let the next provider be tried, how a passed-over provider is reported,
-// and the one error raised when nothing allowed is left.
+// How a request ends badly: which failures let the next provider be tried, how a passed-over provider is
+// reported, the error when the retries are spent, and the one error raised when nothing allowed is left.
 import { AcodeError, isAcodeError, type AcodeErrorCode } from '../config/index.js';
 import type { Refusal } from './selector.js';
 
@@ -57,4 +57,15 @@ export function noneLeft(firstError: unknown, tried: readonly FallbackReason[], 
   const why = refused.map((r) => r.reason).join('; ');
   return new AcodeError(first?.code ?? 'PROVIDER_UNAVAILABLE', `No configured provider can take this request${why ? `: ${why}` : ''}.`,
     'Configure a provider that fits (providers: and fallback: in .agent/config.yml), or change mode:.', { details: { refused } });
+}
+
+/**
+ * The error that ends the retries: the last one, with a hint that no longer promises a retry (the
+ * adapter's STREAM_INTERRUPTED hint says acode retries, which was true until now).
+ */
+export function gaveUp(error: unknown, provider: string, retries: number): unknown {
+  if (!isAcodeError(error)) return error;
+  return new AcodeError(error.code, `${error.message} acode gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}.`,
+    `The server went away or could not be reached ${retries + 1} times during this request; see why with \`acode providers status ${provider}\` and its log, then ask again.`,
+    { cause: error, details: { ...error.details, retries } });
 }

@@ -1,0 +1,352 @@
+// The request machine's actors (machines/request.machine.ts): pick and get a provider healthy, stream one
+// attempt into the caller's sink, recover after a broken request. A request broken because the server
+// went away is retried once the service is healthy again, and a broken stream is resumed or restarted
+// without showing the user duplicated or spliced text. `resilientProvider` is the same machine pinned to
+// one provider, handed out as a ModelProvider.
+//
+// Which path a broken stream takes, per provider kind (decided by the adapter's
+// capabilities.continueFinalMessage, which the adapters set per kind):
+//
+// | kind      | path    | how                                                                              |
+// |-----------|---------|----------------------------------------------------------------------------------|
+// | vllm      | resume  | partial text sent back as a trailing assistant message, continue_final_message    |
+// | ollama    | resume  | /api/chat with a trailing assistant message: Ollama prefills and continues it      |
+// | llamacpp  | restart | re-request; the consumer gets { type: 'restarted' } first and discards what it had |
+// | lmstudio  | restart | same as llamacpp (no documented continuation)                                    |
+// | custom    | either  | whatever its adapter (wire type) declares                                         |
+//
+// A stream that had emitted tool-call deltas always restarts: a half-built call cannot be continued (the
+// machine's resume rule).
+//
+// The usage of an answer that took several requests is what the servers processed for it, summed over
+// the requests (each server reports only its own request, and a broken one reports nothing):
+// - the request that finished counts as its server reports it: a resumed request's prompt includes the
+//   partial text that was sent back to be continued;
+// - a request that broke after delivering text counts that text as completion (one streamed chunk is one
+//   token on these servers) and, as prompt, the finished request's prompt less what that one resent,
+//   plus what the broken one itself resent (a restart resends nothing, so it counts the same prompt);
+// - a request that broke before any text counts nothing: whether the server read its prompt is unknown
+//   (a refused connection never reached it).
+// totalTokens is always promptTokens + completionTokens.
+import { createActor, fromCallback, fromPromise, type Actor, type InspectionEvent } from 'xstate';
+import type { ChatMessage, ChatRequest, ChatResponse, ModelProvider, StreamChunk, CallOptions, Usage } from '../adapters/index.js';
+import { AcodeError, type ProviderKind } from '../config/index.js';
+import { reasonOf } from './request-errors.js';
+import { requestMachine, type RequestInput, type RequestEvent, type RetryInfo, type Selection } from './request.machine.js';
+
+export const RESUME_PATH: Record<ProviderKind, 'resume' | 'restart' | 'adapter'> = {
+  vllm: 'resume', ollama: 'resume', llamacpp: 'restart', lmstudio: 'restart', custom: 'adapter',
+};
+
+/** The two things the retry layer needs from a service: report a broken request, wait until usable. */
+export interface RecoverableService {
+  ensureHealthy(opts?: { signal?: AbortSignal }): Promise<ModelProvider>;
+  requestFailed(error?: unknown): void;
+}
+
+/** Where a request's providers come from: the registry (ranked, with fallback) or one handed-out provider. */
+export interface ProviderSource {
+  /** The allowed candidates, best first, without `exclude`; throws when the request names an unknown one. */
+  select(exclude: readonly string[]): Selection;
+  /** A healthy adapter for `id`. */
+  acquire(id: string, signal?: AbortSignal): Promise<ModelProvider>;
+  /** Reports the broken request to `id`'s service and waits until it is healthy again. */
+  recover(id: string, error: unknown, signal?: AbortSignal): Promise<ModelProvider>;
+}
+
+/** Where the answer goes, as it arrives (never through a machine transition). */
+export interface AnswerSink {
+  /** Every chunk in order, `restarted` included. */
+  chunk(chunk: StreamChunk): void;
+  /** The whole answer of a complete() request. */
+  response?(res: ChatResponse, provider: string): void;
+}
+
+export interface RequestJob {
+  /** The request as provider `id` gets it (its own model unless the user's was meant for it). */
+  request: (id: string) => ChatRequest;
+  /** stream(), or one complete() call. */
+  mode: 'stream' | 'complete';
+  /** An answer must end with a final chunk (an answer for the user); a raw stream may just end. */
+  requireFinal: boolean;
+  sink: AnswerSink;
+  signal?: AbortSignal;
+}
+
+/** Creates and starts nothing: the caller starts the actor (so it can subscribe first). */
+export type SpawnRequest = (logic: typeof requestMachine, input: RequestInput) => Actor<typeof requestMachine>;
+
+export const plainSpawn = (inspect?: (event: InspectionEvent) => void): SpawnRequest =>
+  (logic, input) => createActor(logic, { input, ...(inspect ? { inspect } : {}) });
+
+/**
+ * The request that continues `shown` (`shownChunks` tokens) where the server can continue a trailing
+ * assistant message. A max-tokens limit counts what the servers generate per request, so the
+ * continuation may only have what is left of it (at least 1: servers refuse 0, so a break exactly at the
+ * limit may cost one token over it).
+ */
+export function continuationRequest(req: ChatRequest, shown: string, shownChunks = 0): ChatRequest {
+  const last = req.messages.at(-1);
+  const messages: ChatMessage[] = req.continueFinalMessage && last?.role === 'assistant'
+    ? [...req.messages.slice(0, -1), { ...last, content: last.content + shown }]
+    : [...req.messages, { role: 'assistant', content: shown }];
+  const maxTokens = req.sampling?.maxTokens;
+  return {
+    ...req, messages, continueFinalMessage: true,
+    ...(maxTokens !== undefined ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } } : {}),
+  };
+}
+
+/** A request that broke after delivering text: how many chunks it had resent, and delivered. */
+interface BrokenRequest {
+  resent: number;
+  delivered: number;
+}
+
+/** The finished request's usage plus the broken requests before it (see the header for what counts). */
+export function answerUsage(final: Usage, resent: number, broken: readonly BrokenRequest[]): Usage {
+  const basePrompt = Math.max(0, final.promptTokens - resent);
+  let promptTokens = final.promptTokens;
+  let completionTokens = final.completionTokens;
+  for (const b of broken) {
+    promptTokens += basePrompt + b.resent;
+    completionTokens += b.delivered;
+  }
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+}
+
+/**
+ * The machine's actors for one request. What was shown so far (to resume after it) and the usage of
+ * broken attempts stay here, next to the stream, so the machine only sees lifecycle events.
+ */
+export function requestActors(source: ProviderSource, job: RequestJob) {
+  let current: ModelProvider | undefined;
+  let shown = '';
+  let shownChunks = 0;
+  let sawToolCalls = false;
+  /** Text chunks the current attempt resent (a resume), and delivered. */
+  let resent = 0;
+  let delivered = 0;
+  const broken: BrokenRequest[] = [];
+  let lastError: unknown;
+
+  // The request this attempt sends: the continuation after a resume, the original otherwise (a restart
+  // first tells the sink that what it showed is void).
+  function attemptRequest(id: string, path: RetryInfo['path'] | undefined, attempt: number): ChatRequest {
+    const req = job.request(id);
+    if (path === 'resume') {
+      resent = shownChunks;
+      return continuationRequest(req, shown, shownChunks);
+    }
+    resent = 0;
+    if (path === 'restart') {
+      job.sink.chunk({ type: 'restarted', reason: reasonOf(id, lastError).message, attempt });
+      shown = '';
+      shownChunks = 0;
+      sawToolCalls = false;
+    }
+    return req;
+  }
+
+  async function streamAttempt(adapter: ModelProvider, req: ChatRequest, send: (e: RequestEvent) => void, stopped: () => boolean): Promise<void> {
+    let started = false;
+    let final = false;
+    for await (const chunk of adapter.stream(req, { signal: job.signal })) {
+      if (stopped()) return;
+      if (chunk.type === 'text') {
+        shown += chunk.text;
+        shownChunks++;
+        delivered++;
+        if (!started) {
+          started = true;
+          send({ type: 'STREAM_STARTED' });
+        }
+      } else if (chunk.type === 'tool_call_delta') {
+        sawToolCalls = true;
+      } else if (chunk.type === 'final') {
+        final = true;
+        if (chunk.usage && broken.length > 0) {
+          job.sink.chunk({ ...chunk, usage: answerUsage(chunk.usage, resent, broken) });
+          continue;
+        }
+      }
+      job.sink.chunk(chunk);
+    }
+    if (!final && job.requireFinal) {
+      throw new AcodeError('PROTOCOL_ERROR', `${adapter.id}: the answer ended without a final chunk.`, 'Check the server log; this server may be incompatible.');
+    }
+  }
+
+  return {
+    selectProvider: fromPromise<Selection, { exclude: string[] }>(async ({ input }) => source.select(input.exclude)),
+    acquireProvider: fromPromise<{ id: string }, { provider: string }>(async ({ input }) => {
+      current = await source.acquire(input.provider, job.signal);
+      return { id: input.provider };
+    }),
+    recoverProvider: fromPromise<{ id: string }, { provider: string; error: unknown }>(async ({ input }) => {
+      current = await source.recover(input.provider, input.error, job.signal);
+      return { id: input.provider };
+    }),
+    streamAnswer: fromCallback<RequestEvent, { provider: string; path?: RetryInfo['path']; attempt: number }>(({ input, sendBack }) => {
+      let stopped = false;
+      const adapter = current!;
+      const req = attemptRequest(input.provider, input.path, input.attempt);
+      const run = job.mode === 'complete'
+        ? adapter.complete(req, { signal: job.signal }).then((res) => { if (!stopped) job.sink.response?.(res, input.provider); })
+        : streamAttempt(adapter, req, sendBack, () => stopped);
+      run.then(
+        () => { if (!stopped) sendBack({ type: 'ANSWERED' }); },
+        (error: unknown) => {
+          if (stopped) return;
+          if (delivered > 0) broken.push({ resent, delivered });
+          delivered = 0;
+          lastError = error;
+          sendBack({ type: 'INTERRUPTED', error, textShown: shown !== '', toolCalls: sawToolCalls, canContinue: adapter.capabilities.continueFinalMessage });
+        },
+      );
+      return () => { stopped = true; };
+    }),
+  };
+}
+
+/**
+ * Runs one request machine to its end: chunks go to `job.sink` as they arrive; retries and fallbacks are
+ * told through `on`. Resolves with the provider that answered, or rejects with the request's error.
+ */
+export async function runRequest(
+  source: ProviderSource, job: RequestJob, input: RequestInput, spawn: SpawnRequest,
+  on: { retry?: (info: RetryInfo) => void; fallback?: (failed: ReturnType<typeof reasonOf>, next: string) => void; started?: (actor: Actor<typeof requestMachine>) => void } = {},
+) {
+  const actor = spawn(requestMachine.provide({ actors: requestActors(source, job) }), input);
+  if (on.retry) actor.on('retry', (e) => on.retry!(e.info));
+  if (on.fallback) actor.on('fallback', (e) => on.fallback!(e.failed, e.next));
+  const cancel = () => actor.send({ type: 'CANCEL' });
+  job.signal?.addEventListener('abort', cancel, { once: true });
+  const ended = new Promise<void>((resolve) => actor.subscribe({ complete: () => resolve(), error: () => resolve() }));
+  try {
+    actor.start();
+    on.started?.(actor);
+    await ended;
+  } finally {
+    job.signal?.removeEventListener('abort', cancel);
+    actor.stop();
+  }
+  const output = actor.getSnapshot().output;
+  if (!output || output.error !== undefined || output.provider === undefined) throw output?.error ?? actor.getSnapshot().error;
+  return output;
+}
+
+/**
+ * Chunks pushed by the stream actor, pulled by the caller's for-await: one plain iterator (no generator
+ * around a generator), so a chunk costs an array slot and a resolved promise. `stop` runs when the
+ * caller leaves early.
+ */
+function chunkQueue(stop: () => Promise<void>) {
+  let buffered: StreamChunk[] = [];
+  let read = 0;
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const iterator: AsyncIterator<StreamChunk> = {
+    next(): Promise<IteratorResult<StreamChunk>> {
+      if (read < buffered.length) {
+        const value = buffered[read++]!;
+        if (read === buffered.length) {
+          buffered = [];
+          read = 0;
+        }
+        return Promise.resolve({ value, done: false });
+      }
+      if (failure) return Promise.reject(failure.error);
+      if (ended) return Promise.resolve({ value: undefined, done: true });
+      return new Promise<void>((resolve) => { wake = resolve; }).then(() => iterator.next());
+    },
+    async return(): Promise<IteratorResult<StreamChunk>> {
+      ended = true;
+      await stop();
+      return { value: undefined, done: true };
+    },
+  };
+  return {
+    sink: {
+      chunk(chunk: StreamChunk) {
+        buffered.push(chunk);
+        if (wake) notify();
+      },
+    } satisfies AnswerSink,
+    end(error?: { error: unknown }) {
+      if (ended) return;
+      ended = true;
+      failure = error;
+      notify();
+    },
+    iterator,
+  };
+}
+
+export interface ResilientOptions {
+  /** Retries after the first attempt (the issue's "at most 3 times"). */
+  maxRetries?: number;
+  onRetry?: (info: RetryInfo) => void;
+  /** How request actors are created (the registry's, so they are inspected and recorded). */
+  spawn?: SpawnRequest;
+}
+
+/** Wraps `initial` (the adapter `service` handed out) with retry, resume and restart: a request machine pinned to it. */
+export function resilientProvider(service: RecoverableService, initial: ModelProvider, options: ResilientOptions = {}): ModelProvider {
+  const id = initial.id;
+  let current = initial;
+  const source: ProviderSource = {
+    select: (exclude) => ({ order: exclude.includes(id) ? [] : [id], refused: [] }),
+    acquire: async () => current,
+    async recover(_id, error, signal) {
+      service.requestFailed(error);
+      current = await service.ensureHealthy({ signal });
+      return current;
+    },
+  };
+  const spawn = options.spawn ?? plainSpawn();
+  const input: RequestInput = { fallback: false, ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}) };
+  const on = options.onRetry ? { retry: options.onRetry } : {};
+
+  async function complete(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
+    let answered: ChatResponse | undefined;
+    const sink: AnswerSink = { chunk: () => {}, response: (res) => { answered = res; } };
+    await runRequest(source, { request: () => req, mode: 'complete', requireFinal: false, sink, ...(opts.signal ? { signal: opts.signal } : {}) }, input, spawn, on);
+    return answered!;
+  }
+
+  function stream(req: ChatRequest, opts: CallOptions = {}): AsyncIterable<StreamChunk> {
+    return {
+      [Symbol.asyncIterator]() {
+        let actor: Actor<typeof requestMachine> | undefined;
+        let done: Promise<void> = Promise.resolve();
+        const queue = chunkQueue(async () => {
+          actor?.stop();
+          await done;
+        });
+        const job: RequestJob = { request: () => req, mode: 'stream', requireFinal: false, sink: queue.sink, ...(opts.signal ? { signal: opts.signal } : {}) };
+        done = runRequest(source, job, input, spawn, { ...on, started: (a) => { actor = a; } })
+          .then(() => queue.end(), (error: unknown) => queue.end({ error }));
+        return queue.iterator;
+      },
+    };
+  }
+
+  return {
+    get id() { return current.id; },
+    get capabilities() { return current.capabilities; },
+    complete,
+    stream,
+    health: (opts) => current.health(opts),
+    listModels: (opts) => current.listModels(opts),
+    modelInfo: (id, opts) => current.modelInfo(id, opts),
+    ...(initial.pull ? { pull: (model: string, opts?: CallOptions) => (current.pull ? current.pull(model, opts) : initial.pull!(model, opts)) } : {}),
+    close: () => current.close(),
+  };
+}

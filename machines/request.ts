@@ -1,0 +1,120 @@
+// One question, one answer, through the registry: a request machine (machines/request.machine.ts) picks a
+// provider (falling back in the configured order), streams or completes crash-safely, and this reports
+// who answered, how long it took and what went wrong on the way. The CLI's `acode ask` and the gateway
+// call this; they only render.
+import type { ChatRequest, StreamChunk, Usage } from '../adapters/index.js';
+import type { FallbackReason, Registry } from './registry.js';
+import { modelChoice, modelFor } from './model-choice.js';
+import { runRequest, type AnswerSink, type ProviderSource } from './request-actors.js';
+import type { RetryInfo } from './request.machine.js';
+import type { Requirements } from './selector.js';
+export interface AnswerOptions {
+  /** An explicit provider id (else providers.active), then the fallback order. */
+  preferred?: string;
+  requirements?: Requirements;
+  /** Stream (default) or one complete() call (used with a schema, so the answer is validated). */
+  stream?: boolean;
+  signal?: AbortSignal;
+  onText?: (text: string) => void;
+  /** The layer below had to start the answer over; what was shown so far is void. */
+  onRestarted?: (chunk: Extract<StreamChunk, { type: 'restarted' }>, provider: string) => void;
+  onRetry?: (info: RetryInfo) => void;
+  onFallback?: (failed: FallbackReason, next: string) => void;
+}
+
+export interface Timings {
+  /** From the call until a healthy provider was in hand (detect, start, pull included). */
+  readyMs: number;
+  /** From the call until the first text arrived (undefined without text). */
+  firstTokenMs?: number;
+  totalMs: number;
+}
+
+export interface Answer {
+  text: string;
+  provider: string;
+  model: string;
+  finishReason: string;
+  usage?: Usage;
+  /** The parsed value when a schema was given. */
+  json?: unknown;
+  timings: Timings;
+  retries: RetryInfo[];
+  /** Providers passed over, with the reason each could not answer. */
+  fallbacks: FallbackReason[];
+}
+
+// The request as `id` gets it: the user's model only where it was meant to go (machines/model-choice.ts).
+function requestFor(req: ChatRequest, id: string, choice: ReturnType<typeof modelChoice> | undefined): ChatRequest {
+  const { model: _asked, ...rest } = req;
+  const model = modelFor(choice, id);
+  return model === undefined ? rest : { ...rest, model };
+}
+
+/**
+ * Asks `req` and returns the complete answer; text arrives through onText as it streams. `req.model` is
+ * for the selected provider only, or for the provider it names (`ollama/llama3.2`), which is then
+ * asked first unless `preferred` says otherwise; every other provider answers with its own model.
+ */
+export async function answer(registry: Registry, req: ChatRequest, opts: AnswerOptions = {}): Promise<Answer> {
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  const choice = req.model === undefined ? undefined : modelChoice(registry.config, req.model, opts.preferred);
+  const preferred = opts.preferred ?? (choice?.qualified ? choice.provider : undefined);
+  const requirements: Requirements = { streaming: opts.stream !== false, ...opts.requirements };
+  let readyMs = 0;
+  let text = '';
+  let firstTokenMs: number | undefined;
+  let provider = '';
+  let ended: Omit<Answer, 'text' | 'provider' | 'timings' | 'retries' | 'fallbacks'> | undefined;
+
+  const source: ProviderSource = {
+    select: (exclude) => registry.candidates({ ...(preferred !== undefined ? { preferred } : {}), requirements, exclude }),
+    async acquire(id, signal) {
+      const adapter = await registry.healthyAdapter(id, signal);
+      readyMs = since();
+      provider = id;
+      firstTokenMs = undefined;
+      return adapter;
+    },
+    recover: (id, error, signal) => registry.recover(id, error, signal),
+  };
+  const sink: AnswerSink = {
+    chunk(chunk: StreamChunk) {
+      if (chunk.type === 'text') {
+        firstTokenMs ??= since();
+        text += chunk.text;
+        opts.onText?.(chunk.text);
+      } else if (chunk.type === 'restarted') {
+        text = '';
+        opts.onRestarted?.(chunk, provider);
+      } else if (chunk.type === 'final') {
+        ended = { model: chunk.model, finishReason: chunk.finishReason, ...(chunk.usage ? { usage: chunk.usage } : {}) };
+      }
+    },
+    response(res) {
+      text = res.text;
+      opts.onText?.(res.text);
+      ended = {
+        model: res.model, finishReason: res.finishReason,
+        ...(res.usage ? { usage: res.usage } : {}), ...(res.json !== undefined ? { json: res.json } : {}),
+      };
+    },
+  };
+  const out = await runRequest(source, {
+    request: (id) => requestFor(req, id, choice),
+    mode: opts.stream === false ? 'complete' : 'stream',
+    requireFinal: true,
+    sink,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  }, {}, registry.spawnRequest, {
+    ...(opts.onRetry ? { retry: opts.onRetry } : {}),
+    ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
+  });
+  const timings: Timings = { readyMs, ...(firstTokenMs !== undefined && opts.stream !== false ? { firstTokenMs } : {}), totalMs: since() };
+  return {
+    text, provider: out.provider!, ...ended!, timings,
+    // What this provider needed (the ones passed over are listed in fallbacks).
+    retries: out.retries.filter((r) => r.provider === out.provider), fallbacks: out.fallbacks,
+  };
+}
