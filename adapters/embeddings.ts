@@ -2,7 +2,8 @@
 // (§1.6), and the OpenAI-compatible POST /v1/embeddings {model, input} → data[].embedding + usage. A
 // server that does not embed (llama-server without --embeddings answers 501, an Ollama chat model 400)
 // is a BAD_REQUEST that says how to get embeddings from it.
-import { AcodeError, isAcodeError } from '../config/index.js';
+import { AcodeError } from '../config/index.js';
+import { unsupported } from './unsupported.js';
 import { protocolError } from './wire-errors.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { Transport } from './transport.js';
@@ -12,13 +13,9 @@ function isVectorList(value: unknown): value is number[][] {
   return Array.isArray(value) && value.every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'));
 }
 
-// The server said it cannot embed: name it and the fix, rather than a 501/400 the client cannot act on.
-function cannotEmbed(t: Transport, path: string, model: string | undefined, quirks: ServerQuirks, error: unknown): unknown {
-  if (!isAcodeError(error) || (error.code !== 'BAD_REQUEST' && error.details.status !== 501)) return error;
-  const serverMessage = typeof error.details.serverMessage === 'string' ? error.details.serverMessage : error.message;
-  return new AcodeError('BAD_REQUEST', `${t.provider} cannot embed${model ? ` with "${model}"` : ''}: ${serverMessage}`,
-    quirks.embeddingsHint ?? 'Ask for an embedding model this provider serves (GET /v1/models lists them).',
-    { cause: error, details: { provider: t.provider, url: t.context(path).url, model, serverMessage } });
+function cannotEmbed(t: Transport, model: string | undefined, quirks: ServerQuirks, error: unknown): unknown {
+  return unsupported(error, t.provider, `embed${model ? ` with "${model}"` : ''}`,
+    quirks.embeddingsHint ?? 'Ask for an embedding model this provider serves (GET /v1/models lists them).');
 }
 
 export async function ollamaEmbed(t: Transport, model: string | undefined, input: string[], { signal }: CallOptions, quirks: ServerQuirks): Promise<EmbedResult> {
@@ -30,7 +27,7 @@ export async function ollamaEmbed(t: Transport, model: string | undefined, input
   try {
     body = await t.json({ method: 'POST', path, json: { model, input }, signal, model });
   } catch (error) {
-    throw cannotEmbed(t, path, model, quirks, error);
+    throw cannotEmbed(t, model, quirks, error);
   }
   if (!isVectorList(body.embeddings) || body.embeddings.length !== input.length) {
     throw protocolError(t.context(path), `an answer without ${input.length} embeddings`, JSON.stringify(body).slice(0, 200));
@@ -44,7 +41,7 @@ export async function openAiEmbed(t: Transport, model: string | undefined, input
   try {
     body = await t.json({ method: 'POST', path, json: { ...(model !== undefined ? { model } : {}), input, encoding_format: 'float' }, signal, ...(model !== undefined ? { model } : {}) });
   } catch (error) {
-    throw cannotEmbed(t, path, model, quirks, error);
+    throw cannotEmbed(t, model, quirks, error);
   }
   const data = Array.isArray(body.data) ? [...body.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)) : [];
   const embeddings = data.map((d) => d.embedding);

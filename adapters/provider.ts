@@ -5,6 +5,7 @@ import { completeStructured } from './structured-output.js';
 import { probeHealth } from './health-probe.js';
 import { firstBytes, mediaType, readText, type Transport } from './transport.js';
 import { aborted, interrupted, protocolError } from './wire-errors.js';
+import { unsupported } from './unsupported.js';
 import { ChunkStream } from './chunk-stream.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { StreamCall, WireModule } from './wire-module.js';
@@ -127,7 +128,11 @@ export class WireProvider implements ModelProvider {
   private async streamText(req: TextCompletionRequest, signal: AbortSignal | undefined): Promise<ChunkStream> {
     const { wire, quirks, transport } = this.init;
     const model = this.modelFor(req.model);
-    return this.openStream(wire.textCompletion(req, model, quirks, transport.context('/')), model, signal);
+    const call = wire.textCompletion(req, model, quirks, transport.context('/'));
+    if (req.suffix === undefined) return this.openStream(call, model, signal);
+    return this.openStream(call, model, signal).catch((error: unknown) => {
+      throw unsupported(error, this.id, 'fill in the middle', 'Ask for a code model with fill-in-the-middle tokens (e.g. qwen2.5-coder), or send the request without "suffix".');
+    });
   }
 
   private async completeOnce(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {
