@@ -14,6 +14,8 @@ import { plan } from '../servers/lib/tokens.js';
 import { DEFAULT_MODELS } from '../servers/lib/knobs.js';
 import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
@@ -150,6 +152,28 @@ describe('gateway routes: embeddings, completions, fill in the middle, pull', ()
     expect((await ollama.list()).models.map((m) => m.name)).toContain('ollama/qwen2.5:0.5b');
     const unknown = await ollama.pull({ model: 'ollama/no-such-model:7b', stream: false }).catch((e: unknown) => e);
     expect(String(unknown)).toMatch(/no-such-model.*file does not exist/s);
+  }, 120_000);
+
+  it('llama-server with a code model and --embeddings: /infill answers FIM (streamed and whole, both clients), embeddings answer', async () => {
+    const models = await mkdtemp(join(tmpdir(), 'acode-gguf-'));
+    try {
+      const coder = join(models, 'qwen2.5-coder-0.5b-q4_k_m.gguf');
+      await symlink(STAGED_GGUF, coder);
+      const { url } = await gateway(`providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: coder, port: await freePort() })}    args: ["--embeddings"]\n`, { ACODE_FAKE_TOKENS: '4' });
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const expected = completion(coder, fim('int main() {', '}'), 12, 4);
+      const whole = await client.completions.create({ model: 'llamacpp', prompt: 'int main() {', suffix: '}', max_tokens: 12 });
+      expect(whole.choices[0]).toMatchObject({ text: expected, finish_reason: 'stop' });
+      let streamed = '';
+      for await (const chunk of await client.completions.create({ model: 'llamacpp', prompt: 'int main() {', suffix: '}', max_tokens: 12, stream: true })) streamed += chunk.choices[0]?.text ?? '';
+      expect(streamed).toBe(expected);
+      const generated = await new Ollama({ host: url }).generate({ model: 'llamacpp', prompt: 'int main() {', suffix: '}', options: { num_predict: 12 }, stream: false });
+      expect(generated).toMatchObject({ response: expected, done: true, eval_count: 4 });
+      const vectors = await client.embeddings.create({ model: 'llamacpp', input: 'hello', encoding_format: 'float' });
+      expect(vectors.data[0]!.embedding).toEqual(embedding(coder, 'hello', 896));
+    } finally {
+      await rm(models, { recursive: true, force: true });
+    }
   }, 120_000);
 
   describe('vLLM with a pooling model, and the Hugging Face pull', () => {
