@@ -43,7 +43,7 @@ const OLLAMA: ServerQuirks = {
   health: { path: '/', readyBody: /Ollama is running/ },
   continueStyle: 'trailing-assistant',
   pull: true,
-  embeddingsHint: 'Ask for an embedding model (e.g. nomic-embed-text, all-minilm): Ollama\'s chat models do not embed.',
+  embeddingsHint: 'Ask for an embedding model (e.g. nomic-embed-text, all-minilm); GET /api/tags lists the models.',
   // Ollama has no keys; a proxy in front of it that wants one guards everything.
   authPath: '/api/tags',
 };
@@ -76,7 +76,8 @@ export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks
     authPath: '/props',
     infillPath: '/infill',
     // Without the flag every embeddings route answers 501 "This server does not support embeddings".
-    embeddingsHint: 'Start llama-server with --embeddings (add it to the provider\'s args in .agent/config.yml), ideally with an embedding model.',
+    // With it, a model without its own pooling also needs --pooling (mean): "Pooling type 'none' is not OAI compatible".
+    embeddingsHint: 'Start llama-server with --embeddings (and --pooling mean unless the model sets its own): add them to the provider\'s args in .agent/config.yml.',
   },
   // LM Studio documents no health route; /v1/models is free and answers once the server is up (§4).
   lmstudio: OPENAI_GENERIC,
