@@ -2,7 +2,7 @@
 // name routes to, and one answer as a stream of chunks, started on demand with progress meanwhile.
 // The HTTP side (server.ts) only translates; every lifecycle decision stays in the registry's machines.
 import { AcodeError, isAcodeError, type AcodeConfig } from '../config/index.js';
-import type { ChatRequest, ModelInfo, StreamChunk } from '../adapters/index.js';
+import type { ChatRequest, ModelInfo, ModelProvider, StreamChunk, TextCompletionRequest } from '../adapters/index.js';
 import { modelChoice, progressLine, type ProviderStatus, type Registry, type RetryInfo, type FallbackReason } from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
 import { Residency } from './residency.js';
@@ -149,7 +149,33 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     }
   }
 
-  return { models, route, answer, status: () => registry.status(), close: () => residency.close(), get config() { return config(); } };
+  /**
+   * The routed provider itself, made healthy (started, loaded on demand, with progress), for answers
+   * that must come from exactly that model: no fallback, since another model's embeddings or infill
+   * would be a different answer, not a substitute.
+   */
+  async function ready(target: Route, events: AnswerEvents, signal: AbortSignal): Promise<ModelProvider> {
+    const unsubscribe = registry.onStatus((s) => {
+      const line = s.id === target.provider ? progressLine(s) : undefined;
+      if (line !== undefined) events.onProgress?.(line);
+    });
+    try {
+      const provider = await registry.service(target.provider).ensureHealthy({ signal });
+      events.onProvider?.(target.provider);
+      return provider;
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** A raw completion (or fill in the middle) from the routed provider, as chunks. */
+  async function* completeText(target: Route, request: TextCompletionRequest, events: AnswerEvents, signal: AbortSignal): AsyncGenerator<StreamChunk> {
+    const provider = await ready(target, events, signal);
+    if (!provider.completeText) throw new AcodeError('BAD_REQUEST', `${target.provider} cannot answer raw completions.`, 'Use /v1/chat/completions or /api/chat.');
+    yield* provider.completeText({ ...request, ...(target.model !== undefined ? { model: target.model } : {}) }, { signal });
+  }
+
+  return { models, route, answer, ready, completeText, status: () => registry.status(), close: () => residency.close(), get config() { return config(); } };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

@@ -5,13 +5,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AcodeError } from '../config/index.js';
-import type { ChatRequest, StreamChunk, ToolCall, FinishReason, Usage } from '../adapters/index.js';
-import type { Engine, Route } from './engine.js';
+import type { ChatRequest, StreamChunk, TextCompletionRequest, ToolCall, FinishReason, Usage } from '../adapters/index.js';
+import type { AnswerEvents, Engine, Route } from './engine.js';
 import { asAcodeError, badRequest, httpStatusOf, ollamaErrorBody, openAiErrorBody } from './errors.js';
 import { OllamaStream, ollamaPs, ollamaShow, ollamaTags, readOllamaChat, readOllamaGenerate } from './ollama-protocol.js';
 import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat, requireModel } from './openai-protocol.js';
 import { GatewayMetrics } from './metrics.js';
 import { Admission, type AdmissionLimits } from './admission.js';
+import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings } from './embeddings.js';
+import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
+import { ollamaPull } from './pull.js';
 
 export interface GatewayOptions {
   engine: Engine;
@@ -117,7 +120,7 @@ export function createGateway(options: GatewayOptions) {
    * failure is a plain error response with its status (503 for a failed start). After it, a failure is
    * the protocol's error frame.
    */
-  async function respond(res: ServerResponse, route: Route, request: ChatRequest, framer: Framer | undefined, signal: AbortSignal, whole: (c: Collected) => unknown): Promise<void> {
+  async function respond(res: ServerResponse, route: Route, request: ChatRequest | TextCompletionRequest, framer: Framer | undefined, signal: AbortSignal, whole: (c: Collected) => unknown): Promise<void> {
     const t0 = performance.now();
     const release = await admission.enter(route.provider, signal);
     const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
@@ -144,7 +147,7 @@ export function createGateway(options: GatewayOptions) {
     const collected: Collected = { text: '', toolCalls: [], finishReason: 'unknown' };
     let firstToken = true;
     try {
-      const chunks = engine.answer(route, request, {
+      const events: AnswerEvents = {
         onProgress: progress,
         onRetry: (info) => {
           retries += 1;
@@ -156,7 +159,8 @@ export function createGateway(options: GatewayOptions) {
         onProvider: (id) => {
           headers['x-acode-provider'] = id;
         },
-      }, signal);
+      };
+      const chunks = 'prompt' in request ? engine.completeText(route, request, events, signal) : engine.answer(route, request, events, signal);
       let restartedAfter: string | undefined;
       for await (const chunk of chunks) {
         if (chunk.type === 'restarted') {
@@ -276,23 +280,33 @@ export function createGateway(options: GatewayOptions) {
         case 'POST /api/generate': {
           const generate = path === '/api/generate';
           const call = generate ? readOllamaGenerate(await readJson(req, abort.signal)) : readOllamaChat(await readJson(req, abort.signal));
-          if (call.suffix !== undefined) {
-            throw badRequest('/api/generate: "suffix" (fill in the middle) is not supported by the gateway yet.', 'Send the prompt without a suffix.');
-          }
           const route = engine.route(call.model);
           const stream = new OllamaStream(call.model, generate ? 'generate' : 'chat');
           const framer = call.stream ? ollamaFramer(stream) : undefined;
-          return await respond(res, route, call.request, framer, abort.signal, (c) => stream.whole(c));
+          const request = call.suffix !== undefined ? ollamaInfill({ ...call, suffix: call.suffix }) : call.request;
+          return await respond(res, route, request, framer, abort.signal, (c) => stream.whole(c));
         }
+        case 'POST /v1/completions':
+        case 'POST /completions': {
+          const call = readOpenAiCompletion(await readJson(req, abort.signal));
+          const stream = new OpenAiTextStream(call.model, call.includeUsage);
+          return await respond(res, engine.route(call.model), call.request, call.stream ? stream : undefined, abort.signal, (c) => stream.whole(c));
+        }
+        case 'POST /v1/embeddings':
+        case 'POST /embeddings':
+          return sendJson(res, 200, await openAiEmbeddings({ engine, admission }, await readJson(req, abort.signal), abort.signal));
+        case 'POST /api/embed':
+          return sendJson(res, 200, await ollamaEmbed({ engine, admission }, await readJson(req, abort.signal), abort.signal));
+        case 'POST /api/embeddings':
+          return sendJson(res, 200, await ollamaLegacyEmbedding({ engine, admission }, await readJson(req, abort.signal), abort.signal));
+        case 'POST /api/pull':
+          return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal);
         default: {
           const control = /^POST \/acode\/providers\/([a-z][a-z0-9_-]*)\/(start|stop)$/.exec(key);
           if (control && options.control) {
             const [, id, action] = control as unknown as [string, string, 'start' | 'stop'];
             engine.config.providers[id] ?? engine.route(id);
             return sendJson(res, 200, await options.control[action](id, abort.signal));
-          }
-          if (['/v1/completions', '/v1/embeddings', '/api/embed', '/api/embeddings', '/api/pull'].includes(path)) {
-            throw refuse(501, `${method} ${path} is not served by this gateway yet.`, 'Use /v1/chat/completions or /api/chat.');
           }
           throw refuse(404, `${method} ${path} is not a route of the acode gateway.`, 'OpenAI routes are under /v1, Ollama routes under /api.');
         }

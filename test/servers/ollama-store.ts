@@ -126,6 +126,8 @@ export interface ModelTraits {
   family: string;
   parameterSize: string;
   embedding: boolean;
+  /** Fill in the middle (`suffix`): code models' templates have the slot. */
+  insert: boolean;
   contextLength: number;
   embeddingLength: number;
 }
@@ -140,6 +142,7 @@ export function traitsOf(full: string): ModelTraits {
     family,
     parameterSize: embedding ? '137M' : size ? `${size[1]}B` : '3.2B',
     embedding,
+    insert: !embedding && lower.includes('code'),
     contextLength: embedding ? 2048 : 131072,
     embeddingLength: embedding ? 768 : 3072,
   };
