@@ -58,14 +58,16 @@ async function once(side: Side, stream: boolean, payload: string): Promise<numbe
 }
 
 /** `clients` closed-loop clients, `perClient` requests each: the latencies and the wall time. */
-async function batch(side: Side, clients: number, perClient: number, stream: boolean): Promise<{ ms: number[]; wallMs: number }> {
+async function batch(side: Side, clients: number, perClient: number, stream: boolean): Promise<{ ms: number[]; wallMs: number; cpuUs: number }> {
   const payload = body(side.model, stream);
   const ms: number[] = [];
+  const cpu = process.cpuUsage();
   const t = nowMs();
   await Promise.all(Array.from({ length: clients }, async () => {
     for (let i = 0; i < perClient; i++) ms.push(await once(side, stream, payload));
   }));
-  return { ms, wallMs: nowMs() - t };
+  const used = process.cpuUsage(cpu);
+  return { ms, wallMs: nowMs() - t, cpuUs: used.user + used.system };
 }
 
 export async function benchGateway(): Promise<string[]> {
@@ -93,15 +95,20 @@ export async function benchGateway(): Promise<string[]> {
       for (const stream of [false, true]) {
         const lat = { direct: [] as number[], gateway: [] as number[] };
         const rps = { direct: [] as number[], gateway: [] as number[] };
+        const cpu = { direct: 0, gateway: 0 };
         for (let r = 0; r < ROUNDS; r++) {
           const order = r % 2 === 0 ? [direct, viaGateway] : [viaGateway, direct];
           for (const side of order) {
             const b = await batch(side, clients, perClient, stream);
             lat[side.name].push(...b.ms);
             rps[side.name].push((b.ms.length / b.wallMs) * 1000);
+            cpu[side.name] += b.cpuUs;
           }
         }
         const kind = stream ? 'ttft' : 'latency';
+        // This process is the client on both sides and the gateway on one: the difference is the gateway's.
+        const perRequest = (us: number) => us / (ROUNDS * clients * perClient);
+        note(`${stream ? 'streamed' : 'non-stream'}, ${clients} client(s): CPU of this process ${perRequest(cpu.gateway).toFixed(0)} µs/request via the gateway, ${perRequest(cpu.direct).toFixed(0)} µs direct (gateway ${perRequest(cpu.gateway - cpu.direct).toFixed(0)} µs)`);
         for (const p of [50, 99]) {
           const g = percentile(lat.gateway, p);
           const d = percentile(lat.direct, p);
