@@ -7,10 +7,9 @@
 // within the bounds below.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { expectedChat, freePort } from '../servers/harness.js';
-import { MAIN, alive, project, providerYaml, type Project } from '../e2e/project.js';
-import { existsSync } from 'node:fs';
+import { alive, project, providerYaml, type Project } from '../e2e/project.js';
 
 /** The issue's size; ACODE_GATEWAY_LOAD_REQUESTS lowers it for a quick look (the default is what CI runs). */
 const REQUESTS = Number(process.env.ACODE_GATEWAY_LOAD_REQUESTS ?? 20_000);
@@ -111,20 +110,19 @@ function footprint(pid: number): { rssMb: number; sockets: number } {
   return { rssMb: Number(rss) / 1024, sockets };
 }
 
-let projects: Project[] = [];
+let project_: Project | undefined;
+// The project's cleanup stops the gateway and every server it recorded, by pid; p.live() fails at once
+// when the CLI is not built.
 afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  await project_?.cleanup();
+  project_ = undefined;
 });
 
 describe('acode serve under load', () => {
   it(`answers ${REQUESTS} requests, ${CONCURRENCY} at a time, with the server SIGKILLed every ${KILL_EVERY}: none lost, RSS and sockets stable`, async () => {
     const started = Date.now();
     const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port: await freePort() }, { max_restarts: 1000, restart_window_seconds: 60 })}`);
-    projects.push(p);
+    project_ = p;
     const port = await freePort();
     const live = p.live(['serve', '--port', String(port)], { env: { ACODE_FAKE_TOKENS: String(TOKENS) } });
     const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
