@@ -68,7 +68,7 @@ describe('service + real actors: lifecycle modes', { timeout: 60_000 }, () => {
 
     server.kill('SIGKILL');
     await server.exited;
-    service.requestFailed('connection refused');
+    service.requestFailed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     await waitState(service, 'unavailable');
     expect(labels.slice(-2)).toEqual(['crashed', 'unavailable']);
     expect(service.status().lastError?.code).toBe('PROVIDER_UNAVAILABLE');
