@@ -20,7 +20,7 @@ export * from './policy.js';
 export { serializeError, logSaysPortInUse } from './service-errors.js';
 export { statusOf, stateLabel, topState, modelState, providerStatus, progressLine, LOAD_PHASE_WORD } from './status.js';
 export type { StatusReport, ProviderStatus } from './status.js';
-export { createService, bindService, ensureBoundMs, isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service.js';
+export { createService, bindService, isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service.js';
 export type {
   Service, ServiceHandle, ServiceActor, ServiceLogic, ServiceSnapshot, CreateServiceOptions, BindOptions, AdapterFactory,
   ServiceClock, WaitOptions,

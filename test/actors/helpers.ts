@@ -1,5 +1,5 @@
-// Shared fixtures for the actor tests: temp state dirs, free ports, provider configs that point at the
-// stand-in servers (test/servers/bin first on PATH), and a pid ledger so afterEach leaves nothing running.
+// Shared fixtures for the actor tests: temp state dirs, free ports, a scratch environment with the
+// stand-in servers (test/servers/bin) first on PATH, and a pid ledger so afterEach leaves nothing running.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
