@@ -2,7 +2,7 @@
 // mode and what the service actors report, so the whole decision is testable without an actor.
 import type { AcodeConfig, AcodeErrorCode, ProviderConfig } from '../config/index.js';
 import type { Capabilities } from '../adapters/index.js';
-import { modeRefusal } from './registry-policy.js';
+import { modeRefusal } from './policy.js';
 
 /** What a caller needs from a provider. Unset means "don't care". */
 export interface Requirements {

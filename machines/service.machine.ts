@@ -5,7 +5,7 @@
 // `failed` first stops a process we still own (start timeout, hung server) so nothing leaks.
 import { and, not, stateIn } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
-import { pollerInput, refInput, spawnInput, stopInput, watchInput } from './service-inputs.js';
+import { pollerInput, refInput, spawnInput, stopInput, watchInput } from './service-actors.js';
 
 // START/RETRY, the user acting: a fresh restart budget. external is assumed up without a probe.
 const userStart = [

@@ -1,9 +1,13 @@
-// A service snapshot as plain data: what `acode status --json` prints and the TUI renders. Derived
-// from the snapshot alone (plus "now"), so it needs no actor and is the same in replays.
+// A service snapshot as plain data: what `acode status --json` prints and the TUI renders (statusOf),
+// and what the registry reports per provider, spawned or not, with the one-line progress phrase the
+// CLI prints on stderr (providerStatus, progressLine). Derived from snapshots alone (plus "now"), so
+// they need no I/O and are the same in replays.
 import type { StateValue } from 'xstate';
-import type { LifecycleMode, OperatingMode } from '../config/index.js';
+import type { LifecycleMode, OperatingMode, ProviderConfig, ProviderKind } from '../config/index.js';
 import type { LoadProgress, SerializedError } from '../actors/index.js';
 import { restartsInWindow } from './policy.js';
+import type { HealthView } from './selector.js';
+import type { ServiceActor } from './service.js';
 import { MODEL_STATES, SERVICE_STATES } from './service-types.js';
 import type { ModelState, PullState, ServiceContext, ServiceState } from './service-types.js';
 
@@ -91,4 +95,74 @@ export function statusOf(snapshot: { value: StateValue; context: ServiceContext 
     lastError: context.lastError,
     degraded: state === 'healthy' ? context.gpuFault : null,
   };
+}
+
+export interface ProviderStatus {
+  id: string;
+  kind: ProviderKind;
+  baseUrl: string;
+  model?: string;
+  lifecycle: LifecycleMode;
+  /** The service's top-level state; `unspawned` when this process has not created its actor. */
+  state: HealthView;
+  /** The healthy state's model region (unknown, checking, pulling, ready, missing). */
+  modelState?: string;
+  pid?: number | null;
+  /** Whether acode started (and so may stop) the server. */
+  owned?: boolean;
+  pull?: PullState | null;
+  /** While starting: what our server last logged about its download or load. */
+  load?: LoadProgress | null;
+  error?: SerializedError | null;
+}
+
+/** A provider's status from its service actor, or `unspawned` when there is none. */
+export function providerStatus(provider: ProviderConfig, ref: ServiceActor | undefined): ProviderStatus {
+  const base: ProviderStatus = {
+    id: provider.id, kind: provider.kind, baseUrl: provider.baseUrl, lifecycle: provider.lifecycle.mode, state: 'unspawned',
+    ...(provider.model !== undefined ? { model: provider.model } : {}),
+  };
+  if (ref === undefined) return base;
+  const { value, context } = ref.getSnapshot();
+  const model = modelState(value);
+  return {
+    ...base,
+    state: topState(value),
+    ...(model !== null ? { modelState: model } : {}),
+    pid: context.pid,
+    owned: context.owned,
+    pull: context.pull,
+    load: context.load,
+    error: context.lastError,
+  };
+}
+
+// One line per 10 % of a bar, not per redraw: the bar's name without its count, and the step it reached.
+function loadPhrase(load: LoadProgress): string {
+  if (load.percent === null) return `${LOAD_PHASE_WORD[load.phase]}: ${load.text}`;
+  return `${LOAD_PHASE_WORD[load.phase]} ${load.text.replace(/\s\S+\/\S+$/, '')} ${Math.floor(load.percent / 10) * 10}%`;
+}
+
+/** A one-line progress phrase for stderr (detecting, starting, pulling 43% ...), or undefined at rest. */
+export function progressLine(status: ProviderStatus): string | undefined {
+  const who = status.id;
+  switch (status.state) {
+    case 'detecting': return `${who}: detecting`;
+    case 'starting': return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
+    case 'crashed': return `${who}: crashed`;
+    case 'restarting': return `${who}: restarting`;
+    case 'reloading': return `${who}: restarting with the edited config`;
+    case 'stopping': return `${who}: stopping`;
+    case 'healthy': {
+      if (status.modelState === 'checking') return `${who}: checking model ${status.model ?? ''}`.trimEnd();
+      if (status.modelState === 'pulling') {
+        const p = status.pull;
+        const pct = p && p.total > 0 ? ` ${Math.floor((p.completed / p.total) * 100)}%` : '';
+        return `${who}: pulling ${status.model ?? ''}${pct}`.replace(/\s+/g, ' ').trimEnd();
+      }
+      if (status.modelState === 'ready') return `${who}: ready`;
+      return undefined;
+    }
+    default: return undefined;
+  }
 }

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActorImplementations, isAcodeError } from './chaos-deps.js';
 import { createService } from '../../machines/index.js';
 import { freePort } from '../servers/harness.js';
-import {
-  PidLedger, listeningSockets, procCmdline, procEnviron, providerConfig, requireBuilt, socketInodes, standInEnv, tempDir,
-} from './helpers.js';
+import { PidLedger, listeningSockets, procCmdline, procEnviron, CHAOS_LIFECYCLE, requireBuilt, socketInodes, standInEnv } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
-let state: { dir: string; remove: () => Promise<void> };
+let state: { dir: string; cleanup: () => Promise<void> };
 
 beforeAll(async () => {
   requireBuilt();
@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   ledger.killAll();
-  await state.remove();
+  await state.cleanup();
 });
 
 const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./.test(address);
@@ -26,7 +26,7 @@ describe('chaos: managed servers bind loopback only', () => {
   it.each(['llamacpp', 'vllm', 'ollama'] as const)('%s: argv/env name 127.0.0.1 and every listening socket is loopback', async (kind) => {
     const port = await freePort();
     const service = createService({
-      ref: { provider: providerConfig(kind, port), mode: 'local-only', stateDir: state.dir },
+      ref: { provider: providerConfig(kind, port, { lifecycle: CHAOS_LIFECYCLE }), mode: 'local-only', stateDir: state.dir },
       actors: createActorImplementations({ env: standInEnv(kind === 'ollama' ? { OLLAMA_MODELS: `${state.dir}/models-${port}`, ACODE_FAKE_PULL_BYTES: '200000' } : {}) }),
     });
     try {
@@ -58,7 +58,7 @@ describe('chaos: managed servers bind loopback only', () => {
   it('a non-loopback host is refused before anything is spawned', async () => {
     const port = await freePort();
     const service = createService({
-      ref: { provider: { ...providerConfig('llamacpp', port), host: '0.0.0.0' }, mode: 'local-only', stateDir: state.dir },
+      ref: { provider: { ...providerConfig('llamacpp', port, { lifecycle: CHAOS_LIFECYCLE }), host: '0.0.0.0' }, mode: 'local-only', stateDir: state.dir },
       actors: createActorImplementations({ env: standInEnv() }),
     });
     try {

@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli, type CommandRegistrar } from '../../cli/run.js';
+import { runCli } from '../../cli/run.js';
+import type { CommandRegistrar } from '../../cli/deps.js';
 
 export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -46,9 +45,4 @@ export async function runInProcess(
     ...(signal === undefined ? {} : { signal }),
   });
   return { code, stdout, stderr };
-}
-
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'acode-cli-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectProviders, capabilityRefusal } from '../../machines/selector.js';
-import { modeRefusal, isLoopback } from '../../machines/registry-policy.js';
+import { modeRefusal, isLoopbackHost as isLoopback } from '../../machines/index.js';
 import { config, FULL_CAPS, providerConfig } from './fixtures.js';
 
 describe('selectProviders', () => {

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadProgress } from '../../actors/index.js';
 import { freePort } from '../servers/harness.js';
-import { World, eachTestWorld, failureOf, serversOnPort, until } from './helpers.js';
+import { World, eachTestWorld, failureOf, serversOnPort } from './helpers.js';
+import { until } from '../support/processes.js';
 
 let world: World;
 eachTestWorld((w) => (world = w));
