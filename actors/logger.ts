@@ -16,7 +16,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogThreshold = LogLevel | 'silent';
 export type LogFields = Record<string, unknown>;
 
-/** pino's call shape (`log.info({ provider, pid }, 'spawned server')`), so a pino logger fits too. */
+/** pino's call shape (`log.info({ provider, serverPid }, 'spawned server')`), so a pino logger fits too. */
 export interface Logger {
   debug(fields: LogFields, msg: string): void;
   info(fields: LogFields, msg: string): void;
@@ -210,7 +210,8 @@ class LogRoot {
   }
 
   private async load(): Promise<void> {
-    const { pino } = await import('pino');
+    // The default export: the bundle's CommonJS interop has no named `pino` (Node's and vitest's have both).
+    const pino = (await import('pino')).default;
     this.#pino = this.create(pino);
     for (const entry of this.#pending.splice(0)) this.emit(this.#pino, entry);
   }
