@@ -26,13 +26,11 @@ export interface Logger {
   child(bindings: LogFields): Logger;
 }
 
-/** The process log: a Logger that can be told more secret names and waited for. */
+/** The process log: a Logger that says where it writes and can be waited for. */
 export interface ProcessLogger extends Logger {
   readonly level: LogThreshold;
   /** <state dir>/logs/acode.log; undefined when the level is silent. */
   readonly file: string | undefined;
-  /** Env vars whose values are secrets although their names do not say so (a provider's api_key_env). */
-  addSecretEnvNames(names: readonly string[]): void;
   /** Resolves once every line written so far is in the file (pino loads asynchronously). */
   flush(): Promise<void>;
 }
@@ -94,7 +92,6 @@ export function openLogger(options: OpenLoggerOptions): ProcessLogger {
   return Object.assign(logger, {
     level,
     file: level === 'silent' ? undefined : root.file(),
-    addSecretEnvNames: (names: readonly string[]) => root.addSecretEnvNames(names),
     flush: () => root.flush(),
   });
 }
@@ -165,7 +162,6 @@ class LogRoot {
   #pending: Entry[] = [];
   #loading: Promise<void> | undefined;
   #entryTime: number | undefined;
-  #secretNames: string[] = [];
   #failed = false;
 
   constructor(
@@ -184,16 +180,13 @@ class LogRoot {
     }
   }
 
-  addSecretEnvNames(names: readonly string[]): void {
-    this.#secretNames = [...new Set([...this.#secretNames, ...names])];
-  }
-
   scrub<T>(value: T): T {
-    return redact(value, this.options.env, this.#secretNames);
+    // api_key_env must name a *_API_KEY / *_TOKEN / *_SECRET / *_PASSWORD variable (config schema),
+    // so every key the config can point at is one of the env values redact() knows to hide.
+    return redact(value, this.options.env);
   }
 
   write(entry: Entry): void {
-    // Scrubbed now: a secret name added later must not decide what an earlier line shows.
     const scrubbed = { ...entry, fields: this.scrub(entry.fields), msg: this.scrub(entry.msg) };
     if (this.#pino) return this.emit(this.#pino, scrubbed);
     if (this.#failed) return;

@@ -130,7 +130,7 @@ async function spawnDetached(
   });
   onSpawned?.(pid);
   const restarts = ref.restarts?.length ?? 0;
-  deps.log.info({ provider: provider.id, serverPid: pid, binary: launch.binaryPath, port: provider.port, logFile, ...(restarts > 0 ? { restarts } : {}) },
+  deps.log.info({ provider: provider.id, serverPid: pid, binary: launch.binaryPath, args: launch.args, port: provider.port, logFile, ...(restarts > 0 ? { restarts } : {}) },
     restarts > 0 ? 'restarted server' : 'spawned server');
   // The child has its own copy of the log fd; ours closes, then the pid file records the child.
   const recorded = log.close().then(() =>

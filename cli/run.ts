@@ -91,12 +91,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     signal,
     config: {
       locate: () => locateConfig({ cwd, configPath: configPath() }, { signal }),
-      load: async () => {
-        const config = await loadConfig({ cwd, env, configPath: configPath() }, { signal });
-        // A provider's api_key_env may name any variable: its value is a secret all the same.
-        log?.addSecretEnvNames(Object.values(config.providers).flatMap((p) => (p.apiKeyEnv === undefined ? [] : [p.apiKeyEnv])));
-        return config;
-      },
+      load: () => loadConfig({ cwd, env, configPath: configPath() }, { signal }),
     },
   };
   program = buildProgram(deps, options.commands);

@@ -16,8 +16,8 @@ export function secretEnvNames(env: Env): string[] {
   return Object.keys(env).filter((name) => SECRET_ENV.test(name) && (env[name] ?? '').length > 0).sort();
 }
 
-function secretValues(env: Env, alsoSecret: readonly string[]): string[] {
-  const values = [...secretEnvNames(env), ...alsoSecret]
+function secretValues(env: Env): string[] {
+  const values = secretEnvNames(env)
     .map((name) => env[name] ?? '')
     .filter((value) => value.length >= MIN_SECRET_LENGTH);
   // Longest first, so a secret that contains another is replaced whole.
@@ -58,8 +58,7 @@ function redactValue(value: unknown, values: readonly string[], seen: WeakMap<ob
 /**
  * Replaces secret env values (HF_TOKEN, *_API_KEY, *_TOKEN ...), Authorization / x-api-key header
  * values and `--api-key V` flags with ***. Objects are copied (never mutated), cycles kept.
- * `alsoSecret` names more env vars whose values are secrets (a provider's `api_key_env` may be any name).
  */
-export function redact<T>(input: T, env: Env, alsoSecret: readonly string[] = []): T {
-  return redactValue(input, secretValues(env, alsoSecret), new WeakMap()) as T;
+export function redact<T>(input: T, env: Env): T {
+  return redactValue(input, secretValues(env), new WeakMap()) as T;
 }

@@ -102,12 +102,11 @@ describe('the process log', () => {
     expect((error as { hint: string }).hint).toContain('debug, info, warn, error, silent');
   });
 
-  it('redacts secrets: HF_TOKEN and *_API_KEY values, an api_key_env variable, Authorization headers, apiKey fields', async () => {
+  it('redacts secrets: HF_TOKEN and *_API_KEY values (what api_key_env names), Authorization headers, apiKey fields', async () => {
     const dir = await stateDir();
-    const env = { ACODE_STATE_DIR: dir, HF_TOKEN: 'hf_secretvalue123', VLLM_API_KEY: 'sk-vllm-0987654321', MY_KEY: 'plainly-named-secret' };
+    const env = { ACODE_STATE_DIR: dir, HF_TOKEN: 'hf_secretvalue123', VLLM_API_KEY: 'sk-vllm-0987654321', LOCAL_SECRET: 'plainly-named-secret' };
     const stderr = collector();
     const log = openLogger({ env, stderr, verbose: true });
-    log.addSecretEnvNames(['MY_KEY']);
     log.info({ argv: ['vllm', 'serve', '--api-key', 'sk-vllm-0987654321'], env: { HF_TOKEN: 'hf_secretvalue123' } }, 'spawned server');
     log.child({ headers: { authorization: 'Bearer sk-header-55555' } }).warn({ apiKey: 'sk-field-4444', note: 'key plainly-named-secret' }, 'request refused with hf_secretvalue123');
     await log.flush();
