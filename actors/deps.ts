@@ -3,7 +3,7 @@
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ModelProvider } from '../adapters/index.js';
 import { GPU_PROBE_TIMEOUT_MS } from './gpu-probe.js';
-import { processLogger, type Logger } from './logger.js';
+import { processLogger, type Logger } from '../log/index.js';
 
 /** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
 export interface Clock {

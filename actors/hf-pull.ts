@@ -16,7 +16,7 @@ import { header } from '../adapters/hf-client.js';
 import { hubAccessRefused } from '../adapters/hf-errors.js';
 import { acquireFileLock } from './lock.js';
 import { selectFiles, type WeightsFormat } from './hf-select.js';
-import { processLogger } from './logger.js';
+import { processLogger } from '../log/index.js';
 
 export interface HubPullProgress {
   file: string;

@@ -19,8 +19,6 @@ import type { GpuInfo } from './gpu-probe.js';
 export type * from './events.js';
 export type * from './contracts.js';
 export type { ActorDeps, Clock, CreateAdapter } from './deps.js';
-export { installProcessLogger, logSettings, openLogger, processLogger, processLogPath, silentLogger } from './logger.js';
-export type { LogFields, Logger, LogLevel, LogThreshold, OpenLoggerOptions, ProcessLogger } from './logger.js';
 export { adapterFactory, realClock, resolveDeps } from './deps.js';
 // The same operations as plain async functions, for callers outside a machine (e.g. stop_on_exit).
 export { detectService } from './detect.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcodeError } from '../config/index.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/index.js';
 import { bootId, isAlive, readProcIdentity } from './proc.js';
 import { lockFilePath, type ServerAddress } from './state-dir.js';
 

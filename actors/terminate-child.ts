@@ -1,7 +1,7 @@
 // Ending a child this process spawned, and the clean-ups the CLI must wait for before it exits. A
 // cancelled spawn's promise runs on after its actor stopped; if the process exited first, its child
 // would be left running (or half-killed, with a pid file naming it).
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/index.js';
 import type { ChildEntry } from './process-table.js';
 
 export type Termination = { signal: 'none' | 'SIGTERM' | 'SIGKILL'; gone: boolean };

@@ -3,7 +3,7 @@ import type { AcodeConfig, ConfigLocation, Env } from '../config/index.js';
 import type { Output } from './output/index.js';
 import type { Command } from 'commander';
 import type { InspectionEvent } from 'xstate';
-import type { Logger } from '../actors/index.js';
+import type { Logger } from '../log/index.js';
 
 /** The config as the global `--config` option selects it (read lazily, at action time). */
 export interface ConfigAccess {

@@ -16,7 +16,7 @@ import { gpusCommand } from './commands/gpus.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { isOutputClosed, OUTPUT_CLOSED_EXIT, printError, type Output } from './output/index.js';
 import type { InspectionSession } from '../inspector/index.js';
-import { installProcessLogger, openLogger, type ProcessLogger } from '../actors/index.js';
+import { installProcessLogger, openLogger, type ProcessLogger } from '../log/index.js';
 
 export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { AcodeError, loadConfig, type Env } from '../../config/index.js';
 import { openRegistry } from '../../machines/index.js';
-import { silentLogger } from '../../actors/index.js';
+import { silentLogger } from '../../log/index.js';
 import type { Output } from '../output/index.js';
 import { createNarrator } from './narrator.js';
 import { coldStart, killMidStream, portConflict, showFrame, streamAnswer, watchProgress, type DemoContext } from './steps.js';

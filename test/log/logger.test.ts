@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { humanLine, installProcessLogger, openLogger, processLogger, processLogPath, silentLogger } from '../../actors/logger.js';
+import { humanLine, installProcessLogger, openLogger, processLogger, processLogPath, silentLogger } from '../../log/logger.js';
 import { isAcodeError } from '../../config/index.js';
 
 const dirs: string[] = [];
