@@ -2,6 +2,7 @@
 // (lock, port check, probes, spawn, signal), prints it on stderr only with --verbose, and keeps
 // secrets out of it. Build first: npm run build.
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
@@ -69,6 +70,21 @@ describe('acode log (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
       expect(out).not.toContain(SECRET);
       expect(out).not.toContain(KEY);
     }
+  });
+
+  it('a config reload under status --watch, and the restart it causes, are logged', async () => {
+    const port = await freePort();
+    const yaml = (model: string) => `providers:\n  active: vllm\n${providerYaml('vllm', { model, port })}`;
+    const p = await project(yaml('Qwen/Qwen2.5-0.5B-Instruct'));
+    projects.push(p);
+    expect((await p.acode(['providers', 'start', 'vllm', '--json'])).code).toBe(0);
+    const watch = p.live(['status', '--watch', '--json']);
+    await watch.waitForStdout(/"state":"healthy"/);
+    await writeFile(join(p.dir, '.agent', 'config.yml'), yaml('Qwen/Qwen2.5-1.5B-Instruct'));
+    await watch.waitForStderr(/config reloaded/);
+    await expect.poll(() => logEntries(p).map((e) => e.msg), { timeout: 30_000 })
+      .toEqual(expect.arrayContaining(['config reloaded', 'sent SIGTERM', 'spawned server', 'server ready']));
+    expect(logEntries(p).find((e) => e.msg === 'config reloaded')).toMatchObject({ restarting: ['vllm'] });
   });
 
   it('a read (provider status, --version) writes no log at all: nothing at info, pino never loaded', async () => {
