@@ -75,7 +75,7 @@ export function processLogPath(stateDir: string): string {
 
 export interface OpenLoggerOptions {
   env: Env;
-  /** Default: resolveStateDir(env), read when the first line is written. */
+  /** Default: resolveStateDir(env); an unusable one means no file (stderr only, if echoed). */
   stateDir?: string;
   verbose?: boolean;
   /** Where echoed lines go (--verbose, ACODE_LOG_LEVEL). */
