@@ -3,6 +3,7 @@
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ModelProvider } from '../adapters/index.js';
 import { GPU_PROBE_TIMEOUT_MS } from './gpu-probe.js';
+import { processLogger, type Logger } from '../log/index.js';
 
 /** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
 export interface Clock {
@@ -26,6 +27,8 @@ export interface ActorDeps {
   gpuProbeTimeoutMs: number;
   /** The environment spawned servers inherit (PATH, HF_TOKEN ...). */
   env: NodeJS.ProcessEnv;
+  /** What the actors did (locks, port checks, probes, signals, spawns); default: the process logger. */
+  log: Logger;
 }
 
 export const realClock: Clock = {
@@ -51,6 +54,7 @@ export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
     killWaitMs: partial.killWaitMs ?? 10_000,
     gpuProbeTimeoutMs: partial.gpuProbeTimeoutMs ?? GPU_PROBE_TIMEOUT_MS,
     env,
+    log: partial.log ?? processLogger(),
   };
 }
 

@@ -10,7 +10,15 @@ import { readOwnedPidFile } from './state-dir.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
-export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<DetectResult> {
+export async function detectService(ref: ServiceRef, deps: ActorDeps, options: { signal?: AbortSignal } = {}): Promise<DetectResult> {
+  const result = await detect(ref, deps, options);
+  // `status` detects every provider on every call: routine results are debug; a stranger on our port is news.
+  const level = result.kind === 'foreign' ? 'info' : 'debug';
+  deps.log[level]({ provider: ref.provider.id, port: ref.provider.port, ...result }, 'detected');
+  return result;
+}
+
+async function detect(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal }): Promise<DetectResult> {
   const { provider } = ref;
   const adapter = deps.createAdapter(provider, { mode: ref.mode });
   let health;
@@ -49,6 +57,7 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
   if (await isPortFree(provider.port, bindHost)) return { kind: 'absent' };
   // Bound but not answering: something holds the port that is not our server (or a stranger's loading vLLM).
   const holder = await findPortHolder(provider.port, signal ? { signal } : {});
+  deps.log.debug({ provider: provider.id, port: provider.port, holder: describeHolder(holder) }, 'port busy but not answering');
   if (holder === undefined && (await freesWithin(provider.port, bindHost, deps, signal))) return { kind: 'absent' };
   return foreign(describeHolder(holder));
 }

@@ -16,6 +16,7 @@ import { header } from '../adapters/hf-client.js';
 import { hubAccessRefused } from '../adapters/hf-errors.js';
 import { acquireFileLock } from './lock.js';
 import { selectFiles, type WeightsFormat } from './hf-select.js';
+import { processLogger } from '../log/index.js';
 
 export interface HubPullProgress {
   file: string;
@@ -97,14 +98,17 @@ export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOpt
     const folder = repoFolder(hub.cacheDir, repoId);
     await mkdir(join(folder, 'blobs'), { recursive: true });
     const lock = await acquireFileLock(join(hub.cacheDir, '.locks', `models--${repoId.split('/').join('--')}`, 'acode-pull.lock'),
-      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250 })
+      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250, log: processLogger() })
       .catch((err: unknown) => {
         if (!opts.signal?.aborted) throw err;
         throw new AcodeError('ABORTED', `Pull of '${repoId}' cancelled while another acode process was downloading it.`,
           'Run the pull again when you are ready; the other download carries on.', { cause: err, details: { model: repoId } });
       });
+    processLogger().info({ model: repoId, revision, commit: info.commit, files: wanted.length, endpoint: hub.endpoint }, 'pulling from the hub');
     try {
-      return await pullLocked(client, hub, repoId, revision, info.commit, wanted, folder, opts);
+      const result = await pullLocked(client, hub, repoId, revision, info.commit, wanted, folder, opts);
+      processLogger().info({ model: repoId, commit: result.commit, downloaded: result.downloaded }, 'hub pull done');
+      return result;
     } finally {
       await lock.release();
     }
@@ -176,6 +180,9 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
       }
       const retry = !isAcodeError(err) || RETRYABLE.has(err.code);
       if (!retry) throw err;
+      processLogger()[attempt >= ATTEMPTS ? 'warn' : 'info'](
+        { model: repoId, file: file.name, attempt, attempts: ATTEMPTS, from, code: isAcodeError(err) ? err.code : undefined },
+        attempt >= ATTEMPTS ? 'download failed: giving up' : 'download interrupted: resuming');
       if (attempt >= ATTEMPTS) {
         throw pullFailed(repoId, `Downloading ${file.name} of '${repoId}' failed ${ATTEMPTS} times: ${err instanceof Error ? err.message : String(err)}`,
           'Check the network and run the pull again: it resumes from the bytes already downloaded.', { file: file.name }, err);

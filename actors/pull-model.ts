@@ -30,6 +30,7 @@ export function pullModel(
           cause: acode,
           details: { provider: ref.provider.id, model, reason: acode.code },
         });
+    deps.log.warn({ provider: ref.provider.id, model, code: wrapped.code, error: wrapped.message }, 'pull failed');
     sendBack({ type: 'PULL_FAILED', error: serializeError(wrapped) });
   };
   if (ref.mode === 'airgapped') {
@@ -40,6 +41,7 @@ export function pullModel(
     fail(new AcodeError('PULL_FAILED', `${ref.provider.id}: no model is configured to pull.`, `Set providers.${ref.provider.id}.model.`, { details: { provider: ref.provider.id } }));
     return () => undefined;
   }
+  deps.log.info({ provider: ref.provider.id, model }, 'pulling model');
   // rxjs loads with the first pull, not with every command that imports the actors.
   let unsubscribe: (() => void) | undefined;
   let stopped = false;

@@ -112,7 +112,10 @@ export function subscribePull(
         if (latest && latest !== lastSent) sendBack(latest);
         fail(error);
       },
-      complete: () => sendBack({ type: 'PULL_DONE' }),
+      complete: () => {
+        deps.log.info({ provider: ref.provider.id, model }, 'pull done');
+        sendBack({ type: 'PULL_DONE' });
+      },
     });
   return () => subscription.unsubscribe();
 }
