@@ -6,6 +6,7 @@ import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ModelProvider } from '../adapters/index.js';
 import type { ServiceHandle } from './registry.js';
 import { errorFromSnapshot, hasFailed, isSettled, isUsable, waitForService } from './service-wait.js';
+import { isStartPulling } from './status.js';
 
 export interface BindingOptions {
   createAdapter?: (provider: ProviderConfig, opts: { mode: OperatingMode }) => ModelProvider;
@@ -38,7 +39,7 @@ export function bindServiceRef(ref: AnyActorRef, provider: ProviderConfig, mode:
       done: isSettled,
       boundMs: options.timeoutMs ?? defaultTimeoutMs(provider),
       // A pull is bounded by its own progress (the pull actor fails a stalled download), not by us.
-      extendWhile: (x) => x.matches({ healthy: { model: 'pulling' } }),
+      extendWhile: (x) => x.matches({ healthy: { model: 'pulling' } }) || isStartPulling(x.value),
       ...(signal ? { signal } : {}),
     });
     if (isUsable(s)) return handOut();

@@ -4,7 +4,7 @@ import type { AnyActorRef } from 'xstate';
 import type { LifecycleMode, ProviderConfig, ProviderKind } from '../config/index.js';
 import type { LoadProgress, SerializedError } from '../actors/index.js';
 import type { HealthView } from './selector.js';
-import { LOAD_PHASE_WORD } from './status.js';
+import { isStartPulling, LOAD_PHASE_WORD } from './status.js';
 
 export interface PullView {
   status: string;
@@ -43,7 +43,8 @@ export function stateOf(value: unknown): { state: HealthView; modelState?: strin
   if (typeof value === 'object' && value !== null) {
     const [top] = Object.keys(value);
     const inner = (value as Record<string, unknown>)[top ?? ''];
-    const model = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>).model : undefined;
+    const model = isStartPulling(value) ? 'pulling'
+      : typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>).model : undefined;
     return { state: (top ?? 'stopped') as HealthView, ...(typeof model === 'string' ? { modelState: model } : {}) };
   }
   return { state: 'stopped' };
@@ -75,23 +76,27 @@ function loadPhrase(load: LoadProgress): string {
   return `${LOAD_PHASE_WORD[load.phase]} ${load.text.replace(/\s\S+\/\S+$/, '')} ${Math.floor(load.percent / 10) * 10}%`;
 }
 
+function pullPhrase(status: ProviderStatus): string {
+  const p = status.pull;
+  const pct = p && p.total > 0 ? ` ${Math.floor((p.completed / p.total) * 100)}%` : '';
+  return `${status.id}: pulling ${status.model ?? ''}${pct}`.replace(/\s+/g, ' ').trimEnd();
+}
+
 /** A one-line progress phrase for stderr (detecting, starting, pulling 43% ...), or undefined at rest. */
 export function progressLine(status: ProviderStatus): string | undefined {
   const who = status.id;
   switch (status.state) {
     case 'detecting': return `${who}: detecting`;
-    case 'starting': return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
+    case 'starting':
+      if (status.modelState === 'pulling') return pullPhrase(status);
+      return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
     case 'crashed': return `${who}: crashed`;
     case 'restarting': return `${who}: restarting`;
     case 'reloading': return `${who}: restarting with the edited config`;
     case 'stopping': return `${who}: stopping`;
     case 'healthy': {
       if (status.modelState === 'checking') return `${who}: checking model ${status.model ?? ''}`.trimEnd();
-      if (status.modelState === 'pulling') {
-        const p = status.pull;
-        const pct = p && p.total > 0 ? ` ${Math.floor((p.completed / p.total) * 100)}%` : '';
-        return `${who}: pulling ${status.model ?? ''}${pct}`.replace(/\s+/g, ' ').trimEnd();
-      }
+      if (status.modelState === 'pulling') return pullPhrase(status);
       if (status.modelState === 'ready') return `${who}: ready`;
       return undefined;
     }

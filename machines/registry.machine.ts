@@ -3,6 +3,7 @@
 // logic and the shutdown work are named actors that registry.ts (or a test) provides.
 import { assign, enqueueActions, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
 import type { AcodeConfig } from '../config/index.js';
+import type { ServiceRef } from '../actors/index.js';
 import { modeAllowsProvider } from './policy.js';
 
 export interface RegistryInput {
@@ -10,6 +11,11 @@ export interface RegistryInput {
   stateDir: string;
   /** Extra service input for every spawned service (jitter source, backoff, grace): tests and replays. */
   serviceInput?: Record<string, unknown>;
+}
+
+/** What a service's actors know about it: its provider, the mode, where state lives, whether it may download. */
+function serviceRef(config: AcodeConfig, id: string, stateDir: string): ServiceRef {
+  return { provider: config.providers[id]!, mode: config.mode, stateDir, allowDownload: config.models?.allowDownload !== false };
 }
 
 export interface RegistryContext extends RegistryInput {
@@ -92,7 +98,7 @@ export const registryMachine = setup({
         }
         services[id] = ref;
         if (changed.includes(id)) {
-          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: { provider: next.providers[id]!, mode: next.mode, stateDir: context.stateDir } });
+          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: serviceRef(next, id, context.stateDir) });
         }
       }
       enqueue.assign({ config: next, services });
@@ -100,12 +106,11 @@ export const registryMachine = setup({
     spawnService: assign({
       services: ({ context, event, spawn }) => {
         if (event.type !== 'SPAWN') return context.services;
-        const provider = context.config.providers[event.id];
         const ref = spawn('service', {
           id: serviceSystemId(event.id),
           systemId: serviceSystemId(event.id),
           // The service machine's ServiceInput: everything its actors need to know about the provider.
-          input: { ...context.serviceInput, ref: { provider, mode: context.config.mode, stateDir: context.stateDir } },
+          input: { ...context.serviceInput, ref: serviceRef(context.config, event.id, context.stateDir) },
         });
         return { ...context.services, [event.id]: ref };
       },

@@ -9,7 +9,7 @@ import { settleCleanups, type ServiceRef } from '../actors/index.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceActorLogic } from './service-actors.js';
 import type { ServiceInput } from './service-types.js';
-import { statusOf, type StatusReport } from './status.js';
+import { isStartPulling, statusOf, type StatusReport } from './status.js';
 import { errorFromSnapshot, hasFailed, isSettled, isUsable, waitForService, type ServiceSnapshot } from './service-wait.js';
 import { ensureRetries } from './policy.js';
 import { defaultCreateAdapter, defaultServiceActors } from './default-actors.js';
@@ -105,7 +105,7 @@ export function createService(options: CreateServiceOptions): Service {
         done: isSettled,
         boundMs,
         // A pull is bounded by its own progress (the pull actor fails a stalled download), not by us.
-        extendWhile: (s) => s.matches({ healthy: { model: 'pulling' } }),
+        extendWhile: (s) => s.matches({ healthy: { model: 'pulling' } }) || isStartPulling(s.value),
         ...(signal ? { signal } : {}),
       });
       if (isUsable(settled)) return handOut();

@@ -35,6 +35,12 @@ export interface StatusReport {
 /** How a load phase reads in the status views and on stderr. */
 export const LOAD_PHASE_WORD: Record<LoadProgress['phase'], string> = { download: 'downloading', load: 'loading', init: 'warming up' };
 
+/** Is this the start's pull before the spawn (starting.proc.pulling)? */
+export function isStartPulling(value: unknown): boolean {
+  const starting = typeof value === 'object' && value !== null ? (value as { starting?: unknown }).starting : undefined;
+  return typeof starting === 'object' && starting !== null && (starting as { proc?: unknown }).proc === 'pulling';
+}
+
 /** The contract state name of a (possibly nested) state value. */
 export function topState(value: StateValue): ServiceState {
   const key = typeof value === 'string' ? value : Object.keys(value)[0];
@@ -43,9 +49,11 @@ export function topState(value: StateValue): ServiceState {
   return found;
 }
 
-/** The model region's state while healthy, else null. */
+/** The model region's state while healthy, and `pulling` while a start fetches its model (vLLM), else null. */
 export function modelState(value: StateValue): ModelState | null {
-  if (typeof value === 'string' || !('healthy' in value)) return null;
+  if (typeof value === 'string') return null;
+  if (isStartPulling(value)) return 'pulling';
+  if (!('healthy' in value)) return null;
   const healthy = value.healthy;
   const model = typeof healthy === 'object' ? healthy.model : undefined;
   return MODEL_STATES.find((s) => s === model) ?? null;
@@ -53,7 +61,8 @@ export function modelState(value: StateValue): ModelState | null {
 
 /** "healthy/ready", "starting", ...: the label replays and logs use for a state value. */
 export function stateLabel(value: StateValue): string {
-  const model = modelState(value);
+  // The model region only: a start's pull shows in status (modelState), the label stays `starting`.
+  const model = typeof value === 'object' && 'healthy' in value ? modelState(value) : null;
   return model ? `${topState(value)}/${model}` : topState(value);
 }
 
