@@ -77,6 +77,20 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('HF_HUB_OFFLINE=1');
   });
 
+  it('a corrupted blob: PULL_FAILED (exit 4) naming the file, nothing of it in snapshots/, nothing spawned', async () => {
+    const corrupt = await startHub({ corrupt: ['model.safetensors'] });
+    hubs.push(corrupt);
+    const p = await vllmProject();
+    const r = await p.acode(['providers', 'start', 'vllm'], { env: { HF_ENDPOINT: corrupt.url } });
+    expect(r.code, r.stderr).toBe(4);
+    expect(errorLines(r.stderr).error).toBe(`error[PULL_FAILED]: Downloaded model.safetensors of '${MODEL}' does not match the hub's sha256; the file was deleted.`);
+    const snapshots = join(p.env.HF_HOME!, 'hub', FOLDER, 'snapshots');
+    const linked = existsSync(snapshots) ? readdirSync(snapshots).flatMap((c) => readdirSync(join(snapshots, c))) : [];
+    expect(linked).not.toContain('model.safetensors');
+    expect(readdirSync(join(p.env.HF_HOME!, 'hub', FOLDER, 'blobs')).filter((b) => b.length === 64)).toEqual([]);
+    expect(p.recordedPids()).toEqual([]);
+  });
+
   it('404: MODEL_NOT_FOUND with the did-you-mean of the hub search (exit 4); nothing spawned', async () => {
     const p = await vllmProject('Qwen/Qwen2.5-0.5B-Instruc');
     const r = await p.acode(['providers', 'start', 'vllm']);
