@@ -8,6 +8,7 @@ import { benchCliCold } from './cli-cold.js';
 import { benchRecover } from './recover.js';
 import { benchFootprint } from './footprint.js';
 import { benchScale } from './scale.js';
+import { benchHfPull } from './hf-pull.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -33,6 +34,7 @@ const groups: Record<string, () => Promise<string[]>> = {
   recover: benchRecover,
   footprint: () => benchFootprint(footprintSeconds),
   scale: benchScale,
+  'hf-pull': benchHfPull,
 };
 const only = flag('--only')?.split(',');
 const started = Date.now();

@@ -3,6 +3,7 @@
 // logic and the shutdown work are named actors that registry.ts (or a test) provides.
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { AcodeConfig } from '../config/index.js';
+import type { ServiceRef } from '../actors/index.js';
 import { modeAllowsProvider } from './policy.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceActor } from './service.js';
@@ -13,6 +14,11 @@ export interface RegistryInput {
   stateDir: string;
   /** Extra service input for every spawned service (jitter source, backoff, grace): tests and replays. */
   serviceInput?: Omit<ServiceInput, 'ref'>;
+}
+
+/** What a service's actors know about it: its provider, the mode, where state lives, whether it may download. */
+function serviceRef(config: AcodeConfig, id: string, stateDir: string): ServiceRef {
+  return { provider: config.providers[id]!, mode: config.mode, stateDir, allowDownload: config.models?.allowDownload !== false };
 }
 
 export interface RegistryContext extends RegistryInput {
@@ -96,7 +102,7 @@ export const registryMachine = setup({
         }
         services[id] = ref;
         if (changed.includes(id)) {
-          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: { provider: next.providers[id]!, mode: next.mode, stateDir: context.stateDir } });
+          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: serviceRef(next, id, context.stateDir) });
         }
       }
       enqueue.assign({ config: next, services });
@@ -109,7 +115,7 @@ export const registryMachine = setup({
           id: serviceSystemId(event.id),
           systemId: serviceSystemId(event.id),
           // The service machine's ServiceInput: everything its actors need to know about the provider.
-          input: { ...context.serviceInput, ref: { provider, mode: context.config.mode, stateDir: context.stateDir } },
+          input: { ...context.serviceInput, ref: serviceRef(context.config, event.id, context.stateDir) },
         });
         return { ...context.services, [event.id]: ref };
       },

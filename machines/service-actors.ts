@@ -19,6 +19,7 @@ export type ServiceActorLogic = {
   watchLog: CallbackActorLogic<EventObject, In<'watchLog'>>;
   healthPoller: CallbackActorLogic<EventObject, In<'healthPoller'>>;
   checkGpus: PromiseActorLogic<ActorContracts['checkGpus']['output'], In<'checkGpus'>>;
+  fetchModel: PromiseActorLogic<ActorContracts['fetchModel']['output'], In<'fetchModel'>>;
   watchGpus: CallbackActorLogic<EventObject, In<'watchGpus'>>;
   checkModel: PromiseActorLogic<ModelCheckResult, In<'checkModel'>>;
   pullModel: CallbackActorLogic<EventObject, In<'pullModel'>>;
@@ -52,6 +53,7 @@ export const placeholderActors: ServiceActorLogic = {
   watchLog: callbackPlaceholder('watchLog'),
   healthPoller: callbackPlaceholder('healthPoller'),
   checkGpus: promisePlaceholder('checkGpus'),
+  fetchModel: promisePlaceholder('fetchModel'),
   watchGpus: callbackPlaceholder('watchGpus'),
   checkModel: promisePlaceholder('checkModel'),
   pullModel: callbackPlaceholder('pullModel'),

@@ -3,7 +3,7 @@
 // clock (a SimulatedClock in replays), never from a global.
 import { assign, setup } from 'xstate';
 import type { ActorSystem } from 'xstate';
-import { checksGpus } from '../actors/index.js';
+import { checksGpus, fetchesModel } from '../actors/index.js';
 import type { DetectResult, ModelCheckResult, SerializedError } from '../actors/index.js';
 import * as policy from './policy.js';
 import * as errors from './service-errors.js';
@@ -79,6 +79,8 @@ export const serviceSetup = setup({
     hasPid: ({ context }: Ctx) => context.pid !== null,
     // vLLM on GPUs (not a CPU build): checked before a spawn, watched while healthy.
     checksGpus: ({ context }: Ctx) => checksGpus(context.ref.provider),
+    // vLLM with a hub id: the model is fetched into the cache (or refused) before the spawn.
+    fetchesModel: ({ context }: Ctx) => fetchesModel(context.ref),
     watchesGpus: ({ context }: Ctx) => checksGpus(context.ref.provider) && !policy.lifecycleAssumesUp(lifecycleOf(context).mode),
     ownsProcess: ({ context }: Ctx) => context.owned && context.pid !== null,
     mayStopOwned: ({ context }: Ctx) =>

@@ -12,7 +12,7 @@ import { createActorImplementations, settleCleanups, type ServiceRef } from '../
 import { serviceMachine } from './service.machine.js';
 import type { ServiceActorLogic } from './service-actors.js';
 import type { ServiceInput } from './service-types.js';
-import { stateLabel, statusOf, type StatusReport } from './status.js';
+import { isStartPulling, stateLabel, statusOf, type StatusReport } from './status.js';
 
 /** The service machine with its actors provided: what createService and the registry run. */
 export type ServiceLogic = typeof serviceMachine;
@@ -213,7 +213,7 @@ export function bindService(actor: ServiceActor, ref: Pick<ServiceRef, 'provider
         done: isSettled,
         boundMs: ensureBoundMs(ref.provider),
         // A pull is bounded by its own progress (the pull actor fails a stalled download), not by us.
-        extendWhile: (s) => s.matches({ healthy: { model: 'pulling' } }),
+        extendWhile: (s) => s.matches({ healthy: { model: 'pulling' } }) || isStartPulling(s.value),
         ...(signal ? { signal } : {}),
       });
       if (isUsable(settled)) return handOut();

@@ -39,6 +39,12 @@ export interface StatusReport {
 /** How a load phase reads in the status views and on stderr. */
 export const LOAD_PHASE_WORD: Record<LoadProgress['phase'], string> = { download: 'downloading', load: 'loading', init: 'warming up' };
 
+/** Is this the start's pull before the spawn (starting.proc.pulling)? */
+export function isStartPulling(value: unknown): boolean {
+  const starting = typeof value === 'object' && value !== null ? (value as { starting?: unknown }).starting : undefined;
+  return typeof starting === 'object' && starting !== null && (starting as { proc?: unknown }).proc === 'pulling';
+}
+
 /** The contract state name of a (possibly nested) state value. */
 export function topState(value: StateValue): ServiceState {
   const key = typeof value === 'string' ? value : Object.keys(value)[0];
@@ -47,9 +53,11 @@ export function topState(value: StateValue): ServiceState {
   return found;
 }
 
-/** The model region's state while healthy, else null. */
+/** The model region's state while healthy, and `pulling` while a start fetches its model (vLLM), else null. */
 export function modelState(value: StateValue): ModelState | null {
-  if (typeof value === 'string' || !('healthy' in value)) return null;
+  if (typeof value === 'string') return null;
+  if (isStartPulling(value)) return 'pulling';
+  if (!('healthy' in value)) return null;
   const healthy = value.healthy;
   const model = typeof healthy === 'object' ? healthy.model : undefined;
   return MODEL_STATES.find((s) => s === model) ?? null;
@@ -57,7 +65,8 @@ export function modelState(value: StateValue): ModelState | null {
 
 /** "healthy/ready", "starting", ...: the label replays and logs use for a state value. */
 export function stateLabel(value: StateValue): string {
-  const model = modelState(value);
+  // The model region only: a start's pull shows in status (modelState), the label stays `starting`.
+  const model = typeof value === 'object' && 'healthy' in value ? modelState(value) : null;
   return model ? `${topState(value)}/${model}` : topState(value);
 }
 
@@ -143,23 +152,27 @@ function loadPhrase(load: LoadProgress): string {
   return `${LOAD_PHASE_WORD[load.phase]} ${load.text.replace(/\s\S+\/\S+$/, '')} ${Math.floor(load.percent / 10) * 10}%`;
 }
 
+function pullPhrase(status: ProviderStatus): string {
+  const p = status.pull;
+  const pct = p && p.total > 0 ? ` ${Math.floor((p.completed / p.total) * 100)}%` : '';
+  return `${status.id}: pulling ${status.model ?? ''}${pct}`.replace(/\s+/g, ' ').trimEnd();
+}
+
 /** A one-line progress phrase for stderr (detecting, starting, pulling 43% ...), or undefined at rest. */
 export function progressLine(status: ProviderStatus): string | undefined {
   const who = status.id;
   switch (status.state) {
     case 'detecting': return `${who}: detecting`;
-    case 'starting': return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
+    case 'starting':
+      if (status.modelState === 'pulling') return pullPhrase(status);
+      return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
     case 'crashed': return `${who}: crashed`;
     case 'restarting': return `${who}: restarting`;
     case 'reloading': return `${who}: restarting with the edited config`;
     case 'stopping': return `${who}: stopping`;
     case 'healthy': {
       if (status.modelState === 'checking') return `${who}: checking model ${status.model ?? ''}`.trimEnd();
-      if (status.modelState === 'pulling') {
-        const p = status.pull;
-        const pct = p && p.total > 0 ? ` ${Math.floor((p.completed / p.total) * 100)}%` : '';
-        return `${who}: pulling ${status.model ?? ''}${pct}`.replace(/\s+/g, ' ').trimEnd();
-      }
+      if (status.modelState === 'pulling') return pullPhrase(status);
       if (status.modelState === 'ready') return `${who}: ready`;
       return undefined;
     }

@@ -223,7 +223,8 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
 
   it('a server that cannot start: the fallback provider answers and the reason is printed', async () => {
     const [vllmPort, llamaPort] = [await freePort(), await freePort()];
-    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'nobody/no-such-model', port: vllmPort })}`
+    // On the hub (acode pulls it), unknown to the vLLM stand-in: vLLM itself exits at start.
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'acode-test/tiny-llm', port: vllmPort })}`
       + `${providerYaml('llamacpp', { model: LLAMA_MODEL, port: llamaPort }, { stop_on_exit: true })}fallback: [llamacpp]\n`);
     const r = await p.acode(['ask', PROMPT]);
     expect(r.code).toBe(0);

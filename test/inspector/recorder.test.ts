@@ -26,6 +26,7 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
       detect: fromPromise(async () => ({ kind: 'absent' as const })),
       spawnServer: fromPromise(async () => ({ pid: 2_000_000_001, adopted: false })),
       checkGpus: fromPromise(async () => ({ gpus: [] })),
+      fetchModel: fromPromise(async () => ({ kind: 'cached' as const, downloaded: 0 })),
       watchProcess: fromCallback(({ sendBack }) => {
         queueMicrotask(() => sendBack({
           type: 'PROCESS_EXITED', exitCode: 1, signal: null,
