@@ -1,21 +1,12 @@
 // The operating-mode rule as the registry applies it when choosing a provider. The per-service rules
 // (may it start, may it pull) live in the service machine's guards; this is only "may it be asked at all".
 import { AcodeError, type AcodeErrorCode, type OperatingMode, type ProviderConfig } from '../config/index.js';
-import { isLoopbackHost, modeAllowsProvider } from './policy.js';
-
-export { isLoopbackHost as isLoopback };
+import { isLoopbackHost } from '../adapters/index.js';
+import { connectHost, modeAllowsProvider } from './policy.js';
 
 export interface ModeRefusal {
   code: AcodeErrorCode;
   reason: string;
-}
-
-function providerHost(provider: ProviderConfig): string {
-  try {
-    return new URL(provider.baseUrl).hostname;
-  } catch {
-    return provider.host;
-  }
 }
 
 /**
@@ -23,7 +14,7 @@ function providerHost(provider: ProviderConfig): string {
  * admit loopback providers only (airgapped also refuses at the transport); burst admits remote ones.
  */
 export function modeRefusal(mode: OperatingMode, provider: ProviderConfig, localOnly = false): ModeRefusal | undefined {
-  const host = providerHost(provider);
+  const host = connectHost(provider);
   if (isLoopbackHost(host) || (modeAllowsProvider(mode, provider) && !localOnly)) return undefined;
   if (mode === 'airgapped') {
     return { code: 'AIRGAP_VIOLATION', reason: `${provider.id} is at ${host}, and airgapped mode allows loopback only` };
