@@ -53,8 +53,3 @@ export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
     env,
   };
 }
-
-/** Serialises an AcodeError for an actor event. */
-export function serializeError(error: { code: string; message: string; hint: string; details?: Record<string, unknown> }) {
-  return { code: error.code, message: error.message, hint: error.hint, ...(error.details && Object.keys(error.details).length > 0 ? { details: error.details } : {}) };
-}

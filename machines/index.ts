@@ -16,7 +16,7 @@ export type {
   BackoffOptions,
 } from './service-types.js';
 export * from './policy.js';
-export { serializeError, logSaysPortInUse } from './service-errors.js';
+export { logSaysPortInUse } from './service-errors.js';
 export { statusOf, stateLabel, topState, modelState, LOAD_PHASE_WORD } from './status.js';
 export type { StatusReport } from './status.js';
 export { createService } from './service.js';

@@ -1,23 +1,9 @@
 // The errors the service machine records in context.lastError: code, what happened, what to do. They
 // are plain data (SerializedError) so snapshots stay serialisable; ensureHealthy turns them back into
 // AcodeErrors.
-import { ERROR_CODES, isAcodeError } from '../config/index.js';
 import type { ProviderKind } from '../config/index.js';
 import type { LoadProgress, SerializedError, ServiceRef } from '../actors/index.js';
 import { linesExplainingExit } from './exit-explanation.js';
-
-/** Anything an actor rejected with, as data. AcodeErrors keep their code; the rest is INTERNAL. */
-export function serializeError(error: unknown): SerializedError {
-  if (isAcodeError(error)) {
-    return { code: error.code, message: error.message, hint: error.hint, details: { ...error.details } };
-  }
-  const shaped = error as Partial<SerializedError> | undefined;
-  if (shaped && typeof shaped.code === 'string' && shaped.code in ERROR_CODES && typeof shaped.message === 'string') {
-    return { code: shaped.code, message: shaped.message, hint: shaped.hint ?? '', ...(shaped.details ? { details: shaped.details } : {}) };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message: `Unexpected error: ${message}`, hint: 'This is a bug in acode. Run again with ACODE_DEBUG=1 and report it.' };
-}
 
 /**
  * What each server prints when its port is taken (protocols.md §0). A server tells us only through its

@@ -4,6 +4,7 @@
 import { assign, setup } from 'xstate';
 import type { ActorSystem } from 'xstate';
 import { checksGpus } from '../actors/index.js';
+import { serializeError } from '../config/index.js';
 import type { DetectResult, ModelCheckResult, SerializedError } from '../actors/index.js';
 import * as policy from './policy.js';
 import * as errors from './service-errors.js';
@@ -69,7 +70,7 @@ export const serviceSetup = setup({
     },
     spawnedOwnPid: ({ event }) => spawnOwned(outputOf<SpawnOutput>(event)),
     modelPresent: ({ event }) => outputOf<ModelCheckResult>(event).kind === 'ready',
-    connectionLost: ({ event }) => CONNECTION_CODES.has(errors.serializeError(errorOf(event)).code),
+    connectionLost: ({ event }) => CONNECTION_CODES.has(serializeError(errorOf(event)).code),
     providerForbidden: ({ context }: Ctx) => !policy.modeAllowsProvider(context.ref.mode, context.ref.provider),
     assumesUp: ({ context }: Ctx) => policy.lifecycleAssumesUp(lifecycleOf(context).mode),
     maySpawn: ({ context }: Ctx) => policy.lifecycleMaySpawn(lifecycleOf(context).mode),
@@ -131,7 +132,7 @@ export const serviceSetup = setup({
     }),
     // Sent by a spawning actor before it resolves: the child is ours from this moment.
     recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true, spawnedHere: true } : {})),
-    recordActorError: assign(({ event }) => ({ lastError: errors.serializeError(errorOf(event)) })),
+    recordActorError: assign(({ event }) => ({ lastError: serializeError(errorOf(event)) })),
     recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
     recordPortTaken: assign(({ context, event }) => {
       const out = outputOf<DetectResult>(event);

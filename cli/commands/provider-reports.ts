@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
-import { AcodeError, didYouMean, isAcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
+import { AcodeError, didYouMean, isAcodeError, resolveStateDir, serializeError, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { latestLoadProgress, logTail, runLog, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
 import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
@@ -107,8 +107,8 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
     found = await detect(config, p, deps, stateDir);
   } catch (error) {
     deps.signal.throwIfAborted();
-    const e = error as { code?: string; message?: string; hint?: string };
-    return { ...report, state: 'failed', lastError: { code: e.code ?? 'INTERNAL', message: e.message ?? String(error), hint: e.hint ?? '' } };
+    const { code, message, hint } = serializeError(error);
+    return { ...report, state: 'failed', lastError: { code, message, hint } };
   }
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
