@@ -16,7 +16,8 @@ export type {
   BackoffOptions,
 } from './service-types.js';
 export * from './policy.js';
-export { logSaysPortInUse } from './service-errors.js';
+export { logSaysPortInUse, portTakenError } from './service-errors.js';
+export { modeRefusalError } from './registry-policy.js';
 export { statusOf, stateLabel, topState, modelState, LOAD_PHASE_WORD } from './status.js';
 export type { StatusReport } from './status.js';
 export { createService } from './service.js';

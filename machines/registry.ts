@@ -2,7 +2,7 @@
 // provider ids into healthy, crash-safe ModelProviders, and walks the fallback order when one fails.
 import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { settleCleanups } from '../actors/index.js';
-import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
+import { AcodeError, providerUnknownError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { Capabilities, ModelProvider } from '../adapters/index.js';
 import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
 import { modeRefusalError } from './registry-policy.js';
@@ -92,10 +92,7 @@ export function createRegistry(options: RegistryOptions) {
   function provider(id: string): ProviderConfig {
     const found = config.providers[id];
     if (found) return found;
-    const ids = Object.keys(config.providers);
-    throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured${config.file ? ` in ${config.file}` : ''}.`,
-      ids.length > 0 ? `Use one of: ${ids.join(', ')}.` : 'Add it under providers: in .agent/config.yml.',
-      { details: { provider: id, configured: ids } });
+    throw providerUnknownError(id, Object.keys(config.providers), config.file ? { file: config.file } : {});
   }
 
   // Watches a new service for progress lines and for "this process started it" (stop_on_exit).

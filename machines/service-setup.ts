@@ -136,7 +136,7 @@ export const serviceSetup = setup({
     recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
     recordPortTaken: assign(({ context, event }) => {
       const out = outputOf<DetectResult>(event);
-      return { lastError: errors.portTakenError(context.ref, out.kind === 'foreign' ? out.holder : undefined) };
+      return { lastError: errors.portTakenError(context.ref.provider, out.kind === 'foreign' ? out.holder : undefined) };
     }),
     recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
     recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false, spawnedHere: false })),
