@@ -1,7 +1,7 @@
 // The seams of the actors: time, the adapter factory, and waits. Real implementations by default;
 // tests and the replay runner pass their own (a SimulatedClock fits the Clock interface).
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
-import { createProvider, type ModelProvider } from '../adapters/index.js';
+import { createProvider, type ConnectionPools, type ModelProvider } from '../adapters/index.js';
 import { GPU_PROBE_TIMEOUT_MS } from './gpu-probe.js';
 
 /** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
@@ -37,8 +37,8 @@ export const realClock: Clock = {
  * The adapters' factory: health, listModels and pull go through the same ModelProvider as requests,
  * with the API key read from the same environment the actors were given.
  */
-export function adapterFactory(env: NodeJS.ProcessEnv): CreateAdapter {
-  return (provider, { mode }) => createProvider(provider, { mode, env });
+export function adapterFactory(env: NodeJS.ProcessEnv, pools?: ConnectionPools): CreateAdapter {
+  return (provider, { mode }) => createProvider(provider, { mode, env, ...(pools ? { pools } : {}) });
 }
 
 export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {

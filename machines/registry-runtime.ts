@@ -2,6 +2,7 @@
 // factory, and the state directory. The CLI and the gateway open one of these per process.
 import type { InspectionEvent } from 'xstate';
 import { adapterFactory, createActorImplementations, type ActorDeps } from '../actors/index.js';
+import { createConnectionPools, type ConnectionPools } from '../adapters/index.js';
 import { resolveStateDir, type AcodeConfig, type Env } from '../config/index.js';
 import { serviceMachine } from './service.machine.js';
 import { bindServiceRef } from './registry-binding.js';
@@ -14,6 +15,8 @@ export interface OpenRegistryOptions {
   stateDir?: string;
   /** Seams for the actors (clock, adapter factory ...); real ones by default. */
   actorDeps?: Partial<ActorDeps>;
+  /** The connection pools every adapter of this registry shares; default: new ones, closed on dispose. */
+  pools?: ConnectionPools;
   inspect?: (event: InspectionEvent) => void;
 }
 
@@ -22,13 +25,32 @@ export function openRegistry(options: OpenRegistryOptions): Registry {
   const env = { ...options.env };
   // One factory for the actors' probes and the adapters handed out for requests: both send the API key
   // from this environment (the CLI's), not whatever process.env happens to hold.
-  const createAdapter = options.actorDeps?.createAdapter ?? adapterFactory(env);
+  // One pool per provider endpoint, shared by detect, the health poller, the model check and the adapter
+  // a request streams through; closed once the registry lets go of its services.
+  const pools = options.pools ?? createConnectionPools();
+  const createAdapter = options.actorDeps?.createAdapter ?? adapterFactory(env, pools);
   const actors = createActorImplementations({ env, ...options.actorDeps, createAdapter });
-  return createRegistry({
+  const registry = createRegistry({
     config: options.config,
     stateDir: options.stateDir ?? resolveStateDir(options.env),
     serviceLogic: serviceMachine.provide({ actors }),
     bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, { createAdapter }),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
+  const { dispose, detach } = registry;
+  registry.dispose = async (opts) => {
+    try {
+      await dispose(opts);
+    } finally {
+      await pools.close();
+    }
+  };
+  registry.detach = async () => {
+    try {
+      await detach();
+    } finally {
+      await pools.close();
+    }
+  };
+  return registry;
 }
