@@ -4,8 +4,12 @@ import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ConnectionPools, type ModelProvider } from '../adapters/index.js';
 import { GPU_PROBE_TIMEOUT_MS } from './gpu-probe.js';
 
-/** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
+/**
+ * Time, the one interface: now() and timers, as xstate's SimulatedClock and the global timers both
+ * offer them. The service machine gets it through its input; its actors through ActorDeps.
+ */
 export interface Clock {
+  now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
@@ -13,9 +17,8 @@ export interface Clock {
 export type CreateAdapter = (provider: ProviderConfig, options: { mode: OperatingMode }) => ModelProvider;
 
 export interface ActorDeps {
+  /** Timers, and wall time for pull rates. */
   clock: Clock;
-  /** Wall time in ms, for pull rates. */
-  now: () => number;
   /** Default: adapters' createProvider. */
   createAdapter: CreateAdapter;
   /** How long spawnServer waits for another acode process's start lock. */
@@ -29,6 +32,7 @@ export interface ActorDeps {
 }
 
 export const realClock: Clock = {
+  now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -45,7 +49,6 @@ export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
   const env = partial.env ?? process.env;
   return {
     clock: partial.clock ?? realClock,
-    now: partial.now ?? Date.now,
     createAdapter: partial.createAdapter ?? adapterFactory(env),
     lockTimeoutMs: partial.lockTimeoutMs ?? 60_000,
     killWaitMs: partial.killWaitMs ?? 10_000,

@@ -101,7 +101,7 @@ export function replayService(records: readonly InspectionRecord[], actor: strin
   let now = t0;
   const clock = { setTimeout: () => ({}), clearTimeout: () => {}, now: () => now };
   // The recorded jitter is already inside the recorded after-events; random only feeds delays that never fire.
-  const service = createActor(serviceMachine.provide({ actors: inert }), { input: { ...input, random: () => 0.5 }, clock });
+  const service = createActor(serviceMachine.provide({ actors: inert }), { input: { ...input, random: () => 0.5, clock }, clock });
   const replayedRaw: string[] = [];
   let failure: unknown;
   service.subscribe({ next: (s) => replayedRaw.push(label(s.value)), error: (e) => { failure = e; } });

@@ -21,7 +21,7 @@ export { modeRefusalError } from './registry-policy.js';
 export { statusOf, stateLabel, topState, modelState, LOAD_PHASE_WORD } from './status.js';
 export type { StatusReport } from './status.js';
 export { createService } from './service.js';
-export type { Service, ServiceActor, CreateServiceOptions, AdapterFactory, ServiceClock } from './service.js';
+export type { Service, ServiceActor, CreateServiceOptions, AdapterFactory } from './service.js';
 export { isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service-wait.js';
 export type { ServiceSnapshot, WaitOptions } from './service-wait.js';
 export { defaultServiceActors, defaultCreateAdapter } from './default-actors.js';

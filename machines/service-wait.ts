@@ -3,6 +3,7 @@
 import type { SnapshotFrom } from 'xstate';
 import { AcodeError, ERROR_CODES, toAcodeError } from '../config/index.js';
 import type { AcodeErrorCode } from '../config/index.js';
+import type { Clock } from '../actors/index.js';
 import type { serviceMachine } from './service.machine.js';
 import { stateLabel } from './status.js';
 
@@ -13,10 +14,7 @@ interface Subscribable {
   subscribe(observer: { next: (s: ServiceSnapshot) => void; error: (e: unknown) => void; complete: () => void }): { unsubscribe(): void };
 }
 
-interface TimerClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+type TimerClock = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 /** Healthy with the model ready, and not re-checking a server a request just found gone. */
 export function isUsable(s: ServiceSnapshot): boolean {

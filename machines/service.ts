@@ -5,7 +5,7 @@ import { createActor } from 'xstate';
 import type { ActorRefFrom, InspectionEvent } from 'xstate';
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
 import type { ModelProvider } from '../adapters/index.js';
-import { settleCleanups, type ServiceRef } from '../actors/index.js';
+import { realClock, settleCleanups, type Clock, type ServiceRef } from '../actors/index.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceActorLogic } from './service-actors.js';
 import type { ServiceInput } from './service-types.js';
@@ -16,12 +16,6 @@ import { defaultCreateAdapter, defaultServiceActors } from './default-actors.js'
 
 export type ServiceActor = ActorRefFrom<typeof serviceMachine>;
 export type AdapterFactory = (provider: ProviderConfig, options: { mode: OperatingMode }) => ModelProvider;
-/** XState's clock shape, plus now() where it has one (SimulatedClock does). */
-export interface ServiceClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now?(): number;
-}
 
 export interface CreateServiceOptions {
   ref: ServiceRef;
@@ -33,12 +27,12 @@ export interface CreateServiceOptions {
   /** Default: the adapters' createProvider. */
   createAdapter?: AdapterFactory;
   /** Drives the machine's delays and the ensureHealthy bound; a SimulatedClock in tests. */
-  clock?: ServiceClock;
+  clock?: Clock;
   /** Backoff jitter source in [0, 1). */
   random?: () => number;
   inspect?: (event: InspectionEvent) => void;
   /** Backoff, probe misses and stop grace (defaults in service-types.ts). */
-  tuning?: Omit<ServiceInput, 'ref' | 'random'>;
+  tuning?: Omit<ServiceInput, 'ref' | 'random' | 'clock'>;
 }
 
 export interface Service {
@@ -56,21 +50,15 @@ export interface Service {
   dispose(): Promise<void>;
 }
 
-const wallClock: ServiceClock = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  now: () => Date.now(),
-};
-
 /** Builds and starts the service actor (in `stopped`); nothing happens until start() or ensureHealthy(). */
 export function createService(options: CreateServiceOptions): Service {
   const { ref } = options;
-  const clock = options.clock ?? wallClock;
-  const now = () => (clock.now ? clock.now() : Date.now());
+  const clock = options.clock ?? realClock;
   const createAdapter = options.createAdapter ?? defaultCreateAdapter;
-  const actors = options.actors ?? defaultServiceActors({ clock, now });
+  const actors = options.actors ?? defaultServiceActors({ clock });
   const machine = serviceMachine.provide({ actors });
-  const input: ServiceInput = { ...options.tuning, ref, ...(options.random ? { random: options.random } : {}) };
+  // One clock for the machine's delays (XState's), its notion of now (input) and its actors (deps).
+  const input: ServiceInput = { ...options.tuning, ref, clock, ...(options.random ? { random: options.random } : {}) };
   const actor = createActor(machine, { input, clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
   actor.start();
   let adapter: ModelProvider | undefined;
@@ -112,7 +100,7 @@ export function createService(options: CreateServiceOptions): Service {
       throw errorFromSnapshot(settled);
     },
     status() {
-      return statusOf(snapshot(), now());
+      return statusOf(snapshot(), clock.now());
     },
     requestFailed(detail) {
       actor.send({ type: 'REQUEST_FAILED', ...(detail ? { detail } : {}) });
