@@ -37,20 +37,15 @@ export function openRegistry(options: OpenRegistryOptions): Registry {
     bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, { createAdapter }),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
-  const { dispose, detach } = registry;
-  registry.dispose = async (opts) => {
+  // Letting go of the services (dispose or detach) also lets go of their connections.
+  const thenClosePools = <A extends unknown[]>(release: (...args: A) => Promise<void>) => async (...args: A): Promise<void> => {
     try {
-      await dispose(opts);
+      await release(...args);
     } finally {
       await pools.close();
     }
   };
-  registry.detach = async () => {
-    try {
-      await detach();
-    } finally {
-      await pools.close();
-    }
-  };
+  registry.dispose = thenClosePools(registry.dispose);
+  registry.detach = thenClosePools(registry.detach);
   return registry;
 }
