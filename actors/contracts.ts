@@ -20,12 +20,9 @@ export interface ServiceRef {
 /** A spawn is a first start or a restart: `restarts` (epoch ms, this one included) go into the pid file. */
 export type SpawnInput = ServiceRef & { restarts?: readonly number[] };
 
-export interface SerializedError {
-  code: string;
-  message: string;
-  hint: string;
-  details?: Record<string, unknown>;
-}
+import type { SerializedError } from '../config/index.js';
+
+export type { SerializedError };
 
 export interface ActorContracts {
   /**

@@ -1,9 +1,8 @@
 // pullModel: the service machine's pull actor. Airgapped mode never downloads; everything else is
 // the adapter's pull stream through rxjs (pull-progress.ts), folded into totals and a rate.
-import { AcodeError, toAcodeError } from '../config/index.js';
+import { AcodeError, serializeError, toAcodeError } from '../config/index.js';
 import type { PullOutcomeEvent, ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
-import { serializeError } from './deps.js';
 import type { PullProgressEvent } from './pull-progress.js';
 
 export function airgapPullError(ref: ServiceRef, model: string): AcodeError {

@@ -97,7 +97,7 @@ export function subscribePull(
 ): () => void {
   let latest: PullProgressEvent | undefined;
   let lastSent: PullProgressEvent | undefined;
-  const subscription = toProgressEvents(pullObservable(ref, deps, model), deps.now)
+  const subscription = toProgressEvents(pullObservable(ref, deps, model), () => deps.clock.now())
     .pipe(
       tap((event) => (latest = event)),
       throttleTime(PULL_THROTTLE_MS, asyncScheduler, { leading: true, trailing: true }),

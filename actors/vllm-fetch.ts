@@ -37,7 +37,7 @@ export interface FetchResult {
 
 export async function fetchVllmModel(
   ref: ServiceRef,
-  deps: Pick<ActorDeps, 'env' | 'now'>,
+  deps: Pick<ActorDeps, 'env' | 'clock'>,
   opts: { signal?: AbortSignal; onProgress?: (event: Extract<ActorEvent, { type: 'PULL_PROGRESS' }>) => void } = {},
 ): Promise<FetchResult> {
   const model = ref.provider.model;
@@ -53,7 +53,7 @@ export async function fetchVllmModel(
   // One event per chunk would be thousands a second; the machine needs a few, and each file's end.
   let last = Number.NEGATIVE_INFINITY;
   const report = (p: HubPullProgress): void => {
-    const now = deps.now();
+    const now = deps.clock.now();
     if (now - last < PROGRESS_EVERY_MS && p.fileCompleted < p.fileTotal) return;
     last = now;
     onProgress?.({ type: 'PULL_PROGRESS', status: pullStatus(p), completed: p.completed, total: p.total, bytesPerSecond: p.bytesPerSecond });

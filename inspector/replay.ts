@@ -111,7 +111,7 @@ export function replayService(records: readonly InspectionRecord[], actor: strin
   const machine = fetchRecorded(records, actor)
     ? serviceMachine.provide({ actors: inert })
     : serviceMachine.provide({ actors: inert, guards: { fetchesModel: () => false } });
-  const service = createActor(machine, { input: { ...input, random: () => 0.5 }, clock });
+  const service = createActor(machine, { input: { ...input, random: () => 0.5, clock }, clock });
   return replayActor(records, actor, service, clock, label, (e) => e);
 }
 

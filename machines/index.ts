@@ -17,13 +17,13 @@ export type {
   BackoffOptions,
 } from './service-types.js';
 export * from './policy.js';
-export { serializeError, logSaysPortInUse } from './service-errors.js';
+export { logSaysPortInUse, portTakenError } from './service-errors.js';
 export { statusOf, stateLabel, topState, modelState, providerStatus, progressLine, LOAD_PHASE_WORD } from './status.js';
 export type { StatusReport, ProviderStatus } from './status.js';
 export { createService, bindService, isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service.js';
 export type {
   Service, ServiceHandle, ServiceActor, ServiceLogic, ServiceSnapshot, CreateServiceOptions, BindOptions, AdapterFactory,
-  ServiceClock, WaitOptions,
+  WaitOptions,
 } from './service.js';
 export { registryMachine, serviceSystemId, type RegistryInput, type RegistryContext, type RegistryEvent } from './registry.machine.js';
 export {

@@ -1,6 +1,7 @@
 // The rules, in one place: what a lifecycle mode lets us do to a process, what an operating mode lets
 // us do at all, and how restarts are rationed. Pure functions of plain data, so the service machine's
 // guards, the registry and the tests share them.
+import { isLoopbackHost } from '../adapters/index.js';
 import { AcodeError, type AcodeErrorCode, type LifecycleMode, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { BackoffOptions } from './service-types.js';
 import { DEFAULT_BACKOFF } from './service-types.js';
@@ -29,14 +30,8 @@ export function lifecyclePollsWhileDown(mode: LifecycleMode): boolean {
 
 // --- operating mode -------------------------------------------------------------------------------
 
-/** 127.0.0.0/8, ::1 (bracketed or not, IPv4-mapped) and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const h = (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host).toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^(?:::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-function connectHost(provider: ProviderConfig): string {
+/** The host a client connects to: base_url's, else the host setting. */
+export function connectHost(provider: ProviderConfig): string {
   try {
     return new URL(provider.baseUrl).hostname;
   } catch {

@@ -4,8 +4,8 @@
 // end) wires it to real I/O.
 import { createActor, fromPromise, waitFor, type InspectionEvent } from 'xstate';
 import { adapterFactory, createActorImplementations, settleCleanups, type ActorDeps } from '../actors/index.js';
-import { AcodeError, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../config/index.js';
-import type { Capabilities, ModelProvider } from '../adapters/index.js';
+import { AcodeError, providerUnknownError, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../config/index.js';
+import { createConnectionPools, type Capabilities, type ConnectionPools, type ModelProvider } from '../adapters/index.js';
 import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
 import { modeRefusalError } from './policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './request-errors.js';
@@ -88,10 +88,7 @@ export function createRegistry(options: RegistryOptions) {
   function provider(id: string): ProviderConfig {
     const found = config.providers[id];
     if (found) return found;
-    const ids = Object.keys(config.providers);
-    throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured${config.file ? ` in ${config.file}` : ''}.`,
-      ids.length > 0 ? `Use one of: ${ids.join(', ')}.` : 'Add it under providers: in .agent/config.yml.',
-      { details: { provider: id, configured: ids } });
+    throw providerUnknownError(id, Object.keys(config.providers), config.file ? { file: config.file } : {});
   }
 
   // Watches a new service for progress lines and for "this process started it" (stop_on_exit).
@@ -279,21 +276,37 @@ export interface OpenRegistryOptions {
   stateDir?: string;
   /** Seams for the actors (clock, adapter factory ...); real ones by default. */
   actorDeps?: Partial<ActorDeps>;
+  /** The connection pools every adapter of this registry shares; default: new ones, closed on dispose. */
+  pools?: ConnectionPools;
   inspect?: (event: InspectionEvent) => void;
 }
 
 /** A registry whose services detect, start and watch real servers: the CLI and the gateway open one per process. */
 export function openRegistry(options: OpenRegistryOptions): Registry {
   const env = { ...options.env };
-  // One factory for the actors' probes and the adapters handed out for requests: both send the API key
-  // from this environment (the CLI's), not whatever process.env happens to hold.
-  const createAdapter = options.actorDeps?.createAdapter ?? adapterFactory(env);
+  // One pool per provider endpoint, shared by detect, the health poller, the model check and the adapter
+  // a request streams through; closed once the registry lets go of its services. One factory for the
+  // actors' probes and the adapters handed out for requests: both send the API key from this
+  // environment (the CLI's), not whatever process.env happens to hold.
+  const pools = options.pools ?? createConnectionPools();
+  const createAdapter = options.actorDeps?.createAdapter ?? adapterFactory(env, pools);
   const actors = createActorImplementations({ env, ...options.actorDeps, createAdapter });
-  return createRegistry({
+  const registry = createRegistry({
     config: options.config,
     stateDir: options.stateDir ?? resolveStateDir(options.env),
     serviceLogic: serviceMachine.provide({ actors }),
     createAdapter,
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
+  // Letting go of the services (dispose or detach) also lets go of their connections.
+  const thenClosePools = <A extends unknown[]>(release: (...args: A) => Promise<void>) => async (...args: A): Promise<void> => {
+    try {
+      await release(...args);
+    } finally {
+      await pools.close();
+    }
+  };
+  registry.dispose = thenClosePools(registry.dispose);
+  registry.detach = thenClosePools(registry.detach);
+  return registry;
 }

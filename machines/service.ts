@@ -8,7 +8,7 @@ import type { ActorRefFrom, InspectionEvent, SnapshotFrom } from 'xstate';
 import { AcodeError, ERROR_CODES, toAcodeError } from '../config/index.js';
 import type { AcodeErrorCode, OperatingMode, ProviderConfig } from '../config/index.js';
 import { createProvider, type ModelProvider } from '../adapters/index.js';
-import { createActorImplementations, settleCleanups, type ServiceRef } from '../actors/index.js';
+import { createActorImplementations, realClock, settleCleanups, type Clock, type ServiceRef } from '../actors/index.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceActorLogic } from './service-actors.js';
 import type { ServiceInput } from './service-types.js';
@@ -19,23 +19,11 @@ export type ServiceLogic = typeof serviceMachine;
 export type ServiceActor = ActorRefFrom<ServiceLogic>;
 export type ServiceSnapshot = SnapshotFrom<ServiceLogic>;
 export type AdapterFactory = (provider: ProviderConfig, options: { mode: OperatingMode }) => ModelProvider;
-/** XState's clock shape, plus now() where it has one (SimulatedClock does). */
-export interface ServiceClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now?(): number;
-}
 
 interface Subscribable {
   getSnapshot(): ServiceSnapshot;
   subscribe(observer: { next: (s: ServiceSnapshot) => void; error: (e: unknown) => void; complete: () => void }): { unsubscribe(): void };
 }
-
-interface Subscribable {
-  getSnapshot(): ServiceSnapshot;
-  subscribe(observer: { next: (s: ServiceSnapshot) => void; error: (e: unknown) => void; complete: () => void }): { unsubscribe(): void };
-}
-
 
 /** Healthy with the model ready, and not re-checking a server a request just found gone. */
 export function isUsable(s: ServiceSnapshot): boolean {
@@ -87,7 +75,7 @@ export interface WaitOptions {
 }
 
 /** Resolves with the first snapshot (current included) that is `done`; rejects on bound or abort. */
-export function waitForService(actor: Subscribable, clock: ServiceClock, options: WaitOptions): Promise<ServiceSnapshot> {
+export function waitForService(actor: Subscribable, clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, options: WaitOptions): Promise<ServiceSnapshot> {
   const { done, boundMs, extendWhile, signal } = options;
   return new Promise<ServiceSnapshot>((resolve, reject) => {
     const first = actor.getSnapshot();
@@ -163,14 +151,8 @@ export interface BindOptions {
   /** Default: the adapters' createProvider. */
   createAdapter?: AdapterFactory;
   /** The actor's clock: bounds ensureHealthy's wait and dates status(). Default: the wall clock. */
-  clock?: ServiceClock;
+  clock?: Clock;
 }
-
-const wallClock: ServiceClock = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  now: () => Date.now(),
-};
 
 /**
  * Upper bound on one ensureHealthy wait; the machine's own timeouts (start, model load, restart budget)
@@ -185,8 +167,7 @@ export function ensureBoundMs(provider: ProviderConfig): number {
 /** The handle over a running service actor (a root one, or one the registry spawned). */
 export function bindService(actor: ServiceActor, ref: Pick<ServiceRef, 'provider' | 'mode'>, options: BindOptions = {}): ServiceHandle {
   const createAdapter = options.createAdapter ?? createProvider;
-  const clock = options.clock ?? wallClock;
-  const now = () => (clock.now ? clock.now() : Date.now());
+  const clock = options.clock ?? realClock;
   let adapter: ModelProvider | undefined;
   const handOut = (): ModelProvider => (adapter ??= createAdapter(ref.provider, { mode: ref.mode }));
 
@@ -220,7 +201,7 @@ export function bindService(actor: ServiceActor, ref: Pick<ServiceRef, 'provider
       throw errorFromSnapshot(settled);
     },
     status() {
-      return statusOf(actor.getSnapshot(), now());
+      return statusOf(actor.getSnapshot(), clock.now());
     },
     requestFailed(error) {
       const code = (error as { code?: unknown } | undefined)?.code;
@@ -244,12 +225,12 @@ export interface CreateServiceOptions {
   /** Default: the adapters' createProvider. */
   createAdapter?: AdapterFactory;
   /** Drives the machine's delays and the ensureHealthy bound; a SimulatedClock in tests. */
-  clock?: ServiceClock;
+  clock?: Clock;
   /** Backoff jitter source in [0, 1). */
   random?: () => number;
   inspect?: (event: InspectionEvent) => void;
   /** Backoff, probe misses and stop grace (defaults in service-types.ts). */
-  tuning?: Omit<ServiceInput, 'ref' | 'random'>;
+  tuning?: Omit<ServiceInput, 'ref' | 'random' | 'clock'>;
 }
 
 /** A service that owns its actor: the handle, plus dispose(). */
@@ -261,11 +242,11 @@ export interface Service extends ServiceHandle {
 /** Builds and starts the service actor (in `stopped`); nothing happens until start() or ensureHealthy(). */
 export function createService(options: CreateServiceOptions): Service {
   const { ref } = options;
-  const clock = options.clock ?? wallClock;
-  const now = () => (clock.now ? clock.now() : Date.now());
-  const actors = options.actors ?? createActorImplementations({ clock, now });
+  const clock = options.clock ?? realClock;
+  const actors = options.actors ?? createActorImplementations({ clock });
   const machine = serviceMachine.provide({ actors });
-  const input: ServiceInput = { ...options.tuning, ref, ...(options.random ? { random: options.random } : {}) };
+  // One clock for the machine's delays (XState's), its notion of now (input) and its actors (deps).
+  const input: ServiceInput = { ...options.tuning, ref, clock, ...(options.random ? { random: options.random } : {}) };
   const actor = createActor(machine, { input, clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
   actor.start();
   const handle = bindService(actor, ref, { clock, ...(options.createAdapter ? { createAdapter: options.createAdapter } : {}) });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchVllmModel } from '../../actors/vllm-fetch.js';
-import type { ActorEvent, ServiceRef } from '../../actors/index.js';
+import { realClock, type ActorEvent, type ServiceRef } from '../../actors/index.js';
 import { testRef } from '../service/fakes.js';
 import { startHub, type HubServer } from '../servers/harness-hub.js';
 import { acodeFailure } from './helpers.js';
@@ -34,7 +34,7 @@ function ref(model: string, over: Partial<ServiceRef> = {}): ServiceRef {
   const base = testRef();
   return { ...base, provider: { ...base.provider, model }, ...over };
 }
-const deps = (e: NodeJS.ProcessEnv) => ({ env: e, now: Date.now });
+const deps = (e: NodeJS.ProcessEnv) => ({ env: e, clock: realClock });
 
 describe('fetchVllmModel', () => {
   it('pulls a model the cache lacks, with per-file progress, then finds it cached without asking the hub', async () => {

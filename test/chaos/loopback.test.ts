@@ -2,6 +2,7 @@
 // sockets the running process actually listens on, read from /proc.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActorImplementations, isAcodeError } from './chaos-deps.js';
+import { isLoopbackHost } from '../../adapters/index.js';
 import { createService } from '../../machines/index.js';
 import { freePort } from '../servers/harness.js';
 import { PidLedger, listeningSockets, procCmdline, procEnviron, CHAOS_LIFECYCLE, requireBuilt, socketInodes, standInEnv } from './helpers.js';
@@ -20,7 +21,6 @@ afterAll(async () => {
   await state.cleanup();
 });
 
-const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./.test(address);
 
 describe('chaos: managed servers bind loopback only', () => {
   it.each(['llamacpp', 'vllm', 'ollama'] as const)('%s: argv/env name 127.0.0.1 and every listening socket is loopback', async (kind) => {
@@ -46,7 +46,7 @@ describe('chaos: managed servers bind loopback only', () => {
       const mine = socketInodes(pid!);
       const listening = listeningSockets().filter((s) => mine.has(s.inode));
       expect(listening.map((s) => s.port)).toContain(port);
-      expect(listening.filter((s) => !isLoopback(s.address))).toEqual([]);
+      expect(listening.filter((s) => !isLoopbackHost(s.address))).toEqual([]);
       console.log(`chaos: loopback ${kind} pid ${pid} argv host ${kind === 'ollama' ? procEnviron(pid!).OLLAMA_HOST : argv[argv.indexOf('--host') + 1]}, `
         + `listening ${listening.map((s) => `${s.address}:${s.port}`).join(' ')}`);
     } finally {

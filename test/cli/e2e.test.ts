@@ -144,7 +144,7 @@ describe('acode (built)', () => {
     const file = await writeConfig(original);
     const r = await runBuilt(['provider', 'set', 'vlm'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: 'vlm' names no provider \(did you mean 'vllm'\?\)\.\nhint: Use one of: ollama, vllm, llamacpp, lmstudio/);
+    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml \(did you mean 'vllm'\?\)\.\nhint: Use one of: ollama, vllm, llamacpp, lmstudio/);
     expect(await readFile(file, 'utf8')).toBe(original);
   });
 });

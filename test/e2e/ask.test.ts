@@ -298,7 +298,7 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     // The four known ids always exist (with defaults), so they are listed along with the file's.
-    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml\.\nhint: Use one of: [a-z, ]+\.\n$/);
+    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml \(did you mean 'vllm'\?\)\.\nhint: Use one of: [a-z, ]+\.\n$/);
     const listed = /Use one of: ([a-z, ]+)\./.exec(r.stderr)?.[1]?.split(', ');
     expect(listed).toEqual(expect.arrayContaining(['vllm', 'ollama']));
     expect(p.startedPids()).toEqual([]);

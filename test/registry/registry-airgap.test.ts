@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openRegistry } from '../../machines/index.js';
 import type { Registry } from '../../machines/registry.js';
-import { isLoopbackHost } from '../../machines/policy.js';
+import { isLoopbackHost } from '../../adapters/index.js';
 import type { AcodeConfig } from '../../config/index.js';
 import { config, providerConfig } from './fixtures.js';
 

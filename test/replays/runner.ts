@@ -167,7 +167,7 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
     },
   });
   const clock = new SimulatedClock();
-  const input = { ref: replayRef(replay.input), random: replayRandom(replay.input.random), maxMisses: replay.input.maxMisses ?? 3 };
+  const input = { ref: replayRef(replay.input), random: replayRandom(replay.input.random), maxMisses: replay.input.maxMisses ?? 3, clock };
   const actor = createActor(machine, { clock, input });
   const states: string[] = [];
   const times: number[] = [];
