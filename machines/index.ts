@@ -33,7 +33,7 @@ export {
 export { selectProviders, capabilityRefusal, type Requirements, type HealthView, type Selection, type Refusal } from './selector.js';
 // The request machine's definition imports no I/O: the inspector draws it beside the service chart.
 export {
-  resilientProvider, continuationRequest, RESUME_PATH, requestActors, runRequest,
+  resilientProvider, continuationRequest, RESUME_PATH, requestActors, runRequest, streamRequest,
   type RecoverableService, type ResilientOptions, type ProviderSource, type AnswerSink, type RequestJob, type SpawnRequest,
 } from './request-actors.js';
 export {
@@ -41,6 +41,6 @@ export {
   type RetryInfo, type RecoveryPath, type RequestInput, type RequestContext, type RequestEvent, type RequestEmitted,
   type RequestOutput, type Interruption, type Selection as RequestSelection,
 } from './request.machine.js';
-export { answer, type Answer, type AnswerOptions, type Timings } from './request.js';
+export { answer, streamAnswer, type Answer, type AnswerOptions, type StreamAnswerOptions, type Timings } from './request.js';
 export { askRefusals, type AskRefusal } from './preflight.js';
 export { modelChoice, type ModelChoice } from './model-choice.js';
