@@ -10,6 +10,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // Fails the run if any test (or the demo) wrote into the real HOME's caches or acode's state dir.
-    globalSetup: ['test/global/home-guard.ts'],
+    // And one Hugging Face hub stand-in on loopback, exported as HF_ENDPOINT (test/global/hub.ts).
+    globalSetup: ['test/global/home-guard.ts', 'test/global/hub.ts'],
   },
 });

@@ -3,6 +3,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
+import { isLoopbackHost } from '../adapters/index.js';
 import { AcodeError, isAcodeError } from '../config/index.js';
 import { SERVER_API_KEY_ENV, type OperatingMode, type ProviderConfig, type ProviderKind } from '../config/index.js';
 import { checkVllmModel } from './vllm-model.js';
@@ -23,8 +24,6 @@ const DEFAULT_BINARIES: Partial<Record<ProviderKind, string>> = {
   llamacpp: 'llama-server',
 };
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
 /** The address a host setting binds: unset and `localhost` are 127.0.0.1, `[::1]` is ::1. */
 export function canonicalHost(host: string): string {
   if (!host || host === 'localhost') return '127.0.0.1';
@@ -34,7 +33,7 @@ export function canonicalHost(host: string): string {
 /** Only loopback: a managed server is never exposed on the network by acode. */
 export function loopbackHost(provider: ProviderConfig, mode: OperatingMode): string {
   const host = provider.host || '127.0.0.1';
-  if (LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)) return canonicalHost(host);
+  if (isLoopbackHost(host)) return canonicalHost(host);
   const message = `${provider.id}: refusing to start a server bound to ${host}; acode binds managed servers to loopback only.`;
   const hint = `Set providers.${provider.id}.host to 127.0.0.1 (or ::1), or run the server yourself and set providers.${provider.id}.lifecycle.mode to monitored.`;
   throw new AcodeError(mode === 'airgapped' ? 'AIRGAP_VIOLATION' : 'MODE_FORBIDDEN', message, hint, { details: { provider: provider.id, host } });

@@ -4,6 +4,7 @@
 import type { ProviderConfig, OperatingMode } from '../config/types.js';
 import type { DetectResult, ModelCheckResult } from './events.js';
 import type { GpuInfo } from './gpu-probe.js';
+import type { FetchResult } from './vllm-fetch.js';
 
 /** Everything an actor needs to know about the service it works for. */
 export interface ServiceRef {
@@ -11,18 +12,17 @@ export interface ServiceRef {
   mode: OperatingMode;
   /** The state directory (pid files, locks, logs), e.g. ~/.local/state/acode or $ACODE_STATE_DIR. */
   stateDir: string;
+  /** models.allow_download: false forbids pulls (the hub before a vLLM start); absent means allowed. */
+  allowDownload?: boolean;
 }
 
 /** An error as it crosses an actor boundary: the AcodeError's code, message, hint and details. */
 /** A spawn is a first start or a restart: `restarts` (epoch ms, this one included) go into the pid file. */
 export type SpawnInput = ServiceRef & { restarts?: readonly number[] };
 
-export interface SerializedError {
-  code: string;
-  message: string;
-  hint: string;
-  details?: Record<string, unknown>;
-}
+import type { SerializedError } from '../config/index.js';
+
+export type { SerializedError };
 
 export interface ActorContracts {
   /**
@@ -64,6 +64,13 @@ export interface ActorContracts {
    * (less free than memory_utilization x total, naming who holds it). Resolves with the GPUs it would use.
    */
   checkGpus: { input: ServiceRef; output: { gpus: GpuInfo[] } };
+  /**
+   * `fetchModel` (fromPromise), before a vLLM spawn: a hub model not complete in the cache is checked on
+   * the hub (MODEL_NOT_FOUND, AUTH_FAILED, unreachable) and pulled, sending PULL_PROGRESS; airgapped or
+   * models.allow_download: false rejects with MODEL_NOT_FOUND and the pre-stage steps. Cancelled, it
+   * stops the download (the next pull resumes it).
+   */
+  fetchModel: { input: ServiceRef; output: FetchResult };
   /**
    * `watchGpus` (fromCallback), while vLLM is healthy: probes at health_check_interval and sends
    * GPU_FAULT / GPU_OK when the GPUs it uses go bad or recover. Never throws; cleanup stops it.

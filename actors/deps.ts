@@ -1,11 +1,16 @@
 // The seams of the actors: time, the adapter factory, and waits. Real implementations by default;
 // tests and the replay runner pass their own (a SimulatedClock fits the Clock interface).
 import type { OperatingMode, ProviderConfig } from '../config/index.js';
-import { createProvider, type ModelProvider } from '../adapters/index.js';
+import { createProvider, type ConnectionPools, type ModelProvider } from '../adapters/index.js';
 import { GPU_PROBE_TIMEOUT_MS } from './gpu-probe.js';
+import { processLogger, type Logger } from '../log/index.js';
 
-/** setTimeout/clearTimeout, as xstate's SimulatedClock and the global timers both offer them. */
+/**
+ * Time, the one interface: now() and timers, as xstate's SimulatedClock and the global timers both
+ * offer them. The service machine gets it through its input; its actors through ActorDeps.
+ */
 export interface Clock {
+  now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
@@ -13,9 +18,8 @@ export interface Clock {
 export type CreateAdapter = (provider: ProviderConfig, options: { mode: OperatingMode }) => ModelProvider;
 
 export interface ActorDeps {
+  /** Timers, and wall time for pull rates. */
   clock: Clock;
-  /** Wall time in ms, for pull rates. */
-  now: () => number;
   /** Default: adapters' createProvider. */
   createAdapter: CreateAdapter;
   /** How long spawnServer waits for another acode process's start lock. */
@@ -26,9 +30,12 @@ export interface ActorDeps {
   gpuProbeTimeoutMs: number;
   /** The environment spawned servers inherit (PATH, HF_TOKEN ...). */
   env: NodeJS.ProcessEnv;
+  /** What the actors did (locks, port checks, probes, signals, spawns); default: the process logger. */
+  log: Logger;
 }
 
 export const realClock: Clock = {
+  now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -37,24 +44,19 @@ export const realClock: Clock = {
  * The adapters' factory: health, listModels and pull go through the same ModelProvider as requests,
  * with the API key read from the same environment the actors were given.
  */
-export function adapterFactory(env: NodeJS.ProcessEnv): CreateAdapter {
-  return (provider, { mode }) => createProvider(provider, { mode, env });
+export function adapterFactory(env: NodeJS.ProcessEnv, pools?: ConnectionPools): CreateAdapter {
+  return (provider, { mode }) => createProvider(provider, { mode, env, ...(pools ? { pools } : {}) });
 }
 
 export function resolveDeps(partial: Partial<ActorDeps> = {}): ActorDeps {
   const env = partial.env ?? process.env;
   return {
     clock: partial.clock ?? realClock,
-    now: partial.now ?? Date.now,
     createAdapter: partial.createAdapter ?? adapterFactory(env),
     lockTimeoutMs: partial.lockTimeoutMs ?? 60_000,
     killWaitMs: partial.killWaitMs ?? 10_000,
     gpuProbeTimeoutMs: partial.gpuProbeTimeoutMs ?? GPU_PROBE_TIMEOUT_MS,
     env,
+    log: partial.log ?? processLogger(),
   };
-}
-
-/** Serialises an AcodeError for an actor event. */
-export function serializeError(error: { code: string; message: string; hint: string; details?: Record<string, unknown> }) {
-  return { code: error.code, message: error.message, hint: error.hint, ...(error.details && Object.keys(error.details).length > 0 ? { details: error.details } : {}) };
 }

@@ -1,6 +1,6 @@
 // detect: what is on the configured port right now? The pid file (checked against /proc) says
 // whether it is ours; one health probe says whether it answers. At most one HTTP request.
-import { hostUnresolved } from '../adapters/index.js';
+import { hostUnresolved, isLoopbackHost } from '../adapters/index.js';
 import { canonicalHost } from './argv.js';
 import type { ServiceRef } from './contracts.js';
 import type { DetectResult } from './events.js';
@@ -8,9 +8,15 @@ import type { ActorDeps } from './deps.js';
 import { describeHolder, findPortHolder, isPortFree } from './port.js';
 import { readOwnedPidFile } from './state-dir.js';
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+export async function detectService(ref: ServiceRef, deps: ActorDeps, options: { signal?: AbortSignal } = {}): Promise<DetectResult> {
+  const result = await detect(ref, deps, options);
+  // `status` detects every provider on every call: routine results are debug; a stranger on our port is news.
+  const level = result.kind === 'foreign' ? 'info' : 'debug';
+  deps.log[level]({ provider: ref.provider.id, port: ref.provider.port, ...result }, 'detected');
+  return result;
+}
 
-export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<DetectResult> {
+async function detect(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal }): Promise<DetectResult> {
   const { provider } = ref;
   const adapter = deps.createAdapter(provider, { mode: ref.mode });
   let health;
@@ -44,11 +50,12 @@ export async function detectService(ref: ServiceRef, deps: ActorDeps, { signal }
     return foreign(`${describeHolder(holder)}${health.detail ? `: ${health.detail}` : ''}`);
   }
   const host = provider.host || '127.0.0.1';
-  if (!LOOPBACK.test(host)) return { kind: 'absent' };
+  if (!isLoopbackHost(host)) return { kind: 'absent' };
   const bindHost = canonicalHost(host);
   if (await isPortFree(provider.port, bindHost)) return { kind: 'absent' };
   // Bound but not answering: something holds the port that is not our server (or a stranger's loading vLLM).
   const holder = await findPortHolder(provider.port, signal ? { signal } : {});
+  deps.log.debug({ provider: provider.id, port: provider.port, holder: describeHolder(holder) }, 'port busy but not answering');
   if (holder === undefined && (await freesWithin(provider.port, bindHost, deps, signal))) return { kind: 'absent' };
   return foreign(describeHolder(holder));
 }

@@ -78,6 +78,8 @@ export async function checkGpus(ref: ServiceRef, deps: ActorDeps, { signal }: { 
   await buildLaunch(ref.provider, ref.mode, deps.env);
   const probe = await probeGpus(deps.env, { ...(signal ? { signal } : {}), timeoutMs: deps.gpuProbeTimeoutMs });
   const refusal = gpuRefusal(ref.provider, probe, deps.env);
+  const found = probe.kind === 'ok' ? { gpus: probe.gpus.length, errors: probe.errors } : probe;
+  deps.log[refusal ? 'warn' : 'debug']({ provider: ref.provider.id, ...found, ...(refusal ? { refusal: refusal.code } : {}) }, 'gpu probe');
   if (refusal) throw refusal;
   return { gpus: probe.kind === 'ok' ? gpusInUse(ref.provider, probe.gpus, deps.env).used : [] };
 }

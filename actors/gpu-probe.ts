@@ -1,6 +1,8 @@
 // The GPU probe: what nvidia-smi says about the GPUs and the processes holding their memory, parsed
 // from its CSV by pure functions, plus which of them CUDA_VISIBLE_DEVICES leaves to vLLM. Bounded by a
-// timeout: nvidia-smi hangs when the driver is wedged, and a probe must never hang a start.
+// timeout: nvidia-smi hangs when the driver is wedged, and a probe must never hang a start. Without
+// nvidia-smi, AMD's rocm-smi gives the same facts (gpu-rocm.ts).
+import { parseRocmSmiJson, ROCM_SMI_ARGS } from './gpu-rocm.js';
 
 /** One GPU as nvidia-smi reports it; a field it cannot report ([N/A], [Not Supported]) is null. */
 export interface GpuInfo {
@@ -99,16 +101,20 @@ export function visibleGpus(gpus: readonly GpuInfo[], cudaVisibleDevices: string
 
 const onlyOne = <T>(list: T[]): T | undefined => (list.length === 1 ? list[0] : undefined);
 
-/** Runs nvidia-smi twice (GPUs, then who holds memory). Never throws except on abort. */
+/**
+ * Runs nvidia-smi twice (GPUs, then who holds memory); without nvidia-smi, rocm-smi once (AMD GPUs; it
+ * names no processes). Never throws except on abort.
+ */
 export async function probeGpus(
   env: NodeJS.ProcessEnv,
   { signal, timeoutMs = GPU_PROBE_TIMEOUT_MS }: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<GpuProbe> {
-  const gpuRun = await runNvidiaSmi(GPU_QUERY_ARGS, env, timeoutMs, signal);
+  const gpuRun = await runTool('nvidia-smi', GPU_QUERY_ARGS, env, timeoutMs, signal);
+  if (gpuRun.kind === 'absent') return probeRocm(env, timeoutMs, signal);
   if (gpuRun.kind !== 'ok') return gpuRun;
   const { gpus, errors } = parseGpuCsv(gpuRun.stdout);
   if (gpus.length === 0 && errors.length > 0) return { kind: 'failed', detail: errors.join('; ') };
-  const appsRun = await runNvidiaSmi(APPS_QUERY_ARGS, env, timeoutMs, signal);
+  const appsRun = await runTool('nvidia-smi', APPS_QUERY_ARGS, env, timeoutMs, signal);
   // Who holds memory only names processes in a refusal: a failure here is not a GPU fault.
   const processes = appsRun.kind === 'ok' ? parseComputeApps(appsRun.stdout) : [];
   return { kind: 'ok', gpus, processes, errors };
@@ -116,19 +122,27 @@ export async function probeGpus(
 
 type Run = { kind: 'ok'; stdout: string } | { kind: 'absent' } | { kind: 'failed'; detail: string };
 
-async function runNvidiaSmi(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<Run> {
+async function probeRocm(env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<GpuProbe> {
+  const run = await runTool('rocm-smi', ROCM_SMI_ARGS, env, timeoutMs, signal);
+  if (run.kind !== 'ok') return run;
+  const { gpus, errors } = parseRocmSmiJson(run.stdout);
+  if (errors.length > 0) return { kind: 'failed', detail: errors.join('; ') };
+  return { kind: 'ok', gpus, processes: [], errors: [] };
+}
+
+async function runTool(tool: 'nvidia-smi' | 'rocm-smi', args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<Run> {
   // Loaded here, not at module load: most commands never probe, and execa costs ~75 ms to import.
   const { execa } = await import('execa');
-  const result = await execa('nvidia-smi', args, {
+  const result = await execa(tool, args, {
     env, extendEnv: false, reject: false, stdin: 'ignore', timeout: timeoutMs, forceKillAfterDelay: 1_000,
     ...(signal ? { cancelSignal: signal } : {}),
   });
   signal?.throwIfAborted();
   if (result.code === 'ENOENT') return { kind: 'absent' };
-  if (result.timedOut) return { kind: 'failed', detail: `nvidia-smi did not answer within ${timeoutMs / 1000} s (a wedged driver?)` };
+  if (result.timedOut) return { kind: 'failed', detail: `${tool} did not answer within ${timeoutMs / 1000} s (a wedged driver?)` };
   if (result.failed) {
     const said = `${String(result.stdout)}\n${String(result.stderr)}`.trim().split('\n').find((l) => l.trim() !== '');
-    return { kind: 'failed', detail: `nvidia-smi ${result.exitCode === undefined ? 'failed' : `exited with code ${result.exitCode}`}${said ? `: ${said.trim()}` : ''}` };
+    return { kind: 'failed', detail: `${tool} ${result.exitCode === undefined ? 'failed' : `exited with code ${result.exitCode}`}${said ? `: ${said.trim()}` : ''}` };
   }
   return { kind: 'ok', stdout: String(result.stdout) };
 }

@@ -29,6 +29,7 @@ export function watchGpus(input: ServiceRef, deps: ActorDeps, sendBack: (event: 
     reported = fault;
     schedule();
     // Only changes: a fault that persists is not news on every tick.
+    if (changed) deps.log[fault === null ? 'info' : 'warn']({ provider: input.provider.id, fault }, fault === null ? 'gpus fine again' : 'gpu fault');
     if (changed) sendBack(fault === null ? { type: 'GPU_OK' } : { type: 'GPU_FAULT', detail: fault });
   };
   if (checksGpus(input.provider)) schedule();

@@ -30,6 +30,8 @@ export function healthPoller(input: HealthPollerInput, deps: ActorDeps, sendBack
   let delay = STARTING_FIRST_DELAY_MS;
   let startingFor = 0;
   let lastSent: PollerEvent['type'] | undefined;
+  let lastStatus: HealthResult['status'] | undefined;
+  const log = deps.log.child({ provider: input.provider.id, phase: input.phase });
   // A floor, so a zero or tiny interval from config cannot turn the poller into a busy loop.
   const intervalMs = Math.max(MIN_INTERVAL_MS, input.provider.lifecycle.healthCheckIntervalSeconds * 1000);
 
@@ -48,8 +50,12 @@ export function healthPoller(input: HealthPollerInput, deps: ActorDeps, sendBack
   const tick = async (): Promise<void> => {
     const result = await probe();
     if (ac.signal.aborted) return;
+    // Every probe would be a line every 50 ms while starting: only changes are logged.
+    if (result.status !== lastStatus) log.debug({ status: result.status, detail: result.detail }, 'probe');
+    lastStatus = result.status;
     if (input.phase === 'starting') {
       if (result.status === 'ready') {
+        log.info({ port: input.provider.port }, 'server ready');
         sendBack({ type: 'PROBE_OK' });
         return;
       }
@@ -70,7 +76,9 @@ export function healthPoller(input: HealthPollerInput, deps: ActorDeps, sendBack
       misses = 0;
     } else {
       misses += 1;
+      log.debug({ misses, maxMisses: input.maxMisses, detail: result.detail ?? result.status }, 'probe missed');
       if (misses >= input.maxMisses) {
+        log.warn({ misses, detail: result.detail ?? result.status }, 'server stopped answering');
         sendBack({ type: 'PROBE_FAILED', misses, detail: result.detail ?? result.status });
         return;
       }

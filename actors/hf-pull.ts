@@ -1,6 +1,7 @@
 // `acode models pull org/name --provider vllm`: downloads what vLLM needs into the hub cache layout, so
 // vLLM (and any HF tool) loads it offline. Each file goes to blobs/<etag>.incomplete (resumed with an HTTP
-// range after an interruption), is checked (LFS: the hub's sha256; git files: their blob id), renamed to
+// range after an interruption), is checked (LFS: the hub's sha256; git files: their blob id; hashed as
+// the bytes stream in, so the file is not read a second time), renamed to
 // blobs/<etag>, and only then linked into snapshots/<commit>/ (link made aside, renamed into place), so no
 // half-written file is ever visible there. One lock per model: a second acode pulling the same model
 // waits, then finds the blobs and downloads nothing.
@@ -16,6 +17,7 @@ import { header } from '../adapters/hf-client.js';
 import { hubAccessRefused } from '../adapters/hf-errors.js';
 import { acquireFileLock } from './lock.js';
 import { selectFiles, type WeightsFormat } from './hf-select.js';
+import { processLogger } from '../log/index.js';
 
 export interface HubPullProgress {
   file: string;
@@ -97,14 +99,17 @@ export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOpt
     const folder = repoFolder(hub.cacheDir, repoId);
     await mkdir(join(folder, 'blobs'), { recursive: true });
     const lock = await acquireFileLock(join(hub.cacheDir, '.locks', `models--${repoId.split('/').join('--')}`, 'acode-pull.lock'),
-      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250 })
+      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250, log: processLogger() })
       .catch((err: unknown) => {
         if (!opts.signal?.aborted) throw err;
         throw new AcodeError('ABORTED', `Pull of '${repoId}' cancelled while another acode process was downloading it.`,
           'Run the pull again when you are ready; the other download carries on.', { cause: err, details: { model: repoId } });
       });
+    processLogger().info({ model: repoId, revision, commit: info.commit, files: wanted.length, endpoint: hub.endpoint }, 'pulling from the hub');
     try {
-      return await pullLocked(client, hub, repoId, revision, info.commit, wanted, folder, opts);
+      const result = await pullLocked(client, hub, repoId, revision, info.commit, wanted, folder, opts);
+      processLogger().info({ model: repoId, commit: result.commit, downloaded: result.downloaded }, 'hub pull done');
+      return result;
     } finally {
       await lock.release();
     }
@@ -160,6 +165,8 @@ const RETRYABLE = new Set(['STREAM_INTERRUPTED', 'RESPONSE_TIMEOUT', 'CONNECTION
 async function downloadBlob(client: HubClient, repoId: string, commit: string, file: HubFile, blob: string,
   onBytes: (size: number, delta: number) => void, signal: AbortSignal | undefined): Promise<void> {
   const partial = `${blob}.incomplete`;
+  // The digest of what a fetch streamed (computed as the bytes arrive, so the file is not read again).
+  let streamed: string | null = null;
   for (let attempt = 1; ; attempt++) {
     let from = (await sizeOf(partial)) ?? 0;
     if (from > file.size) {
@@ -167,7 +174,7 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
       from = 0;
     }
     try {
-      if (from < file.size || file.size === 0) await fetchInto(client, repoId, commit, file, partial, from, onBytes, signal);
+      streamed = from < file.size || file.size === 0 ? await fetchInto(client, repoId, commit, file, partial, from, onBytes, signal) : null;
       break;
     } catch (err) {
       if (signal?.aborted) {
@@ -176,6 +183,9 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
       }
       const retry = !isAcodeError(err) || RETRYABLE.has(err.code);
       if (!retry) throw err;
+      processLogger()[attempt >= ATTEMPTS ? 'warn' : 'info'](
+        { model: repoId, file: file.name, attempt, attempts: ATTEMPTS, from, code: isAcodeError(err) ? err.code : undefined },
+        attempt >= ATTEMPTS ? 'download failed: giving up' : 'download interrupted: resuming');
       if (attempt >= ATTEMPTS) {
         throw pullFailed(repoId, `Downloading ${file.name} of '${repoId}' failed ${ATTEMPTS} times: ${err instanceof Error ? err.message : String(err)}`,
           'Check the network and run the pull again: it resumes from the bytes already downloaded.', { file: file.name }, err);
@@ -183,9 +193,9 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
     }
   }
   const size = (await sizeOf(partial)) ?? 0;
-  const ok = size === file.size && (file.sha256
-    ? (await digestOf(partial, 'sha256')) === file.sha256
-    : file.blobId === undefined || (await digestOf(partial, 'sha1', Buffer.from(`blob ${size}\0`))) === file.blobId);
+  const check = checkOf(file);
+  const ok = size === file.size && (check === null
+    || (streamed ?? (await digestOf(partial, check.algorithm, check.prefix))) === check.expected);
   if (!ok) {
     await rm(partial, { force: true });
     throw pullFailed(repoId, `Downloaded ${file.name} of '${repoId}' does not match the hub's ${file.sha256 ? 'sha256' : 'checksum'}; the file was deleted.`,
@@ -195,8 +205,16 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
   await rename(partial, blob);
 }
 
+/** How a file is checked: LFS files by the hub's sha256, git files by their blob id (sha1 over `blob <size>\0` + bytes). */
+function checkOf(file: HubFile): { algorithm: 'sha256' | 'sha1'; prefix?: Buffer; expected: string } | null {
+  if (file.sha256) return { algorithm: 'sha256', expected: file.sha256 };
+  if (file.blobId !== undefined) return { algorithm: 'sha1', prefix: Buffer.from(`blob ${file.size}\0`), expected: file.blobId };
+  return null;
+}
+
+/** Streams the file (from `from` on) into `partial`; returns the digest of the whole file for its check. */
 async function fetchInto(client: HubClient, repoId: string, commit: string, file: HubFile, partial: string, from: number,
-  onBytes: (size: number, delta: number) => void, signal: AbortSignal | undefined): Promise<void> {
+  onBytes: (size: number, delta: number) => void, signal: AbortSignal | undefined): Promise<string | null> {
   const res = await client.openFile(repoId, commit, file.name, { from, ...(signal ? { signal } : {}) });
   if (res.status === 401 || res.status === 403) {
     res.body.resume();
@@ -215,15 +233,26 @@ async function fetchInto(client: HubClient, repoId: string, commit: string, file
   }
   // 200 to a ranged request: the server sent the whole file, so write it from the start.
   let size = res.status === 206 ? from : 0;
+  const check = checkOf(file);
+  const hash = check ? createHash(check.algorithm) : null;
+  if (hash && check?.prefix) hash.update(check.prefix);
+  // A resumed file: the bytes already on disk go into the digest first (read once, here).
+  if (hash && size > 0) {
+    await pipeline(createReadStream(partial, { end: size - 1 }), async function* (source) {
+      for await (const chunk of source) hash.update(chunk as Buffer);
+    });
+  }
   onBytes(size, 0);
   const count = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
+      hash?.update(chunk);
       onBytes(size, chunk.length);
       done(null, chunk);
     },
   });
   await pipeline(res.body, count, createWriteStream(partial, { flags: res.status === 206 ? 'a' : 'w' }), signal ? { signal } : {});
+  return hash ? hash.digest('hex') : null;
 }
 
 /** A snapshot link appears whole or not at all: made in the scratch dir, renamed into place. */

@@ -15,6 +15,7 @@ import { stopServer } from './stop-server.js';
 import { checkGpus } from './gpu-check.js';
 import { watchGpus } from './gpu-watch.js';
 import type { GpuInfo } from './gpu-probe.js';
+import { fetchVllmModel, type FetchResult } from './vllm-fetch.js';
 
 export type * from './events.js';
 export type * from './contracts.js';
@@ -41,6 +42,7 @@ export { serverFacts, type ServerFacts } from './server-facts.js';
 export { probeGpus, parseGpuCsv, parseComputeApps, visibleGpus } from './gpu-probe.js';
 export type { GpuInfo, GpuProbe, GpuProcess } from './gpu-probe.js';
 export { checksGpus, gpuRefusal, gpuFault, gpusInUse, unreadableGpus } from './gpu-check.js';
+export { fetchesModel, fetchVllmModel, pullStatus, type FetchResult } from './vllm-fetch.js';
 export { latestLoadProgress } from './load-progress.js';
 export { runLog } from './watch-log.js';
 export type { LoadPhase, LoadProgress } from './load-progress.js';
@@ -68,6 +70,14 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
       healthPoller(input, deps, sendBack),
     ),
     checkGpus: fromPromise<{ gpus: GpuInfo[] }, ActorContracts['checkGpus']['input']>(({ input, signal }) => checkGpus(input, deps, { signal })),
+    fetchModel: fromPromise<FetchResult, ActorContracts['fetchModel']['input']>(({ input, signal, self }) =>
+      fetchVllmModel(input, deps, {
+        signal,
+        onProgress: (event) => {
+          if (!signal.aborted) self._parent?.send(event);
+        },
+      }),
+    ),
     watchGpus: fromCallback<EventObject, ActorContracts['watchGpus']['input']>(({ input, sendBack }) => watchGpus(input, deps, sendBack)),
     checkModel: fromPromise<ModelCheckResult, ActorContracts['checkModel']['input']>(({ input, signal }) => checkModel(input, deps, { signal })),
     pullModel: fromCallback<EventObject, ActorContracts['pullModel']['input']>(({ input, sendBack }) =>

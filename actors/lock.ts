@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcodeError } from '../config/index.js';
+import type { Logger } from '../log/index.js';
 import { bootId, isAlive, readProcIdentity } from './proc.js';
 import { lockFilePath, type ServerAddress } from './state-dir.js';
 
@@ -30,6 +31,8 @@ export interface AcquireOptions {
   timeoutMs?: number;
   /** How often to look again while waiting. */
   retryMs?: number;
+  /** Where waits, stale locks and timeouts are logged. */
+  log?: Logger;
 }
 
 const EMPTY_LOCK_STALE_MS = 5_000;
@@ -88,7 +91,7 @@ export function acquireLock(stateDir: string, server: ServerAddress, options: Ac
 export async function acquireFileLock(
   file: string,
   holder: { id: string; what: string },
-  { signal, timeoutMs = 30_000, retryMs = 50 }: AcquireOptions = {},
+  { signal, timeoutMs = 30_000, retryMs = 50, log }: AcquireOptions = {},
 ): Promise<LockHandle> {
   await mkdir(dirname(file), { recursive: true });
   const me = await readProcIdentity(process.pid);
@@ -100,7 +103,8 @@ export async function acquireFileLock(
     nonce: randomUUID(),
   };
   const content = JSON.stringify(owner);
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let lastOwner: LockOwner | undefined;
   for (;;) {
     signal?.throwIfAborted();
@@ -111,6 +115,7 @@ export async function acquireFileLock(
       } finally {
         await fh.close();
       }
+      log?.debug({ file, waitedMs: Date.now() - started }, 'lock acquired');
       return { file, release: () => releaseLock(file, content) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -118,6 +123,7 @@ export async function acquireFileLock(
     const current = await readOwner(file);
     // A file caught between create and write has no owner yet: give it a moment before judging.
     if (current?.owner && !(await ownerIsAlive(current.owner))) {
+      log?.info({ file, deadPid: current.owner.pid }, 'breaking a stale lock');
       await breakStale(file, current.raw);
       continue;
     }
@@ -126,8 +132,11 @@ export async function acquireFileLock(
       await breakStale(file, current.raw);
       continue;
     }
+    // Once per holder, not once per retry.
+    if (current?.owner && current.owner.pid !== lastOwner?.pid) log?.info({ file, holderPid: current.owner.pid, timeoutMs }, 'waiting for a lock');
     lastOwner = current?.owner ?? lastOwner;
     if (Date.now() >= deadline) {
+      log?.warn({ file, holderPid: lastOwner?.pid, timeoutMs }, 'gave up waiting for a lock');
       throw new AcodeError(
         'LOCK_TIMEOUT',
         `${holder.id}: another acode process (pid ${lastOwner?.pid ?? 'unknown'}) has held ${holder.what} for over ${Math.round(timeoutMs / 1000)} s.`,

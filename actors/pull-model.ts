@@ -1,9 +1,8 @@
 // pullModel: the service machine's pull actor. Airgapped mode never downloads; everything else is
 // the adapter's pull stream through rxjs (pull-progress.ts), folded into totals and a rate.
-import { AcodeError, toAcodeError } from '../config/index.js';
+import { AcodeError, serializeError, toAcodeError } from '../config/index.js';
 import type { PullOutcomeEvent, ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
-import { serializeError } from './deps.js';
 import type { PullProgressEvent } from './pull-progress.js';
 
 export function airgapPullError(ref: ServiceRef, model: string): AcodeError {
@@ -30,6 +29,7 @@ export function pullModel(
           cause: acode,
           details: { provider: ref.provider.id, model, reason: acode.code },
         });
+    deps.log.warn({ provider: ref.provider.id, model, code: wrapped.code, error: wrapped.message }, 'pull failed');
     sendBack({ type: 'PULL_FAILED', error: serializeError(wrapped) });
   };
   if (ref.mode === 'airgapped') {
@@ -40,6 +40,7 @@ export function pullModel(
     fail(new AcodeError('PULL_FAILED', `${ref.provider.id}: no model is configured to pull.`, `Set providers.${ref.provider.id}.model.`, { details: { provider: ref.provider.id } }));
     return () => undefined;
   }
+  deps.log.info({ provider: ref.provider.id, model }, 'pulling model');
   // rxjs loads with the first pull, not with every command that imports the actors.
   let unsubscribe: (() => void) | undefined;
   let stopped = false;

@@ -97,7 +97,7 @@ export function subscribePull(
 ): () => void {
   let latest: PullProgressEvent | undefined;
   let lastSent: PullProgressEvent | undefined;
-  const subscription = toProgressEvents(pullObservable(ref, deps, model), deps.now)
+  const subscription = toProgressEvents(pullObservable(ref, deps, model), () => deps.clock.now())
     .pipe(
       tap((event) => (latest = event)),
       throttleTime(PULL_THROTTLE_MS, asyncScheduler, { leading: true, trailing: true }),
@@ -112,7 +112,10 @@ export function subscribePull(
         if (latest && latest !== lastSent) sendBack(latest);
         fail(error);
       },
-      complete: () => sendBack({ type: 'PULL_DONE' }),
+      complete: () => {
+        deps.log.info({ provider: ref.provider.id, model }, 'pull done');
+        sendBack({ type: 'PULL_DONE' });
+      },
     });
   return () => subscription.unsubscribe();
 }

@@ -42,22 +42,27 @@ export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal, on
   }
   // Before the lock: a missing binary or a non-loopback host fails fast, whoever holds the lock.
   const launch = await buildLaunch(provider, ref.mode, deps.env);
+  const log = deps.log.child({ provider: provider.id });
   return withLock(
     stateDir,
     provider,
     async () => {
       const found = await detectService(ref, deps, signal ? { signal } : {});
       if (found.kind === 'running' || found.kind === 'loading') {
+        log.info({ serverPid: found.ownedPid, port: provider.port }, 'adopted a server another acode process started');
         return found.ownedPid === undefined ? { adopted: true } : { pid: found.ownedPid, adopted: true, owned: true };
       }
       const host = loopbackHost(provider, ref.mode);
       if (found.kind === 'foreign' || !(await portFreesSoon(provider.port, host, deps, signal))) {
-        throw portInUseError(provider, await findPortHolder(provider.port, signal ? { signal } : {}));
+        const holder = await findPortHolder(provider.port, signal ? { signal } : {});
+        log.warn({ port: provider.port, holderPid: holder?.pid, holder: holder?.command }, 'port in use: not starting');
+        throw portInUseError(provider, holder);
       }
+      log.debug({ port: provider.port, host }, 'port free');
       signal?.throwIfAborted();
       return spawnDetached(ref, launch, deps, { ...(signal ? { signal } : {}), ...(onSpawned ? { onSpawned } : {}) });
     },
-    { timeoutMs: deps.lockTimeoutMs, ...(signal ? { signal } : {}) },
+    { timeoutMs: deps.lockTimeoutMs, log, ...(signal ? { signal } : {}) },
   );
 }
 
@@ -124,6 +129,9 @@ async function spawnDetached(
     void removePidFile(stateDir, provider, exited.pid).catch(() => undefined);
   });
   onSpawned?.(pid);
+  const restarts = ref.restarts?.length ?? 0;
+  deps.log.info({ provider: provider.id, serverPid: pid, binary: launch.binaryPath, args: launch.args, port: provider.port, logFile, ...(restarts > 0 ? { restarts } : {}) },
+    restarts > 0 ? 'restarted server' : 'spawned server');
   // The child has its own copy of the log fd; ours closes, then the pid file records the child.
   const recorded = log.close().then(() =>
     writePidFile(stateDir, provider, {
@@ -135,7 +143,8 @@ async function spawnDetached(
   let cleanup: Promise<void> | undefined;
   const cancel = (): Promise<void> =>
     (cleanup ??= trackCleanup((async () => {
-      await terminateChild(entry, { graceMs: CANCELLED_SPAWN_GRACE_MS, killWaitMs: deps.killWaitMs });
+      deps.log.info({ provider: provider.id, serverPid: pid }, 'spawn cancelled: stopping the child');
+      await terminateChild(entry, { graceMs: CANCELLED_SPAWN_GRACE_MS, killWaitMs: deps.killWaitMs, log: deps.log });
       await recorded.catch(() => undefined);
       await removePidFile(stateDir, provider, pid);
     })()));

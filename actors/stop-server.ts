@@ -33,9 +33,10 @@ async function waitGone(record: PidFile, ms: number, signal?: AbortSignal): Prom
 }
 
 /** The whole group when the server leads one (detached spawn), so its workers go too. */
-async function signalServer(record: PidFile, sig: NodeJS.Signals): Promise<void> {
+async function signalServer(record: PidFile, sig: NodeJS.Signals, deps: ActorDeps): Promise<void> {
   const identity = await readProcIdentity(record.pid);
   const target = identity?.pgrp === record.pid ? -record.pid : record.pid;
+  deps.log[sig === 'SIGKILL' ? 'warn' : 'info']({ provider: record.providerId, serverPid: record.pid, group: target < 0 }, `sent ${sig}`);
   try {
     process.kill(target, sig);
   } catch (error) {
@@ -58,7 +59,7 @@ export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: 
   // right after the spawn reported its pid).
   const own = childEntry(input.pid);
   if (own && !own.exit) {
-    const ended = await terminateChild(own, { graceMs: input.graceMs, killWaitMs: deps.killWaitMs });
+    const ended = await terminateChild(own, { graceMs: input.graceMs, killWaitMs: deps.killWaitMs, log: deps.log });
     if (!ended.gone) throw stuckError(provider, input.pid, deps.killWaitMs);
     await removePidFile(stateDir, provider, input.pid);
     return { signal: ended.signal };
@@ -66,17 +67,18 @@ export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: 
   const record = await readPidFile(stateDir, provider);
   if (!record || record.pid !== input.pid || !(await stillOurs(record))) {
     // Not ours (or already gone): never signal it. A stale file is cleaned up.
+    deps.log.info({ provider: provider.id, serverPid: input.pid }, 'not stopping: the pid is no longer the server acode started');
     if (record && record.pid === input.pid) await removePidFile(stateDir, provider, record.pid);
     return { signal: 'none' };
   }
   const entry = childEntry(record.pid);
   if (entry) entry.stopRequested = true;
-  await signalServer(record, 'SIGTERM');
+  await signalServer(record, 'SIGTERM', deps);
   if (await waitGone(record, input.graceMs, signal)) {
     await removePidFile(stateDir, provider, record.pid);
     return { signal: 'SIGTERM' };
   }
-  if (await stillOurs(record)) await signalServer(record, 'SIGKILL');
+  if (await stillOurs(record)) await signalServer(record, 'SIGKILL', deps);
   if (!(await waitGone(record, deps.killWaitMs, signal))) {
     throw stuckError(provider, record.pid, deps.killWaitMs);
   }

@@ -1,6 +1,7 @@
 // Ending a child this process spawned, and the clean-ups the CLI must wait for before it exits. A
 // cancelled spawn's promise runs on after its actor stopped; if the process exited first, its child
 // would be left running (or half-killed, with a pid file naming it).
+import type { Logger } from '../log/index.js';
 import type { ChildEntry } from './process-table.js';
 
 export type Termination = { signal: 'none' | 'SIGTERM' | 'SIGKILL'; gone: boolean };
@@ -48,15 +49,21 @@ function exitWithin(entry: ChildEntry, ms: number): Promise<boolean> {
  * go out only while its exit is unseen: until Node reaps it, its pid (and group id) cannot name anyone
  * else. A second caller for the same child (a STOP and the cancelled spawn) shares the first one's work.
  */
-export function terminateChild(entry: ChildEntry, { graceMs, killWaitMs }: { graceMs: number; killWaitMs: number }): Promise<Termination> {
+export function terminateChild(
+  entry: ChildEntry,
+  { graceMs, killWaitMs, log }: { graceMs: number; killWaitMs: number; log?: Logger },
+): Promise<Termination> {
   const running = inFlight.get(entry);
   if (running) return running;
   const work = trackCleanup((async (): Promise<Termination> => {
     // An exit we asked for is not a crash (watchProcess reads this).
     entry.stopRequested = true;
     if (entry.exit) return { signal: 'none', gone: true };
+    const fields = { provider: entry.providerId, serverPid: entry.pid };
+    log?.info({ ...fields, graceMs }, 'sent SIGTERM');
     signalGroup(entry.pid, 'SIGTERM');
     if (await exitWithin(entry, graceMs)) return { signal: 'SIGTERM', gone: true };
+    log?.warn(fields, `still running after ${graceMs} ms: sent SIGKILL`);
     signalGroup(entry.pid, 'SIGKILL');
     return { signal: 'SIGKILL', gone: await exitWithin(entry, killWaitMs) };
   })());

@@ -2,8 +2,8 @@
 //   - a local directory must hold config.json or params.json and weights, or vLLM dies with a traceback;
 //   - a hub id complete in the Hugging Face cache runs with HF_HUB_OFFLINE=1 (vLLM then never calls the hub);
 //   - airgapped, a hub id not complete in the cache is MODEL_NOT_FOUND with the pre-stage steps.
-// Asking the hub about an id that is not cached (404 / gated / unreachable) is preflightHubModel's job;
-// it is not wired into the start yet (see the issue-14 report).
+// Asking the hub about an id that is not cached (404 / gated / unreachable) and pulling it is the
+// fetchVllmModel step the service machine runs before this (vllm-fetch.ts).
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -11,13 +11,13 @@ import { cachedModel, checkModelDir, hubEnv, isRepoId } from '../adapters/index.
 import { modelNotStaged } from '../adapters/hf-errors.js';
 import { AcodeError, type OperatingMode, type ProviderConfig } from '../config/index.js';
 
-function localPath(model: string): string {
+export function localPath(model: string): string {
   if (model === '~' || model.startsWith('~/')) return join(homedir(), model.slice(1));
   return isAbsolute(model) ? model : resolve(model);
 }
 
 /** vLLM's --revision from the provider's extra args, else main. */
-function revisionOf(args: readonly string[]): string {
+export function revisionOf(args: readonly string[]): string {
   const i = args.indexOf('--revision');
   if (i >= 0 && args[i + 1]) return args[i + 1] as string;
   return args.find((a) => a.startsWith('--revision='))?.slice('--revision='.length) ?? 'main';

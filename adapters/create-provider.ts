@@ -5,6 +5,7 @@ import { ollamaWire } from './ollama-wire.js';
 import { openAiWire } from './openai-wire.js';
 import { WireProvider } from './provider.js';
 import { quirksFor, type ServerQuirks } from './server-quirks.js';
+import type { ConnectionPools } from './connection-pools.js';
 import { timeoutsOf, Transport, type ApiKey, type Timeouts } from './transport.js';
 import type { ModelProvider } from './types.js';
 
@@ -17,6 +18,8 @@ export interface CreateProviderOptions {
   env?: Env;
   /** Test seam: sees every socket the provider's pool opens. */
   onSocket?: (socket: Socket) => void;
+  /** The pools shared by every adapter of the same endpoint; default: this adapter owns its own. */
+  pools?: ConnectionPools;
 }
 
 // The known kinds are local servers by definition; a `custom` provider may be remote (burst mode).
@@ -46,6 +49,7 @@ export function createProvider(config: ProviderConfig, opts: CreateProviderOptio
     timeouts: { ...timeoutsOf(config.timeouts), ...opts.timeouts },
     apiKey: apiKeyOf(config, opts.env ?? process.env),
     onSocket: opts.onSocket,
+    ...(opts.pools ? { pools: opts.pools } : {}),
   });
   return new WireProvider({
     id: config.id,

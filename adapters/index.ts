@@ -3,6 +3,7 @@
 export type * from './types.js';
 export { createProvider, mustStayOnLoopback, type CreateProviderOptions } from './create-provider.js';
 export { assertLoopbackHost, isLoopbackHost } from './loopback-guard.js';
+export { createConnectionPools, type ConnectionPools } from './connection-pools.js';
 export { hostUnresolved, isServerGone } from './wire-errors.js';
 export { HEALTH_TIMEOUT_MS, type Timeouts } from './transport.js';
 export { SERVER_QUIRKS, quirksFor, type ServerQuirks, type HealthQuirks, type ContinueStyle } from './server-quirks.js';

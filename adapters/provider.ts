@@ -27,7 +27,8 @@ export class WireProvider implements ModelProvider {
   readonly id: string;
   readonly pull?: (model: string, opts?: CallOptions) => AsyncIterable<PullProgress>;
   private maxContext: number | undefined;
-  private vision = false;
+  // What the server reported about the configured model; unknown until listModels/modelInfo saw it.
+  private reported: string[] | undefined;
 
   constructor(private readonly init: WireProviderInit) {
     this.id = init.id;
@@ -38,7 +39,11 @@ export class WireProvider implements ModelProvider {
   // A getter, so a context length learned from listModels/modelInfo shows up for later readers.
   get capabilities(): Capabilities {
     const caps: Capabilities = {
-      streaming: true, tools: true, structuredOutput: true, embeddings: false, vision: this.vision,
+      streaming: true,
+      tools: this.reported?.includes('tools'),
+      structuredOutput: undefined,
+      embeddings: false,
+      vision: this.reported?.includes('vision'),
       continueFinalMessage: this.init.quirks.continueStyle !== 'unsupported',
     };
     if (this.maxContext !== undefined) caps.maxContext = this.maxContext;
@@ -92,7 +97,7 @@ export class WireProvider implements ModelProvider {
 
   private learn(info: ModelInfo | undefined): void {
     if (info?.contextLength !== undefined) this.maxContext = info.contextLength;
-    if (info?.capabilities?.includes('vision')) this.vision = true;
+    if (info?.capabilities !== undefined) this.reported = info.capabilities;
   }
 
   private async streamChat(req: ChatRequest, signal: AbortSignal | undefined): Promise<ChunkStream> {

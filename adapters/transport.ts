@@ -1,10 +1,10 @@
 // One undici Pool per provider: keep-alive, explicit connect/headers/body timeouts, the loopback guard
 // in the connector, and helpers that turn status codes and bodies into typed errors.
 import type { Socket } from 'node:net';
-import type { buildConnector as BuildConnector, Dispatcher, Pool as PoolType } from 'undici';
-import { Pool, buildConnector, request } from './undici-core.js';
+import type { Dispatcher, Pool as PoolType } from 'undici';
+import { request } from './undici-core.js';
 import type { RequestTimeouts } from '../config/index.js';
-import { assertLoopbackHost } from './loopback-guard.js';
+import { openPool, type ConnectionPools } from './connection-pools.js';
 import { classifyTransportError, httpStatusError, protocolError, type WireContext } from './wire-errors.js';
 
 export interface Timeouts {
@@ -35,6 +35,8 @@ export interface TransportOptions {
   apiKey?: ApiKey;
   /** Test seam: sees every socket the pool opens (bytes read, close events). */
   onSocket?: (socket: Socket) => void;
+  /** Shared pools (one per endpoint, closed by their owner); without them the transport owns its pool. */
+  pools?: ConnectionPools;
 }
 
 export interface ApiKey {
@@ -54,6 +56,7 @@ export class Transport {
   readonly baseUrl: string;
   readonly timeouts: Timeouts;
   private readonly pool: PoolType;
+  private readonly ownsPool: boolean;
   private readonly apiKeyEnv: string | undefined;
   // An ES private field: invisible to JSON.stringify, util.inspect and the recorder; only send() reads it.
   readonly #authorization: string | undefined;
@@ -64,29 +67,15 @@ export class Transport {
     this.timeouts = options.timeouts;
     this.apiKeyEnv = options.apiKey?.env;
     this.#authorization = options.apiKey?.value ? `Bearer ${options.apiKey.value}` : undefined;
-    const base = buildConnector({ timeout: options.timeouts.connectMs, keepAlive: true });
-    const connect: BuildConnector.connector = (connectOptions, callback) => {
-      if (options.loopbackOnly) {
-        try {
-          assertLoopbackHost(connectOptions.hostname, { provider: options.provider });
-        } catch (err) {
-          callback(err as Error, null);
-          return;
-        }
-      }
-      base(connectOptions, (err, socket) => {
-        if (err === null && socket) options.onSocket?.(socket);
-        if (err === null) callback(null, socket as Socket);
-        else callback(err, null);
-      });
+    const spec = {
+      provider: options.provider,
+      origin: new URL(this.baseUrl).origin,
+      loopbackOnly: options.loopbackOnly,
+      connectMs: options.timeouts.connectMs,
+      ...(options.onSocket ? { onSocket: options.onSocket } : {}),
     };
-    this.pool = new Pool(new URL(this.baseUrl).origin, {
-      connect,
-      headersTimeout: options.timeouts.headersMs,
-      bodyTimeout: options.timeouts.bodyMs,
-      keepAliveTimeout: 10_000,
-      connections: 16,
-    });
+    this.ownsPool = options.pools === undefined;
+    this.pool = options.pools ? options.pools.poolFor(spec) : openPool(spec);
   }
 
   context(path: string): WireContext {
@@ -105,6 +94,8 @@ export class Transport {
         headers,
         body: spec.json === undefined ? undefined : JSON.stringify(spec.json),
         signal: spec.signal,
+        headersTimeout: this.timeouts.headersMs,
+        bodyTimeout: this.timeouts.bodyMs,
       });
     } catch (err) {
       throw classifyTransportError(err, ctx, 0, spec.signal);
@@ -131,8 +122,9 @@ export class Transport {
     }
   }
 
+  /** Closes the pool if this transport owns it; a shared one is closed by its owner. */
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.ownsPool) await this.pool.close();
   }
 }
 

@@ -76,12 +76,14 @@ export interface ChatResponse {
   json?: unknown;
 }
 
+/** What a provider's model can do; `undefined` = unknown (the server has not said), never a guess. */
 export interface Capabilities {
   streaming: boolean;
-  tools: boolean;
-  structuredOutput: boolean;
+  /** From the server (Ollama /api/show `capabilities`); unknown until its model was looked at. */
+  tools: boolean | undefined;
+  structuredOutput: boolean | undefined;
   embeddings: boolean;
-  vision: boolean;
+  vision: boolean | undefined;
   /** Tokens, where the server says (vLLM max_model_len, llama-server n_ctx, Ollama model_info). */
   maxContext?: number;
   /** The server can continue a trailing assistant message (resume after a crash). */

@@ -8,6 +8,7 @@ import { benchCliCold } from './cli-cold.js';
 import { benchRecover } from './recover.js';
 import { benchFootprint } from './footprint.js';
 import { benchScale } from './scale.js';
+import { benchHfPull } from './hf-pull.js';
 import { benchGateway } from './gateway.js';
 
 function flag(name: string): string | undefined {
@@ -34,6 +35,7 @@ const groups: Record<string, () => Promise<string[]>> = {
   recover: benchRecover,
   footprint: () => benchFootprint(footprintSeconds),
   scale: benchScale,
+  'hf-pull': benchHfPull,
   gateway: benchGateway,
 };
 const only = flag('--only')?.split(',');

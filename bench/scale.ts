@@ -13,6 +13,9 @@ class ManualClock implements Clock {
   private next = 1;
   readonly pending = new Map<number, () => void>();
   private waiter: { n: number; resolve: () => void } | undefined;
+  now(): number {
+    return Date.now();
+  }
   setTimeout(fn: () => void, _ms: number): unknown {
     const id = this.next++;
     this.pending.set(id, fn);

@@ -3,6 +3,7 @@ import type { AcodeConfig, ConfigLocation, Env } from '../config/index.js';
 import type { Output } from './output/index.js';
 import type { Command } from 'commander';
 import type { InspectionEvent } from 'xstate';
+import type { Logger } from '../log/index.js';
 
 /** The config as the global `--config` option selects it (read lazily, at action time). */
 export interface ConfigAccess {
@@ -21,6 +22,8 @@ export interface CliDeps {
   signal: AbortSignal;
   /** Feeds the inspection bus (--record, --inspect); pass it to openRegistry({ inspect }). */
   inspect?: (event: InspectionEvent) => void;
+  /** The process log (<state dir>/logs/acode.log), opened once a command runs; actors get it through processLogger(). */
+  log?: Logger;
 }
 
 /** A command file exports one of these; it adds its command (and subcommands) to the program. */

@@ -17,8 +17,7 @@ import { serveCommand } from './commands/serve.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { isOutputClosed, OUTPUT_CLOSED_EXIT, printError, type Output } from './output/index.js';
 import type { InspectionSession } from '../inspector/index.js';
-
-export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
+import { installProcessLogger, openLogger, type ProcessLogger } from '../log/index.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
 export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, serveCommand, demoCommand, replayCommand, inspectCommand];
@@ -53,6 +52,7 @@ export function buildProgram(deps: CliDeps, commands: readonly CommandRegistrar[
     .option('--config <path>', 'use this config file instead of the nearest .agent/config.yml')
     .option('--record <file>', 'write every state-machine inspection event to FILE.jsonl (secrets removed)')
     .option('--inspect [url]', 'forward inspection events to a Stately inspector relay on loopback (default ws://127.0.0.1:8080)')
+    .option('--verbose', 'print the log (debug and up) on stderr too; it always goes to <state dir>/logs/acode.log')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -80,6 +80,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   const stderr = options.stderr ?? process.stderr;
   const signal = options.signal ?? new AbortController().signal;
   let program: Command | undefined;
+  let log: ProcessLogger | undefined;
   const configPath = (): string | undefined => program?.opts<{ config?: string }>().config;
   const deps: CliDeps = {
     stdout: options.stdout ?? process.stdout,
@@ -94,10 +95,15 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   };
   program = buildProgram(deps, options.commands);
   let inspection: InspectionSession | undefined;
+  let restoreLogger: (() => void) | undefined;
   // --record / --inspect are global: opened once a command runs, closed whatever happens to it. The
   // inspector (and @statelyai/inspect) loads only when one is given; without them no actor is inspected.
   program.hook('preAction', async () => {
-    const opts = program?.opts<{ record?: string; inspect?: string | boolean }>() ?? {};
+    const opts = program?.opts<{ record?: string; inspect?: string | boolean; verbose?: boolean }>() ?? {};
+    // Opened here (not before parsing) so --verbose is known; nothing is written or imported until a line is.
+    log = openLogger({ env, stderr, verbose: opts.verbose === true });
+    deps.log = log;
+    restoreLogger = installProcessLogger(log);
     if (opts.record === undefined && opts.inspect === undefined) return;
     const { createInspectionBus, openInspection } = await import('../inspector/index.js');
     const bus = createInspectionBus();
@@ -120,5 +126,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     return printError(error, { stderr, env });
   } finally {
     inspection?.close();
+    await log?.flush();
+    restoreLogger?.();
   }
 }

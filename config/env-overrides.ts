@@ -1,8 +1,8 @@
 // Environment overrides, each following its server's own convention. They change the resolved
 // config only; the file on disk is never touched by them.
 import { AcodeError } from './errors.js';
+import { providerUnknownError } from './provider-unknown.js';
 import { connectableHost, formatBaseUrl, parseOllamaHost } from './ollama-host.js';
-import { didYouMean } from './suggest.js';
 import type { AcodeConfig, Env, EnvOverride } from './types.js';
 
 function present(env: Env, name: string): string | undefined {
@@ -52,12 +52,7 @@ export function applyEnvOverrides(config: AcodeConfig, env: Env): AcodeConfig {
   if (chosen !== undefined) {
     const ids = Object.keys(providers);
     if (!ids.includes(chosen)) {
-      throw new AcodeError(
-        'PROVIDER_UNKNOWN',
-        `ACODE_PROVIDER=${chosen} names no provider${didYouMean(chosen, ids)}.`,
-        `Set ACODE_PROVIDER to one of: ${ids.join(', ')} (or unset it to use providers.active).`,
-        { details: { env: 'ACODE_PROVIDER', value: chosen, ids } },
-      );
+      throw providerUnknownError(chosen, ids, { env: 'ACODE_PROVIDER' });
     }
     active = chosen;
     overrides.push({ name: 'ACODE_PROVIDER', paths: ['providers.active'], value: chosen });

@@ -1,4 +1,6 @@
 export * from './errors.js';
+export { serializeError, type SerializedError } from './error-data.js';
+export { providerUnknownError, type ProviderUnknownContext } from './provider-unknown.js';
 export * from './types.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
 export { locateConfig, findProjectRoot, CONFIG_DIR, CONFIG_FILE, type ConfigLocation } from './locate.js';

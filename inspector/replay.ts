@@ -60,6 +60,7 @@ const inert: ServiceActorLogic = {
   detect: fromPromise(() => new Promise<never>(() => {})),
   spawnServer: fromPromise(() => new Promise<never>(() => {})),
   checkGpus: fromPromise(() => new Promise<never>(() => {})),
+  fetchModel: fromPromise(() => new Promise<never>(() => {})),
   watchGpus: fromCallback(() => () => {}),
   checkModel: fromPromise(() => new Promise<never>(() => {})),
   stopServer: fromPromise(() => new Promise<never>(() => {})),
@@ -96,12 +97,21 @@ function withoutGpuCheckIfUnrecorded(records: readonly InspectionRecord[], actor
   return { ...input, ref: { ...input.ref, provider: { ...provider, gpu: { ...provider.gpu, required: false } } } };
 }
 
+// Likewise a vLLM start recorded before the hub fetch existed (starting.proc.pulling) went from the GPU
+// check straight to spawning: replay it without that step.
+function fetchRecorded(records: readonly InspectionRecord[], actor: string): boolean {
+  return records.some((r) => r.kind === 'event' && r.actor === actor && r.event.type.endsWith('.starting.proc.pulling'));
+}
+
 export function replayService(records: readonly InspectionRecord[], actor: string): ServiceReplay {
   const { input: recordedInput, t: t0 } = inputOf(records, actor);
   const input = withoutGpuCheckIfUnrecorded(records, actor, recordedInput);
   const clock = replayClock(t0);
   // The recorded jitter is already inside the recorded after-events; random only feeds delays that never fire.
-  const service = createActor(serviceMachine.provide({ actors: inert }), { input: { ...input, random: () => 0.5 }, clock });
+  const machine = fetchRecorded(records, actor)
+    ? serviceMachine.provide({ actors: inert })
+    : serviceMachine.provide({ actors: inert, guards: { fetchesModel: () => false } });
+  const service = createActor(machine, { input: { ...input, random: () => 0.5, clock }, clock });
   return replayActor(records, actor, service, clock, label, (e) => e);
 }
 

@@ -2,12 +2,12 @@
 // Stately's inspector. acode does not start that package's relay (it binds every interface and its UI is
 // hosted on the internet): the user runs a relay, and we only connect to one on loopback.
 import { connect } from 'node:net';
+import { isLoopbackHost } from '../adapters/index.js';
 import { AcodeError, type Env } from '../config/index.js';
 import type { InspectionBus } from './bus.js';
 import { toPlain } from './serialize.js';
 
 export const DEFAULT_STATELY_URL = 'ws://127.0.0.1:8080';
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 export interface StatelyConnection {
   readonly url: string;
@@ -25,7 +25,7 @@ export function relayUrl(text: string): URL {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
     throw new AcodeError('USAGE', `--inspect: ${text} is not a ws:// URL.`, `Pass a WebSocket URL such as ${DEFAULT_STATELY_URL}.`);
   }
-  if (!LOOPBACK.has(url.hostname)) {
+  if (!isLoopbackHost(url.hostname)) {
     throw new AcodeError('AIRGAP_VIOLATION', `--inspect: ${url.hostname} is not a loopback address; acode sends inspection data to 127.0.0.1 or ::1 only.`,
       `Run the relay on this machine and pass ${DEFAULT_STATELY_URL}, or use \`acode inspect\` (offline page on 127.0.0.1).`);
   }

@@ -1,5 +1,6 @@
 // The public API of machines/: the service machine, its contract types, the policy predicates, the
-// service handle, and the request machine (one per ask: select, acquire, stream, recover, fall back). Other folders import from here only.
+// service handle, the registry (supervisor, runtime wiring, selector) and the request machine (one per
+// ask: select, acquire, stream, recover, fall back). Other folders import from here only.
 export { serviceMachine } from './service.machine.js';
 export { initialContext } from './service-setup.js';
 export { placeholderActors } from './service-actors.js';
@@ -16,18 +17,23 @@ export type {
   BackoffOptions,
 } from './service-types.js';
 export * from './policy.js';
-export { serializeError, logSaysPortInUse } from './service-errors.js';
-export { statusOf, stateLabel, topState, modelState, LOAD_PHASE_WORD } from './status.js';
-export type { StatusReport } from './status.js';
-export { createService } from './service.js';
-export type { Service, ServiceActor, CreateServiceOptions, AdapterFactory, ServiceClock } from './service.js';
-export { isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service-wait.js';
-export type { ServiceSnapshot, WaitOptions } from './service-wait.js';
-export { defaultServiceActors, defaultCreateAdapter } from './default-actors.js';
-export * from './registry-api.js';
+export { logSaysPortInUse, portTakenError } from './service-errors.js';
+export { statusOf, stateLabel, topState, modelState, providerStatus, progressLine, LOAD_PHASE_WORD } from './status.js';
+export type { StatusReport, ProviderStatus } from './status.js';
+export { createService, bindService, isUsable, isSettled, hasFailed, errorFromSnapshot, waitForService } from './service.js';
+export type {
+  Service, ServiceHandle, ServiceActor, ServiceLogic, ServiceSnapshot, CreateServiceOptions, BindOptions, AdapterFactory,
+  WaitOptions,
+} from './service.js';
+export { registryMachine, serviceSystemId, type RegistryInput, type RegistryContext, type RegistryEvent } from './registry.machine.js';
+export {
+  createRegistry, openRegistry, allowsFallback, type Registry, type RegistryOptions, type OpenRegistryOptions,
+  type AcquireOptions, type Acquired, type FallbackReason, type ReloadSummary,
+} from './registry.js';
+export { selectProviders, capabilityRefusal, type Requirements, type HealthView, type Selection, type Refusal } from './selector.js';
 // The request machine's definition imports no I/O: the inspector draws it beside the service chart.
 export {
-  resilientProvider, continuationRequest, RESUME_PATH, requestActors, runRequest,
+  resilientProvider, continuationRequest, RESUME_PATH, requestActors, runRequest, streamRequest,
   type RecoverableService, type ResilientOptions, type ProviderSource, type AnswerSink, type RequestJob, type SpawnRequest,
 } from './request-actors.js';
 export {
@@ -35,4 +41,6 @@ export {
   type RetryInfo, type RecoveryPath, type RequestInput, type RequestContext, type RequestEvent, type RequestEmitted,
   type RequestOutput, type Interruption, type Selection as RequestSelection,
 } from './request.machine.js';
-export { answer, type Answer, type AnswerOptions, type Timings } from './request.js';
+export { answer, streamAnswer, type Answer, type AnswerOptions, type StreamAnswerOptions, type Timings } from './request.js';
+export { askRefusals, type AskRefusal } from './preflight.js';
+export { modelChoice, type ModelChoice } from './model-choice.js';

@@ -1,7 +1,8 @@
 // The rules, in one place: what a lifecycle mode lets us do to a process, what an operating mode lets
 // us do at all, and how restarts are rationed. Pure functions of plain data, so the service machine's
 // guards, the registry and the tests share them.
-import type { LifecycleMode, OperatingMode, ProviderConfig } from '../config/index.js';
+import { isLoopbackHost } from '../adapters/index.js';
+import { AcodeError, type AcodeErrorCode, type LifecycleMode, type OperatingMode, type ProviderConfig } from '../config/index.js';
 import type { BackoffOptions } from './service-types.js';
 import { DEFAULT_BACKOFF } from './service-types.js';
 
@@ -29,14 +30,8 @@ export function lifecyclePollsWhileDown(mode: LifecycleMode): boolean {
 
 // --- operating mode -------------------------------------------------------------------------------
 
-/** 127.0.0.0/8, ::1 (bracketed or not, IPv4-mapped) and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const h = (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host).toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^(?:::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-function connectHost(provider: ProviderConfig): string {
+/** The host a client connects to: base_url's, else the host setting. */
+export function connectHost(provider: ProviderConfig): string {
   try {
     return new URL(provider.baseUrl).hostname;
   } catch {
@@ -57,6 +52,34 @@ export function modeAllowsPull(mode: OperatingMode): boolean {
 /** local-only and airgapped admit loopback providers only; burst admits remote ones too. */
 export function modeAllowsProvider(mode: OperatingMode, provider: ProviderConfig): boolean {
   return mode === 'burst' || isLoopbackHost(connectHost(provider));
+}
+
+export interface ModeRefusal {
+  code: AcodeErrorCode;
+  reason: string;
+}
+
+/**
+ * Why `mode` forbids asking this provider, or undefined when it may be asked (the registry's "may it
+ * be asked at all"; the service machine's guards decide whether it may be started or pulled).
+ * local-only and airgapped admit loopback providers only (airgapped also refuses at the transport).
+ */
+export function modeRefusal(mode: OperatingMode, provider: ProviderConfig, localOnly = false): ModeRefusal | undefined {
+  const host = connectHost(provider);
+  if (isLoopbackHost(host) || (modeAllowsProvider(mode, provider) && !localOnly)) return undefined;
+  if (mode === 'airgapped') {
+    return { code: 'AIRGAP_VIOLATION', reason: `${provider.id} is at ${host}, and airgapped mode allows loopback only` };
+  }
+  const why = localOnly && mode === 'burst' ? 'the request asks for local providers only' : `${mode} mode allows loopback providers only`;
+  return { code: 'MODE_FORBIDDEN', reason: `${provider.id} is at ${host}, and ${why}` };
+}
+
+/** The refusal as the error `ask` and `config validate` show, or undefined when the provider may be asked. */
+export function modeRefusalError(mode: OperatingMode, provider: ProviderConfig): AcodeError | undefined {
+  const refusal = modeRefusal(mode, provider);
+  if (!refusal) return undefined;
+  return new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
+    { details: { provider: provider.id, mode } });
 }
 
 /** May this service be spawned by us: a managed lifecycle in a mode that allows starting servers. */

@@ -3,8 +3,7 @@
 // refusal, and for a server acode would start, what its launch refuses (host, model, model file).
 import type { AcodeConfig, AcodeError } from '../config/index.js';
 import { launchRefusal } from '../actors/index.js';
-import { mayStart } from './policy.js';
-import { modeRefusalError } from './registry-policy.js';
+import { mayStart, modeRefusalError } from './policy.js';
 
 export interface AskRefusal {
   provider: string;

@@ -1,20 +1,29 @@
 // The registry supervisor: one service actor per configured provider, spawned on first use only, so a
 // one-shot `acode ask --provider vllm` creates vLLM's actor and nothing else. No I/O here: the service
 // logic and the shutdown work are named actors that registry.ts (or a test) provides.
-import { assign, enqueueActions, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { AcodeConfig } from '../config/index.js';
+import type { ServiceRef } from '../actors/index.js';
 import { modeAllowsProvider } from './policy.js';
+import { serviceMachine } from './service.machine.js';
+import type { ServiceActor } from './service.js';
+import type { ServiceInput } from './service-types.js';
 
 export interface RegistryInput {
   config: AcodeConfig;
   stateDir: string;
   /** Extra service input for every spawned service (jitter source, backoff, grace): tests and replays. */
-  serviceInput?: Record<string, unknown>;
+  serviceInput?: Omit<ServiceInput, 'ref'>;
+}
+
+/** What a service's actors know about it: its provider, the mode, where state lives, whether it may download. */
+function serviceRef(config: AcodeConfig, id: string, stateDir: string): ServiceRef {
+  return { provider: config.providers[id]!, mode: config.mode, stateDir, allowDownload: config.models?.allowDownload !== false };
 }
 
 export interface RegistryContext extends RegistryInput {
   /** Spawned service actors by provider id, in spawn order. */
-  services: Record<string, AnyActorRef>;
+  services: Record<string, ServiceActor>;
 }
 
 export type RegistryEvent =
@@ -31,7 +40,7 @@ export type RegistryEvent =
 /** Input of the `disposeServices` actor: the providers whose servers are stopped when we exit. */
 export interface DisposeInput {
   stopOnExit: string[];
-  services: Record<string, AnyActorRef>;
+  services: Record<string, ServiceActor>;
 }
 
 export const serviceSystemId = (id: string): string => `service.${id}`;
@@ -64,8 +73,9 @@ export const registryMachine = setup({
     input: {} as RegistryInput,
   },
   actors: {
-    // Replaced by the real service machine in registry.ts; a test provides a fake with machine.provide().
-    service: fromCallback<{ type: string }, unknown>(() => () => {}),
+    // The service machine; registry.ts provides it with its actors (real I/O, or a test's fakes). Unprovided,
+    // its placeholder actors fail loudly with INTERNAL.
+    service: serviceMachine,
     // Stops (through each service) the servers this process started whose stop_on_exit is set.
     disposeServices: fromPromise<void, DisposeInput>(async () => {}),
   },
@@ -83,7 +93,7 @@ export const registryMachine = setup({
       if (event.type !== 'RECONFIGURE') return;
       const next = event.config;
       const { removed, changed } = configChanges(context.config, next);
-      const services: Record<string, AnyActorRef> = {};
+      const services: Record<string, ServiceActor> = {};
       for (const [id, ref] of Object.entries(context.services)) {
         if (removed.includes(id)) {
           // Stops watching only: a service actor stopping never signals its server.
@@ -92,20 +102,20 @@ export const registryMachine = setup({
         }
         services[id] = ref;
         if (changed.includes(id)) {
-          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: { provider: next.providers[id]!, mode: next.mode, stateDir: context.stateDir } });
+          enqueue.sendTo(ref, { type: 'RECONFIGURE', ref: serviceRef(next, id, context.stateDir) });
         }
       }
       enqueue.assign({ config: next, services });
     }),
     spawnService: assign({
       services: ({ context, event, spawn }) => {
-        if (event.type !== 'SPAWN') return context.services;
-        const provider = context.config.providers[event.id];
+        const provider = event.type === 'SPAWN' ? context.config.providers[event.id] : undefined;
+        if (event.type !== 'SPAWN' || provider === undefined) return context.services;
         const ref = spawn('service', {
           id: serviceSystemId(event.id),
           systemId: serviceSystemId(event.id),
           // The service machine's ServiceInput: everything its actors need to know about the provider.
-          input: { ...context.serviceInput, ref: { provider, mode: context.config.mode, stateDir: context.stateDir } },
+          input: { ...context.serviceInput, ref: serviceRef(context.config, event.id, context.stateDir) },
         });
         return { ...context.services, [event.id]: ref };
       },

@@ -1,37 +1,31 @@
 // The registry's handle: what the CLI and the gateway call. It owns the registry supervisor actor, turns
 // provider ids into healthy, crash-safe ModelProviders, walks the fallback order when one fails, and
-// spawns the request machines (machines/request.machine.ts) that `answer` runs.
-import { createActor, fromPromise, waitFor, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { settleCleanups } from '../actors/index.js';
-import { AcodeError, type AcodeConfig, type OperatingMode, type ProviderConfig } from '../config/index.js';
-import type { Capabilities, ModelProvider } from '../adapters/index.js';
+// spawns the request machines (machines/request.machine.ts) that `answer` runs. openRegistry (at the
+// end) wires it to real I/O.
+import { createActor, fromPromise, waitFor, type InspectionEvent } from 'xstate';
+import { adapterFactory, createActorImplementations, settleCleanups, type ActorDeps } from '../actors/index.js';
+import { AcodeError, providerUnknownError, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../config/index.js';
+import { createConnectionPools, type Capabilities, type ConnectionPools, type ModelProvider } from '../adapters/index.js';
 import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
-import { modeRefusalError } from './registry-policy.js';
+import { modeRefusalError } from './policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './request-errors.js';
-import { providerStatus, type ProviderStatus } from './registry-status.js';
-import { resilientProvider, type RecoverableService, type SpawnRequest } from './request-actors.js';
+import { providerStatus, type ProviderStatus } from './status.js';
+import { resilientProvider, type SpawnRequest } from './request-actors.js';
 import { requestMachine, type RetryInfo, type Selection } from './request.machine.js';
 import { selectProviders, type HealthView, type Requirements } from './selector.js';
-
-/** A spawned service as the registry drives it. */
-export interface ServiceHandle extends RecoverableService {
-  /** Stops the server if this tool may (managed, owned); otherwise only stops watching. */
-  stop(opts?: { signal?: AbortSignal }): Promise<void>;
-  /** Releases the adapter's connections (never touches the server). */
-  close?(): Promise<void>;
-}
-
-/** Wraps a service actor spawned by the registry into the handle API. */
-export type BindService = (ref: AnyActorRef, provider: ProviderConfig, mode: OperatingMode) => ServiceHandle;
+import { serviceMachine } from './service.machine.js';
+import type { ServiceInput } from './service-types.js';
+import { bindService, type AdapterFactory, type ServiceActor, type ServiceHandle, type ServiceLogic } from './service.js';
 
 export interface RegistryOptions {
   config: AcodeConfig;
   stateDir: string;
   /** The service machine with its actors provided (real I/O in the CLI, fakes in tests). */
-  serviceLogic: AnyActorLogic;
-  bindService: BindService;
+  serviceLogic: ServiceLogic;
+  /** Builds the adapters handed out for requests. Default: the adapters' createProvider. */
+  createAdapter?: AdapterFactory;
   /** Extra input for every service actor (random, backoff, graceMs ...), e.g. deterministic tests. */
-  serviceInput?: Record<string, unknown>;
+  serviceInput?: Omit<ServiceInput, 'ref'>;
   /** Capabilities known before a provider answered (tests, static tables); learned on first use otherwise. */
   capabilities?: Record<string, Capabilities>;
   inspect?: (event: InspectionEvent) => void;
@@ -77,7 +71,7 @@ export function createRegistry(options: RegistryOptions) {
   const startedHere = new Set<string>();
   const listeners = new Set<(status: ProviderStatus) => void>();
   const capabilities: Record<string, Capabilities> = { ...options.capabilities };
-  const watched = new WeakSet<AnyActorRef>();
+  const watched = new WeakSet<ServiceActor>();
 
   const machine = registryMachine.provide({
     actors: {
@@ -94,18 +88,15 @@ export function createRegistry(options: RegistryOptions) {
   function provider(id: string): ProviderConfig {
     const found = config.providers[id];
     if (found) return found;
-    const ids = Object.keys(config.providers);
-    throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured${config.file ? ` in ${config.file}` : ''}.`,
-      ids.length > 0 ? `Use one of: ${ids.join(', ')}.` : 'Add it under providers: in .agent/config.yml.',
-      { details: { provider: id, configured: ids } });
+    throw providerUnknownError(id, Object.keys(config.providers), config.file ? { file: config.file } : {});
   }
 
   // Watches a new service for progress lines and for "this process started it" (stop_on_exit).
-  function watch(id: string, ref: AnyActorRef, cfg: ProviderConfig): void {
+  function watch(id: string, ref: ServiceActor, cfg: ProviderConfig): void {
     ref.subscribe({
-      next: () => {
+      next: (snapshot) => {
         const status = providerStatus(config.providers[id] ?? cfg, ref);
-        if ((ref.getSnapshot() as { context?: { spawnedHere?: boolean } }).context?.spawnedHere === true) startedHere.add(id);
+        if (snapshot.context.spawnedHere) startedHere.add(id);
         for (const l of listeners) l(status);
       },
       error: () => {},
@@ -125,7 +116,7 @@ export function createRegistry(options: RegistryOptions) {
     actor.send({ type: 'SPAWN', id });
     const ref = actor.getSnapshot().context.services[id];
     if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
-    const handle = options.bindService(ref, cfg, config.mode);
+    const handle = bindService(ref, { provider: cfg, mode: config.mode }, options.createAdapter ? { createAdapter: options.createAdapter } : {});
     handles.set(id, handle);
     if (!watched.has(ref)) {
       watched.add(ref);
@@ -216,7 +207,7 @@ export function createRegistry(options: RegistryOptions) {
     for (const id of [...summary.removed, ...summary.changed]) {
       const handle = handles.get(id);
       handles.delete(id);
-      void handle?.close?.();
+      void handle?.close();
       if (summary.removed.includes(id)) startedHere.delete(id);
     }
     actor.send({ type: 'RECONFIGURE', config: next });
@@ -241,7 +232,7 @@ export function createRegistry(options: RegistryOptions) {
   // A start cut short (Ctrl-C) kills the child it spawned in the background: wait for that (each
   // clean-up bounds itself), so the CLI never exits with a half-killed server behind it.
   async function released(): Promise<void> {
-    await Promise.allSettled([...handles.values()].map((h) => h.close?.()));
+    await Promise.allSettled([...handles.values()].map((h) => h.close()));
     await settleCleanups();
   }
 
@@ -276,4 +267,46 @@ export function createRegistry(options: RegistryOptions) {
     dispose,
     detach,
   };
+}
+
+export interface OpenRegistryOptions {
+  config: AcodeConfig;
+  env: Env;
+  /** Default: resolveStateDir(env) ($ACODE_STATE_DIR, XDG state dir, ~/.local/state/acode). */
+  stateDir?: string;
+  /** Seams for the actors (clock, adapter factory ...); real ones by default. */
+  actorDeps?: Partial<ActorDeps>;
+  /** The connection pools every adapter of this registry shares; default: new ones, closed on dispose. */
+  pools?: ConnectionPools;
+  inspect?: (event: InspectionEvent) => void;
+}
+
+/** A registry whose services detect, start and watch real servers: the CLI and the gateway open one per process. */
+export function openRegistry(options: OpenRegistryOptions): Registry {
+  const env = { ...options.env };
+  // One pool per provider endpoint, shared by detect, the health poller, the model check and the adapter
+  // a request streams through; closed once the registry lets go of its services. One factory for the
+  // actors' probes and the adapters handed out for requests: both send the API key from this
+  // environment (the CLI's), not whatever process.env happens to hold.
+  const pools = options.pools ?? createConnectionPools();
+  const createAdapter = options.actorDeps?.createAdapter ?? adapterFactory(env, pools);
+  const actors = createActorImplementations({ env, ...options.actorDeps, createAdapter });
+  const registry = createRegistry({
+    config: options.config,
+    stateDir: options.stateDir ?? resolveStateDir(options.env),
+    serviceLogic: serviceMachine.provide({ actors }),
+    createAdapter,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  // Letting go of the services (dispose or detach) also lets go of their connections.
+  const thenClosePools = <A extends unknown[]>(release: (...args: A) => Promise<void>) => async (...args: A): Promise<void> => {
+    try {
+      await release(...args);
+    } finally {
+      await pools.close();
+    }
+  };
+  registry.dispose = thenClosePools(registry.dispose);
+  registry.detach = thenClosePools(registry.detach);
+  return registry;
 }

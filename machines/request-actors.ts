@@ -289,6 +289,29 @@ function chunkQueue(stop: () => Promise<void>) {
   };
 }
 
+/**
+ * Runs a request machine in stream mode and hands its chunks to a for-await: the machine starts when
+ * iteration does, and leaving the loop early stops it.
+ */
+export function streamRequest(
+  source: ProviderSource, job: Omit<RequestJob, 'sink' | 'mode'>, input: RequestInput, spawn: SpawnRequest,
+  on: Parameters<typeof runRequest>[4] = {},
+): AsyncIterable<StreamChunk> {
+  return {
+    [Symbol.asyncIterator]() {
+      let actor: Actor<typeof requestMachine> | undefined;
+      let done: Promise<void> = Promise.resolve();
+      const queue = chunkQueue(async () => {
+        actor?.stop();
+        await done;
+      });
+      done = runRequest(source, { ...job, mode: 'stream', sink: queue.sink }, input, spawn, { ...on, started: (a) => { actor = a; on.started?.(a); } })
+        .then(() => queue.end(), (error: unknown) => queue.end({ error }));
+      return queue.iterator;
+    },
+  };
+}
+
 export interface ResilientOptions {
   /** Retries after the first attempt (the "at most 3 times"). */
   maxRetries?: number;
@@ -322,20 +345,7 @@ export function resilientProvider(service: RecoverableService, initial: ModelPro
   }
 
   function stream(req: ChatRequest, opts: CallOptions = {}): AsyncIterable<StreamChunk> {
-    return {
-      [Symbol.asyncIterator]() {
-        let actor: Actor<typeof requestMachine> | undefined;
-        let done: Promise<void> = Promise.resolve();
-        const queue = chunkQueue(async () => {
-          actor?.stop();
-          await done;
-        });
-        const job: RequestJob = { request: () => req, mode: 'stream', requireFinal: false, sink: queue.sink, ...(opts.signal ? { signal: opts.signal } : {}) };
-        done = runRequest(source, job, input, spawn, { ...on, started: (a) => { actor = a; } })
-          .then(() => queue.end(), (error: unknown) => queue.end({ error }));
-        return queue.iterator;
-      },
-    };
+    return streamRequest(source, { request: () => req, requireFinal: false, ...(opts.signal ? { signal: opts.signal } : {}) }, input, spawn, on);
   }
 
   return {

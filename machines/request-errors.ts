@@ -1,6 +1,6 @@
 // How a request ends badly: which failures let the next provider be tried, how a passed-over provider is
 // reported, the error when the retries are spent, and the one error raised when nothing allowed is left.
-import { AcodeError, isAcodeError, type AcodeErrorCode } from '../config/index.js';
+import { AcodeError, isAcodeError, serializeError, type AcodeErrorCode } from '../config/index.js';
 import type { Refusal } from './selector.js';
 
 /** Why a provider did not answer. */
@@ -21,8 +21,8 @@ export function allowsFallback(error: unknown): boolean {
 }
 
 export function reasonOf(id: string, error: unknown): FallbackReason {
-  if (isAcodeError(error)) return { id, code: error.code, message: error.message, hint: error.hint };
-  return { id, code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+  const { code, message, hint } = serializeError(error);
+  return { id, code, message, hint };
 }
 
 // One line per provider: `vllm (PORT_IN_USE): port 8000 is held by ...` (the "vllm: " most messages

@@ -5,7 +5,7 @@
 import type { ChatRequest, StreamChunk, Usage } from '../adapters/index.js';
 import type { FallbackReason, Registry } from './registry.js';
 import { modelChoice, modelFor } from './model-choice.js';
-import { runRequest, type AnswerSink, type ProviderSource } from './request-actors.js';
+import { runRequest, streamRequest, type AnswerSink, type ProviderSource } from './request-actors.js';
 import type { RetryInfo } from './request.machine.js';
 import type { Requirements } from './selector.js';
 export interface AnswerOptions {
@@ -117,4 +117,42 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
     // What this provider needed (the ones passed over are listed in fallbacks).
     retries: out.retries.filter((r) => r.provider === out.provider), fallbacks: out.fallbacks,
   };
+}
+
+export interface StreamAnswerOptions {
+  /** The provider asked first (the request's model is for it), then the fallback order. */
+  preferred: string;
+  requirements?: Requirements;
+  signal?: AbortSignal;
+  onRetry?: (info: RetryInfo) => void;
+  onFallback?: (failed: FallbackReason, next: string) => void;
+  /** A provider is healthy and about to be asked (the first, or one fallen back to). */
+  onProvider?: (id: string) => void;
+}
+
+/**
+ * One answer as chunks, through a request machine that falls back in the configured order and recovers
+ * a broken stream (resume, or a `restarted` chunk before the answer starts over): what the gateway
+ * streams to its clients. `req.model` goes to `preferred` only; a fallback answers with its own model.
+ */
+export function streamAnswer(registry: Registry, req: ChatRequest, opts: StreamAnswerOptions): AsyncIterable<StreamChunk> {
+  const { model, ...rest } = req;
+  const requirements: Requirements = { streaming: true, ...opts.requirements };
+  const source: ProviderSource = {
+    select: (exclude) => registry.candidates({ preferred: opts.preferred, requirements, exclude }),
+    async acquire(id, signal) {
+      const adapter = await registry.healthyAdapter(id, signal);
+      opts.onProvider?.(id);
+      return adapter;
+    },
+    recover: (id, error, signal) => registry.recover(id, error, signal),
+  };
+  return streamRequest(source, {
+    request: (id) => (id === opts.preferred && model !== undefined ? { ...rest, model } : rest),
+    requireFinal: true,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  }, {}, registry.spawnRequest, {
+    ...(opts.onRetry ? { retry: opts.onRetry } : {}),
+    ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
+  });
 }

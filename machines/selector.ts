@@ -2,7 +2,7 @@
 // mode and what the service actors report, so the whole decision is testable without an actor.
 import type { AcodeConfig, AcodeErrorCode, ProviderConfig } from '../config/index.js';
 import type { Capabilities } from '../adapters/index.js';
-import { modeRefusal } from './registry-policy.js';
+import { modeRefusal } from './policy.js';
 
 /** What a caller needs from a provider. Unset means "don't care". */
 export interface Requirements {
@@ -73,8 +73,9 @@ function candidateIds(input: SelectionInput): string[] {
 export function capabilityRefusal(id: string, req: Requirements, caps: Capabilities | undefined): Refusal | undefined {
   if (caps === undefined) return undefined;
   const missing: string[] = [];
-  if (req.tools && !caps.tools) missing.push('tool calls');
-  if (req.structuredOutput && !caps.structuredOutput) missing.push('structured output');
+  // Only what the server said it lacks refuses; unknown may still work and is tried after known fits.
+  if (req.tools && caps.tools === false) missing.push('tool calls');
+  if (req.structuredOutput && caps.structuredOutput === false) missing.push('structured output');
   if (req.streaming && !caps.streaming) missing.push('streaming');
   if (req.minContext !== undefined && caps.maxContext !== undefined && caps.maxContext < req.minContext) {
     missing.push(`a context of ${req.minContext} tokens (it has ${caps.maxContext})`);
@@ -83,10 +84,14 @@ export function capabilityRefusal(id: string, req: Requirements, caps: Capabilit
   return { id, code: 'MODE_FORBIDDEN', reason: `${id} does not support ${missing.join(', ')}` };
 }
 
-// A provider whose context is not known yet ranks after one known to fit.
+// A provider not known to fit (context, tools, structured output unknown) ranks after one known to.
 function capabilityScore(req: Requirements, caps: Capabilities | undefined): number {
-  if (req.minContext === undefined) return 0;
-  return caps?.maxContext === undefined ? 1 : 0;
+  const unknown = [
+    req.minContext !== undefined && caps?.maxContext === undefined,
+    req.tools === true && caps?.tools === undefined,
+    req.structuredOutput === true && caps?.structuredOutput === undefined,
+  ];
+  return unknown.some(Boolean) ? 1 : 0;
 }
 
 /** Ranks the candidates for a request: preferred first, then by health, capability fit and fallback order. */

@@ -1,23 +1,10 @@
 // The errors the service machine records in context.lastError: code, what happened, what to do. They
 // are plain data (SerializedError) so snapshots stay serialisable; ensureHealthy turns them back into
 // AcodeErrors.
-import { ERROR_CODES, isAcodeError } from '../config/index.js';
-import type { ProviderKind } from '../config/index.js';
+import { serializeError, type ProviderConfig, type ProviderKind } from '../config/index.js';
+import { modeRefusalError } from './policy.js';
 import type { LoadProgress, SerializedError, ServiceRef } from '../actors/index.js';
 import { linesExplainingExit } from './exit-explanation.js';
-
-/** Anything an actor rejected with, as data. AcodeErrors keep their code; the rest is INTERNAL. */
-export function serializeError(error: unknown): SerializedError {
-  if (isAcodeError(error)) {
-    return { code: error.code, message: error.message, hint: error.hint, details: { ...error.details } };
-  }
-  const shaped = error as Partial<SerializedError> | undefined;
-  if (shaped && typeof shaped.code === 'string' && shaped.code in ERROR_CODES && typeof shaped.message === 'string') {
-    return { code: shaped.code, message: shaped.message, hint: shaped.hint ?? '', ...(shaped.details ? { details: shaped.details } : {}) };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message: `Unexpected error: ${message}`, hint: 'This is a bug in acode. Run again with ACODE_DEBUG=1 and report it.' };
-}
 
 /**
  * What each server prints when its port is taken (protocols.md §0). A server tells us only through its
@@ -133,8 +120,9 @@ export function unavailableError(ref: ServiceRef): SerializedError {
   return { code: 'PROVIDER_UNAVAILABLE', message: `${id}: nothing answers at ${baseUrl}.`, hint };
 }
 
-export function portTakenError(ref: ServiceRef, holder: string | undefined): SerializedError {
-  const { id, port } = ref.provider;
+/** Detect found the port held by something that is not the expected server (status reports it too). */
+export function portTakenError(provider: Pick<ProviderConfig, 'id' | 'port'>, holder: string | undefined): SerializedError {
+  const { id, port } = provider;
   const by = holder ? ` by ${holder}` : '';
   return {
     code: 'PORT_IN_USE',
@@ -153,14 +141,9 @@ export function airgapStartError(ref: ServiceRef): SerializedError {
   };
 }
 
+/** The operating mode refuses the provider: the registry's refusal, recorded as the service's error. */
 export function modeForbiddenError(ref: ServiceRef): SerializedError {
-  const { id, baseUrl } = ref.provider;
-  const code = ref.mode === 'airgapped' ? 'AIRGAP_VIOLATION' : 'MODE_FORBIDDEN';
-  return {
-    code,
-    message: `${id} is at ${baseUrl}, and ${ref.mode} mode allows loopback providers only.`,
-    hint: `Use a provider on 127.0.0.1, or set mode: burst in .agent/config.yml.`,
-  };
+  return serializeError(modeRefusalError(ref.mode, ref.provider));
 }
 
 /** The model is not there and will not be pulled (airgapped), or the server serves another one. */

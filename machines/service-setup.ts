@@ -1,9 +1,9 @@
 // The named implementations the service machine refers to: guards (policy.ts as predicates over
-// context), context updates, and delays fed from configuration. Time comes from the actor system's
-// clock (a SimulatedClock in replays), never from a global.
+// context), context updates, and delays fed from configuration. Time comes from the clock in the
+// machine's input (a SimulatedClock in replays), never from a global or XState's private system clock.
 import { assign, setup } from 'xstate';
-import type { ActorSystem } from 'xstate';
-import { checksGpus } from '../actors/index.js';
+import { checksGpus, fetchesModel } from '../actors/index.js';
+import { serializeError } from '../config/index.js';
 import type { DetectResult, ModelCheckResult, SerializedError } from '../actors/index.js';
 import * as policy from './policy.js';
 import * as errors from './service-errors.js';
@@ -27,18 +27,12 @@ export function initialContext(input: ServiceInput): ServiceContext {
     startedAt: null,
     crashedAt: null,
     random: input.random ?? Math.random,
+    now: input.clock ? () => input.clock!.now() : Date.now,
     backoff: { ...DEFAULT_BACKOFF, ...input.backoff },
     maxMisses: input.maxMisses ?? DEFAULT_MAX_MISSES,
     graceMs: input.graceMs ?? DEFAULT_GRACE_MS,
     pendingRef: null,
   };
-}
-
-/** The system clock's now(): SimulatedClock has one; XState's default clock does not, so wall time. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function clockNow(system: ActorSystem<any>): number {
-  const clock = system._clock as { now?: () => number };
-  return typeof clock.now === 'function' ? clock.now() : Date.now();
 }
 
 // Done and error events of invoked actors are not in the machine's event union; read them here.
@@ -69,7 +63,7 @@ export const serviceSetup = setup({
     },
     spawnedOwnPid: ({ event }) => spawnOwned(outputOf<SpawnOutput>(event)),
     modelPresent: ({ event }) => outputOf<ModelCheckResult>(event).kind === 'ready',
-    connectionLost: ({ event }) => CONNECTION_CODES.has(errors.serializeError(errorOf(event)).code),
+    connectionLost: ({ event }) => CONNECTION_CODES.has(serializeError(errorOf(event)).code),
     providerForbidden: ({ context }: Ctx) => !policy.modeAllowsProvider(context.ref.mode, context.ref.provider),
     assumesUp: ({ context }: Ctx) => policy.lifecycleAssumesUp(lifecycleOf(context).mode),
     maySpawn: ({ context }: Ctx) => policy.lifecycleMaySpawn(lifecycleOf(context).mode),
@@ -79,6 +73,8 @@ export const serviceSetup = setup({
     hasPid: ({ context }: Ctx) => context.pid !== null,
     // vLLM on GPUs (not a CPU build): checked before a spawn, watched while healthy.
     checksGpus: ({ context }: Ctx) => checksGpus(context.ref.provider),
+    // vLLM with a hub id: the model is fetched into the cache (or refused) before the spawn.
+    fetchesModel: ({ context }: Ctx) => fetchesModel(context.ref),
     watchesGpus: ({ context }: Ctx) => checksGpus(context.ref.provider) && !policy.lifecycleAssumesUp(lifecycleOf(context).mode),
     ownsProcess: ({ context }: Ctx) => context.owned && context.pid !== null,
     mayStopOwned: ({ context }: Ctx) =>
@@ -131,11 +127,11 @@ export const serviceSetup = setup({
     }),
     // Sent by a spawning actor before it resolves: the child is ours from this moment.
     recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true, spawnedHere: true } : {})),
-    recordActorError: assign(({ event }) => ({ lastError: errors.serializeError(errorOf(event)) })),
+    recordActorError: assign(({ event }) => ({ lastError: serializeError(errorOf(event)) })),
     recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
     recordPortTaken: assign(({ context, event }) => {
       const out = outputOf<DetectResult>(event);
-      return { lastError: errors.portTakenError(context.ref, out.kind === 'foreign' ? out.holder : undefined) };
+      return { lastError: errors.portTakenError(context.ref.provider, out.kind === 'foreign' ? out.holder : undefined) };
     }),
     recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
     recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false, spawnedHere: false })),
@@ -159,16 +155,16 @@ export const serviceSetup = setup({
       const out = outputOf<DetectResult>(event);
       return { lastError: errors.crashError(context.ref, `a request failed and the probe found it ${out.kind}`) };
     }),
-    markCrashed: assign(({ system }) => ({ crashedAt: clockNow(system) })),
-    recordRestart: assign(({ context, system }) => {
-      const now = clockNow(system);
+    markCrashed: assign(({ context }) => ({ crashedAt: context.now() })),
+    recordRestart: assign(({ context }) => {
+      const now = context.now();
       return { restarts: [...policy.restartsInWindow(context.restarts, now, windowMs(context)), now] };
     }),
     recordCrashLoop: assign(({ context }) => {
       const exits = policy.restartsInWindow(context.restarts, context.crashedAt ?? 0, windowMs(context)).length + 1;
       return { lastError: errors.crashLoopError(context.ref, exits, context.logTail, context.logFile ?? undefined) };
     }),
-    markHealthy: assign(({ system }) => ({ startedAt: clockNow(system), lastError: null, gpuFault: null })),
+    markHealthy: assign(({ context }) => ({ startedAt: context.now(), lastError: null, gpuFault: null })),
     recordGpuFault: assign(({ event }) => (event.type === 'GPU_FAULT' ? { gpuFault: event.detail } : {})),
     clearGpuFault: assign({ gpuFault: null }),
     recordModelMissing: assign(({ context }) => ({ lastError: errors.modelMissingError(context.ref) })),

@@ -1,6 +1,6 @@
 // The service machine's contract: state names, events, input and context. The state names are what the
 // CLI's --json, the TUI and the replays read; renaming one is a breaking change (style.md point 4).
-import type { ActorEvent, LoadProgress, PullOutcomeEvent, SerializedError, ServiceRef } from '../actors/index.js';
+import type { ActorEvent, Clock, LoadProgress, PullOutcomeEvent, SerializedError, ServiceRef } from '../actors/index.js';
 
 export const SERVICE_STATES = [
   'stopped',
@@ -43,6 +43,8 @@ export interface ServiceInput {
   ref: ServiceRef;
   /** Jitter source in [0, 1); injected so replays are deterministic. Defaults to Math.random. */
   random?: () => number;
+  /** What "now" is for restart windows and uptime: the actor's clock (a SimulatedClock in replays). Default: wall time. */
+  clock?: Pick<Clock, 'now'>;
   backoff?: Partial<BackoffOptions>;
   /** Consecutive failed probes that mean "crashed" (default 3). */
   maxMisses?: number;
@@ -83,6 +85,8 @@ export interface ServiceContext {
   /** Clock ms of the latest crash; the restart-budget guard counts back from it. */
   crashedAt: number | null;
   random: () => number;
+  /** Clock ms now, from the input's clock (a function, so snapshots and recordings leave it out). */
+  now: () => number;
   backoff: BackoffOptions;
   maxMisses: number;
   graceMs: number;

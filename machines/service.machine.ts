@@ -5,7 +5,7 @@
 // `failed` first stops a process we still own (start timeout, hung server) so nothing leaks.
 import { and, not, stateIn } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
-import { pollerInput, refInput, spawnInput, stopInput, watchInput } from './service-inputs.js';
+import { pollerInput, refInput, spawnInput, stopInput, watchInput } from './service-actors.js';
 
 // START/RETRY, the user acting: a fresh restart budget. external is assumed up without a probe.
 const userStart = [
@@ -78,15 +78,29 @@ export const serviceMachine = serviceSetup.createMachine({
         proc: {
           initial: 'routing',
           states: {
-            routing: { always: [{ guard: 'checksGpus', target: 'checkingGpus' }, { target: 'spawning' }] },
+            routing: {
+              always: [{ guard: 'checksGpus', target: 'checkingGpus' }, { guard: 'fetchesModel', target: 'pulling' }, { target: 'spawning' }],
+            },
             // vLLM: refuse a start its GPUs cannot hold now, instead of a CUDA OOM minutes into its load.
             checkingGpus: {
               invoke: {
                 src: 'checkGpus',
                 input: refInput,
-                onDone: 'spawning',
+                onDone: [{ guard: 'fetchesModel', target: 'pulling' }, { target: 'spawning' }],
                 onError: { target: '#service.failed', actions: 'recordActorError' },
               },
+            },
+            // vLLM: the hub model into the cache first (asked, refused, or pulled with progress), so vLLM
+            // starts offline on a complete copy. The start timeout begins once this is done.
+            pulling: {
+              entry: 'clearPull',
+              invoke: {
+                src: 'fetchModel',
+                input: refInput,
+                onDone: { target: ['#service.starting.proc.spawning', '#service.starting.readiness.booting'] },
+                onError: { target: '#service.failed', actions: 'recordActorError' },
+              },
+              on: { PULL_PROGRESS: { actions: 'recordPullProgress' } },
             },
             spawning: {
               invoke: {
@@ -128,9 +142,12 @@ export const serviceMachine = serviceSetup.createMachine({
           },
         },
         readiness: {
-          initial: 'booting',
+          initial: 'routing',
           entry: 'clearLoad',
           states: {
+            // A model fetched before the spawn has no timeout of ours: the pull fails a stalled download.
+            routing: { always: [{ guard: 'fetchesModel', target: 'awaitingModel' }, { target: 'booting' }] },
+            awaitingModel: {},
             // start_timeout_seconds covers spawning and the first answer; a server that says it is
             // loading gets model_load_timeout_seconds instead: llama-server's 503 while loading, or our
             // own process logging download/load progress (vLLM refuses connections until loaded).

@@ -15,8 +15,15 @@ export function followConfig(deps: CliDeps, config: AcodeConfig, apply: (next: A
       file,
       load: () => deps.config.load(),
       signal: deps.signal,
-      onReload: async (next) => tell({ text: describeReload(file, await apply(next)), tone: 'info' }),
-      onInvalid: (error) => tell(describeRejectedEdit(error)),
+      onReload: async (next) => {
+        const summary = await apply(next);
+        deps.log?.info({ file, ...summary }, 'config reloaded');
+        tell({ text: describeReload(file, summary), tone: 'info' });
+      },
+      onInvalid: (error) => {
+        deps.log?.warn({ file, code: error.code, error: error.message }, 'config edit not applied');
+        tell(describeRejectedEdit(error));
+      },
     });
   }
   return (listener) => {

@@ -2,7 +2,7 @@
 // engine, the views) cost hundreds of milliseconds, and `--help`, `--version` and the other commands need none.
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { AcodeError } from '../../config/index.js';
+import { AcodeError, providerUnknownError } from '../../config/index.js';
 import { createInspectionBus, parseRecording, startInspectorServer, type InspectionRecord } from '../../inspector/index.js';
 import { openRegistry, progressLine, type Registry } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
@@ -47,7 +47,7 @@ export async function inspect(deps: CliDeps, opts: InspectOptions): Promise<void
     if (opts.supervise) {
       const config = await deps.config.load();
       const ids = [...new Set(opts.provider ?? [config.active, ...config.fallback])];
-      for (const id of ids) if (!config.providers[id]) throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured.`, `Use one of: ${Object.keys(config.providers).join(', ')}.`);
+      for (const id of ids) if (!config.providers[id]) throw providerUnknownError(id, Object.keys(config.providers), config.file ? { file: config.file } : {});
       registry = openRegistry({ config, env: deps.env, inspect: tee });
       const r = registry;
       r.onStatus((s) => {

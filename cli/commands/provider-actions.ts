@@ -1,6 +1,6 @@
 // What `acode provider` does, loaded by provider.ts only when one of its commands runs: these imports (the
 // engine, the views) cost hundreds of milliseconds, and `--help`, `--version` and the other commands need none.
-import { AcodeError, didYouMean, setKey, type AcodeConfig } from '../../config/index.js';
+import { providerUnknownError, setKey, type AcodeConfig } from '../../config/index.js';
 import type { CliDeps } from '../deps.js';
 import { printJson, renderTable } from '../output/index.js';
 
@@ -31,12 +31,7 @@ export async function set(deps: CliDeps, id: string): Promise<void> {
   const config = await deps.config.load();
   const ids = Object.keys(config.providers);
   if (!ids.includes(id)) {
-    throw new AcodeError(
-      'PROVIDER_UNKNOWN',
-      `'${id}' names no provider${didYouMean(id, ids)}.`,
-      `Use one of: ${ids.join(', ')}; or add providers.${id} with type and base_url to .agent/config.yml.`,
-      { details: { provider: id, ids } },
-    );
+    throw providerUnknownError(id, ids, config.file ? { file: config.file } : {});
   }
   const location = await deps.config.locate();
   await setKey(location.file, ['providers', 'active'], id, { signal: deps.signal });

@@ -1,9 +1,10 @@
 // Start and stop as the provider commands do them. Start goes through the registry (the service machine
 // detects, starts, waits for healthy and the model). Stop detects first and signals only a process whose
 // pid file proves acode started it, through the same stopServer actor the machine uses.
+import { createActorImplementations } from '../../actors/index.js';
 import { resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import {
-  DEFAULT_GRACE_MS, defaultServiceActors, lifecycleMayStop, openRegistry, progressLine, type ProviderStatus,
+  DEFAULT_GRACE_MS, lifecycleMayStop, openRegistry, progressLine, type ProviderStatus,
 } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
 import type { Output } from '../output/index.js';
@@ -75,7 +76,7 @@ export async function stopProvider(config: AcodeConfig, p: ProviderConfig, deps:
   if (!lifecycleMayStop(p.lifecycle.mode)) {
     return { ...base, action: 'left-running', reason: `lifecycle.mode is ${p.lifecycle.mode}: only managed servers are stopped by acode` };
   }
-  const logic = defaultServiceActors({ env: { ...deps.env } }).stopServer;
+  const logic = createActorImplementations({ env: { ...deps.env } }).stopServer;
   const input = { provider: p, mode: config.mode, stateDir: resolveStateDir(deps.env), pid: found.pid, graceMs: DEFAULT_GRACE_MS };
   const out = await runOnce(logic, input, deps);
   return { ...base, action: 'stopped', state: 'stopped', signal: out.signal };

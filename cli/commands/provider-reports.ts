@@ -4,10 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
-import { AcodeError, didYouMean, isAcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { latestLoadProgress, logTail, runLog, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
+import { AcodeError, didYouMean, isAcodeError, providerUnknownError, resolveStateDir, serializeError, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
+import { createActorImplementations, latestLoadProgress, logTail, runLog, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
-import { defaultServiceActors, modeAllowsProvider, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
+import { modeAllowsProvider, modeRefusalError, portTakenError, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
 import { fromServiceStatus } from '../views/from-service.js';
 import type { StatusReport as ViewReport } from '../views/types.js';
@@ -68,7 +68,7 @@ export async function runOnce<TLogic extends AnyActorLogic>(
 
 // Detection alone (pid file + one health probe), through the same actor the service machine invokes.
 async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
-  const logic = defaultServiceActors({ env: { ...deps.env } }).detect;
+  const logic = createActorImplementations({ env: { ...deps.env } }).detect;
   return (await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps)) as DetectResult;
 }
 
@@ -98,17 +98,16 @@ async function loggedLoad(config: AcodeConfig, p: ProviderConfig, stateDir: stri
  */
 export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>): Promise<ProviderReport> {
   const report = blank(config, p);
-  if (!modeAllowsProvider(config.mode, p)) {
-    return { ...report, state: 'failed', lastError: { code: 'MODE_FORBIDDEN', message: `${p.id}: ${p.baseUrl} is not on loopback, which ${config.mode} mode forbids.`, hint: 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.' } };
-  }
+  const refused = modeRefusalError(config.mode, p);
+  if (refused) return { ...report, state: 'failed', lastError: { code: refused.code, message: refused.message, hint: refused.hint } };
   let found: DetectResult;
   const stateDir = resolveStateDir(deps.env);
   try {
     found = await detect(config, p, deps, stateDir);
   } catch (error) {
     deps.signal.throwIfAborted();
-    const e = error as { code?: string; message?: string; hint?: string };
-    return { ...report, state: 'failed', lastError: { code: e.code ?? 'INTERNAL', message: e.message ?? String(error), hint: e.hint ?? '' } };
+    const { code, message, hint } = serializeError(error);
+    return { ...report, state: 'failed', lastError: { code, message, hint } };
   }
   const owned = 'ownedPid' in found && found.ownedPid !== undefined ? { pid: found.ownedPid, owned: true } : {};
   switch (found.kind) {
@@ -120,7 +119,10 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
       return withServerFacts({ ...healthy, ...(refused ? { lastError: refused } : {}) }, facts, p.lifecycle.restartWindowSeconds * 1000);
     }
     case 'loading': return { ...report, ...owned, state: 'starting', load: await loggedLoad(config, p, stateDir, found.ownedPid) };
-    case 'foreign': return { ...report, state: 'failed', lastError: { code: 'PORT_IN_USE', message: `${p.id}: port ${p.port} is held${found.holder ? ` by ${found.holder}` : ''}, which is not the expected server.`, hint: `Stop what holds port ${p.port}, or set providers.${p.id}.port to a free port.` } };
+    case 'foreign': {
+      const { code, message, hint } = portTakenError(p, found.holder);
+      return { ...report, state: 'failed', lastError: { code, message, hint } };
+    }
     case 'absent':
       if (p.lifecycle.mode === 'managed') return report;
       return { ...report, state: 'unavailable', lastError: { code: 'PROVIDER_UNAVAILABLE', message: `${p.id}: nothing answers at ${p.baseUrl}.`, hint: `acode does not start ${p.lifecycle.mode} servers: start it yourself, or set providers.${p.id}.lifecycle.mode: managed.` } };
@@ -150,9 +152,7 @@ async function authRefusal(config: AcodeConfig, p: ProviderConfig, deps: Pick<Cl
 export function providerById(config: AcodeConfig, id: string): ProviderConfig {
   const found = config.providers[id];
   if (found) return found;
-  const ids = Object.keys(config.providers);
-  throw new AcodeError('PROVIDER_UNKNOWN', `No provider "${id}" is configured${didYouMean(id, ids)}.`, `Use one of: ${ids.join(', ')}.`,
-    { details: { provider: id, configured: ids } });
+  throw providerUnknownError(id, Object.keys(config.providers), config.file ? { file: config.file } : {});
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { AcodeError, loadConfig, type Env } from '../../config/index.js';
 import { openRegistry } from '../../machines/index.js';
+import { silentLogger } from '../../log/index.js';
 import type { Output } from '../output/index.js';
 import { createNarrator } from './narrator.js';
 import { coldStart, killMidStream, portConflict, showFrame, streamAnswer, watchProgress, type DemoContext } from './steps.js';
@@ -62,7 +63,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await ws.remove();
     throw error;
   }
-  const registry = openRegistry({ config, env: ws.env, stateDir: ws.stateDir, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  // The sandbox leaves nothing behind: no lines about its stand-ins in the user's own acode.log either.
+  const registry = openRegistry({
+    config, env: ws.env, stateDir: ws.stateDir, actorDeps: { log: silentLogger }, ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
   const ctx: DemoContext = { registry, say, signal, pids: new Set() };
   const unwatch = watchProgress(ctx);
   let removed = false;

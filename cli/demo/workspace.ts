@@ -85,7 +85,7 @@ function configYaml(bin: string, ports: Workspace['ports'], projectDir: string):
     'providers:',
     '  active: vllm',
     '  vllm:',
-    '    model: "meta-llama/Llama-2-7b-hf"',
+    `    model: ${JSON.stringify(DEMO_VLLM_MODEL)}`,
     `    port: ${ports.vllm}`,
     `    binary: ${JSON.stringify(join(bin, 'vllm'))}`,
     `    ${life}`,
@@ -101,6 +101,23 @@ function configYaml(bin: string, ports: Workspace['ports'], projectDir: string):
     `    ${life}`,
     '',
   ].join('\n');
+}
+
+const DEMO_VLLM_MODEL = 'meta-llama/Llama-2-7b-hf';
+
+/**
+ * The demo's vLLM model complete in the sandbox's hub cache (refs/main, a snapshot with config.json and
+ * weights), so the managed start finds it cached and runs vLLM offline, as after `acode models pull`.
+ */
+async function preStageDemoModel(cacheDir: string): Promise<void> {
+  const folder = join(cacheDir, `models--${DEMO_VLLM_MODEL.split('/').join('--')}`);
+  const commit = '0'.repeat(40);
+  const snapshot = join(folder, 'snapshots', commit);
+  await mkdir(snapshot, { recursive: true });
+  await mkdir(join(folder, 'refs'), { recursive: true });
+  await writeFile(join(folder, 'refs', 'main'), commit);
+  await writeFile(join(snapshot, 'config.json'), `${JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' })}\n`);
+  await writeFile(join(snapshot, 'model.safetensors'), 'demo weights');
 }
 
 /** Creates the temporary tree; nothing is written anywhere else. */
@@ -120,6 +137,7 @@ export async function createWorkspace(baseEnv: Env, knobs: DemoKnobs, { signal }
     await mkdir(join(projectDir, 'models'), { recursive: true });
     await writeFile(join(projectDir, DEMO_GGUF), 'GGUF');
     await writeFile(join(projectDir, '.agent', 'config.yml'), configYaml(binDir, ports, projectDir));
+    await preStageDemoModel(join(home, 'hf', 'hub'));
     // Only what the stand-ins and acode need: no inherited knob, token or HOME leaks into the sandbox.
     const env: Env = {
       PATH: `${binDir}${delimiter}${baseEnv.PATH ?? ''}`,
@@ -129,6 +147,8 @@ export async function createWorkspace(baseEnv: Env, knobs: DemoKnobs, { signal }
       XDG_CACHE_HOME: join(home, '.cache'),
       ACODE_STATE_DIR: stateDir,
       HF_HOME: join(home, 'hf'),
+      // The demo's vLLM model is pre-staged below: nothing may ask the real hub.
+      HF_HUB_OFFLINE: '1',
       OLLAMA_MODELS: join(home, 'models'),
       ACODE_FAKE_LOAD_DELAY_MS: String(knobs.vllmLoadDelayMs),
       ACODE_FAKE_TOKEN_DELAY_MS: String(knobs.tokenDelayMs),

@@ -6,7 +6,8 @@ import { buildLaunch, findPortHolder, isPortFree } from '../../actors/index.js';
 import { portInUseError } from '../../actors/port.js';
 import { STAGED_GGUF } from '../servers/harness.js';
 import { writeCache } from '../servers/lib/hf-cache.js';
-import { SERVERS_BIN, freePort, providerConfig, testEnv } from './helpers.js';
+import { SERVERS_BIN, freePort, testEnv } from './helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

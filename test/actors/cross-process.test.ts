@@ -10,7 +10,9 @@ import { resolveDeps } from '../../actors/deps.js';
 import { spawnServer } from '../../actors/server-process.js';
 import { watchProcess } from '../../actors/watch-process.js';
 import { detectService } from '../../actors/detect.js';
-import { PidLedger, freePort, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const FIXTURE = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'actors', 'fixtures', 'spawn-once.js');
 const ledger = new PidLedger();

@@ -13,7 +13,9 @@ import { detectService } from '../../actors/detect.js';
 import { openServerLog } from '../../actors/log-file.js';
 import { spawnServer } from '../../actors/server-process.js';
 import { watchProcess } from '../../actors/watch-process.js';
-import { PidLedger, freePort, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 const closers: (() => Promise<void>)[] = [];

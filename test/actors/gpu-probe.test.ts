@@ -6,7 +6,8 @@ import { gpuFault, gpuRefusal, parseComputeApps, parseGpuCsv, probeGpus, visible
 import type { GpuProbe } from '../../actors/index.js';
 import { isAcodeError } from '../../config/index.js';
 import { KNOB_ENV } from '../servers/lib/knobs.js';
-import { providerConfig, requireBuiltServers, testEnv } from './helpers.js';
+import { requireBuiltServers, testEnv } from './helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 // Two A100s and an old card that reports neither utilisation nor power, as a real box prints them.
 const THREE_GPUS = [

@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveDeps } from '../../actors/index.js';
 import { watchGpus } from '../../actors/gpu-watch.js';
 import { KNOB_ENV } from '../servers/lib/knobs.js';
-import { providerConfig, requireBuiltServers, serviceRef, testEnv } from './helpers.js';
+import { requireBuiltServers, serviceRef, testEnv } from './helpers.js';
 import type { AnyEventObject } from 'xstate';
+import { providerConfig } from '../support/providers.js';
 
 const stops: Array<() => void> = [];
 afterEach(() => stops.splice(0).forEach((stop) => stop()));

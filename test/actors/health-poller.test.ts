@@ -7,7 +7,9 @@ import type { HealthResult, ModelProvider } from '../../adapters/index.js';
 import { resolveDeps } from '../../actors/deps.js';
 import { healthPoller } from '../../actors/health-poller.js';
 import { spawnServer } from '../../actors/server-process.js';
-import { PidLedger, freePort, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 let stateDir: string;

@@ -1,12 +1,11 @@
-// Shared fixtures for the actor tests: temp state dirs, free ports, provider configs that point at the
-// stand-in servers (test/servers/bin first on PATH), and a pid ledger so afterEach leaves nothing running.
-import { existsSync, readFileSync } from 'node:fs';
+// Shared fixtures for the actor tests: temp state dirs, free ports, a scratch environment with the
+// stand-in servers (test/servers/bin) first on PATH, and a pid ledger so afterEach leaves nothing running.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AcodeError, DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
-import type { ProviderConfig, ProviderKind } from '../../config/index.js';
+import { AcodeError } from '../../config/index.js';
+import type { ProviderConfig } from '../../config/index.js';
 import type { ServiceRef } from '../../actors/index.js';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
 
@@ -17,7 +16,7 @@ export function requireBuiltServers(): void {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p tsconfig.json\` before these tests.`);
 }
 
-import { STAGED_GGUF } from '../servers/harness.js';
+import { pidAlive, until } from '../support/processes.js';
 export { freePort } from '../servers/harness.js';
 export async function tempStateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'acode-actors-'));
@@ -26,29 +25,6 @@ export async function tempStateDir(): Promise<string> {
 /** The stand-ins first on PATH and a scratch HOME / HF_HOME / OLLAMA_MODELS: never the developer's. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, ...scratchHomeEnv(), PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
-}
-
-const MODELS: Record<string, string> = {
-  llamacpp: STAGED_GGUF,
-  vllm: 'Qwen/Qwen2.5-0.5B-Instruct',
-  ollama: 'llama3.2:latest',
-};
-
-export function providerConfig(kind: ProviderKind, port: number, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
-  const model = MODELS[kind];
-  return {
-    id: kind,
-    kind,
-    type: kind === 'ollama' ? 'ollama' : 'openai-compatible',
-    ...(model ? { model } : {}),
-    host: '127.0.0.1',
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    args: [],
-    lifecycle: { ...DEFAULT_LIFECYCLE, healthCheckIntervalSeconds: 0.2 },
-    timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
-    ...overrides,
-  };
 }
 
 export function serviceRef(provider: ProviderConfig, stateDir: string): ServiceRef {
@@ -89,25 +65,6 @@ async function pidsLoggingInto(dir: string): Promise<number[]> {
     if (target.startsWith(`${dir}/`)) found.push(Number(name));
   }
   return found;
-}
-
-/** Polls `predicate` until true or the bound passes: a wait on a condition, not a sleep. */
-export async function until(predicate: () => boolean | Promise<boolean>, { timeoutMs = 10_000, what = 'condition' } = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Alive and not a zombie (a zombie only waits for its parent to reap it). */
-export function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAcodeError } from '../../config/index.js';
 import { acquireLock, lockFilePath, withLock } from '../../actors/index.js';
 import { bootId, readProcIdentity } from '../../actors/proc.js';
-import { PidLedger, pidAlive, providerConfig, removeDir, tempStateDir } from './helpers.js';
+import { PidLedger, removeDir, tempStateDir } from './helpers.js';
+import { pidAlive } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const VLLM = providerConfig('vllm', 8000);
 

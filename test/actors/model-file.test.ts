@@ -8,7 +8,8 @@ import { buildLaunch, logFilePath, readPidFile } from '../../actors/index.js';
 import { resolveDeps } from '../../actors/deps.js';
 import { spawnServer } from '../../actors/server-process.js';
 import { STAGED_GGUF } from '../servers/harness.js';
-import { PidLedger, freePort, providerConfig, removeDir, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { PidLedger, freePort, removeDir, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 let stateDir: string;

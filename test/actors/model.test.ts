@@ -8,7 +8,9 @@ import { spawnServer } from '../../actors/server-process.js';
 import { detectService } from '../../actors/detect.js';
 import { checkModel } from '../../actors/model.js';
 import { pullModel } from '../../actors/pull-model.js';
-import { PidLedger, freePort, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 type PullEvent = ActorEvent | PullOutcomeEvent;
 type Progress = Extract<ActorEvent, { type: 'PULL_PROGRESS' }>;

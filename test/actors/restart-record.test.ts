@@ -4,9 +4,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readPidFile } from '../../actors/index.js';
 import { resolveDeps } from '../../actors/deps.js';
 import { spawnServer } from '../../actors/server-process.js';
-import { spawnInput } from '../../machines/service-inputs.js';
+import { spawnInput } from '../../machines/service-actors.js';
 import { initialContext } from '../../machines/service-setup.js';
-import { PidLedger, freePort, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 let stateDir: string;

@@ -11,7 +11,9 @@ import { spawnServer } from '../../actors/server-process.js';
 import { watchProcess } from '../../actors/watch-process.js';
 import { stopServer } from '../../actors/stop-server.js';
 import { detectService } from '../../actors/detect.js';
-import { PidLedger, freePort, pidAlive, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 let stateDir: string;

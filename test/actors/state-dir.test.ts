@@ -10,7 +10,9 @@ import {
 } from '../../actors/index.js';
 import { removePidFile, writePidFile, type ServerAddress } from '../../actors/state-dir.js';
 import { readProcIdentity } from '../../actors/proc.js';
-import { PidLedger, pidAlive, providerConfig, removeDir, serviceRef, tempStateDir } from './helpers.js';
+import { PidLedger, removeDir, serviceRef, tempStateDir } from './helpers.js';
+import { pidAlive } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const VLLM = providerConfig('vllm', 8000);
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildLaunch } from '../../actors/index.js';
 import { writeCache } from '../servers/lib/hf-cache.js';
-import { acodeFailure, providerConfig, testEnv } from './helpers.js';
+import { acodeFailure, testEnv } from './helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 const dirs: string[] = [];
 afterEach(() => {

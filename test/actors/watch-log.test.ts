@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logFilePath, resolveDeps, type ActorEvent } from '../../actors/index.js';
 import { writePidFile } from '../../actors/state-dir.js';
 import { LOG_POLL_MS, watchLog } from '../../actors/watch-log.js';
-import { providerConfig, removeDir, serviceRef, tempStateDir, until } from './helpers.js';
+import { removeDir, serviceRef, tempStateDir } from './helpers.js';
+import { until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 let stateDir: string;
 beforeEach(async () => {

@@ -73,15 +73,6 @@ export function sse(res: ServerResponse, events: (unknown | string)[]): void {
   res.end();
 }
 
-/** Waits for a condition with a bounded number of event-loop turns (no sleeps). */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);

@@ -3,8 +3,9 @@
 // content type, cancel mid-stream, and a slow consumer (memory bounded by back-pressure).
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProvider, isServerGone, type StreamChunk } from '../../adapters/index.js';
-import { caught, freePort, providerConfig, until } from './fixture-server.js';
+import { caught, freePort, providerConfig } from './fixture-server.js';
 import { standInIt, start, targets, type Running } from './integration-targets.js';
+import { until } from '../support/processes.js';
 
 const user = [{ role: 'user' as const, content: 'Tell me a long story.' }];
 
@@ -111,7 +112,7 @@ describe.each(targets())('$name', (t) => {
     expect(err.code).toBe('ABORTED');
     expect(got).toHaveLength(2);
     const socket = run.sockets[0]!;
-    await until(() => socket.destroyed, 'the client socket to close');
+    await until(() => socket.destroyed, { what: 'the client socket to close', timeoutMs: 5_000 });
   });
 
   knob('slow consumer: reads from the socket stay bounded while paused; nothing is lost', async () => {

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProvider, isServerGone, type ModelProvider } from '../../adapters/index.js';
 import { firstLineOf } from '../../adapters/wire-errors.js';
 import { AcodeError, ERROR_CODES } from '../../config/index.js';
-import { caught, freePort, providerConfig, startFixture, until, type Fixture, type Handler } from './fixture-server.js';
+import { caught, freePort, providerConfig, startFixture, type Fixture, type Handler } from './fixture-server.js';
 import { APACHE_404 } from './foreign-page.js';
+import { until } from '../support/processes.js';
 
 let fixture: Fixture | undefined;
 let provider: ModelProvider | undefined;
@@ -108,7 +109,7 @@ describe('transport errors', () => {
     });
     expect(err.code).toBe('ABORTED');
     expect(got).toHaveLength(1);
-    await until(() => fixture!.closedSockets() === 1, 'the server to see the socket close');
+    await until(() => fixture!.closedSockets() === 1, { what: 'the server to see the socket close', timeoutMs: 5_000 });
   });
 
   it('after cancel, chunks already decoded from the same network read are not handed out', async () => {
@@ -128,7 +129,7 @@ describe('transport errors', () => {
   it('breaking out of the loop closes the socket instead of draining the answer', async () => {
     const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a')); res.write(line('b')); });
     for await (const c of p.stream({ messages: user })) { expect(c).toEqual({ type: 'text', text: 'a' }); break; }
-    await until(() => fixture!.closedSockets() === 1, 'the server to see the socket close');
+    await until(() => fixture!.closedSockets() === 1, { what: 'the server to see the socket close', timeoutMs: 5_000 });
   });
 
   it('an already-aborted signal sends nothing', async () => {

@@ -7,14 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { ask, askProject } from './ask-run.js';
 import { pidFilePath } from './chaos-deps.js';
-import { MODELS, PidLedger, findProcesses, pidAlive, providerConfig, requireBuilt, tempDir, until } from './helpers.js';
+import { PidLedger, findProcesses, requireBuilt } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MODELS, providerConfig } from '../support/providers.js';
 
 const RUNS = 50;
 const MODEL = MODELS.vllm;
 const TOKENS = { ACODE_FAKE_TOKENS: '6' };
 
 const ledger = new PidLedger();
-let work: { dir: string; remove: () => Promise<void> };
+let work: { dir: string; cleanup: () => Promise<void> };
 let port: number;
 beforeAll(async () => {
   requireBuilt();
@@ -25,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const pid of findProcesses('servers/vllm.js', `--port ${port}`)) ledger.add(pid);
   ledger.killAll();
-  await work.remove();
+  await work.cleanup();
 });
 
 const servers = (): number[] => findProcesses('servers/vllm.js', `--port ${port}`);
@@ -49,7 +52,7 @@ describe('chaos: two acode ask processes start the same provider at once', () =>
       if (live.length !== 1 || live[0] !== recorded) failures.push(`run ${i}: server processes ${JSON.stringify(live)}, pid file ${recorded}`);
       // Next run starts from nothing again.
       for (const pid of live) process.kill(pid, 'SIGKILL');
-      await until(() => live.every((pid) => !pidAlive(pid)), 'the killed server to be gone');
+      await until(() => live.every((pid) => !pidAlive(pid)), { what: 'the killed server to be gone', timeoutMs: 20_000 });
     }
     console.log(`chaos: concurrent-start ${counts.get(1) ?? 0}/${RUNS} runs with exactly one server process `
       + `(process counts: ${[...counts].map(([n, c]) => `${n}→${c}`).join(', ')}), ${RUNS * 2 - failures.filter((f) => /\/\d:/.test(f)).length}/${RUNS * 2} answers complete`);

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { ask, askProject } from './ask-run.js';
 import { logFilePath, pidFilePath } from './chaos-deps.js';
-import { MODELS, PidLedger, findProcesses, providerConfig, requireBuilt, tempDir } from './helpers.js';
+import { PidLedger, findProcesses, requireBuilt } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MODELS, providerConfig } from '../support/providers.js';
 
 const RUNS = 100;
 const LANES = 2;
@@ -17,7 +19,7 @@ const KNOBS = { ACODE_FAKE_TOKENS: String(TOKENS), ACODE_FAKE_CRASH_AFTER_TOKENS
 const MODEL = MODELS.vllm;
 
 const ledger = new PidLedger();
-const dirs: { dir: string; remove: () => Promise<void> }[] = [];
+const dirs: { dir: string; cleanup: () => Promise<void> }[] = [];
 const ports: number[] = [];
 beforeAll(() => requireBuilt());
 afterAll(async () => {
@@ -30,7 +32,7 @@ afterAll(async () => {
     }
   }
   ledger.killAll();
-  await Promise.all(dirs.map((d) => d.remove()));
+  await Promise.all(dirs.map((d) => d.cleanup()));
 });
 
 describe('chaos: kill -9 mid-stream during acode ask', () => {

@@ -6,8 +6,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAcodeError, loadConfig, parseConfig } from '../../config/index.js';
-import { MAIN, requireBuilt, tempDir } from './helpers.js';
+import { MAIN, requireBuilt } from './helpers.js';
 import { VALID_CONFIG, mutate } from './config-mutations.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const RUNS = 2_000;
 const CLI_SAMPLE = 20;
@@ -15,13 +16,13 @@ const CLI_SAMPLE = 20;
 const PER_RUN_BOUND_MS = 5_000;
 const STACK_LINE = /^\s+at .+(:\d+:\d+\)?|native\)?)$/m;
 
-let work: { dir: string; remove: () => Promise<void> };
+let work: { dir: string; cleanup: () => Promise<void> };
 beforeAll(async () => {
   requireBuilt();
   work = await tempDir('fuzz');
   await mkdir(join(work.dir, '.agent'), { recursive: true });
 });
-afterAll(async () => work.remove());
+afterAll(async () => work.cleanup());
 
 type Verdict = { kind: 'valid' } | { kind: 'typed'; code: string } | { kind: 'bad'; why: string };
 

@@ -1,13 +1,11 @@
 // Shared pieces of the chaos suite: temp dirs, providers pointing at the stand-in servers, a pid ledger
 // so nothing outlives a test, and /proc readers (cmdline, environ, listening sockets).
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
-import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, type LifecycleConfig } from '../../config/index.js';
 
-import { STAGED_GGUF } from '../servers/harness.js';
+import { pidAlive } from '../support/processes.js';
 
 export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
 export const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -18,39 +16,11 @@ export function requireBuilt(): void {
   }
 }
 
-export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), `acode-chaos-${prefix}-`));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
-
 /** The environment with the stand-ins first on PATH, no inherited knobs and a scratch HOME / HF_HOME / OLLAMA_MODELS. */
 export function standInEnv(extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ACODE_FAKE_')) base[k] = v;
   return { ...base, ...scratchHomeEnv(), PATH: `${SERVERS_BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
-}
-
-export const MODELS: Record<'llamacpp' | 'vllm' | 'ollama', string> = {
-  llamacpp: STAGED_GGUF,
-  vllm: 'Qwen/Qwen2.5-0.5B-Instruct',
-  ollama: 'llama3.2:latest',
-};
-
-export function providerConfig(kind: 'llamacpp' | 'vllm' | 'ollama', port: number, lifecycle: Partial<LifecycleConfig> = {}): ProviderConfig {
-  return {
-    id: kind, kind: kind as ProviderKind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: MODELS[kind],
-    host: '127.0.0.1', port, baseUrl: `http://127.0.0.1:${port}`, args: [],
-    lifecycle: { ...DEFAULT_LIFECYCLE, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20, ...lifecycle }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
-  };
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Pids a test caused to exist; SIGKILLed by pid in afterEach (never by name). */
@@ -146,11 +116,5 @@ export function socketInodes(pid: number): Set<string> {
   return out;
 }
 
-/** Waits for `check` with a bounded timeout; the failure names what was awaited. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The lifecycle the chaos services run with: the default poll interval, 20 s to start and to load. */
+export const CHAOS_LIFECYCLE: LifecycleConfig = { ...DEFAULT_LIFECYCLE, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20 };

@@ -12,7 +12,9 @@ import { runInProcess } from '../cli/helpers.js';
 import { freePort } from '../servers/harness.js';
 import { seededRandom } from '../servers/lib/tokens.js';
 import { isOurProcess, type PidFile } from './chaos-deps.js';
-import { MAIN, MODELS, PidLedger, findProcesses, requireBuilt, standInEnv, tempDir } from './helpers.js';
+import { MAIN, PidLedger, findProcesses, requireBuilt, standInEnv } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MODELS } from '../support/providers.js';
 
 const RUNS_PER_LANE = 50;
 const PROVIDERS_START_RUNS = 10;
@@ -35,7 +37,7 @@ beforeAll(async () => {
   requireBuilt();
   for (const [name, stopOnExit] of [['stop', true], ['keep', false]] as const) {
     const work = await tempDir(`interrupt-${name}`);
-    removals.push(work.remove);
+    removals.push(work.cleanup);
     const lane: Lane = { name, stopOnExit, dir: work.dir, port: await freePort() };
     await mkdir(join(lane.dir, '.agent'), { recursive: true });
     await writeFile(join(lane.dir, '.agent', 'config.yml'), [

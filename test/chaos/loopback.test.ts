@@ -2,14 +2,15 @@
 // sockets the running process actually listens on, read from /proc.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActorImplementations, isAcodeError } from './chaos-deps.js';
+import { isLoopbackHost } from '../../adapters/index.js';
 import { createService } from '../../machines/index.js';
 import { freePort } from '../servers/harness.js';
-import {
-  PidLedger, listeningSockets, procCmdline, procEnviron, providerConfig, requireBuilt, socketInodes, standInEnv, tempDir,
-} from './helpers.js';
+import { PidLedger, listeningSockets, procCmdline, procEnviron, CHAOS_LIFECYCLE, requireBuilt, socketInodes, standInEnv } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
-let state: { dir: string; remove: () => Promise<void> };
+let state: { dir: string; cleanup: () => Promise<void> };
 
 beforeAll(async () => {
   requireBuilt();
@@ -17,16 +18,15 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   ledger.killAll();
-  await state.remove();
+  await state.cleanup();
 });
 
-const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./.test(address);
 
 describe('chaos: managed servers bind loopback only', () => {
   it.each(['llamacpp', 'vllm', 'ollama'] as const)('%s: argv/env name 127.0.0.1 and every listening socket is loopback', async (kind) => {
     const port = await freePort();
     const service = createService({
-      ref: { provider: providerConfig(kind, port), mode: 'local-only', stateDir: state.dir },
+      ref: { provider: providerConfig(kind, port, { lifecycle: CHAOS_LIFECYCLE }), mode: 'local-only', stateDir: state.dir },
       actors: createActorImplementations({ env: standInEnv(kind === 'ollama' ? { OLLAMA_MODELS: `${state.dir}/models-${port}`, ACODE_FAKE_PULL_BYTES: '200000' } : {}) }),
     });
     try {
@@ -46,7 +46,7 @@ describe('chaos: managed servers bind loopback only', () => {
       const mine = socketInodes(pid!);
       const listening = listeningSockets().filter((s) => mine.has(s.inode));
       expect(listening.map((s) => s.port)).toContain(port);
-      expect(listening.filter((s) => !isLoopback(s.address))).toEqual([]);
+      expect(listening.filter((s) => !isLoopbackHost(s.address))).toEqual([]);
       console.log(`chaos: loopback ${kind} pid ${pid} argv host ${kind === 'ollama' ? procEnviron(pid!).OLLAMA_HOST : argv[argv.indexOf('--host') + 1]}, `
         + `listening ${listening.map((s) => `${s.address}:${s.port}`).join(' ')}`);
     } finally {
@@ -58,7 +58,7 @@ describe('chaos: managed servers bind loopback only', () => {
   it('a non-loopback host is refused before anything is spawned', async () => {
     const port = await freePort();
     const service = createService({
-      ref: { provider: { ...providerConfig('llamacpp', port), host: '0.0.0.0' }, mode: 'local-only', stateDir: state.dir },
+      ref: { provider: { ...providerConfig('llamacpp', port, { lifecycle: CHAOS_LIFECYCLE }), host: '0.0.0.0' }, mode: 'local-only', stateDir: state.dir },
       actors: createActorImplementations({ env: standInEnv() }),
     });
     try {

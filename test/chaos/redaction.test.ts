@@ -10,7 +10,9 @@ import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/run.js';
 import { freePort } from '../servers/harness.js';
-import { MAIN, MODELS, PidLedger, requireBuilt, standInEnv, tempDir } from './helpers.js';
+import { MAIN, PidLedger, requireBuilt, standInEnv } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MODELS } from '../support/providers.js';
 
 const SECRETS = {
   HF_TOKEN: 'hf_ChaosSecretValue0123456789abcdef',
@@ -40,7 +42,7 @@ function leaves(): Leaf[] {
 }
 
 const ledger = new PidLedger();
-let work: { dir: string; remove: () => Promise<void> };
+let work: { dir: string; cleanup: () => Promise<void> };
 let stateDir: string;
 let env: Record<string, string>;
 
@@ -71,7 +73,7 @@ afterAll(async () => {
     }
   }
   ledger.killAll();
-  await work.remove();
+  await work.cleanup();
 });
 
 function runCli(argv: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {

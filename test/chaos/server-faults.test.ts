@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProvider, type ModelProvider } from '../../adapters/index.js';
 import { expectedChat, startTestServer, type Knobs, type ServerKind, type TestServer } from '../servers/harness.js';
 import { isAcodeError } from './chaos-deps.js';
-import { providerConfig, requireBuilt } from './helpers.js';
+import { requireBuilt } from './helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 const TIMEOUTS = { connectMs: 1_000, headersMs: 2_000, bodyMs: 2_000 };
 // The caller's own bound: far above the configured timeouts, so an error before it is the adapter's.

@@ -7,7 +7,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../machines/index.js';
 import { freePort } from '../servers/harness.js';
 import { createActorImplementations, pidFilePath, readPidFile } from './chaos-deps.js';
-import { PidLedger, pidAlive, procCmdline, providerConfig, requireBuilt, standInEnv, tempDir, until } from './helpers.js';
+import { PidLedger, procCmdline, CHAOS_LIFECYCLE, requireBuilt, standInEnv } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { tempDir } from '../support/temp-dir.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 const sleepers: ChildProcess[] = [];
@@ -51,7 +54,7 @@ describe('chaos: stale pid file naming a live stranger', () => {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(await VARIANTS[variant as keyof typeof VARIANTS](sleepPid, port)));
     const service = createService({
-      ref: { provider: providerConfig('llamacpp', port), mode: 'local-only', stateDir: state.dir },
+      ref: { provider: providerConfig('llamacpp', port, { lifecycle: CHAOS_LIFECYCLE }), mode: 'local-only', stateDir: state.dir },
       actors: createActorImplementations({ env: standInEnv() }),
       tuning: { graceMs: 2_000, backoff: { baseMs: 50, capMs: 200 } },
     });
@@ -67,7 +70,7 @@ describe('chaos: stale pid file naming a live stranger', () => {
       await until(() => {
         const s = service.status();
         return s.state === 'healthy' && s.pid !== null && s.pid !== pid;
-      }, 'restart after kill -9');
+      }, { what: 'restart after kill -9', timeoutMs: 20_000 });
       const second = service.status().pid;
       ledger.add(second);
       expect(second).not.toBe(sleepPid);
@@ -80,7 +83,7 @@ describe('chaos: stale pid file naming a live stranger', () => {
       console.log(`chaos: stale-pid (${variant}) sleep ${sleepPid} untouched; acode started ${pid}, restarted ${second} after kill -9, stopped it`);
     } finally {
       await service.dispose();
-      await state.remove();
+      await state.cleanup();
     }
   });
 });

@@ -4,7 +4,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/lib/free-port.js';
-import { runInProcess, tempDir } from './helpers.js';
+import { runInProcess } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -2,7 +2,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBuilt, tempDir } from './helpers.js';
+import { runBuilt } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -143,7 +144,7 @@ describe('acode (built)', () => {
     const file = await writeConfig(original);
     const r = await runBuilt(['provider', 'set', 'vlm'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: 'vlm' names no provider \(did you mean 'vllm'\?\)\.\nhint: Use one of: ollama, vllm, llamacpp, lmstudio/);
+    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml \(did you mean 'vllm'\?\)\.\nhint: Use one of: ollama, vllm, llamacpp, lmstudio/);
     expect(await readFile(file, 'utf8')).toBe(original);
   });
 });

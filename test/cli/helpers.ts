@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli, type CommandRegistrar } from '../../cli/run.js';
+import { runCli } from '../../cli/run.js';
+import type { CommandRegistrar } from '../../cli/deps.js';
+import { testHubEndpoint } from '../servers/lib/scratch-home.js';
 
 export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -21,7 +21,7 @@ export function runBuilt(args: string[], { cwd, env = {} }: { cwd: string; env?:
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ACODE_STATE_DIR: join(cwd, '.state'), ...env }, timeout: 20_000 },
+      { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ACODE_STATE_DIR: join(cwd, '.state'), HF_ENDPOINT: testHubEndpoint(), ...env }, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
@@ -46,9 +46,4 @@ export async function runInProcess(
     ...(signal === undefined ? {} : { signal }),
   });
   return { code, stdout, stderr };
-}
-
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'acode-cli-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

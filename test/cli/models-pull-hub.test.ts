@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cachedModel, hubEnv } from '../../adapters/index.js';
 import { makeRepo, startHub, type HubServer } from '../servers/harness-hub.js';
-import { runBuilt, runInProcess, tempDir } from './helpers.js';
+import { runBuilt, runInProcess } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const REPO = 'acode-test/tiny-llm';
 let hub: HubServer;

@@ -1,9 +1,10 @@
 // In-process runs of the program with captured output: the error printer and exit-code mapping.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AcodeError, ERROR_CODES, type AcodeErrorCode } from '../../config/index.js';
-import type { CommandRegistrar } from '../../cli/run.js';
+import type { CommandRegistrar } from '../../cli/deps.js';
 import { OutputClosed } from '../../cli/output/index.js';
-import { runInProcess, tempDir } from './helpers.js';
+import { runInProcess } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

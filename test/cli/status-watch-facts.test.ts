@@ -10,8 +10,8 @@ import { processStartedAt } from '../../actors/proc.js';
 import { openWatch, type Watch } from '../../cli/commands/status-watch.js';
 import type { CliDeps } from '../../cli/deps.js';
 import { startTestServer, type TestServer } from '../servers/harness.js';
-import { until } from '../actors/helpers.js';
 import { config, providerConfig } from '../registry/fixtures.js';
+import { until } from '../support/processes.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isAcodeError, parseConfig, type AcodeError, type ConfigProblem } from '../../config/index.js';
 
 export const FILE = '/project/.agent/config.yml';
@@ -29,9 +26,4 @@ export function problemAt(text: string, path: string): ConfigProblem {
   if (found.length !== 1) throw new Error(`expected one problem at ${path}, got ${JSON.stringify(error.details.errors)}`);
   if (!error.message.includes(`${FILE}:${found[0]!.line}:${found[0]!.column}: ${path}: `)) throw new Error('message does not list the problem');
   return found[0]!;
-}
-
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'acode-config-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyEnvOverrides, loadConfig, parseOllamaHost } from '../../config/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // Expected values follow ollama envconfig.Host(): scheme default http, bare host ⇒ 11434,
 // http:// ⇒ 80, https:// ⇒ 443, invalid port ⇒ the default for that scheme.

@@ -223,7 +223,8 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
 
   it('a server that cannot start: the fallback provider answers and the reason is printed', async () => {
     const [vllmPort, llamaPort] = [await freePort(), await freePort()];
-    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'nobody/no-such-model', port: vllmPort })}`
+    // On the hub (acode pulls it), unknown to the vLLM stand-in: vLLM itself exits at start.
+    const p = await setup(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'acode-test/tiny-llm', port: vllmPort })}`
       + `${providerYaml('llamacpp', { model: LLAMA_MODEL, port: llamaPort }, { stop_on_exit: true })}fallback: [llamacpp]\n`);
     const r = await p.acode(['ask', PROMPT]);
     expect(r.code).toBe(0);
@@ -297,7 +298,7 @@ describe('acode ask (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     // The four known ids always exist (with defaults), so they are listed along with the file's.
-    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml\.\nhint: Use one of: [a-z, ]+\.\n$/);
+    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml \(did you mean 'vllm'\?\)\.\nhint: Use one of: [a-z, ]+\.\n$/);
     const listed = /Use one of: ([a-z, ]+)\./.exec(r.stderr)?.[1]?.split(', ');
     expect(listed).toEqual(expect.arrayContaining(['vllm', 'ollama']));
     expect(p.startedPids()).toEqual([]);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serversBinDir } from '../servers/harness.js';
+import { testHubEndpoint } from '../servers/lib/scratch-home.js';
 
 // ACODE_E2E_MAIN: a private build (the shared dist/ may be mid-rebuild while the tests run).
 export const MAIN = process.env.ACODE_E2E_MAIN ?? fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -66,6 +67,7 @@ export async function project(configYaml: string, { stateDir: sharedStateDir }: 
     HOME: dir,
     ACODE_STATE_DIR: stateDir,
     HF_HOME: join(dir, 'hf'),
+    HF_ENDPOINT: testHubEndpoint(),
     NO_COLOR: '1',
   };
   const seen = new Set<number>();

@@ -28,10 +28,12 @@ async function startOne(id: 'vllm' | 'llamacpp', model: string) {
 }
 
 describe('START_FAILED in text mode', { timeout: 120_000 }, () => {
+  // The hub has it (acode pulls it first), the vLLM stand-in does not know it and exits as vLLM does for
+  // a model it cannot resolve. An id the hub lacks never gets this far (vllm-hub-start.test.ts).
   it('vLLM with a model id it cannot resolve: the ValueError, then the log file in the hint', async () => {
-    const { r, excerpt, hint, logFile } = await startOne('vllm', 'no-such-org/no-such-model');
+    const { r, excerpt, hint, logFile } = await startOne('vllm', 'acode-test/tiny-llm');
     expect(r.code).toBe(3);
-    expect(excerpt).toEqual(["  > ValueError: Invalid repository ID or local directory specified: 'no-such-org/no-such-model'."]);
+    expect(excerpt).toEqual(["  > ValueError: Invalid repository ID or local directory specified: 'acode-test/tiny-llm'."]);
     expect(hint).toMatch(/^hint: Fix what its log \(\/\S+\.log\) reports, then run `acode providers start vllm`\.$/);
     expect(logFile !== undefined && existsSync(logFile) && readFileSync(logFile, 'utf8')).toContain('Traceback (most recent call last)');
     expect(r.stderr).not.toContain('details');

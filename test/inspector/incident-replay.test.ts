@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { replayCommand } from '../../cli/commands/replay.js';
 import { parseRecording, type EventRecord, type SnapshotRecord } from '../../inspector/index.js';
 import { runReplay, type ReplayFile } from '../replays/runner.js';
-import { runBuilt, runInProcess, tempDir } from '../cli/helpers.js';
+import { runBuilt, runInProcess } from '../cli/helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const INCIDENT = fileURLToPath(new URL('../replays/incident-vllm-killed-mid-stream.jsonl', import.meta.url));
 const CONVERTED = fileURLToPath(new URL('../replays/incident-vllm-killed-mid-stream.json', import.meta.url));

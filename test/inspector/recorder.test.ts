@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { serviceMachine } from '../../machines/index.js';
 import { replayCommand } from '../../cli/commands/replay.js';
-import type { CommandRegistrar } from '../../cli/run.js';
+import type { CommandRegistrar } from '../../cli/deps.js';
 import { parseRecording, type InspectionRecord } from '../../inspector/index.js';
 import { replayRef } from '../replays/runner.js';
-import { runInProcess, tempDir } from '../cli/helpers.js';
+import { runInProcess } from '../cli/helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const HF_TOKEN = 'hf_recordertestSECRETvalue0001';
 const API_KEY = 'sk-recordertestSECRETkey0002';
@@ -25,6 +26,7 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
       detect: fromPromise(async () => ({ kind: 'absent' as const })),
       spawnServer: fromPromise(async () => ({ pid: 2_000_000_001, adopted: false })),
       checkGpus: fromPromise(async () => ({ gpus: [] })),
+      fetchModel: fromPromise(async () => ({ kind: 'cached' as const, downloaded: 0 })),
       watchProcess: fromCallback(({ sendBack }) => {
         queueMicrotask(() => sendBack({
           type: 'PROCESS_EXITED', exitCode: 1, signal: null,

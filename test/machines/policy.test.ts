@@ -5,7 +5,6 @@ import {
   backoffMs,
   ensureRetries,
   hasRestartBudget,
-  isLoopbackHost,
   launchChanged,
   lifecycleAssumesUp,
   lifecycleMaySpawn,
@@ -38,15 +37,6 @@ describe('lifecycle modes', () => {
 });
 
 describe('operating modes', () => {
-  it('recognises loopback hosts', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) {
-      expect({ h, loopback: isLoopbackHost(h) }).toEqual({ h, loopback: true });
-    }
-    for (const h of ['10.0.0.5', '0.0.0.0', '128.0.0.1', 'example.com', '::2', '1127.0.0.1']) {
-      expect({ h, loopback: isLoopbackHost(h) }).toEqual({ h, loopback: false });
-    }
-  });
-
   it('local-only and airgapped admit loopback providers only; burst admits remote ones', () => {
     const local = provider('127.0.0.1');
     const remote = provider('10.0.0.5');

@@ -13,8 +13,9 @@ import { pidFilePath } from '../../actors/index.js';
 import type { ModelProvider, StreamChunk } from '../../adapters/index.js';
 import { STAGED_GGUF, serversBinDir } from '../servers/harness.js';
 import { freePort } from '../servers/lib/free-port.js';
-import { failureOf, pidAlive, top, until, waitState, World } from '../service/helpers.js';
+import { failureOf, top, waitState, World } from '../service/helpers.js';
 import { realLlama, realLlamaArgs, realLlamaSkipReason, servedModel } from './llama-server.js';
+import { pidAlive, until } from '../support/processes.js';
 
 const RUNS = 3;
 const GRACE_MS = 2_000;

@@ -68,6 +68,7 @@ function fakeActorsFor(servers: Map<string, FakeServer>, preset: Record<string, 
     checkModel: fromPromise<ModelCheckResult, In<'checkModel'>>(async () => ({ kind: 'ready' })),
     // In-memory servers need no GPU.
     checkGpus: fromPromise<ActorContracts['checkGpus']['output'], In<'checkGpus'>>(async () => ({ gpus: [] })),
+    fetchModel: fromPromise<ActorContracts['fetchModel']['output'], In<'fetchModel'>>(async () => ({ kind: 'cached', downloaded: 0 })),
     watchGpus: fromCallback<EventObject, In<'watchGpus'>>(() => undefined),
     pullModel: fromCallback<EventObject, In<'pullModel'>>(() => undefined),
     stopServer: fromPromise<ActorContracts['stopServer']['output'], In<'stopServer'>>(async ({ input }) => {

@@ -2,6 +2,7 @@
 // reads, driven by a per-provider script, so registry tests run without processes or sockets.
 import { assign, fromPromise, setup } from 'xstate';
 import type { ServiceRef, SerializedError } from '../../actors/index.js';
+import type { ServiceLogic } from '../../machines/index.js';
 
 /** `adopted`: healthy on a server another acode process spawned (owned by pid file, not spawned here). */
 export type Outcome = { kind: 'healthy' } | { kind: 'adopted' } | { kind: 'fail'; error: SerializedError };
@@ -14,7 +15,13 @@ export interface FakeScript {
   stopped: string[];
 }
 
-export function fakeServiceLogic(script: FakeScript) {
+// Typed as the service machine the registry runs: the registry reads only the contract states and the
+// context fields this stand-in has, which is what these tests check.
+export function fakeServiceLogic(script: FakeScript): ServiceLogic {
+  return fakeMachine(script) as unknown as ServiceLogic;
+}
+
+function fakeMachine(script: FakeScript) {
   const next = (id: string): Outcome => {
     const o = script.outcomes[id];
     if (Array.isArray(o)) return o.length > 1 ? (o.shift() as Outcome) : (o[0] ?? { kind: 'healthy' });
@@ -23,7 +30,7 @@ export function fakeServiceLogic(script: FakeScript) {
   return setup({
     types: {
       input: {} as { ref: ServiceRef },
-      context: {} as { ref: ServiceRef; lastError: SerializedError | null; pid: number | null; owned: boolean; spawnedHere: boolean },
+      context: {} as { ref: ServiceRef; lastError: SerializedError | null; pid: number | null; owned: boolean; spawnedHere: boolean; pull: null; load: null },
       events: {} as { type: 'ENSURE' } | { type: 'START' } | { type: 'STOP' } | { type: 'REQUEST_FAILED' } | { type: 'RETRY' },
     },
     actors: {
@@ -38,7 +45,7 @@ export function fakeServiceLogic(script: FakeScript) {
   }).createMachine({
     id: 'service',
     initial: 'stopped',
-    context: ({ input }) => ({ ref: input.ref, lastError: null, pid: null, owned: false, spawnedHere: false }),
+    context: ({ input }) => ({ ref: input.ref, lastError: null, pid: null, owned: false, spawnedHere: false, pull: null, load: null }),
     states: {
       stopped: { on: { ENSURE: 'detecting', START: 'detecting' } },
       detecting: {

@@ -4,9 +4,9 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openRegistry } from '../../machines/registry-runtime.js';
+import { openRegistry } from '../../machines/index.js';
 import type { Registry } from '../../machines/registry.js';
-import { isLoopbackHost } from '../../machines/policy.js';
+import { isLoopbackHost } from '../../adapters/index.js';
 import type { AcodeConfig } from '../../config/index.js';
 import { config, providerConfig } from './fixtures.js';
 

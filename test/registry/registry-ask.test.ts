@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AcodeError, type AcodeConfig } from '../../config/index.js';
 import type { ModelProvider } from '../../adapters/index.js';
 import { createRegistry, type Registry } from '../../machines/registry.js';
-import { bindServiceRef } from '../../machines/registry-binding.js';
 import { answer } from '../../machines/request.js';
 import { modelChoice } from '../../machines/model-choice.js';
 import { config, fakeProvider, refused } from './fixtures.js';
@@ -19,7 +18,7 @@ function make(cfg: AcodeConfig, adapters: Record<string, ModelProvider>, outcome
   const script: FakeScript = { outcomes, started: [], stopped: [] };
   const registry = createRegistry({
     config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
-    bindService: (ref, p, mode) => bindServiceRef(ref, p, mode, { createAdapter: (pc) => adapters[pc.id] as ModelProvider, timeoutMs: 5_000 }),
+    createAdapter: (pc) => adapters[pc.id] as ModelProvider,
   });
   registries.push(registry);
   return { registry, script };

@@ -8,7 +8,6 @@ import type { ModelProvider, StreamChunk } from '../../adapters/index.js';
 import type { SerializedError } from '../../actors/index.js';
 import { serviceMachine } from '../../machines/service.machine.js';
 import { createRegistry, type Registry } from '../../machines/registry.js';
-import { bindServiceRef } from '../../machines/registry-binding.js';
 import { answer } from '../../machines/request.js';
 import { config, fakeProvider, gone } from './fixtures.js';
 import { fakeServers, type FakeServer } from './fake-actors.js';
@@ -68,9 +67,7 @@ async function run(replay: Replay) {
     config: cfg, stateDir: '/nonexistent',
     serviceLogic: serviceMachine.provide({ actors }),
     serviceInput: { random: () => 0, backoff: { baseMs: 1, capMs: 1 } },
-    bindService: (ref, p, mode) => bindServiceRef(ref, p, mode, {
-      createAdapter: (pc) => scriptedAdapter(pc.id, () => servers.get(pc.id) as FakeServer, replay.adapters?.[pc.id]), timeoutMs: 10_000,
-    }),
+    createAdapter: (pc) => scriptedAdapter(pc.id, () => servers.get(pc.id) as FakeServer, replay.adapters?.[pc.id]),
   });
   registries.push(registry);
   const paths: Record<string, string[]> = {};

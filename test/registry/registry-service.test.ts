@@ -3,7 +3,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { serviceMachine } from '../../machines/service.machine.js';
 import { createRegistry, type Registry } from '../../machines/registry.js';
-import { bindServiceRef } from '../../machines/registry-binding.js';
 import type { RetryInfo } from '../../machines/request.machine.js';
 import type { ModelProvider } from '../../adapters/index.js';
 import { collect, config, fakeProvider, gone, textOf } from './fixtures.js';
@@ -23,9 +22,7 @@ function make(cfg: AcodeConfig, adapterFor: (id: string, server: () => FakeServe
     config: cfg, stateDir: '/nonexistent',
     serviceLogic: serviceMachine.provide({ actors }),
     serviceInput: { random: () => 0, backoff: { baseMs: 1, capMs: 1 } },
-    bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, {
-      createAdapter: (p) => adapterFor(p.id, () => servers.get(p.id) as FakeServer), timeoutMs: 10_000,
-    }),
+    createAdapter: (p) => adapterFor(p.id, () => servers.get(p.id) as FakeServer),
   });
   registries.push(registry);
   return { registry, servers };

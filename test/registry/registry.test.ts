@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry, type Registry } from '../../machines/registry.js';
-import { bindServiceRef } from '../../machines/registry-binding.js';
 import { config, fakeProvider, FULL_CAPS } from './fixtures.js';
 import { fakeServiceLogic, type FakeScript, type Outcome } from './fake-service.js';
 import type { AcodeConfig } from '../../config/index.js';
@@ -18,9 +17,7 @@ function make(cfg: AcodeConfig, outcomes: FakeScript['outcomes'] = {}, extra: { 
   const script: FakeScript = { outcomes, started: [], stopped: [] };
   const registry = createRegistry({
     config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
-    bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, {
-      createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }), timeoutMs: 5_000,
-    }),
+    createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }),
     ...extra,
   });
   registries.push(registry);
@@ -169,9 +166,7 @@ describe('registry.reconfigure (a config reload)', () => {
     const script: FakeScript = { outcomes: {}, started: [], stopped: [] };
     const registry = createRegistry({
       config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
-      bindService: (ref, provider, mode) => bindServiceRef(ref, provider, mode, {
-        createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }), timeoutMs: 5_000,
-      }),
+      createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }),
       inspect: (e) => {
         if (e.type === '@xstate.event' && e.event.type === 'RECONFIGURE') received.push((e.actorRef as { id?: string }).id ?? '');
       },

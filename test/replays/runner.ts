@@ -48,12 +48,12 @@ export interface ReplayFile {
   covers: string[];
   input: ReplayInput;
   /**
-   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending (checkGpus:
-   * passes). Callback
+   * Promise actors' outcomes, one per invocation; the last one repeats. Default: pending (checkGpus and
+   * fetchModel: pass). Callback
    * actors (watchProcess, watchLog, healthPoller, pullModel, watchGpus) take { "ok": true } or { "reject": error } per
    * invocation; by default they run and send nothing (their events are scripted as steps).
    */
-  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus', Outcome[]>> &
+  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus' | 'fetchModel', Outcome[]>> &
     Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel' | 'watchGpus', CallbackOutcome[]>>;
   steps: Step[];
   expect: {
@@ -157,6 +157,7 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
       checkModel: fakePromise('checkModel', a.checkModel, count),
       // vLLM's GPU check passes unless the replay scripts it (a GPU-less replay would otherwise hang here).
       checkGpus: fakePromise('checkGpus', a.checkGpus ?? [{ resolve: { gpus: [] } }], count),
+      fetchModel: fakePromise('fetchModel', a.fetchModel ?? [{ resolve: { kind: 'cached', downloaded: 0 } }], count),
       watchGpus: fakeCallback('watchGpus', a.watchGpus, count),
       stopServer: fakePromise('stopServer', a.stopServer, count),
       watchProcess: fakeCallback('watchProcess', a.watchProcess, count),
@@ -166,7 +167,7 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
     },
   });
   const clock = new SimulatedClock();
-  const input = { ref: replayRef(replay.input), random: replayRandom(replay.input.random), maxMisses: replay.input.maxMisses ?? 3 };
+  const input = { ref: replayRef(replay.input), random: replayRandom(replay.input.random), maxMisses: replay.input.maxMisses ?? 3, clock };
   const actor = createActor(machine, { clock, input });
   const states: string[] = [];
   const times: number[] = [];

@@ -4,8 +4,9 @@
 // files redirected to a CDN route that honours HTTP ranges. Knobs (ACODE_HUB_*): gated and private repos,
 // a slow body, a connection cut mid-file, corrupted bytes. Listens on loopback only.
 //   node hf-hub.js --host 127.0.0.1 --port N   (prints `hf-hub listening on http://host:port`)
-import { appendFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { appendFileSync, realpathSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, requireLoopback } from './lib/boot.js';
 import { parseHubKnobs, type HubKnobs } from './lib/hub-knobs.js';
 import { KnobError } from './lib/knobs.js';
@@ -69,18 +70,8 @@ async function stream(res: ServerResponse, body: Buffer, bps: number | null, cut
   res.end();
 }
 
-function main(): void {
-  let knobs: HubKnobs;
-  try {
-    knobs = parseHubKnobs(process.env);
-  } catch (err) {
-    if (!(err instanceof KnobError)) throw err;
-    process.stderr.write(`hf-hub (acode fake): ${err.message}\n`);
-    process.exit(2);
-  }
-  const { flags } = parseArgs(process.argv.slice(2), {}, new Set());
-  const host = requireLoopback(flags.get('host') ?? '127.0.0.1', 'hf-hub');
-  const port = Number(flags.get('port') ?? '0');
+/** The hub's HTTP server over these knobs, not listening yet (the suite's global hub runs it in-process). */
+export function hubServer(knobs: HubKnobs): Server {
   const repos = new Map(knobs.repos.map((id) => [id, makeRepo(id, knobs.weightBytes)]));
   const blobs = new Map<string, { repo: Repo; file: RepoFile }>();
   for (const repo of repos.values()) for (const file of repo.files) if (file.sha256) blobs.set(file.sha256, { repo, file });
@@ -156,7 +147,22 @@ function main(): void {
     }
     return send(res, 404, { 'Content-Type': 'text/plain' }, 'Not Found');
   }
+  return server;
+}
 
+function main(): void {
+  let knobs: HubKnobs;
+  try {
+    knobs = parseHubKnobs(process.env);
+  } catch (err) {
+    if (!(err instanceof KnobError)) throw err;
+    process.stderr.write(`hf-hub (acode fake): ${err.message}\n`);
+    process.exit(2);
+  }
+  const { flags } = parseArgs(process.argv.slice(2), {}, new Set());
+  const host = requireLoopback(flags.get('host') ?? '127.0.0.1', 'hf-hub');
+  const port = Number(flags.get('port') ?? '0');
+  const server = hubServer(knobs);
   server.listen({ host, port, exclusive: true }, () => {
     const addr = server.address();
     const bound = typeof addr === 'object' && addr ? addr.port : port;
@@ -174,4 +180,5 @@ function main(): void {
   process.on('SIGINT', stop);
 }
 
-main();
+// Run as a process (bin shim, startHub); imported, it only exports hubServer.
+if (process.argv[1] !== undefined && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1])) main();

@@ -130,20 +130,26 @@ export interface ModelTraits {
   insert: boolean;
   contextLength: number;
   embeddingLength: number;
+  /** /api/show `capabilities`, as real Ollama derives them from the model's template and projector. */
+  capabilities: string[];
 }
 
 /** Details guessed from the name, stable across runs, for /api/tags, /api/show and /api/ps. */
 export function traitsOf(full: string): ModelTraits {
   const lower = full.toLowerCase();
   const embedding = lower.includes('embed') || lower.includes('minilm');
-  const family = lower.includes('qwen') ? 'qwen2' : lower.includes('nomic') ? 'nomic-bert' : lower.includes('minilm') ? 'bert' : 'llama';
+  const family = lower.includes('qwen') ? 'qwen2' : lower.includes('nomic') ? 'nomic-bert' : lower.includes('minilm') ? 'bert'
+    : lower.includes('gemma') ? 'gemma2' : 'llama';
+  // gemma2's template has no tools section; llava has a vision projector (and no tools): what Ollama reports.
+  const capabilities = embedding ? ['embedding'] : family === 'gemma2' ? ['completion'] : lower.includes('llava') ? ['completion', 'vision'] : ['completion', 'tools', ...(!embedding && lower.includes('code') ? ['insert'] : [])];
   const size = /(\d+(?:\.\d+)?)b/.exec(lower.split(':').pop() ?? '') ?? /(\d+(?:\.\d+)?)b/.exec(lower);
   return {
     family,
     parameterSize: embedding ? '137M' : size ? `${size[1]}B` : '3.2B',
     embedding,
     insert: !embedding && lower.includes('code'),
-    contextLength: embedding ? 2048 : 131072,
+    contextLength: embedding ? 2048 : family === 'gemma2' ? 8192 : 131072,
     embeddingLength: embedding ? 768 : 3072,
+    capabilities,
   };
 }

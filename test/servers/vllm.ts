@@ -131,7 +131,7 @@ async function main(): Promise<void> {
           `huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://huggingface.co/api/models/${model}: offline mode is enabled. To disable it, please unset the HF_HUB_OFFLINE environment variable.`);
       }
       info('weight_utils.py:296', `Downloading weights for ${model} (acode fake: writes the cache entry only)`);
-      writeCache(process.env, model);
+      writeCache(process.env, model, { weights: true });
       downloaded = true;
     }
   }

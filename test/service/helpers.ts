@@ -2,7 +2,6 @@
 // stand-in servers itself (serversEnv() on PATH), a temp ACODE_STATE_DIR per test, and a cleanup that
 // kills every process a test started (by pid, and by "its stdout is a log file in the state dir").
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { createActorImplementations } from '../../actors/index.js';
 import type { LifecycleConfig, OperatingMode, ProviderConfig, ProviderKind } from '../../config/index.js';
@@ -10,9 +9,9 @@ import { createService, stateLabel, type Service } from '../../machines/index.js
 import { serversEnv } from '../servers/harness.js';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
-import { PidLedger, pidAlive, providerConfig, removeDir, requireBuiltServers, tempStateDir, until } from '../actors/helpers.js';
-
-export { pidAlive, until };
+import { PidLedger, removeDir, requireBuiltServers, tempStateDir } from '../actors/helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 export interface ServiceOptions {
   lifecycle?: Partial<LifecycleConfig>;

@@ -39,12 +39,13 @@ describe('service + real actors: models', { timeout: 60_000 }, () => {
 
   it('vLLM with an unknown model id: failed with the server\'s own reason, nothing left running', async () => {
     const port = await freePort();
-    const { service, labels } = world.service('vllm', port, { provider: { model: 'nobody/no-such-model' } });
+    // On the hub stand-in (the start pulls it), unknown to the vLLM stand-in, which exits as vLLM does.
+    const { service, labels } = world.service('vllm', port, { provider: { model: 'acode-test/tiny-llm' } });
     const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('START_FAILED');
     expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
     const reason = `${error.message}\n${(service.status().lastError?.details?.logTail as string[] | undefined ?? []).join('\n')}`;
-    expect(reason).toContain("Invalid repository ID or local directory specified: 'nobody/no-such-model'");
+    expect(reason).toContain("Invalid repository ID or local directory specified: 'acode-test/tiny-llm'");
     expect(top(service)).toBe('failed');
     expect(await serversOnPort(port)).toEqual([]);
   });

@@ -9,8 +9,10 @@ import { execa } from 'execa';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
-import { World, pidAlive, serversOnPort, top, until, waitState, failureOf } from './helpers.js';
+import { requireBuiltServers } from '../actors/helpers.js';
+import { World, serversOnPort, top, waitState, failureOf } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const FIXTURE = resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'service', 'fixtures', 'ensure-once.js');
 let world: World;
@@ -68,7 +70,7 @@ describe('service + real actors: lifecycle modes', { timeout: 60_000 }, () => {
 
     server.kill('SIGKILL');
     await server.exited;
-    service.requestFailed('connection refused');
+    service.requestFailed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     await waitState(service, 'unavailable');
     expect(labels.slice(-2)).toEqual(['crashed', 'unavailable']);
     expect(service.status().lastError?.code).toBe('PROVIDER_UNAVAILABLE');

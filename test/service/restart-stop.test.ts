@@ -4,8 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort } from '../servers/harness.js';
-import { providerConfig } from '../actors/helpers.js';
-import { World, eachTestWorld, pidAlive, serversOnPort, top, until, waitState } from './helpers.js';
+import { World, eachTestWorld, serversOnPort, top, waitState } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 let world: World;
 eachTestWorld((w) => (world = w));

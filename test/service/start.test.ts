@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logFilePath, pidFilePath, readPidFile } from '../../actors/index.js';
 import { freePort, startTestServer, type TestServer } from '../servers/harness.js';
-import { providerConfig } from '../actors/helpers.js';
-import { World, eachTestWorld, pidAlive, serversOnPort, top, until, failureOf } from './helpers.js';
+import { World, eachTestWorld, serversOnPort, top, failureOf } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 let world: World;
 const strangers: ChildProcess[] = [];

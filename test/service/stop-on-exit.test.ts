@@ -8,8 +8,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
 import { freePort, serversEnv } from '../servers/harness.js';
 import { logFilePath } from '../../actors/index.js';
-import { providerConfig, requireBuiltServers } from '../actors/helpers.js';
-import { pidAlive, serversOnPort, until } from './helpers.js';
+import { requireBuiltServers } from '../actors/helpers.js';
+import { serversOnPort } from './helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const MODEL = 'meta-llama/Llama-2-7b-hf';
 let projects: Project[] = [];

@@ -1,6 +1,7 @@
-// The Hugging Face cache as vLLM sees it: a model is local when $HF_HOME/hub/models--<org>--<name> exists.
+// The Hugging Face cache as vLLM sees it: a model is local when $HF_HOME/hub/models--<org>--<name> has a
+// loadable snapshot for refs/main.
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,8 +13,34 @@ export function cacheDir(env: NodeJS.ProcessEnv, repoId: string): string {
   return join(hfHome(env), 'hub', `models--${repoId.split('/').join('--')}`);
 }
 
+/**
+ * Is the model loadable from the cache, as huggingface_hub resolves it offline: refs/main names a commit
+ * whose snapshot holds config.json (or params.json) and a weights file that can be read (a dangling
+ * snapshot link does not count).
+ */
 export function isCached(env: NodeJS.ProcessEnv, repoId: string): boolean {
-  return existsSync(cacheDir(env, repoId));
+  const folder = cacheDir(env, repoId);
+  let commit: string;
+  try {
+    commit = readFileSync(join(folder, 'refs', 'main'), 'utf8').trim();
+  } catch {
+    return false;
+  }
+  const snap = join(folder, 'snapshots', commit);
+  const readable = (name: string): boolean => {
+    try {
+      return statSync(join(snap, name)).isFile();
+    } catch {
+      return false;
+    }
+  };
+  let names: string[];
+  try {
+    names = readdirSync(snap);
+  } catch {
+    return false;
+  }
+  return (readable('config.json') || readable('params.json')) && names.some((n) => /\.(safetensors|bin|pt)$/.test(n) && readable(n));
 }
 
 /** Writes the minimum a later offline start recognises as "in the cache"; `weights` adds a weights file, which makes it complete for acode's check. */

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActorImplementations } from '../../actors/index.js';
 import { createService, type Service } from '../../machines/service.js';
-import { freePort, providerConfig, removeDir, serviceRef, tempStateDir, testEnv } from './helpers.js';
+import { freePort, removeDir, serviceRef, tempStateDir, testEnv } from '../actors/helpers.js';
+import { providerConfig } from '../support/providers.js';
 
 const RUNS = 200;
 // Many lanes, few runs each: on a build that misses exits, the misses wait out their timeouts side by side.

@@ -25,6 +25,7 @@ export class FakeIo {
     checkModel?: Answer<unknown>[];
     stopServer?: Answer<unknown>[];
     checkGpus?: Answer<unknown>[];
+    fetchModel?: Answer<unknown>[];
   } = {}) {}
 
   count(name: string): number {
@@ -39,8 +40,8 @@ export class FakeIo {
   private promise<O, I>(name: keyof FakeIo['script']) {
     return fromPromise<O, I>(async () => {
       const n = (this.calls[name] = (this.calls[name] ?? 0) + 1);
-      // vLLM's GPU check passes unless a test scripts it; every other actor waits.
-      const list = this.script[name] ?? (name === 'checkGpus' ? [{ gpus: [] }] : ['pending']);
+      // vLLM's GPU check and model fetch pass unless a test scripts them; every other actor waits.
+      const list = this.script[name] ?? (name === 'checkGpus' ? [{ gpus: [] }] : name === 'fetchModel' ? [{ kind: 'cached', downloaded: 0 }] : ['pending']);
       const answer = list[Math.min(n - 1, list.length - 1)];
       if (answer === 'pending') return new Promise<O>(() => {});
       if (answer instanceof Error) throw answer;
@@ -64,6 +65,7 @@ export class FakeIo {
       spawnServer: this.promise('spawnServer'),
       checkModel: this.promise('checkModel'),
       checkGpus: this.promise('checkGpus'),
+      fetchModel: this.promise('fetchModel'),
       watchGpus: this.callback('watchGpus'),
       stopServer: this.promise('stopServer'),
       watchProcess: this.callback('watchProcess'),

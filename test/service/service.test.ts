@@ -102,25 +102,70 @@ describe('ensureHealthy', () => {
     io.senders.watchProcess?.({ type: 'PROCESS_EXITED', exitCode: 1, signal: null, logTail: ['CUDA error: out of memory'] });
     await pump(clock);
     expect(top(service)).toBe('failed');
-    const before = { actors: io.total(), commands: commands.length };
+    const actorsBefore = io.total();
+    const commandsBefore = commands.length;
     const error = await rejection(service.ensureHealthy());
     expect(error.code).toBe('CRASH_LOOP');
     expect(error.message).toContain('crash-looping: 1 exits in 60 s');
     expect(error.details.logTail).toEqual(['CUDA error: out of memory']);
-    expect({ actors: io.total(), commands: commands.length }).toEqual(before);
+    // The machine's ensureRetries guard refuses the ENSURE: nothing is invoked, the state stays failed.
+    expect(commands.slice(commandsBefore)).toEqual(['ENSURE']);
+    expect(io.total()).toBe(actorsBefore);
+    expect(top(service)).toBe('failed');
   });
 
-  it('gives up after start_timeout + model_load_timeout of clock time, with START_TIMEOUT', async () => {
+  it('gives up after the restart budget of start + model-load time plus a minute, with START_TIMEOUT', async () => {
     const io = new FakeIo({ detect: ['pending'] });
-    const { clock, service } = setup(io, testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 300 } }));
+    const { clock, service } = setup(io, testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 300, maxRestarts: 3 } }));
     const p = rejection(service.ensureHealthy());
     await pump(clock);
-    clock.increment(329_999);
+    // (30 s + 300 s) x (3 restarts + the first start) + 60 s: the machine's own timeouts end a real wait first.
+    clock.increment(1_379_999);
     expect(await settledOf(p)).toBe(false);
     clock.increment(1);
     const error = await p;
     expect(error.code).toBe('START_TIMEOUT');
-    expect(error.details).toMatchObject({ state: 'detecting', boundMs: 330_000 });
+    expect(error.details).toMatchObject({ state: 'detecting', boundMs: 1_380_000 });
+  });
+
+  it('waits through two crash restarts that together outlast one start + model load', async () => {
+    // The crash-mid-request path: each step stays inside the machine's own timeouts (30 s each), but the
+    // whole recovery takes 66 s of clock time, more than one start_timeout + model_load_timeout (60 s).
+    const io = new FakeIo({
+      detect: [{ kind: 'absent' }],
+      spawnServer: [{ pid: 42, adopted: false }, { pid: 43, adopted: false }, { pid: 44, adopted: false }],
+      checkModel: [{ kind: 'ready' }, 'pending', { kind: 'ready' }],
+    });
+    const { clock, service } = setup(io, testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 30, maxRestarts: 3 } }));
+    const first = service.ensureHealthy();
+    await pump(clock);
+    const provider = await first;
+    io.autoReady = false;
+    const crash = () => io.senders.watchProcess?.({ type: 'PROCESS_EXITED', exitCode: 137, signal: 'SIGKILL', logTail: [] });
+    const poller = (type: 'PROBE_OK' | 'PROBE_LOADING') => io.senders.healthPoller?.({ type });
+
+    crash();
+    const recovered = service.ensureHealthy();
+    await pump(clock);
+    expect(top(service)).toBe('starting'); // the first restart does not back off
+    clock.increment(25_000);
+    poller('PROBE_LOADING');
+    clock.increment(20_000);
+    poller('PROBE_OK');
+    await pump(clock);
+    expect(service.status()).toMatchObject({ state: 'healthy', model: 'checking' });
+    crash();
+    await pump(clock);
+    clock.increment(1_000); // the second restart's backoff (500 ms at this jitter)
+    await pump(clock);
+    expect(top(service)).toBe('starting');
+    clock.increment(20_000);
+    await pump(clock);
+    expect(await settledOf(recovered)).toBe(false);
+    poller('PROBE_OK');
+    await pump(clock);
+    expect(await recovered).toBe(provider);
+    expect(io.count('spawnServer')).toBe(3);
   });
 
   it('keeps waiting past the bound while a pull is in progress', async () => {
@@ -192,7 +237,7 @@ describe('requestFailed', () => {
     const p1 = service.ensureHealthy();
     await pump(clock);
     const provider = await p1;
-    service.requestFailed('ECONNREFUSED');
+    service.requestFailed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     await pump(clock);
     expect(io.count('detect')).toBe(2);
     const p2 = service.ensureHealthy();

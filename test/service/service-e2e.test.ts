@@ -11,7 +11,9 @@ import { registerChild } from '../../actors/process-table.js';
 import { spawnServer } from '../../actors/server-process.js';
 import { terminateChild } from '../../actors/terminate-child.js';
 import { createService, type Service } from '../../machines/service.js';
-import { PidLedger, freePort, pidAlive, providerConfig, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv, until } from './helpers.js';
+import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from '../actors/helpers.js';
+import { pidAlive, until } from '../support/processes.js';
+import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 const services: Service[] = [];
