@@ -3,7 +3,7 @@
 // The HTTP side (server.ts) only translates; every lifecycle decision stays in the registry's machines.
 import { AcodeError, isAcodeError, type AcodeConfig } from '../config/index.js';
 import type { ChatRequest, ModelInfo, ModelProvider, StreamChunk, TextCompletionRequest } from '../adapters/index.js';
-import { modelChoice, progressLine, type ProviderStatus, type Registry, type RetryInfo, type FallbackReason } from '../machines/index.js';
+import { modelChoice, progressLine, streamAnswer, type ProviderStatus, type Registry, type RetryInfo, type FallbackReason } from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
 import { Residency } from './residency.js';
 
@@ -116,35 +116,36 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
    * progress), then its crash-safe stream is passed through. A provider that cannot be had falls back
    * in the configured order before the first chunk; after it, the crash-safe layer retries the same one.
    */
+  /**
+   * One answer as chunks, through a request machine (machines/request.ts streamAnswer): the routed
+   * provider is made healthy (started, pulled, loaded on demand, with progress), a provider that cannot
+   * be had falls back in the configured order, and a broken stream is resumed or restarted.
+   */
   async function* answer(target: Route, request: ChatRequest, events: AnswerEvents, signal: AbortSignal): AsyncGenerator<StreamChunk> {
     const unsubscribe = registry.onStatus((s) => {
       const line = progressLine(s);
       if (line !== undefined) events.onProgress?.(line);
     });
-    const done = residency.begin(target.provider);
-    let got;
+    // The provider in use is the one asked last (a fallback may differ from the routed one).
+    let using = residency.begin(target.provider);
     try {
       await residency.makeRoom(target.provider, signal);
-      got = await registry.acquire({
+      yield* streamAnswer(registry, { ...request, ...(target.model !== undefined ? { model: target.model } : {}) }, {
         preferred: target.provider, signal,
-        requirements: { streaming: true, ...(request.tools ? { tools: true } : {}) },
+        requirements: request.tools ? { tools: true } : {},
         ...(events.onRetry ? { onRetry: events.onRetry } : {}),
         ...(events.onFallback ? { onFallback: events.onFallback } : {}),
+        onProvider: (id) => {
+          unsubscribe();
+          if (id !== target.provider) {
+            using();
+            using = residency.begin(id);
+          }
+          events.onProvider?.(id);
+        },
       });
-    } catch (error) {
-      done();
-      throw error;
     } finally {
       unsubscribe();
-    }
-    events.onProvider?.(got.id);
-    const { model: _asked, ...rest } = request;
-    const req = got.id === target.provider && target.model !== undefined ? { ...rest, model: target.model } : rest;
-    // The provider that answers is the one in use (a fallback may differ from the routed one).
-    const using = got.id === target.provider ? done : (done(), residency.begin(got.id));
-    try {
-      yield* got.provider.stream(req, { signal });
-    } finally {
       using();
     }
   }

@@ -233,3 +233,28 @@ describe('acode serve: which servers stay up', () => {
     await until(async () => (await states(url)).llamacpp === 'stopped', 'llamacpp stops after 1 s idle');
   }, 120_000);
 });
+
+describe('acode serve: falling back through the request machine', () => {
+  it('a provider whose server dies before the answer starts: the next in the fallback order answers on the same response', async () => {
+    const { startTestServer } = await import('../servers/harness.js');
+    const crashing = await startTestServer('vllm', { model: VLLM_MODEL, knobs: { crashAfterTokens: 0 } });
+    const answering = await startTestServer('llama-server', { model: STAGED_GGUF, knobs: { tokens: 4 } });
+    try {
+      const { url } = await gateway(`providers:\n  active: vllm\n`
+        + providerYaml('vllm', { model: VLLM_MODEL, port: crashing.port }, { mode: 'monitored' })
+        + providerYaml('llamacpp', { model: STAGED_GGUF, port: answering.port }, { mode: 'monitored' })
+        + 'fallback: [llamacpp]\n');
+      const messages = [{ role: 'user', content: 'fall back' }];
+      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'vllm', stream: true, messages }) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-acode-provider')).toBe('llamacpp');
+      const text = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '').join('');
+      expect(text).toBe(expectedChat({ model: STAGED_GGUF, messages, tokens: 4 }).text);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^acode_gateway_fallbacks_total\{provider="vllm"\} 1$/m);
+    } finally {
+      await crashing.stop();
+      await answering.stop();
+    }
+  }, 120_000);
+});
