@@ -2,9 +2,10 @@
 import { midStreamError, interrupted, type WireContext } from './wire-errors.js';
 import { NdjsonSplitter } from './ndjson-lines.js';
 import { generatedCallId, parseArguments } from './tool-calls.js';
-import { checkContinuation, type ChunkDecoder, type WireModule } from './wire-module.js';
+import { checkContinuation, type ChunkDecoder, type StreamCall, type WireModule } from './wire-module.js';
 import { listOllamaModels, ollamaModelInfo, ollamaPull } from './ollama-models.js';
-import type { ChatMessage, ChatRequest, FinishReason, StreamChunk, ToolCall, Usage } from './types.js';
+import { ollamaEmbed } from './embeddings.js';
+import type { ChatMessage, ChatRequest, FinishReason, SamplingOptions, StreamChunk, TextCompletionRequest, ToolCall, Usage } from './types.js';
 import type { ServerQuirks } from './server-quirks.js';
 
 function toOllamaMessage(m: ChatMessage): Record<string, unknown> {
@@ -17,16 +18,20 @@ function toOllamaMessage(m: ChatMessage): Record<string, unknown> {
   return out;
 }
 
-function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown> {
-  // Ollama continues a trailing assistant message as sent: nothing to add but the check.
-  checkContinuation(req, quirks, ctx);
-  const s = req.sampling ?? {};
+function optionsOf(s: SamplingOptions): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   if (s.temperature !== undefined) options.temperature = s.temperature;
   if (s.topP !== undefined) options.top_p = s.topP;
   if (s.maxTokens !== undefined) options.num_predict = s.maxTokens;
   if (s.stop !== undefined) options.stop = s.stop;
   if (s.seed !== undefined) options.seed = s.seed;
+  return options;
+}
+
+function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown> {
+  // Ollama continues a trailing assistant message as sent: nothing to add but the check.
+  checkContinuation(req, quirks, ctx);
+  const options = optionsOf(req.sampling ?? {});
   const body: Record<string, unknown> = { model, messages: req.messages.map(toOllamaMessage), stream: true };
   if (Object.keys(options).length > 0) body.options = options;
   if (req.tools?.length) {
@@ -38,6 +43,8 @@ function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQui
 
 interface OllamaChunk {
   model?: string;
+  /** /api/generate's text. */
+  response?: string;
   message?: { content?: string; tool_calls?: { id?: string; function?: { index?: number; name?: string; arguments?: unknown } }[] };
   done?: boolean;
   done_reason?: string;
@@ -53,7 +60,7 @@ function finishReasonOf(doneReason: string | undefined, toolCalls: number): Fini
   return 'unknown';
 }
 
-/** One streamed /api/chat answer: NDJSON lines in, chunks out; `done: true` ends it (§1.5). */
+/** One streamed /api/chat (or /api/generate) answer: NDJSON lines in, chunks out; `done: true` ends it (§1.5). */
 class OllamaDecoder implements ChunkDecoder {
   failure: Error | undefined;
   finished = false;
@@ -93,7 +100,7 @@ class OllamaDecoder implements ChunkDecoder {
     const chunk = value as OllamaChunk;
     if (typeof chunk !== 'object' || chunk === null) return;
     if (chunk.error !== undefined) throw midStreamError(this.ctx, chunk, this.produced + out.length);
-    const content = chunk.message?.content;
+    const content = chunk.message?.content ?? chunk.response;
     if (content) out.push({ type: 'text', text: content });
     for (const call of chunk.message?.tool_calls ?? []) {
       const name = call.function?.name ?? '';
@@ -116,6 +123,17 @@ class OllamaDecoder implements ChunkDecoder {
   }
 }
 
+// POST /api/generate: raw (the prompt as is, no template) for a plain completion; with a suffix the
+// model's template builds the fill-in-the-middle prompt, and Ollama refuses a model that has none.
+function textCompletion(req: TextCompletionRequest, model: string | undefined): StreamCall {
+  const options = optionsOf(req.sampling ?? {});
+  const body: Record<string, unknown> = { model, prompt: req.prompt, stream: true };
+  if (req.suffix !== undefined) body.suffix = req.suffix;
+  else body.raw = true;
+  if (Object.keys(options).length > 0) body.options = options;
+  return { path: '/api/generate', body, streamTypes: ollamaWire.streamTypes, decoder: (ctx, m) => new OllamaDecoder(ctx, m) };
+}
+
 export const ollamaWire: WireModule = {
   chatPath: '/api/chat',
   streamTypes: ['application/x-ndjson', 'application/json'],
@@ -124,4 +142,6 @@ export const ollamaWire: WireModule = {
   listModels: listOllamaModels,
   modelInfo: ollamaModelInfo,
   pull: ollamaPull,
+  embed: ollamaEmbed,
+  textCompletion,
 };

@@ -3,9 +3,12 @@
 import { midStreamError, interrupted, protocolError, type WireContext } from './wire-errors.js';
 import { SseSplitter, type SseSink } from './sse-events.js';
 import { ToolCallAssembler } from './tool-calls.js';
-import { checkContinuation, type ChunkDecoder, type WireModule } from './wire-module.js';
+import { checkContinuation, type ChunkDecoder, type StreamCall, type WireModule } from './wire-module.js';
+import { AcodeError } from '../config/index.js';
 import { listOpenAiModels, openAiModelInfo } from './openai-models.js';
-import type { ChatMessage, ChatRequest, StreamChunk, Usage } from './types.js';
+import { openAiEmbed } from './embeddings.js';
+import { LlamaInfillDecoder } from './llama-infill.js';
+import type { ChatMessage, ChatRequest, SamplingOptions, StreamChunk, TextCompletionRequest, Usage } from './types.js';
 import { OpenAiJsonDecoder, finishReasonOf, usageOf, type OpenAiUsage } from './openai-json.js';
 import type { ServerQuirks } from './server-quirks.js';
 
@@ -18,9 +21,18 @@ function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
   return out;
 }
 
+function samplingFields(s: SamplingOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (s.temperature !== undefined) body.temperature = s.temperature;
+  if (s.topP !== undefined) body.top_p = s.topP;
+  if (s.maxTokens !== undefined) body.max_tokens = s.maxTokens;
+  if (s.stop !== undefined) body.stop = s.stop;
+  if (s.seed !== undefined) body.seed = s.seed;
+  return body;
+}
+
 function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown> {
   checkContinuation(req, quirks, ctx);
-  const s = req.sampling ?? {};
   const body: Record<string, unknown> = {
     messages: req.messages.map(toOpenAiMessage),
     stream: true,
@@ -28,11 +40,7 @@ function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQui
   };
   // vLLM uses the first served model when `model` is absent; llama-server ignores it.
   if (model !== undefined) body.model = model;
-  if (s.temperature !== undefined) body.temperature = s.temperature;
-  if (s.topP !== undefined) body.top_p = s.topP;
-  if (s.maxTokens !== undefined) body.max_tokens = s.maxTokens;
-  if (s.stop !== undefined) body.stop = s.stop;
-  if (s.seed !== undefined) body.seed = s.seed;
+  Object.assign(body, samplingFields(req.sampling ?? {}));
   if (req.tools?.length) {
     body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
   }
@@ -52,7 +60,8 @@ interface OpenAiToolCallDelta {
 
 interface OpenAiChunk {
   model?: string;
-  choices?: { delta?: { content?: string | null; tool_calls?: OpenAiToolCallDelta[] }; finish_reason?: string | null }[];
+  /** `text` on a text_completion chunk (/v1/completions). */
+  choices?: { delta?: { content?: string | null; tool_calls?: OpenAiToolCallDelta[] }; text?: string; finish_reason?: string | null }[];
   usage?: OpenAiUsage | null;
   error?: unknown;
   object?: string;
@@ -139,7 +148,7 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
     const choice = chunk.choices?.[0];
     if (!choice) return;
     const delta = choice.delta;
-    const text = delta?.content;
+    const text = delta?.content ?? choice.text;
     if (text) out.push({ type: 'text', text });
     // No `?? []` here: that would allocate an empty array for every text token.
     if (delta?.tool_calls) this.toolCallDeltas(delta.tool_calls, out);
@@ -165,6 +174,27 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
   }
 }
 
+/**
+ * A raw completion: POST /v1/completions. With a suffix, the server's own infill route where it has one
+ * (llama-server /infill); elsewhere BAD_REQUEST, since vLLM refuses `suffix` and llama-server's
+ * /v1/completions would silently ignore it and answer a plain continuation.
+ */
+function textCompletion(req: TextCompletionRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): StreamCall {
+  const sampling = samplingFields(req.sampling ?? {});
+  if (req.suffix === undefined) {
+    const body = { ...(model !== undefined ? { model } : {}), prompt: req.prompt, stream: true, stream_options: { include_usage: true }, ...sampling };
+    return { path: '/v1/completions', body, streamTypes: openAiWire.streamTypes, decoder: openAiWire.chatDecoder };
+  }
+  if (quirks.infillPath === undefined) {
+    throw new AcodeError('BAD_REQUEST', `${ctx.provider} cannot fill in the middle: its server has no infill route ("suffix" is not supported).`,
+      'Send the request without "suffix", or route it to an Ollama provider with a code model (e.g. qwen2.5-coder) or to a llama-server provider (/infill).',
+      { details: { provider: ctx.provider, httpStatus: 400 } });
+  }
+  const { max_tokens: maxTokens, ...rest } = sampling;
+  const body = { input_prefix: req.prompt, input_suffix: req.suffix, stream: true, ...rest, ...(maxTokens !== undefined ? { n_predict: maxTokens } : {}) };
+  return { path: quirks.infillPath, body, streamTypes: ['text/event-stream'], decoder: (c, m) => new LlamaInfillDecoder(c, m) };
+}
+
 export const openAiWire: WireModule = {
   chatPath: '/v1/chat/completions',
   streamTypes: ['text/event-stream', 'application/json'],
@@ -172,4 +202,6 @@ export const openAiWire: WireModule = {
   chatDecoder: (ctx, model, type) => (type === 'application/json' ? new OpenAiJsonDecoder(ctx, model) : new OpenAiDecoder(ctx, model)),
   listModels: listOpenAiModels,
   modelInfo: openAiModelInfo,
+  embed: openAiEmbed,
+  textCompletion,
 };

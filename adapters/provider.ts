@@ -5,11 +5,13 @@ import { completeStructured } from './structured-output.js';
 import { probeHealth } from './health-probe.js';
 import { firstBytes, mediaType, readText, type Transport } from './transport.js';
 import { aborted, interrupted, protocolError } from './wire-errors.js';
+import { unsupported } from './unsupported.js';
 import { ChunkStream } from './chunk-stream.js';
 import type { ServerQuirks } from './server-quirks.js';
-import type { WireModule } from './wire-module.js';
+import type { StreamCall, WireModule } from './wire-module.js';
 import type {
-  CallOptions, Capabilities, ChatRequest, ChatResponse, HealthResult, ModelInfo, ModelProvider, PullProgress, StreamChunk,
+  CallOptions, Capabilities, ChatRequest, ChatResponse, EmbedOptions, EmbedResult, HealthResult, ModelInfo, ModelProvider, PullProgress,
+  StreamChunk, TextCompletionRequest,
 } from './types.js';
 
 export interface WireProviderInit {
@@ -53,6 +55,14 @@ export class WireProvider implements ModelProvider {
     return { [Symbol.asyncIterator]: () => lazyIterator(() => this.streamChat(req, signal)) };
   }
 
+  completeText(req: TextCompletionRequest, { signal }: CallOptions = {}): AsyncIterable<StreamChunk> {
+    return { [Symbol.asyncIterator]: () => lazyIterator(() => this.streamText(req, signal)) };
+  }
+
+  embed(input: string[], { model, ...opts }: EmbedOptions = {}): Promise<EmbedResult> {
+    return this.init.wire.embed(this.init.transport, model ?? this.init.model, input, opts, this.init.quirks);
+  }
+
   async complete(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
     const { schema } = req;
     if (schema) return completeStructured({ ...req, schema }, (r) => this.completeOnce(r, opts), { provider: this.id });
@@ -92,22 +102,42 @@ export class WireProvider implements ModelProvider {
 
   private async streamChat(req: ChatRequest, signal: AbortSignal | undefined): Promise<ChunkStream> {
     const { wire, quirks, transport } = this.init;
-    const path = wire.chatPath;
-    const ctx = transport.context(path);
-    const model = req.model ?? this.init.model;
-    if (model === undefined && quirks.wire === 'ollama') {
+    const model = this.modelFor(req.model);
+    const body = wire.chatBody(req, model, quirks, transport.context(wire.chatPath));
+    return this.openStream({ path: wire.chatPath, body, streamTypes: wire.streamTypes, decoder: wire.chatDecoder }, model, signal);
+  }
+
+  private modelFor(asked: string | undefined): string | undefined {
+    const model = asked ?? this.init.model;
+    if (model === undefined && this.init.quirks.wire === 'ollama') {
       throw new AcodeError('USAGE', `${this.id}: no model given and none configured.`,
         `Set providers.${this.id}.model in .agent/config.yml, or pass a model with the request.`);
     }
-    const body = wire.chatBody(req, model, quirks, ctx);
+    return model;
+  }
+
+  /** Sends one streamed request; its answer must carry one of the call's media types. */
+  private async openStream(call: StreamCall, model: string | undefined, signal: AbortSignal | undefined): Promise<ChunkStream> {
+    const { transport } = this.init;
+    const ctx = transport.context(call.path);
     if (signal?.aborted) throw aborted(ctx, signal.reason);
-    const res = await transport.open({ method: 'POST', path, json: body, signal, model });
+    const res = await transport.open({ method: 'POST', path: call.path, json: call.body, signal, model });
     const type = mediaType(res.headers);
-    if (!wire.streamTypes.includes(type)) {
+    if (!call.streamTypes.includes(type)) {
       throw protocolError(ctx, `unexpected content type "${type || 'none'}"`, await firstBytes(res.body, ctx, signal));
     }
     const bounds = { firstMs: transport.timeouts.headersMs, idleMs: transport.timeouts.bodyMs };
-    return new ChunkStream(res.body, wire.chatDecoder(ctx, model ?? '', type), ctx, signal, bounds);
+    return new ChunkStream(res.body, call.decoder(ctx, model ?? '', type), ctx, signal, bounds);
+  }
+
+  private async streamText(req: TextCompletionRequest, signal: AbortSignal | undefined): Promise<ChunkStream> {
+    const { wire, quirks, transport } = this.init;
+    const model = this.modelFor(req.model);
+    const call = wire.textCompletion(req, model, quirks, transport.context('/'));
+    if (req.suffix === undefined) return this.openStream(call, model, signal);
+    return this.openStream(call, model, signal).catch((error: unknown) => {
+      throw unsupported(error, this.id, 'fill in the middle', 'Ask for a code model with fill-in-the-middle tokens (e.g. qwen2.5-coder), or send the request without "suffix".');
+    });
   }
 
   private async completeOnce(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {

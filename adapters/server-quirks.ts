@@ -32,6 +32,10 @@ export interface ServerQuirks {
   singleModel?: boolean;
   /** A cheap GET the API key guards, to tell a wrong key from a healthy server (the health route is free). */
   authPath: string;
+  /** Fill in the middle on the OpenAI wire: llama-server's native /infill (§3); absent = none (vLLM refuses `suffix`). */
+  infillPath?: string;
+  /** How to get embeddings from this server when it says it has none. */
+  embeddingsHint?: string;
 }
 
 const OLLAMA: ServerQuirks = {
@@ -39,6 +43,7 @@ const OLLAMA: ServerQuirks = {
   health: { path: '/', readyBody: /Ollama is running/ },
   continueStyle: 'trailing-assistant',
   pull: true,
+  embeddingsHint: 'Ask for an embedding model (e.g. nomic-embed-text, all-minilm); GET /api/tags lists the models.',
   // Ollama has no keys; a proxy in front of it that wants one guards everything.
   authPath: '/api/tags',
 };
@@ -69,6 +74,10 @@ export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks
     singleModel: true,
     // /v1/models is open to anyone on builds up to at least b9431 (§8); /props is guarded on all of them.
     authPath: '/props',
+    infillPath: '/infill',
+    // Without the flag every embeddings route answers 501 "This server does not support embeddings".
+    // With it, a model without its own pooling also needs --pooling (mean): "Pooling type 'none' is not OAI compatible".
+    embeddingsHint: 'Start llama-server with --embeddings (and --pooling mean unless the model sets its own): add them to the provider\'s args in .agent/config.yml.',
   },
   // LM Studio documents no health route; /v1/models is free and answers once the server is up (§4).
   lmstudio: OPENAI_GENERIC,

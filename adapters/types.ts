@@ -123,6 +123,29 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** A raw text completion: the prompt as is (no chat template); with a suffix, fill in the middle. */
+export interface TextCompletionRequest {
+  /** Defaults to the provider's configured model. */
+  model?: string;
+  prompt: string;
+  /** The text after the gap: the answer is what goes between prompt and suffix. */
+  suffix?: string;
+  sampling?: SamplingOptions;
+}
+
+export interface EmbedOptions extends CallOptions {
+  /** Defaults to the provider's configured model. */
+  model?: string;
+}
+
+export interface EmbedResult {
+  model: string;
+  /** One vector per input, in input order. */
+  embeddings: number[][];
+  /** Where the server counts them. */
+  promptTokens?: number;
+}
+
 export interface ModelProvider {
   readonly id: string;
   readonly capabilities: Capabilities;
@@ -137,6 +160,13 @@ export interface ModelProvider {
   checkAuth?(opts?: CallOptions): Promise<void>;
   /** Ollama only: streams pull progress; throws PULL_FAILED on an error line. */
   pull?(model: string, opts?: CallOptions): AsyncIterable<PullProgress>;
+  /** One vector per input string; BAD_REQUEST when the server or model does not embed. */
+  embed?(input: string[], opts?: EmbedOptions): Promise<EmbedResult>;
+  /**
+   * A raw completion streamed as chunks like stream(); with a suffix, fill in the middle, or BAD_REQUEST
+   * naming the provider when its server cannot.
+   */
+  completeText?(req: TextCompletionRequest, opts?: CallOptions): AsyncIterable<StreamChunk>;
   /** Releases the connection pool. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import { AcodeError } from '../config/index.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { Transport } from './transport.js';
-import type { CallOptions, ChatRequest, ModelInfo, PullProgress, StreamChunk } from './types.js';
+import type { CallOptions, ChatRequest, EmbedResult, ModelInfo, PullProgress, StreamChunk, TextCompletionRequest } from './types.js';
 import type { WireContext } from './wire-errors.js';
 
 /**
@@ -31,6 +31,17 @@ export interface WireModule {
   listModels(t: Transport, opts: CallOptions): Promise<ModelInfo[]>;
   modelInfo(t: Transport, id: string, opts: CallOptions, quirks: ServerQuirks): Promise<ModelInfo>;
   pull?(t: Transport, model: string, opts: CallOptions): AsyncGenerator<PullProgress>;
+  embed(t: Transport, model: string | undefined, input: string[], opts: CallOptions, quirks: ServerQuirks): Promise<EmbedResult>;
+  /** How a raw completion (or fill in the middle) goes out; throws BAD_REQUEST when the server cannot do it. */
+  textCompletion(req: TextCompletionRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): StreamCall;
+}
+
+/** One streamed request: where it goes, what it sends, and how its answer's bytes become chunks. */
+export interface StreamCall {
+  path: string;
+  body: Record<string, unknown>;
+  streamTypes: readonly string[];
+  decoder(ctx: WireContext, model: string, mediaType: string): ChunkDecoder;
 }
 
 /** continueFinalMessage needs a trailing assistant message and a server that can continue it. */

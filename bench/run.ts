@@ -9,6 +9,7 @@ import { benchRecover } from './recover.js';
 import { benchFootprint } from './footprint.js';
 import { benchScale } from './scale.js';
 import { benchHfPull } from './hf-pull.js';
+import { benchGateway } from './gateway.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -35,6 +36,7 @@ const groups: Record<string, () => Promise<string[]>> = {
   footprint: () => benchFootprint(footprintSeconds),
   scale: benchScale,
   'hf-pull': benchHfPull,
+  gateway: benchGateway,
 };
 const only = flag('--only')?.split(',');
 const started = Date.now();

@@ -13,13 +13,14 @@ import { providersCommand } from './commands/providers.js';
 import { modelsCommand } from './commands/models.js';
 import { statusCommand } from './commands/status.js';
 import { gpusCommand } from './commands/gpus.js';
+import { serveCommand } from './commands/serve.js';
 import type { CliDeps, CommandRegistrar } from './deps.js';
 import { isOutputClosed, OUTPUT_CLOSED_EXIT, printError, type Output } from './output/index.js';
 import type { InspectionSession } from '../inspector/index.js';
 import { installProcessLogger, openLogger, type ProcessLogger } from '../log/index.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, demoCommand, replayCommand, inspectCommand];
+export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, serveCommand, demoCommand, replayCommand, inspectCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   CRASH_LOOP: 3,
   PROVIDER_UNAVAILABLE: 3,
   LOCK_TIMEOUT: 3,
+  QUEUE_FULL: 3, // acode serve: a provider's concurrency limit and queue are full (HTTP 429)
   GPU_UNAVAILABLE: 3, // vLLM: no GPU visible, fewer than tensor_parallel_size, or nvidia-smi failing
   GPU_MEMORY: 3, // vLLM: a GPU it would use has less free memory than memory_utilization x total
   // The model: exit 4.

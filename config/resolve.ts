@@ -29,6 +29,7 @@ function lifecycleOf(raw: RawLifecycle | null | undefined, fallbackMode: Lifecyc
     stopOnExit: raw?.stop_on_exit ?? DEFAULT_LIFECYCLE.stopOnExit,
     maxRestarts: raw?.max_restarts ?? DEFAULT_LIFECYCLE.maxRestarts,
     restartWindowSeconds: raw?.restart_window_seconds ?? DEFAULT_LIFECYCLE.restartWindowSeconds,
+    ...(raw?.idle_stop_seconds !== undefined ? { idleStopSeconds: raw.idle_stop_seconds } : {}),
   };
 }
 
@@ -107,6 +108,13 @@ export function resolveRaw(raw: RawConfig, file: string | undefined): AcodeConfi
     active: sections.active ?? DEFAULT_ACTIVE,
     fallback: [...(raw.fallback ?? [])],
     models: { allowDownload: raw.models?.allow_download ?? true },
+    serve: {
+      ...(raw.serve?.api_key_env ? { apiKeyEnv: raw.serve.api_key_env } : {}),
+      aliases: { ...(raw.serve?.aliases ?? {}) },
+      maxConcurrent: raw.serve?.max_concurrent ?? 10,
+      maxQueue: raw.serve?.max_queue ?? 100,
+      ...(raw.serve?.max_loaded !== undefined ? { maxLoaded: raw.serve.max_loaded } : {}),
+    },
     providers,
   };
 }

@@ -5,12 +5,13 @@ import runtime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const validate = validate21;
 export default validate21;
-const schema6 = {"$id":"https://acode.local/schemas/config.json","$defs":{"knownProvider":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"$ref":"#/$defs/lifecycle"},"timeouts":{"$ref":"#/$defs/timeouts"},"gpu":{"$ref":"#/$defs/gpu"},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"customProvider":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"$ref":"#/$defs/lifecycle"},"timeouts":{"$ref":"#/$defs/timeouts"},"gpu":{"$ref":"#/$defs/gpu"},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}}},"type":"object","allowed":"a mapping with the keys providers, mode, fallback, models","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"$ref":"#/$defs/knownProvider"},"vllm":{"$ref":"#/$defs/knownProvider"},"llamacpp":{"$ref":"#/$defs/knownProvider"},"lmstudio":{"$ref":"#/$defs/knownProvider"}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"$ref":"#/$defs/customProvider"}}}}};
+const schema6 = {"$id":"https://acode.local/schemas/config.json","$defs":{"knownProvider":{"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"$ref":"#/$defs/lifecycle"},"timeouts":{"$ref":"#/$defs/timeouts"},"gpu":{"$ref":"#/$defs/gpu"},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}},"customProvider":{"type":"object","allowed":"a mapping of provider settings with type and base_url","additionalProperties":false,"required":["type","base_url"],"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"$ref":"#/$defs/lifecycle"},"timeouts":{"$ref":"#/$defs/timeouts"},"gpu":{"$ref":"#/$defs/gpu"},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"type":{"type":"string","enum":["ollama","openai-compatible"],"allowed":"one of ollama, openai-compatible"},"base_url":{"type":"string","minLength":1,"allowed":"an http(s) URL, e.g. http://127.0.0.1:9000"}}},"lifecycle":{"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}},"timeouts":{"type":["object","null"],"allowed":"a mapping of request timeouts","additionalProperties":false,"properties":{"connect_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":5},"response_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}},"gpu":{"type":["object","null"],"allowed":"a mapping of GPU settings","additionalProperties":false,"properties":{"memory_utilization":{"type":"number","exclusiveMinimum":0,"maximum":1,"allowed":"a fraction in (0, 1], e.g. 0.9"},"tensor_parallel_size":{"type":"integer","minimum":1,"maximum":1024,"allowed":"an integer from 1 to 1024"},"required":{"type":"boolean","allowed":"true or false (false for a CPU build of vLLM)"}}}},"type":"object","allowed":"a mapping with the keys providers, mode, fallback, models, serve","additionalProperties":false,"properties":{"models":{"type":["object","null"],"allowed":"a mapping of model settings","additionalProperties":false,"properties":{"allow_download":{"type":"boolean","default":true,"allowed":"true or false"}}},"serve":{"type":["object","null"],"allowed":"a mapping of gateway settings (acode serve)","additionalProperties":false,"properties":{"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"max_concurrent":{"type":"integer","minimum":1,"maximum":10000,"allowed":"an integer from 1 to 10000"},"max_queue":{"type":"integer","minimum":0,"maximum":100000,"allowed":"an integer from 0 to 100000"},"max_loaded":{"type":"integer","minimum":1,"maximum":1000,"allowed":"an integer from 1 to 1000"},"aliases":{"type":"object","additionalProperties":{"type":"string","minLength":1,"allowed":"a <provider>/<model> or a provider id"},"allowed":"a mapping of model names to <provider>/<model>"}}},"mode":{"type":"string","enum":["local-only","burst","airgapped"],"default":"local-only","allowed":"one of local-only, burst, airgapped"},"fallback":{"type":"array","items":{"type":"string","minLength":1,"allowed":"a provider id"},"uniqueItems":true,"allowed":"a list of distinct provider ids"},"providers":{"type":["object","null"],"allowed":"a mapping with active and one entry per provider id","additionalProperties":false,"properties":{"active":{"type":"string","minLength":1,"default":"ollama","allowed":"a provider id"},"ollama":{"$ref":"#/$defs/knownProvider"},"vllm":{"$ref":"#/$defs/knownProvider"},"llamacpp":{"$ref":"#/$defs/knownProvider"},"lmstudio":{"$ref":"#/$defs/knownProvider"}},"patternProperties":{"^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$":{"$ref":"#/$defs/customProvider"}}}}};
+const pattern0 = new RegExp("^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$", "u");
+const pattern1 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
 const func2 = { default: runtime0.default ?? runtime0 }.default;
-const pattern0 = new RegExp("^(?!(?:active|ollama|vllm|llamacpp|lmstudio)$)[a-z][a-z0-9_-]*$", "u");
 const schema7 = {"type":["object","null"],"allowed":"a mapping of provider settings","additionalProperties":false,"properties":{"model":{"type":"string","minLength":1,"allowed":"a model name, e.g. \"llama3.2:latest\""},"binary":{"type":"string","minLength":1,"allowed":"a path to the server binary or a name on PATH"},"args":{"type":"array","items":{"type":"string","allowed":"a string"},"allowed":"a list of extra command-line arguments (strings)"},"allow_remote_code":{"type":"boolean","default":false,"allowed":"true or false"},"lifecycle":{"$ref":"#/$defs/lifecycle"},"timeouts":{"$ref":"#/$defs/timeouts"},"gpu":{"$ref":"#/$defs/gpu"},"api_key_env":{"type":"string","pattern":"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$","allowed":"the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)"},"host":{"type":"string","minLength":1,"default":"127.0.0.1","allowed":"a host name or IP address, e.g. 127.0.0.1"},"port":{"type":"integer","minimum":1,"maximum":65535,"allowed":"an integer port from 1 to 65535"}}};
-const func4 = Object.prototype.hasOwnProperty;
-const schema8 = {"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60}}};
+const func5 = Object.prototype.hasOwnProperty;
+const schema8 = {"type":["object","null"],"allowed":"a mapping of lifecycle settings","additionalProperties":false,"properties":{"mode":{"type":"string","enum":["managed","monitored","external"],"default":"managed","allowed":"one of managed, monitored, external"},"start_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":30},"health_check_interval_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"model_load_timeout_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":300},"stop_on_exit":{"type":"boolean","default":false,"allowed":"true or false"},"max_restarts":{"type":"integer","minimum":0,"maximum":1000,"default":3,"allowed":"an integer from 0 to 1000"},"restart_window_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0","default":60},"idle_stop_seconds":{"type":"number","exclusiveMinimum":0,"allowed":"a number of seconds greater than 0"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -27,7 +28,7 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(((((((key0 === "mode") || (key0 === "start_timeout_seconds")) || (key0 === "health_check_interval_seconds")) || (key0 === "model_load_timeout_seconds")) || (key0 === "stop_on_exit")) || (key0 === "max_restarts")) || (key0 === "restart_window_seconds"))){
+if(!((((((((key0 === "mode") || (key0 === "start_timeout_seconds")) || (key0 === "health_check_interval_seconds")) || (key0 === "model_load_timeout_seconds")) || (key0 === "stop_on_exit")) || (key0 === "max_restarts")) || (key0 === "restart_window_seconds")) || (key0 === "idle_stop_seconds"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema8,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -205,6 +206,31 @@ vErrors = [err15];
 }
 else {
 vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.idle_stop_seconds !== undefined){
+let data7 = data.idle_stop_seconds;
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 <= 0 || isNaN(data7)){
+const err16 = {instancePath:instancePath+"/idle_stop_seconds",schemaPath:"#/properties/idle_stop_seconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema8.properties.idle_stop_seconds,data:data7};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/idle_stop_seconds",schemaPath:"#/properties/idle_stop_seconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema8.properties.idle_stop_seconds.type,parentSchema:schema8.properties.idle_stop_seconds,data:data7};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
 }
 errors++;
 }
@@ -438,7 +464,6 @@ validate27.errors = vErrors;
 return errors === 0;
 }
 
-const pattern1 = new RegExp("^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$", "u");
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -455,7 +480,7 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func4.call(schema7.properties, key0))){
+if(!(func5.call(schema7.properties, key0))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema7,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -579,7 +604,7 @@ errors = vErrors.length;
 if(data.api_key_env !== undefined){
 let data8 = data.api_key_env;
 if(typeof data8 === "string"){
-if(!pattern1.test(data8)){
+if(!pattern0.test(data8)){
 const err9 = {instancePath:instancePath+"/api_key_env",schemaPath:"#/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema7.properties.api_key_env,data:data8};
 if(vErrors === null){
 vErrors = [err9];
@@ -693,7 +718,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func4.call(schema11.properties, key0))){
+if(!(func5.call(schema11.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err2];
@@ -817,7 +842,7 @@ errors = vErrors.length;
 if(data.api_key_env !== undefined){
 let data8 = data.api_key_env;
 if(typeof data8 === "string"){
-if(!pattern1.test(data8)){
+if(!pattern0.test(data8)){
 const err10 = {instancePath:instancePath+"/api_key_env",schemaPath:"#/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema11.properties.api_key_env,data:data8};
 if(vErrors === null){
 vErrors = [err10];
@@ -909,7 +934,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((key0 === "models") || (key0 === "mode")) || (key0 === "fallback")) || (key0 === "providers"))){
+if(!(((((key0 === "models") || (key0 === "serve")) || (key0 === "mode")) || (key0 === "fallback")) || (key0 === "providers"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -960,10 +985,10 @@ errors++;
 }
 }
 }
-if(data.mode !== undefined){
-let data2 = data.mode;
-if(typeof data2 !== "string"){
-const err4 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.mode.type,parentSchema:schema6.properties.mode,data:data2};
+if(data.serve !== undefined){
+let data2 = data.serve;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/serve",schemaPath:"#/properties/serve/type",keyword:"type",params:{type: schema6.properties.serve.type},message:"must be object,null",schema:schema6.properties.serve.type,parentSchema:schema6.properties.serve,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -972,8 +997,10 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!(((data2 === "local-only") || (data2 === "burst")) || (data2 === "airgapped"))){
-const err5 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema6.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.mode.enum,parentSchema:schema6.properties.mode,data:data2};
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key2 in data2){
+if(!(((((key2 === "api_key_env") || (key2 === "max_concurrent")) || (key2 === "max_queue")) || (key2 === "max_loaded")) || (key2 === "aliases"))){
+const err5 = {instancePath:instancePath+"/serve",schemaPath:"#/properties/serve/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.serve,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -983,15 +1010,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.fallback !== undefined){
-let data3 = data.fallback;
-if(Array.isArray(data3)){
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(func2(data4) < 1){
-const err6 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.fallback.items,data:data4};
+if(data2.api_key_env !== undefined){
+let data3 = data2.api_key_env;
+if(typeof data3 === "string"){
+if(!pattern0.test(data3)){
+const err6 = {instancePath:instancePath+"/serve/api_key_env",schemaPath:"#/properties/serve/properties/api_key_env/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"},message:"must match pattern \""+"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$"+"\"",schema:"^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$",parentSchema:schema6.properties.serve.properties.api_key_env,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1002,7 +1025,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.fallback.items.type,parentSchema:schema6.properties.fallback.items,data:data4};
+const err7 = {instancePath:instancePath+"/serve/api_key_env",schemaPath:"#/properties/serve/properties/api_key_env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.serve.properties.api_key_env.type,parentSchema:schema6.properties.serve.properties.api_key_env,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1012,18 +1035,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-let i1 = data3.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data3[i1];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err8 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema6.properties.fallback,data:data3};
+if(data2.max_concurrent !== undefined){
+let data4 = data2.max_concurrent;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err8 = {instancePath:instancePath+"/serve/max_concurrent",schemaPath:"#/properties/serve/properties/max_concurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.serve.properties.max_concurrent.type,parentSchema:schema6.properties.serve.properties.max_concurrent,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1031,14 +1046,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
-break;
 }
-indices0[item0] = i1;
-}
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema6.properties.fallback.type,parentSchema:schema6.properties.fallback,data:data3};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 10000 || isNaN(data4)){
+const err9 = {instancePath:instancePath+"/serve/max_concurrent",schemaPath:"#/properties/serve/properties/max_concurrent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema6.properties.serve.properties.max_concurrent,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1047,11 +1058,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-if(data.providers !== undefined){
-let data5 = data.providers;
-if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err10 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema6.properties.providers.type},message:"must be object,null",schema:schema6.properties.providers.type,parentSchema:schema6.properties.providers,data:data5};
+if(data4 < 1 || isNaN(data4)){
+const err10 = {instancePath:instancePath+"/serve/max_concurrent",schemaPath:"#/properties/serve/properties/max_concurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema6.properties.serve.properties.max_concurrent,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1060,10 +1068,12 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key2 in data5){
-if(!((((((key2 === "active") || (key2 === "ollama")) || (key2 === "vllm")) || (key2 === "llamacpp")) || (key2 === "lmstudio")) || (pattern0.test(key2)))){
-const err11 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.providers,data:data5};
+}
+}
+if(data2.max_queue !== undefined){
+let data5 = data2.max_queue;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err11 = {instancePath:instancePath+"/serve/max_queue",schemaPath:"#/properties/serve/properties/max_queue/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.serve.properties.max_queue.type,parentSchema:schema6.properties.serve.properties.max_queue,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1072,12 +1082,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data5.active !== undefined){
-let data6 = data5.active;
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err12 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.providers.properties.active,data:data6};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 100000 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/serve/max_queue",schemaPath:"#/properties/serve/properties/max_queue/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema6.properties.serve.properties.max_queue,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1086,9 +1093,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-else {
-const err13 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.providers.properties.active.type,parentSchema:schema6.properties.providers.properties.active,data:data6};
+if(data5 < 0 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/serve/max_queue",schemaPath:"#/properties/serve/properties/max_queue/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.serve.properties.max_queue,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1098,33 +1104,249 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data5.ollama !== undefined){
-if(!(validate22(data5.ollama, {instancePath:instancePath+"/providers/ollama",parentData:data5,parentDataProperty:"ollama",rootData}))){
+}
+if(data2.max_loaded !== undefined){
+let data6 = data2.max_loaded;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/serve/max_loaded",schemaPath:"#/properties/serve/properties/max_loaded/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.serve.properties.max_loaded.type,parentSchema:schema6.properties.serve.properties.max_loaded,data:data6};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 1000 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/serve/max_loaded",schemaPath:"#/properties/serve/properties/max_loaded/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema6.properties.serve.properties.max_loaded,data:data6};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data6 < 1 || isNaN(data6)){
+const err16 = {instancePath:instancePath+"/serve/max_loaded",schemaPath:"#/properties/serve/properties/max_loaded/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema6.properties.serve.properties.max_loaded,data:data6};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+if(data2.aliases !== undefined){
+let data7 = data2.aliases;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key3 in data7){
+let data8 = data7[key3];
+if(typeof data8 === "string"){
+if(func2(data8) < 1){
+const err17 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.serve.properties.aliases.additionalProperties,data:data8};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/serve/aliases/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/serve/properties/aliases/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.serve.properties.aliases.additionalProperties.type,parentSchema:schema6.properties.serve.properties.aliases.additionalProperties,data:data8};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/serve/aliases",schemaPath:"#/properties/serve/properties/aliases/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.serve.properties.aliases.type,parentSchema:schema6.properties.serve.properties.aliases,data:data7};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+}
+if(data.mode !== undefined){
+let data9 = data.mode;
+if(typeof data9 !== "string"){
+const err20 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.mode.type,parentSchema:schema6.properties.mode,data:data9};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(!(((data9 === "local-only") || (data9 === "burst")) || (data9 === "airgapped"))){
+const err21 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema6.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.mode.enum,parentSchema:schema6.properties.mode,data:data9};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.fallback !== undefined){
+let data10 = data.fallback;
+if(Array.isArray(data10)){
+const len0 = data10.length;
+for(let i0=0; i0<len0; i0++){
+let data11 = data10[i0];
+if(typeof data11 === "string"){
+if(func2(data11) < 1){
+const err22 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.fallback.items,data:data11};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/fallback/" + i0,schemaPath:"#/properties/fallback/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.fallback.items.type,parentSchema:schema6.properties.fallback.items,data:data11};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+let i1 = data10.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data10[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err24 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema6.properties.fallback,data:data10};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+break;
+}
+indices0[item0] = i1;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/fallback",schemaPath:"#/properties/fallback/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema6.properties.fallback.type,parentSchema:schema6.properties.fallback,data:data10};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.providers !== undefined){
+let data12 = data.providers;
+if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){
+const err26 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: schema6.properties.providers.type},message:"must be object,null",schema:schema6.properties.providers.type,parentSchema:schema6.properties.providers,data:data12};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key4 in data12){
+if(!((((((key4 === "active") || (key4 === "ollama")) || (key4 === "vllm")) || (key4 === "llamacpp")) || (key4 === "lmstudio")) || (pattern1.test(key4)))){
+const err27 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.providers,data:data12};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data12.active !== undefined){
+let data13 = data12.active;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err28 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.providers.properties.active,data:data13};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/providers/active",schemaPath:"#/properties/providers/properties/active/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.providers.properties.active.type,parentSchema:schema6.properties.providers.properties.active,data:data13};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data12.ollama !== undefined){
+if(!(validate22(data12.ollama, {instancePath:instancePath+"/providers/ollama",parentData:data12,parentDataProperty:"ollama",rootData}))){
 vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
-if(data5.vllm !== undefined){
-if(!(validate22(data5.vllm, {instancePath:instancePath+"/providers/vllm",parentData:data5,parentDataProperty:"vllm",rootData}))){
+if(data12.vllm !== undefined){
+if(!(validate22(data12.vllm, {instancePath:instancePath+"/providers/vllm",parentData:data12,parentDataProperty:"vllm",rootData}))){
 vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
-if(data5.llamacpp !== undefined){
-if(!(validate22(data5.llamacpp, {instancePath:instancePath+"/providers/llamacpp",parentData:data5,parentDataProperty:"llamacpp",rootData}))){
+if(data12.llamacpp !== undefined){
+if(!(validate22(data12.llamacpp, {instancePath:instancePath+"/providers/llamacpp",parentData:data12,parentDataProperty:"llamacpp",rootData}))){
 vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
-if(data5.lmstudio !== undefined){
-if(!(validate22(data5.lmstudio, {instancePath:instancePath+"/providers/lmstudio",parentData:data5,parentDataProperty:"lmstudio",rootData}))){
+if(data12.lmstudio !== undefined){
+if(!(validate22(data12.lmstudio, {instancePath:instancePath+"/providers/lmstudio",parentData:data12,parentDataProperty:"lmstudio",rootData}))){
 vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
-for(const key3 in data5){
-if(pattern0.test(key3)){
-if(!(validate33(data5[key3], {instancePath:instancePath+"/providers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data5,parentDataProperty:key3,rootData}))){
+for(const key5 in data12){
+if(pattern1.test(key5)){
+if(!(validate33(data12[key5], {instancePath:instancePath+"/providers/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key5,rootData}))){
 vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
 errors = vErrors.length;
 }
@@ -1134,12 +1356,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data};
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data};
 if(vErrors === null){
-vErrors = [err14];
+vErrors = [err30];
 }
 else {
-vErrors.push(err14);
+vErrors.push(err30);
 }
 errors++;
 }

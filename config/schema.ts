@@ -19,6 +19,8 @@ export const LIFECYCLE_SCHEMA = {
     stop_on_exit: { type: 'boolean', default: false, allowed: 'true or false' },
     max_restarts: { type: 'integer', minimum: 0, maximum: 1000, default: 3, allowed: 'an integer from 0 to 1000' },
     restart_window_seconds: { ...positiveSeconds, default: 60 },
+    // acode serve: stop a server it started after this many seconds without requests (off when unset).
+    idle_stop_seconds: { ...positiveSeconds },
   },
 } as const;
 
@@ -50,6 +52,13 @@ export const GPU_SCHEMA = {
   },
 } as const;
 
+// The NAME of the variable that holds the key, never the key. The suffix keeps it a name that
+// config/redact.ts already treats as secret, so its value is blanked everywhere acode writes.
+const API_KEY_ENV_SCHEMA = {
+  type: 'string', pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
+  allowed: 'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
+} as const;
+
 const commonProviderProperties = {
   model: { type: 'string', minLength: 1, allowed: 'a model name, e.g. "llama3.2:latest"' },
   binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
@@ -58,12 +67,7 @@ const commonProviderProperties = {
   lifecycle: { $ref: '#/$defs/lifecycle' },
   timeouts: { $ref: '#/$defs/timeouts' },
   gpu: { $ref: '#/$defs/gpu' },
-  // The NAME of the variable that holds the key, never the key. The suffix keeps it a name that
-  // config/redact.ts already treats as secret, so its value is blanked everywhere acode writes.
-  api_key_env: {
-    type: 'string', pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
-    allowed: 'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
-  },
+  api_key_env: API_KEY_ENV_SCHEMA,
 } as const;
 
 export const KNOWN_PROVIDER_SCHEMA = {
@@ -103,7 +107,7 @@ export const CONFIG_SCHEMA = {
     lifecycle: LIFECYCLE_SCHEMA, timeouts: TIMEOUTS_SCHEMA, gpu: GPU_SCHEMA,
   },
   type: 'object',
-  allowed: 'a mapping with the keys providers, mode, fallback, models',
+  allowed: 'a mapping with the keys providers, mode, fallback, models, serve',
   additionalProperties: false,
   properties: {
     models: {
@@ -113,6 +117,25 @@ export const CONFIG_SCHEMA = {
       properties: {
         // local-only may pull from a registry (Ollama's, the Hugging Face hub) unless this says no.
         allow_download: { type: 'boolean', default: true, allowed: 'true or false' },
+      },
+    },
+    serve: {
+      type: section,
+      allowed: 'a mapping of gateway settings (acode serve)',
+      additionalProperties: false,
+      properties: {
+        // Clients must send this variable's value as their API key; unset, any key is accepted.
+        api_key_env: API_KEY_ENV_SCHEMA,
+        // Requests in flight per provider, and how many more wait before a 429.
+        max_concurrent: { type: 'integer', minimum: 1, maximum: 10000, allowed: 'an integer from 1 to 10000' },
+        max_queue: { type: 'integer', minimum: 0, maximum: 100000, allowed: 'an integer from 0 to 100000' },
+        // Servers acode started that may be up at once; the least recently used idle one is stopped first.
+        max_loaded: { type: 'integer', minimum: 1, maximum: 1000, allowed: 'an integer from 1 to 1000' },
+        // Model names clients send, mapped to `<provider>/<model>` or a provider id.
+        aliases: {
+          type: 'object', additionalProperties: { type: 'string', minLength: 1, allowed: 'a <provider>/<model> or a provider id' },
+          allowed: 'a mapping of model names to <provider>/<model>',
+        },
       },
     },
     mode: {
@@ -144,6 +167,7 @@ export interface RawLifecycle {
   model_load_timeout_seconds?: number;
   stop_on_exit?: boolean;
   max_restarts?: number;
+  idle_stop_seconds?: number;
   restart_window_seconds?: number;
 }
 
@@ -166,6 +190,7 @@ export interface RawProvider {
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
   models?: { allow_download?: boolean } | null;
+  serve?: { api_key_env?: string; aliases?: Record<string, string>; max_concurrent?: number; max_queue?: number; max_loaded?: number } | null;
   fallback?: string[];
   providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }

@@ -20,6 +20,8 @@ export interface LifecycleConfig {
   stopOnExit: boolean;
   maxRestarts: number;
   restartWindowSeconds: number;
+  /** acode serve stops a server it started after this long without requests; undefined = never. */
+  idleStopSeconds?: number;
 }
 
 /** How long one request may take at each step; see TIMEOUTS_SCHEMA. */
@@ -71,6 +73,8 @@ export interface AcodeConfig {
   fallback: string[];
   /** models.allow_download: false forbids pulls (Ollama's registry, the Hugging Face hub) in any mode. */
   models?: { allowDownload: boolean };
+  /** The gateway's settings (`acode serve`). */
+  serve?: { apiKeyEnv?: string; aliases: Record<string, string>; maxConcurrent: number; maxQueue: number; maxLoaded?: number };
   providers: Record<string, ProviderConfig>;
   /** Environment variables that changed the file's values (for `acode config show`); never secrets. */
   overrides?: EnvOverride[];

@@ -7,6 +7,7 @@ import { printJson } from '../output/index.js';
 import { renderPlainLines } from '../views/plain.js';
 import { startProviders, stopProvider, type StopOutcome } from './provider-lifecycle.js';
 import { probeProvider, selectProviders, toView, type ProviderReport } from './provider-reports.js';
+import { callGateway, runningGateway } from './gateway-client.js';
 
 export interface JsonOption {
   json?: boolean;
@@ -26,13 +27,32 @@ export function probeAll(config: AcodeConfig, providers: ProviderConfig[], deps:
   return Promise.all(providers.map((p) => probeProvider(config, p, deps)));
 }
 
+/** The reports of a running `acode serve` (it supervises the servers), or undefined when none runs. */
+export async function gatewayReports(deps: CliDeps, ids: readonly string[]): Promise<ProviderReport[] | undefined> {
+  const gateway = await runningGateway(deps.env);
+  if (!gateway) return undefined;
+  const reports = await callGateway<ProviderReport[]>(gateway, 'GET', '/acode/status', deps.signal);
+  deps.stderr.write(`(from acode serve, pid ${gateway.pid}, ${gateway.url})\n`);
+  return reports.filter((r) => ids.includes(r.id));
+}
+
 export async function status(deps: CliDeps, id: string | undefined, opts: JsonOption): Promise<void> {
   const config = await deps.config.load();
-  printReports(deps, await probeAll(config, await selectProviders(config, id), deps), opts.json);
+  const providers = await selectProviders(config, id);
+  const reports = (await gatewayReports(deps, providers.map((p) => p.id))) ?? (await probeAll(config, providers, deps));
+  printReports(deps, reports, opts.json);
 }
 
 export async function start(deps: CliDeps, id: string | undefined, opts: JsonOption): Promise<void> {
   const config = await deps.config.load();
+  const gateway = await runningGateway(deps.env);
+  if (gateway) {
+    const reports = (await Promise.all((await selectProviders(config, id)).map((p) =>
+      callGateway<ProviderReport[]>(gateway, 'POST', `/acode/providers/${p.id}/start`, deps.signal)))).flat();
+    deps.stderr.write(`(started by acode serve, pid ${gateway.pid})\n`);
+    printReports(deps, reports, opts.json);
+    return;
+  }
   const outcome = await startProviders(config, await selectProviders(config, id), deps);
   printReports(deps, outcome.reports, opts.json);
   if (outcome.error !== undefined) throw outcome.error;
@@ -47,7 +67,10 @@ function describeStop(o: StopOutcome): string {
 }
 
 async function stopAll(deps: CliDeps, providers: ProviderConfig[], config: AcodeConfig): Promise<StopOutcome[]> {
-  const outcomes = await Promise.all(providers.map((p) => stopProvider(config, p, deps)));
+  const gateway = await runningGateway(deps.env);
+  const outcomes = await Promise.all(providers.map((p) => (gateway
+    ? callGateway<StopOutcome>(gateway, 'POST', `/acode/providers/${p.id}/stop`, deps.signal)
+    : stopProvider(config, p, deps))));
   // Leaving a server running is worth saying even in --json mode, where stdout is for the machine.
   for (const o of outcomes) if (o.action === 'left-running') deps.stderr.write(`note: ${describeStop(o)}\n`);
   return outcomes;

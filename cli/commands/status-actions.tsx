@@ -3,11 +3,12 @@
 import type { CliDeps } from '../deps.js';
 import { renderPlainLines } from '../views/plain.js';
 import { shouldUseColor } from '../views/style.js';
-import { printReports, probeAll } from './providers-actions.js';
+import { gatewayReports, printReports, probeAll } from './providers-actions.js';
+import { runningGateway } from './gateway-client.js';
 import { configuredProviders, toView } from './provider-reports.js';
 import type { NoticeSubscribe } from '../views/index.js';
 import { followConfig, noticeLines } from './config-follow.js';
-import { openWatch, type Watch } from './status-watch.js';
+import { openGatewayWatch, openWatch, type Watch } from './status-watch.js';
 
 export interface StatusOptions {
   watch?: boolean;
@@ -65,10 +66,12 @@ export async function status(deps: CliDeps, opts: StatusOptions): Promise<void> 
   const config = await deps.config.load();
   const providers = await configuredProviders(config);
   if (!opts.watch) {
-    printReports(deps, await probeAll(config, providers, deps), opts.json);
+    const reports = (await gatewayReports(deps, providers.map((p) => p.id))) ?? (await probeAll(config, providers, deps));
+    printReports(deps, reports, opts.json);
     return;
   }
-  const watch = openWatch(config, providers, deps);
+  const gateway = await runningGateway(deps.env);
+  const watch = gateway ? openGatewayWatch(gateway, config, providers, deps) : openWatch(config, providers, deps);
   const notices = followConfig(deps, config, (next) => watch.reload(next));
   try {
     if (isTTY(deps.stdout) && !opts.json) await watchInk(deps, watch, notices);

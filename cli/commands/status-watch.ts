@@ -8,6 +8,7 @@ import { logFilePath, logTail, serverFacts, type ServerFacts } from '../../actor
 import { isSettled, openRegistry, type Registry, type ReloadSummary, type ServiceSnapshot } from '../../machines/index.js';
 import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
+import { callGateway, type GatewayRecord } from './gateway-client.js';
 import { configuredProviders, inspectOf, probeProvider, reportFromService, toView, withServerFacts, type ProviderReport } from './provider-reports.js';
 
 export interface Watch {
@@ -172,3 +173,62 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
   };
 }
 
+
+/**
+ * The watch of a running `acode serve`: its supervisor owns the servers, so this only polls its reports
+ * and sends it start/stop; config edits are the gateway's to follow (it reloads them itself).
+ */
+export function openGatewayWatch(gateway: GatewayRecord, initial: AcodeConfig, shown: ProviderConfig[], deps: CliDeps): Watch {
+  const stateDir = resolveStateDir(deps.env);
+  const ids = new Set(shown.map((p) => p.id));
+  let latest: ProviderReport[] = shown.map((p) => reportFromService(initial, p, undefined));
+  let closed = false;
+  const listeners = new Set<(reports: readonly ViewReport[]) => void>();
+  const push = (): void => {
+    const now = latest.map(toView);
+    for (const l of listeners) l(now);
+  };
+  async function poll(): Promise<void> {
+    const reports = await callGateway<ProviderReport[]>(gateway, 'GET', '/acode/status', deps.signal);
+    if (closed) return;
+    latest = reports.filter((r) => ids.has(r.id));
+    push();
+  }
+  const ready = poll();
+  const timer = setInterval(() => void poll().catch(() => undefined), TICK_MS);
+  const actions: StatusActions = {
+    async start(id) {
+      await callGateway(gateway, 'POST', `/acode/providers/${id}/start`, deps.signal);
+      await poll();
+    },
+    async stop(id) {
+      await callGateway(gateway, 'POST', `/acode/providers/${id}/stop`, deps.signal);
+      await poll();
+    },
+    async restart(id) {
+      await actions.stop(id);
+      await actions.start(id);
+    },
+    async logTail(id) {
+      const p = shown.find((x) => x.id === id) ?? initial.providers[id]!;
+      return logTail(logFilePath(stateDir, p), { lines: 20 });
+    },
+  };
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+    actions,
+    reports: () => latest,
+    views: () => latest.map(toView),
+    ready,
+    async reload() {
+      return { added: [], removed: [], changed: [], restarting: [] };
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+    },
+  };
+}

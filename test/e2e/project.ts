@@ -27,7 +27,7 @@ export interface Project {
   /** Runs `acode <args>` in the project; `stdin` is piped in when given. */
   acode(args: string[], opts?: { env?: Record<string, string>; stdin?: string }): Promise<Run>;
   /** Starts `acode <args>` and returns at once, for long-running commands (status --watch). */
-  live(args: string[]): Live;
+  live(args: string[], opts?: { env?: Record<string, string> }): Live;
   /** Pids acode ever recorded in the state dir's pid files (alive or not). */
   recordedPids(): number[];
   /** Those of them still alive. */
@@ -90,8 +90,8 @@ export async function project(configYaml: string, { stateDir: sharedStateDir }: 
     dir, stateDir, env, recordedPids,
     startedPids: () => recordedPids().filter(alive),
     acode: (args, opts = {}) => runNode([MAIN, ...args], dir, { ...env, ...opts.env }, recordedPids, opts.stdin),
-    live: (args) => {
-      const l = startLive([MAIN, ...args], dir, env);
+    live: (args, opts = {}) => {
+      const l = startLive([MAIN, ...args], dir, { ...env, ...opts.env });
       lives.push(l);
       return l;
     },

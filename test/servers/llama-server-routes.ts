@@ -6,6 +6,8 @@ import { planChat, planCompletion, RequestInvalid, type OpenAIPlan } from './lib
 import { respondChat, respondCompletion } from './lib/openai-respond.js';
 import type { Reply } from './lib/reply.js';
 import type { Runtime } from './lib/runtime.js';
+import { openAiEmbeddingBody, openAiEmbeddingInputs } from './lib/embeddings.js';
+import { plan, promptTokenCount } from './lib/tokens.js';
 
 export interface LlamaState {
   runtime: Runtime;
@@ -15,6 +17,8 @@ export interface LlamaState {
   nCtx: number;
   loaded: boolean;
   startedAt: number;
+  /** Started with --embeddings: the embedding routes answer (otherwise 501, as build 9431 does). */
+  embeddings: boolean;
 }
 
 const CT = 'application/json; charset=utf-8';
@@ -84,6 +88,47 @@ function generation(s: LlamaState, planner: Planner, respond: typeof respondChat
   };
 }
 
+function embeddings(s: LlamaState): (ctx: RequestContext) => Promise<void> {
+  return async ({ body, reply }) => {
+    if (!s.embeddings) return error(reply, 501, 'not_supported_error', 'This server does not support embeddings. Start it with `--embeddings`');
+    const parsed = parseJson(body);
+    const req = parsed.ok && typeof parsed.value === 'object' && parsed.value !== null ? parsed.value as Record<string, unknown> : {};
+    const inputs = openAiEmbeddingInputs(req.input ?? req.content);
+    if (inputs === null) return error(reply, 400, 'invalid_request_error', '"input" must be a string, a list of strings or a list of tokens');
+    return json(reply, 200, openAiEmbeddingBody(s.id, s.modelPath, inputs, 896, req.encoding_format === 'base64'), CT);
+  };
+}
+
+// Native /infill: only models whose vocabulary has the FIM tokens (code models) can; the others get the
+// 501 build 9431 answers. Streamed as native events `{content, stop}`, the last with stop_type and counts.
+function infill(s: LlamaState): (ctx: RequestContext) => Promise<void> {
+  return async ({ body, reply }) => {
+    if (!/cod(er|e)|fim/i.test(s.modelPath)) {
+      return error(reply, 501, 'not_supported_error', 'Infill is not supported by this model: prefix token is missing. suffix token is missing. middle token is missing. ');
+    }
+    const parsed = parseJson(body);
+    const req = parsed.ok && typeof parsed.value === 'object' && parsed.value !== null ? parsed.value as Record<string, unknown> : {};
+    const prefix = typeof req.input_prefix === 'string' ? req.input_prefix : '';
+    const suffix = typeof req.input_suffix === 'string' ? req.input_suffix : '';
+    const prompt = `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`;
+    const maxTokens = typeof req.n_predict === 'number' && req.n_predict >= 0 ? req.n_predict : null;
+    const p = plan({ model: s.modelPath, prompt, seed: typeof req.seed === 'number' ? req.seed : undefined }, { kind: 'text' }, { maxTokens, fixedCount: s.runtime.knobs.tokens });
+    const final = { content: '', stop: true, model: s.id, stop_type: p.finishReason === 'length' ? 'limit' : 'eos', tokens_predicted: p.pieces.length, tokens_evaluated: promptTokenCount(prompt) };
+    if (req.stream !== true) {
+      for (let i = 0; i < p.pieces.length; i++) await s.runtime.beforeToken();
+      return json(reply, 200, { ...final, content: p.pieces.join('') }, CT);
+    }
+    reply.open(200, { 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
+    for (const piece of p.pieces) {
+      if (reply.signal.aborted) return;
+      await s.runtime.beforeToken();
+      await reply.write(`data: ${JSON.stringify({ index: 0, content: piece, stop: false, id_slot: 0 })}\n\n`);
+    }
+    await reply.write(`data: ${JSON.stringify(final)}\n\n`);
+    await reply.end();
+  };
+}
+
 export function llamaRoutes(s: LlamaState): Route[] {
   const fixed = s.runtime.knobs.tokens;
   const chat = generation(s, (b) => planChat(b, { model: s.modelPath, fixedCount: fixed, continuation: 'implicit', allowStreamOptionsAlone: true }), respondChat);
@@ -96,5 +141,7 @@ export function llamaRoutes(s: LlamaState): Route[] {
     { methods: ['GET'], path: '/slots', handler: ({ reply }) => json(reply, 200, slots, CT) },
     { methods: ['POST'], path: /^\/(v1\/)?chat\/completions$/, work: true, contentType: sseWhenStreaming, handler: chat },
     { methods: ['POST'], path: /^\/(v1\/)?completions$/, work: true, contentType: sseWhenStreaming, handler: completion },
+    { methods: ['POST'], path: /^\/(v1\/)?embeddings?$/, work: true, contentType: CT, handler: embeddings(s) },
+    { methods: ['POST'], path: '/infill', work: true, contentType: sseWhenStreaming, handler: infill(s) },
   ];
 }

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   await preStart(knobs, 'llama-server');
   const host = requireLoopback(hostArg, 'llama-server');
   const runtime = new Runtime(knobs, log);
-  const state: LlamaState = { runtime, id: flags.get('alias') ?? env.LLAMA_ARG_ALIAS ?? model, modelPath: model, nCtx, loaded: false, startedAt: Date.now() };
+  const state: LlamaState = { runtime, id: flags.get('alias') ?? env.LLAMA_ARG_ALIAS ?? model, modelPath: model, nCtx, loaded: false, startedAt: Date.now(), embeddings: flags.has('embedding') || flags.has('embeddings') };
   const server = createFakeServer(runtime, llamaRoutes(state), llamaDialect(state, flags.get('api-key') ?? env.LLAMA_API_KEY ?? null));
 
   wireSignals(knobs, {

@@ -3,8 +3,9 @@
 
 import type { RequestContext } from './lib/http-core.js';
 import { json } from './lib/http-core.js';
+import { embedding } from './lib/embeddings.js';
 import type { JsonSchema } from './lib/schema-value.js';
-import { chatPrompt, contentText, hash32, plan, promptTokenCount, seededRandom, type ChatMessageLike, type OutputShape } from './lib/tokens.js';
+import { chatPrompt, contentText, plan, promptTokenCount, type ChatMessageLike, type OutputShape } from './lib/tokens.js';
 import { chooseTool, makeId, toolArguments, toolSpecs } from './lib/tools.js';
 import { traitsOf, type StoredModel } from './ollama-store.js';
 import { ensureLoaded, ollamaError, parseKeepAlive, readRequest, touch, type Body, type OllamaState } from './ollama-state.js';
@@ -136,20 +137,18 @@ export function generateHandler(s: OllamaState): (ctx: RequestContext) => Promis
     if (!a) return;
     const promptText = typeof a.req.prompt === 'string' ? a.req.prompt : '';
     if (promptText === '') return loadReply(s, ctx, a, 'response');
+    if (a.req.raw === true && (a.req.system !== undefined || a.req.template !== undefined || a.req.context !== undefined)) {
+      return void (await fail(ctx, 400, 'raw mode does not support template, system, or context'));
+    }
+    // Fill in the middle needs a template with a suffix slot: the code models' (routes.go CapabilityInsert).
+    const suffix = typeof a.req.suffix === 'string' && a.req.suffix !== '' ? a.req.suffix : undefined;
+    if (suffix !== undefined && !traitsOf(a.model.name).insert) return void (await fail(ctx, 400, `"${a.modelField}" does not support insert`));
     const system = typeof a.req.system === 'string' ? `${a.req.system}\n` : '';
-    const prompt = `${system}${promptText}`;
+    const prompt = suffix === undefined ? `${system}${promptText}` : `<fim_prefix>${promptText}<fim_suffix>${suffix}<fim_middle>`;
     const { seed, numPredict } = options(a.req);
     const p = plan({ model: a.model.name, prompt, seed }, shapeOf(a.req.format), { maxTokens: numPredict, fixedCount: s.runtime.knobs.tokens });
     return deliver(s, ctx, a, 'response', p.pieces, p.finishReason, promptTokenCount(prompt), null);
   };
-}
-
-/** A unit vector derived from the text: equal inputs embed equally, different ones differ. */
-export function embedding(model: string, text: string, dims: number): number[] {
-  const rnd = seededRandom(hash32(`embed\u0000${model}\u0000${text}`));
-  const v = Array.from({ length: dims }, () => rnd() * 2 - 1);
-  const norm = Math.sqrt(v.reduce((n, x) => n + x * x, 0)) || 1;
-  return v.map((x) => Math.round((x / norm) * 1e8) / 1e8);
 }
 
 export function embedHandler(s: OllamaState, legacy: boolean): (ctx: RequestContext) => Promise<void> {

@@ -126,6 +126,8 @@ export interface ModelTraits {
   family: string;
   parameterSize: string;
   embedding: boolean;
+  /** Fill in the middle (`suffix`): code models' templates have the slot. */
+  insert: boolean;
   contextLength: number;
   embeddingLength: number;
   /** /api/show `capabilities`, as real Ollama derives them from the model's template and projector. */
@@ -139,12 +141,13 @@ export function traitsOf(full: string): ModelTraits {
   const family = lower.includes('qwen') ? 'qwen2' : lower.includes('nomic') ? 'nomic-bert' : lower.includes('minilm') ? 'bert'
     : lower.includes('gemma') ? 'gemma2' : 'llama';
   // gemma2's template has no tools section; llava has a vision projector (and no tools): what Ollama reports.
-  const capabilities = embedding ? ['embedding'] : family === 'gemma2' ? ['completion'] : lower.includes('llava') ? ['completion', 'vision'] : ['completion', 'tools'];
+  const capabilities = embedding ? ['embedding'] : family === 'gemma2' ? ['completion'] : lower.includes('llava') ? ['completion', 'vision'] : ['completion', 'tools', ...(!embedding && lower.includes('code') ? ['insert'] : [])];
   const size = /(\d+(?:\.\d+)?)b/.exec(lower.split(':').pop() ?? '') ?? /(\d+(?:\.\d+)?)b/.exec(lower);
   return {
     family,
     parameterSize: embedding ? '137M' : size ? `${size[1]}B` : '3.2B',
     embedding,
+    insert: !embedding && lower.includes('code'),
     contextLength: embedding ? 2048 : family === 'gemma2' ? 8192 : 131072,
     embeddingLength: embedding ? 768 : 3072,
     capabilities,

@@ -6,6 +6,7 @@ import { planChat, planCompletion, RequestInvalid, type OpenAIPlan } from './lib
 import { respondChat, respondCompletion } from './lib/openai-respond.js';
 import type { Reply } from './lib/reply.js';
 import type { Runtime } from './lib/runtime.js';
+import { isEmbeddingModel, openAiEmbeddingBody, openAiEmbeddingInputs } from './lib/embeddings.js';
 
 export const VLLM_VERSION = '0.11.0';
 
@@ -82,18 +83,30 @@ function metricsText(s: VllmState): string {
 
 type Planner = (body: Record<string, unknown>, model: string) => OpenAIPlan;
 
-function generation(s: VllmState, planner: Planner, respond: typeof respondChat): (ctx: RequestContext) => Promise<void> {
+/** The body as an object and the served name it asks for, or null once the error has been sent. */
+async function admitted(s: VllmState, body: string, reply: Reply): Promise<{ req: Record<string, unknown>; requested: string | undefined } | null> {
+  const parsed = parseJson(body);
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+    const msg = parsed.ok ? 'Input should be a valid dictionary' : `JSON decode error: ${parsed.error}`;
+    await error(reply, 400, 'Bad Request', `1 validation error:\n  {'type': 'json_invalid', 'loc': ('body', 0), 'msg': '${msg}'}`, 'body');
+    return null;
+  }
+  const req = parsed.value as Record<string, unknown>;
+  const requested = typeof req.model === 'string' && req.model !== '' ? req.model : undefined;
+  if (requested !== undefined && !s.servedNames.includes(requested)) {
+    await error(reply, 404, 'NotFoundError', `The model \`${requested}\` does not exist.`, 'model');
+    return null;
+  }
+  return { req, requested };
+}
+
+// A model vLLM runs for pooling (embeddings) has no generate API, and a generate model no Embeddings API.
+function generation(s: VllmState, api: string, planner: Planner, respond: typeof respondChat): (ctx: RequestContext) => Promise<void> {
   return async ({ body, reply }) => {
-    const parsed = parseJson(body);
-    if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-      const msg = parsed.ok ? 'Input should be a valid dictionary' : `JSON decode error: ${parsed.error}`;
-      return error(reply, 400, 'Bad Request', `1 validation error:\n  {'type': 'json_invalid', 'loc': ('body', 0), 'msg': '${msg}'}`, 'body');
-    }
-    const req = parsed.value as Record<string, unknown>;
-    const requested = typeof req.model === 'string' && req.model !== '' ? req.model : undefined;
-    if (requested !== undefined && !s.servedNames.includes(requested)) {
-      return error(reply, 404, 'NotFoundError', `The model \`${requested}\` does not exist.`, 'model');
-    }
+    const a = await admitted(s, body, reply);
+    if (!a) return;
+    const { req, requested } = a;
+    if (isEmbeddingModel(s.root)) return error(reply, 400, 'BadRequestError', `The model does not support ${api} API`);
     let p: OpenAIPlan;
     try {
       p = planner(req, s.root);
@@ -113,10 +126,27 @@ function generation(s: VllmState, planner: Planner, respond: typeof respondChat)
   };
 }
 
+function embeddings(s: VllmState): (ctx: RequestContext) => Promise<void> {
+  return async ({ body, reply }) => {
+    const a = await admitted(s, body, reply);
+    if (!a) return;
+    if (!isEmbeddingModel(s.root)) return error(reply, 400, 'BadRequestError', 'The model does not support Embeddings API');
+    const inputs = openAiEmbeddingInputs(a.req.input);
+    if (inputs === null) return error(reply, 400, 'BadRequestError', "1 validation error:\n  {'type': 'missing', 'loc': ('body', 'input')}", 'input');
+    const model = a.requested ?? s.servedNames[0] ?? s.root;
+    const answer = openAiEmbeddingBody(model, s.root, inputs, 768, a.req.encoding_format === 'base64');
+    return json(reply, 200, { id: `embd-${Date.now().toString(16)}`, created: Math.floor(Date.now() / 1000), ...answer }, 'application/json');
+  };
+}
+
 export function vllmRoutes(s: VllmState): Route[] {
   const fixed = s.runtime.knobs.tokens;
   const chat: Planner = (b, model) => planChat(b, { model, fixedCount: fixed, continuation: 'explicit', allowStreamOptionsAlone: false });
-  const completion: Planner = (b, model) => planCompletion(b, { model, fixedCount: fixed, allowStreamOptionsAlone: false });
+  // vLLM's completion serving refuses fill in the middle outright (serving_completion.py).
+  const completion: Planner = (b, model) => {
+    if (b.suffix !== undefined && b.suffix !== null) throw new RequestInvalid('suffix is not currently supported');
+    return planCompletion(b, { model, fixedCount: fixed, allowStreamOptionsAlone: false });
+  };
   return [
     { methods: ['GET'], path: '/health', handler: ({ reply }) => reply.send(200, {}, '') },
     { methods: ['GET', 'POST'], path: '/ping', handler: ({ reply }) => reply.send(200, {}, '') },
@@ -130,7 +160,8 @@ export function vllmRoutes(s: VllmState): Route[] {
       methods: ['GET'], path: '/metrics',
       handler: ({ reply }) => reply.send(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }, metricsText(s)),
     },
-    { methods: ['POST'], path: '/v1/chat/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, chat, respondChat) },
-    { methods: ['POST'], path: '/v1/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, completion, respondCompletion) },
+    { methods: ['POST'], path: '/v1/chat/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, 'Chat Completions', chat, respondChat) },
+    { methods: ['POST'], path: '/v1/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, 'Completions', completion, respondCompletion) },
+    { methods: ['POST'], path: '/v1/embeddings', work: true, contentType: 'application/json', handler: embeddings(s) },
   ];
 }
