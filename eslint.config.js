@@ -23,6 +23,8 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
+      // cli/run.ts builds a closure that reads `program` before the one assignment: it cannot be const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Noise here: the code passes closures from factories, not class methods that read `this`.
       '@typescript-eslint/unbound-method': 'off',
       // Noise here: an async function without await is how fakes and small adapters meet a Promise contract;
@@ -40,6 +42,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
+      // Fakes replay what a recording holds, and a recorded rejection is a plain object.
+      '@typescript-eslint/only-throw-error': 'off',
+    },
+  },
+  {
+    // Being restructured in parallel (issue 12 items 1-3): their findings are listed in the lint branch's
+    // report and stay visible as warnings. Lead: delete this block after merging and fix what remains.
+    files: ['machines/registry*.ts', 'machines/resilient-provider.ts', 'machines/service*.ts', 'machines/default-actors.ts'],
+    rules: {
+      '@typescript-eslint/await-thenable': 'warn',
+      '@typescript-eslint/no-unsafe-call': 'warn',
+      '@typescript-eslint/no-unsafe-member-access': 'warn',
     },
   },
   {

@@ -139,14 +139,16 @@ async function spawnDetached(
       await recorded.catch(() => undefined);
       await removePidFile(stateDir, provider, pid);
     })()));
-  signal?.addEventListener('abort', cancel, { once: true });
+  // The listener's copy only starts the clean-up; its failure is rethrown by the `await cancel()` below.
+  const onAbort = (): void => void cancel().catch(() => undefined);
+  signal?.addEventListener('abort', onAbort, { once: true });
   child.unref();
   // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
   void child.catch(() => undefined);
   try {
     await recorded;
   } finally {
-    signal?.removeEventListener('abort', cancel);
+    signal?.removeEventListener('abort', onAbort);
   }
   if (signal?.aborted) {
     await cancel();

@@ -24,7 +24,7 @@ export class NdjsonSplitter {
   // Values of the lines completed by this chunk; invalid JSON or an endless line is PROTOCOL_ERROR.
   push(bytes: Uint8Array): unknown[] {
     const out: unknown[] = [];
-    const text = this.pending + this.decoder.write(bytes as Buffer);
+    const text = this.pending + this.decoder.write(bytes);
     let start = 0;
     let nl: number;
     while ((nl = text.indexOf('\n', start)) >= 0) {

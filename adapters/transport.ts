@@ -76,7 +76,7 @@ export class Transport {
       }
       base(connectOptions, (err, socket) => {
         if (err === null && socket) options.onSocket?.(socket);
-        if (err === null) callback(null, socket as Socket);
+        if (err === null) callback(null, socket);
         else callback(err, null);
       });
     };

@@ -31,7 +31,7 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
-  return String(value);
+  return JSON.stringify(value) ?? 'undefined';
 }
 
 function allowedOf(error: ErrorObject): string {

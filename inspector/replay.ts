@@ -2,7 +2,7 @@
 // again, in order, at its recorded time (the clock's now() returns it; timers never fire on their own,
 // the recorded `xstate.after.*` events stand for them). The invoked actors are fakes that do nothing:
 // their outcomes are the recorded done/error/sent-back events. The state path must come out the same.
-import { createActor, fromCallback, fromPromise, type AnyEventObject, type StateValue } from 'xstate';
+import { createActor, fromCallback, fromPromise, type StateValue } from 'xstate';
 import { AcodeError } from '../config/index.js';
 import { serviceMachine, stateLabel, type ServiceActorLogic, type ServiceInput } from '../machines/index.js';
 import type { EventRecord, InspectionRecord, SnapshotRecord } from './record-format.js';
@@ -20,7 +20,7 @@ export interface TimelineEntry {
 // The few payload fields that tell the story, `k=v` with long values cut.
 function detailOf(event: Record<string, unknown>): string {
   const body = (event.output ?? event.error ?? event) as unknown;
-  if (typeof body !== 'object' || body === null) return body === undefined ? '' : String(body);
+  if (typeof body !== 'object' || body === null) return body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const parts: string[] = [];
   for (const [k, v] of Object.entries(body)) {
     if (k === 'type' || k === 'actorId' || k === 'logTail' || k === 'input' || v === null || typeof v === 'object') continue;
@@ -110,7 +110,7 @@ export function replayService(records: readonly InspectionRecord[], actor: strin
   for (const r of records) {
     if (r.kind !== 'event' || r.actor !== actor || r.event.type === 'xstate.init') continue;
     now = r.t;
-    service.send(r.event as AnyEventObject as never);
+    service.send(r.event as never);
     if (failure) break;
     timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), detail: detailOf(r.event), state: label(service.getSnapshot().value) });
   }
@@ -118,7 +118,7 @@ export function replayService(records: readonly InspectionRecord[], actor: strin
   const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => label(r.value)));
   const replayed = collapse(replayedRaw);
   const diff = pathDiff(recorded, replayed);
-  if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : String(failure)}`);
+  if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`);
   return { actor, recorded, replayed, timeline, ok: diff.length === 0, diff };
 }
 

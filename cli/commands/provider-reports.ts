@@ -69,7 +69,7 @@ export async function runOnce<TLogic extends AnyActorLogic>(
 // Detection alone (pid file + one health probe), through the same actor the service machine invokes.
 async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
   const logic = defaultServiceActors({ env: { ...deps.env } }).detect;
-  return (await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps)) as DetectResult;
+  return runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps);
 }
 
 /**

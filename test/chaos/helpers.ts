@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { scratchHomeEnv } from '../servers/lib/scratch-home.js';
-import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
+import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig } from '../../config/index.js';
 
 import { STAGED_GGUF } from '../servers/harness.js';
 
@@ -38,7 +38,7 @@ export const MODELS: Record<'llamacpp' | 'vllm' | 'ollama', string> = {
 
 export function providerConfig(kind: 'llamacpp' | 'vllm' | 'ollama', port: number, lifecycle: Partial<LifecycleConfig> = {}): ProviderConfig {
   return {
-    id: kind, kind: kind as ProviderKind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: MODELS[kind],
+    id: kind, kind: kind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: MODELS[kind],
     host: '127.0.0.1', port, baseUrl: `http://127.0.0.1:${port}`, args: [],
     lifecycle: { ...DEFAULT_LIFECYCLE, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20, ...lifecycle }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
   };
@@ -105,7 +105,7 @@ export interface ListeningSocket { address: string; port: number; inode: string;
 export function listeningSockets(): ListeningSocket[] {
   const out: ListeningSocket[] = [];
   for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

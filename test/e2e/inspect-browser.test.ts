@@ -18,7 +18,7 @@ if (!hasChromium) console.warn(`SKIPPED inspect-browser tests: ${CHROMIUM} is mi
 const INCIDENT = fileURLToPath(new URL('../replays/incident-vllm-killed-mid-stream.jsonl', import.meta.url));
 const MODEL = 'meta-llama/Llama-2-7b-hf';
 
-let cleanups: Array<() => Promise<unknown> | unknown> = [];
+let cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];

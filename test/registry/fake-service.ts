@@ -45,7 +45,7 @@ export function fakeServiceLogic(script: FakeScript) {
         invoke: {
           src: 'detect', input: ({ context }) => context.ref,
           onDone: [
-            { guard: ({ event }) => (event.output as Outcome).kind === 'adopted', target: 'starting', actions: assign({ pid: 4343, owned: true }) },
+            { guard: ({ event }) => (event.output).kind === 'adopted', target: 'starting', actions: assign({ pid: 4343, owned: true }) },
             { target: 'starting' },
           ],
           onError: { target: 'failed', actions: assign({ lastError: ({ event }) => event.error as SerializedError }) },

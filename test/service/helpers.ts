@@ -2,7 +2,6 @@
 // stand-in servers itself (serversEnv() on PATH), a temp ACODE_STATE_DIR per test, and a cleanup that
 // kills every process a test started (by pid, and by "its stdout is a log file in the state dir").
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { createActorImplementations } from '../../actors/index.js';
 import type { LifecycleConfig, OperatingMode, ProviderConfig, ProviderKind } from '../../config/index.js';

@@ -193,7 +193,7 @@ export function settingsEnv<T extends object>(settings: Partial<T>, names: Recor
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings) as [keyof T, unknown][]) {
     if (value === undefined || value === null) continue;
-    env[names[key]] = Array.isArray(value) ? value.join(',') : String(value);
+    env[names[key]] = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value);
   }
   return env;
 }
