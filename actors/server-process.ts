@@ -27,7 +27,7 @@ export interface SpawnOptions {
 }
 
 // A cancelled spawn kills what it made; a server still booting has no work to finish, so the grace is short.
-export const CANCELLED_SPAWN_GRACE_MS = 3_000;
+const CANCELLED_SPAWN_GRACE_MS = 3_000;
 
 export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal, onSpawned }: SpawnOptions = {}): Promise<SpawnResult> {
   const { provider, stateDir } = ref;

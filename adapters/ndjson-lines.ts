@@ -4,7 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { protocolError, type WireContext } from './wire-errors.js';
 
 /** A line longer than this is not a chunk any server sends: treat the stream as garbage. */
-export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 function parseLine(line: string, ctx: WireContext): unknown {
   try {

@@ -12,7 +12,7 @@ export function figure(name: string, value: number, unit: string, baseline: numb
   return `${name}  ${fmt(value)} ${unit}  ${fmt(baseline)} ${baselineUnit}  ${ratio}`;
 }
 
-export function fmt(x: number): string {
+function fmt(x: number): string {
   const abs = Math.abs(x);
   return abs >= 100 ? x.toFixed(0) : abs >= 1 ? x.toFixed(2) : x.toFixed(4);
 }

@@ -17,10 +17,10 @@ import type { CliDeps, CommandRegistrar } from './deps.js';
 import { isOutputClosed, OUTPUT_CLOSED_EXIT, printError, type Output } from './output/index.js';
 import type { InspectionSession } from '../inspector/index.js';
 
-export type { CliDeps, CommandRegistrar, ConfigAccess } from './deps.js';
+export type { CliDeps, CommandRegistrar } from './deps.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, demoCommand, replayCommand, inspectCommand];
+const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, demoCommand, replayCommand, inspectCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {

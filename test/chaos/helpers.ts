@@ -9,7 +9,7 @@ import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type
 
 import { STAGED_GGUF } from '../servers/harness.js';
 
-export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
+const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
 export const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 export function requireBuilt(): void {

@@ -145,7 +145,7 @@ export function generateHandler(s: OllamaState): (ctx: RequestContext) => Promis
 }
 
 /** A unit vector derived from the text: equal inputs embed equally, different ones differ. */
-export function embedding(model: string, text: string, dims: number): number[] {
+function embedding(model: string, text: string, dims: number): number[] {
   const rnd = seededRandom(hash32(`embed\u0000${model}\u0000${text}`));
   const v = Array.from({ length: dims }, () => rnd() * 2 - 1);
   const norm = Math.sqrt(v.reduce((n, x) => n + x * x, 0)) || 1;

@@ -25,7 +25,7 @@ export interface HubKnobs {
   requestLog: string | null;
 }
 
-export const HUB_KNOB_ENV = {
+const HUB_KNOB_ENV = {
   repos: 'ACODE_HUB_REPOS',
   gated: 'ACODE_HUB_GATED',
   private: 'ACODE_HUB_PRIVATE',
@@ -37,7 +37,7 @@ export const HUB_KNOB_ENV = {
   requestLog: 'ACODE_HUB_REQUEST_LOG',
 } as const satisfies Record<keyof HubKnobs, string>;
 
-export const DEFAULT_HUB_KNOBS: HubKnobs = {
+const DEFAULT_HUB_KNOBS: HubKnobs = {
   repos: ['acode-test/tiny-llm', 'Qwen/Qwen2.5-0.5B-Instruct'],
   gated: [],
   private: [],

@@ -73,7 +73,7 @@ export const KNOB_ENV = {
   gpuProcesses: 'ACODE_FAKE_GPU_PROCESSES',
 } as const satisfies Record<keyof Knobs, string>;
 
-export const DEFAULT_MODELS = [
+const DEFAULT_MODELS = [
   'llama3.2:latest',
   'qwen2.5:0.5b',
   'nomic-embed-text:latest',
@@ -83,7 +83,7 @@ export const DEFAULT_MODELS = [
   'qwen2.5-0.5b-instruct-q4_k_m.gguf',
 ];
 
-export const DEFAULT_KNOBS: Knobs = {
+const DEFAULT_KNOBS: Knobs = {
   startupDelayMs: 0,
   loadDelayMs: 0,
   loadProgress: false,
