@@ -56,7 +56,7 @@ async function isExecutableFile(file: string): Promise<boolean> {
 }
 
 /** A path (contains '/') is taken as is; a name is looked up on PATH like a shell would. */
-export async function resolveBinary(provider: ProviderConfig, env: NodeJS.ProcessEnv): Promise<{ binary: string; binaryPath: string }> {
+async function resolveBinary(provider: ProviderConfig, env: NodeJS.ProcessEnv): Promise<{ binary: string; binaryPath: string }> {
   const binary = provider.binary ?? DEFAULT_BINARIES[provider.kind];
   if (!binary) {
     throw new AcodeError(
@@ -97,7 +97,7 @@ function requireModel(provider: ProviderConfig): string {
 }
 
 /** argv for the server kind; the caller's config.args come last so they can override. */
-export function serverArgs(provider: ProviderConfig, host: string): { args: string[]; env: NodeJS.ProcessEnv } {
+function serverArgs(provider: ProviderConfig, host: string): { args: string[]; env: NodeJS.ProcessEnv } {
   const port = String(provider.port);
   switch (provider.kind) {
     case 'vllm':

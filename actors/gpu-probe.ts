@@ -30,8 +30,8 @@ export type GpuProbe =
   /** nvidia-smi failed, timed out or printed nothing we could read. */
   | { kind: 'failed'; detail: string };
 
-export const GPU_QUERY_ARGS = ['--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu', '--format=csv,noheader,nounits'];
-export const APPS_QUERY_ARGS = ['--query-compute-apps=gpu_uuid,pid,process_name,used_memory', '--format=csv,noheader,nounits'];
+const GPU_QUERY_ARGS = ['--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu', '--format=csv,noheader,nounits'];
+const APPS_QUERY_ARGS = ['--query-compute-apps=gpu_uuid,pid,process_name,used_memory', '--format=csv,noheader,nounits'];
 export const GPU_PROBE_TIMEOUT_MS = 10_000;
 
 // "[N/A]", "[Not Supported]", "[Unknown Error]": nvidia-smi's bracketed "no value" markers.

@@ -10,9 +10,9 @@ import type { HealthResult } from '../adapters/index.js';
 // refused connect on loopback costs next to nothing); a doubling schedule there left gaps of 100-200 ms
 // right where servers come up (recover: 390 ms instead of 185 ms whenever the boot missed a probe).
 // After that, doubling up to 1 s for the servers that load a model for minutes.
-export const STARTING_FIRST_DELAY_MS = 50;
-export const STARTING_FAST_PHASE_MS = 1_000;
-export const STARTING_MAX_DELAY_MS = 1_000;
+const STARTING_FIRST_DELAY_MS = 50;
+const STARTING_FAST_PHASE_MS = 1_000;
+const STARTING_MAX_DELAY_MS = 1_000;
 export const MIN_INTERVAL_MS = 50;
 
 type PollerEvent = Extract<ActorEvent, { type: 'PROBE_OK' | 'PROBE_LOADING' | 'PROBE_FAILED' }>;

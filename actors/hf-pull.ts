@@ -66,7 +66,7 @@ async function systemFreeBytes(dir: string): Promise<number> {
 async function digestOf(path: string, algorithm: 'sha256' | 'sha1', prefix?: Buffer): Promise<string> {
   const hash = createHash(algorithm);
   if (prefix) hash.update(prefix);
-  await pipeline(createReadStream(path), async function* (source) {
+  await pipeline(createReadStream(path), async function (source) {
     for await (const chunk of source) hash.update(chunk as Buffer);
   });
   return hash.digest('hex');

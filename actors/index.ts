@@ -1,7 +1,7 @@
 // The public face of actors/: the contract types and the XState logic for each contract name,
 // ready for `serviceMachine.provide({ actors: createActorImplementations(deps) })`.
 import { fromCallback, fromPromise, type EventObject } from 'xstate';
-import type { ActorContracts, PullOutcomeEvent, ServiceRef } from './contracts.js';
+import type { ActorContracts, ServiceRef } from './contracts.js';
 import type { ActorEvent, DetectResult, ModelCheckResult } from './events.js';
 import { resolveDeps, type ActorDeps } from './deps.js';
 import { detectService } from './detect.js';
@@ -81,7 +81,7 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
     watchGpus: fromCallback<EventObject, ActorContracts['watchGpus']['input']>(({ input, sendBack }) => watchGpus(input, deps, sendBack)),
     checkModel: fromPromise<ModelCheckResult, ActorContracts['checkModel']['input']>(({ input, signal }) => checkModel(input, deps, { signal })),
     pullModel: fromCallback<EventObject, ActorContracts['pullModel']['input']>(({ input, sendBack }) =>
-      pullModel(input, deps, sendBack as (event: ActorEvent | PullOutcomeEvent) => void),
+      pullModel(input, deps, sendBack),
     ),
     stopServer: fromPromise<ActorContracts['stopServer']['output'], ActorContracts['stopServer']['input']>(({ input, signal }) =>
       stopServer(input, deps, { signal }),

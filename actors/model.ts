@@ -8,7 +8,7 @@ import type { ActorDeps } from './deps.js';
 import { readOwnedPidFile } from './state-dir.js';
 
 /** Ollama names without a tag mean `:latest`. */
-export function sameOllamaModel(a: string, b: string): boolean {
+function sameOllamaModel(a: string, b: string): boolean {
   const norm = (name: string) => (name.includes(':') ? name : `${name}:latest`);
   return norm(a) === norm(b);
 }

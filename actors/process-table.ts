@@ -41,8 +41,3 @@ export function registerChild(
 export function childEntry(pid: number): ChildEntry | undefined {
   return table.get(pid);
 }
-
-/** Forget a child once nobody needs its exit any more (it exited and was reported or stopped). */
-export function forgetChild(pid: number): void {
-  table.delete(pid);
-}

@@ -5,7 +5,7 @@ import type { PullOutcomeEvent, ServiceRef } from './contracts.js';
 import type { ActorDeps } from './deps.js';
 import type { PullProgressEvent } from './pull-progress.js';
 
-export function airgapPullError(ref: ServiceRef, model: string): AcodeError {
+function airgapPullError(ref: ServiceRef, model: string): AcodeError {
   return new AcodeError(
     'AIRGAP_VIOLATION',
     `${ref.provider.id}: airgapped mode forbids downloading ${model}.`,

@@ -8,12 +8,12 @@ import type { PullOutcomeEvent, ServiceRef } from './contracts.js';
 import type { ActorEvent } from './events.js';
 import type { ActorDeps } from './deps.js';
 
-export const PULL_THROTTLE_MS = 100;
+const PULL_THROTTLE_MS = 100;
 
 export type PullProgressEvent = Extract<ActorEvent, { type: 'PULL_PROGRESS' }>;
 
 /** The adapter's async iterable as a cold Observable: unsubscribing aborts the download request. */
-export function pullObservable(ref: ServiceRef, deps: ActorDeps, model: string): Observable<PullProgress> {
+function pullObservable(ref: ServiceRef, deps: ActorDeps, model: string): Observable<PullProgress> {
   return new Observable<PullProgress>((subscriber) => {
     const ac = new AbortController();
     const adapter = deps.createAdapter(ref.provider, { mode: ref.mode });
@@ -53,7 +53,7 @@ interface Totals {
 }
 
 /** Folds progress lines into bytes summed over layers and a smoothed rate (unthrottled). */
-export function toProgressEvents(source: Observable<PullProgress>, now: () => number): Observable<PullProgressEvent> {
+function toProgressEvents(source: Observable<PullProgress>, now: () => number): Observable<PullProgressEvent> {
   const start: Totals = { layers: new Map(), status: '', completed: 0, total: 0, bytesPerSecond: 0, lastAt: now(), lastCompleted: 0 };
   return source.pipe(
     scan((acc, line) => {

@@ -27,7 +27,7 @@ export interface SpawnOptions {
 }
 
 // A cancelled spawn kills what it made; a server still booting has no work to finish, so the grace is short.
-export const CANCELLED_SPAWN_GRACE_MS = 3_000;
+const CANCELLED_SPAWN_GRACE_MS = 3_000;
 
 export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal, onSpawned }: SpawnOptions = {}): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
@@ -148,14 +148,16 @@ async function spawnDetached(
       await recorded.catch(() => undefined);
       await removePidFile(stateDir, provider, pid);
     })()));
-  signal?.addEventListener('abort', cancel, { once: true });
+  // The listener's copy only starts the clean-up; its failure is rethrown by the `await cancel()` below.
+  const onAbort = (): void => void cancel().catch(() => undefined);
+  signal?.addEventListener('abort', onAbort, { once: true });
   child.unref();
   // execa's promise settles on exit; with reject: false it never rejects, but keep it from holding a reference.
   void child.catch(() => undefined);
   try {
     await recorded;
   } finally {
-    signal?.removeEventListener('abort', cancel);
+    signal?.removeEventListener('abort', onAbort);
   }
   if (signal?.aborted) {
     await cancel();

@@ -9,7 +9,7 @@ import { childEntry } from './process-table.js';
 import { bootId, isAlive, readProcIdentity } from './proc.js';
 import { logFilePath, readPidFile } from './state-dir.js';
 
-export const WATCH_POLL_MS = 100;
+const WATCH_POLL_MS = 100;
 const EXIT_TAIL_LINES = 60;
 
 type Exited = Extract<ActorEvent, { type: 'PROCESS_EXITED' }>;

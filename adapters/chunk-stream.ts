@@ -78,12 +78,17 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
     return { done: false, value };
   }
 
+  // A method, not an inline check: `push` sets `failure`, which a narrowed `this.decoder.failure` would hide.
+  private throwIfDecoderFailed(): void {
+    if (this.decoder.failure) throw this.decoder.failure;
+  }
+
   private async fill(): Promise<IteratorResult<StreamChunk>> {
     if (this.closed) return DONE;
     this.waitingSince = Date.now();
     this.watchdog ??= this.startWatchdog();
     try {
-      if (this.decoder.failure) throw this.decoder.failure;
+      this.throwIfDecoderFailed();
       if (this.decoder.finished) {
         await this.release();
         return DONE;
@@ -96,7 +101,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunk> {
           this.waitingSince = 0;
           return this.take();
         }
-        if (this.decoder.failure) throw this.decoder.failure;
+        this.throwIfDecoderFailed();
         if (step.done) throw interrupted(this.ctx, this.delivered);
       }
     } catch (err) {

@@ -4,7 +4,7 @@
 // as huggingface_hub does). Why not @huggingface/hub: see the note in README (it bundles a wasm chunker
 // and its cache download neither resumes nor checks sha256; this is ~150 lines on a dependency we have).
 import type { Readable } from 'node:stream';
-import type { Dispatcher, Pool as PoolType } from 'undici';
+import type { Pool as PoolType } from 'undici';
 import { Pool, request } from './undici-core.js';
 import type { HubEnv } from './hf-env.js';
 import { hubAccessRefused, modelNotOnHub, revisionNotOnHub, unexpectedHubStatus, type HubErrorContext } from './hf-errors.js';
@@ -140,7 +140,7 @@ export class HubClient {
       const res = await request(this.pool(target.origin), {
         method, path: `${target.pathname}${target.search}`, headers: { 'user-agent': 'acode', ...auth, ...headers },
         headersTimeout: TIMEOUTS.headersMs, bodyTimeout: TIMEOUTS.bodyMs, ...(signal ? { signal } : {}),
-      } as Dispatcher.RequestOptions);
+      });
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
     } catch (err) {
       throw classifyTransportError(err, { provider: `huggingface (${repoId})`, url }, 0, signal);

@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
+const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
 
 export interface HubEnv {
   /** HF_ENDPOINT (a mirror) or huggingface.co, without a trailing slash. */
@@ -19,7 +19,7 @@ export interface HubEnv {
 const set = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
 const truthy = (v: string | undefined): boolean => set(v) && ['1', 'on', 'yes', 'true'].includes(v.trim().toLowerCase());
 
-export function hfHome(env: Readonly<Record<string, string | undefined>>): string {
+function hfHome(env: Readonly<Record<string, string | undefined>>): string {
   if (set(env.HF_HOME)) return env.HF_HOME;
   const cache = set(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(env.HOME ?? homedir(), '.cache');
   return join(cache, 'huggingface');

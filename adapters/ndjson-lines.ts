@@ -4,7 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { protocolError, type WireContext } from './wire-errors.js';
 
 /** A line longer than this is not a chunk any server sends: treat the stream as garbage. */
-export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 function parseLine(line: string, ctx: WireContext): unknown {
   try {
@@ -24,7 +24,7 @@ export class NdjsonSplitter {
   // Values of the lines completed by this chunk; invalid JSON or an endless line is PROTOCOL_ERROR.
   push(bytes: Uint8Array): unknown[] {
     const out: unknown[] = [];
-    const text = this.pending + this.decoder.write(bytes as Buffer);
+    const text = this.pending + this.decoder.write(bytes);
     let start = 0;
     let nl: number;
     while ((nl = text.indexOf('\n', start)) >= 0) {

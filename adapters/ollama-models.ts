@@ -52,6 +52,9 @@ function pullFailed(model: string, serverText: string, url: string): AcodeError 
     { details: { provider: 'ollama', model, serverMessage: serverText, url } });
 }
 
+// A server's field as text: a string as is, anything else as JSON (never "[object Object]").
+const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
 // Progress lines until `success`; an `error` line (inside an HTTP 200!) or an early end is a failure.
 export async function* ollamaPull(t: Transport, model: string, { signal }: CallOptions): AsyncGenerator<PullProgress> {
   const path = '/api/pull';
@@ -64,8 +67,8 @@ export async function* ollamaPull(t: Transport, model: string, { signal }: CallO
     }
     for await (const value of ndjsonValues(res.body, ctx)) {
       const line = value as { status?: unknown; error?: unknown; digest?: string; total?: number; completed?: number };
-      if (line.error !== undefined) throw pullFailed(model, String(line.error), ctx.url);
-      const progress: PullProgress = { status: String(line.status ?? '') };
+      if (line.error !== undefined) throw pullFailed(model, asText(line.error), ctx.url);
+      const progress: PullProgress = { status: asText(line.status ?? '') };
       if (line.digest !== undefined) progress.digest = line.digest;
       if (line.total !== undefined) progress.total = line.total;
       if (line.completed !== undefined) progress.completed = line.completed;

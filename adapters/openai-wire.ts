@@ -70,7 +70,7 @@ interface OpenAiChunk {
 function parseData(data: string, ctx: WireContext): OpenAiChunk {
   try {
     const value: unknown = JSON.parse(data);
-    if (typeof value === 'object' && value !== null) return value as OpenAiChunk;
+    if (typeof value === 'object' && value !== null) return value;
   } catch (err) {
     throw protocolError(ctx, 'an event that is not JSON', data, err);
   }

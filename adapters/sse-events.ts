@@ -64,7 +64,7 @@ export class SseSplitter {
    * `error`) after the events before it. A sink that throws stops the feed; the splitter is done then.
    */
   push(bytes: Uint8Array): void {
-    const text = this.decoder.write(bytes as Buffer);
+    const text = this.decoder.write(bytes);
     if (this.head.length < 80) this.head += text.slice(0, 80 - this.head.length);
     this.tail = text.length >= 80 ? text.slice(-80) : (this.tail + text).slice(-80);
     if (!this.started) this.start(text);

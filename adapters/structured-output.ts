@@ -4,7 +4,7 @@ import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 import { AcodeError } from '../config/index.js';
 import type { ChatRequest, ChatResponse } from './types.js';
 
-export const DEFAULT_STRUCTURED_RETRIES = 2;
+const DEFAULT_STRUCTURED_RETRIES = 2;
 
 // Loaded on the first structured request: ajv's import and its meta-schema compile are a large part
 // of a cold CLI start, and most commands never validate an answer.

@@ -42,7 +42,7 @@ export function firstLineOf(body: string, max = 80): string {
 }
 
 /** Escapes the first bytes of an unexpected body so a message can show them on one line. */
-export function preview(bytes: Uint8Array | string, max = 80): string {
+function preview(bytes: Uint8Array | string, max = 80): string {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.subarray(0, max * 4)).toString('latin1');
   return JSON.stringify(text.slice(0, max));
 }
@@ -136,7 +136,7 @@ export function errorMessageOf(body: unknown): string | undefined {
 }
 
 /** HTTP status of an envelope, where it carries one (llama-server/vLLM `code`). */
-export function errorStatusOf(body: unknown): number | undefined {
+function errorStatusOf(body: unknown): number | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const b = body as Record<string, unknown>;
   const inner = typeof b.error === 'object' && b.error !== null ? (b.error as Record<string, unknown>) : b;

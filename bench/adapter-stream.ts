@@ -4,7 +4,7 @@
 // The server is this file run as a child process (`--serve`), streaming vLLM-shaped chunks, one write
 // per token like the real servers, so the client side is what differs between the two readings.
 import { fork } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -21,13 +21,14 @@ function serve(): void {
   const tail = `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] })}\n\n`
     + `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [], usage: { prompt_tokens: 9, completion_tokens: TOKENS, total_tokens: TOKENS + 9 } })}\n\ndata: [DONE]\n\n`;
   const chunks = Array.from({ length: TOKENS }, (_, i) => Buffer.from(head(token(i))));
+  const respond = async (res: ServerResponse): Promise<void> => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const c of chunks) if (!res.write(c)) await new Promise((r) => res.once('drain', r));
+    res.end(tail);
+  };
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', async () => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const c of chunks) if (!res.write(c)) await new Promise((r) => res.once('drain', r));
-      res.end(tail);
-    });
+    req.on('end', () => void respond(res));
   });
   server.listen(0, '127.0.0.1', () => process.send?.((server.address() as AddressInfo).port));
   process.on('disconnect', () => process.exit(0));

@@ -64,7 +64,7 @@ export function rawGetter(): { get: (url: string) => Promise<number>; close: () 
 }
 
 /** Runs `fn` `rounds` times after `warmup` untimed calls and returns the per-call times in ms. */
-export async function timeEach(fn: () => Promise<unknown> | unknown, rounds: number, warmup = 20): Promise<number[]> {
+export async function timeEach(fn: () => unknown, rounds: number, warmup = 20): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < rounds; i++) {

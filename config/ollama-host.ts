@@ -12,7 +12,7 @@ export interface OllamaHost {
 }
 
 /** Go's net.SplitHostPort: undefined where Go returns an error. */
-export function splitHostPort(hostport: string): { host: string; port: string } | undefined {
+function splitHostPort(hostport: string): { host: string; port: string } | undefined {
   const i = hostport.lastIndexOf(':');
   if (i < 0) return undefined;
   let host: string;

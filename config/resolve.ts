@@ -13,8 +13,8 @@ import {
   type ProviderConfig,
 } from './types.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_ACTIVE: KnownProviderId = 'ollama';
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_ACTIVE: KnownProviderId = 'ollama';
 
 function isKnown(id: string): id is KnownProviderId {
   return (KNOWN_PROVIDER_IDS as readonly string[]).includes(id);
@@ -61,7 +61,7 @@ const DEFAULT_LIFECYCLE_MODE: Record<KnownProviderId, LifecycleConfig['mode']> =
   ollama: DEFAULT_LIFECYCLE.mode, vllm: DEFAULT_LIFECYCLE.mode, llamacpp: DEFAULT_LIFECYCLE.mode, lmstudio: 'monitored',
 };
 
-export function knownProvider(id: KnownProviderId, section: RawProvider | null = {}): ProviderConfig {
+function knownProvider(id: KnownProviderId, section: RawProvider | null = {}): ProviderConfig {
   const raw = section ?? {};
   const host = raw.host ?? DEFAULT_HOST;
   const port = raw.port ?? DEFAULT_PORTS[id];

@@ -18,7 +18,7 @@ export interface SecretFinding {
   envVar: string;
 }
 
-export function isSecretKeyName(key: string): boolean {
+function isSecretKeyName(key: string): boolean {
   return SECRET_KEY.test(key) && !COUNT_KEY.test(key) && !VARIABLE_NAME_KEY.test(key);
 }
 
@@ -29,7 +29,7 @@ function envName(text: string): string {
 }
 
 /** The env var a user should set for `key` found under `path` (hf_token → HF_TOKEN, vllm.api_key → VLLM_API_KEY). */
-export function envVarForSecret(path: KeyPath, key: string): string {
+function envVarForSecret(path: KeyPath, key: string): string {
   const name = envName(key);
   const provider = path[0] === 'providers' && typeof path[1] === 'string' ? path[1] : undefined;
   if (!GENERIC.has(name)) return name;

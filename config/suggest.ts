@@ -1,7 +1,7 @@
 // "Did you mean" for unknown keys and ids: the closest candidate by edit distance, if close enough.
 
 /** Levenshtein distance (insert, delete, substitute each cost 1). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

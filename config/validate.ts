@@ -31,7 +31,7 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
-  return String(value);
+  return JSON.stringify(value) ?? 'undefined';
 }
 
 function allowedOf(error: ErrorObject): string {
@@ -133,7 +133,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Ids a reference may name: the four known servers plus every custom id the file defines. */
-export function configuredIds(data: unknown): string[] {
+function configuredIds(data: unknown): string[] {
   const providers = isRecord(data) && isRecord(data.providers) ? data.providers : {};
   const custom = Object.keys(providers).filter((id) => id !== 'active' && !KNOWN.includes(id) && isRecord(providers[id]));
   return [...KNOWN, ...custom];

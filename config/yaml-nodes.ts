@@ -41,7 +41,7 @@ function rangeStart(node: Node | null | undefined): number | undefined {
 /** Offset of the value at `path`, or of the deepest ancestor that exists (never undefined for a real doc). */
 export function valueOffset(doc: Document, path: KeyPath): number {
   let node: unknown = doc.contents;
-  let offset = rangeStart(doc.contents as Node | null) ?? 0;
+  let offset = rangeStart(doc.contents) ?? 0;
   for (const segment of path) {
     const next = child(node, segment);
     if (next === undefined) break;
@@ -56,7 +56,7 @@ export function keyOffset(doc: Document, path: KeyPath, key: string): number {
   let node: unknown = doc.contents;
   for (const segment of path) node = child(node, segment);
   const pair = findPair(node, key);
-  return rangeStart(pair?.key as Node | undefined) ?? valueOffset(doc, path);
+  return rangeStart(pair?.key) ?? valueOffset(doc, path);
 }
 
 /** Offset of the key that introduces the value at `path` (`vllm:` for providers.vllm). */

@@ -21,7 +21,7 @@ export interface TimelineEntry {
 // The few payload fields that tell the story, `k=v` with long values cut.
 export function detailOf(event: Record<string, unknown>): string {
   const body = (event.output ?? event.error ?? event) as unknown;
-  if (typeof body !== 'object' || body === null) return body === undefined ? '' : String(body);
+  if (typeof body !== 'object' || body === null) return body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const parts: string[] = [];
   for (const [k, v] of Object.entries(body)) {
     if (k === 'type' || k === 'actorId' || k === 'logTail' || k === 'input' || v === null || typeof v === 'object') continue;
@@ -146,7 +146,7 @@ export function replayActor(
   const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => labelOf(r.value)));
   const path = collapse(replayedRaw);
   const diff = pathDiff(recorded, path);
-  if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : String(failure)}`);
+  if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`);
   return { actor, recorded, replayed: path, timeline, ok: diff.length === 0, diff };
 }
 

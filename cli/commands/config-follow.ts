@@ -38,7 +38,7 @@ export function noticeLines(m: ViewMessage): string {
 }
 
 /** One line for a reload: what each changed provider does now. */
-export function describeReload(file: string, summary: ReloadSummary): string {
+function describeReload(file: string, summary: ReloadSummary): string {
   const parts = [
     ...summary.restarting.map((id) => `${id} restarting with the new settings`),
     ...summary.changed.filter((id) => !summary.restarting.includes(id)).map((id) => `${id} updated`),
@@ -49,7 +49,7 @@ export function describeReload(file: string, summary: ReloadSummary): string {
 }
 
 /** The notice for an edit that does not load: the error, and that the last good config stays in force. */
-export function describeRejectedEdit(error: AcodeError): ViewMessage {
+function describeRejectedEdit(error: AcodeError): ViewMessage {
   const message = `edit not applied, still running on the last good config: ${error.message}`;
   return { text: `error[${error.code}]: ${message}`, tone: 'error', error: { code: error.code, message, hint: error.hint } };
 }

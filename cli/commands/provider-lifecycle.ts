@@ -26,7 +26,7 @@ export function progressPrinter(stderr: Output): (status: ProviderStatus) => voi
 export interface StartOutcome {
   reports: ProviderReport[];
   /** The first failure, to be rethrown after every report was printed (its code sets the exit code). */
-  error?: unknown;
+  error?: Error;
 }
 
 /**
@@ -48,7 +48,8 @@ export async function startProviders(config: AcodeConfig, providers: ProviderCon
   if (deps.signal.aborted) await registry.dispose();
   else await registry.detach();
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  return failed ? { reports, error: failed.reason } : { reports };
+  if (!failed) return { reports };
+  return { reports, error: failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason)) };
 }
 
 export type StopAction = 'stopped' | 'left-running' | 'not-running';

@@ -5,7 +5,7 @@ import { AcodeError, isAcodeError } from '../../config/index.js';
 import { answer, progressLine, type ProviderStatus, type Registry, type ServiceSnapshot } from '../../machines/index.js';
 import type { Narrator } from './narrator.js';
 
-export const DEMO_PROMPT = 'Explain in one line what acode does with a local LLM server.';
+const DEMO_PROMPT = 'Explain in one line what acode does with a local LLM server.';
 
 export interface DemoContext {
   registry: Registry;
@@ -105,7 +105,7 @@ export async function killMidStream(ctx: DemoContext, id: string, reference: str
 }
 
 /** Someone else's HTTP server on the port a provider is configured for. */
-export function occupyPort(port: number): Promise<Server> {
+function occupyPort(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const stranger = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not an LLM server'));
     stranger.once('error', reject);

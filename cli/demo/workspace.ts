@@ -10,10 +10,10 @@ import { isPortFree } from '../../actors/index.js';
 import { AcodeError, type Env } from '../../config/index.js';
 
 const PACKAGE_NAME = 'acode-provider-orchestration';
-export const STANDIN_KINDS = ['vllm', 'ollama', 'llama-server'] as const;
+const STANDIN_KINDS = ['vllm', 'ollama', 'llama-server'] as const;
 
 /** The directory holding package.json, found upwards from this file (cli/demo or dist/cli/demo). */
-export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
+function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
   for (let dir = dirname(from); dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
     if (!existsSync(pkg)) continue;
@@ -27,7 +27,7 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
 }
 
 /** test/servers/bin of the package; its shims run dist/test/servers/*.js, so that must be built. */
-export function standinBinDir(root: string = packageRoot()): string {
+function standinBinDir(root: string = packageRoot()): string {
   const bin = join(root, 'test', 'servers', 'bin');
   const missing = STANDIN_KINDS.filter((k) => !existsSync(join(bin, k)) || !existsSync(join(root, 'dist', 'test', 'servers', `${k}.js`)));
   if (missing.length > 0) {
@@ -43,7 +43,7 @@ export function standinBinDir(root: string = packageRoot()): string {
 const DEMO_PORTS = { low: 20_000, high: 32_767 };
 
 /** A loopback port nobody holds right now, picked at random below the ephemeral range. */
-export async function freePort({ signal, exclude = [] }: { signal?: AbortSignal; exclude?: number[] } = {}): Promise<number> {
+async function freePort({ signal, exclude = [] }: { signal?: AbortSignal; exclude?: number[] } = {}): Promise<number> {
   for (let tries = 0; tries < 100; tries++) {
     signal?.throwIfAborted();
     const port = DEMO_PORTS.low + Math.floor(Math.random() * (DEMO_PORTS.high - DEMO_PORTS.low + 1));

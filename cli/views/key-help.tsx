@@ -2,7 +2,7 @@
 import { Text } from 'ink';
 import { paint } from './style.js';
 
-export const KEYS: ReadonlyArray<readonly [key: string, action: string]> = [
+const KEYS: ReadonlyArray<readonly [key: string, action: string]> = [
   ['s', 'start'], ['x', 'stop'], ['r', 'restart'], ['l', 'log'], ['q', 'quit'],
 ];
 

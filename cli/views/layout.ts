@@ -12,7 +12,7 @@ export interface TableLayout {
   oneLine: boolean;
 }
 
-export const MARKER_WIDTH = 2;
+const MARKER_WIDTH = 2;
 export const DETAIL_INDENT = 4;
 const MAX_ID_WIDTH = 24;
 

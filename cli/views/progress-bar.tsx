@@ -15,7 +15,7 @@ const FULL = '█';
 const EMPTY = '░';
 
 /** The number of filled cells; floored so the bar is full only when the work is. */
-export function filledCells(fraction: number, cells: number): number {
+function filledCells(fraction: number, cells: number): number {
   return Math.floor(clampFraction(fraction) * cells);
 }
 

@@ -9,7 +9,7 @@ export function loadText(report: StatusReport): string | undefined {
 }
 
 /** The model region after the model name: `ready`, `pulling 43% 120 MB/s ETA 0:12`, `missing: <reason>`. */
-export function modelStatusText(report: StatusReport): string | undefined {
+function modelStatusText(report: StatusReport): string | undefined {
   const detail = report.modelDetail;
   switch (report.modelState) {
     case undefined:

@@ -76,7 +76,6 @@ export function StatusApp({ subscribe, actions, notices, color, width, initialRe
       unsubscribe();
     };
     // `now` is a clock, not data: a new function identity must not resubscribe.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [subscribe]);
 
   useEffect(() => notices?.((m) => { if (mounted.current) setMessage(m); }), [notices]);

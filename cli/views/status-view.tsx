@@ -26,7 +26,7 @@ export interface StatusViewProps {
   showKeys?: boolean;
 }
 
-export const DEFAULT_WIDTH = 80;
+const DEFAULT_WIDTH = 80;
 // Below this the rows cannot say anything useful; the frame still never exceeds the width given.
 const MIN_WIDTH = 20;
 

@@ -67,7 +67,7 @@ export function ndjson(res: ServerResponse, lines: unknown[]): void {
   res.end();
 }
 
-export function sse(res: ServerResponse, events: (unknown | string)[]): void {
+export function sse(res: ServerResponse, events: unknown[]): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const e of events) res.write(typeof e === 'string' ? e : `data: ${JSON.stringify(e)}\n\n`);
   res.end();

@@ -37,7 +37,6 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-const KIND_OF: Record<StandIn, ProviderKind> = { ollama: 'ollama', vllm: 'vllm', 'llama-server': 'llamacpp' };
 
 export function targets(): Target[] {
   const env = process.env;

@@ -130,6 +130,13 @@ describe('ollama wire', () => {
     expect(err.message).toContain('file does not exist');
   });
 
+  it('pull names an error line that carries an object, not [object Object]', async () => {
+    const p = await setup((_q, res) => ndjson(res, [{ error: { message: 'disk full' } }]));
+    const err = await caught(async () => { for await (const _ of p.pull!('nope')) { /* drained */ } });
+    expect(err.code).toBe('PULL_FAILED');
+    expect(err.message).toContain('{"message":"disk full"}');
+  });
+
   it('pull succeeds only on a success line', async () => {
     const p = await setup((_q, res) => ndjson(res, [{ status: 'pulling manifest' }, { status: 'pulling 6a07', digest: 'sha256:6a07', total: 10, completed: 10 }, { status: 'success' }]));
     const seen = await collect(p.pull!('llama3.2'));

@@ -280,12 +280,12 @@ describe('a base_url whose host name does not resolve', () => {
   // getaddrinfo's own error, as Node reports it; every lookup in this process gets it.
   function noResolver(): string[] {
     const asked: string[] = [];
-    vi.spyOn(dns, 'lookup').mockImplementation(((hostname: string, options: unknown, callback?: unknown) => {
+    vi.spyOn(dns, 'lookup').mockImplementation((hostname: string, options: unknown, callback?: unknown) => {
       asked.push(hostname);
       const cb = (typeof options === 'function' ? options : callback) as (err: Error) => void;
       const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname });
       process.nextTick(cb, err);
-    }) as unknown as typeof dns.lookup);
+    });
     return asked;
   }
 

@@ -7,7 +7,7 @@ import { DEFAULT_LIFECYCLE, type LifecycleConfig } from '../../config/index.js';
 
 import { pidAlive } from '../support/processes.js';
 
-export const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
+const SERVERS_BIN = resolve(import.meta.dirname, '..', 'servers', 'bin');
 export const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 export function requireBuilt(): void {
@@ -75,7 +75,7 @@ export interface ListeningSocket { address: string; port: number; inode: string;
 export function listeningSockets(): ListeningSocket[] {
   const out: ListeningSocket[] = [];
   for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

@@ -71,7 +71,7 @@ const env = (lane: Lane): Record<string, string> =>
 /** Every pid file in the lane's state dir, whatever it is keyed by. */
 function pidFiles(lane: Lane): PidFile[] {
   const run = join(lane.dir, 'state', 'run');
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(run).filter((n) => n.endsWith('.json'));
   } catch {
@@ -83,7 +83,7 @@ function pidFiles(lane: Lane): PidFile[] {
 /** How many spawns the lane's server logs record (spawnServer writes one `[acode] ... starting` banner each). */
 function spawnBanners(lane: Lane): number {
   const logs = join(lane.dir, 'state', 'logs');
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(logs);
   } catch {

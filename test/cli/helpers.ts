@@ -6,7 +6,7 @@ import { runCli } from '../../cli/run.js';
 import type { CommandRegistrar } from '../../cli/deps.js';
 import { testHubEndpoint } from '../servers/lib/scratch-home.js';
 
-export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface RunResult {
   code: number;

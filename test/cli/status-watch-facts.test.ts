@@ -23,7 +23,7 @@ function deps(stateDir: string, ac: AbortController): CliDeps {
   return {
     config: { locate: async () => { throw new Error('unused'); }, load: async () => { throw new Error('unused'); } },
     stdout: sink, stderr: sink, env: { ACODE_STATE_DIR: stateDir, PATH: process.env.PATH ?? '' }, cwd: stateDir, signal: ac.signal,
-  } as unknown as CliDeps;
+  };
 }
 
 async function watching(server: TestServer, stateDir: string): Promise<Watch> {

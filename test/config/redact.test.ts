@@ -40,7 +40,7 @@ describe('redact', () => {
       note: 'uses sk-live-1234567890',
     };
     input.self = input;
-    const out = redact(input, env) as Record<string, unknown>;
+    const out = redact<Record<string, unknown>>(input, env);
     expect(out.headers).toEqual({ Authorization: '***', 'content-type': 'application/json' });
     expect(out.argv).toEqual(['vllm', 'serve', '--hf-token', '***']);
     expect(out.max_tokens).toBe(128);

@@ -13,7 +13,7 @@ const user = [{ role: 'user' as const, content: 'hi' }];
 
 describe.concurrent('knobs: crashes (fake servers only)', () => {
   it('ACODE_FAKE_CRASH_AFTER_TOKENS: an Ollama stream breaks after exactly N chunks, exit code 1', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { crashAfterTokens: 3, tokens: 10 } });
     const chunks: string[] = [];
     const run = async (): Promise<void> => {
@@ -25,7 +25,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_CRASH_MODE=sigkill: a vLLM SSE stream breaks, the process dies by SIGKILL', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('vllm', { knobs: { crashAfterTokens: 2, crashMode: 'sigkill', tokens: 10 } });
     let text = '';
     const run = async (): Promise<void> => {
@@ -37,7 +37,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_CRASH_EXIT_CODE: a non-stream request dies before its answer with the configured code', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('llama-server', { knobs: { crashAfterTokens: 0, crashExitCode: 9 } });
     const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
@@ -45,7 +45,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_CRASH_AFTER_REQUESTS: N work requests succeed, the next one finds the process gone', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('vllm', { knobs: { crashAfterRequests: 1 } });
     expect((await fetch(`${t.url}/health`)).status).toBe(200);
     const ok = await openaiClient(t).chat.completions.create({ model: t.model, messages: user });
@@ -58,7 +58,7 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
 
 describe.concurrent('knobs: stalls (fake servers only)', () => {
   it('ACODE_FAKE_STALL_AFTER_TOKENS: the Ollama stream stops after N chunks, open and without done', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { stallAfterTokens: 2, tokens: 8 } });
     const it = await ollamaClient(t).chat({ model: t.model, messages: user, stream: true });
     const seen: { done: boolean }[] = [];
@@ -75,7 +75,7 @@ describe.concurrent('knobs: stalls (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_STALL_AFTER_TOKENS: a stalled SSE stream never finishes; aborting ends it silently in the openai client', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('llama-server', { knobs: { stallAfterTokens: 1, tokens: 8 } });
     let deltas = 0;
     let finish: string | null = null;
@@ -92,7 +92,7 @@ describe.concurrent('knobs: stalls (fake servers only)', () => {
 
 describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
   it('ACODE_FAKE_MALFORMED=garbage (1 MB): the ollama client cannot parse the reply', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { malformed: 'garbage', malformedBytes: 1_048_576 } });
     const res = await fetch(`${t.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: t.model, messages: user, stream: false }) });
     const body = await res.text();
@@ -103,7 +103,7 @@ describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_MALFORMED=truncated: a cut JSON body and a cut stream fail in the clients', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('vllm', { knobs: { malformed: 'truncated' } });
     await expect(openaiClient(t).chat.completions.create({ model: t.model, messages: user })).rejects.toThrow(SyntaxError);
     // A cut SSE stream ends quietly in the openai client: no error, but no finish_reason and no [DONE].
@@ -123,7 +123,7 @@ describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_MALFORMED=content-type: a JSON body labelled text/html reaches the openai client as a string', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('llama-server', { knobs: { malformed: 'content-type' } });
     const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');

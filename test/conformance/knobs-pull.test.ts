@@ -20,7 +20,7 @@ const modelLayer = (events: ProgressResponse[]): ProgressResponse[] => {
 
 describe.concurrent('knobs: Ollama pull (fake server only)', () => {
   it('ACODE_FAKE_PULL_BYTES: the model layer has that size', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { knobs: { pullBytes: 12_345 } });
     const layer = modelLayer(await pullAll(t, 'llama3.2'));
     expect(layer[0]?.total).toBe(12_345);
@@ -30,7 +30,7 @@ describe.concurrent('knobs: Ollama pull (fake server only)', () => {
   });
 
   it('ACODE_FAKE_PULL_BPS: progress advances at the given speed', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { knobs: { pullBytes: 20_000, pullBytesPerSecond: 100_000 } });
     const t0 = Date.now();
     const layer = modelLayer(await pullAll(t, 'llama3.2'));
@@ -40,7 +40,7 @@ describe.concurrent('knobs: Ollama pull (fake server only)', () => {
   });
 
   it('ACODE_FAKE_PULL_FAIL_AT_PERCENT: the stream carries the error; nothing is installed', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { knobs: { pullBytes: 100_000, pullFailAtPercent: 50 } });
     const seen: ProgressResponse[] = [];
     const run = async (): Promise<void> => {
@@ -58,14 +58,14 @@ describe.concurrent('knobs: Ollama pull (fake server only)', () => {
   });
 
   it('ACODE_FAKE_MODELS: only catalogue models can be pulled', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { knobs: { models: ['tiny-acode:1b'], pullBytes: 1000 } });
     expect((await pullAll(t, 'tiny-acode:1b')).at(-1)?.status).toBe('success');
     await expect(pullAll(t, 'llama3.2')).rejects.toThrow('pull model manifest: file does not exist');
   });
 
   it('ACODE_FAKE_PULLED: models are installed at start and survive a restart on the same OLLAMA_MODELS', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target, defer } = using(ctx);
     const dir = mkdtempSync(join(tmpdir(), 'acode-ollama-models-'));
     defer(() => rmSync(dir, { recursive: true, force: true }));
     const a = await fakeTarget('ollama', { knobs: { pulled: ['qwen2.5:0.5b'], pullBytes: 1000 }, env: { OLLAMA_MODELS: dir } });

@@ -16,7 +16,7 @@ const user = [{ role: 'user' as const, content: 'hi' }];
 // loaded 2-core machine.
 describe.concurrent('knobs: start-up and model load (fake servers only)', () => {
   it('ACODE_FAKE_STARTUP_DELAY_MS: connection refused until the delay has passed', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const t0 = Date.now();
     const s = await server('ollama', { knobs: { startupDelayMs: 2000 }, waitReady: false });
     await s.waitForLog(/start-up delay 2000 ms/);
@@ -26,7 +26,7 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
   });
 
   it('ACODE_FAKE_LOAD_DELAY_MS on vLLM: refused while loading, then healthy', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const t0 = Date.now();
     const s = await server('vllm', { knobs: { loadDelayMs: 2000 }, waitReady: false });
     await s.waitForLog(/Starting to load model/);
@@ -36,7 +36,7 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
   });
 
   it('ACODE_FAKE_LOAD_DELAY_MS on llama-server: 503 Loading model (as the openai client sees it), then 200', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('llama-server', { knobs: { loadDelayMs: 2500 }, waitReady: false });
     await s.waitForLog(/loading .* ACODE_FAKE_LOAD_DELAY_MS/);
     const res = await fetch(`${s.url}/health`);
@@ -50,7 +50,7 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
   });
 
   it('ACODE_FAKE_LOAD_DELAY_MS on Ollama: lazy, the first request pays it as load_duration', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { loadDelayMs: 400 } });
     const first = await ollamaClient(t).chat({ model: t.model, messages: user });
     const second = await ollamaClient(t).chat({ model: t.model, messages: user });
@@ -59,7 +59,7 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
   });
 
   it.for(['ollama', 'vllm', 'llama-server'] as const)('ACODE_FAKE_EXIT_CODE: %s exits at start with the code', async (kind, ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server(kind, { knobs: { exitCodeAtStart: 3 }, waitReady: false });
     expect(await s.exited, s.logs()).toEqual({ code: 3, signal: null });
     expect(s.logs()).toContain('ACODE_FAKE_EXIT_CODE');
@@ -68,7 +68,7 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
 
 describe.concurrent('knobs: hang, slow, token delay, token count (fake servers only)', () => {
   it('ACODE_FAKE_HANG=all: requests are accepted and never answered, probes included', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('ollama', { knobs: { hang: 'all' }, waitReady: false });
     await s.waitForLog(/Listening on/);
     const err = await fetch(`${s.url}/`, { signal: AbortSignal.timeout(500) }).catch((e: unknown) => e as Error);
@@ -76,7 +76,7 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
   });
 
   it('ACODE_FAKE_HANG=work: health answers, a chat times out in the openai client', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('vllm', { knobs: { hang: 'work' } });
     expect((await fetch(`${t.url}/health`)).status).toBe(200);
     const err = await openaiClient(t, 500).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
@@ -84,7 +84,7 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
   });
 
   it('ACODE_FAKE_HANG=headers: 200 and headers arrive, the body never does', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { hang: 'headers' } });
     const ac = new AbortController();
     const res = await fetch(`${t.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: t.model, messages: user }), signal: ac.signal });
@@ -97,7 +97,7 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
   });
 
   it('ACODE_FAKE_SLOW_BPS: the body is paced to the byte rate', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('vllm', { knobs: { slowBytesPerSecond: 1000 } });
     const t0 = Date.now();
     const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
@@ -108,7 +108,7 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
   });
 
   it('ACODE_FAKE_TOKEN_DELAY_MS: each token waits', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { tokenDelayMs: 60, tokens: 6 } });
     const t0 = Date.now();
     let n = 0;
@@ -118,7 +118,7 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
   });
 
   it('ACODE_FAKE_TOKENS: fixes the length of every answer', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { target } = using(ctx);
     const t = await target('llama-server', { knobs: { tokens: 5 } });
     const r = await openaiClient(t).chat.completions.create({ model: t.model, messages: user });
     expect(r.usage?.completion_tokens).toBe(5);

@@ -39,7 +39,7 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
     expect(r.usage?.completion_tokens).toBeGreaterThan(0);
     expect(r.usage?.completion_tokens).toBeLessThanOrEqual(MAX_TOKENS);
     if (t.fake) {
-      const want = expectedChat({ model: t.key, messages: user as never, seed: 5, maxTokens: MAX_TOKENS });
+      const want = expectedChat({ model: t.key, messages: user, seed: 5, maxTokens: MAX_TOKENS });
       expect(choice?.finish_reason).toBe(want.finishReason);
       expect(choice?.message.content).toBe(want.text);
       expect(r.usage?.completion_tokens).toBe(want.pieces.length);
@@ -61,7 +61,7 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
     expect(usage?.completion_tokens).toBeGreaterThan(0);
     expect(usage?.completion_tokens).toBeLessThanOrEqual(MAX_TOKENS);
     if (t.fake) {
-      const want = expectedChat({ model: t.key, messages: user as never, seed: 5, maxTokens: MAX_TOKENS });
+      const want = expectedChat({ model: t.key, messages: user, seed: 5, maxTokens: MAX_TOKENS });
       expect(finish).toBe(want.finishReason);
       expect(text).toBe(want.text);
     } else {
@@ -149,7 +149,7 @@ describe('fake vllm (test/servers) driven by the official openai client', () => 
     });
 
     it('continue_final_message continues the assistant text with exactly the rest of the sequence', async () => {
-      const full = expectedChat({ model: t.model, messages: user as never, seed: 9 });
+      const full = expectedChat({ model: t.model, messages: user, seed: 9 });
       const prefix = full.pieces.slice(0, 5).join('');
       const params = { model: 'qwen', seed: 9, stream: true, messages: [...user, { role: 'assistant', content: prefix }], continue_final_message: true, add_generation_prompt: false };
       let text = '';
@@ -203,7 +203,7 @@ describe('fake llama-server (test/servers) driven by the official openai client'
     });
 
     it('continues a trailing assistant message (prefill)', async () => {
-      const full = expectedChat({ model: t.model, messages: user as never });
+      const full = expectedChat({ model: t.model, messages: user });
       const prefix = full.pieces.slice(0, 2).join('');
       const r = await openaiClient(t).chat.completions.create({ model: 'tiny', messages: [...user, { role: 'assistant', content: prefix }] });
       expect(r.choices[0]?.message.content).toBe(full.pieces.slice(2).join(''));

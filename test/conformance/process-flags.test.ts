@@ -12,7 +12,7 @@ const user = [{ role: 'user' as const, content: 'hi' }];
 
 describe.concurrent('process: flags as the real CLIs take them (fake servers only)', () => {
   it('vLLM --api-key guards /v1 (401) and accepts engine flags it does not model', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('vllm', { args: ['--api-key', 'k1', '--gpu-memory-utilization', '0.5', '--tensor-parallel-size', '1', '--max-model-len', '2048'] });
     const denied = await openaiClient(asTarget(s)).models.list().catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
@@ -24,7 +24,7 @@ describe.concurrent('process: flags as the real CLIs take them (fake servers onl
   });
 
   it('llama-server --api-key: 401 Invalid API Key, health and models stay public', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('llama-server', { args: ['--api-key', 'k2', '-ngl', '99', '--jinja'] });
     const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
     expect(res.status).toBe(401);
@@ -52,7 +52,7 @@ describe.concurrent('process: flags as the real CLIs take them (fake servers onl
   });
 
   it('Ollama answers HEAD / and logs GIN access lines', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('ollama');
     const res = await fetch(`${s.url}/`, { method: 'HEAD' });
     expect(res.status).toBe(200);

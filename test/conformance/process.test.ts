@@ -30,7 +30,7 @@ describe.concurrent('process: port already in use (fake servers only)', () => {
     'llama-server': (p) => new RegExp(`couldn't bind HTTP server socket, hostname: 127\\.0\\.0\\.1, port: ${p}`),
   };
   it.for(['ollama', 'vllm', 'llama-server'] as const)('%s prints the real message and exits 1', async (kind, ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server, defer } = using(ctx);
     const port = await freePort();
     await occupy(port, defer);
     const s = await server(kind, { port, waitReady: false });
@@ -41,7 +41,7 @@ describe.concurrent('process: port already in use (fake servers only)', () => {
 
 describe.concurrent('process: SIGTERM (fake servers only)', () => {
   it('Ollama cuts an in-flight stream and exits 0', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('ollama', { model: 'llama3.2:latest', knobs: { tokenDelayMs: 40, tokens: 50 } });
     let chunks = 0;
     const run = (async () => {
@@ -56,7 +56,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
   });
 
   it('vLLM finishes the in-flight stream, then exits 0', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('vllm', { knobs: { tokenDelayMs: 20, tokens: 15 } });
     let text = '';
     let signalled = false;
@@ -71,14 +71,14 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
   });
 
   it('llama-server exits 0 when idle', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('llama-server');
     s.kill('SIGTERM');
     expect(await s.exited, s.logs()).toEqual({ code: 0, signal: null });
   });
 
   it('llama-server with a request in flight freezes it; a second signal exits 1', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('llama-server', { knobs: { tokenDelayMs: 20, tokens: 40 } });
     let deltas = 0;
     let signalled = false;
@@ -100,7 +100,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
   });
 
   it('ACODE_FAKE_IGNORE_SIGTERM: SIGTERM is logged and ignored; only SIGKILL ends it', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('vllm', { knobs: { ignoreSigterm: true }, stopGraceMs: 300 });
     s.kill('SIGTERM');
     await s.waitForLog(/ignoring it \(ACODE_FAKE_IGNORE_SIGTERM\)/);
@@ -111,7 +111,7 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
 
 describe.concurrent('process: models at start (fake servers only)', () => {
   it('vLLM refuses an unknown repository id with the ValueError lines and exit 1', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const s = await server('vllm', { model: 'acme/does-not-exist', waitReady: false });
     expect((await s.exited).code, s.logs()).toBe(1);
     expect(s.logs()).toContain("ValueError: Invalid repository ID or local directory specified: 'acme/does-not-exist'.");
@@ -119,39 +119,39 @@ describe.concurrent('process: models at start (fake servers only)', () => {
   });
 
   it('vLLM with HF_HUB_OFFLINE=1 refuses an uncached model and serves a cached one', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server, defer } = using(ctx);
     const hf = scratch(defer);
     const off = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf }, waitReady: false });
     expect((await off.exited).code, off.logs()).toBe(1);
     expect(off.logs()).toContain('offline mode is enabled');
     mkdirSync(join(hf, 'hub', 'models--Qwen--Qwen2.5-1.5B-Instruct'), { recursive: true });
     const on = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf } });
-    expect((await (await fetch(`${on.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: 'Qwen/Qwen2.5-1.5B-Instruct' }] });
+    expect((await (await fetch(`${on.url}/v1/models`)).json())).toMatchObject({ data: [{ id: 'Qwen/Qwen2.5-1.5B-Instruct' }] });
   });
 
   it('vLLM serves a local directory that has a config.json', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server, defer } = using(ctx);
     const dir = scratch(defer);
     writeFileSync(join(dir, 'config.json'), '{}');
     const s = await server('vllm', { model: dir });
-    expect((await (await fetch(`${s.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: dir, root: dir }] });
+    expect((await (await fetch(`${s.url}/v1/models`)).json())).toMatchObject({ data: [{ id: dir, root: dir }] });
   });
 
   it('llama-server exits 1 on a missing model file and serves an existing one', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server, defer } = using(ctx);
     const bad = await server('llama-server', { model: '/nonexistent/model.gguf', waitReady: false });
     expect((await bad.exited).code, bad.logs()).toBe(1);
     expect(bad.logs()).toContain('exiting due to model loading error');
     const file = join(scratch(defer), 'tiny.gguf');
     writeFileSync(file, 'GGUF');
     const ok = await server('llama-server', { model: file });
-    expect((await (await fetch(`${ok.url}/v1/models`)).json()) as unknown).toMatchObject({ data: [{ id: file }] });
+    expect((await (await fetch(`${ok.url}/v1/models`)).json())).toMatchObject({ data: [{ id: file }] });
   });
 });
 
 describe.concurrent('process: loopback only, strict knobs (fake servers only)', () => {
   it('refuses to bind beyond loopback', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const port = await freePort();
     const o = await server('ollama', { env: { OLLAMA_HOST: `0.0.0.0:${port}` }, waitReady: false });
     expect((await o.exited).code, o.logs()).toBe(2);
@@ -161,14 +161,14 @@ describe.concurrent('process: loopback only, strict knobs (fake servers only)', 
   });
 
   it('accepts OLLAMA_HOST with a scheme', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const port = await freePort();
     const s = await server('ollama', { port, env: { OLLAMA_HOST: `http://127.0.0.1:${port}` } });
     expect(s.logs()).toContain(`Listening on 127.0.0.1:${port}`);
   });
 
   it('exits 2 on an unknown ACODE_FAKE_ variable or a bad value', async (ctx) => {
-    const { server, target, defer } = using(ctx);
+    const { server } = using(ctx);
     const a = await server('llama-server', { env: { ACODE_FAKE_TYPO: '1' }, waitReady: false });
     expect((await a.exited).code, a.logs()).toBe(2);
     expect(a.logs()).toContain('unknown knob ACODE_FAKE_TYPO');

@@ -91,7 +91,7 @@ export function asResponseError(e: unknown): OllamaResponseError {
 }
 
 interface FinishHook {
-  onTestFinished(fn: () => Promise<unknown> | unknown): void;
+  onTestFinished(fn: () => unknown): void;
 }
 
 /**
@@ -101,7 +101,7 @@ interface FinishHook {
 export function using(ctx: FinishHook): {
   server: typeof startTestServer;
   target: typeof fakeTarget;
-  defer(fn: () => Promise<unknown> | unknown): void;
+  defer(fn: () => unknown): void;
 } {
   return {
     server: async (kind, opts) => {

@@ -39,7 +39,7 @@ function readThenClose(args: string[], env: Record<string, string>, cwd: string,
   });
 }
 
-let cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -17,7 +18,7 @@ afterAll(async () => {
   if (sandbox) await rm(sandbox, { recursive: true, force: true });
 });
 
-const plain = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+const plain = (s: string) => stripVTControlCharacters(s).replace(/\r/g, '');
 
 describe.skipIf(!hasScript)('acode demo with a TTY', () => {
   it('renders the Ink status frame between steps, exits 0, leaves no stand-in running', async () => {

@@ -66,7 +66,7 @@ describe('acode demo (built CLI, CI=true, no TTY)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/STAND-INS from test\/servers\//);
     // Plain lines only: no escape code without a TTY.
-    expect(run.stdout).not.toMatch(/\u001b\[/);
+    expect(run.stdout).not.toContain('\u001b[');
   });
 
   it('walks through every step with its key lines, in order', () => {

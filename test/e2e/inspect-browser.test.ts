@@ -23,7 +23,7 @@ const INCIDENT = fileURLToPath(new URL('../replays/incident-vllm-killed-mid-stre
 const FALLBACK = fileURLToPath(new URL('../replays/ask-fallback-request.jsonl', import.meta.url));
 const MODEL = 'meta-llama/Llama-2-7b-hf';
 
-let cleanups: Array<() => Promise<unknown> | unknown> = [];
+let cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];

@@ -99,7 +99,7 @@ describe('startInspectorServer', () => {
     servers.push(s);
     const m = createMachine({ id: 'probe', initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } });
     const actor = createActor(m, { inspect: bus.inspect, systemId: 'service.probe' }).start();
-    actor.send({ type: 'GO', note: 'hf_serverSECRET0001' } as never);
+    actor.send({ type: 'GO', note: 'hf_serverSECRET0001' });
     const body = await new Promise<string>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: s.port, path: '/events' }, (res) => {
         let text = '';

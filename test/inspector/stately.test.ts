@@ -46,7 +46,7 @@ describe('--inspect (Stately WebSocket inspector)', () => {
     closers.push(() => conn?.close());
     const machine = createMachine({ id: 'probe', initial: 'idle', states: { idle: { on: { GO: 'done' } }, done: {} } });
     const actor = createActor(machine, { inspect: bus.inspect }).start();
-    actor.send({ type: 'GO', note: `token ${secret}` } as never);
+    actor.send({ type: 'GO', note: `token ${secret}` });
     const deadline = Date.now() + 10_000;
     while (!received.some((m) => m.includes('"GO"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const all = received.join('\n');

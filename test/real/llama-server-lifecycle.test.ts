@@ -157,7 +157,7 @@ describe.each(SERVERS)('managed lifecycle against $name', (server) => {
     const port = await freePort();
     const stranger = spawn(process.execPath, ['-e', `require('net').createServer(() => {}).listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
     strangers.push(stranger);
-    await new Promise<void>((done) => stranger.stdout!.once('data', () => done()));
+    await new Promise<void>((done) => stranger.stdout.once('data', () => done()));
     const { service, labels } = managed(w, port, server);
     const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('PORT_IN_USE');

@@ -14,9 +14,6 @@ export interface RealLlama {
   model: string;
 }
 
-/** Requests to a random-weight model: deterministic (temperature 0) and short (it never stops by itself). */
-export const BOUNDED = { max_tokens: 8, temperature: 0 } as const;
-
 function locate(): RealLlama | { missing: string } {
   const binary = process.env.ACODE_REAL_LLAMA_SERVER || resolve(repoRoot, '..', 'shared', 'real-servers', 'llama-server');
   const model = process.env.ACODE_REAL_LLAMA_MODEL || join(dirname(binary), 'tiny-random-llama.gguf');
@@ -27,6 +24,9 @@ function locate(): RealLlama | { missing: string } {
   }
   return existsSync(model) ? { binary, model } : { missing: model };
 }
+
+/** Requests to a random-weight model: deterministic (temperature 0) and short (it never stops by itself). */
+export const BOUNDED = { max_tokens: 8, temperature: 0 } as const;
 
 const found = locate();
 export const realLlama: RealLlama | null = 'missing' in found ? null : found;

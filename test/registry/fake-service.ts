@@ -52,7 +52,7 @@ function fakeMachine(script: FakeScript) {
         invoke: {
           src: 'detect', input: ({ context }) => context.ref,
           onDone: [
-            { guard: ({ event }) => (event.output as Outcome).kind === 'adopted', target: 'starting', actions: assign({ pid: 4343, owned: true }) },
+            { guard: ({ event }) => (event.output).kind === 'adopted', target: 'starting', actions: assign({ pid: 4343, owned: true }) },
             { target: 'starting' },
           ],
           onError: { target: 'failed', actions: assign({ lastError: ({ event }) => event.error as SerializedError }) },

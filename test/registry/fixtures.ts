@@ -1,5 +1,5 @@
 // Small builders for resolved configs and fake providers, so registry tests state only what matters.
-import { AcodeError, DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type AcodeConfig, type OperatingMode, type ProviderConfig, type ProviderKind } from '../../config/index.js';
+import { AcodeError, DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type AcodeConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
 import type { Capabilities, ChatRequest, ChatResponse, ModelProvider, StreamChunk } from '../../adapters/index.js';
 
 const KIND_PORT: Record<string, number> = { ollama: 11434, vllm: 8000, llamacpp: 8080, lmstudio: 1234 };
@@ -23,7 +23,7 @@ export function config(ids: string[], over: Partial<AcodeConfig> & { remote?: st
       : providerConfig(id);
   }
   const { remote: _remote, ...rest } = over;
-  return { mode: 'local-only' as OperatingMode, active: ids[0] ?? '', fallback: [], providers, ...rest };
+  return { mode: 'local-only', active: ids[0] ?? '', fallback: [], providers, ...rest };
 }
 
 export const FULL_CAPS: Capabilities = {

@@ -25,10 +25,10 @@ beforeEach(() => {
     if (!isLoopbackHost(host)) throw new Error(`test refused a connect to ${host}`);
     return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   });
-  vi.spyOn(dns, 'lookup').mockImplementation(((host: string) => {
+  vi.spyOn(dns, 'lookup').mockImplementation((host: string) => {
     lookups.push(host);
     throw new Error(`test refused a DNS lookup of ${host}`);
-  }) as unknown as typeof dns.lookup);
+  });
 });
 afterEach(async () => {
   await Promise.all(registries.map((r) => r.dispose()));

@@ -113,7 +113,7 @@ export function replayRef(input: ReplayInput): ServiceRef {
   return { provider, mode: input.mode ?? 'local-only', stateDir: '/nonexistent/acode-replay' };
 }
 
-export function replayRandom(spec: number | number[] | undefined): () => number {
+function replayRandom(spec: number | number[] | undefined): () => number {
   const values = spec === undefined ? [0.5] : Array.isArray(spec) ? spec : [spec];
   let i = 0;
   return () => values[i++ % values.length] ?? 0.5;

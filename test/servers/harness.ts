@@ -9,10 +9,10 @@ import { serversSnapshot } from './harness-dist.js';
 import { freePort } from './lib/free-port.js';
 import { scratchHomeEnv } from './lib/scratch-home.js';
 import { fileURLToPath } from 'node:url';
-import { knobEnv, KNOB_ENV, DEFAULT_MODELS, type Knobs } from './lib/knobs.js';
+import { knobEnv, KNOB_ENV, type Knobs } from './lib/knobs.js';
 import { chatPrompt, plan, type ChatMessageLike, type OutputShape } from './lib/tokens.js';
 
-export { KNOB_ENV, DEFAULT_MODELS, freePort, knobEnv, type Knobs };
+export { KNOB_ENV, freePort, type Knobs };
 
 export type ServerKind = 'ollama' | 'vllm' | 'llama-server';
 
@@ -38,7 +38,7 @@ export const serversBinDir: string = join(repoRoot, 'test', 'servers', 'bin');
 export const STAGED_GGUF: string = join(repoRoot, 'test', 'servers', 'models', 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
 
 /** Default model each kind is started with when `model` is not given. */
-export const DEFAULT_TEST_MODEL: Record<ServerKind, string> = {
+const DEFAULT_TEST_MODEL: Record<ServerKind, string> = {
   ollama: 'llama3.2:latest',
   vllm: 'meta-llama/Llama-2-7b-hf',
   'llama-server': 'qwen2.5-0.5b-instruct-q4_k_m.gguf',

@@ -111,7 +111,7 @@ export function chatHandler(s: OllamaState): (ctx: RequestContext) => Promise<vo
   return async (ctx) => {
     const a = await admit(s, ctx, 'chat');
     if (!a) return;
-    const messages = (Array.isArray(a.req.messages) ? a.req.messages : []).filter(isRecord).map((m) => ({ role: String(m.role ?? 'user'), content: m.content }) as ChatMessageLike);
+    const messages = (Array.isArray(a.req.messages) ? a.req.messages : []).filter(isRecord).map((m) => ({ role: typeof m.role === 'string' ? m.role : 'user', content: m.content }));
     if (messages.length === 0) return loadReply(s, ctx, a, 'message');
     const last = messages[messages.length - 1];
     // Ollama prefills a trailing assistant message: generation continues that text.
@@ -162,7 +162,7 @@ export function embedHandler(s: OllamaState, legacy: boolean): (ctx: RequestCont
       return json(ctx.reply, 200, { embedding: prompt === '' ? [] : embedding(a.model.name, prompt, dims) }, 'application/json; charset=utf-8');
     }
     const input = a.req.input;
-    const inputs = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : input === undefined ? [] : null;
+    const inputs = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input) : input === undefined ? [] : null;
     if (inputs === null) return ollamaError(ctx.reply, 400, 'invalid input type');
     const count = inputs.reduce((n, t) => n + promptTokenCount(t) - 4 + 1, 0);
     return json(ctx.reply, 200, {

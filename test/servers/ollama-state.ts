@@ -4,7 +4,7 @@
 import { json, parseJson } from './lib/http-core.js';
 import type { Reply } from './lib/reply.js';
 import { delay, type Runtime } from './lib/runtime.js';
-import { normalizeName, type OllamaStore, type StoredModel } from './ollama-store.js';
+import type { OllamaStore, StoredModel } from './ollama-store.js';
 
 export const OLLAMA_VERSION = '0.12.6';
 
@@ -58,10 +58,6 @@ export function parseKeepAlive(v: unknown): { ok: true; ms: number } | { ok: fal
   return { ok: true, ms: m[1] === '-' ? -1 : ms };
 }
 
-export function lookup(s: OllamaState, name: string): StoredModel | null {
-  return s.store.get(name);
-}
-
 /** Loads lazily (ACODE_FAKE_LOAD_DELAY_MS on first use); returns the load time in nanoseconds. */
 export async function ensureLoaded(s: OllamaState, model: StoredModel): Promise<number> {
   if (s.loaded.has(model.name)) return 0;
@@ -94,9 +90,4 @@ export function touch(s: OllamaState, name: string, keepAliveMs: number): void {
     entry.timer = setTimeout(() => s.loaded.delete(name), keepAliveMs);
     entry.timer.unref();
   }
-}
-
-export function inCatalogue(s: OllamaState, raw: string): boolean {
-  const full = normalizeName(raw);
-  return full !== null && s.catalogue.has(full);
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export const REGISTRY = 'registry.ollama.ai';
+const REGISTRY = 'registry.ollama.ai';
 
 export interface Layer {
   mediaType: string;
@@ -50,7 +50,7 @@ function pathParts(full: string): [string, string, string, string] {
   return [REGISTRY, 'library', segs[0] ?? '', tag];
 }
 
-export function sha256(text: string): string {
+function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -65,7 +65,7 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     const port = await freePort();
     const stranger = spawn(process.execPath, ['-e', `require('net').createServer(() => {}).listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
     strangers.push(stranger);
-    await new Promise<void>((done) => stranger.stdout!.once('data', () => done()));
+    await new Promise<void>((done) => stranger.stdout.once('data', () => done()));
     const { service } = world.service('llamacpp', port);
     const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('PORT_IN_USE');

@@ -5,11 +5,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export function hfHome(env: NodeJS.ProcessEnv): string {
+function hfHome(env: NodeJS.ProcessEnv): string {
   return env.HF_HOME && env.HF_HOME !== '' ? env.HF_HOME : join(homedir(), '.cache', 'huggingface');
 }
 
-export function cacheDir(env: NodeJS.ProcessEnv, repoId: string): string {
+function cacheDir(env: NodeJS.ProcessEnv, repoId: string): string {
   return join(hfHome(env), 'hub', `models--${repoId.split('/').join('--')}`);
 }
 

@@ -25,7 +25,7 @@ export interface HubKnobs {
   requestLog: string | null;
 }
 
-export const HUB_KNOB_ENV = {
+const HUB_KNOB_ENV = {
   repos: 'ACODE_HUB_REPOS',
   gated: 'ACODE_HUB_GATED',
   private: 'ACODE_HUB_PRIVATE',

@@ -83,7 +83,7 @@ export const DEFAULT_MODELS = [
   'qwen2.5-0.5b-instruct-q4_k_m.gguf',
 ];
 
-export const DEFAULT_KNOBS: Knobs = {
+const DEFAULT_KNOBS: Knobs = {
   startupDelayMs: 0,
   loadDelayMs: 0,
   loadProgress: false,
@@ -193,7 +193,7 @@ export function settingsEnv<T extends object>(settings: Partial<T>, names: Recor
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings) as [keyof T, unknown][]) {
     if (value === undefined || value === null) continue;
-    env[names[key]] = Array.isArray(value) ? value.join(',') : String(value);
+    env[names[key]] = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value);
   }
   return env;
 }

@@ -2,7 +2,7 @@
 // llama-server fakes: prompt key, output shape, continuation prefix, limits, tool call.
 
 import type { JsonSchema } from './schema-value.js';
-import { chatPrompt, contentText, plan, promptTokenCount, type ChatMessageLike, type GenerationKey, type OutputShape, type Planned } from './tokens.js';
+import { chatPrompt, contentText, plan, promptTokenCount, type GenerationKey, type OutputShape, type Planned } from './tokens.js';
 import { chooseTool, toolArguments, toolSpecs, type ToolSpec } from './tools.js';
 
 export interface OpenAIPlan extends Planned {
@@ -73,7 +73,7 @@ export function planChat(body: Body, opts: ChatPlanOptions): OpenAIPlan {
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new RequestInvalid(Array.isArray(messages) ? '[] is too short - \'messages\'' : "'messages' is required", 'messages');
   }
-  const msgs = messages.filter(isRecord).map((m) => ({ role: String(m.role ?? 'user'), content: m.content }) as ChatMessageLike);
+  const msgs = messages.filter(isRecord).map((m) => ({ role: typeof m.role === 'string' ? m.role : 'user', content: m.content }));
   const c = common(body, opts.allowStreamOptionsAlone);
   const last = msgs[msgs.length - 1];
   let prefix: string | undefined;

@@ -63,7 +63,7 @@ export function tokenSequence(key: GenerationKey, shape: OutputShape, fixedCount
   return out;
 }
 
-export function words(rnd: () => number, n: number): string[] {
+function words(rnd: () => number, n: number): string[] {
   return Array.from({ length: n }, () => VOCAB[Math.floor(rnd() * VOCAB.length)] ?? 'word');
 }
 
