@@ -166,7 +166,7 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
   onBytes: (size: number, delta: number) => void, signal: AbortSignal | undefined): Promise<void> {
   const partial = `${blob}.incomplete`;
   // The digest of what a fetch streamed (computed as the bytes arrive, so the file is not read again).
-  let streamed: string | null = null;
+  let streamed: string | null;
   for (let attempt = 1; ; attempt++) {
     let from = (await sizeOf(partial)) ?? 0;
     if (from > file.size) {
@@ -238,7 +238,7 @@ async function fetchInto(client: HubClient, repoId: string, commit: string, file
   if (hash && check?.prefix) hash.update(check.prefix);
   // A resumed file: the bytes already on disk go into the digest first (read once, here).
   if (hash && size > 0) {
-    await pipeline(createReadStream(partial, { end: size - 1 }), async function* (source) {
+    await pipeline(createReadStream(partial, { end: size - 1 }), async function (source) {
       for await (const chunk of source) hash.update(chunk as Buffer);
     });
   }

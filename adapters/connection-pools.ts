@@ -40,7 +40,7 @@ export function openPool(spec: PoolSpec): PoolType {
     }
     base(connectOptions, (err, socket) => {
       if (err === null && socket) spec.onSocket?.(socket);
-      if (err === null) callback(null, socket as Socket);
+      if (err === null) callback(null, socket);
       else callback(err, null);
     });
   };

@@ -46,7 +46,7 @@ async function rawDownload(endpoint: string, commit: string, files: readonly str
 
 async function sha256Of(path: string): Promise<void> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), async function* (source) {
+  await pipeline(createReadStream(path), async function (source) {
     for await (const chunk of source) hash.update(chunk as Buffer);
   });
   hash.digest('hex');

@@ -20,7 +20,7 @@ import type { InspectionSession } from '../inspector/index.js';
 import { installProcessLogger, openLogger, type ProcessLogger } from '../log/index.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-export const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, serveCommand, demoCommand, replayCommand, inspectCommand];
+const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, serveCommand, demoCommand, replayCommand, inspectCommand];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {

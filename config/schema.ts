@@ -7,7 +7,7 @@ const positiveSeconds = { type: 'number', exclusiveMinimum: 0, allowed: 'a numbe
 // Mapping sections also accept an empty value, so `vllm:` with every key commented out is valid.
 const section = ['object', 'null'] as const;
 
-export const LIFECYCLE_SCHEMA = {
+const LIFECYCLE_SCHEMA = {
   type: section,
   allowed: 'a mapping of lifecycle settings',
   additionalProperties: false,
@@ -26,7 +26,7 @@ export const LIFECYCLE_SCHEMA = {
 
 // Request timeouts for the adapters (undici's connect/headers/body bounds, and the same two as a bound
 // on progress: a server trickling bytes without finishing a token still times out).
-export const TIMEOUTS_SCHEMA = {
+const TIMEOUTS_SCHEMA = {
   type: section,
   allowed: 'a mapping of request timeouts',
   additionalProperties: false,
@@ -37,7 +37,7 @@ export const TIMEOUTS_SCHEMA = {
   },
 } as const;
 
-export const GPU_SCHEMA = {
+const GPU_SCHEMA = {
   type: section,
   allowed: 'a mapping of GPU settings',
   additionalProperties: false,
@@ -70,7 +70,7 @@ const commonProviderProperties = {
   api_key_env: API_KEY_ENV_SCHEMA,
 } as const;
 
-export const KNOWN_PROVIDER_SCHEMA = {
+const KNOWN_PROVIDER_SCHEMA = {
   type: section,
   allowed: 'a mapping of provider settings',
   additionalProperties: false,
@@ -83,7 +83,7 @@ export const KNOWN_PROVIDER_SCHEMA = {
 
 // Any id other than the four known servers is a server we know nothing about: it must say which
 // wire protocol it speaks and where it lives.
-export const CUSTOM_PROVIDER_SCHEMA = {
+const CUSTOM_PROVIDER_SCHEMA = {
   type: 'object',
   allowed: 'a mapping of provider settings with type and base_url',
   additionalProperties: false,

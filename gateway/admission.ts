@@ -10,7 +10,7 @@ export interface AdmissionLimits {
   queue: number;
 }
 
-export const DEFAULT_ADMISSION: AdmissionLimits = { limit: 10, queue: 100 };
+const DEFAULT_ADMISSION: AdmissionLimits = { limit: 10, queue: 100 };
 
 interface Lane {
   active: number;

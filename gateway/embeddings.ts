@@ -23,7 +23,7 @@ function isObject(value: unknown): value is Json {
 /** The input strings of an embeddings request; token arrays and other shapes are a 400 naming the route. */
 export function embeddingInputs(value: unknown, route: string, field = 'input'): string[] {
   if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return value;
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' || (Array.isArray(v) && v.every((t) => typeof t === 'number')))) {
     throw badRequest(`${route}: "${field}" is a list of token ids; the gateway embeds text only.`, `Send "${field}" as a string or a list of strings.`);
   }

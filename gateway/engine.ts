@@ -1,7 +1,7 @@
 // What the gateway asks of the engine: which models exist and in what state, which provider a model
 // name routes to, and one answer as a stream of chunks, started on demand with progress meanwhile.
 // The HTTP side (server.ts) only translates; every lifecycle decision stays in the registry's machines.
-import { AcodeError, isAcodeError, type AcodeConfig } from '../config/index.js';
+import { AcodeError, type AcodeConfig } from '../config/index.js';
 import type { ChatRequest, ModelInfo, ModelProvider, StreamChunk, TextCompletionRequest } from '../adapters/index.js';
 import { modelChoice, progressLine, streamAnswer, type ProviderStatus, type Registry, type RetryInfo, type FallbackReason } from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
@@ -23,7 +23,7 @@ export interface AnswerEvents {
 }
 
 /** The model's live state as the listing routes show it. */
-export function modelState(status: ProviderStatus | undefined): string {
+function modelState(status: ProviderStatus | undefined): string {
   if (!status) return 'stopped';
   switch (status.state) {
     case 'healthy':
@@ -180,8 +180,3 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
 }
 
 export type Engine = ReturnType<typeof createEngine>;
-
-/** Whether an error means "the client asked for something wrong" rather than "the engine failed". */
-export function isClientError(error: unknown): boolean {
-  return isAcodeError(error) && ['BAD_REQUEST', 'MODEL_NOT_FOUND', 'PROVIDER_UNKNOWN', 'USAGE'].includes(error.code);
-}

@@ -46,7 +46,7 @@ function options(body: Json): { sampling?: SamplingOptions; numCtx?: number } {
   if (topP !== undefined) sampling.topP = topP;
   if (maxTokens !== undefined && maxTokens >= 0) sampling.maxTokens = maxTokens;
   if (seed !== undefined) sampling.seed = seed;
-  if (Array.isArray(o.stop) && o.stop.every((s) => typeof s === 'string')) sampling.stop = o.stop as string[];
+  if (Array.isArray(o.stop) && o.stop.every((s) => typeof s === 'string')) sampling.stop = o.stop;
   const numCtx = num('num_ctx');
   return { ...(Object.keys(sampling).length > 0 ? { sampling } : {}), ...(numCtx !== undefined ? { numCtx } : {}) };
 }

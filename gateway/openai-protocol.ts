@@ -62,7 +62,7 @@ function toolCallsOf(value: unknown, where: string): ToolCall[] | undefined {
   });
 }
 
-export function openAiMessages(value: unknown): ChatMessage[] {
+function openAiMessages(value: unknown): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw badRequest('chat/completions: "messages" is missing or empty.', 'Send at least one {"role":"user","content":"..."} message.');
   }
@@ -115,7 +115,7 @@ export function openAiSampling(body: Json): SamplingOptions | undefined {
   if (seed !== undefined) sampling.seed = seed;
   const stop = body.stop;
   if (typeof stop === 'string') sampling.stop = [stop];
-  else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) sampling.stop = stop as string[];
+  else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) sampling.stop = stop;
   else if (stop !== undefined && stop !== null) throw badRequest('"stop" is neither a string nor a list of strings.', 'Send "stop" as a string or a list of strings.');
   return Object.keys(sampling).length > 0 ? sampling : undefined;
 }

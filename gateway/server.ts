@@ -9,7 +9,7 @@ import type { ChatRequest, StreamChunk, TextCompletionRequest, ToolCall, FinishR
 import type { AnswerEvents, Engine, Route } from './engine.js';
 import { asAcodeError, badRequest, httpStatusOf, ollamaErrorBody, openAiErrorBody } from './errors.js';
 import { OllamaStream, ollamaPs, ollamaShow, ollamaTags, readOllamaChat, readOllamaGenerate } from './ollama-protocol.js';
-import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat, requireModel } from './openai-protocol.js';
+import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat } from './openai-protocol.js';
 import { GatewayMetrics } from './metrics.js';
 import { Admission, type AdmissionLimits } from './admission.js';
 import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings } from './embeddings.js';
@@ -322,7 +322,7 @@ export function createGateway(options: GatewayOptions) {
           const control = /^POST \/acode\/providers\/([a-z][a-z0-9_-]*)\/(start|stop)$/.exec(key);
           if (control && options.control) {
             const [, id, action] = control as unknown as [string, string, 'start' | 'stop'];
-            engine.config.providers[id] ?? engine.route(id);
+            if (engine.config.providers[id] === undefined) engine.route(id);
             return sendJson(res, 200, await options.control[action](id, abort.signal));
           }
           throw refuse(404, `${method} ${path} is not a route of the acode gateway.`, 'OpenAI routes are under /v1, Ollama routes under /api.');
@@ -397,4 +397,3 @@ export function unsentPart(sent: string, regenerated: string): string | undefine
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
-export { requireModel };

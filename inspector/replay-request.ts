@@ -4,7 +4,7 @@
 // streaming, recovering and falling back must come out as recorded.
 import { createActor, fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import { AcodeError, type AcodeErrorCode } from '../config/index.js';
-import { requestMachine, type RequestInput } from '../machines/index.js';
+import { requestMachine } from '../machines/index.js';
 import type { EventRecord, InspectionRecord } from './record-format.js';
 import { replayActor, replayClock, type ServiceReplay } from './replay.js';
 
@@ -32,12 +32,12 @@ export function reviveErrors(event: AnyEventObject): AnyEventObject {
   const error = (event as { error?: unknown }).error as { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } | undefined;
   if (typeof error?.code !== 'string') return event;
   const details = typeof error.details === 'object' && error.details !== null ? { details: error.details as Record<string, unknown> } : {};
-  return { ...event, error: new AcodeError(error.code as AcodeErrorCode, String(error.message ?? ''), String(error.hint ?? ''), details) };
+  return { ...event, error: new AcodeError(error.code as AcodeErrorCode, typeof error.message === 'string' ? error.message : '', typeof error.hint === 'string' ? error.hint : '', details) };
 }
 
 export function replayRequest(records: readonly InspectionRecord[], actor: string): ServiceReplay {
   const init = records.find((r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init');
   const clock = replayClock(init?.t ?? 0);
-  const replayed = createActor(requestMachine.provide({ actors: inert }), { input: (init?.event.input ?? {}) as RequestInput, clock });
+  const replayed = createActor(requestMachine.provide({ actors: inert }), { input: (init?.event.input ?? {}), clock });
   return replayActor(records, actor, replayed, clock, (value) => String(value), reviveErrors);
 }

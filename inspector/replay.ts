@@ -19,7 +19,7 @@ export interface TimelineEntry {
 }
 
 // The few payload fields that tell the story, `k=v` with long values cut.
-export function detailOf(event: Record<string, unknown>): string {
+function detailOf(event: Record<string, unknown>): string {
   const body = (event.output ?? event.error ?? event) as unknown;
   if (typeof body !== 'object' || body === null) return body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const parts: string[] = [];
@@ -138,7 +138,7 @@ export function replayActor(
   for (const r of records) {
     if (r.kind !== 'event' || r.actor !== actor || r.event.type === 'xstate.init') continue;
     clock.t = r.t;
-    replayed.send(revive(r.event as AnyEventObject));
+    replayed.send(revive(r.event));
     if (failure) break;
     timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), detail: detailOf(r.event), state: labelOf((replayed.getSnapshot() as { value?: unknown }).value) });
   }

@@ -262,7 +262,7 @@ function rotated(file: string, n: number): string {
  * acode.log -> acode.1.log -> ... -> acode.<keep>.log, the oldest dropped. Two processes rotating at
  * once can drop one extra old file; acode.log itself is append-only, so no line of a live file is lost.
  */
-export function rotateIfLarge(file: string, maxBytes: number, keep: number): void {
+function rotateIfLarge(file: string, maxBytes: number, keep: number): void {
   let size: number;
   try {
     size = statSync(file).size;
@@ -300,5 +300,5 @@ export function humanLine(json: string): string {
     if (typeof value === 'string') return `${key}=${PLAIN.test(value) ? value : JSON.stringify(value)}`;
     return `${key}=${JSON.stringify(value) ?? 'null'}`;
   });
-  return `${[clock, String(level).toUpperCase().padEnd(5), String(msg ?? ''), ...pairs].filter((part) => part !== '').join(' ')}\n`;
+  return `${[clock, String(level).toUpperCase().padEnd(5), typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''), ...pairs].filter((part) => part !== '').join(' ')}\n`;
 }

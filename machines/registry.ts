@@ -11,7 +11,7 @@ import { modeRefusalError } from './policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './request-errors.js';
 import { providerStatus, type ProviderStatus } from './status.js';
 import { resilientProvider, type SpawnRequest } from './request-actors.js';
-import { requestMachine, type RetryInfo, type Selection } from './request.machine.js';
+import type { RetryInfo, Selection } from './request.machine.js';
 import { selectProviders, type HealthView, type Requirements } from './selector.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceInput } from './service-types.js';
@@ -54,7 +54,7 @@ export interface Acquired {
   fallbacks: FallbackReason[];
 }
 
-export { allowsFallback, reasonOf, type FallbackReason };
+export { allowsFallback, type FallbackReason };
 
 export type Registry = ReturnType<typeof createRegistry>;
 
@@ -78,7 +78,7 @@ export function createRegistry(options: RegistryOptions) {
       service: options.serviceLogic,
       disposeServices: fromPromise<void, DisposeInput>(async ({ input, signal }) => {
         const ids = input.stopOnExit.filter((id) => startedHere.has(id));
-        await Promise.allSettled(ids.map((id) => handles.get(id)?.stop({ signal })));
+        await Promise.allSettled(ids.flatMap((id) => handles.get(id)?.stop({ signal }) ?? []));
       }),
     },
   });
@@ -202,7 +202,7 @@ export function createRegistry(options: RegistryOptions) {
     const services = actor.getSnapshot().context.services;
     const summary: ReloadSummary = { ...configChanges(before, next), restarting: [] };
     const stopping = summary.removed.filter((id) => startedHere.has(id) && before.providers[id]?.lifecycle.stopOnExit);
-    await Promise.allSettled(stopping.map((id) => handles.get(id)?.stop({ ...(signal ? { signal } : {}) })));
+    await Promise.allSettled(stopping.flatMap((id) => handles.get(id)?.stop({ ...(signal ? { signal } : {}) }) ?? []));
     config = next;
     for (const id of [...summary.removed, ...summary.changed]) {
       const handle = handles.get(id);

@@ -76,7 +76,7 @@ export interface RequestJob {
 /** Creates and starts nothing: the caller starts the actor (so it can subscribe first). */
 export type SpawnRequest = (logic: typeof requestMachine, input: RequestInput) => Actor<typeof requestMachine>;
 
-export const plainSpawn = (inspect?: (event: InspectionEvent) => void): SpawnRequest =>
+const plainSpawn = (inspect?: (event: InspectionEvent) => void): SpawnRequest =>
   (logic, input) => createActor(logic, { input, ...(inspect ? { inspect } : {}) });
 
 /**
@@ -104,7 +104,7 @@ interface BrokenRequest {
 }
 
 /** The finished request's usage plus the broken requests before it (see the header for what counts). */
-export function answerUsage(final: Usage, resent: number, broken: readonly BrokenRequest[]): Usage {
+function answerUsage(final: Usage, resent: number, broken: readonly BrokenRequest[]): Usage {
   const basePrompt = Math.max(0, final.promptTokens - resent);
   let promptTokens = final.promptTokens;
   let completionTokens = final.completionTokens;
@@ -262,7 +262,7 @@ function chunkQueue(stop: () => Promise<void>) {
         }
         return Promise.resolve({ value, done: false });
       }
-      if (failure) return Promise.reject(failure.error);
+      if (failure) return Promise.reject(failure.error instanceof Error ? failure.error : new Error(JSON.stringify(failure.error)));
       if (ended) return Promise.resolve({ value: undefined, done: true });
       return new Promise<void>((resolve) => { wake = resolve; }).then(() => iterator.next());
     },

@@ -159,7 +159,7 @@ export interface BindOptions {
  * normally end it first. Generous on purpose: after a crash mid-request the service may go through a
  * backoff and up to max_restarts whole restarts before it is usable, each bounded by the machine.
  */
-export function ensureBoundMs(provider: ProviderConfig): number {
+function ensureBoundMs(provider: ProviderConfig): number {
   const l = provider.lifecycle;
   return ((l.startTimeoutSeconds + l.modelLoadTimeoutSeconds) * (l.maxRestarts + 1) + 60) * 1000;
 }

@@ -4,10 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
-import { AcodeError, didYouMean, isAcodeError, providerUnknownError, resolveStateDir, serializeError, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
+import { isAcodeError, providerUnknownError, resolveStateDir, serializeError, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { createActorImplementations, latestLoadProgress, logTail, runLog, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
-import { modeAllowsProvider, modeRefusalError, portTakenError, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
+import { modeRefusalError, portTakenError, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
 import { fromServiceStatus } from '../views/from-service.js';
 import type { StatusReport as ViewReport } from '../views/types.js';
@@ -69,7 +69,8 @@ export async function runOnce<TLogic extends AnyActorLogic>(
 // Detection alone (pid file + one health probe), through the same actor the service machine invokes.
 async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
   const logic = createActorImplementations({ env: { ...deps.env } }).detect;
-  return (await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps)) as DetectResult;
+  const found: DetectResult = await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps);
+  return found;
 }
 
 /**

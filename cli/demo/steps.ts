@@ -33,7 +33,7 @@ export function watchProgress(ctx: DemoContext): () => void {
 }
 
 function snapshotOf(ctx: DemoContext, id: string): ServiceSnapshot | undefined {
-  return ctx.registry.actor.getSnapshot().context.services[id]?.getSnapshot() as ServiceSnapshot | undefined;
+  return ctx.registry.actor.getSnapshot().context.services[id]?.getSnapshot();
 }
 
 /** Frames of the services this demo has touched so far. */

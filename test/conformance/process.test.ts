@@ -1,7 +1,8 @@
 // Process behaviour of the stand-ins as the real servers show it: port conflicts, SIGTERM semantics,
 // bad models, offline HF cache, loopback-only binding, strict knob parsing.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeCache } from '../servers/lib/hf-cache.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,7 +125,8 @@ describe.concurrent('process: models at start (fake servers only)', () => {
     const off = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf }, waitReady: false });
     expect((await off.exited).code, off.logs()).toBe(1);
     expect(off.logs()).toContain('offline mode is enabled');
-    mkdirSync(join(hf, 'hub', 'models--Qwen--Qwen2.5-1.5B-Instruct'), { recursive: true });
+    // What huggingface_hub loads offline: refs/main naming a snapshot with a config and weights.
+    writeCache({ HF_HOME: hf }, 'Qwen/Qwen2.5-1.5B-Instruct', { weights: true });
     const on = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf } });
     expect((await (await fetch(`${on.url}/v1/models`)).json())).toMatchObject({ data: [{ id: 'Qwen/Qwen2.5-1.5B-Instruct' }] });
   });

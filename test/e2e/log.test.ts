@@ -57,7 +57,7 @@ describe('acode log (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     const r = await p.acode(['--verbose', 'ask', 'hi'], { env: { HF_TOKEN: SECRET, E2E_SERVER_API_KEY: KEY } });
     expect(r.code).toBe(0);
     for (const line of [/DEBUG detected provider=vllm .*kind=absent/, /DEBUG lock acquired provider=vllm file=\S+\.lock/, /DEBUG port free provider=vllm/,
-      /INFO  spawned server provider=vllm serverPid=\d+/, /DEBUG probe provider=vllm phase=starting/, /INFO  server ready provider=vllm/, /INFO  sent SIGTERM/]) {
+      /INFO {2}spawned server provider=vllm serverPid=\d+/, /DEBUG probe provider=vllm phase=starting/, /INFO {2}server ready provider=vllm/, /INFO {2}sent SIGTERM/]) {
       expect(r.stderr).toMatch(line);
     }
     const messages = logEntries(p).map((e) => e.msg);

@@ -53,7 +53,7 @@ describe('connection pools shared per provider', () => {
       await registry.dispose();
     }
     // Closed with the registry: the next user of the same endpoint gets a new pool.
-    pools.poolFor({ provider: 'llamacpp', origin: server.url, loopbackOnly: true, connectMs: 1000 }).destroy();
+    await pools.poolFor({ provider: 'llamacpp', origin: server.url, loopbackOnly: true, connectMs: 1000 }).destroy();
     expect(pools.opened).toBe(2);
   });
 });

@@ -5,7 +5,7 @@ import type { RequestContext } from './lib/http-core.js';
 import { json } from './lib/http-core.js';
 import { embedding } from './lib/embeddings.js';
 import type { JsonSchema } from './lib/schema-value.js';
-import { chatPrompt, contentText, plan, promptTokenCount, type ChatMessageLike, type OutputShape } from './lib/tokens.js';
+import { chatPrompt, contentText, plan, promptTokenCount, type OutputShape } from './lib/tokens.js';
 import { chooseTool, makeId, toolArguments, toolSpecs } from './lib/tools.js';
 import { traitsOf, type StoredModel } from './ollama-store.js';
 import { ensureLoaded, ollamaError, parseKeepAlive, readRequest, touch, type Body, type OllamaState } from './ollama-state.js';

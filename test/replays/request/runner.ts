@@ -2,7 +2,7 @@
 // stream's lifecycle events as steps, XState's SimulatedClock (time moves only on `advance`; the 0-ms
 // settle delays run after every step). Out come the state path, what the machine emitted, what each
 // stream attempt was asked to do, and its output.
-import { createActor, fromCallback, fromPromise, SimulatedClock, type AnyEventObject } from 'xstate';
+import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
 import { reviveErrors } from '../../../inspector/index.js';
 import { requestMachine, type RequestEmitted, type RequestEvent, type RequestInput } from '../../../machines/index.js';
 
@@ -74,7 +74,7 @@ export async function runRequestReplay(replay: RequestReplayFile): Promise<Reque
   const states: string[] = [];
   const emitted: string[] = [];
   actor.subscribe((s) => { if (states.at(-1) !== String(s.value)) states.push(String(s.value)); });
-  actor.on('*', (e) => emitted.push(describeEmitted(e as RequestEmitted)));
+  actor.on('*', (e) => emitted.push(describeEmitted(e)));
   const settle = async () => {
     for (let i = 0; i < 10; i++) {
       await drain();
@@ -85,7 +85,7 @@ export async function runRequestReplay(replay: RequestReplayFile): Promise<Reque
   await settle();
   const stepMismatches: string[] = [];
   for (const [i, step] of replay.steps.entries()) {
-    if ('send' in step) actor.send(reviveErrors(step.send as AnyEventObject) as RequestEvent);
+    if ('send' in step) actor.send(reviveErrors(step.send) as RequestEvent);
     else clock.increment(step.advance);
     await settle();
     const now = String(actor.getSnapshot().value);

@@ -21,7 +21,7 @@ export function isEmbeddingModel(name: string): boolean {
 export function openAiEmbeddingInputs(input: unknown): string[] | null {
   if (typeof input === 'string') return [input];
   if (!Array.isArray(input) || input.length === 0) return null;
-  if (input.every((x) => typeof x === 'string')) return input as string[];
+  if (input.every((x) => typeof x === 'string')) return input;
   if (input.every((x) => typeof x === 'number')) return [JSON.stringify(input)];
   if (input.every((x) => Array.isArray(x) && x.every((t) => typeof t === 'number'))) return input.map((x) => JSON.stringify(x));
   return null;
