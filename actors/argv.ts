@@ -36,12 +36,17 @@ export function loopbackHost(provider: ProviderConfig, mode: OperatingMode): str
   if (isLoopbackHost(host)) return canonicalHost(host);
   const message = `${provider.id}: refusing to start a server bound to ${host}; acode binds managed servers to loopback only.`;
   const hint = `Set providers.${provider.id}.host to 127.0.0.1 (or ::1), or run the server yourself and set providers.${provider.id}.lifecycle.mode to monitored.`;
-  throw new AcodeError(mode === 'airgapped' ? 'AIRGAP_VIOLATION' : 'MODE_FORBIDDEN', message, hint, { details: { provider: provider.id, host } });
+  throw new AcodeError(mode === 'airgapped' ? 'AIRGAP_VIOLATION' : 'MODE_FORBIDDEN', message, hint, {
+    details: { provider: provider.id, host },
+  });
 }
 
 function shortenPath(pathValue: string): string {
   const home = homedir();
-  const dirs = pathValue.split(delimiter).filter(Boolean).map((dir) => (home && dir.startsWith(home) ? `~${dir.slice(home.length)}` : dir));
+  const dirs = pathValue
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => (home && dir.startsWith(home) ? `~${dir.slice(home.length)}` : dir));
   const shown = dirs.slice(0, 6).join(delimiter);
   return dirs.length > 6 ? `${shown}${delimiter}… (${dirs.length - 6} more)` : shown;
 }
@@ -56,7 +61,10 @@ async function isExecutableFile(file: string): Promise<boolean> {
 }
 
 /** A path (contains '/') is taken as is; a name is looked up on PATH like a shell would. */
-async function resolveBinary(provider: ProviderConfig, env: NodeJS.ProcessEnv): Promise<{ binary: string; binaryPath: string }> {
+async function resolveBinary(
+  provider: ProviderConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<{ binary: string; binaryPath: string }> {
   const binary = provider.binary ?? DEFAULT_BINARIES[provider.kind];
   if (!binary) {
     throw new AcodeError(
@@ -103,15 +111,25 @@ function serverArgs(provider: ProviderConfig, host: string): { args: string[]; e
     case 'vllm':
       return {
         args: [
-          'serve', requireModel(provider), '--host', host, '--port', port,
-          '--gpu-memory-utilization', String(provider.gpu.memoryUtilization ?? 0.9),
-          '--tensor-parallel-size', String(provider.gpu.tensorParallelSize ?? 1),
+          'serve',
+          requireModel(provider),
+          '--host',
+          host,
+          '--port',
+          port,
+          '--gpu-memory-utilization',
+          String(provider.gpu.memoryUtilization ?? 0.9),
+          '--tensor-parallel-size',
+          String(provider.gpu.tensorParallelSize ?? 1),
           ...provider.args,
         ],
         env: {},
       };
     case 'ollama':
-      return { args: ['serve', ...provider.args], env: { OLLAMA_HOST: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` } };
+      return {
+        args: ['serve', ...provider.args],
+        env: { OLLAMA_HOST: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` },
+      };
     case 'llamacpp':
       return { args: ['-m', requireModel(provider), '--host', host, '--port', port, ...provider.args], env: {} };
     default:
@@ -165,7 +183,13 @@ function withServerKey(provider: ProviderConfig, env: NodeJS.ProcessEnv): NodeJS
 async function requireModelFile(provider: ProviderConfig): Promise<void> {
   if (provider.kind !== 'llamacpp' || !provider.model || provider.args.some((arg) => DOWNLOAD_ARGS.has(arg))) return;
   const path = resolve(provider.model);
-  if (await stat(path).then((s) => s.isFile(), () => false)) return;
+  if (
+    await stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  )
+    return;
   throw new AcodeError(
     'MODEL_NOT_FOUND',
     `${provider.id}: the model file ${path} does not exist.`,
@@ -201,5 +225,10 @@ export async function buildLaunch(
   const { binary, binaryPath } = await resolveBinary(provider, baseEnv);
   await requireModelFile(provider);
   const modelEnv = await checkVllmModel(provider, mode, baseEnv);
-  return { binary, binaryPath, args, env: withServerKey(provider, { ...baseEnv, ...kindEnv, ...airgapEnv, ...modelEnv }) };
+  return {
+    binary,
+    binaryPath,
+    args,
+    env: withServerKey(provider, { ...baseEnv, ...kindEnv, ...airgapEnv, ...modelEnv }),
+  };
 }

@@ -87,7 +87,10 @@ export interface ActorContracts {
    * `stopServer` (fromPromise): SIGTERM, grace, SIGKILL, wait for exit; only for a pid whose pid file
    * matches /proc/<pid> (start time + command line); removes the pid file.
    */
-  stopServer: { input: ServiceRef & { pid: number; graceMs: number }; output: { signal: 'SIGTERM' | 'SIGKILL' | 'none' } };
+  stopServer: {
+    input: ServiceRef & { pid: number; graceMs: number };
+    output: { signal: 'SIGTERM' | 'SIGKILL' | 'none' };
+  };
 }
 
 /** Sent back by pullModel besides PULL_PROGRESS. */

@@ -8,7 +8,11 @@ import type { ActorDeps } from './deps.js';
 import { describeHolder, findPortHolder, isPortFree } from './port.js';
 import { readOwnedPidFile } from './state-dir.js';
 
-export async function detectService(ref: ServiceRef, deps: ActorDeps, options: { signal?: AbortSignal } = {}): Promise<DetectResult> {
+export async function detectService(
+  ref: ServiceRef,
+  deps: ActorDeps,
+  options: { signal?: AbortSignal } = {},
+): Promise<DetectResult> {
   const result = await detect(ref, deps, options);
   // `status` detects every provider on every call: routine results are debug; a stranger on our port is news.
   const level = result.kind === 'foreign' ? 'info' : 'debug';
@@ -55,7 +59,10 @@ async function detect(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: A
   if (await isPortFree(provider.port, bindHost)) return { kind: 'absent' };
   // Bound but not answering: something holds the port that is not our server (or a stranger's loading vLLM).
   const holder = await findPortHolder(provider.port, signal ? { signal } : {});
-  deps.log.debug({ provider: provider.id, port: provider.port, holder: describeHolder(holder) }, 'port busy but not answering');
+  deps.log.debug(
+    { provider: provider.id, port: provider.port, holder: describeHolder(holder) },
+    'port busy but not answering',
+  );
   if (holder === undefined && (await freesWithin(provider.port, bindHost, deps, signal))) return { kind: 'absent' };
   return foreign(describeHolder(holder));
 }
@@ -67,7 +74,12 @@ const TRANSIENT_STEP_MS = 50;
 // acode's own free-port check or vLLM's bind-and-close before it loads the model. Two acode processes
 // checking at once saw each other as "an unknown process" (concurrent-start chaos test). Such a port
 // is free again within milliseconds; a real holder we cannot name (another user's process) is not.
-async function freesWithin(port: number, host: string, deps: ActorDeps, signal: AbortSignal | undefined): Promise<boolean> {
+async function freesWithin(
+  port: number,
+  host: string,
+  deps: ActorDeps,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   for (let i = 0; i < TRANSIENT_CHECKS; i++) {
     await new Promise<void>((resolve) => deps.clock.setTimeout(resolve, TRANSIENT_STEP_MS));
     signal?.throwIfAborted();

@@ -30,7 +30,10 @@ export type GpuProbe =
   /** nvidia-smi failed, timed out or printed nothing we could read. */
   | { kind: 'failed'; detail: string };
 
-const GPU_QUERY_ARGS = ['--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu', '--format=csv,noheader,nounits'];
+const GPU_QUERY_ARGS = [
+  '--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu',
+  '--format=csv,noheader,nounits',
+];
 const APPS_QUERY_ARGS = ['--query-compute-apps=gpu_uuid,pid,process_name,used_memory', '--format=csv,noheader,nounits'];
 export const GPU_PROBE_TIMEOUT_MS = 10_000;
 
@@ -47,7 +50,10 @@ const FAULT_MARKER = /\[(Unknown Error|GPU is lost|GPU requires reset)\]|Unable 
 export function parseGpuCsv(text: string): { gpus: GpuInfo[]; errors: string[] } {
   const gpus: GpuInfo[] = [];
   const errors: string[] = [];
-  for (const line of text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '')) {
+  for (const line of text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')) {
     const fields = line.split(',').map((f) => f.trim());
     const index = number(fields[0]);
     if (fields.length < 6 || index === null) {
@@ -72,11 +78,19 @@ export function parseGpuCsv(text: string): { gpus: GpuInfo[]; errors: string[] }
 /** Parses `--query-compute-apps=gpu_uuid,pid,process_name,used_memory --format=csv,noheader,nounits`. */
 export function parseComputeApps(text: string): GpuProcess[] {
   const found: GpuProcess[] = [];
-  for (const line of text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '')) {
+  for (const line of text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')) {
     const fields = line.split(',').map((f) => f.trim());
     const pid = number(fields[1]);
     if (fields.length < 4 || pid === null) continue;
-    found.push({ gpuUuid: fields[0] ?? '', pid, name: fields.slice(2, -1).join(', '), usedMemoryMiB: number(fields.at(-1)) });
+    found.push({
+      gpuUuid: fields[0] ?? '',
+      pid,
+      name: fields.slice(2, -1).join(', '),
+      usedMemoryMiB: number(fields.at(-1)),
+    });
   }
   return found;
 }
@@ -92,7 +106,9 @@ export function visibleGpus(gpus: readonly GpuInfo[], cudaVisibleDevices: string
   for (const entry of cudaVisibleDevices.split(',').map((e) => e.trim())) {
     const match = /^\d+$/.test(entry)
       ? gpus.find((g) => g.index === Number(entry))
-      : entry.length > 0 ? onlyOne(gpus.filter((g) => g.uuid.startsWith(entry))) : undefined;
+      : entry.length > 0
+        ? onlyOne(gpus.filter((g) => g.uuid.startsWith(entry)))
+        : undefined;
     if (!match || picked.includes(match)) break;
     picked.push(match);
   }
@@ -122,7 +138,11 @@ export async function probeGpus(
 
 type Run = { kind: 'ok'; stdout: string } | { kind: 'absent' } | { kind: 'failed'; detail: string };
 
-async function probeRocm(env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<GpuProbe> {
+async function probeRocm(
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<GpuProbe> {
   const run = await runTool('rocm-smi', ROCM_SMI_ARGS, env, timeoutMs, signal);
   if (run.kind !== 'ok') return run;
   const { gpus, errors } = parseRocmSmiJson(run.stdout);
@@ -130,19 +150,37 @@ async function probeRocm(env: NodeJS.ProcessEnv, timeoutMs: number, signal: Abor
   return { kind: 'ok', gpus, processes: [], errors: [] };
 }
 
-async function runTool(tool: 'nvidia-smi' | 'rocm-smi', args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<Run> {
+async function runTool(
+  tool: 'nvidia-smi' | 'rocm-smi',
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Run> {
   // Loaded here, not at module load: most commands never probe, and execa costs ~75 ms to import.
   const { execa } = await import('execa');
   const result = await execa(tool, args, {
-    env, extendEnv: false, reject: false, stdin: 'ignore', timeout: timeoutMs, forceKillAfterDelay: 1_000,
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: timeoutMs,
+    forceKillAfterDelay: 1_000,
     ...(signal ? { cancelSignal: signal } : {}),
   });
   signal?.throwIfAborted();
   if (result.code === 'ENOENT') return { kind: 'absent' };
-  if (result.timedOut) return { kind: 'failed', detail: `${tool} did not answer within ${timeoutMs / 1000} s (a wedged driver?)` };
+  if (result.timedOut)
+    return { kind: 'failed', detail: `${tool} did not answer within ${timeoutMs / 1000} s (a wedged driver?)` };
   if (result.failed) {
-    const said = `${String(result.stdout)}\n${String(result.stderr)}`.trim().split('\n').find((l) => l.trim() !== '');
-    return { kind: 'failed', detail: `${tool} ${result.exitCode === undefined ? 'failed' : `exited with code ${result.exitCode}`}${said ? `: ${said.trim()}` : ''}` };
+    const said = `${String(result.stdout)}\n${String(result.stderr)}`
+      .trim()
+      .split('\n')
+      .find((l) => l.trim() !== '');
+    return {
+      kind: 'failed',
+      detail: `${tool} ${result.exitCode === undefined ? 'failed' : `exited with code ${result.exitCode}`}${said ? `: ${said.trim()}` : ''}`,
+    };
   }
   return { kind: 'ok', stdout: String(result.stdout) };
 }

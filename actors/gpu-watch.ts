@@ -20,7 +20,11 @@ export function watchGpus(input: ServiceRef, deps: ActorDeps, sendBack: (event: 
   const tick = async () => {
     let fault: string | null;
     try {
-      fault = gpuFault(input.provider, await probeGpus(deps.env, { signal: ac.signal, timeoutMs: deps.gpuProbeTimeoutMs }), deps.env);
+      fault = gpuFault(
+        input.provider,
+        await probeGpus(deps.env, { signal: ac.signal, timeoutMs: deps.gpuProbeTimeoutMs }),
+        deps.env,
+      );
     } catch {
       return; // aborted: the actor is stopping
     }
@@ -29,7 +33,11 @@ export function watchGpus(input: ServiceRef, deps: ActorDeps, sendBack: (event: 
     reported = fault;
     schedule();
     // Only changes: a fault that persists is not news on every tick.
-    if (changed) deps.log[fault === null ? 'info' : 'warn']({ provider: input.provider.id, fault }, fault === null ? 'gpus fine again' : 'gpu fault');
+    if (changed)
+      deps.log[fault === null ? 'info' : 'warn'](
+        { provider: input.provider.id, fault },
+        fault === null ? 'gpus fine again' : 'gpu fault',
+      );
     if (changed) sendBack(fault === null ? { type: 'GPU_OK' } : { type: 'GPU_FAULT', detail: fault });
   };
   if (checksGpus(input.provider)) schedule();

@@ -22,7 +22,11 @@ export interface HealthPollerInput extends ServiceRef {
   maxMisses: number;
 }
 
-export function healthPoller(input: HealthPollerInput, deps: ActorDeps, sendBack: (event: PollerEvent) => void): () => void {
+export function healthPoller(
+  input: HealthPollerInput,
+  deps: ActorDeps,
+  sendBack: (event: PollerEvent) => void,
+): () => void {
   const ac = new AbortController();
   const adapter = deps.createAdapter(input.provider, { mode: input.mode });
   let handle: unknown;

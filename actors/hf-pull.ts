@@ -55,7 +55,10 @@ const ATTEMPTS = 4;
 const COMMIT = /^[0-9a-f]{40}$/;
 
 async function sizeOf(path: string): Promise<number | null> {
-  return stat(path).then((s) => s.size, () => null);
+  return stat(path).then(
+    (s) => s.size,
+    () => null,
+  );
 }
 
 async function systemFreeBytes(dir: string): Promise<number> {
@@ -77,8 +80,17 @@ function etagOf(file: HubFile): string {
   return file.sha256 ?? file.blobId ?? '';
 }
 
-function pullFailed(repoId: string, message: string, hint: string, details: Record<string, unknown> = {}, cause?: unknown): AcodeError {
-  return new AcodeError('PULL_FAILED', message, hint, { ...(cause ? { cause } : {}), details: { model: repoId, ...details } });
+function pullFailed(
+  repoId: string,
+  message: string,
+  hint: string,
+  details: Record<string, unknown> = {},
+  cause?: unknown,
+): AcodeError {
+  return new AcodeError('PULL_FAILED', message, hint, {
+    ...(cause ? { cause } : {}),
+    details: { model: repoId, ...details },
+  });
 }
 
 export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOptions = {}): Promise<HubPullResult> {
@@ -87,25 +99,47 @@ export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOpt
   try {
     const info = await client.modelInfo(repoId, revision, opts.signal ? { signal: opts.signal } : {});
     if (!COMMIT.test(info.commit)) {
-      throw new AcodeError('PROTOCOL_ERROR', `Hugging Face (${hub.endpoint}) gave no commit for '${repoId}' at ${revision}.`,
-        'Check HF_ENDPOINT: a mirror must answer /api/models/{id}/revision/{rev} with the commit in `sha`.', { details: { model: repoId, revision } });
+      throw new AcodeError(
+        'PROTOCOL_ERROR',
+        `Hugging Face (${hub.endpoint}) gave no commit for '${repoId}' at ${revision}.`,
+        'Check HF_ENDPOINT: a mirror must answer /api/models/{id}/revision/{rev} with the commit in `sha`.',
+        { details: { model: repoId, revision } },
+      );
     }
     const wanted = selectFiles(info.files, opts.weights ?? 'auto');
     if (!wanted.some((f) => /\.(safetensors|bin|pt)$/.test(f.name))) {
-      throw pullFailed(repoId, `Model '${repoId}' has no ${opts.weights === 'bin' ? '*.bin' : opts.weights === 'safetensors' ? '*.safetensors' : 'safetensors or *.bin'} weights on the hub.`,
-        `Look at ${hub.endpoint}/${repoId}/tree/${revision}; pass --weights safetensors or --weights bin to pick the format it has.`);
+      throw pullFailed(
+        repoId,
+        `Model '${repoId}' has no ${opts.weights === 'bin' ? '*.bin' : opts.weights === 'safetensors' ? '*.safetensors' : 'safetensors or *.bin'} weights on the hub.`,
+        `Look at ${hub.endpoint}/${repoId}/tree/${revision}; pass --weights safetensors or --weights bin to pick the format it has.`,
+      );
     }
-    if (info.gated || info.private) await client.checkAccess(repoId, info.commit, wanted[0]?.name ?? 'config.json', opts.signal);
+    if (info.gated || info.private)
+      await client.checkAccess(repoId, info.commit, wanted[0]?.name ?? 'config.json', opts.signal);
     const folder = repoFolder(hub.cacheDir, repoId);
     await mkdir(join(folder, 'blobs'), { recursive: true });
-    const lock = await acquireFileLock(join(hub.cacheDir, '.locks', `models--${repoId.split('/').join('--')}`, 'acode-pull.lock'),
-      { id: repoId, what: 'the download lock' }, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000, retryMs: 250, log: processLogger() })
-      .catch((err: unknown) => {
-        if (!opts.signal?.aborted) throw err;
-        throw new AcodeError('ABORTED', `Pull of '${repoId}' cancelled while another acode process was downloading it.`,
-          'Run the pull again when you are ready; the other download carries on.', { cause: err, details: { model: repoId } });
-      });
-    processLogger().info({ model: repoId, revision, commit: info.commit, files: wanted.length, endpoint: hub.endpoint }, 'pulling from the hub');
+    const lock = await acquireFileLock(
+      join(hub.cacheDir, '.locks', `models--${repoId.split('/').join('--')}`, 'acode-pull.lock'),
+      { id: repoId, what: 'the download lock' },
+      {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        timeoutMs: opts.lockTimeoutMs ?? 24 * 3600_000,
+        retryMs: 250,
+        log: processLogger(),
+      },
+    ).catch((err: unknown) => {
+      if (!opts.signal?.aborted) throw err;
+      throw new AcodeError(
+        'ABORTED',
+        `Pull of '${repoId}' cancelled while another acode process was downloading it.`,
+        'Run the pull again when you are ready; the other download carries on.',
+        { cause: err, details: { model: repoId } },
+      );
+    });
+    processLogger().info(
+      { model: repoId, revision, commit: info.commit, files: wanted.length, endpoint: hub.endpoint },
+      'pulling from the hub',
+    );
     try {
       const result = await pullLocked(client, hub, repoId, revision, info.commit, wanted, folder, opts);
       processLogger().info({ model: repoId, commit: result.commit, downloaded: result.downloaded }, 'hub pull done');
@@ -118,7 +152,16 @@ export async function pullHubModel(hub: HubEnv, repoId: string, opts: HubPullOpt
   }
 }
 
-async function pullLocked(client: HubClient, hub: HubEnv, repoId: string, revision: string, commit: string, files: HubFile[], folder: string, opts: HubPullOptions): Promise<HubPullResult> {
+async function pullLocked(
+  client: HubClient,
+  hub: HubEnv,
+  repoId: string,
+  revision: string,
+  commit: string,
+  files: HubFile[],
+  folder: string,
+  opts: HubPullOptions,
+): Promise<HubPullResult> {
   const total = files.reduce((n, f) => n + f.size, 0);
   // The cache's complete blobs and partial downloads count as done: the disk must hold only the rest.
   let have = 0;
@@ -128,8 +171,12 @@ async function pullLocked(client: HubClient, hub: HubEnv, repoId: string, revisi
   }
   const free = await (opts.freeBytes ?? systemFreeBytes)(folder);
   if (free < total - have) {
-    throw pullFailed(repoId, `Not enough disk space to pull '${repoId}': it needs ${total - have} more bytes, ${free} are free at ${hub.cacheDir}.`,
-      'Free some space, or point HF_HOME (or HF_HUB_CACHE) at a disk with room.', { needed: total - have, free });
+    throw pullFailed(
+      repoId,
+      `Not enough disk space to pull '${repoId}': it needs ${total - have} more bytes, ${free} are free at ${hub.cacheDir}.`,
+      'Free some space, or point HF_HOME (or HF_HUB_CACHE) at a disk with room.',
+      { needed: total - have, free },
+    );
   }
   const started = Date.now();
   let doneFiles = 0;
@@ -139,17 +186,33 @@ async function pullLocked(client: HubClient, hub: HubEnv, repoId: string, revisi
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 && fetched > 0 ? fetched / seconds : 0;
     const completed = doneFiles + fileCompleted;
-    opts.onProgress({ file: file.name, fileCompleted, fileTotal: file.size, completed, total, bytesPerSecond: rate, etaSeconds: rate > 0 ? (total - completed) / rate : null });
+    opts.onProgress({
+      file: file.name,
+      fileCompleted,
+      fileTotal: file.size,
+      completed,
+      total,
+      bytesPerSecond: rate,
+      etaSeconds: rate > 0 ? (total - completed) / rate : null,
+    });
   };
   const snapshot = join(folder, 'snapshots', commit);
   const scratch = join(hub.cacheDir, '.locks', `models--${repoId.split('/').join('--')}`);
   for (const file of files) {
     const blob = join(folder, 'blobs', etagOf(file));
     if ((await sizeOf(blob)) === null) {
-      await downloadBlob(client, repoId, commit, file, blob, (size, delta) => {
-        fetched += delta;
-        report(file, size);
-      }, opts.signal);
+      await downloadBlob(
+        client,
+        repoId,
+        commit,
+        file,
+        blob,
+        (size, delta) => {
+          fetched += delta;
+          report(file, size);
+        },
+        opts.signal,
+      );
     }
     await linkAtomic(blob, join(snapshot, file.name), scratch);
     report(file, file.size);
@@ -162,8 +225,15 @@ async function pullLocked(client: HubClient, hub: HubEnv, repoId: string, revisi
 const RETRYABLE = new Set(['STREAM_INTERRUPTED', 'RESPONSE_TIMEOUT', 'CONNECTION_REFUSED', 'CONNECT_TIMEOUT']);
 
 /** Downloads one file into blob.incomplete (resuming what is there), checks it, renames it to the blob. */
-async function downloadBlob(client: HubClient, repoId: string, commit: string, file: HubFile, blob: string,
-  onBytes: (size: number, delta: number) => void, signal: AbortSignal | undefined): Promise<void> {
+async function downloadBlob(
+  client: HubClient,
+  repoId: string,
+  commit: string,
+  file: HubFile,
+  blob: string,
+  onBytes: (size: number, delta: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const partial = `${blob}.incomplete`;
   // The digest of what a fetch streamed (computed as the bytes arrive, so the file is not read again).
   let streamed: string | null;
@@ -174,33 +244,57 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
       from = 0;
     }
     try {
-      streamed = from < file.size || file.size === 0 ? await fetchInto(client, repoId, commit, file, partial, from, onBytes, signal) : null;
+      streamed =
+        from < file.size || file.size === 0
+          ? await fetchInto(client, repoId, commit, file, partial, from, onBytes, signal)
+          : null;
       break;
     } catch (err) {
       if (signal?.aborted) {
-        throw new AcodeError('ABORTED', `Pull of '${repoId}' cancelled during ${file.name}.`,
-          'Run the same pull again: it resumes from the bytes already downloaded.', { cause: err, details: { model: repoId, file: file.name } });
+        throw new AcodeError(
+          'ABORTED',
+          `Pull of '${repoId}' cancelled during ${file.name}.`,
+          'Run the same pull again: it resumes from the bytes already downloaded.',
+          { cause: err, details: { model: repoId, file: file.name } },
+        );
       }
       const retry = !isAcodeError(err) || RETRYABLE.has(err.code);
       if (!retry) throw err;
       processLogger()[attempt >= ATTEMPTS ? 'warn' : 'info'](
-        { model: repoId, file: file.name, attempt, attempts: ATTEMPTS, from, code: isAcodeError(err) ? err.code : undefined },
-        attempt >= ATTEMPTS ? 'download failed: giving up' : 'download interrupted: resuming');
+        {
+          model: repoId,
+          file: file.name,
+          attempt,
+          attempts: ATTEMPTS,
+          from,
+          code: isAcodeError(err) ? err.code : undefined,
+        },
+        attempt >= ATTEMPTS ? 'download failed: giving up' : 'download interrupted: resuming',
+      );
       if (attempt >= ATTEMPTS) {
-        throw pullFailed(repoId, `Downloading ${file.name} of '${repoId}' failed ${ATTEMPTS} times: ${err instanceof Error ? err.message : String(err)}`,
-          'Check the network and run the pull again: it resumes from the bytes already downloaded.', { file: file.name }, err);
+        throw pullFailed(
+          repoId,
+          `Downloading ${file.name} of '${repoId}' failed ${ATTEMPTS} times: ${err instanceof Error ? err.message : String(err)}`,
+          'Check the network and run the pull again: it resumes from the bytes already downloaded.',
+          { file: file.name },
+          err,
+        );
       }
     }
   }
   const size = (await sizeOf(partial)) ?? 0;
   const check = checkOf(file);
-  const ok = size === file.size && (check === null
-    || (streamed ?? (await digestOf(partial, check.algorithm, check.prefix))) === check.expected);
+  const ok =
+    size === file.size &&
+    (check === null || (streamed ?? (await digestOf(partial, check.algorithm, check.prefix))) === check.expected);
   if (!ok) {
     await rm(partial, { force: true });
-    throw pullFailed(repoId, `Downloaded ${file.name} of '${repoId}' does not match the hub's ${file.sha256 ? 'sha256' : 'checksum'}; the file was deleted.`,
+    throw pullFailed(
+      repoId,
+      `Downloaded ${file.name} of '${repoId}' does not match the hub's ${file.sha256 ? 'sha256' : 'checksum'}; the file was deleted.`,
       'Run the pull again; if it fails the same way, a proxy or mirror (HF_ENDPOINT) is altering the file.',
-      { file: file.name, expected: file.sha256 ?? file.blobId, size, expectedSize: file.size });
+      { file: file.name, expected: file.sha256 ?? file.blobId, size, expectedSize: file.size },
+    );
   }
   await rename(partial, blob);
 }
@@ -208,13 +302,22 @@ async function downloadBlob(client: HubClient, repoId: string, commit: string, f
 /** How a file is checked: LFS files by the hub's sha256, git files by their blob id (sha1 over `blob <size>\0` + bytes). */
 function checkOf(file: HubFile): { algorithm: 'sha256' | 'sha1'; prefix?: Buffer; expected: string } | null {
   if (file.sha256) return { algorithm: 'sha256', expected: file.sha256 };
-  if (file.blobId !== undefined) return { algorithm: 'sha1', prefix: Buffer.from(`blob ${file.size}\0`), expected: file.blobId };
+  if (file.blobId !== undefined)
+    return { algorithm: 'sha1', prefix: Buffer.from(`blob ${file.size}\0`), expected: file.blobId };
   return null;
 }
 
 /** Streams the file (from `from` on) into `partial`; returns the digest of the whole file for its check. */
-async function fetchInto(client: HubClient, repoId: string, commit: string, file: HubFile, partial: string, from: number,
-  onBytes: (size: number, delta: number) => void, signal: AbortSignal | undefined): Promise<string | null> {
+async function fetchInto(
+  client: HubClient,
+  repoId: string,
+  commit: string,
+  file: HubFile,
+  partial: string,
+  from: number,
+  onBytes: (size: number, delta: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
   const res = await client.openFile(repoId, commit, file.name, { from, ...(signal ? { signal } : {}) });
   if (res.status === 401 || res.status === 403) {
     res.body.resume();
@@ -224,12 +327,26 @@ async function fetchInto(client: HubClient, repoId: string, commit: string, file
     // The partial file is not a prefix the server can continue: start over.
     res.body.resume();
     await rm(partial, { force: true });
-    throw new AcodeError('STREAM_INTERRUPTED', `${file.name}: the hub refused to resume at byte ${from}.`, 'Retrying from the start.');
+    throw new AcodeError(
+      'STREAM_INTERRUPTED',
+      `${file.name}: the hub refused to resume at byte ${from}.`,
+      'Retrying from the start.',
+    );
   }
   if (res.status !== 200 && res.status !== 206) {
-    const text = await res.body.setEncoding('utf8').toArray().then((p) => p.join('').slice(0, 120), () => '');
-    throw pullFailed(repoId, `Hugging Face answered HTTP ${res.status} for ${file.name} of '${repoId}': ${text.trim() || 'no body'}.`,
-      'Try again later; if it persists, check HF_ENDPOINT.', { file: file.name, status: res.status, commit: header(res, 'x-repo-commit') });
+    const text = await res.body
+      .setEncoding('utf8')
+      .toArray()
+      .then(
+        (p) => p.join('').slice(0, 120),
+        () => '',
+      );
+    throw pullFailed(
+      repoId,
+      `Hugging Face answered HTTP ${res.status} for ${file.name} of '${repoId}': ${text.trim() || 'no body'}.`,
+      'Try again later; if it persists, check HF_ENDPOINT.',
+      { file: file.name, status: res.status, commit: header(res, 'x-repo-commit') },
+    );
   }
   // 200 to a ranged request: the server sent the whole file, so write it from the start.
   let size = res.status === 206 ? from : 0;
@@ -251,7 +368,12 @@ async function fetchInto(client: HubClient, repoId: string, commit: string, file
       done(null, chunk);
     },
   });
-  await pipeline(res.body, count, createWriteStream(partial, { flags: res.status === 206 ? 'a' : 'w' }), signal ? { signal } : {});
+  await pipeline(
+    res.body,
+    count,
+    createWriteStream(partial, { flags: res.status === 206 ? 'a' : 'w' }),
+    signal ? { signal } : {},
+  );
   return hash ? hash.digest('hex') : null;
 }
 

@@ -9,7 +9,9 @@ const SKIP = /^(original|onnx|openvino|coreml|flax_model|tf_model|\.)|(^|\/)(REA
 
 /** A repo path that stays inside the snapshot: relative, no `..`, no empty or dot segments. */
 function safeName(name: string): boolean {
-  return name !== '' && !name.startsWith('/') && name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  return (
+    name !== '' && !name.startsWith('/') && name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..')
+  );
 }
 
 export function selectFiles(files: readonly HubFile[], weights: WeightsFormat): HubFile[] {

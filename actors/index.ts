@@ -29,7 +29,15 @@ export { stopServer as stopServerProcess } from './stop-server.js';
 export { settleCleanups } from './terminate-child.js';
 export type { StopInput } from './stop-server.js';
 export { checkModel as checkModelPresence } from './model.js';
-export { serverKey, pidFilePath, logFilePath, lockFilePath, readPidFile, readOwnedPidFile, isOurProcess } from './state-dir.js';
+export {
+  serverKey,
+  pidFilePath,
+  logFilePath,
+  lockFilePath,
+  readPidFile,
+  readOwnedPidFile,
+  isOurProcess,
+} from './state-dir.js';
 export type { PidFile, ServerAddress } from './state-dir.js';
 export { acquireLock, acquireFileLock, withLock } from './lock.js';
 export { pullHubModel, type HubPullOptions, type HubPullProgress, type HubPullResult } from './hf-pull.js';
@@ -51,7 +59,9 @@ export type { LoadPhase, LoadProgress } from './load-progress.js';
 export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
   const deps = resolveDeps(partial);
   return {
-    detect: fromPromise<DetectResult, ActorContracts['detect']['input']>(({ input, signal }) => detectService(input, deps, { signal })),
+    detect: fromPromise<DetectResult, ActorContracts['detect']['input']>(({ input, signal }) =>
+      detectService(input, deps, { signal }),
+    ),
     spawnServer: fromPromise<SpawnResult, ActorContracts['spawnServer']['input']>(({ input, signal, self }) =>
       spawnServer(input, deps, {
         signal,
@@ -65,11 +75,15 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
     watchProcess: fromCallback<EventObject, ActorContracts['watchProcess']['input']>(({ input, sendBack }) =>
       watchProcess(input, deps, sendBack),
     ),
-    watchLog: fromCallback<EventObject, ActorContracts['watchLog']['input']>(({ input, sendBack }) => watchLog(input, deps, sendBack)),
+    watchLog: fromCallback<EventObject, ActorContracts['watchLog']['input']>(({ input, sendBack }) =>
+      watchLog(input, deps, sendBack),
+    ),
     healthPoller: fromCallback<EventObject, ActorContracts['healthPoller']['input']>(({ input, sendBack }) =>
       healthPoller(input, deps, sendBack),
     ),
-    checkGpus: fromPromise<{ gpus: GpuInfo[] }, ActorContracts['checkGpus']['input']>(({ input, signal }) => checkGpus(input, deps, { signal })),
+    checkGpus: fromPromise<{ gpus: GpuInfo[] }, ActorContracts['checkGpus']['input']>(({ input, signal }) =>
+      checkGpus(input, deps, { signal }),
+    ),
     fetchModel: fromPromise<FetchResult, ActorContracts['fetchModel']['input']>(({ input, signal, self }) =>
       fetchVllmModel(input, deps, {
         signal,
@@ -78,13 +92,17 @@ export function createActorImplementations(partial: Partial<ActorDeps> = {}) {
         },
       }),
     ),
-    watchGpus: fromCallback<EventObject, ActorContracts['watchGpus']['input']>(({ input, sendBack }) => watchGpus(input, deps, sendBack)),
-    checkModel: fromPromise<ModelCheckResult, ActorContracts['checkModel']['input']>(({ input, signal }) => checkModel(input, deps, { signal })),
+    watchGpus: fromCallback<EventObject, ActorContracts['watchGpus']['input']>(({ input, sendBack }) =>
+      watchGpus(input, deps, sendBack),
+    ),
+    checkModel: fromPromise<ModelCheckResult, ActorContracts['checkModel']['input']>(({ input, signal }) =>
+      checkModel(input, deps, { signal }),
+    ),
     pullModel: fromCallback<EventObject, ActorContracts['pullModel']['input']>(({ input, sendBack }) =>
       pullModel(input, deps, sendBack),
     ),
-    stopServer: fromPromise<ActorContracts['stopServer']['output'], ActorContracts['stopServer']['input']>(({ input, signal }) =>
-      stopServer(input, deps, { signal }),
+    stopServer: fromPromise<ActorContracts['stopServer']['output'], ActorContracts['stopServer']['input']>(
+      ({ input, signal }) => stopServer(input, deps, { signal }),
     ),
   };
 }

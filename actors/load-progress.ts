@@ -15,7 +15,8 @@ export interface LoadProgress {
 const MAX_TEXT = 120;
 // tqdm's bar: `<desc>: 25%|██▌       | 1/4 [00:10<00:30, ...]`; vLLM's shard loader prints
 // `<desc>:  50% Completed | 2/4 [...]`. The `[` after the count means the segment was written whole.
-const TQDM = /^(?<desc>.*?):\s+(?<pct>\d{1,3})%(?:\|[^|]*\||\s+Completed\s+\|)\s*(?<n>[\d.]+\s?[kMGTP]?i?B?)\/(?<total>[\d.]+\s?[kMGTP]?i?B?)\s*\[/;
+const TQDM =
+  /^(?<desc>.*?):\s+(?<pct>\d{1,3})%(?:\|[^|]*\||\s+Completed\s+\|)\s*(?<n>[\d.]+\s?[kMGTP]?i?B?)\/(?<total>[\d.]+\s?[kMGTP]?i?B?)\s*\[/;
 // vLLM's logger: `INFO 03-13 08:55:25 [gpu_model_runner.py:1174] msg` (older: `... api_server.py:912] msg`).
 const VLLM_LOG = /\b(?:INFO|WARNING|DEBUG)\s+\d\d-\d\d\s+\d\d:\d\d:\d\d(?:\.\d+)?\s+\[?[\w./-]+:\d+\]\s*(?<msg>.*)$/;
 // A worker's prefix (`(EngineCore_DP0 pid=48263) `), ANSI colours and other control characters.
@@ -30,7 +31,10 @@ const MILESTONES: Array<[RegExp, LoadPhase]> = [
   [/^Starting to load model /, 'load'],
   [/^Loading weights took /, 'load'],
   [/^Model loading took /, 'load'],
-  [/^(?:Memory profiling takes|torch\.compile takes|Compiling a graph|Dynamo bytecode transform time|GPU KV cache size|Graph capturing finished|init engine \(profile, create kv cache, warmup model\) took)/, 'init'],
+  [
+    /^(?:Memory profiling takes|torch\.compile takes|Compiling a graph|Dynamo bytecode transform time|GPU KV cache size|Graph capturing finished|init engine \(profile, create kv cache, warmup model\) took)/,
+    'init',
+  ],
 ];
 
 function clip(text: string): string {

@@ -83,7 +83,11 @@ async function breakStale(file: string, staleRaw: string): Promise<void> {
 }
 
 /** Waits (bounded, abortable) for the server's lock; LOCK_TIMEOUT names the holder. */
-export function acquireLock(stateDir: string, server: ServerAddress, options: AcquireOptions = {}): Promise<LockHandle> {
+export function acquireLock(
+  stateDir: string,
+  server: ServerAddress,
+  options: AcquireOptions = {},
+): Promise<LockHandle> {
   return acquireFileLock(lockFilePath(stateDir, server), { id: server.id, what: 'the start lock' }, options);
 }
 
@@ -133,7 +137,8 @@ export async function acquireFileLock(
       continue;
     }
     // Once per holder, not once per retry.
-    if (current?.owner && current.owner.pid !== lastOwner?.pid) log?.info({ file, holderPid: current.owner.pid, timeoutMs }, 'waiting for a lock');
+    if (current?.owner && current.owner.pid !== lastOwner?.pid)
+      log?.info({ file, holderPid: current.owner.pid, timeoutMs }, 'waiting for a lock');
     lastOwner = current?.owner ?? lastOwner;
     if (Date.now() >= deadline) {
       log?.warn({ file, holderPid: lastOwner?.pid, timeoutMs }, 'gave up waiting for a lock');

@@ -15,7 +15,9 @@ export async function openServerLog(
   { maxBytes = LOG_MAX_BYTES, banner }: { maxBytes?: number; banner?: string } = {},
 ): Promise<{ fd: number; offset: number; close(): Promise<void> }> {
   await mkdir(dirname(file), { recursive: true });
-  const size = await stat(file).then((s) => s.size).catch(() => 0);
+  const size = await stat(file)
+    .then((s) => s.size)
+    .catch(() => 0);
   if (size > maxBytes) {
     await rm(`${file}.1`, { force: true });
     await rename(file, `${file}.1`).catch(() => undefined);
@@ -29,7 +31,10 @@ export async function openServerLog(
 const TAIL_WINDOW_BYTES = 64 * 1024;
 
 /** The last `lines` lines written since `offset` (the start of this run). Reads only the file's end. */
-export async function logTail(file: string, { lines = 20, offset = 0 }: { lines?: number; offset?: number } = {}): Promise<string[]> {
+export async function logTail(
+  file: string,
+  { lines = 20, offset = 0 }: { lines?: number; offset?: number } = {},
+): Promise<string[]> {
   try {
     const handle = await open(file, 'r');
     try {

@@ -32,14 +32,19 @@ async function launchedWithOther(ref: ServiceRef, wanted: string): Promise<boole
   return at >= 0 && args[at + 1] !== wanted;
 }
 
-export async function checkModel(ref: ServiceRef, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<ModelCheckResult> {
+export async function checkModel(
+  ref: ServiceRef,
+  deps: ActorDeps,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<ModelCheckResult> {
   const wanted = ref.provider.model;
   // Nothing configured: the server's default is what we get.
   if (!wanted) return { kind: 'ready' };
   const adapter = deps.createAdapter(ref.provider, { mode: ref.mode });
   try {
     const models = await adapter.listModels(signal ? { signal } : {});
-    if (listed(ref, models, wanted)) return (await launchedWithOther(ref, wanted)) ? { kind: 'absent' } : { kind: 'ready' };
+    if (listed(ref, models, wanted))
+      return (await launchedWithOther(ref, wanted)) ? { kind: 'absent' } : { kind: 'ready' };
     if (ref.provider.kind !== 'ollama') return { kind: 'absent' };
     // Ollama may know it under another spelling (digest, namespace): ask /api/show once.
     try {

@@ -78,9 +78,13 @@ async function pidFromSs(port: number, signal?: AbortSignal): Promise<number | u
 }
 
 /** Who holds `port`: a listener, else a connection's local end. undefined when no tool can tell. Never throws. */
-export async function findPortHolder(port: number, { signal }: { signal?: AbortSignal } = {}): Promise<PortHolder | undefined> {
+export async function findPortHolder(
+  port: number,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<PortHolder | undefined> {
   const listeners = await socketInodes(port, true);
-  const listener = (listeners.size > 0 ? await pidOwningInode(listeners) : undefined) ?? (await pidFromSs(port, signal));
+  const listener =
+    (listeners.size > 0 ? await pidOwningInode(listeners) : undefined) ?? (await pidFromSs(port, signal));
   if (listener !== undefined) return { pid: listener, command: await commandOf(listener), via: 'listener' };
   const connections = await socketInodes(port, false);
   const client = connections.size > 0 ? await pidOwningInode(connections) : undefined;
@@ -102,15 +106,22 @@ export function describeHolder(holder: PortHolder | undefined): string {
 /** PORT_IN_USE naming the holder and the ways out. */
 export function portInUseError(provider: ProviderConfig, holder: PortHolder | undefined): AcodeError {
   const key = `providers.${provider.id}.port`;
-  const hint = holder?.via === 'connection' && provider.port >= EPHEMERAL_LOW
-    // Stopping the client would only free it until the next connection picks it: move the server.
-    ? `Set ${key} to a port below ${EPHEMERAL_LOW}: ports from there up are where the kernel takes the local ports of outgoing connections.`
-    : `Either ${holder ? `stop pid ${holder.pid} (e.g. \`kill ${holder.pid}\`)` : `find it with \`ss -ltnp 'sport = :${provider.port}'\` and stop it`}, or set ${key} to a free port.`;
+  const hint =
+    holder?.via === 'connection' && provider.port >= EPHEMERAL_LOW
+      ? // Stopping the client would only free it until the next connection picks it: move the server.
+        `Set ${key} to a port below ${EPHEMERAL_LOW}: ports from there up are where the kernel takes the local ports of outgoing connections.`
+      : `Either ${holder ? `stop pid ${holder.pid} (e.g. \`kill ${holder.pid}\`)` : `find it with \`ss -ltnp 'sport = :${provider.port}'\` and stop it`}, or set ${key} to a free port.`;
   return new AcodeError(
     'PORT_IN_USE',
     `${provider.id}: port ${provider.port} is already in use by ${describeHolder(holder)}.`,
     hint,
-    { details: { provider: provider.id, port: provider.port, ...(holder ? { holderPid: holder.pid, holderCommand: holder.command, holderVia: holder.via } : {}) } },
+    {
+      details: {
+        provider: provider.id,
+        port: provider.port,
+        ...(holder ? { holderPid: holder.pid, holderCommand: holder.command, holderVia: holder.via } : {}),
+      },
+    },
   );
 }
 

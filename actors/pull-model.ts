@@ -23,12 +23,18 @@ export function pullModel(
   const model = ref.provider.model;
   const fail = (error: unknown): void => {
     const acode = toAcodeError(error);
-    const wrapped = acode.code === 'ABORTED' || acode.code === 'PULL_FAILED' || acode.code === 'AIRGAP_VIOLATION'
-      ? acode
-      : new AcodeError('PULL_FAILED', `${ref.provider.id}: pulling ${model ?? 'the model'} failed: ${acode.message}`, acode.hint, {
-          cause: acode,
-          details: { provider: ref.provider.id, model, reason: acode.code },
-        });
+    const wrapped =
+      acode.code === 'ABORTED' || acode.code === 'PULL_FAILED' || acode.code === 'AIRGAP_VIOLATION'
+        ? acode
+        : new AcodeError(
+            'PULL_FAILED',
+            `${ref.provider.id}: pulling ${model ?? 'the model'} failed: ${acode.message}`,
+            acode.hint,
+            {
+              cause: acode,
+              details: { provider: ref.provider.id, model, reason: acode.code },
+            },
+          );
     deps.log.warn({ provider: ref.provider.id, model, code: wrapped.code, error: wrapped.message }, 'pull failed');
     sendBack({ type: 'PULL_FAILED', error: serializeError(wrapped) });
   };
@@ -37,7 +43,14 @@ export function pullModel(
     return () => undefined;
   }
   if (!model) {
-    fail(new AcodeError('PULL_FAILED', `${ref.provider.id}: no model is configured to pull.`, `Set providers.${ref.provider.id}.model.`, { details: { provider: ref.provider.id } }));
+    fail(
+      new AcodeError(
+        'PULL_FAILED',
+        `${ref.provider.id}: no model is configured to pull.`,
+        `Set providers.${ref.provider.id}.model.`,
+        { details: { provider: ref.provider.id } },
+      ),
+    );
     return () => undefined;
   }
   deps.log.info({ provider: ref.provider.id, model }, 'pulling model');

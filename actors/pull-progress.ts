@@ -54,11 +54,22 @@ interface Totals {
 
 /** Folds progress lines into bytes summed over layers and a smoothed rate (unthrottled). */
 function toProgressEvents(source: Observable<PullProgress>, now: () => number): Observable<PullProgressEvent> {
-  const start: Totals = { layers: new Map(), status: '', completed: 0, total: 0, bytesPerSecond: 0, lastAt: now(), lastCompleted: 0 };
+  const start: Totals = {
+    layers: new Map(),
+    status: '',
+    completed: 0,
+    total: 0,
+    bytesPerSecond: 0,
+    lastAt: now(),
+    lastCompleted: 0,
+  };
   return source.pipe(
     scan((acc, line) => {
       if (line.digest && line.total) {
-        acc.layers.set(line.digest, { total: line.total, completed: line.completed ?? acc.layers.get(line.digest)?.completed ?? 0 });
+        acc.layers.set(line.digest, {
+          total: line.total,
+          completed: line.completed ?? acc.layers.get(line.digest)?.completed ?? 0,
+        });
       }
       let completed = 0;
       let total = 0;

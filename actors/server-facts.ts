@@ -16,12 +16,24 @@ export interface ServerFacts {
 }
 
 /** The facts of the server process `pid` (null: whoever holds the port), or undefined when unknowable. */
-export async function serverFacts(stateDir: string, provider: ProviderConfig, pid: number | null, { signal }: { signal?: AbortSignal } = {}): Promise<ServerFacts | undefined> {
+export async function serverFacts(
+  stateDir: string,
+  provider: ProviderConfig,
+  pid: number | null,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<ServerFacts | undefined> {
   const file = await readPidFile(stateDir, provider);
-  const recorded = file && (pid === null ? file.port === provider.port && (await isOurProcess(file)) : file.pid === pid) ? file : undefined;
+  const recorded =
+    file && (pid === null ? file.port === provider.port && (await isOurProcess(file)) : file.pid === pid)
+      ? file
+      : undefined;
   const startedAt = recorded ? Date.parse(recorded.startedAt) : Number.NaN;
   if (recorded && Number.isFinite(startedAt)) {
-    return { pid: recorded.pid, startedAt, restarts: (recorded.restarts ?? []).map((t) => Date.parse(t)).filter(Number.isFinite) };
+    return {
+      pid: recorded.pid,
+      startedAt,
+      restarts: (recorded.restarts ?? []).map((t) => Date.parse(t)).filter(Number.isFinite),
+    };
   }
   const holder = pid ?? (await findPortHolder(provider.port, signal ? { signal } : {}))?.pid;
   if (holder === undefined) return undefined;

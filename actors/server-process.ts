@@ -29,7 +29,11 @@ export interface SpawnOptions {
 // A cancelled spawn kills what it made; a server still booting has no work to finish, so the grace is short.
 const CANCELLED_SPAWN_GRACE_MS = 3_000;
 
-export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal, onSpawned }: SpawnOptions = {}): Promise<SpawnResult> {
+export async function spawnServer(
+  ref: SpawnInput,
+  deps: ActorDeps,
+  { signal, onSpawned }: SpawnOptions = {},
+): Promise<SpawnResult> {
   const { provider, stateDir } = ref;
   // Defence in depth: the machine's policy already never spawns in airgapped mode.
   if (ref.mode === 'airgapped') {
@@ -71,7 +75,12 @@ export async function spawnServer(ref: SpawnInput, deps: ActorDeps, { signal, on
 const PORT_RELEASE_GRACE_MS = 2_000;
 const PORT_RELEASE_STEP_MS = 50;
 
-async function portFreesSoon(port: number, host: string, deps: ActorDeps, signal: AbortSignal | undefined): Promise<boolean> {
+async function portFreesSoon(
+  port: number,
+  host: string,
+  deps: ActorDeps,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   for (let waited = 0; ; waited += PORT_RELEASE_STEP_MS) {
     if (await isPortFree(port, host)) return true;
     if (waited >= PORT_RELEASE_GRACE_MS) return false;
@@ -130,24 +139,42 @@ async function spawnDetached(
   });
   onSpawned?.(pid);
   const restarts = ref.restarts?.length ?? 0;
-  deps.log.info({ provider: provider.id, serverPid: pid, binary: launch.binaryPath, args: launch.args, port: provider.port, logFile, ...(restarts > 0 ? { restarts } : {}) },
-    restarts > 0 ? 'restarted server' : 'spawned server');
+  deps.log.info(
+    {
+      provider: provider.id,
+      serverPid: pid,
+      binary: launch.binaryPath,
+      args: launch.args,
+      port: provider.port,
+      logFile,
+      ...(restarts > 0 ? { restarts } : {}),
+    },
+    restarts > 0 ? 'restarted server' : 'spawned server',
+  );
   // The child has its own copy of the log fd; ours closes, then the pid file records the child.
   const recorded = log.close().then(() =>
     writePidFile(stateDir, provider, {
-      pid, binary: launch.binaryPath, logOffset: log.offset, args: launch.args,
-      ...(ref.restarts && ref.restarts.length > 0 ? { restarts: ref.restarts.map((t) => new Date(t).toISOString()) } : {}),
-    }));
+      pid,
+      binary: launch.binaryPath,
+      logOffset: log.offset,
+      args: launch.args,
+      ...(ref.restarts && ref.restarts.length > 0
+        ? { restarts: ref.restarts.map((t) => new Date(t).toISOString()) }
+        : {}),
+    }),
+  );
   // Cancelled: kill at once (not after the write), drop the pid file once it is written, and keep the
   // process alive until that is done (trackCleanup: the CLI's exit path waits for it).
   let cleanup: Promise<void> | undefined;
   const cancel = (): Promise<void> =>
-    (cleanup ??= trackCleanup((async () => {
-      deps.log.info({ provider: provider.id, serverPid: pid }, 'spawn cancelled: stopping the child');
-      await terminateChild(entry, { graceMs: CANCELLED_SPAWN_GRACE_MS, killWaitMs: deps.killWaitMs, log: deps.log });
-      await recorded.catch(() => undefined);
-      await removePidFile(stateDir, provider, pid);
-    })()));
+    (cleanup ??= trackCleanup(
+      (async () => {
+        deps.log.info({ provider: provider.id, serverPid: pid }, 'spawn cancelled: stopping the child');
+        await terminateChild(entry, { graceMs: CANCELLED_SPAWN_GRACE_MS, killWaitMs: deps.killWaitMs, log: deps.log });
+        await recorded.catch(() => undefined);
+        await removePidFile(stateDir, provider, pid);
+      })(),
+    ));
   // The listener's copy only starts the clean-up; its failure is rethrown by the `await cancel()` below.
   const onAbort = (): void => void cancel().catch(() => undefined);
   signal?.addEventListener('abort', onAbort, { once: true });

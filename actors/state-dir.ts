@@ -124,7 +124,8 @@ export async function isOurProcess(pidfile: PidFile): Promise<boolean> {
   // unreadable; pid + start time within one boot already names exactly one process.
   if (identity.cmdline.length === 0) return true;
   if (identity.cmdline.join('\0') === pidfile.cmdline.join('\0')) return true;
-  if (pidfile.args && pidfile.args.length >= 2 && identity.cmdline.join('\0').endsWith(pidfile.args.join('\0'))) return true;
+  if (pidfile.args && pidfile.args.length >= 2 && identity.cmdline.join('\0').endsWith(pidfile.args.join('\0')))
+    return true;
   const name = (pidfile.binary.split('/').pop() ?? pidfile.binary).toLowerCase();
   return name.length > 0 && identity.cmdline.join(' ').toLowerCase().includes(name);
 }

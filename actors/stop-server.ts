@@ -36,7 +36,10 @@ async function waitGone(record: PidFile, ms: number, signal?: AbortSignal): Prom
 async function signalServer(record: PidFile, sig: NodeJS.Signals, deps: ActorDeps): Promise<void> {
   const identity = await readProcIdentity(record.pid);
   const target = identity?.pgrp === record.pid ? -record.pid : record.pid;
-  deps.log[sig === 'SIGKILL' ? 'warn' : 'info']({ provider: record.providerId, serverPid: record.pid, group: target < 0 }, `sent ${sig}`);
+  deps.log[sig === 'SIGKILL' ? 'warn' : 'info'](
+    { provider: record.providerId, serverPid: record.pid, group: target < 0 },
+    `sent ${sig}`,
+  );
   try {
     process.kill(target, sig);
   } catch (error) {
@@ -53,7 +56,11 @@ function stuckError(provider: StopInput['provider'], pid: number, killWaitMs: nu
   );
 }
 
-export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: { signal?: AbortSignal } = {}): Promise<{ signal: 'SIGTERM' | 'SIGKILL' | 'none' }> {
+export async function stopServer(
+  input: StopInput,
+  deps: ActorDeps,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<{ signal: 'SIGTERM' | 'SIGKILL' | 'none' }> {
   const { stateDir, provider } = input;
   // Our own child, not yet exited: ours by construction, even before its pid file is written (a STOP
   // right after the spawn reported its pid).
@@ -67,7 +74,10 @@ export async function stopServer(input: StopInput, deps: ActorDeps, { signal }: 
   const record = await readPidFile(stateDir, provider);
   if (!record || record.pid !== input.pid || !(await stillOurs(record))) {
     // Not ours (or already gone): never signal it. A stale file is cleaned up.
-    deps.log.info({ provider: provider.id, serverPid: input.pid }, 'not stopping: the pid is no longer the server acode started');
+    deps.log.info(
+      { provider: provider.id, serverPid: input.pid },
+      'not stopping: the pid is no longer the server acode started',
+    );
     if (record && record.pid === input.pid) await removePidFile(stateDir, provider, record.pid);
     return { signal: 'none' };
   }

@@ -55,18 +55,20 @@ export function terminateChild(
 ): Promise<Termination> {
   const running = inFlight.get(entry);
   if (running) return running;
-  const work = trackCleanup((async (): Promise<Termination> => {
-    // An exit we asked for is not a crash (watchProcess reads this).
-    entry.stopRequested = true;
-    if (entry.exit) return { signal: 'none', gone: true };
-    const fields = { provider: entry.providerId, serverPid: entry.pid };
-    log?.info({ ...fields, graceMs }, 'sent SIGTERM');
-    signalGroup(entry.pid, 'SIGTERM');
-    if (await exitWithin(entry, graceMs)) return { signal: 'SIGTERM', gone: true };
-    log?.warn(fields, `still running after ${graceMs} ms: sent SIGKILL`);
-    signalGroup(entry.pid, 'SIGKILL');
-    return { signal: 'SIGKILL', gone: await exitWithin(entry, killWaitMs) };
-  })());
+  const work = trackCleanup(
+    (async (): Promise<Termination> => {
+      // An exit we asked for is not a crash (watchProcess reads this).
+      entry.stopRequested = true;
+      if (entry.exit) return { signal: 'none', gone: true };
+      const fields = { provider: entry.providerId, serverPid: entry.pid };
+      log?.info({ ...fields, graceMs }, 'sent SIGTERM');
+      signalGroup(entry.pid, 'SIGTERM');
+      if (await exitWithin(entry, graceMs)) return { signal: 'SIGTERM', gone: true };
+      log?.warn(fields, `still running after ${graceMs} ms: sent SIGKILL`);
+      signalGroup(entry.pid, 'SIGKILL');
+      return { signal: 'SIGKILL', gone: await exitWithin(entry, killWaitMs) };
+    })(),
+  );
   inFlight.set(entry, work);
   return work;
 }

@@ -43,11 +43,21 @@ export async function fetchVllmModel(
   const model = ref.provider.model;
   // A directory, or a name that is no hub id: buildLaunch checks those (checkVllmModel) with their own errors.
   if (!fetchesModel(ref) || model === undefined || !isRepoId(model)) return { kind: 'local', downloaded: 0 };
-  if (await stat(localPath(model)).then((s) => s.isDirectory(), () => false)) return { kind: 'local', downloaded: 0 };
+  if (
+    await stat(localPath(model)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    )
+  )
+    return { kind: 'local', downloaded: 0 };
   const hub = hubEnv(deps.env);
   const revision = revisionOf(ref.provider.args);
   const signal = opts.signal;
-  const found = await preflightHubModel(hub, model, { revision, policy: hubPolicy(ref), ...(signal ? { signal } : {}) });
+  const found = await preflightHubModel(hub, model, {
+    revision,
+    policy: hubPolicy(ref),
+    ...(signal ? { signal } : {}),
+  });
   if (found.kind === 'cached') return { kind: 'cached', downloaded: 0 };
   const onProgress = opts.onProgress;
   // One event per chunk would be thousands a second; the machine needs a few, and each file's end.
@@ -56,7 +66,13 @@ export async function fetchVllmModel(
     const now = deps.clock.now();
     if (now - last < PROGRESS_EVERY_MS && p.fileCompleted < p.fileTotal) return;
     last = now;
-    onProgress?.({ type: 'PULL_PROGRESS', status: pullStatus(p), completed: p.completed, total: p.total, bytesPerSecond: p.bytesPerSecond });
+    onProgress?.({
+      type: 'PULL_PROGRESS',
+      status: pullStatus(p),
+      completed: p.completed,
+      total: p.total,
+      bytesPerSecond: p.bytesPerSecond,
+    });
   };
   const result = await pullHubModel(hub, model, {
     revision,

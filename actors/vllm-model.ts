@@ -24,22 +24,37 @@ export function revisionOf(args: readonly string[]): string {
 }
 
 /** The extra env vLLM should get for this model, or a typed error instead of a doomed spawn. */
-export async function checkVllmModel(provider: ProviderConfig, mode: OperatingMode, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+export async function checkVllmModel(
+  provider: ProviderConfig,
+  mode: OperatingMode,
+  env: NodeJS.ProcessEnv,
+): Promise<NodeJS.ProcessEnv> {
   const model = provider.model;
   if (provider.kind !== 'vllm' || !model) return {};
   const path = localPath(model);
   // vLLM itself takes the model as a directory when one exists at that path, before any hub lookup.
-  if (await stat(path).then((s) => s.isDirectory(), () => false)) {
+  if (
+    await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    )
+  ) {
     const found = await checkModelDir(path);
     if (found.complete) return {};
-    throw new AcodeError('MODEL_NOT_FOUND', `${provider.id}: the model directory ${path} lacks ${found.missing.join(', ')}.`,
+    throw new AcodeError(
+      'MODEL_NOT_FOUND',
+      `${provider.id}: the model directory ${path} lacks ${found.missing.join(', ')}.`,
       `Point providers.${provider.id}.model at a directory with config.json (or params.json for Mistral) and the weights, or at a Hugging Face id (org/name).`,
-      { details: { provider: provider.id, model, path, missing: found.missing } });
+      { details: { provider: provider.id, model, path, missing: found.missing } },
+    );
   }
   if (!isRepoId(model)) {
-    throw new AcodeError('MODEL_NOT_FOUND', `${provider.id}: ${model} is neither a model directory nor a Hugging Face id (org/name).`,
+    throw new AcodeError(
+      'MODEL_NOT_FOUND',
+      `${provider.id}: ${model} is neither a model directory nor a Hugging Face id (org/name).`,
       `Set providers.${provider.id}.model to a directory with config.json and weights, or to an id such as Qwen/Qwen2.5-0.5B-Instruct.`,
-      { details: { provider: provider.id, model, path } });
+      { details: { provider: provider.id, model, path } },
+    );
   }
   const hub = hubEnv(env);
   const cache = await cachedModel(hub.cacheDir, model, revisionOf(provider.args));

@@ -21,14 +21,23 @@ const MAX_PENDING_CHARS = 16 * 1024;
 type LoadProgressEvent = Extract<ActorEvent, { type: 'LOAD_PROGRESS' }>;
 
 /** Where this run's output starts: the child's own record, else the pid file that names this pid. */
-export async function runLog(input: ServiceRef & { pid: number }): Promise<{ file: string; offset: number | undefined }> {
+export async function runLog(
+  input: ServiceRef & { pid: number },
+): Promise<{ file: string; offset: number | undefined }> {
   const entry = childEntry(input.pid);
   if (entry) return { file: entry.logFile, offset: entry.logOffset };
   const record = await readPidFile(input.stateDir, input.provider);
-  return { file: logFilePath(input.stateDir, input.provider), offset: record?.pid === input.pid ? record.logOffset : undefined };
+  return {
+    file: logFilePath(input.stateDir, input.provider),
+    offset: record?.pid === input.pid ? record.logOffset : undefined,
+  };
 }
 
-export function watchLog(input: ServiceRef & { pid: number }, deps: ActorDeps, sendBack: (event: LoadProgressEvent) => void): () => void {
+export function watchLog(
+  input: ServiceRef & { pid: number },
+  deps: ActorDeps,
+  sendBack: (event: LoadProgressEvent) => void,
+): () => void {
   let stopped = false;
   let handle: unknown;
   const decoder = new StringDecoder('utf8');
@@ -71,7 +80,10 @@ export function watchLog(input: ServiceRef & { pid: number }, deps: ActorDeps, s
   };
 
   void (async () => {
-    const log = await runLog(input).catch(() => ({ file: logFilePath(input.stateDir, input.provider), offset: undefined }));
+    const log = await runLog(input).catch(() => ({
+      file: logFilePath(input.stateDir, input.provider),
+      offset: undefined,
+    }));
     position = log.offset;
     if (!stopped) await poll(log.file);
   })();

@@ -24,7 +24,8 @@ export function watchProcess(
     const logFile = logFilePath(input.stateDir, input.provider);
     // Enough lines to reach back past a traceback to the error that explains the exit.
     const tail = await logTail(logFile, { lines: EXIT_TAIL_LINES, ...(offset === undefined ? {} : { offset }) });
-    if (!stopped) deps.log.warn({ provider: input.provider.id, serverPid: input.pid, exitCode, signal, logFile }, 'server exited');
+    if (!stopped)
+      deps.log.warn({ provider: input.provider.id, serverPid: input.pid, exitCode, signal, logFile }, 'server exited');
     if (!stopped) sendBack({ type: 'PROCESS_EXITED', exitCode, signal, logTail: tail, logFile });
   };
 

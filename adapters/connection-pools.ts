@@ -50,7 +50,8 @@ export function openPool(spec: PoolSpec): PoolType {
 
 // The key holds everything the connector depends on: a provider moved to another port, or whose mode
 // changed the loopback rule, gets a new pool.
-const keyOf = (spec: PoolSpec): string => JSON.stringify([spec.provider, spec.origin, spec.loopbackOnly, spec.connectMs]);
+const keyOf = (spec: PoolSpec): string =>
+  JSON.stringify([spec.provider, spec.origin, spec.loopbackOnly, spec.connectMs]);
 
 export function createConnectionPools(): ConnectionPools {
   const pools = new Map<string, PoolType>();

@@ -14,14 +14,28 @@ function isVectorList(value: unknown): value is number[][] {
 }
 
 function cannotEmbed(t: Transport, model: string | undefined, quirks: ServerQuirks, error: unknown): unknown {
-  return unsupported(error, t.provider, `embed${model ? ` with "${model}"` : ''}`,
-    quirks.embeddingsHint ?? 'Ask for an embedding model this provider serves (GET /v1/models lists them).');
+  return unsupported(
+    error,
+    t.provider,
+    `embed${model ? ` with "${model}"` : ''}`,
+    quirks.embeddingsHint ?? 'Ask for an embedding model this provider serves (GET /v1/models lists them).',
+  );
 }
 
-export async function ollamaEmbed(t: Transport, model: string | undefined, input: string[], { signal }: CallOptions, quirks: ServerQuirks): Promise<EmbedResult> {
+export async function ollamaEmbed(
+  t: Transport,
+  model: string | undefined,
+  input: string[],
+  { signal }: CallOptions,
+  quirks: ServerQuirks,
+): Promise<EmbedResult> {
   const path = '/api/embed';
   if (model === undefined) {
-    throw new AcodeError('USAGE', `${t.provider}: no model given and none configured.`, `Set providers.${t.provider}.model in .agent/config.yml, or pass a model with the request.`);
+    throw new AcodeError(
+      'USAGE',
+      `${t.provider}: no model given and none configured.`,
+      `Set providers.${t.provider}.model in .agent/config.yml, or pass a model with the request.`,
+    );
   }
   let body: { model?: string; embeddings?: unknown; prompt_eval_count?: number };
   try {
@@ -30,23 +44,51 @@ export async function ollamaEmbed(t: Transport, model: string | undefined, input
     throw cannotEmbed(t, model, quirks, error);
   }
   if (!isVectorList(body.embeddings) || body.embeddings.length !== input.length) {
-    throw protocolError(t.context(path), `an answer without ${input.length} embeddings`, JSON.stringify(body).slice(0, 200));
+    throw protocolError(
+      t.context(path),
+      `an answer without ${input.length} embeddings`,
+      JSON.stringify(body).slice(0, 200),
+    );
   }
-  return { model: body.model ?? model, embeddings: body.embeddings, ...(typeof body.prompt_eval_count === 'number' ? { promptTokens: body.prompt_eval_count } : {}) };
+  return {
+    model: body.model ?? model,
+    embeddings: body.embeddings,
+    ...(typeof body.prompt_eval_count === 'number' ? { promptTokens: body.prompt_eval_count } : {}),
+  };
 }
 
-export async function openAiEmbed(t: Transport, model: string | undefined, input: string[], { signal }: CallOptions, quirks: ServerQuirks): Promise<EmbedResult> {
+export async function openAiEmbed(
+  t: Transport,
+  model: string | undefined,
+  input: string[],
+  { signal }: CallOptions,
+  quirks: ServerQuirks,
+): Promise<EmbedResult> {
   const path = '/v1/embeddings';
   let body: { model?: string; data?: { index?: number; embedding?: unknown }[]; usage?: { prompt_tokens?: number } };
   try {
-    body = await t.json({ method: 'POST', path, json: { ...(model !== undefined ? { model } : {}), input, encoding_format: 'float' }, signal, ...(model !== undefined ? { model } : {}) });
+    body = await t.json({
+      method: 'POST',
+      path,
+      json: { ...(model !== undefined ? { model } : {}), input, encoding_format: 'float' },
+      signal,
+      ...(model !== undefined ? { model } : {}),
+    });
   } catch (error) {
     throw cannotEmbed(t, model, quirks, error);
   }
   const data = Array.isArray(body.data) ? [...body.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)) : [];
   const embeddings = data.map((d) => d.embedding);
   if (!isVectorList(embeddings) || embeddings.length !== input.length) {
-    throw protocolError(t.context(path), `an answer without ${input.length} embeddings`, JSON.stringify(body).slice(0, 200));
+    throw protocolError(
+      t.context(path),
+      `an answer without ${input.length} embeddings`,
+      JSON.stringify(body).slice(0, 200),
+    );
   }
-  return { model: body.model ?? model ?? '', embeddings, ...(typeof body.usage?.prompt_tokens === 'number' ? { promptTokens: body.usage.prompt_tokens } : {}) };
+  return {
+    model: body.model ?? model ?? '',
+    embeddings,
+    ...(typeof body.usage?.prompt_tokens === 'number' ? { promptTokens: body.usage.prompt_tokens } : {}),
+  };
 }

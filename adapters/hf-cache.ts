@@ -41,10 +41,12 @@ export function modelFilesComplete(files: readonly string[], indexes: ReadonlyMa
 /** Files of a directory (one level deep is what a checkpoint uses) that can actually be read: a dangling snapshot link does not count. */
 async function readableFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  const ok = await Promise.all(entries.map(async (name) => {
-    const s = await stat(join(dir, name)).catch(() => undefined);
-    return s?.isFile() ? name : undefined;
-  }));
+  const ok = await Promise.all(
+    entries.map(async (name) => {
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      return s?.isFile() ? name : undefined;
+    }),
+  );
   return ok.filter((n): n is string => n !== undefined);
 }
 
@@ -53,7 +55,12 @@ export async function checkModelDir(dir: string): Promise<Completeness> {
   const files = await readableFiles(dir);
   const indexes = new Map<string, unknown>();
   for (const f of files.filter((n) => n.endsWith('.index.json'))) {
-    indexes.set(f, await readFile(join(dir, f), 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => null));
+    indexes.set(
+      f,
+      await readFile(join(dir, f), 'utf8')
+        .then((t) => JSON.parse(t) as unknown)
+        .catch(() => null),
+    );
   }
   return modelFilesComplete(files, indexes);
 }
@@ -70,10 +77,24 @@ export interface CachedModel extends Completeness {
 /** Is `repoId` at `revision` complete in the cache? Reads refs/<revision> (or takes a commit as is). */
 export async function cachedModel(cacheDir: string, repoId: string, revision = 'main'): Promise<CachedModel> {
   const folder = repoFolder(cacheDir, repoId);
-  const ref = COMMIT.test(revision) ? revision : (await readFile(join(folder, 'refs', revision), 'utf8').catch(() => '')).trim();
-  if (ref === '') return { repoId, commit: null, snapshot: null, folder, complete: false, missing: [`${repoId} (not in the cache)`] };
+  const ref = COMMIT.test(revision)
+    ? revision
+    : (await readFile(join(folder, 'refs', revision), 'utf8').catch(() => '')).trim();
+  if (ref === '')
+    return { repoId, commit: null, snapshot: null, folder, complete: false, missing: [`${repoId} (not in the cache)`] };
   const snapshot = join(folder, 'snapshots', ref);
-  const exists = await stat(snapshot).then((s) => s.isDirectory(), () => false);
-  if (!exists) return { repoId, commit: ref, snapshot: null, folder, complete: false, missing: [`${repoId} (snapshot ${ref} missing)`] };
+  const exists = await stat(snapshot).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!exists)
+    return {
+      repoId,
+      commit: ref,
+      snapshot: null,
+      folder,
+      complete: false,
+      missing: [`${repoId} (snapshot ${ref} missing)`],
+    };
   return { repoId, commit: ref, snapshot, folder, ...(await checkModelDir(snapshot)) };
 }

@@ -7,7 +7,13 @@ import type { Readable } from 'node:stream';
 import type { Pool as PoolType } from 'undici';
 import { Pool, request } from './undici-core.js';
 import type { HubEnv } from './hf-env.js';
-import { hubAccessRefused, modelNotOnHub, revisionNotOnHub, unexpectedHubStatus, type HubErrorContext } from './hf-errors.js';
+import {
+  hubAccessRefused,
+  modelNotOnHub,
+  revisionNotOnHub,
+  unexpectedHubStatus,
+  type HubErrorContext,
+} from './hf-errors.js';
 import { classifyTransportError } from './wire-errors.js';
 
 export interface HubFile {
@@ -63,7 +69,10 @@ export class HubClient {
   async modelInfo(repoId: string, revision: string, opts: { signal?: AbortSignal } = {}): Promise<HubModelInfo> {
     const path = `/api/models/${repoId}/revision/${encodeURIComponent(revision)}?blobs=true`;
     const res = await this.send('GET', `${this.endpoint}${path}`, {}, opts.signal, repoId);
-    const text = await res.body.setEncoding('utf8').toArray().then((parts) => parts.join(''));
+    const text = await res.body
+      .setEncoding('utf8')
+      .toArray()
+      .then((parts) => parts.join(''));
     if (res.status === 404) {
       if (header(res, 'x-error-code') === 'RevisionNotFound') throw revisionNotOnHub(this.context(repoId), revision);
       throw modelNotOnHub(this.context(repoId), await this.suggest(repoId, opts.signal));
@@ -81,12 +90,14 @@ export class HubClient {
       commit: raw.sha ?? '',
       gated: raw.gated !== undefined && raw.gated !== false,
       private: raw.private === true,
-      files: (raw.siblings ?? []).filter((s) => typeof s.rfilename === 'string').map((s) => ({
-        name: s.rfilename as string,
-        size: s.lfs?.size ?? s.size ?? 0,
-        ...(s.lfs?.sha256 ? { sha256: s.lfs.sha256 } : {}),
-        ...(s.blobId ? { blobId: s.blobId } : {}),
-      })),
+      files: (raw.siblings ?? [])
+        .filter((s) => typeof s.rfilename === 'string')
+        .map((s) => ({
+          name: s.rfilename as string,
+          size: s.lfs?.size ?? s.size ?? 0,
+          ...(s.lfs?.sha256 ? { sha256: s.lfs.sha256 } : {}),
+          ...(s.blobId ? { blobId: s.blobId } : {}),
+        })),
     };
   }
 
@@ -95,10 +106,21 @@ export class HubClient {
     const name = repoId.split('/').pop() ?? repoId;
     for (const query of [name, name.slice(0, Math.max(4, Math.floor(name.length / 2)))]) {
       try {
-        const res = await this.send('GET', `${this.endpoint}/api/models?search=${encodeURIComponent(query)}&limit=5`, {}, signal, repoId);
-        const text = await res.body.setEncoding('utf8').toArray().then((p) => p.join(''));
+        const res = await this.send(
+          'GET',
+          `${this.endpoint}/api/models?search=${encodeURIComponent(query)}&limit=5`,
+          {},
+          signal,
+          repoId,
+        );
+        const text = await res.body
+          .setEncoding('utf8')
+          .toArray()
+          .then((p) => p.join(''));
         if (res.status !== 200) return [];
-        const ids = (JSON.parse(text) as { id?: string }[]).map((m) => m.id).filter((id): id is string => typeof id === 'string' && id !== repoId);
+        const ids = (JSON.parse(text) as { id?: string }[])
+          .map((m) => m.id)
+          .filter((id): id is string => typeof id === 'string' && id !== repoId);
         if (ids.length > 0) return ids.slice(0, 3);
       } catch {
         return [];
@@ -115,7 +137,12 @@ export class HubClient {
   }
 
   /** GET /{id}/resolve/{rev}/{file}, following the hub's redirects; `from` asks for the bytes from that offset on. */
-  async openFile(repoId: string, revision: string, file: string, opts: { from?: number; method?: 'GET' | 'HEAD'; signal?: AbortSignal } = {}): Promise<HubResponse> {
+  async openFile(
+    repoId: string,
+    revision: string,
+    file: string,
+    opts: { from?: number; method?: 'GET' | 'HEAD'; signal?: AbortSignal } = {},
+  ): Promise<HubResponse> {
     let url = `${this.endpoint}/${repoId}/resolve/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
     const headers: Record<string, string> = opts.from ? { range: `bytes=${opts.from}-` } : {};
     for (let hop = 0; ; hop++) {
@@ -132,14 +159,24 @@ export class HubClient {
     this.pools.clear();
   }
 
-  private async send(method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, signal: AbortSignal | undefined, repoId: string): Promise<HubResponse> {
+  private async send(
+    method: 'GET' | 'HEAD',
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+    repoId: string,
+  ): Promise<HubResponse> {
     const target = new URL(url);
     const sameOrigin = target.origin === new URL(this.endpoint).origin;
     const auth = this.#token !== undefined && sameOrigin ? { authorization: `Bearer ${this.#token}` } : {};
     try {
       const res = await request(this.pool(target.origin), {
-        method, path: `${target.pathname}${target.search}`, headers: { 'user-agent': 'acode', ...auth, ...headers },
-        headersTimeout: TIMEOUTS.headersMs, bodyTimeout: TIMEOUTS.bodyMs, ...(signal ? { signal } : {}),
+        method,
+        path: `${target.pathname}${target.search}`,
+        headers: { 'user-agent': 'acode', ...auth, ...headers },
+        headersTimeout: TIMEOUTS.headersMs,
+        bodyTimeout: TIMEOUTS.bodyMs,
+        ...(signal ? { signal } : {}),
       });
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
     } catch (err) {

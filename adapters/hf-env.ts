@@ -17,7 +17,8 @@ export interface HubEnv {
 }
 
 const set = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
-const truthy = (v: string | undefined): boolean => set(v) && ['1', 'on', 'yes', 'true'].includes(v.trim().toLowerCase());
+const truthy = (v: string | undefined): boolean =>
+  set(v) && ['1', 'on', 'yes', 'true'].includes(v.trim().toLowerCase());
 
 function hfHome(env: Readonly<Record<string, string | undefined>>): string {
   if (set(env.HF_HOME)) return env.HF_HOME;
@@ -26,8 +27,10 @@ function hfHome(env: Readonly<Record<string, string | undefined>>): string {
 }
 
 export function hubEnv(env: Readonly<Record<string, string | undefined>>): HubEnv {
-  const cacheDir = set(env.HF_HUB_CACHE) ? env.HF_HUB_CACHE
-    : set(env.HUGGINGFACE_HUB_CACHE) ? env.HUGGINGFACE_HUB_CACHE // the older name huggingface_hub still honours
+  const cacheDir = set(env.HF_HUB_CACHE)
+    ? env.HF_HUB_CACHE
+    : set(env.HUGGINGFACE_HUB_CACHE)
+      ? env.HUGGINGFACE_HUB_CACHE // the older name huggingface_hub still honours
       : join(hfHome(env), 'hub');
   return {
     endpoint: (set(env.HF_ENDPOINT) ? env.HF_ENDPOINT : DEFAULT_HF_ENDPOINT).replace(/\/+$/, ''),

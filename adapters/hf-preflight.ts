@@ -10,8 +10,7 @@ import { hubUnreachable, modelNotStaged } from './hf-errors.js';
 export type HubPolicy = 'allowed' | 'airgapped' | 'downloads-off';
 
 export type Preflight =
-  | { kind: 'cached'; cache: CachedModel }
-  | { kind: 'on-hub'; cache: CachedModel; info: HubModelInfo };
+  { kind: 'cached'; cache: CachedModel } | { kind: 'on-hub'; cache: CachedModel; info: HubModelInfo };
 
 const WHY_NOT: Record<Exclude<HubPolicy, 'allowed'>, string> = {
   airgapped: 'airgapped mode never contacts the hub',
@@ -19,7 +18,9 @@ const WHY_NOT: Record<Exclude<HubPolicy, 'allowed'>, string> = {
 };
 
 export async function preflightHubModel(
-  hub: HubEnv, repoId: string, opts: { revision?: string; policy: HubPolicy; signal?: AbortSignal },
+  hub: HubEnv,
+  repoId: string,
+  opts: { revision?: string; policy: HubPolicy; signal?: AbortSignal },
 ): Promise<Preflight> {
   const revision = opts.revision ?? 'main';
   const cache = await cachedModel(hub.cacheDir, repoId, revision);
@@ -31,7 +32,8 @@ export async function preflightHubModel(
     const info = await client.modelInfo(repoId, revision, opts.signal ? { signal: opts.signal } : {});
     // A gated repo shows its info to anyone and refuses its files: ask for one to know before a download.
     if (info.gated || info.private) {
-      const probe = info.files.find((f) => f.name === 'config.json' || f.name === 'params.json')?.name ?? info.files[0]?.name;
+      const probe =
+        info.files.find((f) => f.name === 'config.json' || f.name === 'params.json')?.name ?? info.files[0]?.name;
       if (probe) await client.checkAccess(repoId, info.commit || revision, probe, opts.signal);
     }
     return { kind: 'on-hub', cache, info };

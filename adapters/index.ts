@@ -8,7 +8,14 @@ export { hostUnresolved, isServerGone } from './wire-errors.js';
 export { HEALTH_TIMEOUT_MS, type Timeouts } from './transport.js';
 export { SERVER_QUIRKS, quirksFor, type ServerQuirks, type HealthQuirks, type ContinueStyle } from './server-quirks.js';
 export { hubEnv, isRepoId, type HubEnv } from './hf-env.js';
-export { cachedModel, checkModelDir, modelFilesComplete, repoFolder, type CachedModel, type Completeness } from './hf-cache.js';
+export {
+  cachedModel,
+  checkModelDir,
+  modelFilesComplete,
+  repoFolder,
+  type CachedModel,
+  type Completeness,
+} from './hf-cache.js';
 export { HubClient, type HubFile, type HubModelInfo } from './hf-client.js';
 export { preflightHubModel, type HubPolicy, type Preflight } from './hf-preflight.js';
 export { preStageHint } from './hf-errors.js';

@@ -23,7 +23,10 @@ export class LlamaInfillDecoder implements ChunkDecoder, SseSink {
   private out: StreamChunk[] = [];
   private produced = 0;
 
-  constructor(private readonly ctx: WireContext, private readonly model: string) {
+  constructor(
+    private readonly ctx: WireContext,
+    private readonly model: string,
+  ) {
     this.events = new SseSplitter(ctx, this);
   }
 
@@ -55,8 +58,16 @@ export class LlamaInfillDecoder implements ChunkDecoder, SseSink {
   legacyError(value: string): void {
     if (this.finished) return;
     let envelope: unknown = value;
-    try { envelope = JSON.parse(value); } catch { /* keep the raw text */ }
-    throw midStreamError(this.ctx, typeof envelope === 'string' ? { error: envelope } : envelope, this.produced + this.out.length);
+    try {
+      envelope = JSON.parse(value);
+    } catch {
+      /* keep the raw text */
+    }
+    throw midStreamError(
+      this.ctx,
+      typeof envelope === 'string' ? { error: envelope } : envelope,
+      this.produced + this.out.length,
+    );
   }
 
   event(_event: string | undefined, data: string): void {
@@ -73,7 +84,10 @@ export class LlamaInfillDecoder implements ChunkDecoder, SseSink {
     const prompt = value.tokens_evaluated ?? 0;
     const completion = value.tokens_predicted ?? 0;
     this.out.push({
-      type: 'final', finishReason: value.stop_type === 'limit' ? 'length' : 'stop', toolCalls: [], model: value.model ?? this.model,
+      type: 'final',
+      finishReason: value.stop_type === 'limit' ? 'length' : 'stop',
+      toolCalls: [],
+      model: value.model ?? this.model,
       usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion },
     });
     this.finished = true;

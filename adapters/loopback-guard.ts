@@ -32,7 +32,10 @@ export function assertLoopbackHost(host: string, context: { provider?: string; w
   if (isLoopbackHost(host)) return;
   const who = context.provider ? `${context.provider}: ` : '';
   const why = context.why ?? 'airgapped mode allows loopback connections only';
-  throw new AcodeError('AIRGAP_VIOLATION', `${who}refusing to connect to ${host}: ${why}.`,
+  throw new AcodeError(
+    'AIRGAP_VIOLATION',
+    `${who}refusing to connect to ${host}: ${why}.`,
     `Point the provider at 127.0.0.1 or ::1 (providers.${context.provider ?? '<id>'}.host / base_url), or leave airgapped mode.`,
-    { details: { host, provider: context.provider } });
+    { details: { host, provider: context.provider } },
+  );
 }

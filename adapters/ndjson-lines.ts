@@ -33,7 +33,8 @@ export class NdjsonSplitter {
       if (line.trim() !== '') out.push(parseLine(line, this.ctx));
     }
     this.pending = start === 0 ? text : text.slice(start);
-    if (this.pending.length > MAX_LINE_CHARS) throw protocolError(this.ctx, 'an NDJSON line longer than 4 MiB', this.pending);
+    if (this.pending.length > MAX_LINE_CHARS)
+      throw protocolError(this.ctx, 'an NDJSON line longer than 4 MiB', this.pending);
     return out;
   }
 

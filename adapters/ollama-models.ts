@@ -25,7 +25,8 @@ function fromTags(m: TagsModel): ModelInfo {
 
 export async function listOllamaModels(t: Transport, { signal }: CallOptions): Promise<ModelInfo[]> {
   const body = await t.json<{ models?: TagsModel[] }>({ method: 'GET', path: '/api/tags', signal });
-  if (!Array.isArray(body.models)) throw protocolError(t.context('/api/tags'), 'a tags answer without `models`', JSON.stringify(body));
+  if (!Array.isArray(body.models))
+    throw protocolError(t.context('/api/tags'), 'a tags answer without `models`', JSON.stringify(body));
   return body.models.map(fromTags);
 }
 
@@ -47,9 +48,12 @@ export async function ollamaModelInfo(t: Transport, id: string, { signal }: Call
 }
 
 function pullFailed(model: string, serverText: string, url: string): AcodeError {
-  return new AcodeError('PULL_FAILED', `ollama could not pull "${model}": ${serverText}`,
+  return new AcodeError(
+    'PULL_FAILED',
+    `ollama could not pull "${model}": ${serverText}`,
     `Check the model name (ollama.com/library) and the network; or pre-stage it with \`ollama pull ${model}\` elsewhere.`,
-    { details: { provider: 'ollama', model, serverMessage: serverText, url } });
+    { details: { provider: 'ollama', model, serverMessage: serverText, url } },
+  );
 }
 
 // A server's field as text: a string as is, anything else as JSON (never "[object Object]").
@@ -63,7 +67,11 @@ export async function* ollamaPull(t: Transport, model: string, { signal }: CallO
   let delivered = 0;
   try {
     if (!['application/x-ndjson', 'application/json'].includes(mediaType(res.headers))) {
-      throw protocolError(ctx, `unexpected content type "${mediaType(res.headers)}"`, await firstBytes(res.body, ctx, signal));
+      throw protocolError(
+        ctx,
+        `unexpected content type "${mediaType(res.headers)}"`,
+        await firstBytes(res.body, ctx, signal),
+      );
     }
     for await (const value of ndjsonValues(res.body, ctx)) {
       const line = value as { status?: unknown; error?: unknown; digest?: string; total?: number; completed?: number };

@@ -5,7 +5,16 @@ import { generatedCallId, parseArguments } from './tool-calls.js';
 import { checkContinuation, type ChunkDecoder, type StreamCall, type WireModule } from './wire-module.js';
 import { listOllamaModels, ollamaModelInfo, ollamaPull } from './ollama-models.js';
 import { ollamaEmbed } from './embeddings.js';
-import type { ChatMessage, ChatRequest, FinishReason, SamplingOptions, StreamChunk, TextCompletionRequest, ToolCall, Usage } from './types.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  FinishReason,
+  SamplingOptions,
+  StreamChunk,
+  TextCompletionRequest,
+  ToolCall,
+  Usage,
+} from './types.js';
 import type { ServerQuirks } from './server-quirks.js';
 
 function toOllamaMessage(m: ChatMessage): Record<string, unknown> {
@@ -28,14 +37,22 @@ function optionsOf(s: SamplingOptions): Record<string, unknown> {
   return options;
 }
 
-function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown> {
+function chatBody(
+  req: ChatRequest,
+  model: string | undefined,
+  quirks: ServerQuirks,
+  ctx: WireContext,
+): Record<string, unknown> {
   // Ollama continues a trailing assistant message as sent: nothing to add but the check.
   checkContinuation(req, quirks, ctx);
   const options = optionsOf(req.sampling ?? {});
   const body: Record<string, unknown> = { model, messages: req.messages.map(toOllamaMessage), stream: true };
   if (Object.keys(options).length > 0) body.options = options;
   if (req.tools?.length) {
-    body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+    body.tools = req.tools.map((t) => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
   }
   if (req.schema) body.format = req.schema;
   return body;
@@ -45,7 +62,10 @@ interface OllamaChunk {
   model?: string;
   /** /api/generate's text. */
   response?: string;
-  message?: { content?: string; tool_calls?: { id?: string; function?: { index?: number; name?: string; arguments?: unknown } }[] };
+  message?: {
+    content?: string;
+    tool_calls?: { id?: string; function?: { index?: number; name?: string; arguments?: unknown } }[];
+  };
   done?: boolean;
   done_reason?: string;
   prompt_eval_count?: number;
@@ -68,12 +88,17 @@ class OllamaDecoder implements ChunkDecoder {
   private readonly toolCalls: ToolCall[] = [];
   private produced = 0;
 
-  constructor(private readonly ctx: WireContext, private readonly model: string) {
+  constructor(
+    private readonly ctx: WireContext,
+    private readonly model: string,
+  ) {
     this.lines = new NdjsonSplitter(ctx);
   }
 
   push(bytes: Uint8Array): StreamChunk[] {
-    return this.guard((out) => { for (const v of this.lines.push(bytes)) this.line(v, out); });
+    return this.guard((out) => {
+      for (const v of this.lines.push(bytes)) this.line(v, out);
+    });
   }
 
   end(): StreamChunk[] {
@@ -106,18 +131,29 @@ class OllamaDecoder implements ChunkDecoder {
       const name = call.function?.name ?? '';
       const args = call.function?.arguments;
       // Ollama sends arguments as an object; a string (some builds) is parsed like OpenAI's.
-      const parsed = typeof args === 'string' ? parseArguments(args, name, this.ctx) : (args ?? {}) as Record<string, unknown>;
+      const parsed =
+        typeof args === 'string' ? parseArguments(args, name, this.ctx) : ((args ?? {}) as Record<string, unknown>);
       const index = call.function?.index ?? this.toolCalls.length;
       const tc: ToolCall = { id: call.id ?? generatedCallId(), name, arguments: parsed };
       this.toolCalls.push(tc);
       out.push({ type: 'tool_call_delta', index, id: tc.id, name, argumentsDelta: JSON.stringify(parsed) });
     }
     if (chunk.done === true) {
-      const usage: Usage | undefined = chunk.eval_count !== undefined || chunk.prompt_eval_count !== undefined
-        ? { promptTokens: chunk.prompt_eval_count ?? 0, completionTokens: chunk.eval_count ?? 0,
-            totalTokens: (chunk.prompt_eval_count ?? 0) + (chunk.eval_count ?? 0) }
-        : undefined;
-      out.push({ type: 'final', finishReason: finishReasonOf(chunk.done_reason, this.toolCalls.length), usage, toolCalls: this.toolCalls, model: chunk.model ?? this.model });
+      const usage: Usage | undefined =
+        chunk.eval_count !== undefined || chunk.prompt_eval_count !== undefined
+          ? {
+              promptTokens: chunk.prompt_eval_count ?? 0,
+              completionTokens: chunk.eval_count ?? 0,
+              totalTokens: (chunk.prompt_eval_count ?? 0) + (chunk.eval_count ?? 0),
+            }
+          : undefined;
+      out.push({
+        type: 'final',
+        finishReason: finishReasonOf(chunk.done_reason, this.toolCalls.length),
+        usage,
+        toolCalls: this.toolCalls,
+        model: chunk.model ?? this.model,
+      });
       this.finished = true;
     }
   }
@@ -131,7 +167,12 @@ function textCompletion(req: TextCompletionRequest, model: string | undefined): 
   if (req.suffix !== undefined) body.suffix = req.suffix;
   else body.raw = true;
   if (Object.keys(options).length > 0) body.options = options;
-  return { path: '/api/generate', body, streamTypes: ollamaWire.streamTypes, decoder: (ctx, m) => new OllamaDecoder(ctx, m) };
+  return {
+    path: '/api/generate',
+    body,
+    streamTypes: ollamaWire.streamTypes,
+    decoder: (ctx, m) => new OllamaDecoder(ctx, m),
+  };
 }
 
 export const ollamaWire: WireModule = {

@@ -8,7 +8,11 @@ import type { FinishReason, StreamChunk, Usage } from './types.js';
 /** A whole answer larger than this is not a chat completion. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
-export interface OpenAiUsage { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }
+export interface OpenAiUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+}
 
 export function finishReasonOf(reason: string | null | undefined): FinishReason {
   return reason === 'stop' || reason === 'length' || reason === 'tool_calls' ? reason : 'unknown';
@@ -22,7 +26,13 @@ export function usageOf(u: OpenAiUsage): Usage {
 
 interface Completion {
   model?: string;
-  choices?: { message?: { content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
+  choices?: {
+    message?: {
+      content?: string | null;
+      tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[];
+    };
+    finish_reason?: string | null;
+  }[];
   usage?: OpenAiUsage | null;
   error?: unknown;
   object?: string;
@@ -34,12 +44,16 @@ export class OpenAiJsonDecoder implements ChunkDecoder {
   private readonly parts: Buffer[] = [];
   private size = 0;
 
-  constructor(private readonly ctx: WireContext, private readonly model: string) {}
+  constructor(
+    private readonly ctx: WireContext,
+    private readonly model: string,
+  ) {}
 
   push(bytes: Uint8Array): StreamChunk[] {
     this.parts.push(Buffer.from(bytes));
     this.size += bytes.length;
-    if (this.size > MAX_JSON_BYTES) this.failure ??= protocolError(this.ctx, 'a JSON answer larger than 16 MiB', this.parts[0]!);
+    if (this.size > MAX_JSON_BYTES)
+      this.failure ??= protocolError(this.ctx, 'a JSON answer larger than 16 MiB', this.parts[0]!);
     return [];
   }
 
@@ -61,11 +75,24 @@ export class OpenAiJsonDecoder implements ChunkDecoder {
       const calls = new ToolCallAssembler();
       choice.message.tool_calls?.forEach((tc, index) => {
         calls.add(index, { id: tc.id, name: tc.function?.name, arguments: tc.function?.arguments });
-        out.push({ type: 'tool_call_delta', index, id: tc.id, name: tc.function?.name, argumentsDelta: tc.function?.arguments ?? '' });
+        out.push({
+          type: 'tool_call_delta',
+          index,
+          id: tc.id,
+          name: tc.function?.name,
+          argumentsDelta: tc.function?.arguments ?? '',
+        });
       });
       const toolCalls = calls.finish(this.ctx);
-      const reason = toolCalls.length > 0 && choice.finish_reason !== 'length' ? 'tool_calls' : finishReasonOf(choice.finish_reason);
-      out.push({ type: 'final', finishReason: reason, usage: value.usage ? usageOf(value.usage) : undefined, toolCalls, model: value.model ?? this.model });
+      const reason =
+        toolCalls.length > 0 && choice.finish_reason !== 'length' ? 'tool_calls' : finishReasonOf(choice.finish_reason);
+      out.push({
+        type: 'final',
+        finishReason: reason,
+        usage: value.usage ? usageOf(value.usage) : undefined,
+        toolCalls,
+        model: value.model ?? this.model,
+      });
       this.finished = true;
       return out;
     } catch (err) {

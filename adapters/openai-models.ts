@@ -24,18 +24,27 @@ function fromCard(card: ModelCard): ModelInfo {
 
 export async function listOpenAiModels(t: Transport, { signal }: CallOptions): Promise<ModelInfo[]> {
   const body = await t.json<{ data?: ModelCard[] }>({ method: 'GET', path: '/v1/models', signal });
-  if (!Array.isArray(body.data)) throw protocolError(t.context('/v1/models'), 'a model list without `data`', JSON.stringify(body));
+  if (!Array.isArray(body.data))
+    throw protocolError(t.context('/v1/models'), 'a model list without `data`', JSON.stringify(body));
   return body.data.map(fromCard);
 }
 
 // There is no per-model route everywhere, so look the id up in the list; a single-model server answers
 // whatever it serves (it ignores the requested name anyway).
-export async function openAiModelInfo(t: Transport, id: string, opts: CallOptions, quirks: ServerQuirks): Promise<ModelInfo> {
+export async function openAiModelInfo(
+  t: Transport,
+  id: string,
+  opts: CallOptions,
+  quirks: ServerQuirks,
+): Promise<ModelInfo> {
   const models = await listOpenAiModels(t, opts);
   const found = models.find((m) => m.id === id) ?? (quirks.singleModel && models.length === 1 ? models[0] : undefined);
   if (found) return found;
   const served = models.map((m) => m.id).join(', ') || 'none';
-  throw new AcodeError('MODEL_NOT_FOUND', `${t.provider}: the server does not serve "${id}" (it serves: ${served}).`,
+  throw new AcodeError(
+    'MODEL_NOT_FOUND',
+    `${t.provider}: the server does not serve "${id}" (it serves: ${served}).`,
     `Set providers.${t.provider}.model to one of the served names, or start the server with "${id}".`,
-    { details: { provider: t.provider, model: id, served: models.map((m) => m.id) } });
+    { details: { provider: t.provider, model: id, served: models.map((m) => m.id) } },
+  );
 }

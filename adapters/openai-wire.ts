@@ -15,7 +15,11 @@ import type { ServerQuirks } from './server-quirks.js';
 function toOpenAiMessage(m: ChatMessage): Record<string, unknown> {
   const out: Record<string, unknown> = { role: m.role, content: m.content };
   if (m.toolCalls?.length) {
-    out.tool_calls = m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+    out.tool_calls = m.toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+    }));
   }
   if (m.role === 'tool' && m.toolCallId !== undefined) out.tool_call_id = m.toolCallId;
   return out;
@@ -31,7 +35,12 @@ function samplingFields(s: SamplingOptions): Record<string, unknown> {
   return body;
 }
 
-function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown> {
+function chatBody(
+  req: ChatRequest,
+  model: string | undefined,
+  quirks: ServerQuirks,
+  ctx: WireContext,
+): Record<string, unknown> {
   checkContinuation(req, quirks, ctx);
   const body: Record<string, unknown> = {
     messages: req.messages.map(toOpenAiMessage),
@@ -42,9 +51,13 @@ function chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQui
   if (model !== undefined) body.model = model;
   Object.assign(body, samplingFields(req.sampling ?? {}));
   if (req.tools?.length) {
-    body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+    body.tools = req.tools.map((t) => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
   }
-  if (req.schema) body.response_format = { type: 'json_schema', json_schema: { name: 'response', schema: req.schema, strict: true } };
+  if (req.schema)
+    body.response_format = { type: 'json_schema', json_schema: { name: 'response', schema: req.schema, strict: true } };
   if (req.continueFinalMessage && quirks.continueStyle === 'continue-flag') {
     body.continue_final_message = true;
     body.add_generation_prompt = false;
@@ -61,7 +74,11 @@ interface OpenAiToolCallDelta {
 interface OpenAiChunk {
   model?: string;
   /** `text` on a text_completion chunk (/v1/completions). */
-  choices?: { delta?: { content?: string | null; tool_calls?: OpenAiToolCallDelta[] }; text?: string; finish_reason?: string | null }[];
+  choices?: {
+    delta?: { content?: string | null; tool_calls?: OpenAiToolCallDelta[] };
+    text?: string;
+    finish_reason?: string | null;
+  }[];
   usage?: OpenAiUsage | null;
   error?: unknown;
   object?: string;
@@ -89,7 +106,10 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
   /** The chunks of the push (or end) in progress; the SSE events land here as they complete. */
   private out: StreamChunk[] = [];
 
-  constructor(private readonly ctx: WireContext, private model: string) {
+  constructor(
+    private readonly ctx: WireContext,
+    private model: string,
+  ) {
     this.events = new SseSplitter(ctx, this);
   }
 
@@ -133,8 +153,16 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
   legacyError(value: string): void {
     if (this.finished) return;
     let envelope: unknown = value;
-    try { envelope = JSON.parse(value); } catch { /* keep the raw text as the message */ }
-    throw midStreamError(this.ctx, typeof envelope === 'string' ? { error: envelope } : envelope, this.produced + this.out.length);
+    try {
+      envelope = JSON.parse(value);
+    } catch {
+      /* keep the raw text as the message */
+    }
+    throw midStreamError(
+      this.ctx,
+      typeof envelope === 'string' ? { error: envelope } : envelope,
+      this.produced + this.out.length,
+    );
   }
 
   event(event: string | undefined, data: string): void {
@@ -142,7 +170,8 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
     const out = this.out;
     if (data === '[DONE]') return this.final(out);
     const chunk = parseData(data, this.ctx);
-    if (event === 'error' || chunk.error !== undefined || chunk.object === 'error') throw midStreamError(this.ctx, chunk, this.produced + out.length);
+    if (event === 'error' || chunk.error !== undefined || chunk.object === 'error')
+      throw midStreamError(this.ctx, chunk, this.produced + out.length);
     if (chunk.model) this.model = chunk.model;
     if (chunk.usage) this.usage = usageOf(chunk.usage);
     const choice = chunk.choices?.[0];
@@ -179,27 +208,53 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
  * (llama-server /infill); elsewhere BAD_REQUEST, since vLLM refuses `suffix` and llama-server's
  * /v1/completions would silently ignore it and answer a plain continuation.
  */
-function textCompletion(req: TextCompletionRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): StreamCall {
+function textCompletion(
+  req: TextCompletionRequest,
+  model: string | undefined,
+  quirks: ServerQuirks,
+  ctx: WireContext,
+): StreamCall {
   const sampling = samplingFields(req.sampling ?? {});
   if (req.suffix === undefined) {
-    const body = { ...(model !== undefined ? { model } : {}), prompt: req.prompt, stream: true, stream_options: { include_usage: true }, ...sampling };
+    const body = {
+      ...(model !== undefined ? { model } : {}),
+      prompt: req.prompt,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...sampling,
+    };
     return { path: '/v1/completions', body, streamTypes: openAiWire.streamTypes, decoder: openAiWire.chatDecoder };
   }
   if (quirks.infillPath === undefined) {
-    throw new AcodeError('BAD_REQUEST', `${ctx.provider} cannot fill in the middle: its server has no infill route ("suffix" is not supported).`,
+    throw new AcodeError(
+      'BAD_REQUEST',
+      `${ctx.provider} cannot fill in the middle: its server has no infill route ("suffix" is not supported).`,
       'Send the request without "suffix", or route it to an Ollama provider with a code model (e.g. qwen2.5-coder) or to a llama-server provider (/infill).',
-      { details: { provider: ctx.provider, httpStatus: 400 } });
+      { details: { provider: ctx.provider, httpStatus: 400 } },
+    );
   }
   const { max_tokens: maxTokens, ...rest } = sampling;
-  const body = { input_prefix: req.prompt, input_suffix: req.suffix, stream: true, ...rest, ...(maxTokens !== undefined ? { n_predict: maxTokens } : {}) };
-  return { path: quirks.infillPath, body, streamTypes: ['text/event-stream'], decoder: (c, m) => new LlamaInfillDecoder(c, m) };
+  const body = {
+    input_prefix: req.prompt,
+    input_suffix: req.suffix,
+    stream: true,
+    ...rest,
+    ...(maxTokens !== undefined ? { n_predict: maxTokens } : {}),
+  };
+  return {
+    path: quirks.infillPath,
+    body,
+    streamTypes: ['text/event-stream'],
+    decoder: (c, m) => new LlamaInfillDecoder(c, m),
+  };
 }
 
 export const openAiWire: WireModule = {
   chatPath: '/v1/chat/completions',
   streamTypes: ['text/event-stream', 'application/json'],
   chatBody,
-  chatDecoder: (ctx, model, type) => (type === 'application/json' ? new OpenAiJsonDecoder(ctx, model) : new OpenAiDecoder(ctx, model)),
+  chatDecoder: (ctx, model, type) =>
+    type === 'application/json' ? new OpenAiJsonDecoder(ctx, model) : new OpenAiDecoder(ctx, model),
   listModels: listOpenAiModels,
   modelInfo: openAiModelInfo,
   embed: openAiEmbed,

@@ -10,8 +10,18 @@ import { ChunkStream } from './chunk-stream.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { StreamCall, WireModule } from './wire-module.js';
 import type {
-  CallOptions, Capabilities, ChatRequest, ChatResponse, EmbedOptions, EmbedResult, HealthResult, ModelInfo, ModelProvider, PullProgress,
-  StreamChunk, TextCompletionRequest,
+  CallOptions,
+  Capabilities,
+  ChatRequest,
+  ChatResponse,
+  EmbedOptions,
+  EmbedResult,
+  HealthResult,
+  ModelInfo,
+  ModelProvider,
+  PullProgress,
+  StreamChunk,
+  TextCompletionRequest,
 } from './types.js';
 
 export interface WireProviderInit {
@@ -104,20 +114,31 @@ export class WireProvider implements ModelProvider {
     const { wire, quirks, transport } = this.init;
     const model = this.modelFor(req.model);
     const body = wire.chatBody(req, model, quirks, transport.context(wire.chatPath));
-    return this.openStream({ path: wire.chatPath, body, streamTypes: wire.streamTypes, decoder: wire.chatDecoder }, model, signal);
+    return this.openStream(
+      { path: wire.chatPath, body, streamTypes: wire.streamTypes, decoder: wire.chatDecoder },
+      model,
+      signal,
+    );
   }
 
   private modelFor(asked: string | undefined): string | undefined {
     const model = asked ?? this.init.model;
     if (model === undefined && this.init.quirks.wire === 'ollama') {
-      throw new AcodeError('USAGE', `${this.id}: no model given and none configured.`,
-        `Set providers.${this.id}.model in .agent/config.yml, or pass a model with the request.`);
+      throw new AcodeError(
+        'USAGE',
+        `${this.id}: no model given and none configured.`,
+        `Set providers.${this.id}.model in .agent/config.yml, or pass a model with the request.`,
+      );
     }
     return model;
   }
 
   /** Sends one streamed request; its answer must carry one of the call's media types. */
-  private async openStream(call: StreamCall, model: string | undefined, signal: AbortSignal | undefined): Promise<ChunkStream> {
+  private async openStream(
+    call: StreamCall,
+    model: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<ChunkStream> {
     const { transport } = this.init;
     const ctx = transport.context(call.path);
     if (signal?.aborted) throw aborted(ctx, signal.reason);
@@ -136,7 +157,12 @@ export class WireProvider implements ModelProvider {
     const call = wire.textCompletion(req, model, quirks, transport.context('/'));
     if (req.suffix === undefined) return this.openStream(call, model, signal);
     return this.openStream(call, model, signal).catch((error: unknown) => {
-      throw unsupported(error, this.id, 'fill in the middle', 'Ask for a code model with fill-in-the-middle tokens (e.g. qwen2.5-coder), or send the request without "suffix".');
+      throw unsupported(
+        error,
+        this.id,
+        'fill in the middle',
+        'Ask for a code model with fill-in-the-middle tokens (e.g. qwen2.5-coder), or send the request without "suffix".',
+      );
     });
   }
 
@@ -145,19 +171,30 @@ export class WireProvider implements ModelProvider {
     for await (const chunk of this.stream(req, opts)) {
       if (chunk.type === 'text') text += chunk.text;
       if (chunk.type === 'final') {
-        return { text, toolCalls: chunk.toolCalls, finishReason: chunk.finishReason, usage: chunk.usage, model: chunk.model };
+        return {
+          text,
+          toolCalls: chunk.toolCalls,
+          finishReason: chunk.finishReason,
+          usage: chunk.usage,
+          model: chunk.model,
+        };
       }
     }
     throw interrupted(this.init.transport.context(this.init.wire.chatPath), 0);
   }
 
   private async *pullModel(
-    pull: NonNullable<WireModule['pull']>, model: string, opts: CallOptions,
+    pull: NonNullable<WireModule['pull']>,
+    model: string,
+    opts: CallOptions,
   ): AsyncGenerator<PullProgress> {
     if (this.init.mode === 'airgapped') {
-      throw new AcodeError('AIRGAP_VIOLATION', `${this.id}: refusing to pull "${model}" in airgapped mode.`,
+      throw new AcodeError(
+        'AIRGAP_VIOLATION',
+        `${this.id}: refusing to pull "${model}" in airgapped mode.`,
         `Pre-stage the model: on a connected machine run \`ollama pull ${model}\` and copy ~/.ollama/models here.`,
-        { details: { provider: this.id, model } });
+        { details: { provider: this.id, model } },
+      );
     }
     yield* pull(this.init.transport, model, opts);
   }
@@ -169,7 +206,7 @@ function lazyIterator(open: () => Promise<ChunkStream>): AsyncIterator<StreamChu
   let stream: ChunkStream | undefined;
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   return {
-    next: () => stream ? stream.next() : (opening ??= open()).then((s) => (stream = s).next()),
+    next: () => (stream ? stream.next() : (opening ??= open()).then((s) => (stream = s).next())),
     return: async () => {
       const s = stream ?? (await opening?.catch(() => undefined));
       return s ? s.return() : done;

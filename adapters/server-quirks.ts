@@ -77,7 +77,8 @@ export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks
     infillPath: '/infill',
     // Without the flag every embeddings route answers 501 "This server does not support embeddings".
     // With it, a model without its own pooling also needs --pooling (mean): "Pooling type 'none' is not OAI compatible".
-    embeddingsHint: 'Start llama-server with --embeddings (and --pooling mean unless the model sets its own): add them to the provider\'s args in .agent/config.yml.',
+    embeddingsHint:
+      "Start llama-server with --embeddings (and --pooling mean unless the model sets its own): add them to the provider's args in .agent/config.yml.",
   },
   // LM Studio documents no health route; /v1/models is free and answers once the server is up (§4).
   lmstudio: OPENAI_GENERIC,

@@ -27,8 +27,13 @@ const MAX_PENDING_CHARS = MAX_EVENT_CHARS / 2;
 
 // `data:` by char codes: a startsWith with a position costs more per token.
 function isDataField(text: string, at: number): boolean {
-  return text.charCodeAt(at) === 100 && text.charCodeAt(at + 1) === 97 && text.charCodeAt(at + 2) === 116
-    && text.charCodeAt(at + 3) === 97 && text.charCodeAt(at + 4) === 58;
+  return (
+    text.charCodeAt(at) === 100 &&
+    text.charCodeAt(at + 1) === 97 &&
+    text.charCodeAt(at + 2) === 116 &&
+    text.charCodeAt(at + 3) === 97 &&
+    text.charCodeAt(at + 4) === 58
+  );
 }
 
 export class SseSplitter {
@@ -45,7 +50,10 @@ export class SseSplitter {
   /** The last characters seen: a complete stream ends with a blank line. */
   private tail = '';
 
-  constructor(private readonly ctx: WireContext, private readonly sink: SseSink) {
+  constructor(
+    private readonly ctx: WireContext,
+    private readonly sink: SseSink,
+  ) {
     this.parser = createParser({
       onEvent: (e) => {
         this.sawEvent = true;
@@ -53,7 +61,8 @@ export class SseSplitter {
       },
       onError: (err: ParseError) => {
         if (err.type === 'unknown-field' && err.field === 'error') sink.legacyError(err.value ?? '');
-        else if (err.type !== 'invalid-retry') this.failure ??= protocolError(ctx, `not an event stream (${err.type})`, err.line ?? this.head, err);
+        else if (err.type !== 'invalid-retry')
+          this.failure ??= protocolError(ctx, `not an event stream (${err.type})`, err.line ?? this.head, err);
       },
       maxBufferSize: MAX_EVENT_CHARS,
     });
@@ -77,7 +86,8 @@ export class SseSplitter {
     this.pending = '';
     this.parser.feed(rest);
     this.parser.reset({ consume: true });
-    if (!this.sawEvent && this.head !== '') this.failure ??= protocolError(this.ctx, 'a stream without a single event', this.head);
+    if (!this.sawEvent && this.head !== '')
+      this.failure ??= protocolError(this.ctx, 'a stream without a single event', this.head);
     // A record cut short (no blank line after it) is dropped by the parser; it must not pass silently.
     if (this.tail !== '' && !/(\r\n|\n|\r)(\r\n|\n|\r)$/.test(this.tail)) {
       this.failure ??= protocolError(this.ctx, 'an event stream cut inside its last event', this.tail);

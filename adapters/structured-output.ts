@@ -31,8 +31,12 @@ async function checkerFor(schema: Record<string, unknown>): Promise<Checker> {
   try {
     validate = ajv.compile(schema);
   } catch (err) {
-    throw new AcodeError('BAD_REQUEST', `The structured-output schema does not compile: ${(err as Error).message}`,
-      'Fix the JSON Schema passed as `schema`.', { cause: err });
+    throw new AcodeError(
+      'BAD_REQUEST',
+      `The structured-output schema does not compile: ${(err as Error).message}`,
+      'Fix the JSON Schema passed as `schema`.',
+      { cause: err },
+    );
   }
   const checker: Checker = { validate, errorsText: (v) => ajv.errorsText(v.errors, { dataVar: 'answer' }) };
   checkers.set(schema, checker);
@@ -65,7 +69,11 @@ export async function completeStructured(
   let lastError = '';
   let lastRaw = '';
   for (let attempt = 0; attempt <= retries; attempt++) {
-    const res = await once({ ...req, messages, continueFinalMessage: attempt === 0 ? req.continueFinalMessage : false });
+    const res = await once({
+      ...req,
+      messages,
+      continueFinalMessage: attempt === 0 ? req.continueFinalMessage : false,
+    });
     const checked = checkAnswer(res.text, checker);
     if (checked.ok) return { ...res, json: checked.value };
     lastError = checked.error;
@@ -73,11 +81,16 @@ export async function completeStructured(
     messages = [
       ...messages,
       { role: 'assistant', content: res.text },
-      { role: 'user', content: `Your answer was invalid: ${checked.error}. Reply again with only a JSON value that matches the required schema, no other text.` },
+      {
+        role: 'user',
+        content: `Your answer was invalid: ${checked.error}. Reply again with only a JSON value that matches the required schema, no other text.`,
+      },
     ];
   }
-  throw new AcodeError('STRUCTURED_OUTPUT_INVALID',
+  throw new AcodeError(
+    'STRUCTURED_OUTPUT_INVALID',
     `${provider}: the answer did not match the schema after ${retries + 1} attempts: ${lastError}`,
     'Simplify the schema or use a model that follows structured output better.',
-    { details: { provider, attempts: retries + 1, validationError: lastError, raw: lastRaw } });
+    { details: { provider, attempts: retries + 1, validationError: lastError, raw: lastRaw } },
+  );
 }

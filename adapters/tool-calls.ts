@@ -5,7 +5,11 @@ import { AcodeError } from '../config/index.js';
 import type { ToolCall } from './types.js';
 import type { WireContext } from './wire-errors.js';
 
-interface Partial { id?: string; name: string; args: string }
+interface Partial {
+  id?: string;
+  name: string;
+  args: string;
+}
 
 /** Parses a call's arguments: must be a JSON object (an empty string means no arguments). */
 export function parseArguments(raw: string, name: string, ctx: WireContext): Record<string, unknown> {
@@ -17,10 +21,12 @@ export function parseArguments(raw: string, name: string, ctx: WireContext): Rec
     value = undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AcodeError('STRUCTURED_OUTPUT_INVALID',
+    throw new AcodeError(
+      'STRUCTURED_OUTPUT_INVALID',
       `${ctx.provider}: the model called tool "${name}" with arguments that are not a JSON object.`,
       'Retry the request; a smaller or better tool-calling model may be needed.',
-      { details: { provider: ctx.provider, tool: name, raw: raw.slice(0, 2000) } });
+      { details: { provider: ctx.provider, tool: name, raw: raw.slice(0, 2000) } },
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -48,6 +54,10 @@ export class ToolCallAssembler {
   finish(ctx: WireContext): ToolCall[] {
     return [...this.calls.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([, c]) => ({ id: c.id ?? generatedCallId(), name: c.name, arguments: parseArguments(c.args, c.name, ctx) }));
+      .map(([, c]) => ({
+        id: c.id ?? generatedCallId(),
+        name: c.name,
+        arguments: parseArguments(c.args, c.name, ctx),
+      }));
   }
 }

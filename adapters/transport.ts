@@ -18,7 +18,11 @@ export interface Timeouts {
 
 /** The config's `timeouts` section in the transport's terms. */
 export function timeoutsOf(config: RequestTimeouts): Timeouts {
-  return { connectMs: config.connectSeconds * 1000, headersMs: config.responseSeconds * 1000, bodyMs: config.idleSeconds * 1000 };
+  return {
+    connectMs: config.connectSeconds * 1000,
+    headersMs: config.responseSeconds * 1000,
+    bodyMs: config.idleSeconds * 1000,
+  };
 }
 /** Health probes must answer fast or count as a miss. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -79,13 +83,18 @@ export class Transport {
   }
 
   context(path: string): WireContext {
-    return { provider: this.provider, url: this.baseUrl + path, apiKey: { env: this.apiKeyEnv, sent: this.#authorization !== undefined } };
+    return {
+      provider: this.provider,
+      url: this.baseUrl + path,
+      apiKey: { env: this.apiKeyEnv, sent: this.#authorization !== undefined },
+    };
   }
 
   /** Sends one request; transport failures come back as AcodeErrors, any status is returned as is. */
   async send(spec: RequestSpec): Promise<Dispatcher.ResponseData> {
     const ctx = this.context(spec.path);
-    const headers: Record<string, string> = spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' };
+    const headers: Record<string, string> =
+      spec.json === undefined ? { accept: '*/*' } : { 'content-type': 'application/json', accept: '*/*' };
     if (this.#authorization !== undefined) headers.authorization = this.#authorization;
     try {
       return await request(this.pool, {
@@ -129,7 +138,12 @@ export class Transport {
 }
 
 /** Reads a body up to `max` bytes as UTF-8; longer bodies are cut (and the socket released). */
-export async function readText(body: Dispatcher.ResponseData['body'], ctx: WireContext, max: number, signal?: AbortSignal): Promise<string> {
+export async function readText(
+  body: Dispatcher.ResponseData['body'],
+  ctx: WireContext,
+  max: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   try {
@@ -155,7 +169,12 @@ export function mediaType(headers: Dispatcher.ResponseData['headers']): string {
 }
 
 /** The first bytes of a body, for a PROTOCOL_ERROR message; the rest is dropped with the socket. */
-export async function firstBytes(body: Dispatcher.ResponseData['body'], ctx: WireContext, signal?: AbortSignal, max = 80): Promise<Buffer> {
+export async function firstBytes(
+  body: Dispatcher.ResponseData['body'],
+  ctx: WireContext,
+  signal?: AbortSignal,
+  max = 80,
+): Promise<Buffer> {
   try {
     for await (const chunk of body) return (chunk as Buffer).subarray(0, max);
   } catch (err) {

@@ -6,6 +6,8 @@ import { AcodeError, isAcodeError } from '../config/index.js';
 export function unsupported(error: unknown, provider: string, what: string, hint: string): unknown {
   if (!isAcodeError(error) || (error.code !== 'BAD_REQUEST' && error.details.status !== 501)) return error;
   const serverMessage = typeof error.details.serverMessage === 'string' ? error.details.serverMessage : error.message;
-  return new AcodeError('BAD_REQUEST', `${provider} cannot ${what}: ${serverMessage}`, hint,
-    { cause: error, details: { ...error.details, provider, serverMessage, httpStatus: 400 } });
+  return new AcodeError('BAD_REQUEST', `${provider} cannot ${what}: ${serverMessage}`, hint, {
+    cause: error,
+    details: { ...error.details, provider, serverMessage, httpStatus: 400 },
+  });
 }

@@ -35,9 +35,13 @@ export function isServerGone(err: unknown): boolean {
 export function firstLineOf(body: string, max = 80): string {
   const html = /^\s*</.test(body);
   const title = html ? /<title[^>]*>([\s\S]*?)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim() : undefined;
-  const line = title || body.split(/\r?\n/)
-    .map((l) => (html ? l.replace(/<[^>]*>/g, ' ') : l).replace(/\s+/g, ' ').trim())
-    .find((l) => l !== '') || '';
+  const line =
+    title ||
+    body
+      .split(/\r?\n/)
+      .map((l) => (html ? l.replace(/<[^>]*>/g, ' ') : l).replace(/\s+/g, ' ').trim())
+      .find((l) => l !== '') ||
+    '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
@@ -47,18 +51,28 @@ function preview(bytes: Uint8Array | string, max = 80): string {
   return JSON.stringify(text.slice(0, max));
 }
 
-export function protocolError(ctx: WireContext, what: string, sample: Uint8Array | string, cause?: unknown): AcodeError {
+export function protocolError(
+  ctx: WireContext,
+  what: string,
+  sample: Uint8Array | string,
+  cause?: unknown,
+): AcodeError {
   const first = preview(sample);
-  return new AcodeError('PROTOCOL_ERROR', `${ctx.provider}: ${what} from ${ctx.url}; first bytes: ${first}`,
+  return new AcodeError(
+    'PROTOCOL_ERROR',
+    `${ctx.provider}: ${what} from ${ctx.url}; first bytes: ${first}`,
     `Check that ${ctx.url} is really a ${ctx.provider} server (another program may hold the port).`,
-    { cause, details: { provider: ctx.provider, url: ctx.url, firstBytes: first } });
+    { cause, details: { provider: ctx.provider, url: ctx.url, firstBytes: first } },
+  );
 }
 
 export function interrupted(ctx: WireContext, chunksDelivered: number, cause?: unknown): AcodeError {
-  return new AcodeError('STREAM_INTERRUPTED',
+  return new AcodeError(
+    'STREAM_INTERRUPTED',
     `${ctx.provider}: the response from ${ctx.url} ended early after ${chunksDelivered} chunk(s).`,
     'The server probably crashed or was stopped; acode re-checks it and retries the request.',
-    { cause, details: { provider: ctx.provider, url: ctx.url, chunksDelivered } });
+    { cause, details: { provider: ctx.provider, url: ctx.url, chunksDelivered } },
+  );
 }
 
 /** The config key that sets the bound which ran out. */
@@ -70,56 +84,89 @@ function timeoutKey(ctx: WireContext, phase: 'headers' | 'body'): string {
  * The server keeps the connection open but sends no whole chunk in time (a hang, a slow-loris). `phase`
  * names the bound that ran out, as undici's own timeouts do: `headers` bounds the first token too.
  */
-export function stalled(ctx: WireContext, chunksDelivered: number, waitedMs: number, phase: 'headers' | 'body'): AcodeError {
-  return new AcodeError('RESPONSE_TIMEOUT',
-    `${ctx.provider}: ${ctx.url} sent no ${phase === 'headers' ? 'first' : 'further'} token within ${waitedMs / 1000} s `
-      + `(after ${chunksDelivered} chunk(s)); it is hung or trickling data.`,
+export function stalled(
+  ctx: WireContext,
+  chunksDelivered: number,
+  waitedMs: number,
+  phase: 'headers' | 'body',
+): AcodeError {
+  return new AcodeError(
+    'RESPONSE_TIMEOUT',
+    `${ctx.provider}: ${ctx.url} sent no ${phase === 'headers' ? 'first' : 'further'} token within ${waitedMs / 1000} s ` +
+      `(after ${chunksDelivered} chunk(s)); it is hung or trickling data.`,
     `Check the ${ctx.provider} server log; if it is just slow, raise ${timeoutKey(ctx, phase)}.`,
-    { details: { provider: ctx.provider, url: ctx.url, chunksDelivered, phase, waitedMs } });
+    { details: { provider: ctx.provider, url: ctx.url, chunksDelivered, phase, waitedMs } },
+  );
 }
 
 /** The base_url's host name does not resolve: nothing was sent, and no port on this machine is involved. */
 export function hostUnresolved(ctx: WireContext, cause?: unknown): AcodeError {
   const host = new URL(ctx.url).hostname;
   const resolver = findCauseCode(cause, UNRESOLVED);
-  return new AcodeError('HOST_UNRESOLVED', `${ctx.provider}: the host name ${host} (${ctx.url}) does not resolve${resolver ? ` (${resolver})` : ''}.`,
+  return new AcodeError(
+    'HOST_UNRESOLVED',
+    `${ctx.provider}: the host name ${host} (${ctx.url}) does not resolve${resolver ? ` (${resolver})` : ''}.`,
     `Check the host in providers.${ctx.provider}.base_url for a typo, and this machine's network and DNS.`,
-    { cause, details: { provider: ctx.provider, url: ctx.url, host, ...(resolver ? { resolver } : {}) } });
+    { cause, details: { provider: ctx.provider, url: ctx.url, host, ...(resolver ? { resolver } : {}) } },
+  );
 }
 
 export function aborted(ctx: WireContext, cause?: unknown): AcodeError {
-  return new AcodeError('ABORTED', `${ctx.provider}: the request to ${ctx.url} was cancelled.`,
-    'Run the command again when you are ready.', { cause, details: { provider: ctx.provider, url: ctx.url } });
+  return new AcodeError(
+    'ABORTED',
+    `${ctx.provider}: the request to ${ctx.url} was cancelled.`,
+    'Run the command again when you are ready.',
+    { cause, details: { provider: ctx.provider, url: ctx.url } },
+  );
 }
 
 /** Maps a thrown transport error (undici, Node) onto our codes; AcodeErrors pass through untouched. */
-export function classifyTransportError(err: unknown, ctx: WireContext, chunksDelivered = 0, signal?: AbortSignal): AcodeError {
+export function classifyTransportError(
+  err: unknown,
+  ctx: WireContext,
+  chunksDelivered = 0,
+  signal?: AbortSignal,
+): AcodeError {
   if (isAcodeError(err)) return err;
   const details = { provider: ctx.provider, url: ctx.url, chunksDelivered };
   if (signal?.aborted || findCauseCode(err, ABORT) || (err instanceof Error && err.name === 'AbortError')) {
     return aborted(ctx, err);
   }
   if (findCauseCode(err, REFUSED)) {
-    return new AcodeError('CONNECTION_REFUSED', `${ctx.provider}: connection refused at ${ctx.url}.`,
-      `Start ${ctx.provider} (or let acode start it), or check providers.${ctx.provider}.port.`, { cause: err, details });
+    return new AcodeError(
+      'CONNECTION_REFUSED',
+      `${ctx.provider}: connection refused at ${ctx.url}.`,
+      `Start ${ctx.provider} (or let acode start it), or check providers.${ctx.provider}.port.`,
+      { cause: err, details },
+    );
   }
   if (findCauseCode(err, UNRESOLVED)) return hostUnresolved(ctx, err);
   if (findCauseCode(err, CONNECT_TIMEOUT)) {
-    return new AcodeError('CONNECT_TIMEOUT', `${ctx.provider}: connecting to ${ctx.url} timed out.`,
-      `Check that ${ctx.provider} is running and not overloaded.`, { cause: err, details });
+    return new AcodeError(
+      'CONNECT_TIMEOUT',
+      `${ctx.provider}: connecting to ${ctx.url} timed out.`,
+      `Check that ${ctx.provider} is running and not overloaded.`,
+      { cause: err, details },
+    );
   }
   const hang = findCauseCode(err, HANG);
   if (hang) {
     const phase = hang === 'UND_ERR_HEADERS_TIMEOUT' ? 'headers' : 'body';
-    return new AcodeError('RESPONSE_TIMEOUT',
+    return new AcodeError(
+      'RESPONSE_TIMEOUT',
       `${ctx.provider}: ${ctx.url} stopped answering (no ${phase === 'headers' ? 'response headers' : 'data'} in time).`,
       `The server may be hung or still loading the model; check its log, or raise ${timeoutKey(ctx, phase)}.`,
-      { cause: err, details: { ...details, phase } });
+      { cause: err, details: { ...details, phase } },
+    );
   }
   if (findCauseCode(err, GONE)) return interrupted(ctx, chunksDelivered, err);
   const message = err instanceof Error ? err.message : String(err);
-  return new AcodeError('INTERNAL', `${ctx.provider}: unexpected transport error: ${message}`,
-    'This is a bug in acode. Run again with ACODE_DEBUG=1 and report the stack trace.', { cause: err, details });
+  return new AcodeError(
+    'INTERNAL',
+    `${ctx.provider}: unexpected transport error: ${message}`,
+    'This is a bug in acode. Run again with ACODE_DEBUG=1 and report the stack trace.',
+    { cause: err, details },
+  );
 }
 
 /** Reads the server's message out of any of the error envelopes the four servers use. */
@@ -163,28 +210,52 @@ export function authFailed(ctx: WireContext, status: number, serverMessage: stri
     message = `${ctx.provider}: ${ctx.url} requires an API key (${status}${said}), and ${env} is not set.`;
     hint = `Set ${env} to the server's API key (export ${env}=...), or point ${setting} at the variable that holds it.`;
   }
-  return new AcodeError('AUTH_FAILED', message, hint,
-    { details: { provider: ctx.provider, url: ctx.url, status, ...(env === undefined ? {} : { apiKeyEnv: env }), serverMessage } });
+  return new AcodeError('AUTH_FAILED', message, hint, {
+    details: {
+      provider: ctx.provider,
+      url: ctx.url,
+      status,
+      ...(env === undefined ? {} : { apiKeyEnv: env }),
+      serverMessage,
+    },
+  });
 }
 
 /** A non-2xx answer: 401/403 = auth, 404 = model not found, other 4xx = bad request, 5xx = server error. */
 export function httpStatusError(ctx: WireContext, status: number, rawBody: string, model?: string): AcodeError {
   let parsed: unknown;
-  try { parsed = JSON.parse(rawBody); } catch { parsed = undefined; }
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch {
+    parsed = undefined;
+  }
   const serverMessage = errorMessageOf(parsed) ?? firstLineOf(rawBody);
   if (status === 401 || status === 403) return authFailed(ctx, status, serverMessage);
   const details = { provider: ctx.provider, url: ctx.url, status, serverMessage, body: rawBody.slice(0, 2000), model };
   if (status === 404) {
-    return new AcodeError('MODEL_NOT_FOUND', `${ctx.provider}: ${serverMessage || `404 from ${ctx.url}`}`,
-      model ? `Pull or serve "${model}" first, or set providers.${ctx.provider}.model to a model the server has.`
-        : `Check providers.${ctx.provider}.model and that the server serves it.`, { details });
+    return new AcodeError(
+      'MODEL_NOT_FOUND',
+      `${ctx.provider}: ${serverMessage || `404 from ${ctx.url}`}`,
+      model
+        ? `Pull or serve "${model}" first, or set providers.${ctx.provider}.model to a model the server has.`
+        : `Check providers.${ctx.provider}.model and that the server serves it.`,
+      { details },
+    );
   }
   if (status >= 400 && status < 500) {
-    return new AcodeError('BAD_REQUEST', `${ctx.provider} rejected the request (${status}): ${serverMessage}`,
-      'The server refused this request; change the request, retrying will not help.', { details });
+    return new AcodeError(
+      'BAD_REQUEST',
+      `${ctx.provider} rejected the request (${status}): ${serverMessage}`,
+      'The server refused this request; change the request, retrying will not help.',
+      { details },
+    );
   }
-  return new AcodeError('SERVER_ERROR', `${ctx.provider} failed (${status}): ${serverMessage}`,
-    `Check the ${ctx.provider} server log; it may be loading, overloaded or broken.`, { details });
+  return new AcodeError(
+    'SERVER_ERROR',
+    `${ctx.provider} failed (${status}): ${serverMessage}`,
+    `Check the ${ctx.provider} server log; it may be loading, overloaded or broken.`,
+    { details },
+  );
 }
 
 /** An error the server reported inside a 200 stream (Ollama error line, SSE error event). */
@@ -192,7 +263,19 @@ export function midStreamError(ctx: WireContext, envelope: unknown, chunksDelive
   const status = errorStatusOf(envelope);
   const message = errorMessageOf(envelope) ?? JSON.stringify(envelope).slice(0, 500);
   const code: AcodeErrorCode = status !== undefined && status >= 400 && status < 500 ? 'BAD_REQUEST' : 'SERVER_ERROR';
-  return new AcodeError(code, `${ctx.provider} reported an error mid-stream: ${message}`,
+  return new AcodeError(
+    code,
+    `${ctx.provider} reported an error mid-stream: ${message}`,
     `Check the ${ctx.provider} server log; the partial answer was discarded.`,
-    { details: { provider: ctx.provider, url: ctx.url, status, serverMessage: message, chunksDelivered, midStream: true } });
+    {
+      details: {
+        provider: ctx.provider,
+        url: ctx.url,
+        status,
+        serverMessage: message,
+        chunksDelivered,
+        midStream: true,
+      },
+    },
+  );
 }

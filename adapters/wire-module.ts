@@ -3,7 +3,15 @@
 import { AcodeError } from '../config/index.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { Transport } from './transport.js';
-import type { CallOptions, ChatRequest, EmbedResult, ModelInfo, PullProgress, StreamChunk, TextCompletionRequest } from './types.js';
+import type {
+  CallOptions,
+  ChatRequest,
+  EmbedResult,
+  ModelInfo,
+  PullProgress,
+  StreamChunk,
+  TextCompletionRequest,
+} from './types.js';
 import type { WireContext } from './wire-errors.js';
 
 /**
@@ -25,15 +33,31 @@ export interface WireModule {
   chatPath: string;
   /** Media types a streamed chat answer may carry; anything else is PROTOCOL_ERROR. */
   streamTypes: readonly string[];
-  chatBody(req: ChatRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): Record<string, unknown>;
+  chatBody(
+    req: ChatRequest,
+    model: string | undefined,
+    quirks: ServerQuirks,
+    ctx: WireContext,
+  ): Record<string, unknown>;
   /** A fresh decoder for one chat answer of this media type (one of `streamTypes`). */
   chatDecoder(ctx: WireContext, model: string, mediaType: string): ChunkDecoder;
   listModels(t: Transport, opts: CallOptions): Promise<ModelInfo[]>;
   modelInfo(t: Transport, id: string, opts: CallOptions, quirks: ServerQuirks): Promise<ModelInfo>;
   pull?(t: Transport, model: string, opts: CallOptions): AsyncGenerator<PullProgress>;
-  embed(t: Transport, model: string | undefined, input: string[], opts: CallOptions, quirks: ServerQuirks): Promise<EmbedResult>;
+  embed(
+    t: Transport,
+    model: string | undefined,
+    input: string[],
+    opts: CallOptions,
+    quirks: ServerQuirks,
+  ): Promise<EmbedResult>;
   /** How a raw completion (or fill in the middle) goes out; throws BAD_REQUEST when the server cannot do it. */
-  textCompletion(req: TextCompletionRequest, model: string | undefined, quirks: ServerQuirks, ctx: WireContext): StreamCall;
+  textCompletion(
+    req: TextCompletionRequest,
+    model: string | undefined,
+    quirks: ServerQuirks,
+    ctx: WireContext,
+  ): StreamCall;
 }
 
 /** One streamed request: where it goes, what it sends, and how its answer's bytes become chunks. */
@@ -48,14 +72,19 @@ export interface StreamCall {
 export function checkContinuation(req: ChatRequest, quirks: ServerQuirks, ctx: WireContext): void {
   if (!req.continueFinalMessage) return;
   if (quirks.continueStyle === 'unsupported') {
-    throw new AcodeError('BAD_REQUEST', `${ctx.provider} cannot continue a trailing assistant message.`,
+    throw new AcodeError(
+      'BAD_REQUEST',
+      `${ctx.provider} cannot continue a trailing assistant message.`,
       'Check capabilities.continueFinalMessage first; re-request from the start on this server instead.',
-      { details: { provider: ctx.provider } });
+      { details: { provider: ctx.provider } },
+    );
   }
   if (req.messages.at(-1)?.role !== 'assistant') {
-    throw new AcodeError('BAD_REQUEST', 'continueFinalMessage needs the last message to be an assistant message.',
+    throw new AcodeError(
+      'BAD_REQUEST',
+      'continueFinalMessage needs the last message to be an assistant message.',
       'Append the partial assistant answer as the last message, or drop continueFinalMessage.',
-      { details: { provider: ctx.provider } });
+      { details: { provider: ctx.provider } },
+    );
   }
 }
-

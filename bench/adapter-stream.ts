@@ -17,9 +17,11 @@ const token = (i: number): string => ` tok${i % 100}`;
 const EXPECTED_CHARS = Array.from({ length: TOKENS }, (_, i) => token(i).length).reduce((a, b) => a + b, 0);
 
 function serve(): void {
-  const head = (content: string) => `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }] })}\n\n`;
-  const tail = `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] })}\n\n`
-    + `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [], usage: { prompt_tokens: 9, completion_tokens: TOKENS, total_tokens: TOKENS + 9 } })}\n\ndata: [DONE]\n\n`;
+  const head = (content: string) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }] })}\n\n`;
+  const tail =
+    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] })}\n\n` +
+    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1730000000, model: 'm', choices: [], usage: { prompt_tokens: 9, completion_tokens: TOKENS, total_tokens: TOKENS + 9 } })}\n\ndata: [DONE]\n\n`;
   const chunks = Array.from({ length: TOKENS }, (_, i) => Buffer.from(head(token(i))));
   const respond = async (res: ServerResponse): Promise<void> => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -55,7 +57,8 @@ async function viaAdapter(baseUrl: string, provider: ReturnType<typeof createPro
 async function viaRawUndici(baseUrl: string): Promise<number> {
   const start = process.hrtime.bigint();
   const res = await request(`${baseUrl}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'go' }], stream: true }),
   });
   let tokens = 0;
@@ -91,8 +94,17 @@ async function main(): Promise<void> {
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const provider = createProvider({
-    id: 'vllm', kind: 'vllm', type: 'openai-compatible', model: 'm', host: '127.0.0.1', port, baseUrl,
-    args: [], lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    id: 'vllm',
+    kind: 'vllm',
+    type: 'openai-compatible',
+    model: 'm',
+    host: '127.0.0.1',
+    port,
+    baseUrl,
+    args: [],
+    lifecycle: DEFAULT_LIFECYCLE,
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
   });
   try {
     await viaAdapter(baseUrl, provider); // warm-up: JIT, connection
@@ -101,16 +113,18 @@ async function main(): Promise<void> {
     const raw: number[] = [];
     // Alternate, so drift on a shared machine hits both sides alike.
     for (let i = 0; i < ROUNDS; i++) {
-      adapter.push(TOKENS / await viaAdapter(baseUrl, provider));
-      raw.push(TOKENS / await viaRawUndici(baseUrl));
+      adapter.push(TOKENS / (await viaAdapter(baseUrl, provider)));
+      raw.push(TOKENS / (await viaRawUndici(baseUrl)));
     }
     const a = median(adapter);
     const b = median(raw);
     // Paired per round, so a noisy neighbour slowing one round slows both of its readings.
     const ratio = median(adapter.map((x, i) => x / raw[i]!));
     const drain: number[] = [];
-    for (let i = 0; i < 3; i++) drain.push(TOKENS / await drainOnly(baseUrl));
-    process.stderr.write(`(bytes drained without parsing: ${median(drain).toFixed(0)} tok/s; ${TOKENS} tokens x ${ROUNDS} rounds, medians)\n`);
+    for (let i = 0; i < 3; i++) drain.push(TOKENS / (await drainOnly(baseUrl)));
+    process.stderr.write(
+      `(bytes drained without parsing: ${median(drain).toFixed(0)} tok/s; ${TOKENS} tokens x ${ROUNDS} rounds, medians)\n`,
+    );
     process.stdout.write(`adapter-stream  ${a.toFixed(0)} tok/s  ${b.toFixed(0)} tok/s  ${ratio.toFixed(3)}\n`);
   } finally {
     await provider.close();

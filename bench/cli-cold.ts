@@ -61,7 +61,9 @@ export async function benchCliCold(): Promise<string[]> {
       cli.push(timed([MAIN, ...args], home.dir, env));
       bare.push(timed(['-e', '0'], home.dir, env));
     }
-    note(`cli-cold: \`node dist/cli/main.js ${args.join(' ')}\` vs \`node -e 0\`, median of ${RUNS} each (goal ratio <= 2.5); with .agent/config.yml naming three providers, none running`);
+    note(
+      `cli-cold: \`node dist/cli/main.js ${args.join(' ')}\` vs \`node -e 0\`, median of ${RUNS} each (goal ratio <= 2.5); with .agent/config.yml naming three providers, none running`,
+    );
     return [figure('cli-cold', median(cli), 'ms', median(bare))];
   } finally {
     home.remove();

@@ -9,7 +9,10 @@ const [interval, ...ports] = process.argv.slice(2).map(Number);
 async function watch(): Promise<void> {
   const state = tempDir('watch');
   const services = ports.map((port, i) =>
-    serviceFor(llamaProvider(`llama${i}`, port, { mode: 'monitored', healthCheckIntervalSeconds: interval ?? 60 }), { stateDir: state.dir }));
+    serviceFor(llamaProvider(`llama${i}`, port, { mode: 'monitored', healthCheckIntervalSeconds: interval ?? 60 }), {
+      stateDir: state.dir,
+    }),
+  );
   await Promise.all(services.map((s) => s.ensureHealthy()));
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => {

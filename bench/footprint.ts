@@ -9,7 +9,10 @@ const CLK_TCK = 100; // USER_HZ on Linux
 const PROBE_INTERVAL_S = 5;
 const WATCHER = fileURLToPath(new URL('./footprint-watcher.js', import.meta.url));
 
-interface Sample { rssKb: number; ticks: number }
+interface Sample {
+  rssKb: number;
+  ticks: number;
+}
 
 function sample(pid: number): Sample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -37,7 +40,9 @@ function firstLine(child: ChildProcess, expected: string, timeoutMs: number): Pr
 
 export async function benchFootprint(durationS: number): Promise<string[]> {
   const servers = await startLlamaServers(3);
-  const watcher = spawn(process.execPath, [WATCHER, String(PROBE_INTERVAL_S), ...servers.map((s) => String(s.port))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const watcher = spawn(process.execPath, [WATCHER, String(PROBE_INTERVAL_S), ...servers.map((s) => String(s.port))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const loaded = spawn(process.execPath, [WATCHER, String(PROBE_INTERVAL_S)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
   try {
@@ -67,14 +72,13 @@ export async function benchFootprint(durationS: number): Promise<string[]> {
     watcher.stdout?.on('data', (b: Buffer) => (states += b.toString()));
     watcher.kill('SIGTERM');
     await exited;
-    note(`footprint: 3 monitored llama-server services probed every ${PROBE_INTERVAL_S} s, ${durationS} s window; `
-      + `peak RSS ${(wMax / 1024).toFixed(1)} MB vs ${(bMax / 1024).toFixed(1)} MB bare: +${((wMax - bMax) / 1024).toFixed(1)} MB (goal <= +15 MB); `
-      + `same modules loaded, nothing watched: ${(loadedKb / 1024).toFixed(1)} MB (so +${((loadedKb - bMax) / 1024).toFixed(1)} MB is code, `
-      + `+${((wMax - loadedKb) / 1024).toFixed(1)} MB the services); CPU +${(wCpu - bCpu).toFixed(3)} % of one core (goal < 0.5 %); watcher saw: ${states.trim().replace(/^ready\s*/, '')}`);
-    return [
-      figure('footprint-rss', wMax / 1024, 'MB', bMax / 1024),
-      figure('footprint-cpu', wCpu, '%', bCpu),
-    ];
+    note(
+      `footprint: 3 monitored llama-server services probed every ${PROBE_INTERVAL_S} s, ${durationS} s window; ` +
+        `peak RSS ${(wMax / 1024).toFixed(1)} MB vs ${(bMax / 1024).toFixed(1)} MB bare: +${((wMax - bMax) / 1024).toFixed(1)} MB (goal <= +15 MB); ` +
+        `same modules loaded, nothing watched: ${(loadedKb / 1024).toFixed(1)} MB (so +${((loadedKb - bMax) / 1024).toFixed(1)} MB is code, ` +
+        `+${((wMax - loadedKb) / 1024).toFixed(1)} MB the services); CPU +${(wCpu - bCpu).toFixed(3)} % of one core (goal < 0.5 %); watcher saw: ${states.trim().replace(/^ready\s*/, '')}`,
+    );
+    return [figure('footprint-rss', wMax / 1024, 'MB', bMax / 1024), figure('footprint-cpu', wCpu, '%', bCpu)];
   } finally {
     if (watcher.exitCode === null) watcher.kill('SIGKILL');
     bare.kill('SIGKILL');

@@ -31,13 +31,24 @@ const percentile = (xs: readonly number[], p: number): number => {
 };
 
 function body(model: string, stream: boolean): string {
-  return JSON.stringify({ model, messages: [{ role: 'user', content: 'bench the gateway' }], max_tokens: TOKENS, temperature: 0, stream });
+  return JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: 'bench the gateway' }],
+    max_tokens: TOKENS,
+    temperature: 0,
+    stream,
+  });
 }
 
 /** One request; returns ms to the whole body (non-stream) or to the first content frame (stream). */
 async function once(side: Side, stream: boolean, payload: string): Promise<number> {
   const t = nowMs();
-  const res = await request(`${side.url}/v1/chat/completions`, { method: 'POST', dispatcher: side.agent, headers: { 'content-type': 'application/json' }, body: payload });
+  const res = await request(`${side.url}/v1/chat/completions`, {
+    method: 'POST',
+    dispatcher: side.agent,
+    headers: { 'content-type': 'application/json' },
+    body: payload,
+  });
   if (res.statusCode !== 200) throw new Error(`${side.name}: HTTP ${res.statusCode} ${await res.body.text()}`);
   if (!stream) {
     const text = await res.body.text();
@@ -58,14 +69,21 @@ async function once(side: Side, stream: boolean, payload: string): Promise<numbe
 }
 
 /** `clients` closed-loop clients, `perClient` requests each: the latencies and the wall time. */
-async function batch(side: Side, clients: number, perClient: number, stream: boolean): Promise<{ ms: number[]; wallMs: number; cpuUs: number }> {
+async function batch(
+  side: Side,
+  clients: number,
+  perClient: number,
+  stream: boolean,
+): Promise<{ ms: number[]; wallMs: number; cpuUs: number }> {
   const payload = body(side.model, stream);
   const ms: number[] = [];
   const cpu = process.cpuUsage();
   const t = nowMs();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = 0; i < perClient; i++) ms.push(await once(side, stream, payload));
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = 0; i < perClient; i++) ms.push(await once(side, stream, payload));
+    }),
+  );
   const used = process.cpuUsage(cpu);
   return { ms, wallMs: nowMs() - t, cpuUs: used.user + used.system };
 }
@@ -74,7 +92,12 @@ export async function benchGateway(): Promise<string[]> {
   const server = await startTestServer('llama-server', { knobs: { tokens: TOKENS } });
   const scratch = tempDir('gateway');
   const provider = llamaProvider('llamacpp', server.port, { mode: 'monitored' });
-  const config: AcodeConfig = { mode: 'local-only', active: 'llamacpp', fallback: [], providers: { llamacpp: provider } };
+  const config: AcodeConfig = {
+    mode: 'local-only',
+    active: 'llamacpp',
+    fallback: [],
+    providers: { llamacpp: provider },
+  };
   const registry = openRegistry({ config, env: standInEnv(), stateDir: scratch.dir });
   const gateway = createGateway({ engine: createEngine(registry), host: '127.0.0.1', port: 0, version: 'bench' });
   const stop = new AbortController();
@@ -83,7 +106,12 @@ export async function benchGateway(): Promise<string[]> {
     const address = await gateway.listen(stop.signal);
     sides.push(
       { name: 'direct', url: server.url, model: server.model, agent: new Agent({ connections: 64 }) },
-      { name: 'gateway', url: `http://127.0.0.1:${address.port}`, model: 'llamacpp', agent: new Agent({ connections: 64 }) },
+      {
+        name: 'gateway',
+        url: `http://127.0.0.1:${address.port}`,
+        model: 'llamacpp',
+        agent: new Agent({ connections: 64 }),
+      },
     );
     const [direct, viaGateway] = sides as [Side, Side];
     // Warm-up: JIT on both paths, the registry's first health check, 64 kept-alive connections each.
@@ -108,22 +136,30 @@ export async function benchGateway(): Promise<string[]> {
         const kind = stream ? 'ttft' : 'latency';
         // This process is the client on both sides and the gateway on one: the difference is the gateway's.
         const perRequest = (us: number) => us / (ROUNDS * clients * perClient);
-        note(`${stream ? 'streamed' : 'non-stream'}, ${clients} client(s): CPU of this process ${perRequest(cpu.gateway).toFixed(0)} µs/request via the gateway, ${perRequest(cpu.direct).toFixed(0)} µs direct (gateway ${perRequest(cpu.gateway - cpu.direct).toFixed(0)} µs)`);
+        note(
+          `${stream ? 'streamed' : 'non-stream'}, ${clients} client(s): CPU of this process ${perRequest(cpu.gateway).toFixed(0)} µs/request via the gateway, ${perRequest(cpu.direct).toFixed(0)} µs direct (gateway ${perRequest(cpu.gateway - cpu.direct).toFixed(0)} µs)`,
+        );
         for (const p of [50, 99]) {
           const g = percentile(lat.gateway, p);
           const d = percentile(lat.direct, p);
           lines.push(figure(`gateway-${kind}-p${p}-c${clients}`, g, 'ms', d, 'ms'));
-          note(`${kind} p${p} at ${clients} client(s): added ${fmt(g - d)} ms${clients === 32 ? ` (goal ≤ ${p === 50 ? '0.2' : '1'} ms)` : ''}`);
+          note(
+            `${kind} p${p} at ${clients} client(s): added ${fmt(g - d)} ms${clients === 32 ? ` (goal ≤ ${p === 50 ? '0.2' : '1'} ms)` : ''}`,
+          );
         }
         if (!stream) {
           const g = percentile(rps.gateway, 50);
           const d = percentile(rps.direct, 50);
           lines.push(figure(`gateway-throughput-c${clients}`, g, 'req/s', d, 'req/s'));
-          note(`throughput at ${clients} client(s): median of ${ROUNDS} rounds of ${clients * perClient} requests (goal ≥ 0.9× direct)`);
+          note(
+            `throughput at ${clients} client(s): median of ${ROUNDS} rounds of ${clients * perClient} requests (goal ≥ 0.9× direct)`,
+          );
         }
       }
     }
-    note(`gateway in process over openRegistry (default admission: 10 in flight, 100 queued); stand-in llama-server, ${TOKENS} tokens per answer; ${ROUNDS} interleaved rounds`);
+    note(
+      `gateway in process over openRegistry (default admission: 10 in flight, 100 queued); stand-in llama-server, ${TOKENS} tokens per answer; ${ROUNDS} interleaved rounds`,
+    );
     return lines;
   } finally {
     stop.abort();

@@ -85,7 +85,12 @@ export async function benchHfPull(): Promise<string[]> {
         async () => {
           const raw = join(work.dir, `raw-${round}`);
           const t = nowMs();
-          await rawDownload(hub.url, info.commit, files.map((f) => f.name), raw);
+          await rawDownload(
+            hub.url,
+            info.commit,
+            files.map((f) => f.name),
+            raw,
+          );
           rawRates.push(bytes / ((nowMs() - t) / 1000));
           await rm(raw, { recursive: true, force: true });
         },
@@ -94,8 +99,12 @@ export async function benchHfPull(): Promise<string[]> {
     }
     const acode = median(acodeRates) / MB;
     const raw = median(rawRates) / MB;
-    note(`hf-pull: ${files.length} files, ${(bytes / MB).toFixed(0)} MB from the hub stand-in on loopback, ${ROUNDS} rounds each, medians; goal acode/raw >= 0.9`);
-    note(`hf-pull: acode MB/s per round ${acodeRates.map((r) => (r / MB).toFixed(0)).join(', ')}; raw ${rawRates.map((r) => (r / MB).toFixed(0)).join(', ')}`);
+    note(
+      `hf-pull: ${files.length} files, ${(bytes / MB).toFixed(0)} MB from the hub stand-in on loopback, ${ROUNDS} rounds each, medians; goal acode/raw >= 0.9`,
+    );
+    note(
+      `hf-pull: acode MB/s per round ${acodeRates.map((r) => (r / MB).toFixed(0)).join(', ')}; raw ${rawRates.map((r) => (r / MB).toFixed(0)).join(', ')}`,
+    );
     return [
       figure('hf-pull.bytes_per_s', acode, 'MB/s', raw, 'MB/s raw undici'),
       figure('hf-pull.sha256_throughput', median(hashRates) / MB, 'MB/s', acode, 'MB/s pull'),

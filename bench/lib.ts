@@ -6,7 +6,13 @@ import { startTestServer, type TestServer } from '../test/servers/harness.js';
 export * from './services.js';
 
 /** `name  value unit  baseline unit  ratio`: the one format every figure is printed in. */
-export function figure(name: string, value: number, unit: string, baseline: number, baselineUnit: string = unit): string {
+export function figure(
+  name: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  baselineUnit: string = unit,
+): string {
   // A zero baseline (an idle bare process using no CPU ticks) has no meaningful ratio.
   const ratio = baseline === 0 ? '-' : (value / baseline).toFixed(3);
   return `${name}  ${fmt(value)} ${unit}  ${fmt(baseline)} ${baselineUnit}  ${ratio}`;
@@ -37,7 +43,11 @@ export async function startLlamaServers(n: number, { batch = 8 }: { batch?: numb
   try {
     for (let i = 0; i < n; i += batch) {
       const size = Math.min(batch, n - i);
-      out.push(...await Promise.all(Array.from({ length: size }, () => startTestServer('llama-server', { readyTimeoutMs: 60_000 }))));
+      out.push(
+        ...(await Promise.all(
+          Array.from({ length: size }, () => startTestServer('llama-server', { readyTimeoutMs: 60_000 })),
+        )),
+      );
     }
   } catch (error) {
     await stopAll(out);
@@ -76,7 +86,12 @@ export async function timeEach(fn: () => unknown, rounds: number, warmup = 20): 
 }
 
 /** Polls `check` (cheap, in process) until true or the bound passes. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number, everyMs = 5): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+  everyMs = 5,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -13,7 +13,12 @@ async function ownStartMs(): Promise<number> {
   const t = nowMs();
   const server = await startTestServer('llama-server', { waitReady: false });
   try {
-    await until(async () => (await raw.get(`${server.url}/health`).catch(() => 0)) === 200, 'stand-in ready', 30_000, 2);
+    await until(
+      async () => (await raw.get(`${server.url}/health`).catch(() => 0)) === 200,
+      'stand-in ready',
+      30_000,
+      2,
+    );
     return nowMs() - t;
   } finally {
     await server.stop();
@@ -23,7 +28,10 @@ async function ownStartMs(): Promise<number> {
 
 // One crash of a server that has been healthy: a fresh service per kill, so every figure is a first
 // restart (later restarts inside restart_window_seconds back off exponentially, by design).
-interface Recovery { totalMs: number; phases: Record<string, number> }
+interface Recovery {
+  totalMs: number;
+  phases: Record<string, number>;
+}
 
 async function oneRecovery(stateDir: string): Promise<Recovery> {
   const provider = llamaProvider('llamacpp', await freePort(), { healthCheckIntervalSeconds: PROBE_INTERVAL_S });
@@ -41,10 +49,15 @@ async function oneRecovery(stateDir: string): Promise<Recovery> {
       phases[top] ??= nowMs() - t;
     });
     process.kill(before, 'SIGKILL');
-    await until(() => {
-      const s = service.status();
-      return s.state === 'healthy' && s.model === 'ready' && s.pid !== null && s.pid !== before;
-    }, 'healthy again after kill -9', 60_000, 1);
+    await until(
+      () => {
+        const s = service.status();
+        return s.state === 'healthy' && s.model === 'ready' && s.pid !== null && s.pid !== before;
+      },
+      'healthy again after kill -9',
+      60_000,
+      1,
+    );
     const totalMs = nowMs() - t;
     sub.unsubscribe();
     return { totalMs, phases };
@@ -66,11 +79,18 @@ export async function benchRecover(): Promise<string[]> {
       for (const [k, v] of Object.entries(r.phases)) (phases[k] ??= []).push(v);
       own.push(await ownStartMs());
     }
-    note(`recover: median of ${KILLS} kill -9 of a managed stand-in llama-server, each a first restart in its window (crash seen by the process watcher; `
-      + `backoff base ${DEFAULT_BACKOFF.baseMs} ms where the policy applies one; health_check_interval ${PROBE_INTERVAL_S} s); each: ${recover.map((x) => x.toFixed(0)).join(', ')} ms`);
-    note(`recover phases (median ms after the kill at which each state was entered): ${Object.entries(phases)
-      .map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ')}, healthy+ready ${median(recover).toFixed(0)}`);
-    note(`recover baseline: stand-in spawn → first 200 on /health (polled every 2 ms); each: ${own.map((x) => x.toFixed(0)).join(', ')} ms`);
+    note(
+      `recover: median of ${KILLS} kill -9 of a managed stand-in llama-server, each a first restart in its window (crash seen by the process watcher; ` +
+        `backoff base ${DEFAULT_BACKOFF.baseMs} ms where the policy applies one; health_check_interval ${PROBE_INTERVAL_S} s); each: ${recover.map((x) => x.toFixed(0)).join(', ')} ms`,
+    );
+    note(
+      `recover phases (median ms after the kill at which each state was entered): ${Object.entries(phases)
+        .map(([k, v]) => `${k} ${median(v).toFixed(0)}`)
+        .join(', ')}, healthy+ready ${median(recover).toFixed(0)}`,
+    );
+    note(
+      `recover baseline: stand-in spawn → first 200 on /health (polled every 2 ms); each: ${own.map((x) => x.toFixed(0)).join(', ')} ms`,
+    );
     return [figure('recover', median(recover), 'ms', median(own))];
   } finally {
     state.remove();

@@ -23,7 +23,9 @@ function adapterStream(): Promise<string[]> {
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').filter(Boolean)) : reject(new Error(`adapter-stream exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out.trim().split('\n').filter(Boolean)) : reject(new Error(`adapter-stream exited ${code}`)),
+    );
   });
 }
 
@@ -48,8 +50,12 @@ for (const [name, run] of Object.entries(groups)) {
     for (const line of await run()) process.stdout.write(`${line}\n`);
   } catch (error) {
     failed++;
-    process.stderr.write(`bench ${name} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(
+      `bench ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
 }
-process.stderr.write(`acode bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s${failed ? `, ${failed} group(s) failed` : ''}\n`);
+process.stderr.write(
+  `acode bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s${failed ? `, ${failed} group(s) failed` : ''}\n`,
+);
 process.exitCode = failed ? 1 : 0;

@@ -3,7 +3,19 @@
 // clock, so a round starts exactly when we fire their timers and ends when every poller has re-armed.
 import type { Clock } from '../actors/index.js';
 import type { Service } from '../machines/index.js';
-import { figure, llamaProvider, median, note, nowMs, rawGetter, serviceFor, startLlamaServers, stopAll, tempDir, until } from './lib.js';
+import {
+  figure,
+  llamaProvider,
+  median,
+  note,
+  nowMs,
+  rawGetter,
+  serviceFor,
+  startLlamaServers,
+  stopAll,
+  tempDir,
+  until,
+} from './lib.js';
 import type { TestServer } from '../test/servers/harness.js';
 
 const SIZES = [1, 10, 50];
@@ -45,7 +57,9 @@ async function round(clock: ManualClock, n: number): Promise<number> {
   const t = nowMs();
   clock.fireAll();
   let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`bench: ${n} pollers did not re-arm in 30 s`)), 30_000)));
+  const bound = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`bench: ${n} pollers did not re-arm in 30 s`)), 30_000)),
+  );
   await Promise.race([clock.armed(n), bound]).finally(() => clearTimeout(timer));
   return nowMs() - t;
 }
@@ -59,7 +73,11 @@ export async function benchScale(): Promise<string[]> {
     for (const n of SIZES) {
       const clock = new ManualClock();
       const services: Service[] = servers.slice(0, n).map((s, i) =>
-        serviceFor(llamaProvider(`llama${i}`, s.port, { mode: 'monitored' }), { stateDir: state.dir, actorDeps: { clock } }));
+        serviceFor(llamaProvider(`llama${i}`, s.port, { mode: 'monitored' }), {
+          stateDir: state.dir,
+          actorDeps: { clock },
+        }),
+      );
       try {
         await Promise.all(services.map((s) => s.ensureHealthy()));
         await until(() => clock.pending.size === n, `${n} healthy pollers armed`, 30_000);
@@ -71,7 +89,8 @@ export async function benchScale(): Promise<string[]> {
           const t = nowMs();
           await Promise.all(urls.map((u) => raw.get(u)));
           const g = nowMs() - t;
-          if (i >= 3) { // the first rounds open connections and warm the JIT on both sides
+          if (i >= 3) {
+            // the first rounds open connections and warm the JIT on both sides
             rounds.push(r);
             gets.push(g);
           }
@@ -79,8 +98,10 @@ export async function benchScale(): Promise<string[]> {
         const unhealthy = services.filter((s) => s.status().state !== 'healthy').length;
         if (unhealthy > 0) throw new Error(`bench: ${unhealthy} of ${n} services left healthy during the rounds`);
         lines.push(figure(`scale-${n}`, median(rounds), 'ms', median(gets)));
-        note(`scale-${n}: one health round of ${n} watched services (adapter health() per service, then the machine re-arms), `
-          + `median of ${ROUNDS}; baseline ${n} raw undici GET /health at once`);
+        note(
+          `scale-${n}: one health round of ${n} watched services (adapter health() per service, then the machine re-arms), ` +
+            `median of ${ROUNDS}; baseline ${n} raw undici GET /health at once`,
+        );
       } finally {
         await Promise.all(services.map((s) => s.dispose()));
       }

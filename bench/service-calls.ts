@@ -1,6 +1,17 @@
 // ensure-healthy and state: what a caller pays to ask an already-healthy service for a provider, or
 // for its status as --json, against one raw undici GET of the same server's health route.
-import { figure, median, note, rawGetter, serviceFor, llamaProvider, startLlamaServers, stopAll, tempDir, timeEach } from './lib.js';
+import {
+  figure,
+  median,
+  note,
+  rawGetter,
+  serviceFor,
+  llamaProvider,
+  startLlamaServers,
+  stopAll,
+  tempDir,
+  timeEach,
+} from './lib.js';
 
 const ROUNDS = Number(process.env.ACODE_BENCH_CALL_ROUNDS ?? 500);
 
@@ -18,14 +29,16 @@ export async function benchServiceCalls(): Promise<string[]> {
     const status: number[] = [];
     const get: number[] = [];
     for (let block = 0; block < 5; block++) {
-      ensure.push(...await timeEach(() => service.ensureHealthy(), ROUNDS / 5));
-      status.push(...await timeEach(() => JSON.stringify(service.status()), ROUNDS / 5));
-      get.push(...await timeEach(() => raw.get(healthUrl), ROUNDS / 5));
+      ensure.push(...(await timeEach(() => service.ensureHealthy(), ROUNDS / 5)));
+      status.push(...(await timeEach(() => JSON.stringify(service.status()), ROUNDS / 5)));
+      get.push(...(await timeEach(() => raw.get(healthUrl), ROUNDS / 5)));
     }
     const base = median(get);
     const lines = [figure('ensure-healthy', median(ensure), 'ms', base), figure('state', median(status), 'ms', base)];
-    note(`ensure-healthy: median of ${ensure.length} calls on a healthy service (goal ratio <= 1.2, absolute < 50 ms); `
-      + `max ${Math.max(...ensure).toFixed(3)} ms; baseline = median of ${get.length} raw undici GET ${'/health'}`);
+    note(
+      `ensure-healthy: median of ${ensure.length} calls on a healthy service (goal ratio <= 1.2, absolute < 50 ms); ` +
+        `max ${Math.max(...ensure).toFixed(3)} ms; baseline = median of ${get.length} raw undici GET ${'/health'}`,
+    );
     note(`state: JSON.stringify(service.status()) in process, median of ${status.length}`);
     return lines;
   } finally {

@@ -5,14 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type LifecycleConfig, type ProviderConfig } from '../config/index.js';
+import {
+  DEFAULT_LIFECYCLE,
+  DEFAULT_REQUEST_TIMEOUTS,
+  type LifecycleConfig,
+  type ProviderConfig,
+} from '../config/index.js';
 import { createService, type CreateServiceOptions, type Service } from '../machines/index.js';
 import { createActorImplementations, type ActorDeps } from '../actors/index.js';
 
 // dist/bench/services.js -> <repo>/test/servers/bin (the shims run the built stand-ins).
 const serversBinDir = fileURLToPath(new URL('../../test/servers/bin', import.meta.url));
 // A model file for a managed llama-server: acode checks that it exists before spawning (the stand-in only needs that).
-export const LLAMA_MODEL = fileURLToPath(new URL('../../test/servers/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', import.meta.url));
+export const LLAMA_MODEL = fileURLToPath(
+  new URL('../../test/servers/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', import.meta.url),
+);
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `acode-bench-${prefix}-`));
@@ -27,8 +34,17 @@ export function standInEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 
 export function llamaProvider(id: string, port: number, lifecycle: Partial<LifecycleConfig> = {}): ProviderConfig {
   return {
-    id, kind: 'llamacpp', type: 'openai-compatible', model: LLAMA_MODEL, host: '127.0.0.1', port,
-    baseUrl: `http://127.0.0.1:${port}`, args: [], lifecycle: { ...DEFAULT_LIFECYCLE, ...lifecycle }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    id,
+    kind: 'llamacpp',
+    type: 'openai-compatible',
+    model: LLAMA_MODEL,
+    host: '127.0.0.1',
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    args: [],
+    lifecycle: { ...DEFAULT_LIFECYCLE, ...lifecycle },
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
   };
 }
 
@@ -45,4 +61,3 @@ export function serviceFor(provider: ProviderConfig, { stateDir, actorDeps, tuni
     ...(tuning ? { tuning } : {}),
   });
 }
-

@@ -20,13 +20,28 @@ import type { InspectionSession } from '../inspector/index.js';
 import { installProcessLogger, openLogger, type ProcessLogger } from '../log/index.js';
 
 /** Every command of the CLI. A new command is one file in cli/commands/ and one entry here. */
-const COMMANDS: readonly CommandRegistrar[] = [askCommand, configCommand, providerCommand, providersCommand, modelsCommand, statusCommand, gpusCommand, serveCommand, demoCommand, replayCommand, inspectCommand];
+const COMMANDS: readonly CommandRegistrar[] = [
+  askCommand,
+  configCommand,
+  providerCommand,
+  providersCommand,
+  modelsCommand,
+  statusCommand,
+  gpusCommand,
+  serveCommand,
+  demoCommand,
+  replayCommand,
+  inspectCommand,
+];
 
 // dist/cli/run.js and cli/run.ts sit at different depths below package.json.
 function packageVersion(): string {
   for (const relative of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'acode-provider-orchestration' && pkg.version) return pkg.version;
     } catch {
       // try the next candidate
@@ -51,7 +66,10 @@ export function buildProgram(deps: CliDeps, commands: readonly CommandRegistrar[
     .version(packageVersion(), '-V, --version', 'print the acode version')
     .option('--config <path>', 'use this config file instead of the nearest .agent/config.yml')
     .option('--record <file>', 'write every state-machine inspection event to FILE.jsonl (secrets removed)')
-    .option('--inspect [url]', 'forward inspection events to a Stately inspector relay on loopback (default ws://127.0.0.1:8080)')
+    .option(
+      '--inspect [url]',
+      'forward inspection events to a Stately inspector relay on loopback (default ws://127.0.0.1:8080)',
+    )
     .option('--verbose', 'print the log (debug and up) on stderr too; it always goes to <state dir>/logs/acode.log')
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -68,9 +86,14 @@ export function buildProgram(deps: CliDeps, commands: readonly CommandRegistrar[
 
 function usageError(error: CommanderError): AcodeError {
   const message = error.message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ');
-  return new AcodeError('USAGE', message, 'Run `acode --help` (or `acode <command> --help`) to see the commands and options.', {
-    details: { commander: error.code },
-  });
+  return new AcodeError(
+    'USAGE',
+    message,
+    'Run `acode --help` (or `acode <command> --help`) to see the commands and options.',
+    {
+      details: { commander: error.code },
+    },
+  );
 }
 
 /** Runs the CLI with `argv` (process.argv form) and returns the exit code. */

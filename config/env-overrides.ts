@@ -37,7 +37,11 @@ export function applyEnvOverrides(config: AcodeConfig, env: Env): AcodeConfig {
       port: parsed.port,
       baseUrl: formatBaseUrl(parsed.scheme, connectableHost(parsed.host), parsed.port, parsed.path),
     };
-    overrides.push({ name: 'OLLAMA_HOST', paths: ['providers.ollama.host', 'providers.ollama.port'], value: ollamaHost });
+    overrides.push({
+      name: 'OLLAMA_HOST',
+      paths: ['providers.ollama.host', 'providers.ollama.port'],
+      value: ollamaHost,
+    });
   }
 
   const vllmPort = present(env, 'VLLM_PORT');

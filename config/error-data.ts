@@ -17,8 +17,13 @@ const BUG_HINT = 'This is a bug in acode. Run again with ACODE_DEBUG=1 and repor
  */
 export function serializeError(error: unknown): SerializedError {
   const shaped = error as Partial<SerializedError> | null | undefined;
-  const known = isAcodeError(error)
-    || (typeof shaped === 'object' && shaped !== null && typeof shaped.code === 'string' && shaped.code in ERROR_CODES && typeof shaped.message === 'string');
+  const known =
+    isAcodeError(error) ||
+    (typeof shaped === 'object' &&
+      shaped !== null &&
+      typeof shaped.code === 'string' &&
+      shaped.code in ERROR_CODES &&
+      typeof shaped.message === 'string');
   if (known && shaped) {
     const details = shaped.details && Object.keys(shaped.details).length > 0 ? { details: { ...shaped.details } } : {};
     return { code: shaped.code!, message: shaped.message!, hint: shaped.hint ?? '', ...details };

@@ -90,7 +90,9 @@ export function exitCodeFor(error: unknown): number {
 export function toAcodeError(error: unknown): AcodeError {
   if (isAcodeError(error)) return error;
   if (error instanceof Error && error.name === 'AbortError') {
-    return new AcodeError('ABORTED', 'The operation was cancelled.', 'Run the command again when you are ready.', { cause: error });
+    return new AcodeError('ABORTED', 'The operation was cancelled.', 'Run the command again when you are ready.', {
+      cause: error,
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new AcodeError(

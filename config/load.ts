@@ -41,7 +41,11 @@ export function parseConfig(text: string, file: string): RawConfig {
   }
   const secrets = findSecrets(doc, lineCounter, file);
   if (secrets.length > 0) {
-    throw configSecretError(file, secrets.map((s) => s.problem), secrets.map((s) => s.envVar));
+    throw configSecretError(
+      file,
+      secrets.map((s) => s.problem),
+      secrets.map((s) => s.envVar),
+    );
   }
   // An empty file (or one holding only comments) means "all defaults".
   const data = toData(doc, lineCounter, file);
@@ -94,7 +98,10 @@ async function readText(location: ConfigLocation, signal: AbortSignal | undefine
 }
 
 /** The effective configuration for a command run in `cwd`, with env overrides applied. */
-export async function loadConfig(options: LoadConfigOptions, { signal }: { signal?: AbortSignal } = {}): Promise<AcodeConfig> {
+export async function loadConfig(
+  options: LoadConfigOptions,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<AcodeConfig> {
   const location = await locateConfig(options, signal === undefined ? {} : { signal });
   if (!location.exists && location.source === 'flag') {
     throw new AcodeError(

@@ -25,7 +25,10 @@ async function kind(path: string): Promise<'file' | 'dir' | undefined> {
 }
 
 /** Nearest directory at or above `cwd` that contains `.agent/`, or undefined. */
-export async function findProjectRoot(cwd: string, { signal }: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+export async function findProjectRoot(
+  cwd: string,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<string | undefined> {
   let dir = resolve(cwd);
   for (;;) {
     signal?.throwIfAborted();
@@ -45,7 +48,8 @@ export async function locateConfig(
     return { file, exists: (await kind(file)) !== undefined, source: 'flag' };
   }
   const root = await findProjectRoot(cwd, signal === undefined ? {} : { signal });
-  if (root === undefined) return { file: join(resolve(cwd), CONFIG_DIR, CONFIG_FILE), exists: false, source: 'default' };
+  if (root === undefined)
+    return { file: join(resolve(cwd), CONFIG_DIR, CONFIG_FILE), exists: false, source: 'default' };
   const file = join(root, CONFIG_DIR, CONFIG_FILE);
   return { file, exists: (await kind(file)) !== undefined, source: 'search' };
 }

@@ -50,7 +50,10 @@ function parsePort(text: string): number | undefined {
 /** Parses an OLLAMA_HOST value; an empty or absent value gives Ollama's default 127.0.0.1:11434. */
 export function parseOllamaHost(raw: string | undefined): OllamaHost {
   // envconfig.Var trims spaces and quotes.
-  const value = (raw ?? '').trim().replace(/^["']+|["']+$/g, '').trim();
+  const value = (raw ?? '')
+    .trim()
+    .replace(/^["']+|["']+$/g, '')
+    .trim();
   let defaultPort = 11434;
   let scheme = 'http';
   let hostport = value;

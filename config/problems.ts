@@ -35,7 +35,11 @@ export function configInvalidError(file: string, problems: readonly ConfigProble
   );
 }
 
-export function configSecretError(file: string, problems: readonly ConfigProblem[], envVars: readonly string[]): AcodeError {
+export function configSecretError(
+  file: string,
+  problems: readonly ConfigProblem[],
+  envVars: readonly string[],
+): AcodeError {
   const errors = sorted(problems);
   const names = [...new Set(envVars)].join(', ');
   return new AcodeError(

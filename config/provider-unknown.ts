@@ -11,14 +11,21 @@ export interface ProviderUnknownContext {
 }
 
 /** The id names no configured provider: the message suggests the closest id, the hint lists them all. */
-export function providerUnknownError(id: string, ids: readonly string[], context: ProviderUnknownContext = {}): AcodeError {
+export function providerUnknownError(
+  id: string,
+  ids: readonly string[],
+  context: ProviderUnknownContext = {},
+): AcodeError {
   const where = context.file ? ` in ${context.file}` : '';
   const message = context.env
     ? `${context.env}=${id} names no provider${didYouMean(id, ids)}.`
     : `No provider "${id}" is configured${where}${didYouMean(id, ids)}.`;
   const hint = context.env
     ? `Set ${context.env} to one of: ${ids.join(', ')} (or unset it to use providers.active).`
-    : ids.length > 0 ? `Use one of: ${ids.join(', ')}.` : 'Add it under providers: in .agent/config.yml.';
-  return new AcodeError('PROVIDER_UNKNOWN', message, hint,
-    { details: { provider: id, configured: [...ids], ...(context.env ? { env: context.env } : {}) } });
+    : ids.length > 0
+      ? `Use one of: ${ids.join(', ')}.`
+      : 'Add it under providers: in .agent/config.yml.';
+  return new AcodeError('PROVIDER_UNKNOWN', message, hint, {
+    details: { provider: id, configured: [...ids], ...(context.env ? { env: context.env } : {}) },
+  });
 }

@@ -13,7 +13,9 @@ const MIN_SECRET_LENGTH = 4;
 
 /** Names of env vars whose values are secrets: HF_TOKEN, *_API_KEY, *_TOKEN, *_SECRET, *_PASSWORD. */
 export function secretEnvNames(env: Env): string[] {
-  return Object.keys(env).filter((name) => SECRET_ENV.test(name) && (env[name] ?? '').length > 0).sort();
+  return Object.keys(env)
+    .filter((name) => SECRET_ENV.test(name) && (env[name] ?? '').length > 0)
+    .sort();
 }
 
 function secretValues(env: Env): string[] {
@@ -31,7 +33,10 @@ const FLAG = /(--(?:api-key|hf-token|token|password|secret)(?:=|\s+))([^\s"']+)/
 function redactText(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) out = out.split(value).join(REDACTED);
-  out = out.replace(HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`);
+  out = out.replace(
+    HEADER,
+    (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+  );
   out = out.replace(API_KEY_HEADER, (_m, head: string) => `${head}${REDACTED}`);
   return out.replace(FLAG, (_m, head: string) => `${head}${REDACTED}`);
 }

@@ -58,7 +58,10 @@ function common(id: string, raw: RawProvider, fallbackMode: LifecycleConfig['mod
 // LM Studio's server belongs to the LM Studio app (GUI or `lms server start`): acode has no process
 // to spawn or own for it, so it only watches it.
 const DEFAULT_LIFECYCLE_MODE: Record<KnownProviderId, LifecycleConfig['mode']> = {
-  ollama: DEFAULT_LIFECYCLE.mode, vllm: DEFAULT_LIFECYCLE.mode, llamacpp: DEFAULT_LIFECYCLE.mode, lmstudio: 'monitored',
+  ollama: DEFAULT_LIFECYCLE.mode,
+  vllm: DEFAULT_LIFECYCLE.mode,
+  llamacpp: DEFAULT_LIFECYCLE.mode,
+  lmstudio: 'monitored',
 };
 
 function knownProvider(id: KnownProviderId, section: RawProvider | null = {}): ProviderConfig {

@@ -12,7 +12,12 @@ const LIFECYCLE_SCHEMA = {
   allowed: 'a mapping of lifecycle settings',
   additionalProperties: false,
   properties: {
-    mode: { type: 'string', enum: ['managed', 'monitored', 'external'], default: 'managed', allowed: 'one of managed, monitored, external' },
+    mode: {
+      type: 'string',
+      enum: ['managed', 'monitored', 'external'],
+      default: 'managed',
+      allowed: 'one of managed, monitored, external',
+    },
     start_timeout_seconds: { ...positiveSeconds, default: 30 },
     health_check_interval_seconds: { ...positiveSeconds, default: 60 },
     model_load_timeout_seconds: { ...positiveSeconds, default: 300 },
@@ -43,7 +48,9 @@ const GPU_SCHEMA = {
   additionalProperties: false,
   properties: {
     memory_utilization: {
-      type: 'number', exclusiveMinimum: 0, maximum: 1,
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
       allowed: 'a fraction in (0, 1], e.g. 0.9',
     },
     tensor_parallel_size: { type: 'integer', minimum: 1, maximum: 1024, allowed: 'an integer from 1 to 1024' },
@@ -55,14 +62,20 @@ const GPU_SCHEMA = {
 // The NAME of the variable that holds the key, never the key. The suffix keeps it a name that
 // config/redact.ts already treats as secret, so its value is blanked everywhere acode writes.
 const API_KEY_ENV_SCHEMA = {
-  type: 'string', pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
-  allowed: 'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
+  type: 'string',
+  pattern: '^(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$',
+  allowed:
+    'the name of an environment variable ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, e.g. VLLM_API_KEY (never the key itself)',
 } as const;
 
 const commonProviderProperties = {
   model: { type: 'string', minLength: 1, allowed: 'a model name, e.g. "llama3.2:latest"' },
   binary: { type: 'string', minLength: 1, allowed: 'a path to the server binary or a name on PATH' },
-  args: { type: 'array', items: { type: 'string', allowed: 'a string' }, allowed: 'a list of extra command-line arguments (strings)' },
+  args: {
+    type: 'array',
+    items: { type: 'string', allowed: 'a string' },
+    allowed: 'a list of extra command-line arguments (strings)',
+  },
   allow_remote_code: { type: 'boolean', default: false, allowed: 'true or false' },
   lifecycle: { $ref: '#/$defs/lifecycle' },
   timeouts: { $ref: '#/$defs/timeouts' },
@@ -103,8 +116,11 @@ const reserved = ['active', ...KNOWN_PROVIDER_IDS].join('|');
 export const CONFIG_SCHEMA = {
   $id: 'https://acode.local/schemas/config.json',
   $defs: {
-    knownProvider: KNOWN_PROVIDER_SCHEMA, customProvider: CUSTOM_PROVIDER_SCHEMA,
-    lifecycle: LIFECYCLE_SCHEMA, timeouts: TIMEOUTS_SCHEMA, gpu: GPU_SCHEMA,
+    knownProvider: KNOWN_PROVIDER_SCHEMA,
+    customProvider: CUSTOM_PROVIDER_SCHEMA,
+    lifecycle: LIFECYCLE_SCHEMA,
+    timeouts: TIMEOUTS_SCHEMA,
+    gpu: GPU_SCHEMA,
   },
   type: 'object',
   allowed: 'a mapping with the keys providers, mode, fallback, models, serve',
@@ -133,18 +149,23 @@ export const CONFIG_SCHEMA = {
         max_loaded: { type: 'integer', minimum: 1, maximum: 1000, allowed: 'an integer from 1 to 1000' },
         // Model names clients send, mapped to `<provider>/<model>` or a provider id.
         aliases: {
-          type: 'object', additionalProperties: { type: 'string', minLength: 1, allowed: 'a <provider>/<model> or a provider id' },
+          type: 'object',
+          additionalProperties: { type: 'string', minLength: 1, allowed: 'a <provider>/<model> or a provider id' },
           allowed: 'a mapping of model names to <provider>/<model>',
         },
       },
     },
     mode: {
-      type: 'string', enum: ['local-only', 'burst', 'airgapped'], default: 'local-only',
+      type: 'string',
+      enum: ['local-only', 'burst', 'airgapped'],
+      default: 'local-only',
       allowed: 'one of local-only, burst, airgapped',
     },
     fallback: {
-      type: 'array', items: { type: 'string', minLength: 1, allowed: 'a provider id' },
-      uniqueItems: true, allowed: 'a list of distinct provider ids',
+      type: 'array',
+      items: { type: 'string', minLength: 1, allowed: 'a provider id' },
+      uniqueItems: true,
+      allowed: 'a list of distinct provider ids',
     },
     providers: {
       type: section,
@@ -190,7 +211,13 @@ export interface RawProvider {
 export interface RawConfig {
   mode?: 'local-only' | 'burst' | 'airgapped';
   models?: { allow_download?: boolean } | null;
-  serve?: { api_key_env?: string; aliases?: Record<string, string>; max_concurrent?: number; max_queue?: number; max_loaded?: number } | null;
+  serve?: {
+    api_key_env?: string;
+    aliases?: Record<string, string>;
+    max_concurrent?: number;
+    max_queue?: number;
+    max_loaded?: number;
+  } | null;
   fallback?: string[];
   providers?: ({ active?: string } & { [id: string]: RawProvider | string | null | undefined }) | null;
 }

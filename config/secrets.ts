@@ -25,7 +25,10 @@ function isSecretKeyName(key: string): boolean {
 const GENERIC = new Set(['TOKEN', 'API_KEY', 'APIKEY', 'SECRET', 'PASSWORD', 'PASSWD', 'ACCESS_TOKEN', 'AUTH_TOKEN']);
 
 function envName(text: string): string {
-  return text.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase();
+  return text
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .toUpperCase();
 }
 
 /** The env var a user should set for `key` found under `path` (hf_token → HF_TOKEN, vllm.api_key → VLLM_API_KEY). */
@@ -56,7 +59,12 @@ export function findSecrets(doc: Document, lineCounter: LineCounter, file: strin
         const keyPath = [...path, key];
         if (isSecretKeyName(key)) {
           const envVar = envVarForSecret(path, key);
-          at((pair.key as Node).range?.[0] ?? 0, keyPath, `looks like a secret; set ${envVar} in the environment instead`, envVar);
+          at(
+            (pair.key as Node).range?.[0] ?? 0,
+            keyPath,
+            `looks like a secret; set ${envVar} in the environment instead`,
+            envVar,
+          );
         }
         walk(pair.value, keyPath);
       }
@@ -65,7 +73,12 @@ export function findSecrets(doc: Document, lineCounter: LineCounter, file: strin
         const value = isScalar(item) ? String(item.value) : undefined;
         if (value !== undefined && path[path.length - 1] === 'args' && SECRET_FLAG.test(value)) {
           const envVar = flagEnvVar(path, value);
-          at((item as Node).range?.[0] ?? 0, [...path, index], `passes a credential on the command line; set ${envVar} in the environment instead`, envVar);
+          at(
+            (item as Node).range?.[0] ?? 0,
+            [...path, index],
+            `passes a credential on the command line; set ${envVar} in the environment instead`,
+            envVar,
+          );
         }
         walk(item, [...path, index]);
       });

@@ -74,7 +74,13 @@ export interface AcodeConfig {
   /** models.allow_download: false forbids pulls (Ollama's registry, the Hugging Face hub) in any mode. */
   models?: { allowDownload: boolean };
   /** The gateway's settings (`acode serve`). */
-  serve?: { apiKeyEnv?: string; aliases: Record<string, string>; maxConcurrent: number; maxQueue: number; maxLoaded?: number };
+  serve?: {
+    apiKeyEnv?: string;
+    aliases: Record<string, string>;
+    maxConcurrent: number;
+    maxQueue: number;
+    maxLoaded?: number;
+  };
   providers: Record<string, ProviderConfig>;
   /** Environment variables that changed the file's values (for `acode config show`); never secrets. */
   overrides?: EnvOverride[];

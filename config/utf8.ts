@@ -59,7 +59,9 @@ export function decodeConfigText(bytes: Uint8Array, file: string): string {
     const offset = Math.min(firstInvalidByte(bytes), bytes.length - 1);
     const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
     const problem: ConfigProblem = {
-      file, ...positionOf(bytes, offset), path: '(encoding)',
+      file,
+      ...positionOf(bytes, offset),
+      path: '(encoding)',
       message: `byte 0x${byte} is not valid UTF-8 (the file looks saved in another encoding, e.g. Latin-1)`,
     };
     return refuse(file, problem);

@@ -20,10 +20,13 @@ interface Source {
 
 function decodePointer(pointer: string): (string | number)[] {
   if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((raw) => {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    return /^\d+$/.test(segment) ? Number(segment) : segment;
-  });
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => {
+      const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^\d+$/.test(segment) ? Number(segment) : segment;
+    });
 }
 
 function describe(value: unknown): string {
@@ -62,7 +65,8 @@ function unknownKey(path: KeyPath, key: string, error: ErrorObject): string {
 
 function missingKey(path: KeyPath, missing: string, error: ErrorObject): string {
   const id = path[path.length - 1];
-  const schema = error.parentSchema as { required?: string[]; properties?: Record<string, { allowed?: string }> } | undefined;
+  const schema = error.parentSchema as
+    { required?: string[]; properties?: Record<string, { allowed?: string }> } | undefined;
   const what = (key: string): string => `'${key}' (${schema?.properties?.[key]?.allowed ?? 'a value'})`;
   if (path.length === 2 && path[0] === 'providers' && typeof id === 'string') {
     // One line per provider, not one per missing key: the fix is the same edit.
@@ -135,7 +139,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Ids a reference may name: the four known servers plus every custom id the file defines. */
 function configuredIds(data: unknown): string[] {
   const providers = isRecord(data) && isRecord(data.providers) ? data.providers : {};
-  const custom = Object.keys(providers).filter((id) => id !== 'active' && !KNOWN.includes(id) && isRecord(providers[id]));
+  const custom = Object.keys(providers).filter(
+    (id) => id !== 'active' && !KNOWN.includes(id) && isRecord(providers[id]),
+  );
   return [...KNOWN, ...custom];
 }
 
@@ -144,11 +150,19 @@ function crossKeyProblems(data: unknown, source: Source): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const ids = configuredIds(data);
   const at = (path: KeyPath, message: string): void => {
-    problems.push({ file: source.file, ...toPosition(source.lineCounter, valueOffset(source.doc, path)), path: formatPath(path), message });
+    problems.push({
+      file: source.file,
+      ...toPosition(source.lineCounter, valueOffset(source.doc, path)),
+      path: formatPath(path),
+      message,
+    });
   };
   const providers = isRecord(data.providers) ? data.providers : {};
   if (typeof providers.active === 'string' && providers.active !== '' && !ids.includes(providers.active)) {
-    at(['providers', 'active'], `'${providers.active}' names no provider${didYouMean(providers.active, ids)}; configured ids: ${ids.join(', ')}`);
+    at(
+      ['providers', 'active'],
+      `'${providers.active}' names no provider${didYouMean(providers.active, ids)}; configured ids: ${ids.join(', ')}`,
+    );
   }
   if (Array.isArray(data.fallback)) {
     data.fallback.forEach((id, index) => {
@@ -160,12 +174,18 @@ function crossKeyProblems(data: unknown, source: Source): ConfigProblem[] {
   for (const [id, provider] of Object.entries(providers)) {
     if (!isRecord(provider)) continue;
     if (typeof provider.base_url === 'string' && provider.base_url !== '' && !isHttpUrl(provider.base_url)) {
-      at(['providers', id, 'base_url'], `must be an http(s) URL such as http://127.0.0.1:9000, got "${provider.base_url}"`);
+      at(
+        ['providers', id, 'base_url'],
+        `must be an http(s) URL such as http://127.0.0.1:9000, got "${provider.base_url}"`,
+      );
     }
     remoteCodeProblems(id, provider, at);
     if (id === 'lmstudio' && isRecord(provider.lifecycle) && provider.lifecycle.mode === 'managed') {
-      at(['providers', id, 'lifecycle', 'mode'], "acode cannot start LM Studio's server (the LM Studio app owns it); "
-        + 'use monitored (or external) and start it with `lms server start`');
+      at(
+        ['providers', id, 'lifecycle', 'mode'],
+        "acode cannot start LM Studio's server (the LM Studio app owns it); " +
+          'use monitored (or external) and start it with `lms server start`',
+      );
     }
   }
   return problems;
@@ -176,12 +196,19 @@ const TRUST_REMOTE_CODE = /^--trust[-_]remote[-_]code(?:=|$)/;
 
 // The flag runs Python from the model's repository inside the server: only when the user said so in
 // its own key, never because a copied args line carried it.
-function remoteCodeProblems(id: string, provider: Record<string, unknown>, at: (path: KeyPath, message: string) => void): void {
+function remoteCodeProblems(
+  id: string,
+  provider: Record<string, unknown>,
+  at: (path: KeyPath, message: string) => void,
+): void {
   if (!Array.isArray(provider.args) || provider.allow_remote_code === true) return;
   provider.args.forEach((arg, index) => {
     if (typeof arg === 'string' && TRUST_REMOTE_CODE.test(arg)) {
-      at(['providers', id, 'args', index], `${arg} runs the model repository's own Python code in the server; `
-        + `set providers.${id}.allow_remote_code: true to allow it, or remove the flag`);
+      at(
+        ['providers', id, 'args', index],
+        `${arg} runs the model repository's own Python code in the server; ` +
+          `set providers.${id}.allow_remote_code: true to allow it, or remove the flag`,
+      );
     }
   });
 }

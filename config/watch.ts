@@ -82,8 +82,12 @@ export function watchConfigFile(current: AcodeConfig, options: ConfigWatchOption
     return;
   }
   watcher.on('error', () => watcher.close());
-  signal.addEventListener('abort', () => {
-    clearTimeout(timer);
-    watcher.close();
-  }, { once: true });
+  signal.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(timer);
+      watcher.close();
+    },
+    { once: true },
+  );
 }

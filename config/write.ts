@@ -64,12 +64,19 @@ export function setKeyInText(text: string, path: KeyPath, value: unknown, file =
 }
 
 /** Replaces `file` with `text` so a reader sees either the old or the new content, never a mix. */
-export async function writeFileAtomic(file: string, text: string, { signal, io = defaultIo }: { signal?: AbortSignal; io?: WriteIo } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  text: string,
+  { signal, io = defaultIo }: { signal?: AbortSignal; io?: WriteIo } = {},
+): Promise<void> {
   signal?.throwIfAborted();
   const dir = dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const mode = await fs.stat(file).then((s) => s.mode & 0o777, () => 0o644);
+  const mode = await fs.stat(file).then(
+    (s) => s.mode & 0o777,
+    () => 0o644,
+  );
   try {
     const handle = await fs.open(temp, 'wx', mode);
     try {
@@ -91,7 +98,13 @@ export async function writeFileAtomic(file: string, text: string, { signal, io =
     );
   }
   // Persist the rename itself; best effort because not every filesystem allows fsync on a directory.
-  await fs.open(dir, 'r').then(async (d) => { await d.sync().catch(() => undefined); await d.close(); }, () => undefined);
+  await fs.open(dir, 'r').then(
+    async (d) => {
+      await d.sync().catch(() => undefined);
+      await d.close();
+    },
+    () => undefined,
+  );
 }
 
 /** Sets one key (e.g. ['providers', 'active']) in a config file, creating the file if needed. */
@@ -103,5 +116,8 @@ export async function setKey(
 ): Promise<void> {
   const before = (await readIfExists(file)) ?? '';
   const after = setKeyInText(before, path, value, file);
-  await writeFileAtomic(file, after, { ...(signal === undefined ? {} : { signal }), ...(io === undefined ? {} : { io }) });
+  await writeFileAtomic(file, after, {
+    ...(signal === undefined ? {} : { signal }),
+    ...(io === undefined ? {} : { io }),
+  });
 }

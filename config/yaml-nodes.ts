@@ -31,7 +31,7 @@ function findPair(node: unknown, key: string): Pair<Node, Node | null> | undefin
 function child(node: unknown, segment: string | number): Node | undefined {
   if (isSeq(node) && typeof segment === 'number') return node.items[segment] as Node | undefined;
   const pair = findPair(node, String(segment));
-  return (pair?.value ?? pair?.key) ?? undefined;
+  return pair?.value ?? pair?.key ?? undefined;
 }
 
 function rangeStart(node: Node | null | undefined): number | undefined {

@@ -28,8 +28,12 @@ export class Admission {
     this.lanes.set(provider, lane);
     if (lane.active >= this.limits.limit) {
       if (lane.waiting.length >= this.limits.queue) {
-        throw new AcodeError('QUEUE_FULL', `${provider}: ${lane.active} requests in flight and ${lane.waiting.length} waiting; the gateway refuses more.`,
-          'Retry after the Retry-After seconds, or raise serve.max_concurrent / serve.max_queue.', { details: { httpStatus: 429, retryAfterSeconds: 1, provider } });
+        throw new AcodeError(
+          'QUEUE_FULL',
+          `${provider}: ${lane.active} requests in flight and ${lane.waiting.length} waiting; the gateway refuses more.`,
+          'Retry after the Retry-After seconds, or raise serve.max_concurrent / serve.max_queue.',
+          { details: { httpStatus: 429, retryAfterSeconds: 1, provider } },
+        );
       }
       await new Promise<void>((resolve, reject) => {
         const turn = () => {

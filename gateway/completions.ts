@@ -28,15 +28,26 @@ function promptOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' || Array.isArray(v))) {
-    throw badRequest('/v1/completions: "prompt" is a list of token ids; the gateway completes text only.', 'Send "prompt" as a string.');
+    throw badRequest(
+      '/v1/completions: "prompt" is a list of token ids; the gateway completes text only.',
+      'Send "prompt" as a string.',
+    );
   }
-  if (Array.isArray(value) && value.length > 1) throw badRequest('/v1/completions: "prompt" holds several prompts; the gateway answers one per request.', 'Send one request per prompt.');
+  if (Array.isArray(value) && value.length > 1)
+    throw badRequest(
+      '/v1/completions: "prompt" holds several prompts; the gateway answers one per request.',
+      'Send one request per prompt.',
+    );
   throw badRequest('/v1/completions: "prompt" is missing or not a string.', 'Send "prompt" as a string.');
 }
 
 /** Reads a POST /v1/completions body. */
 export function readOpenAiCompletion(body: unknown): OpenAiTextCall {
-  if (!isObject(body)) throw badRequest('/v1/completions: the body is not a JSON object.', 'Send a JSON object with "model" and "prompt".');
+  if (!isObject(body))
+    throw badRequest(
+      '/v1/completions: the body is not a JSON object.',
+      'Send a JSON object with "model" and "prompt".',
+    );
   const model = requireModel(body, '/v1/completions');
   const prompt = promptOf(body.prompt);
   if (body.suffix !== undefined && body.suffix !== null && typeof body.suffix !== 'string') {
@@ -49,7 +60,12 @@ export function readOpenAiCompletion(body: unknown): OpenAiTextCall {
     ...(sampling ? { sampling } : {}),
   };
   const stream = body.stream === true;
-  return { model, request, stream, includeUsage: stream && isObject(body.stream_options) && body.stream_options.include_usage === true };
+  return {
+    model,
+    request,
+    stream,
+    includeUsage: stream && isObject(body.stream_options) && body.stream_options.include_usage === true,
+  };
 }
 
 /** An /api/generate call with a suffix as a text completion: the prompt as sent, without the chat framing. */
@@ -68,7 +84,10 @@ export class OpenAiTextStream {
   private readonly id = `cmpl-${randomUUID()}`;
   private readonly created = Math.floor(Date.now() / 1000);
 
-  constructor(private readonly model: string, private readonly includeUsage: boolean) {}
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+  ) {}
 
   private frame(choices: Json[], extra: Json = {}): string {
     return `data: ${JSON.stringify({ id: this.id, object: 'text_completion', created: this.created, model: this.model, choices, ...extra })}\n\n`;
@@ -80,7 +99,8 @@ export class OpenAiTextStream {
   }
 
   chunk(chunk: StreamChunk): string {
-    if (chunk.type === 'text') return chunk.text === '' ? '' : this.frame([{ index: 0, text: chunk.text, logprobs: null, finish_reason: null }]);
+    if (chunk.type === 'text')
+      return chunk.text === '' ? '' : this.frame([{ index: 0, text: chunk.text, logprobs: null, finish_reason: null }]);
     if (chunk.type !== 'final') return '';
     let out = this.frame([{ index: 0, text: '', logprobs: null, finish_reason: finishReason(chunk.finishReason) }]);
     if (this.includeUsage) out += this.frame([], { usage: openAiUsage(chunk.usage) ?? null });
@@ -94,7 +114,10 @@ export class OpenAiTextStream {
   whole(answer: { text: string; finishReason: FinishReason; usage?: Usage }): Json {
     const usage = openAiUsage(answer.usage);
     return {
-      id: this.id, object: 'text_completion', created: this.created, model: this.model,
+      id: this.id,
+      object: 'text_completion',
+      created: this.created,
+      model: this.model,
       choices: [{ index: 0, text: answer.text, logprobs: null, finish_reason: finishReason(answer.finishReason) }],
       ...(usage ? { usage } : {}),
     };

@@ -24,10 +24,20 @@ function isObject(value: unknown): value is Json {
 export function embeddingInputs(value: unknown, route: string, field = 'input'): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return value;
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' || (Array.isArray(v) && v.every((t) => typeof t === 'number')))) {
-    throw badRequest(`${route}: "${field}" is a list of token ids; the gateway embeds text only.`, `Send "${field}" as a string or a list of strings.`);
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((v) => typeof v === 'number' || (Array.isArray(v) && v.every((t) => typeof t === 'number')))
+  ) {
+    throw badRequest(
+      `${route}: "${field}" is a list of token ids; the gateway embeds text only.`,
+      `Send "${field}" as a string or a list of strings.`,
+    );
   }
-  throw badRequest(`${route}: "${field}" is missing, empty, or neither a string nor a list of strings.`, `Send "${field}" as a string or a list of strings.`);
+  throw badRequest(
+    `${route}: "${field}" is missing, empty, or neither a string nor a list of strings.`,
+    `Send "${field}" as a string or a list of strings.`,
+  );
 }
 
 async function embed(ctx: EmbedContext, model: string, input: string[], signal: AbortSignal): Promise<EmbedResult> {
@@ -35,7 +45,11 @@ async function embed(ctx: EmbedContext, model: string, input: string[], signal: 
   const release = await ctx.admission.enter(route.provider, signal);
   try {
     const provider = await ctx.engine.ready(route, {}, signal);
-    if (!provider.embed) throw badRequest(`${route.provider} cannot embed.`, 'Route embeddings to an Ollama, vLLM or llama-server provider.');
+    if (!provider.embed)
+      throw badRequest(
+        `${route.provider} cannot embed.`,
+        'Route embeddings to an Ollama, vLLM or llama-server provider.',
+      );
     return await provider.embed(input, { signal, ...(route.model !== undefined ? { model: route.model } : {}) });
   } finally {
     release();
@@ -49,15 +63,24 @@ function base64Of(vector: number[]): string {
 
 /** POST /v1/embeddings. */
 export async function openAiEmbeddings(ctx: EmbedContext, body: unknown, signal: AbortSignal): Promise<Json> {
-  if (!isObject(body)) throw badRequest('/v1/embeddings: the body is not a JSON object.', 'Send a JSON object with "model" and "input".');
+  if (!isObject(body))
+    throw badRequest('/v1/embeddings: the body is not a JSON object.', 'Send a JSON object with "model" and "input".');
   const model = requireModel(body, '/v1/embeddings');
   const format = body.encoding_format ?? 'float';
-  if (format !== 'float' && format !== 'base64') throw badRequest(`/v1/embeddings: "encoding_format" ${JSON.stringify(format)} is neither float nor base64.`, 'Send "float", "base64", or leave it out.');
+  if (format !== 'float' && format !== 'base64')
+    throw badRequest(
+      `/v1/embeddings: "encoding_format" ${JSON.stringify(format)} is neither float nor base64.`,
+      'Send "float", "base64", or leave it out.',
+    );
   const result = await embed(ctx, model, embeddingInputs(body.input, '/v1/embeddings'), signal);
   const tokens = result.promptTokens ?? 0;
   return {
     object: 'list',
-    data: result.embeddings.map((v, index) => ({ object: 'embedding', index, embedding: format === 'base64' ? base64Of(v) : v })),
+    data: result.embeddings.map((v, index) => ({
+      object: 'embedding',
+      index,
+      embedding: format === 'base64' ? base64Of(v) : v,
+    })),
     model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };
@@ -65,18 +88,33 @@ export async function openAiEmbeddings(ctx: EmbedContext, body: unknown, signal:
 
 /** POST /api/embed. */
 export async function ollamaEmbed(ctx: EmbedContext, body: unknown, signal: AbortSignal): Promise<Json> {
-  if (!isObject(body)) throw badRequest('/api/embed: the body is not a JSON object.', 'Send a JSON object with "model" and "input".');
+  if (!isObject(body))
+    throw badRequest('/api/embed: the body is not a JSON object.', 'Send a JSON object with "model" and "input".');
   const model = requireModel(body, '/api/embed');
   const t0 = process.hrtime.bigint();
   const result = await embed(ctx, model, embeddingInputs(body.input, '/api/embed'), signal);
-  return { model, embeddings: result.embeddings, total_duration: Number(process.hrtime.bigint() - t0), load_duration: 0, prompt_eval_count: result.promptTokens ?? 0 };
+  return {
+    model,
+    embeddings: result.embeddings,
+    total_duration: Number(process.hrtime.bigint() - t0),
+    load_duration: 0,
+    prompt_eval_count: result.promptTokens ?? 0,
+  };
 }
 
 /** POST /api/embeddings (legacy): one prompt, one vector; an empty prompt is an empty vector, as Ollama answers. */
 export async function ollamaLegacyEmbedding(ctx: EmbedContext, body: unknown, signal: AbortSignal): Promise<Json> {
-  if (!isObject(body)) throw badRequest('/api/embeddings: the body is not a JSON object.', 'Send a JSON object with "model" and "prompt".');
+  if (!isObject(body))
+    throw badRequest(
+      '/api/embeddings: the body is not a JSON object.',
+      'Send a JSON object with "model" and "prompt".',
+    );
   const model = requireModel(body, '/api/embeddings');
-  if (typeof body.prompt !== 'string') throw badRequest('/api/embeddings: "prompt" is missing or not a string.', 'Send "prompt" as a string (or use /api/embed with "input").');
+  if (typeof body.prompt !== 'string')
+    throw badRequest(
+      '/api/embeddings: "prompt" is missing or not a string.',
+      'Send "prompt" as a string (or use /api/embed with "input").',
+    );
   if (body.prompt === '') return { embedding: [] };
   const result = await embed(ctx, model, [body.prompt], signal);
   return { embedding: result.embeddings[0] };

@@ -3,7 +3,15 @@
 // The HTTP side (server.ts) only translates; every lifecycle decision stays in the registry's machines.
 import { AcodeError, type AcodeConfig } from '../config/index.js';
 import type { ChatRequest, ModelInfo, ModelProvider, StreamChunk, TextCompletionRequest } from '../adapters/index.js';
-import { modelChoice, progressLine, streamAnswer, type ProviderStatus, type Registry, type RetryInfo, type FallbackReason } from '../machines/index.js';
+import {
+  modelChoice,
+  progressLine,
+  streamAnswer,
+  type ProviderStatus,
+  type Registry,
+  type RetryInfo,
+  type FallbackReason,
+} from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
 import { Residency } from './residency.js';
 
@@ -27,7 +35,11 @@ function modelState(status: ProviderStatus | undefined): string {
   if (!status) return 'stopped';
   switch (status.state) {
     case 'healthy':
-      return status.modelState === 'ready' || status.modelState === undefined ? 'ready' : status.modelState === 'missing' ? 'missing' : 'loading';
+      return status.modelState === 'ready' || status.modelState === undefined
+        ? 'ready'
+        : status.modelState === 'missing'
+          ? 'missing'
+          : 'loading';
     case 'detecting':
     case 'starting':
     case 'restarting':
@@ -80,13 +92,21 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
         if (seen.has(name)) return;
         seen.add(name);
         out.push({
-          id: `${p.id}/${name}`, provider: p.id, model: name, state: name === p.model || info ? state : 'stopped', created: started,
+          id: `${p.id}/${name}`,
+          provider: p.id,
+          model: name,
+          state: name === p.model || info ? state : 'stopped',
+          created: started,
           ...(info?.contextLength !== undefined ? { contextLength: info.contextLength } : {}),
           ...(info?.capabilities ? { capabilities: info.capabilities } : {}),
         });
       };
       const infos = await listed(p.id, status, signal);
-      if (p.model !== undefined) add(p.model, infos.find((m) => m.id === p.model));
+      if (p.model !== undefined)
+        add(
+          p.model,
+          infos.find((m) => m.id === p.model),
+        );
       for (const info of infos) add(info.id, info);
     }
     return out;
@@ -106,9 +126,15 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     const order = [cfg.active, ...cfg.fallback, ...Object.keys(cfg.providers)];
     for (const id of order) if (cfg.providers[id]?.model === name) return { provider: id, model: name };
     for (const id of order) if (served.get(id)?.models.some((m) => m.id === name)) return { provider: id, model: name };
-    const available = Object.values(cfg.providers).flatMap((p) => (p.model !== undefined ? [`${p.id}/${p.model}`] : [p.id]));
-    throw new AcodeError('MODEL_NOT_FOUND', `No configured provider serves the model "${name}".`,
-      `Ask for one of: ${available.join(', ')} (or "<provider>/<model>").`, { details: { model: name, available, httpStatus: 404 } });
+    const available = Object.values(cfg.providers).flatMap((p) =>
+      p.model !== undefined ? [`${p.id}/${p.model}`] : [p.id],
+    );
+    throw new AcodeError(
+      'MODEL_NOT_FOUND',
+      `No configured provider serves the model "${name}".`,
+      `Ask for one of: ${available.join(', ')} (or "<provider>/<model>").`,
+      { details: { model: name, available, httpStatus: 404 } },
+    );
   }
 
   /**
@@ -121,7 +147,12 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
    * provider is made healthy (started, pulled, loaded on demand, with progress), a provider that cannot
    * be had falls back in the configured order, and a broken stream is resumed or restarted.
    */
-  async function* answer(target: Route, request: ChatRequest, events: AnswerEvents, signal: AbortSignal): AsyncGenerator<StreamChunk> {
+  async function* answer(
+    target: Route,
+    request: ChatRequest,
+    events: AnswerEvents,
+    signal: AbortSignal,
+  ): AsyncGenerator<StreamChunk> {
     const unsubscribe = registry.onStatus((s) => {
       const line = progressLine(s);
       if (line !== undefined) events.onProgress?.(line);
@@ -130,20 +161,25 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     let using = residency.begin(target.provider);
     try {
       await residency.makeRoom(target.provider, signal);
-      yield* streamAnswer(registry, { ...request, ...(target.model !== undefined ? { model: target.model } : {}) }, {
-        preferred: target.provider, signal,
-        requirements: request.tools ? { tools: true } : {},
-        ...(events.onRetry ? { onRetry: events.onRetry } : {}),
-        ...(events.onFallback ? { onFallback: events.onFallback } : {}),
-        onProvider: (id) => {
-          unsubscribe();
-          if (id !== target.provider) {
-            using();
-            using = residency.begin(id);
-          }
-          events.onProvider?.(id);
+      yield* streamAnswer(
+        registry,
+        { ...request, ...(target.model !== undefined ? { model: target.model } : {}) },
+        {
+          preferred: target.provider,
+          signal,
+          requirements: request.tools ? { tools: true } : {},
+          ...(events.onRetry ? { onRetry: events.onRetry } : {}),
+          ...(events.onFallback ? { onFallback: events.onFallback } : {}),
+          onProvider: (id) => {
+            unsubscribe();
+            if (id !== target.provider) {
+              using();
+              using = residency.begin(id);
+            }
+            events.onProvider?.(id);
+          },
         },
-      });
+      );
     } finally {
       unsubscribe();
       using();
@@ -170,13 +206,37 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
   }
 
   /** A raw completion (or fill in the middle) from the routed provider, as chunks. */
-  async function* completeText(target: Route, request: TextCompletionRequest, events: AnswerEvents, signal: AbortSignal): AsyncGenerator<StreamChunk> {
+  async function* completeText(
+    target: Route,
+    request: TextCompletionRequest,
+    events: AnswerEvents,
+    signal: AbortSignal,
+  ): AsyncGenerator<StreamChunk> {
     const provider = await ready(target, events, signal);
-    if (!provider.completeText) throw new AcodeError('BAD_REQUEST', `${target.provider} cannot answer raw completions.`, 'Use /v1/chat/completions or /api/chat.');
-    yield* provider.completeText({ ...request, ...(target.model !== undefined ? { model: target.model } : {}) }, { signal });
+    if (!provider.completeText)
+      throw new AcodeError(
+        'BAD_REQUEST',
+        `${target.provider} cannot answer raw completions.`,
+        'Use /v1/chat/completions or /api/chat.',
+      );
+    yield* provider.completeText(
+      { ...request, ...(target.model !== undefined ? { model: target.model } : {}) },
+      { signal },
+    );
   }
 
-  return { models, route, answer, ready, completeText, status: () => registry.status(), close: () => residency.close(), get config() { return config(); } };
+  return {
+    models,
+    route,
+    answer,
+    ready,
+    completeText,
+    status: () => registry.status(),
+    close: () => residency.close(),
+    get config() {
+      return config();
+    },
+  };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

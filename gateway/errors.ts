@@ -32,8 +32,11 @@ export function httpStatusOf(error: unknown): number {
 /** Anything thrown, as an AcodeError (an unexpected one is INTERNAL, its message kept). */
 export function asAcodeError(error: unknown): AcodeError {
   if (isAcodeError(error)) return error;
-  return new AcodeError('INTERNAL', `The gateway failed: ${error instanceof Error ? error.message : String(error)}`,
-    'This is a bug in acode; the gateway log has the details.');
+  return new AcodeError(
+    'INTERNAL',
+    `The gateway failed: ${error instanceof Error ? error.message : String(error)}`,
+    'This is a bug in acode; the gateway log has the details.',
+  );
 }
 
 export function openAiErrorBody(error: AcodeError): { error: Record<string, unknown> } {

@@ -65,17 +65,23 @@ export class GatewayMetrics {
   }
 
   render(statuses: readonly ProviderStatus[]): string {
-    let out = '# HELP acode_gateway_requests_total Requests answered, by provider and outcome (ok or an error code).\n# TYPE acode_gateway_requests_total counter\n';
+    let out =
+      '# HELP acode_gateway_requests_total Requests answered, by provider and outcome (ok or an error code).\n# TYPE acode_gateway_requests_total counter\n';
     for (const [labels, n] of this.requests) out += `acode_gateway_requests_total{${labels}} ${n}\n`;
     out += this.latency.render('acode_gateway_request_duration_seconds', 'Time from request to the end of the answer.');
-    out += this.ttft.render('acode_gateway_time_to_first_token_seconds', 'Time from request to the first text of the answer.');
+    out += this.ttft.render(
+      'acode_gateway_time_to_first_token_seconds',
+      'Time from request to the first text of the answer.',
+    );
     out += `# HELP acode_gateway_retries_total Requests re-sent after a server failed them.\n# TYPE acode_gateway_retries_total counter\nacode_gateway_retries_total ${this.retries}\n`;
     out += `# HELP acode_gateway_resumes_total Answers continued after a crash mid-stream.\n# TYPE acode_gateway_resumes_total counter\nacode_gateway_resumes_total ${this.resumes}\n`;
-    out += '# HELP acode_gateway_fallbacks_total Requests passed from a provider to the next.\n# TYPE acode_gateway_fallbacks_total counter\n';
+    out +=
+      '# HELP acode_gateway_fallbacks_total Requests passed from a provider to the next.\n# TYPE acode_gateway_fallbacks_total counter\n';
     for (const [from, n] of this.fallbacks) out += `acode_gateway_fallbacks_total{provider="${escape(from)}"} ${n}\n`;
     out += '# HELP acode_provider_up 1 when the provider is healthy.\n# TYPE acode_provider_up gauge\n';
     for (const s of statuses) out += `acode_provider_up{provider="${escape(s.id)}"} ${s.state === 'healthy' ? 1 : 0}\n`;
-    out += '# HELP acode_provider_state The provider\'s service state (1 for the current one).\n# TYPE acode_provider_state gauge\n';
+    out +=
+      "# HELP acode_provider_state The provider's service state (1 for the current one).\n# TYPE acode_provider_state gauge\n";
     for (const s of statuses) out += `acode_provider_state{provider="${escape(s.id)}",state="${escape(s.state)}"} 1\n`;
     return out;
   }

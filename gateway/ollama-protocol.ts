@@ -5,7 +5,15 @@
 // `keep_alive`, `/api/show` `capabilities` and `model_info.<arch>.context_length`, and an error as an
 // `{"error": ...}` line once the 200 has gone out (docs/protocols.md, gateway section).
 import type { AcodeError } from '../config/index.js';
-import type { ChatMessage, ChatRequest, FinishReason, SamplingOptions, StreamChunk, ToolCall, Usage } from '../adapters/index.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  FinishReason,
+  SamplingOptions,
+  StreamChunk,
+  ToolCall,
+  Usage,
+} from '../adapters/index.js';
 import { badRequest, ollamaErrorBody } from './errors.js';
 import { openAiTools, requireModel, type GatewayModel } from './openai-protocol.js';
 
@@ -30,11 +38,13 @@ export interface OllamaCall {
 function options(body: Json): { sampling?: SamplingOptions; numCtx?: number } {
   const o = body.options;
   if (o === undefined || o === null) return {};
-  if (!isObject(o)) throw badRequest('"options" is not an object.', 'Send options as {"temperature":0, "num_ctx":8192, ...}.');
+  if (!isObject(o))
+    throw badRequest('"options" is not an object.', 'Send options as {"temperature":0, "num_ctx":8192, ...}.');
   const num = (name: string): number | undefined => {
     const v = o[name];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`options.${name} is not a number.`, `Send options.${name} as a number.`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw badRequest(`options.${name} is not a number.`, `Send options.${name} as a number.`);
     return v;
   };
   const sampling: SamplingOptions = {};
@@ -63,21 +73,32 @@ function keepAliveOf(body: Json): string | number | undefined {
 
 function ollamaMessages(value: unknown): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw badRequest('/api/chat: "messages" is missing or empty.', 'Send at least one {"role":"user","content":"..."} message.');
+    throw badRequest(
+      '/api/chat: "messages" is missing or empty.',
+      'Send at least one {"role":"user","content":"..."} message.',
+    );
   }
   return value.map((m, i): ChatMessage => {
     const where = `messages[${i}]`;
     if (!isObject(m)) throw badRequest(`${where} is not an object.`, 'Each message is {"role":..., "content":...}.');
     const role = m.role;
     if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
-      throw badRequest(`${where}.role "${String(role)}" is not system, user, assistant or tool.`, 'Use one of those roles.');
+      throw badRequest(
+        `${where}.role "${String(role)}" is not system, user, assistant or tool.`,
+        'Use one of those roles.',
+      );
     }
-    if (Array.isArray(m.images) && m.images.length > 0) throw badRequest(`${where} has images; the gateway does not pass images yet.`, 'Send text only.');
+    if (Array.isArray(m.images) && m.images.length > 0)
+      throw badRequest(`${where} has images; the gateway does not pass images yet.`, 'Send text only.');
     const message: ChatMessage = { role, content: typeof m.content === 'string' ? m.content : '' };
     if (role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0) {
       message.toolCalls = m.tool_calls.map((c, j): ToolCall => {
         const fn = isObject(c) && isObject(c.function) ? c.function : undefined;
-        if (!fn || typeof fn.name !== 'string') throw badRequest(`${where}.tool_calls[${j}] has no function name.`, 'Echo tool calls back as the gateway sent them.');
+        if (!fn || typeof fn.name !== 'string')
+          throw badRequest(
+            `${where}.tool_calls[${j}] has no function name.`,
+            'Echo tool calls back as the gateway sent them.',
+          );
         return { id: `call_${i}_${j}`, name: fn.name, arguments: isObject(fn.arguments) ? fn.arguments : {} };
       });
     }
@@ -88,7 +109,8 @@ function ollamaMessages(value: unknown): ChatMessage[] {
 
 /** Reads a POST /api/chat body. */
 export function readOllamaChat(body: unknown): OllamaCall {
-  if (!isObject(body)) throw badRequest('/api/chat: the body is not a JSON object.', 'Send a JSON object with "model" and "messages".');
+  if (!isObject(body))
+    throw badRequest('/api/chat: the body is not a JSON object.', 'Send a JSON object with "model" and "messages".');
   const model = requireModel(body, '/api/chat');
   const { sampling, numCtx } = options(body);
   const tools = openAiTools(body.tools);
@@ -110,9 +132,11 @@ export function readOllamaChat(body: unknown): OllamaCall {
 
 /** Reads a POST /api/generate body: the prompt (and system) become a chat; a suffix asks for infill. */
 export function readOllamaGenerate(body: unknown): OllamaCall {
-  if (!isObject(body)) throw badRequest('/api/generate: the body is not a JSON object.', 'Send a JSON object with "model" and "prompt".');
+  if (!isObject(body))
+    throw badRequest('/api/generate: the body is not a JSON object.', 'Send a JSON object with "model" and "prompt".');
   const model = requireModel(body, '/api/generate');
-  if (typeof body.prompt !== 'string') throw badRequest('/api/generate: "prompt" is missing.', 'Send "prompt" as a string.');
+  if (typeof body.prompt !== 'string')
+    throw badRequest('/api/generate: "prompt" is missing.', 'Send "prompt" as a string.');
   const { sampling, numCtx } = options(body);
   const schema = schemaOf(body.format);
   const keepAlive = keepAliveOf(body);
@@ -155,7 +179,10 @@ function ollamaCalls(calls: ToolCall[]): Json[] {
 export class OllamaStream {
   private readonly t0 = process.hrtime.bigint();
 
-  constructor(private readonly model: string, private readonly route: 'chat' | 'generate') {}
+  constructor(
+    private readonly model: string,
+    private readonly route: 'chat' | 'generate',
+  ) {}
 
   private line(fields: Json): string {
     return `${JSON.stringify({ model: this.model, created_at: new Date().toISOString(), ...fields })}\n`;
@@ -163,7 +190,13 @@ export class OllamaStream {
 
   private body(text: string, calls?: ToolCall[]): Json {
     if (this.route === 'generate') return { response: text };
-    return { message: { role: 'assistant', content: text, ...(calls && calls.length > 0 ? { tool_calls: ollamaCalls(calls) } : {}) } };
+    return {
+      message: {
+        role: 'assistant',
+        content: text,
+        ...(calls && calls.length > 0 ? { tool_calls: ollamaCalls(calls) } : {}),
+      },
+    };
   }
 
   /** Load progress: an empty line of the answer's shape, so a client's read timeout restarts. */
@@ -176,14 +209,26 @@ export class OllamaStream {
     if (chunk.type !== 'final') return '';
     const ns = Number(process.hrtime.bigint() - this.t0);
     let out = chunk.toolCalls.length > 0 ? this.line({ ...this.body('', chunk.toolCalls), done: false }) : '';
-    out += this.line({ ...this.body(''), done: true, done_reason: doneReason(chunk.finishReason), ...counts(chunk.usage, ns) });
+    out += this.line({
+      ...this.body(''),
+      done: true,
+      done_reason: doneReason(chunk.finishReason),
+      ...counts(chunk.usage, ns),
+    });
     return out;
   }
 
   /** A whole answer (stream: false) as one object. */
   whole(answer: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason; usage?: Usage }): Json {
     const ns = Number(process.hrtime.bigint() - this.t0);
-    return { model: this.model, created_at: new Date().toISOString(), ...this.body(answer.text, answer.toolCalls), done: true, done_reason: doneReason(answer.finishReason), ...counts(answer.usage, ns) };
+    return {
+      model: this.model,
+      created_at: new Date().toISOString(),
+      ...this.body(answer.text, answer.toolCalls),
+      done: true,
+      done_reason: doneReason(answer.finishReason),
+      ...counts(answer.usage, ns),
+    };
   }
 
   error(error: AcodeError): string {
@@ -199,8 +244,13 @@ function details(m: GatewayModel): Json {
 export function ollamaTags(models: readonly GatewayModel[]): Json {
   return {
     models: models.map((m) => ({
-      name: m.id, model: m.id, modified_at: new Date(m.created * 1000).toISOString(), size: 0, digest: '',
-      details: details(m), acode: { provider: m.provider, model: m.model, state: m.state },
+      name: m.id,
+      model: m.id,
+      modified_at: new Date(m.created * 1000).toISOString(),
+      size: 0,
+      digest: '',
+      details: details(m),
+      acode: { provider: m.provider, model: m.model, state: m.state },
     })),
   };
 }
@@ -208,10 +258,18 @@ export function ollamaTags(models: readonly GatewayModel[]): Json {
 /** GET /api/ps: the models whose server is up and serving. */
 export function ollamaPs(models: readonly GatewayModel[]): Json {
   return {
-    models: models.filter((m) => m.state === 'ready').map((m) => ({
-      name: m.id, model: m.id, size: 0, digest: '', details: details(m), expires_at: '0001-01-01T00:00:00Z', size_vram: 0,
-      ...(m.contextLength !== undefined ? { context_length: m.contextLength } : {}),
-    })),
+    models: models
+      .filter((m) => m.state === 'ready')
+      .map((m) => ({
+        name: m.id,
+        model: m.id,
+        size: 0,
+        digest: '',
+        details: details(m),
+        expires_at: '0001-01-01T00:00:00Z',
+        size_vram: 0,
+        ...(m.contextLength !== undefined ? { context_length: m.contextLength } : {}),
+      })),
   };
 }
 
@@ -223,7 +281,10 @@ export function ollamaShow(m: GatewayModel): Json {
     parameters: m.contextLength !== undefined ? `num_ctx ${m.contextLength}` : '',
     template: '{{ .Prompt }}',
     details: details(m),
-    model_info: { 'general.architecture': arch, ...(m.contextLength !== undefined ? { [`${arch}.context_length`]: m.contextLength } : {}) },
+    model_info: {
+      'general.architecture': arch,
+      ...(m.contextLength !== undefined ? { [`${arch}.context_length`]: m.contextLength } : {}),
+    },
     capabilities: m.capabilities ?? ['completion'],
     modified_at: new Date(m.created * 1000).toISOString(),
   };

@@ -5,7 +5,16 @@
 // `data: {"error":...}` frame once the 200 has gone out (docs/protocols.md, gateway section).
 import { randomUUID } from 'node:crypto';
 import type { AcodeError } from '../config/index.js';
-import type { ChatMessage, ChatRequest, FinishReason, SamplingOptions, StreamChunk, ToolCall, ToolDefinition, Usage } from '../adapters/index.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  FinishReason,
+  SamplingOptions,
+  StreamChunk,
+  ToolCall,
+  ToolDefinition,
+  Usage,
+} from '../adapters/index.js';
 import { badRequest, openAiErrorBody } from './errors.js';
 
 export interface OpenAiChat {
@@ -33,13 +42,21 @@ function contentText(content: unknown, where: string): string {
   if (content === null || content === undefined) return '';
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((part) => {
-      if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return part.text;
-      if (isObject(part) && (part.type === 'image_url' || part.type === 'input_audio')) {
-        throw badRequest(`${where}: ${String(part.type)} content is not supported by the gateway yet.`, 'Send text content only.');
-      }
-      throw badRequest(`${where}: a content part is not {"type":"text","text":...}.`, 'Send content as a string or text parts.');
-    }).join('');
+    return content
+      .map((part) => {
+        if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return part.text;
+        if (isObject(part) && (part.type === 'image_url' || part.type === 'input_audio')) {
+          throw badRequest(
+            `${where}: ${String(part.type)} content is not supported by the gateway yet.`,
+            'Send text content only.',
+          );
+        }
+        throw badRequest(
+          `${where}: a content part is not {"type":"text","text":...}.`,
+          'Send content as a string or text parts.',
+        );
+      })
+      .join('');
   }
   throw badRequest(`${where}: "content" is neither a string nor a list of parts.`, 'Send content as a string.');
 }
@@ -48,30 +65,51 @@ function toolCallsOf(value: unknown, where: string): ToolCall[] | undefined {
   if (!Array.isArray(value) || value.length === 0) return undefined;
   return value.map((call, i) => {
     const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
-    if (!fn || typeof fn.name !== 'string') throw badRequest(`${where}.tool_calls[${i}] has no function name.`, 'Echo tool calls back as the gateway sent them.');
+    if (!fn || typeof fn.name !== 'string')
+      throw badRequest(
+        `${where}.tool_calls[${i}] has no function name.`,
+        'Echo tool calls back as the gateway sent them.',
+      );
     let args: unknown = fn.arguments ?? {};
     if (typeof args === 'string') {
       try {
         args = args.trim() === '' ? {} : JSON.parse(args);
       } catch {
-        throw badRequest(`${where}.tool_calls[${i}].function.arguments is not JSON.`, 'Send the arguments string the model produced.');
+        throw badRequest(
+          `${where}.tool_calls[${i}].function.arguments is not JSON.`,
+          'Send the arguments string the model produced.',
+        );
       }
     }
-    if (!isObject(args)) throw badRequest(`${where}.tool_calls[${i}].function.arguments is not a JSON object.`, 'Send the arguments object the model produced.');
-    return { id: isObject(call) && typeof call.id === 'string' ? call.id : `call_${i}`, name: fn.name, arguments: args };
+    if (!isObject(args))
+      throw badRequest(
+        `${where}.tool_calls[${i}].function.arguments is not a JSON object.`,
+        'Send the arguments object the model produced.',
+      );
+    return {
+      id: isObject(call) && typeof call.id === 'string' ? call.id : `call_${i}`,
+      name: fn.name,
+      arguments: args,
+    };
   });
 }
 
 function openAiMessages(value: unknown): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw badRequest('chat/completions: "messages" is missing or empty.', 'Send at least one {"role":"user","content":"..."} message.');
+    throw badRequest(
+      'chat/completions: "messages" is missing or empty.',
+      'Send at least one {"role":"user","content":"..."} message.',
+    );
   }
   return value.map((m, i): ChatMessage => {
     const where = `messages[${i}]`;
     if (!isObject(m)) throw badRequest(`${where} is not an object.`, 'Each message is {"role":..., "content":...}.');
     const role = m.role === 'developer' ? 'system' : m.role;
     if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
-      throw badRequest(`${where}.role "${String(m.role)}" is not system, developer, user, assistant or tool.`, 'Use one of those roles.');
+      throw badRequest(
+        `${where}.role "${String(m.role)}" is not system, developer, user, assistant or tool.`,
+        'Use one of those roles.',
+      );
     }
     const message: ChatMessage = { role, content: contentText(m.content, where) };
     const calls = role === 'assistant' ? toolCallsOf(m.tool_calls, where) : undefined;
@@ -84,10 +122,15 @@ function openAiMessages(value: unknown): ChatMessage[] {
 
 export function openAiTools(value: unknown): ToolDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw badRequest('"tools" is not a list.', 'Send tools as [{"type":"function","function":{...}}].');
+  if (!Array.isArray(value))
+    throw badRequest('"tools" is not a list.', 'Send tools as [{"type":"function","function":{...}}].');
   return value.map((t, i) => {
     const fn = isObject(t) && isObject(t.function) ? t.function : undefined;
-    if (!fn || typeof fn.name !== 'string') throw badRequest(`tools[${i}] has no function.name.`, 'Send tools as [{"type":"function","function":{"name":...}}].');
+    if (!fn || typeof fn.name !== 'string')
+      throw badRequest(
+        `tools[${i}] has no function.name.`,
+        'Send tools as [{"type":"function","function":{"name":...}}].',
+      );
     return {
       name: fn.name,
       ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
@@ -99,7 +142,8 @@ export function openAiTools(value: unknown): ToolDefinition[] | undefined {
 function numberField(body: Json, name: string): number | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest(`"${name}" is not a number.`, `Send "${name}" as a number or leave it out.`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw badRequest(`"${name}" is not a number.`, `Send "${name}" as a number or leave it out.`);
   return value;
 }
 
@@ -116,20 +160,29 @@ export function openAiSampling(body: Json): SamplingOptions | undefined {
   const stop = body.stop;
   if (typeof stop === 'string') sampling.stop = [stop];
   else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) sampling.stop = stop;
-  else if (stop !== undefined && stop !== null) throw badRequest('"stop" is neither a string nor a list of strings.', 'Send "stop" as a string or a list of strings.');
+  else if (stop !== undefined && stop !== null)
+    throw badRequest(
+      '"stop" is neither a string nor a list of strings.',
+      'Send "stop" as a string or a list of strings.',
+    );
   return Object.keys(sampling).length > 0 ? sampling : undefined;
 }
 
 function schemaOf(format: unknown): Json | undefined {
   if (!isObject(format)) return undefined;
-  if (format.type === 'json_schema' && isObject(format.json_schema) && isObject(format.json_schema.schema)) return format.json_schema.schema;
+  if (format.type === 'json_schema' && isObject(format.json_schema) && isObject(format.json_schema.schema))
+    return format.json_schema.schema;
   if (format.type === 'json_object') return { type: 'object' };
   return undefined;
 }
 
 /** Reads a POST /v1/chat/completions body. Throws BAD_REQUEST naming the field at fault. */
 export function readOpenAiChat(body: unknown): OpenAiChat {
-  if (!isObject(body)) throw badRequest('chat/completions: the body is not a JSON object.', 'Send a JSON object with "model" and "messages".');
+  if (!isObject(body))
+    throw badRequest(
+      'chat/completions: the body is not a JSON object.',
+      'Send a JSON object with "model" and "messages".',
+    );
   const model = requireModel(body, 'chat/completions');
   const tools = openAiTools(body.tools);
   const sampling = openAiSampling(body);
@@ -146,7 +199,9 @@ export function readOpenAiChat(body: unknown): OpenAiChat {
 }
 
 export function openAiUsage(usage: Usage | undefined): Json | undefined {
-  return usage ? { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.totalTokens } : undefined;
+  return usage
+    ? { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.totalTokens }
+    : undefined;
 }
 
 function finishReason(reason: FinishReason): string {
@@ -154,26 +209,38 @@ function finishReason(reason: FinishReason): string {
 }
 
 function wireCalls(calls: ToolCall[]): Json[] {
-  return calls.map((c, index) => ({ index, id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+  return calls.map((c, index) => ({
+    index,
+    id: c.id,
+    type: 'function',
+    function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+  }));
 }
 
 /** A whole (non-streamed) answer as a `chat.completion` object. */
-export function openAiCompletion(model: string, answer: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason; usage?: Usage }): Json {
+export function openAiCompletion(
+  model: string,
+  answer: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason; usage?: Usage },
+): Json {
   const usage = openAiUsage(answer.usage);
   return {
     id: `chatcmpl-${randomUUID()}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{
-      index: 0,
-      message: {
-        role: 'assistant',
-        content: answer.toolCalls.length > 0 && answer.text === '' ? null : answer.text,
-        ...(answer.toolCalls.length > 0 ? { tool_calls: wireCalls(answer.toolCalls).map(({ index: _i, ...c }) => c) } : {}),
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: answer.toolCalls.length > 0 && answer.text === '' ? null : answer.text,
+          ...(answer.toolCalls.length > 0
+            ? { tool_calls: wireCalls(answer.toolCalls).map(({ index: _i, ...c }) => c) }
+            : {}),
+        },
+        finish_reason: finishReason(answer.finishReason),
       },
-      finish_reason: finishReason(answer.finishReason),
-    }],
+    ],
     ...(usage ? { usage } : {}),
   };
 }
@@ -189,7 +256,10 @@ export class OpenAiChatStream {
   private readonly created = Math.floor(Date.now() / 1000);
   private started = false;
 
-  constructor(private readonly model: string, private readonly includeUsage: boolean) {}
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+  ) {}
 
   private frame(delta: Json, finish: string | null = null, extra: Json = {}): string {
     return `data: ${JSON.stringify({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
@@ -247,7 +317,12 @@ export function openAiModelList(models: readonly GatewayModel[]): Json {
       created: m.created,
       owned_by: m.provider,
       ...(m.contextLength !== undefined ? { context_length: m.contextLength, max_model_len: m.contextLength } : {}),
-      acode: { provider: m.provider, model: m.model, state: m.state, ...(m.capabilities ? { capabilities: m.capabilities } : {}) },
+      acode: {
+        provider: m.provider,
+        model: m.model,
+        state: m.state,
+        ...(m.capabilities ? { capabilities: m.capabilities } : {}),
+      },
     })),
   };
 }

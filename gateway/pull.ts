@@ -30,13 +30,26 @@ function hubLines(write: (p: PullProgress) => void): (p: HubPullProgress) => voi
 }
 
 /** Runs the pull the routed provider's kind allows, reporting each progress line. */
-async function pullFor(engine: Engine, name: string, signal: AbortSignal, write: (p: PullProgress) => void): Promise<void> {
+async function pullFor(
+  engine: Engine,
+  name: string,
+  signal: AbortSignal,
+  write: (p: PullProgress) => void,
+): Promise<void> {
   const route = engine.route(name);
   const p = engine.config.providers[route.provider]!;
   const model = route.model ?? p.model;
-  if (model === undefined) throw badRequest(`/api/pull: "${name}" names provider ${p.id}, which has no configured model.`, `Send "${p.id}/<model>".`);
+  if (model === undefined)
+    throw badRequest(
+      `/api/pull: "${name}" names provider ${p.id}, which has no configured model.`,
+      `Send "${p.id}/<model>".`,
+    );
   if (p.kind === 'vllm') {
-    if (!isRepoId(model)) throw badRequest(`/api/pull: "${model}" is not a Hugging Face model id, so ${p.id} (vLLM) cannot pull it.`, 'Send it as org/name, e.g. Qwen/Qwen2.5-0.5B-Instruct.');
+    if (!isRepoId(model))
+      throw badRequest(
+        `/api/pull: "${model}" is not a Hugging Face model id, so ${p.id} (vLLM) cannot pull it.`,
+        'Send it as org/name, e.g. Qwen/Qwen2.5-0.5B-Instruct.',
+      );
     const refusal = hubDownloadRefusal(engine.config, p, model);
     if (refusal) throw refusal;
     write({ status: 'pulling manifest' });
@@ -45,18 +58,28 @@ async function pullFor(engine: Engine, name: string, signal: AbortSignal, write:
     return;
   }
   if (p.type !== 'ollama') {
-    throw badRequest(`/api/pull: ${p.id} (${p.kind}) cannot pull models; it serves the model file it was started with.`,
-      `Download the model file yourself and point ${p.id}'s model at it, or pull through an Ollama or vLLM provider.`);
+    throw badRequest(
+      `/api/pull: ${p.id} (${p.kind}) cannot pull models; it serves the model file it was started with.`,
+      `Download the model file yourself and point ${p.id}'s model at it, or pull through an Ollama or vLLM provider.`,
+    );
   }
   const provider = await engine.ready(route, {}, signal);
-  if (!provider.pull) throw badRequest(`/api/pull: ${p.id} cannot pull models.`, 'Pull through an Ollama or vLLM provider.');
+  if (!provider.pull)
+    throw badRequest(`/api/pull: ${p.id} cannot pull models.`, 'Pull through an Ollama or vLLM provider.');
   for await (const line of provider.pull(model, { signal })) write(line);
 }
 
-export async function ollamaPull(engine: Engine, body: unknown, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  if (!isObject(body)) throw badRequest('/api/pull: the body is not a JSON object.', 'Send {"model": "<provider>/<model>"}.');
+export async function ollamaPull(
+  engine: Engine,
+  body: unknown,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  if (!isObject(body))
+    throw badRequest('/api/pull: the body is not a JSON object.', 'Send {"model": "<provider>/<model>"}.');
   const name = typeof body.model === 'string' && body.model !== '' ? body.model : body.name;
-  if (typeof name !== 'string' || name === '') throw badRequest('/api/pull: "model" is missing.', 'Send {"model": "<provider>/<model>"}.');
+  if (typeof name !== 'string' || name === '')
+    throw badRequest('/api/pull: "model" is missing.', 'Send {"model": "<provider>/<model>"}.');
   const stream = body.stream !== false;
   let last: PullProgress | undefined;
   const write = (p: PullProgress): void => {
@@ -67,7 +90,12 @@ export async function ollamaPull(engine: Engine, body: unknown, res: ServerRespo
   };
   try {
     await pullFor(engine, name, signal, write);
-    if (last?.status !== 'success') throw new AcodeError('PULL_FAILED', `/api/pull: the pull of "${name}" ended without success.`, 'Pull again; a second pull resumes where this one stopped.');
+    if (last?.status !== 'success')
+      throw new AcodeError(
+        'PULL_FAILED',
+        `/api/pull: the pull of "${name}" ended without success.`,
+        'Pull again; a second pull resumes where this one stopped.',
+      );
   } catch (error) {
     if (!res.headersSent || signal.aborted) throw error;
     res.end(`${JSON.stringify(ollamaErrorBody(asAcodeError(error)))}\n`);
@@ -76,6 +104,8 @@ export async function ollamaPull(engine: Engine, body: unknown, res: ServerRespo
   if (stream) res.end();
   else {
     const text = JSON.stringify({ status: 'success' });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+    res
+      .writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      .end(text);
   }
 }

@@ -11,13 +11,19 @@ export class Residency {
   private readonly inFlight = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly registry: Registry, private readonly maxLoaded: number | undefined, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly registry: Registry,
+    private readonly maxLoaded: number | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
     this.timer = setInterval(() => void this.stopIdle(), 1_000);
     this.timer.unref();
   }
 
   private loaded(): ProviderStatus[] {
-    return this.registry.status().filter((s) => s.owned === true && ['healthy', 'starting', 'restarting'].includes(s.state));
+    return this.registry
+      .status()
+      .filter((s) => s.owned === true && ['healthy', 'starting', 'restarting'].includes(s.state));
   }
 
   private idle(id: string): boolean {
@@ -46,7 +52,9 @@ export class Residency {
     for (;;) {
       const loaded = this.loaded();
       if (loaded.some((s) => s.id === id) || loaded.length < this.maxLoaded) return;
-      const victim = loaded.filter((s) => this.idle(s.id)).sort((a, b) => (this.lastUsed.get(a.id) ?? 0) - (this.lastUsed.get(b.id) ?? 0))[0];
+      const victim = loaded
+        .filter((s) => this.idle(s.id))
+        .sort((a, b) => (this.lastUsed.get(a.id) ?? 0) - (this.lastUsed.get(b.id) ?? 0))[0];
       if (victim) {
         await this.registry.service(victim.id).stop({ signal });
         continue;
@@ -69,7 +77,10 @@ export class Residency {
       }
       if (this.now() - last >= seconds * 1000) {
         this.lastUsed.delete(s.id);
-        await this.registry.service(s.id).stop().catch(() => undefined);
+        await this.registry
+          .service(s.id)
+          .stop()
+          .catch(() => undefined);
         stopped.push(s.id);
       }
     }

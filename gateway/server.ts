@@ -5,10 +5,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AcodeError } from '../config/index.js';
-import type { ChatRequest, StreamChunk, TextCompletionRequest, ToolCall, FinishReason, Usage } from '../adapters/index.js';
+import type {
+  ChatRequest,
+  StreamChunk,
+  TextCompletionRequest,
+  ToolCall,
+  FinishReason,
+  Usage,
+} from '../adapters/index.js';
 import type { AnswerEvents, Engine, Route } from './engine.js';
 import { asAcodeError, badRequest, httpStatusOf, ollamaErrorBody, openAiErrorBody } from './errors.js';
-import { OllamaStream, ollamaPs, ollamaShow, ollamaTags, readOllamaChat, readOllamaGenerate } from './ollama-protocol.js';
+import {
+  OllamaStream,
+  ollamaPs,
+  ollamaShow,
+  ollamaTags,
+  readOllamaChat,
+  readOllamaGenerate,
+} from './ollama-protocol.js';
 import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat } from './openai-protocol.js';
 import { GatewayMetrics } from './metrics.js';
 import { Admission, type AdmissionLimits } from './admission.js';
@@ -63,7 +77,10 @@ function readJson(req: IncomingMessage, signal: AbortSignal): Promise<unknown> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) return fail(refuse(413, `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`, 'Send a smaller request.'));
+      if (size > MAX_BODY_BYTES)
+        return fail(
+          refuse(413, `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`, 'Send a smaller request.'),
+        );
       chunks.push(chunk);
     };
     const onError = () => fail(new AcodeError('ABORTED', 'The client went away.', 'Nothing to do.'));
@@ -75,7 +92,9 @@ function readJson(req: IncomingMessage, signal: AbortSignal): Promise<unknown> {
       try {
         resolve(JSON.parse(text));
       } catch {
-        reject(badRequest('The request body is not valid JSON.', 'Send a JSON object with Content-Type: application/json.'));
+        reject(
+          badRequest('The request body is not valid JSON.', 'Send a JSON object with Content-Type: application/json.'),
+        );
       }
     };
     req.on('data', onData).on('end', onEnd).on('error', onError);
@@ -85,7 +104,11 @@ function readJson(req: IncomingMessage, signal: AbortSignal): Promise<unknown> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -95,8 +118,12 @@ function sendError(res: ServerResponse, protocol: Protocol, error: unknown): voi
     if (!res.writableEnded) res.end();
     return;
   }
-  const retryAfter: Record<string, string> = typeof e.details.retryAfterSeconds === 'number' ? { 'retry-after': String(e.details.retryAfterSeconds) } : {};
-  sendJson(res, httpStatusOf(e), protocol === 'openai' ? openAiErrorBody(e) : ollamaErrorBody(e), { 'x-acode-error': e.code, ...retryAfter });
+  const retryAfter: Record<string, string> =
+    typeof e.details.retryAfterSeconds === 'number' ? { 'retry-after': String(e.details.retryAfterSeconds) } : {};
+  sendJson(res, httpStatusOf(e), protocol === 'openai' ? openAiErrorBody(e) : ollamaErrorBody(e), {
+    'x-acode-error': e.code,
+    ...retryAfter,
+  });
 }
 
 /** What a streamed answer is written with: a protocol's frames for progress, chunks and a typed error. */
@@ -135,7 +162,14 @@ export function createGateway(options: GatewayOptions) {
    * failure is a plain error response with its status (503 for a failed start). After it, a failure is
    * the protocol's error frame.
    */
-  async function respond(res: ServerResponse, route: Route, request: ChatRequest | TextCompletionRequest, framer: Framer | undefined, signal: AbortSignal, whole: (c: Collected) => unknown): Promise<void> {
+  async function respond(
+    res: ServerResponse,
+    route: Route,
+    request: ChatRequest | TextCompletionRequest,
+    framer: Framer | undefined,
+    signal: AbortSignal,
+    whole: (c: Collected) => unknown,
+  ): Promise<void> {
     const t0 = performance.now();
     const release = await admission.enter(route.provider, signal);
     const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
@@ -144,7 +178,13 @@ export function createGateway(options: GatewayOptions) {
     let progressTimer: NodeJS.Timeout | undefined;
     const open = () => {
       if (res.headersSent || !framer) return;
-      res.writeHead(200, { 'content-type': framer.contentType, 'cache-control': 'no-cache', connection: 'keep-alive', 'x-acode-retries': String(retries), ...headers });
+      res.writeHead(200, {
+        'content-type': framer.contentType,
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-acode-retries': String(retries),
+        ...headers,
+      });
     };
     const progress = (line: string) => {
       if (!framer) return;
@@ -175,7 +215,10 @@ export function createGateway(options: GatewayOptions) {
           headers['x-acode-provider'] = id;
         },
       };
-      const chunks = 'prompt' in request ? engine.completeText(route, request, events, signal) : engine.answer(route, request, events, signal);
+      const chunks =
+        'prompt' in request
+          ? engine.completeText(route, request, events, signal)
+          : engine.answer(route, request, events, signal);
       let restartedAfter: string | undefined;
       for await (const chunk of chunks) {
         if (chunk.type === 'restarted') {
@@ -197,8 +240,11 @@ export function createGateway(options: GatewayOptions) {
           if (restartedAfter !== undefined) {
             const fresh = unsentPart(restartedAfter, collected.text);
             if (fresh === undefined) {
-              throw new AcodeError('STREAM_INTERRUPTED', 'The server crashed mid-answer and its new answer differs from the text already sent.',
-                'Send the request again; use temperature 0 for answers that can be resumed exactly.');
+              throw new AcodeError(
+                'STREAM_INTERRUPTED',
+                'The server crashed mid-answer and its new answer differs from the text already sent.',
+                'Send the request again; use temperature 0 for answers that can be resumed exactly.',
+              );
             }
             if (fresh === '') continue;
             restartedAfter = undefined;
@@ -253,12 +299,18 @@ export function createGateway(options: GatewayOptions) {
     });
     inFlight.add(abort);
     try {
-      if (draining) throw refuse(503, 'The gateway is shutting down.', 'Retry in a moment against the next acode serve.');
+      if (draining)
+        throw refuse(503, 'The gateway is shutting down.', 'Retry in a moment against the next acode serve.');
       if (path === '/health' || path === '/') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end(path === '/' ? 'Ollama is running' : 'OK');
         return;
       }
-      if (!authorized(req)) throw refuse(401, 'The gateway wants an API key this request did not carry.', 'Send the key of serve.api_key_env as Authorization: Bearer <key> or api-key: <key>.');
+      if (!authorized(req))
+        throw refuse(
+          401,
+          'The gateway wants an API key this request did not carry.',
+          'Send the key of serve.api_key_env as Authorization: Bearer <key> or api-key: <key>.',
+        );
       const method = req.method ?? 'GET';
       const key = `${method} ${path.replace(/^\/v1\//, '/v1/')}`;
       switch (key) {
@@ -278,12 +330,28 @@ export function createGateway(options: GatewayOptions) {
           return;
         case 'POST /api/show': {
           const body = await readJson(req, abort.signal);
-          const name = typeof (body as { model?: unknown }).model === 'string' ? (body as { model: string }).model : (body as { name?: unknown }).name;
-          if (typeof name !== 'string') throw badRequest('/api/show: "model" is missing.', 'Send {"model": "<provider>/<model>"}.');
+          const name =
+            typeof (body as { model?: unknown }).model === 'string'
+              ? (body as { model: string }).model
+              : (body as { name?: unknown }).name;
+          if (typeof name !== 'string')
+            throw badRequest('/api/show: "model" is missing.', 'Send {"model": "<provider>/<model>"}.');
           const route = engine.route(name);
           const models = await engine.models(abort.signal);
-          const found = models.find((m) => m.provider === route.provider && (route.model === undefined ? m.model === engine.config.providers[route.provider]?.model : m.model === route.model));
-          if (!found) throw new AcodeError('MODEL_NOT_FOUND', `No configured provider serves the model "${name}".`, 'GET /api/tags lists the models.', { details: { httpStatus: 404 } });
+          const found = models.find(
+            (m) =>
+              m.provider === route.provider &&
+              (route.model === undefined
+                ? m.model === engine.config.providers[route.provider]?.model
+                : m.model === route.model),
+          );
+          if (!found)
+            throw new AcodeError(
+              'MODEL_NOT_FOUND',
+              `No configured provider serves the model "${name}".`,
+              'GET /api/tags lists the models.',
+              { details: { httpStatus: 404 } },
+            );
           return sendJson(res, 200, ollamaShow(found));
         }
         case 'POST /v1/chat/completions':
@@ -296,7 +364,9 @@ export function createGateway(options: GatewayOptions) {
         case 'POST /api/chat':
         case 'POST /api/generate': {
           const generate = path === '/api/generate';
-          const call = generate ? readOllamaGenerate(await readJson(req, abort.signal)) : readOllamaChat(await readJson(req, abort.signal));
+          const call = generate
+            ? readOllamaGenerate(await readJson(req, abort.signal))
+            : readOllamaChat(await readJson(req, abort.signal));
           const route = engine.route(call.model);
           const stream = new OllamaStream(call.model, generate ? 'generate' : 'chat');
           const framer = call.stream ? ollamaFramer(stream) : undefined;
@@ -307,15 +377,34 @@ export function createGateway(options: GatewayOptions) {
         case 'POST /completions': {
           const call = readOpenAiCompletion(await readJson(req, abort.signal));
           const stream = new OpenAiTextStream(call.model, call.includeUsage);
-          return await respond(res, engine.route(call.model), call.request, call.stream ? stream : undefined, abort.signal, (c) => stream.whole(c));
+          return await respond(
+            res,
+            engine.route(call.model),
+            call.request,
+            call.stream ? stream : undefined,
+            abort.signal,
+            (c) => stream.whole(c),
+          );
         }
         case 'POST /v1/embeddings':
         case 'POST /embeddings':
-          return sendJson(res, 200, await openAiEmbeddings({ engine, admission }, await readJson(req, abort.signal), abort.signal));
+          return sendJson(
+            res,
+            200,
+            await openAiEmbeddings({ engine, admission }, await readJson(req, abort.signal), abort.signal),
+          );
         case 'POST /api/embed':
-          return sendJson(res, 200, await ollamaEmbed({ engine, admission }, await readJson(req, abort.signal), abort.signal));
+          return sendJson(
+            res,
+            200,
+            await ollamaEmbed({ engine, admission }, await readJson(req, abort.signal), abort.signal),
+          );
         case 'POST /api/embeddings':
-          return sendJson(res, 200, await ollamaLegacyEmbedding({ engine, admission }, await readJson(req, abort.signal), abort.signal));
+          return sendJson(
+            res,
+            200,
+            await ollamaLegacyEmbedding({ engine, admission }, await readJson(req, abort.signal), abort.signal),
+          );
         case 'POST /api/pull':
           return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal);
         default: {
@@ -325,7 +414,11 @@ export function createGateway(options: GatewayOptions) {
             if (engine.config.providers[id] === undefined) engine.route(id);
             return sendJson(res, 200, await options.control[action](id, abort.signal));
           }
-          throw refuse(404, `${method} ${path} is not a route of the acode gateway.`, 'OpenAI routes are under /v1, Ollama routes under /api.');
+          throw refuse(
+            404,
+            `${method} ${path} is not a route of the acode gateway.`,
+            'OpenAI routes are under /v1, Ollama routes under /api.',
+          );
         }
       }
     } catch (error) {
@@ -338,11 +431,21 @@ export function createGateway(options: GatewayOptions) {
 
   function openAiFramer(model: string, includeUsage: boolean): Framer {
     const s = new OpenAiChatStream(model, includeUsage);
-    return { contentType: 'text/event-stream', progress: (line) => s.progress(line), chunk: (c) => s.chunk(c), error: (e) => s.error(e) };
+    return {
+      contentType: 'text/event-stream',
+      progress: (line) => s.progress(line),
+      chunk: (c) => s.chunk(c),
+      error: (e) => s.error(e),
+    };
   }
 
   function ollamaFramer(s: OllamaStream): Framer {
-    return { contentType: 'application/x-ndjson', progress: () => s.progress(), chunk: (c) => s.chunk(c), error: (e) => s.error(e) };
+    return {
+      contentType: 'application/x-ndjson',
+      progress: () => s.progress(),
+      chunk: (c) => s.chunk(c),
+      error: (e) => s.error(e),
+    };
   }
 
   return {
@@ -353,16 +456,25 @@ export function createGateway(options: GatewayOptions) {
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         const onError = (error: NodeJS.ErrnoException) => {
-          reject(error.code === 'EADDRINUSE'
-            ? new AcodeError('PORT_IN_USE', `Port ${options.port} on ${options.host} is in use; the gateway cannot listen there.`, 'Stop what holds it, or pass --port with a free port.', { details: { port: options.port } })
-            : error);
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new AcodeError(
+                  'PORT_IN_USE',
+                  `Port ${options.port} on ${options.host} is in use; the gateway cannot listen there.`,
+                  'Stop what holds it, or pass --port with a free port.',
+                  { details: { port: options.port } },
+                )
+              : error,
+          );
         };
         server!.once('error', onError);
         server!.listen(options.port, options.host, () => {
           server!.off('error', onError);
           resolve();
         });
-        signal?.addEventListener('abort', () => reject(new AcodeError('ABORTED', 'Interrupted.', 'Nothing to do.')), { once: true });
+        signal?.addEventListener('abort', () => reject(new AcodeError('ABORTED', 'Interrupted.', 'Nothing to do.')), {
+          once: true,
+        });
       });
       return server.address() as AddressInfo;
     },

@@ -6,7 +6,12 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { AnyStateMachine } from 'xstate';
 import { chartGraph, type ChartState } from './chart.js';
 
-export interface Box { x: number; y: number; w: number; h: number }
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 export interface ChartNode extends ChartState, Box {
   /** Where the state's name is drawn: centred in a leaf, along the top of a box with children. */
   title: Box & { text: string };
@@ -36,13 +41,17 @@ export interface Chart {
 export const LABEL_FONT = { edge: 11, state: 13, region: 11 } as const;
 const CHAR_WIDTH = 0.6;
 const LINE_HEIGHT = 1.35;
-const measure = (text: string, size: number) => ({ w: Math.ceil(text.length * size * CHAR_WIDTH), h: Math.ceil(size * LINE_HEIGHT) });
+const measure = (text: string, size: number) => ({
+  w: Math.ceil(text.length * size * CHAR_WIDTH),
+  h: Math.ceil(size * LINE_HEIGHT),
+});
 const LEAF_PAD = 12;
 const LEAF_H = 30;
 const TITLE_PAD = 8;
 
 /** More than two events read as the first two and a count; the edge's tooltip has them all. */
-const edgeText = (events: string[]) => (events.length > 2 ? `${events.slice(0, 2).join(' / ')} +${events.length - 2}` : events.join(' / '));
+const edgeText = (events: string[]) =>
+  events.length > 2 ? `${events.slice(0, 2).join(' / ')} +${events.length - 2}` : events.join(' / ');
 
 const LAYOUT: Record<string, string> = {
   'elk.algorithm': 'layered',
@@ -94,13 +103,15 @@ export async function layoutChart(machine: AnyStateMachine, { signal }: { signal
     titles.set(s.id, title);
     const node: ElkNode = hasChildren.has(s.id)
       ? {
-        id: s.id, children: [], edges: [],
-        layoutOptions: {
-          'elk.padding': `[top=${title.h + TITLE_PAD * 2},left=${LEAF_PAD},bottom=${LEAF_PAD},right=${LEAF_PAD}]`,
-          'elk.nodeSize.constraints': 'MINIMUM_SIZE',
-          'elk.nodeSize.minimum': `(${title.w + LEAF_PAD * 2}, ${title.h + LEAF_H})`,
-        },
-      }
+          id: s.id,
+          children: [],
+          edges: [],
+          layoutOptions: {
+            'elk.padding': `[top=${title.h + TITLE_PAD * 2},left=${LEAF_PAD},bottom=${LEAF_PAD},right=${LEAF_PAD}]`,
+            'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+            'elk.nodeSize.minimum': `(${title.w + LEAF_PAD * 2}, ${title.h + LEAF_H})`,
+          },
+        }
       : { id: s.id, width: Math.max(title.w + LEAF_PAD * 2, 64), height: LEAF_H };
     elkNodes.set(s.id, node);
     elkNodes.get(s.parent ?? '')?.children?.push(node);
@@ -109,8 +120,21 @@ export async function layoutChart(machine: AnyStateMachine, { signal }: { signal
     const stop = t.events.length === 1 && t.events[0] === 'STOP';
     const text = edgeText(t.events);
     const edge: ElkExtendedEdge = {
-      id: `e${i}`, sources: [t.from], targets: [t.to],
-      ...(stop ? {} : { labels: [{ id: `e${i}.label`, text, width: measure(text, LABEL_FONT.edge).w, height: measure(text, LABEL_FONT.edge).h }] }),
+      id: `e${i}`,
+      sources: [t.from],
+      targets: [t.to],
+      ...(stop
+        ? {}
+        : {
+            labels: [
+              {
+                id: `e${i}.label`,
+                text,
+                width: measure(text, LABEL_FONT.edge).w,
+                height: measure(text, LABEL_FONT.edge).h,
+              },
+            ],
+          }),
     };
     elkNodes.get(containerOf(t.from, t.to))?.edges?.push(edge);
     return { t, stop, text, edge };
@@ -120,7 +144,10 @@ export async function layoutChart(machine: AnyStateMachine, { signal }: { signal
   signal?.throwIfAborted();
 
   const placed = new Map<string, ElkNode>();
-  const collect = (n: ElkNode) => { placed.set(n.id, n); n.children?.forEach(collect); };
+  const collect = (n: ElkNode) => {
+    placed.set(n.id, n);
+    n.children?.forEach(collect);
+  };
   collect(root);
   const laidEdges = new Map<string, ElkExtendedEdge>();
   for (const n of placed.values()) for (const e of n.edges ?? []) laidEdges.set(e.id, e);
@@ -130,17 +157,37 @@ export async function layoutChart(machine: AnyStateMachine, { signal }: { signal
     const box = { x: round(n.x ?? 0), y: round(n.y ?? 0), w: round(n.width ?? 0), h: round(n.height ?? 0) };
     const title = titles.get(s.id) as { w: number; h: number };
     const ty = hasChildren.has(s.id) ? box.y + TITLE_PAD : box.y + (box.h - title.h) / 2;
-    return { ...s, ...box, title: { text: s.key, x: round(box.x + (box.w - title.w) / 2), y: round(ty), w: title.w, h: title.h } };
+    return {
+      ...s,
+      ...box,
+      title: { text: s.key, x: round(box.x + (box.w - title.w) / 2), y: round(ty), w: title.w, h: title.h },
+    };
   });
   const chartEdges: ChartEdge[] = edges.map(({ t, stop, text, edge }) => {
     const laid = laidEdges.get(edge.id);
-    const path = (laid?.sections ?? []).map((s) =>
-      [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p, i) => `${i === 0 ? 'M' : 'L'}${round(p.x)},${round(p.y)}`).join(' ')).join(' ');
+    const path = (laid?.sections ?? [])
+      .map((s) =>
+        [s.startPoint, ...(s.bendPoints ?? []), s.endPoint]
+          .map((p, i) => `${i === 0 ? 'M' : 'L'}${round(p.x)},${round(p.y)}`)
+          .join(' '),
+      )
+      .join(' ');
     const l = laid?.labels?.[0];
     return {
-      from: t.from, to: t.to, events: t.events, stop, path,
+      from: t.from,
+      to: t.to,
+      events: t.events,
+      stop,
+      path,
       ...(l ? { label: { text, x: round(l.x ?? 0), y: round(l.y ?? 0), w: l.width ?? 0, h: l.height ?? 0 } } : {}),
     };
   });
-  return { machine: graph.machine, width: Math.ceil(root.width ?? 0), height: Math.ceil(root.height ?? 0), nodes, edges: chartEdges, reentries: graph.reentries };
+  return {
+    machine: graph.machine,
+    width: Math.ceil(root.width ?? 0),
+    height: Math.ceil(root.height ?? 0),
+    nodes,
+    edges: chartEdges,
+    reentries: graph.reentries,
+  };
 }

@@ -31,7 +31,11 @@ export interface ChartGraph {
   reentries: string[];
 }
 
-interface DefTransition { eventType: string; target?: ReadonlyArray<{ id: string }> | null; guard?: unknown }
+interface DefTransition {
+  eventType: string;
+  target?: ReadonlyArray<{ id: string }> | null;
+  guard?: unknown;
+}
 interface DefNode {
   id: string;
   key: string;
@@ -78,7 +82,10 @@ export function chartGraph(machine: AnyStateMachine): ChartGraph {
     if (parentDef) {
       const parent = pathOf(parentDef.id);
       states.push({
-        id: from, key: n.key, ...(parent ? { parent } : {}), type: n.type,
+        id: from,
+        key: n.key,
+        ...(parent ? { parent } : {}),
+        type: n.type,
         region: parentDef.type === 'parallel',
         initial: (parentDef.initial?.target ?? []).some((t) => t.id === n.id),
       });

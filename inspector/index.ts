@@ -3,14 +3,29 @@
 export { createInspectionBus, type InspectionBus, type InspectionListener } from './bus.js';
 export { toPlain } from './serialize.js';
 export {
-  RECORDING_VERSION, actorName, toRecord, parseRecording,
-  type InspectionRecord, type HeaderRecord, type ActorRecord, type EventRecord, type SnapshotRecord,
+  RECORDING_VERSION,
+  actorName,
+  toRecord,
+  parseRecording,
+  type InspectionRecord,
+  type HeaderRecord,
+  type ActorRecord,
+  type EventRecord,
+  type SnapshotRecord,
 } from './record-format.js';
 export { openRecorder, type Recorder } from './recorder.js';
 export { connectStatelyInspector, relayUrl, DEFAULT_STATELY_URL, type StatelyConnection } from './stately.js';
 export { openInspection, type InspectionOptions, type InspectionSession } from './session.js';
 export {
-  replayRecording, replayService, replayActor, servicesIn, lifetimes, collapse, pathDiff, type ServiceReplay, type TimelineEntry,
+  replayRecording,
+  replayService,
+  replayActor,
+  servicesIn,
+  lifetimes,
+  collapse,
+  pathDiff,
+  type ServiceReplay,
+  type TimelineEntry,
 } from './replay.js';
 export { replayRequest, requestsIn, reviveErrors } from './replay-request.js';
 export { toReplayFile, type ReplayFileJson } from './replay-convert.js';

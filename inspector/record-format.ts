@@ -7,9 +7,26 @@ import { toPlain } from './serialize.js';
 
 export const RECORDING_VERSION = 1;
 
-export interface HeaderRecord { kind: 'header'; version: number; t: number; tool: 'acode' }
-export interface ActorRecord { kind: 'actor'; t: number; actor: string; parent?: string; src?: string }
-export interface EventRecord { kind: 'event'; t: number; actor: string; source?: string; event: { type: string } & Record<string, unknown> }
+export interface HeaderRecord {
+  kind: 'header';
+  version: number;
+  t: number;
+  tool: 'acode';
+}
+export interface ActorRecord {
+  kind: 'actor';
+  t: number;
+  actor: string;
+  parent?: string;
+  src?: string;
+}
+export interface EventRecord {
+  kind: 'event';
+  t: number;
+  actor: string;
+  source?: string;
+  event: { type: string } & Record<string, unknown>;
+}
 export interface SnapshotRecord {
   kind: 'snapshot';
   t: number;
@@ -26,7 +43,14 @@ export interface SnapshotRecord {
 }
 export type InspectionRecord = HeaderRecord | ActorRecord | EventRecord | SnapshotRecord;
 
-type RefLike = { id: string; sessionId: string; systemId?: string; src?: unknown; _parent?: RefLike; logic?: { id?: string } };
+type RefLike = {
+  id: string;
+  sessionId: string;
+  systemId?: string;
+  src?: unknown;
+  _parent?: RefLike;
+  logic?: { id?: string };
+};
 
 /** Names actors stably across runs (session ids are not). */
 export function actorName(ref: RefLike | undefined): string | undefined {
@@ -38,13 +62,24 @@ export function actorName(ref: RefLike | undefined): string | undefined {
 }
 
 /** Converts one XState inspection event; microsteps, actions and transitions are left out (derivable). */
-export function toRecord(e: InspectionEvent, t: number, env: Env, firstSnapshot: (actor: string) => boolean): InspectionRecord | undefined {
+export function toRecord(
+  e: InspectionEvent,
+  t: number,
+  env: Env,
+  firstSnapshot: (actor: string) => boolean,
+): InspectionRecord | undefined {
   const ref = e.actorRef as unknown as RefLike;
   const actor = actorName(ref) ?? 'unknown';
   switch (e.type) {
     case '@xstate.actor': {
       const parent = actorName(ref._parent);
-      return { kind: 'actor', t, actor, ...(parent ? { parent } : {}), ...(typeof ref.src === 'string' ? { src: ref.src } : {}) };
+      return {
+        kind: 'actor',
+        t,
+        actor,
+        ...(parent ? { parent } : {}),
+        ...(typeof ref.src === 'string' ? { src: ref.src } : {}),
+      };
     }
     case '@xstate.event': {
       const source = actorName(e.sourceRef as unknown as RefLike | undefined);

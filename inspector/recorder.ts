@@ -13,13 +13,22 @@ export interface Recorder {
   close(): void;
 }
 
-export function openRecorder(file: string, bus: InspectionBus, { env, cwd = process.cwd(), now = Date.now }: { env: Env; cwd?: string; now?: () => number }): Recorder {
+export function openRecorder(
+  file: string,
+  bus: InspectionBus,
+  { env, cwd = process.cwd(), now = Date.now }: { env: Env; cwd?: string; now?: () => number },
+): Recorder {
   const path = resolve(cwd, file);
   let fd: number;
   try {
     fd = openSync(path, 'w', 0o600);
   } catch (cause) {
-    throw new AcodeError('USAGE', `Cannot write the recording ${path}.`, 'Pass --record with a writable file path (its directory must exist).', { cause });
+    throw new AcodeError(
+      'USAGE',
+      `Cannot write the recording ${path}.`,
+      'Pass --record with a writable file path (its directory must exist).',
+      { cause },
+    );
   }
   let lines = 0;
   let open = true;

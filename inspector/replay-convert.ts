@@ -22,11 +22,14 @@ export interface ReplayFileJson {
   expect: { states: string[]; invocations: Record<string, number> };
 }
 
-const isPromiseActor = (src: string | undefined): src is PromiseActor => (PROMISE_ACTORS as readonly string[]).includes(src ?? '');
+const isPromiseActor = (src: string | undefined): src is PromiseActor =>
+  (PROMISE_ACTORS as readonly string[]).includes(src ?? '');
 
 export function toReplayFile(records: readonly InspectionRecord[], actor: string, name: string): ReplayFileJson {
   const replay = replayService(records, actor);
-  const init = records.find((r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init');
+  const init = records.find(
+    (r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init',
+  );
   const input = init?.event.input as ServiceInput;
   const { provider, mode } = input.ref;
   const t0 = init?.t ?? 0;
@@ -46,8 +49,11 @@ export function toReplayFile(records: readonly InspectionRecord[], actor: string
     if (!isPromiseActor(child.src)) continue;
     invocations[child.src] = (invocations[child.src] ?? 0) + 1;
     const settled = settles.get(child.actor)?.shift();
-    const outcome: Outcome = !settled ? { pending: true }
-      : settled.event.type.startsWith('xstate.done.') ? { resolve: settled.event.output ?? null } : { reject: settled.event.error };
+    const outcome: Outcome = !settled
+      ? { pending: true }
+      : settled.event.type.startsWith('xstate.done.')
+        ? { resolve: settled.event.output ?? null }
+        : { reject: settled.event.error };
     (actors[child.src] ??= []).push(outcome);
   }
 
@@ -56,7 +62,8 @@ export function toReplayFile(records: readonly InspectionRecord[], actor: string
   for (const r of records) {
     if (r.kind !== 'event' || r.actor !== actor) continue;
     const type = r.event.type;
-    if (type === 'xstate.init' || type.startsWith('xstate.done.actor.') || type.startsWith('xstate.error.actor.')) continue;
+    if (type === 'xstate.init' || type.startsWith('xstate.done.actor.') || type.startsWith('xstate.error.actor.'))
+      continue;
     const at = r.t - t0;
     if (at > simNow) {
       steps.push({ advance: at - simNow });
@@ -72,10 +79,19 @@ export function toReplayFile(records: readonly InspectionRecord[], actor: string
     description: `Converted from a recording of ${actor} (acode replay --to-json).`,
     covers: [],
     input: {
-      id: provider.id, kind: provider.kind, model: provider.model, host: provider.host, port: provider.port,
-      lifecycle: lc.mode, mode, maxRestarts: lc.maxRestarts, restartWindowSeconds: lc.restartWindowSeconds,
-      startTimeoutSeconds: lc.startTimeoutSeconds, modelLoadTimeoutSeconds: lc.modelLoadTimeoutSeconds,
-      healthCheckIntervalSeconds: lc.healthCheckIntervalSeconds, ...(input.maxMisses !== undefined ? { maxMisses: input.maxMisses } : {}),
+      id: provider.id,
+      kind: provider.kind,
+      model: provider.model,
+      host: provider.host,
+      port: provider.port,
+      lifecycle: lc.mode,
+      mode,
+      maxRestarts: lc.maxRestarts,
+      restartWindowSeconds: lc.restartWindowSeconds,
+      startTimeoutSeconds: lc.startTimeoutSeconds,
+      modelLoadTimeoutSeconds: lc.modelLoadTimeoutSeconds,
+      healthCheckIntervalSeconds: lc.healthCheckIntervalSeconds,
+      ...(input.maxMisses !== undefined ? { maxMisses: input.maxMisses } : {}),
       random: 0,
     },
     actors,

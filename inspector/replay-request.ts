@@ -22,22 +22,37 @@ const inert = {
 export function requestsIn(records: readonly InspectionRecord[]): string[] {
   const names: string[] = [];
   for (const r of records) {
-    if (r.kind === 'event' && REQUEST_ACTOR.test(r.actor) && r.event.type === 'xstate.init' && !names.includes(r.actor)) names.push(r.actor);
+    if (r.kind === 'event' && REQUEST_ACTOR.test(r.actor) && r.event.type === 'xstate.init' && !names.includes(r.actor))
+      names.push(r.actor);
   }
   return names;
 }
 
 // A recorded error is plain data; the guards ask for the typed error it was (its code decides).
 export function reviveErrors(event: AnyEventObject): AnyEventObject {
-  const error = (event as { error?: unknown }).error as { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } | undefined;
+  const error = (event as { error?: unknown }).error as
+    { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } | undefined;
   if (typeof error?.code !== 'string') return event;
-  const details = typeof error.details === 'object' && error.details !== null ? { details: error.details as Record<string, unknown> } : {};
-  return { ...event, error: new AcodeError(error.code as AcodeErrorCode, typeof error.message === 'string' ? error.message : '', typeof error.hint === 'string' ? error.hint : '', details) };
+  const details =
+    typeof error.details === 'object' && error.details !== null
+      ? { details: error.details as Record<string, unknown> }
+      : {};
+  return {
+    ...event,
+    error: new AcodeError(
+      error.code as AcodeErrorCode,
+      typeof error.message === 'string' ? error.message : '',
+      typeof error.hint === 'string' ? error.hint : '',
+      details,
+    ),
+  };
 }
 
 export function replayRequest(records: readonly InspectionRecord[], actor: string): ServiceReplay {
-  const init = records.find((r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init');
+  const init = records.find(
+    (r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init',
+  );
   const clock = replayClock(init?.t ?? 0);
-  const replayed = createActor(requestMachine.provide({ actors: inert }), { input: (init?.event.input ?? {}), clock });
+  const replayed = createActor(requestMachine.provide({ actors: inert }), { input: init?.event.input ?? {}, clock });
   return replayActor(records, actor, replayed, clock, (value) => String(value), reviveErrors);
 }

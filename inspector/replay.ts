@@ -21,10 +21,12 @@ export interface TimelineEntry {
 // The few payload fields that tell the story, `k=v` with long values cut.
 function detailOf(event: Record<string, unknown>): string {
   const body = (event.output ?? event.error ?? event) as unknown;
-  if (typeof body !== 'object' || body === null) return body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  if (typeof body !== 'object' || body === null)
+    return body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const parts: string[] = [];
   for (const [k, v] of Object.entries(body)) {
-    if (k === 'type' || k === 'actorId' || k === 'logTail' || k === 'input' || v === null || typeof v === 'object') continue;
+    if (k === 'type' || k === 'actorId' || k === 'logTail' || k === 'input' || v === null || typeof v === 'object')
+      continue;
     parts.push(`${k}=${String(v).slice(0, 40)}`);
   }
   return parts.join(' ').slice(0, 80);
@@ -74,24 +76,37 @@ const inert: ServiceActorLogic = {
 export function servicesIn(records: readonly InspectionRecord[]): string[] {
   const names: string[] = [];
   for (const r of records) {
-    if (r.kind === 'event' && SERVICE_ACTOR.test(r.actor) && r.event.type === 'xstate.init' && !names.includes(r.actor)) names.push(r.actor);
+    if (r.kind === 'event' && SERVICE_ACTOR.test(r.actor) && r.event.type === 'xstate.init' && !names.includes(r.actor))
+      names.push(r.actor);
   }
   return names;
 }
 
 function inputOf(records: readonly InspectionRecord[], actor: string): { input: ServiceInput; t: number } {
-  const init = records.find((r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init');
+  const init = records.find(
+    (r): r is EventRecord => r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init',
+  );
   const input = init?.event.input as ServiceInput | undefined;
   if (!init || !input?.ref?.provider) {
-    throw new AcodeError('USAGE', `The recording has no start (xstate.init with input) for ${actor}.`, 'Record the whole run with --record from the start of the command.');
+    throw new AcodeError(
+      'USAGE',
+      `The recording has no start (xstate.init with input) for ${actor}.`,
+      'Record the whole run with --record from the start of the command.',
+    );
   }
   return { input, t: init.t };
 }
 
 // A vLLM start recorded before the GPU check existed went straight to spawning: replay it without the
 // check, or the recorded spawn's done event would reach a machine still waiting for checkGpus.
-function withoutGpuCheckIfUnrecorded(records: readonly InspectionRecord[], actor: string, input: ServiceInput): ServiceInput {
-  const checked = records.some((r) => r.kind === 'event' && r.actor === actor && r.event.type.endsWith('.starting.proc.checkingGpus'));
+function withoutGpuCheckIfUnrecorded(
+  records: readonly InspectionRecord[],
+  actor: string,
+  input: ServiceInput,
+): ServiceInput {
+  const checked = records.some(
+    (r) => r.kind === 'event' && r.actor === actor && r.event.type.endsWith('.starting.proc.checkingGpus'),
+  );
   if (checked) return input;
   const provider = input.ref.provider;
   return { ...input, ref: { ...input.ref, provider: { ...provider, gpu: { ...provider.gpu, required: false } } } };
@@ -100,7 +115,9 @@ function withoutGpuCheckIfUnrecorded(records: readonly InspectionRecord[], actor
 // Likewise a vLLM start recorded before the hub fetch existed (starting.proc.pulling) went from the GPU
 // check straight to spawning: replay it without that step.
 function fetchRecorded(records: readonly InspectionRecord[], actor: string): boolean {
-  return records.some((r) => r.kind === 'event' && r.actor === actor && r.event.type.endsWith('.starting.proc.pulling'));
+  return records.some(
+    (r) => r.kind === 'event' && r.actor === actor && r.event.type.endsWith('.starting.proc.pulling'),
+  );
 }
 
 export function replayService(records: readonly InspectionRecord[], actor: string): ServiceReplay {
@@ -127,12 +144,21 @@ export function replayClock(t0: number) {
  * machine received (errors, for instance, were recorded as plain data).
  */
 export function replayActor(
-  records: readonly InspectionRecord[], actor: string, replayed: AnyActorRef, clock: { t: number },
-  labelOf: (value: unknown) => string, revive: (event: AnyEventObject) => AnyEventObject,
+  records: readonly InspectionRecord[],
+  actor: string,
+  replayed: AnyActorRef,
+  clock: { t: number },
+  labelOf: (value: unknown) => string,
+  revive: (event: AnyEventObject) => AnyEventObject,
 ): ServiceReplay {
   const replayedRaw: string[] = [];
   let failure: unknown;
-  replayed.subscribe({ next: (s) => replayedRaw.push(labelOf((s as { value?: unknown }).value)), error: (e) => { failure = e; } });
+  replayed.subscribe({
+    next: (s) => replayedRaw.push(labelOf((s as { value?: unknown }).value)),
+    error: (e) => {
+      failure = e;
+    },
+  });
   replayed.start();
   const timeline: TimelineEntry[] = [];
   for (const r of records) {
@@ -140,13 +166,26 @@ export function replayActor(
     clock.t = r.t;
     replayed.send(revive(r.event));
     if (failure) break;
-    timeline.push({ t: r.t, event: r.event.type, ...(r.source ? { source: r.source } : {}), detail: detailOf(r.event), state: labelOf((replayed.getSnapshot() as { value?: unknown }).value) });
+    timeline.push({
+      t: r.t,
+      event: r.event.type,
+      ...(r.source ? { source: r.source } : {}),
+      detail: detailOf(r.event),
+      state: labelOf((replayed.getSnapshot() as { value?: unknown }).value),
+    });
   }
   replayed.stop();
-  const recorded = collapse(records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined).map((r) => labelOf(r.value)));
+  const recorded = collapse(
+    records
+      .filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === actor && r.value !== undefined)
+      .map((r) => labelOf(r.value)),
+  );
   const path = collapse(replayedRaw);
   const diff = pathDiff(recorded, path);
-  if (failure) diff.push(`the machine failed while replaying: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`);
+  if (failure)
+    diff.push(
+      `the machine failed while replaying: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
+    );
   return { actor, recorded, replayed: path, timeline, ok: diff.length === 0, diff };
 }
 
@@ -170,7 +209,9 @@ export function pathDiff(recorded: readonly string[], replayed: readonly string[
  * may create the same service actor again (a registry per watch cycle, for instance).
  */
 export function lifetimes(records: readonly InspectionRecord[], actor: string): InspectionRecord[][] {
-  const starts = records.flatMap((r, i) => (r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init' ? [i] : []));
+  const starts = records.flatMap((r, i) =>
+    r.kind === 'event' && r.actor === actor && r.event.type === 'xstate.init' ? [i] : [],
+  );
   return starts.map((from, k) => records.slice(from, starts[k + 1] ?? records.length));
 }
 
@@ -182,12 +223,24 @@ export function replayRecording(records: readonly InspectionRecord[], only?: str
   const names = servicesIn(records).filter((n) => only === undefined || n === `service.${only}`);
   const requests = only === undefined ? requestsIn(records) : [];
   if (names.length === 0 && requests.length === 0) {
-    throw new AcodeError('USAGE', only ? `The recording has no service "${only}".` : 'The recording holds no service actor.',
-      only ? `Services in it: ${servicesIn(records).map((n) => n.slice('service.'.length)).join(', ') || 'none'}.` : 'Record a command that starts or uses a provider (acode --record FILE ask ..., acode --record FILE demo).');
+    throw new AcodeError(
+      'USAGE',
+      only ? `The recording has no service "${only}".` : 'The recording holds no service actor.',
+      only
+        ? `Services in it: ${
+            servicesIn(records)
+              .map((n) => n.slice('service.'.length))
+              .join(', ') || 'none'
+          }.`
+        : 'Record a command that starts or uses a provider (acode --record FILE ask ..., acode --record FILE demo).',
+    );
   }
   const services = names.flatMap((n) => {
     const runs = lifetimes(records, n);
-    return runs.map((slice, k) => ({ ...replayService(slice, n), ...(runs.length > 1 ? { actor: `${n}#${k + 1}` } : {}) }));
+    return runs.map((slice, k) => ({
+      ...replayService(slice, n),
+      ...(runs.length > 1 ? { actor: `${n}#${k + 1}` } : {}),
+    }));
   });
   return [...services, ...requests.map((n) => replayRequest(records, n))];
 }

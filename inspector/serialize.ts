@@ -5,7 +5,10 @@ import { redact, type Env } from '../config/index.js';
 const MAX_DEPTH = 12;
 
 function isActorRef(value: object): value is { sessionId: string; id: string } {
-  return typeof (value as { sessionId?: unknown }).sessionId === 'string' && typeof (value as { send?: unknown }).send === 'function';
+  return (
+    typeof (value as { sessionId?: unknown }).sessionId === 'string' &&
+    typeof (value as { send?: unknown }).send === 'function'
+  );
 }
 
 function plain(value: unknown, depth: number, seen: WeakSet<object>): unknown {
@@ -29,7 +32,8 @@ function plain(value: unknown, depth: number, seen: WeakSet<object>): unknown {
       return out;
     }
     if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1, seen) ?? null);
-    if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), plain(v, depth + 1, seen)]));
+    if (value instanceof Map)
+      return Object.fromEntries([...value].map(([k, v]) => [String(k), plain(v, depth + 1, seen)]));
     if (value instanceof Set) return [...value].map((v) => plain(v, depth + 1, seen));
     if (value instanceof Date) return value.toISOString();
     const out: Record<string, unknown> = {};

@@ -29,14 +29,20 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'";
 
-export async function startInspectorServer(options: InspectorServerOptions, { signal }: { signal?: AbortSignal } = {}): Promise<InspectorServer> {
+export async function startInspectorServer(
+  options: InspectorServerOptions,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<InspectorServer> {
   signal?.throwIfAborted();
   // Laid out while the server starts listening (ELK takes a few seconds on a cold start); the first
   // request for the page waits for it.
   const layout = new AbortController();
-  const page = Promise.all((options.machines ?? CHARTED_MACHINES).map((m) => layoutChart(m, { signal: layout.signal }))).then((charts) => renderPage(charts));
+  const page = Promise.all(
+    (options.machines ?? CHARTED_MACHINES).map((m) => layoutChart(m, { signal: layout.signal })),
+  ).then((charts) => renderPage(charts));
   page.catch(() => {});
   const limit = options.backlog ?? 20_000;
   const history: string[] = [];
@@ -52,19 +58,32 @@ export async function startInspectorServer(options: InspectorServerOptions, { si
     for (const c of clients) c.write(line);
   });
   let port = options.port ?? 0;
-  const hostOk = (req: IncomingMessage) => req.headers.host === `127.0.0.1:${port}` || req.headers.host === `localhost:${port}`;
+  const hostOk = (req: IncomingMessage) =>
+    req.headers.host === `127.0.0.1:${port}` || req.headers.host === `localhost:${port}`;
 
   const server = createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' });
+      res.writeHead(status, {
+        'content-type': type,
+        'cache-control': 'no-store',
+        'content-security-policy': CSP,
+        'x-content-type-options': 'nosniff',
+      });
       res.end(body);
     };
     if (!hostOk(req)) return send(421, 'text/plain; charset=utf-8', 'This inspector answers on 127.0.0.1 only.\n');
     if (req.method !== 'GET') return send(405, 'text/plain; charset=utf-8', 'GET only\n');
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path === '/') {
-      page.then((html) => send(200, 'text/html; charset=utf-8', html),
-        (error: unknown) => send(500, 'text/plain; charset=utf-8', `The charts could not be laid out: ${error instanceof Error ? error.message : String(error)}\n`));
+      page.then(
+        (html) => send(200, 'text/html; charset=utf-8', html),
+        (error: unknown) =>
+          send(
+            500,
+            'text/plain; charset=utf-8',
+            `The charts could not be laid out: ${error instanceof Error ? error.message : String(error)}\n`,
+          ),
+      );
       return;
     }
     if (path === '/api/recording') {
@@ -72,7 +91,11 @@ export async function startInspectorServer(options: InspectorServerOptions, { si
       return send(200, 'application/json', JSON.stringify(options.recording));
     }
     if (path === '/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
       res.write(': acode inspector\n\n');
       for (const line of history) res.write(line);
       clients.add(res);
@@ -85,9 +108,16 @@ export async function startInspectorServer(options: InspectorServerOptions, { si
     server.once('error', (error: NodeJS.ErrnoException) => {
       layout.abort();
       unsubscribe();
-      reject(error.code === 'EADDRINUSE'
-        ? new AcodeError('PORT_IN_USE', `The inspector cannot listen on 127.0.0.1:${port}: the port is in use.`, 'Pass another --port, or --port 0 for a free one.', { cause: error })
-        : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AcodeError(
+              'PORT_IN_USE',
+              `The inspector cannot listen on 127.0.0.1:${port}: the port is in use.`,
+              'Pass another --port, or --port 0 for a free one.',
+              { cause: error },
+            )
+          : error,
+      );
     });
     server.listen(port, '127.0.0.1', () => resolve());
   });

@@ -17,7 +17,8 @@ export interface InspectionSession {
 }
 
 export async function openInspection(
-  opts: InspectionOptions, bus: InspectionBus,
+  opts: InspectionOptions,
+  bus: InspectionBus,
   { env, cwd, warn, signal }: { env: Env; cwd: string; warn: (line: string) => void; signal?: AbortSignal },
 ): Promise<InspectionSession> {
   const recorder = opts.record ? openRecorder(opts.record, bus, { env, cwd }) : undefined;

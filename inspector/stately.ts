@@ -20,14 +20,26 @@ export function relayUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch (cause) {
-    throw new AcodeError('USAGE', `--inspect: "${text}" is not a URL.`, `Pass a WebSocket URL such as ${DEFAULT_STATELY_URL}.`, { cause });
+    throw new AcodeError(
+      'USAGE',
+      `--inspect: "${text}" is not a URL.`,
+      `Pass a WebSocket URL such as ${DEFAULT_STATELY_URL}.`,
+      { cause },
+    );
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new AcodeError('USAGE', `--inspect: ${text} is not a ws:// URL.`, `Pass a WebSocket URL such as ${DEFAULT_STATELY_URL}.`);
+    throw new AcodeError(
+      'USAGE',
+      `--inspect: ${text} is not a ws:// URL.`,
+      `Pass a WebSocket URL such as ${DEFAULT_STATELY_URL}.`,
+    );
   }
   if (!isLoopbackHost(url.hostname)) {
-    throw new AcodeError('AIRGAP_VIOLATION', `--inspect: ${url.hostname} is not a loopback address; acode sends inspection data to 127.0.0.1 or ::1 only.`,
-      `Run the relay on this machine and pass ${DEFAULT_STATELY_URL}, or use \`acode inspect\` (offline page on 127.0.0.1).`);
+    throw new AcodeError(
+      'AIRGAP_VIOLATION',
+      `--inspect: ${url.hostname} is not a loopback address; acode sends inspection data to 127.0.0.1 or ::1 only.`,
+      `Run the relay on this machine and pass ${DEFAULT_STATELY_URL}, or use \`acode inspect\` (offline page on 127.0.0.1).`,
+    );
   }
   return url;
 }
@@ -37,8 +49,16 @@ function reachable(url: URL, { signal }: { signal?: AbortSignal } = {}): Promise
   const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve) => {
-    const socket = connect({ host: host === 'localhost' ? '127.0.0.1' : host, port, timeout: 2000, ...(signal ? { signal } : {}) });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    const socket = connect({
+      host: host === 'localhost' ? '127.0.0.1' : host,
+      port,
+      timeout: 2000,
+      ...(signal ? { signal } : {}),
+    });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.once('connect', () => done(true));
     socket.once('timeout', () => done(false));
     socket.once('error', () => done(false));
@@ -47,11 +67,15 @@ function reachable(url: URL, { signal }: { signal?: AbortSignal } = {}): Promise
 
 /** Connects, or returns undefined (after `warn`) when no relay listens there. */
 export async function connectStatelyInspector(
-  text: string, bus: InspectionBus, { env, warn, signal }: { env: Env; warn: (line: string) => void; signal?: AbortSignal },
+  text: string,
+  bus: InspectionBus,
+  { env, warn, signal }: { env: Env; warn: (line: string) => void; signal?: AbortSignal },
 ): Promise<StatelyConnection | undefined> {
   const url = relayUrl(text);
   if (!(await reachable(url, signal ? { signal } : {}))) {
-    warn(`warning: --inspect: nothing listens on ${url.href}; continuing without the Stately inspector (try \`acode inspect\` for the offline page)`);
+    warn(
+      `warning: --inspect: nothing listens on ${url.href}; continuing without the Stately inspector (try \`acode inspect\` for the offline page)`,
+    );
     return undefined;
   }
   const { createWebSocketInspector } = await import('@statelyai/inspect');
@@ -67,7 +91,10 @@ export async function connectStatelyInspector(
       unsubscribe();
       // The adapter reconnects on error forever; detach its handlers so a closing socket cannot re-arm it.
       const ws = (inspector.adapter as unknown as { ws?: { onerror: unknown; onclose: unknown } }).ws;
-      if (ws) { ws.onerror = () => {}; ws.onclose = () => {}; }
+      if (ws) {
+        ws.onerror = () => {};
+        ws.onclose = () => {};
+      }
       inspector.stop();
     },
   };

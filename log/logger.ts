@@ -36,14 +36,32 @@ export interface ProcessLogger extends Logger {
 }
 
 const LEVELS: readonly LogThreshold[] = ['debug', 'info', 'warn', 'error', 'silent'];
-const RANK: Record<LogThreshold, number> = { debug: 20, info: 30, warn: 40, error: 50, silent: Number.POSITIVE_INFINITY };
+const RANK: Record<LogThreshold, number> = {
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  silent: Number.POSITIVE_INFINITY,
+};
 /** Rotated at open once it is this big; with LOG_FILES_KEPT older files that bounds the logs to 20 MB. */
 export const LOG_FILE_MAX_BYTES = 5 * 1024 * 1024;
 export const LOG_FILES_KEPT = 3;
 /** The same secrets by field path, for pino's own redaction (the values are also scrubbed by config's redact). */
 const REDACT_PATHS = [
-  'apiKey', '*.apiKey', 'api_key', '*.api_key', 'authorization', '*.authorization', 'headers.authorization',
-  '*.headers.authorization', 'headers["x-api-key"]', 'env.HF_TOKEN', '*.env.HF_TOKEN', 'HF_TOKEN', 'token', '*.token',
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-api-key"]',
+  'env.HF_TOKEN',
+  '*.env.HF_TOKEN',
+  'HF_TOKEN',
+  'token',
+  '*.token',
 ];
 
 export const silentLogger: Logger = {

@@ -2,7 +2,13 @@
 // us do at all, and how restarts are rationed. Pure functions of plain data, so the service machine's
 // guards, the registry and the tests share them.
 import { isLoopbackHost } from '../adapters/index.js';
-import { AcodeError, type AcodeErrorCode, type LifecycleMode, type OperatingMode, type ProviderConfig } from '../config/index.js';
+import {
+  AcodeError,
+  type AcodeErrorCode,
+  type LifecycleMode,
+  type OperatingMode,
+  type ProviderConfig,
+} from '../config/index.js';
 import type { BackoffOptions } from './service-types.js';
 import { DEFAULT_BACKOFF } from './service-types.js';
 
@@ -68,9 +74,15 @@ export function modeRefusal(mode: OperatingMode, provider: ProviderConfig, local
   const host = connectHost(provider);
   if (isLoopbackHost(host) || (modeAllowsProvider(mode, provider) && !localOnly)) return undefined;
   if (mode === 'airgapped') {
-    return { code: 'AIRGAP_VIOLATION', reason: `${provider.id} is at ${host}, and airgapped mode allows loopback only` };
+    return {
+      code: 'AIRGAP_VIOLATION',
+      reason: `${provider.id} is at ${host}, and airgapped mode allows loopback only`,
+    };
   }
-  const why = localOnly && mode === 'burst' ? 'the request asks for local providers only' : `${mode} mode allows loopback providers only`;
+  const why =
+    localOnly && mode === 'burst'
+      ? 'the request asks for local providers only'
+      : `${mode} mode allows loopback providers only`;
   return { code: 'MODE_FORBIDDEN', reason: `${provider.id} is at ${host}, and ${why}` };
 }
 
@@ -78,8 +90,12 @@ export function modeRefusal(mode: OperatingMode, provider: ProviderConfig, local
 export function modeRefusalError(mode: OperatingMode, provider: ProviderConfig): AcodeError | undefined {
   const refusal = modeRefusal(mode, provider);
   if (!refusal) return undefined;
-  return new AcodeError(refusal.code, `${refusal.reason}.`, 'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
-    { details: { provider: provider.id, mode } });
+  return new AcodeError(
+    refusal.code,
+    `${refusal.reason}.`,
+    'Use a provider on 127.0.0.1, or change mode: in .agent/config.yml.',
+    { details: { provider: provider.id, mode } },
+  );
 }
 
 /** May this service be spawned by us: a managed lifecycle in a mode that allows starting servers. */
@@ -105,7 +121,12 @@ export function restartsInWindow(restarts: readonly number[], now: number, windo
 }
 
 /** A restart is allowed while fewer than `maxRestarts` happened within the window. */
-export function hasRestartBudget(restarts: readonly number[], now: number, maxRestarts: number, windowMs: number): boolean {
+export function hasRestartBudget(
+  restarts: readonly number[],
+  now: number,
+  maxRestarts: number,
+  windowMs: number,
+): boolean {
   return restartsInWindow(restarts, now, windowMs).length < maxRestarts;
 }
 
@@ -125,7 +146,11 @@ export function backoffMs(attempt: number, random: () => number, options: Backof
  * editor is waiting. From the second one on, backoff applies (attempt 0 for the second), so a crash
  * loop still spreads out until the budget runs out.
  */
-export function restartDelayMs(restartsSoFar: number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+export function restartDelayMs(
+  restartsSoFar: number,
+  random: () => number,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+): number {
   return restartsSoFar <= 1 ? 0 : backoffMs(restartsSoFar - 2, random, options);
 }
 
@@ -156,6 +181,7 @@ export function ensureRetries(code: string | undefined): boolean {
  * need a restart.
  */
 export function launchChanged(before: ProviderConfig, after: ProviderConfig): boolean {
-  const launch = ({ lifecycle: _l, timeouts: _t, gpu: { required: _r, ...gpu }, ...rest }: ProviderConfig) => JSON.stringify({ ...rest, gpu });
+  const launch = ({ lifecycle: _l, timeouts: _t, gpu: { required: _r, ...gpu }, ...rest }: ProviderConfig) =>
+    JSON.stringify({ ...rest, gpu });
   return launch(before) !== launch(after);
 }

@@ -17,8 +17,9 @@ export async function askRefusals(config: AcodeConfig): Promise<AskRefusal[]> {
   for (const id of ids) {
     const provider = config.providers[id];
     if (!provider) continue;
-    const error = modeRefusalError(config.mode, provider)
-      ?? (mayStart(provider.lifecycle.mode, config.mode) ? await launchRefusal(provider, config.mode) : undefined);
+    const error =
+      modeRefusalError(config.mode, provider) ??
+      (mayStart(provider.lifecycle.mode, config.mode) ? await launchRefusal(provider, config.mode) : undefined);
     if (error) found.push({ provider: id, error });
   }
   return found;

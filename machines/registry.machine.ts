@@ -18,7 +18,12 @@ export interface RegistryInput {
 
 /** What a service's actors know about it: its provider, the mode, where state lives, whether it may download. */
 function serviceRef(config: AcodeConfig, id: string, stateDir: string): ServiceRef {
-  return { provider: config.providers[id]!, mode: config.mode, stateDir, allowDownload: config.models?.allowDownload !== false };
+  return {
+    provider: config.providers[id]!,
+    mode: config.mode,
+    stateDir,
+    allowDownload: config.models?.allowDownload !== false,
+  };
 }
 
 export interface RegistryContext extends RegistryInput {
@@ -61,8 +66,12 @@ export function configChanges(before: AcodeConfig, next: AcodeConfig): ConfigCha
   return {
     added: Object.keys(next.providers).filter((id) => before.providers[id] === undefined),
     removed: Object.keys(before.providers).filter((id) => !allowed(id)),
-    changed: Object.keys(next.providers).filter((id) => before.providers[id] !== undefined && allowed(id)
-      && (before.mode !== next.mode || JSON.stringify(before.providers[id]) !== JSON.stringify(next.providers[id]))),
+    changed: Object.keys(next.providers).filter(
+      (id) =>
+        before.providers[id] !== undefined &&
+        allowed(id) &&
+        (before.mode !== next.mode || JSON.stringify(before.providers[id]) !== JSON.stringify(next.providers[id])),
+    ),
   };
 }
 

@@ -4,8 +4,20 @@
 // end) wires it to real I/O.
 import { createActor, fromPromise, waitFor, type InspectionEvent } from 'xstate';
 import { adapterFactory, createActorImplementations, settleCleanups, type ActorDeps } from '../actors/index.js';
-import { AcodeError, providerUnknownError, resolveStateDir, type AcodeConfig, type Env, type ProviderConfig } from '../config/index.js';
-import { createConnectionPools, type Capabilities, type ConnectionPools, type ModelProvider } from '../adapters/index.js';
+import {
+  AcodeError,
+  providerUnknownError,
+  resolveStateDir,
+  type AcodeConfig,
+  type Env,
+  type ProviderConfig,
+} from '../config/index.js';
+import {
+  createConnectionPools,
+  type Capabilities,
+  type ConnectionPools,
+  type ModelProvider,
+} from '../adapters/index.js';
 import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
 import { modeRefusalError } from './policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './request-errors.js';
@@ -15,7 +27,13 @@ import type { RetryInfo, Selection } from './request.machine.js';
 import { selectProviders, type HealthView, type Requirements } from './selector.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceInput } from './service-types.js';
-import { bindService, type AdapterFactory, type ServiceActor, type ServiceHandle, type ServiceLogic } from './service.js';
+import {
+  bindService,
+  type AdapterFactory,
+  type ServiceActor,
+  type ServiceHandle,
+  type ServiceLogic,
+} from './service.js';
 
 export interface RegistryOptions {
   config: AcodeConfig;
@@ -82,7 +100,14 @@ export function createRegistry(options: RegistryOptions) {
       }),
     },
   });
-  const actor = createActor(machine, { input: { config, stateDir: options.stateDir, ...(options.serviceInput ? { serviceInput: options.serviceInput } : {}) }, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  const actor = createActor(machine, {
+    input: {
+      config,
+      stateDir: options.stateDir,
+      ...(options.serviceInput ? { serviceInput: options.serviceInput } : {}),
+    },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
   actor.start();
 
   function provider(id: string): ProviderConfig {
@@ -115,8 +140,17 @@ export function createRegistry(options: RegistryOptions) {
     if (refusal) throw refusal;
     actor.send({ type: 'SPAWN', id });
     const ref = actor.getSnapshot().context.services[id];
-    if (!ref) throw new AcodeError('INTERNAL', `The registry did not create a service for ${id}.`, 'This is a bug in acode; report it.');
-    const handle = bindService(ref, { provider: cfg, mode: config.mode }, options.createAdapter ? { createAdapter: options.createAdapter } : {});
+    if (!ref)
+      throw new AcodeError(
+        'INTERNAL',
+        `The registry did not create a service for ${id}.`,
+        'This is a bug in acode; report it.',
+      );
+    const handle = bindService(
+      ref,
+      { provider: cfg, mode: config.mode },
+      options.createAdapter ? { createAdapter: options.createAdapter } : {},
+    );
     handles.set(id, handle);
     if (!watched.has(ref)) {
       watched.add(ref);
@@ -143,12 +177,22 @@ export function createRegistry(options: RegistryOptions) {
   // with the registry: `--record` and the inspector see `request.1`, `request.2` ... beside the services.
   let requests = 0;
   const spawnRequest: SpawnRequest = (logic, input) =>
-    createActor(logic, { input, systemId: `request.${++requests}`, ...(options.inspect ? { inspect: options.inspect } : {}) });
+    createActor(logic, {
+      input,
+      systemId: `request.${++requests}`,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
 
   /** A healthy, crash-safe provider for `id`; throws the service's typed error when it cannot be had. */
-  async function getProvider(id: string, opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}): Promise<ModelProvider> {
+  async function getProvider(
+    id: string,
+    opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {},
+  ): Promise<ModelProvider> {
     const adapter = await healthyAdapter(id, opts.signal);
-    return resilientProvider(service(id), adapter, { spawn: spawnRequest, ...(opts.onRetry ? { onRetry: opts.onRetry } : {}) });
+    return resilientProvider(service(id), adapter, {
+      spawn: spawnRequest,
+      ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+    });
   }
 
   function health(): Record<string, HealthView> {
@@ -157,7 +201,11 @@ export function createRegistry(options: RegistryOptions) {
 
   function select(opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'>) {
     return selectProviders({
-      config, health: health(), capabilities, exclude: opts.exclude ?? [], anyConfigured: opts.anyConfigured === true,
+      config,
+      health: health(),
+      capabilities,
+      exclude: opts.exclude ?? [],
+      anyConfigured: opts.anyConfigured === true,
       ...(opts.preferred !== undefined ? { preferred: opts.preferred } : {}),
       ...(opts.requirements ? { requirements: opts.requirements } : {}),
     });
@@ -168,7 +216,8 @@ export function createRegistry(options: RegistryOptions) {
     if (opts.preferred !== undefined) provider(opts.preferred);
     const fallbacks: FallbackReason[] = [];
     const earlier = opts.tried ?? [];
-    const rank = () => select({ ...opts, exclude: [...(opts.exclude ?? []), ...[...earlier, ...fallbacks].map((f) => f.id)] });
+    const rank = () =>
+      select({ ...opts, exclude: [...(opts.exclude ?? []), ...[...earlier, ...fallbacks].map((f) => f.id)] });
     let firstError: unknown;
     for (let sel = rank(); ; sel = rank()) {
       const next = sel.order[0];
@@ -243,7 +292,8 @@ export function createRegistry(options: RegistryOptions) {
     actor,
     service,
     getProvider,
-    getDefaultProvider: (opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}) => getProvider(config.active, opts),
+    getDefaultProvider: (opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {}) =>
+      getProvider(config.active, opts),
     getProviderFor: (requirements: Requirements, opts: Omit<AcquireOptions, 'requirements'> = {}) =>
       acquire({ anyConfigured: true, ...opts, requirements }),
     acquire,
@@ -257,7 +307,8 @@ export function createRegistry(options: RegistryOptions) {
     recover,
     spawnRequest,
     /** The allowed candidates, best first, as acquire() would try them now. */
-    acquireOrder: (opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'> = {}) => select(opts).order,
+    acquireOrder: (opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'> = {}) =>
+      select(opts).order,
     status,
     onStatus(listener: (status: ProviderStatus) => void): () => void {
       listeners.add(listener);
@@ -299,13 +350,15 @@ export function openRegistry(options: OpenRegistryOptions): Registry {
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   // Letting go of the services (dispose or detach) also lets go of their connections.
-  const thenClosePools = <A extends unknown[]>(release: (...args: A) => Promise<void>) => async (...args: A): Promise<void> => {
-    try {
-      await release(...args);
-    } finally {
-      await pools.close();
-    }
-  };
+  const thenClosePools =
+    <A extends unknown[]>(release: (...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      try {
+        await release(...args);
+      } finally {
+        await pools.close();
+      }
+    };
   registry.dispose = thenClosePools(registry.dispose);
   registry.detach = thenClosePools(registry.detach);
   return registry;

@@ -29,13 +29,31 @@
 //   (a refused connection never reached it).
 // totalTokens is always promptTokens + completionTokens.
 import { createActor, fromCallback, fromPromise, type Actor, type InspectionEvent } from 'xstate';
-import type { ChatMessage, ChatRequest, ChatResponse, ModelProvider, StreamChunk, CallOptions, Usage } from '../adapters/index.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  ModelProvider,
+  StreamChunk,
+  CallOptions,
+  Usage,
+} from '../adapters/index.js';
 import { AcodeError, type ProviderKind } from '../config/index.js';
 import { reasonOf } from './request-errors.js';
-import { requestMachine, type RequestInput, type RequestEvent, type RetryInfo, type Selection } from './request.machine.js';
+import {
+  requestMachine,
+  type RequestInput,
+  type RequestEvent,
+  type RetryInfo,
+  type Selection,
+} from './request.machine.js';
 
 export const RESUME_PATH: Record<ProviderKind, 'resume' | 'restart' | 'adapter'> = {
-  vllm: 'resume', ollama: 'resume', llamacpp: 'restart', lmstudio: 'restart', custom: 'adapter',
+  vllm: 'resume',
+  ollama: 'resume',
+  llamacpp: 'restart',
+  lmstudio: 'restart',
+  custom: 'adapter',
 };
 
 /** The two things the retry layer needs from a service: report a broken request, wait until usable. */
@@ -76,8 +94,10 @@ export interface RequestJob {
 /** Creates and starts nothing: the caller starts the actor (so it can subscribe first). */
 export type SpawnRequest = (logic: typeof requestMachine, input: RequestInput) => Actor<typeof requestMachine>;
 
-const plainSpawn = (inspect?: (event: InspectionEvent) => void): SpawnRequest =>
-  (logic, input) => createActor(logic, { input, ...(inspect ? { inspect } : {}) });
+const plainSpawn =
+  (inspect?: (event: InspectionEvent) => void): SpawnRequest =>
+  (logic, input) =>
+    createActor(logic, { input, ...(inspect ? { inspect } : {}) });
 
 /**
  * The request that continues `shown` (`shownChunks` tokens) where the server can continue a trailing
@@ -87,13 +107,18 @@ const plainSpawn = (inspect?: (event: InspectionEvent) => void): SpawnRequest =>
  */
 export function continuationRequest(req: ChatRequest, shown: string, shownChunks = 0): ChatRequest {
   const last = req.messages.at(-1);
-  const messages: ChatMessage[] = req.continueFinalMessage && last?.role === 'assistant'
-    ? [...req.messages.slice(0, -1), { ...last, content: last.content + shown }]
-    : [...req.messages, { role: 'assistant', content: shown }];
+  const messages: ChatMessage[] =
+    req.continueFinalMessage && last?.role === 'assistant'
+      ? [...req.messages.slice(0, -1), { ...last, content: last.content + shown }]
+      : [...req.messages, { role: 'assistant', content: shown }];
   const maxTokens = req.sampling?.maxTokens;
   return {
-    ...req, messages, continueFinalMessage: true,
-    ...(maxTokens !== undefined ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } } : {}),
+    ...req,
+    messages,
+    continueFinalMessage: true,
+    ...(maxTokens !== undefined
+      ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } }
+      : {}),
   };
 }
 
@@ -148,7 +173,12 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
     return req;
   }
 
-  async function streamAttempt(adapter: ModelProvider, req: ChatRequest, send: (e: RequestEvent) => void, stopped: () => boolean): Promise<void> {
+  async function streamAttempt(
+    adapter: ModelProvider,
+    req: ChatRequest,
+    send: (e: RequestEvent) => void,
+    stopped: () => boolean,
+  ): Promise<void> {
     let started = false;
     let final = false;
     for await (const chunk of adapter.stream(req, { signal: job.signal })) {
@@ -173,7 +203,11 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
       job.sink.chunk(chunk);
     }
     if (!final && job.requireFinal) {
-      throw new AcodeError('PROTOCOL_ERROR', `${adapter.id}: the answer ended without a final chunk.`, 'Check the server log; this server may be incompatible.');
+      throw new AcodeError(
+        'PROTOCOL_ERROR',
+        `${adapter.id}: the answer ended without a final chunk.`,
+        'Check the server log; this server may be incompatible.',
+      );
     }
   }
 
@@ -187,25 +221,40 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
       current = await source.recover(input.provider, input.error, job.signal);
       return { id: input.provider };
     }),
-    streamAnswer: fromCallback<RequestEvent, { provider: string; path?: RetryInfo['path']; attempt: number }>(({ input, sendBack }) => {
-      let stopped = false;
-      const adapter = current!;
-      const req = attemptRequest(input.provider, input.path, input.attempt);
-      const run = job.mode === 'complete'
-        ? adapter.complete(req, { signal: job.signal }).then((res) => { if (!stopped) job.sink.response?.(res, input.provider); })
-        : streamAttempt(adapter, req, sendBack, () => stopped);
-      run.then(
-        () => { if (!stopped) sendBack({ type: 'ANSWERED' }); },
-        (error: unknown) => {
-          if (stopped) return;
-          if (delivered > 0) broken.push({ resent, delivered });
-          delivered = 0;
-          lastError = error;
-          sendBack({ type: 'INTERRUPTED', error, textShown: shown !== '', toolCalls: sawToolCalls, canContinue: adapter.capabilities.continueFinalMessage });
-        },
-      );
-      return () => { stopped = true; };
-    }),
+    streamAnswer: fromCallback<RequestEvent, { provider: string; path?: RetryInfo['path']; attempt: number }>(
+      ({ input, sendBack }) => {
+        let stopped = false;
+        const adapter = current!;
+        const req = attemptRequest(input.provider, input.path, input.attempt);
+        const run =
+          job.mode === 'complete'
+            ? adapter.complete(req, { signal: job.signal }).then((res) => {
+                if (!stopped) job.sink.response?.(res, input.provider);
+              })
+            : streamAttempt(adapter, req, sendBack, () => stopped);
+        run.then(
+          () => {
+            if (!stopped) sendBack({ type: 'ANSWERED' });
+          },
+          (error: unknown) => {
+            if (stopped) return;
+            if (delivered > 0) broken.push({ resent, delivered });
+            delivered = 0;
+            lastError = error;
+            sendBack({
+              type: 'INTERRUPTED',
+              error,
+              textShown: shown !== '',
+              toolCalls: sawToolCalls,
+              canContinue: adapter.capabilities.continueFinalMessage,
+            });
+          },
+        );
+        return () => {
+          stopped = true;
+        };
+      },
+    ),
   };
 }
 
@@ -214,8 +263,15 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
  * told through `on`. Resolves with the provider that answered, or rejects with the request's error.
  */
 export async function runRequest(
-  source: ProviderSource, job: RequestJob, input: RequestInput, spawn: SpawnRequest,
-  on: { retry?: (info: RetryInfo) => void; fallback?: (failed: ReturnType<typeof reasonOf>, next: string) => void; started?: (actor: Actor<typeof requestMachine>) => void } = {},
+  source: ProviderSource,
+  job: RequestJob,
+  input: RequestInput,
+  spawn: SpawnRequest,
+  on: {
+    retry?: (info: RetryInfo) => void;
+    fallback?: (failed: ReturnType<typeof reasonOf>, next: string) => void;
+    started?: (actor: Actor<typeof requestMachine>) => void;
+  } = {},
 ) {
   const actor = spawn(requestMachine.provide({ actors: requestActors(source, job) }), input);
   if (on.retry) actor.on('retry', (e) => on.retry!(e.info));
@@ -232,7 +288,8 @@ export async function runRequest(
     actor.stop();
   }
   const output = actor.getSnapshot().output;
-  if (!output || output.error !== undefined || output.provider === undefined) throw output?.error ?? actor.getSnapshot().error;
+  if (!output || output.error !== undefined || output.provider === undefined)
+    throw output?.error ?? actor.getSnapshot().error;
   return output;
 }
 
@@ -262,9 +319,14 @@ function chunkQueue(stop: () => Promise<void>) {
         }
         return Promise.resolve({ value, done: false });
       }
-      if (failure) return Promise.reject(failure.error instanceof Error ? failure.error : new Error(JSON.stringify(failure.error)));
+      if (failure)
+        return Promise.reject(
+          failure.error instanceof Error ? failure.error : new Error(JSON.stringify(failure.error)),
+        );
       if (ended) return Promise.resolve({ value: undefined, done: true });
-      return new Promise<void>((resolve) => { wake = resolve; }).then(() => iterator.next());
+      return new Promise<void>((resolve) => {
+        wake = resolve;
+      }).then(() => iterator.next());
     },
     async return(): Promise<IteratorResult<StreamChunk>> {
       ended = true;
@@ -294,7 +356,10 @@ function chunkQueue(stop: () => Promise<void>) {
  * iteration does, and leaving the loop early stops it.
  */
 export function streamRequest(
-  source: ProviderSource, job: Omit<RequestJob, 'sink' | 'mode'>, input: RequestInput, spawn: SpawnRequest,
+  source: ProviderSource,
+  job: Omit<RequestJob, 'sink' | 'mode'>,
+  input: RequestInput,
+  spawn: SpawnRequest,
   on: Parameters<typeof runRequest>[4] = {},
 ): AsyncIterable<StreamChunk> {
   return {
@@ -305,8 +370,16 @@ export function streamRequest(
         actor?.stop();
         await done;
       });
-      done = runRequest(source, { ...job, mode: 'stream', sink: queue.sink }, input, spawn, { ...on, started: (a) => { actor = a; on.started?.(a); } })
-        .then(() => queue.end(), (error: unknown) => queue.end({ error }));
+      done = runRequest(source, { ...job, mode: 'stream', sink: queue.sink }, input, spawn, {
+        ...on,
+        started: (a) => {
+          actor = a;
+          on.started?.(a);
+        },
+      }).then(
+        () => queue.end(),
+        (error: unknown) => queue.end({ error }),
+      );
       return queue.iterator;
     },
   };
@@ -321,7 +394,11 @@ export interface ResilientOptions {
 }
 
 /** Wraps `initial` (the adapter `service` handed out) with retry, resume and restart: a request machine pinned to it. */
-export function resilientProvider(service: RecoverableService, initial: ModelProvider, options: ResilientOptions = {}): ModelProvider {
+export function resilientProvider(
+  service: RecoverableService,
+  initial: ModelProvider,
+  options: ResilientOptions = {},
+): ModelProvider {
   const id = initial.id;
   let current = initial;
   const source: ProviderSource = {
@@ -334,29 +411,64 @@ export function resilientProvider(service: RecoverableService, initial: ModelPro
     },
   };
   const spawn = options.spawn ?? plainSpawn();
-  const input: RequestInput = { fallback: false, ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}) };
+  const input: RequestInput = {
+    fallback: false,
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+  };
   const on = options.onRetry ? { retry: options.onRetry } : {};
 
   async function complete(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
     let answered: ChatResponse | undefined;
-    const sink: AnswerSink = { chunk: () => {}, response: (res) => { answered = res; } };
-    await runRequest(source, { request: () => req, mode: 'complete', requireFinal: false, sink, ...(opts.signal ? { signal: opts.signal } : {}) }, input, spawn, on);
+    const sink: AnswerSink = {
+      chunk: () => {},
+      response: (res) => {
+        answered = res;
+      },
+    };
+    await runRequest(
+      source,
+      {
+        request: () => req,
+        mode: 'complete',
+        requireFinal: false,
+        sink,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+      input,
+      spawn,
+      on,
+    );
     return answered!;
   }
 
   function stream(req: ChatRequest, opts: CallOptions = {}): AsyncIterable<StreamChunk> {
-    return streamRequest(source, { request: () => req, requireFinal: false, ...(opts.signal ? { signal: opts.signal } : {}) }, input, spawn, on);
+    return streamRequest(
+      source,
+      { request: () => req, requireFinal: false, ...(opts.signal ? { signal: opts.signal } : {}) },
+      input,
+      spawn,
+      on,
+    );
   }
 
   return {
-    get id() { return current.id; },
-    get capabilities() { return current.capabilities; },
+    get id() {
+      return current.id;
+    },
+    get capabilities() {
+      return current.capabilities;
+    },
     complete,
     stream,
     health: (opts) => current.health(opts),
     listModels: (opts) => current.listModels(opts),
     modelInfo: (id, opts) => current.modelInfo(id, opts),
-    ...(initial.pull ? { pull: (model: string, opts?: CallOptions) => (current.pull ? current.pull(model, opts) : initial.pull!(model, opts)) } : {}),
+    ...(initial.pull
+      ? {
+          pull: (model: string, opts?: CallOptions) =>
+            current.pull ? current.pull(model, opts) : initial.pull!(model, opts),
+        }
+      : {}),
     close: () => current.close(),
   };
 }

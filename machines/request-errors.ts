@@ -12,8 +12,18 @@ export interface FallbackReason {
 }
 
 // Errors that say nothing about the provider: trying another one would not help.
-const NOT_A_PROVIDER_FAULT: readonly AcodeErrorCode[] = ['ABORTED', 'USAGE', 'INTERNAL', 'BAD_REQUEST', 'PROVIDER_UNKNOWN',
-  'CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'CONFIG_SECRET', 'CONFIG_WRITE_FAILED', 'STRUCTURED_OUTPUT_INVALID'];
+const NOT_A_PROVIDER_FAULT: readonly AcodeErrorCode[] = [
+  'ABORTED',
+  'USAGE',
+  'INTERNAL',
+  'BAD_REQUEST',
+  'PROVIDER_UNKNOWN',
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'CONFIG_SECRET',
+  'CONFIG_WRITE_FAILED',
+  'STRUCTURED_OUTPUT_INVALID',
+];
 
 /** Whether a failure of one provider lets the next one in the fallback order be tried. */
 export function allowsFallback(error: unknown): boolean {
@@ -38,25 +48,40 @@ function reasonLine(r: FallbackReason): string {
  */
 export function allFailed(reasons: readonly FallbackReason[], cause: unknown): AcodeError {
   const [first] = reasons;
-  if (first === undefined) throw new AcodeError('INTERNAL', 'allFailed() without a reason.', 'This is a bug in acode; report it.');
-  if (reasons.length === 1) return isAcodeError(cause) ? cause : new AcodeError(first.code as AcodeErrorCode, first.message, first.hint ?? '', { cause });
-  return new AcodeError(first.code as AcodeErrorCode, `No provider could answer (${reasons.length} tried):\n${reasons.map(reasonLine).join('\n')}`,
+  if (first === undefined)
+    throw new AcodeError('INTERNAL', 'allFailed() without a reason.', 'This is a bug in acode; report it.');
+  if (reasons.length === 1)
+    return isAcodeError(cause)
+      ? cause
+      : new AcodeError(first.code as AcodeErrorCode, first.message, first.hint ?? '', { cause });
+  return new AcodeError(
+    first.code as AcodeErrorCode,
+    `No provider could answer (${reasons.length} tried):\n${reasons.map(reasonLine).join('\n')}`,
     first.hint ?? 'Fix the first provider listed, or configure another under fallback: in .agent/config.yml.',
-    { cause, details: { provider: first.id, fallbacks: reasons } });
+    { cause, details: { provider: first.id, fallbacks: reasons } },
+  );
 }
 
 /**
  * Nothing allowed is left. With providers tried (by this call or, `earlier`, by the caller), every one's
  * reason and every refusal; with none tried, the refusals say why none qualified.
  */
-export function noneLeft(firstError: unknown, tried: readonly FallbackReason[], refused: readonly Refusal[]): AcodeError {
+export function noneLeft(
+  firstError: unknown,
+  tried: readonly FallbackReason[],
+  refused: readonly Refusal[],
+): AcodeError {
   if (tried.length > 0) {
     return allFailed([...tried, ...refused.map((r) => ({ id: r.id, code: r.code, message: r.reason }))], firstError);
   }
   const first = refused[0];
   const why = refused.map((r) => r.reason).join('; ');
-  return new AcodeError(first?.code ?? 'PROVIDER_UNAVAILABLE', `No configured provider can take this request${why ? `: ${why}` : ''}.`,
-    'Configure a provider that fits (providers: and fallback: in .agent/config.yml), or change mode:.', { details: { refused } });
+  return new AcodeError(
+    first?.code ?? 'PROVIDER_UNAVAILABLE',
+    `No configured provider can take this request${why ? `: ${why}` : ''}.`,
+    'Configure a provider that fits (providers: and fallback: in .agent/config.yml), or change mode:.',
+    { details: { refused } },
+  );
 }
 
 /**
@@ -65,7 +90,10 @@ export function noneLeft(firstError: unknown, tried: readonly FallbackReason[], 
  */
 export function gaveUp(error: unknown, provider: string, retries: number): unknown {
   if (!isAcodeError(error)) return error;
-  return new AcodeError(error.code, `${error.message} acode gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}.`,
+  return new AcodeError(
+    error.code,
+    `${error.message} acode gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}.`,
     `The server went away or could not be reached ${retries + 1} times during this request; see why with \`acode providers status ${provider}\` and its log, then ask again.`,
-    { cause: error, details: { ...error.details, retries } });
+    { cause: error, details: { ...error.details, retries } },
+  );
 }

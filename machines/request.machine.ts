@@ -75,14 +75,10 @@ export interface RequestContext {
 }
 
 export type RequestEvent =
-  | { type: 'STREAM_STARTED' }
-  | ({ type: 'INTERRUPTED' } & Interruption)
-  | { type: 'ANSWERED' }
-  | { type: 'CANCEL' };
+  { type: 'STREAM_STARTED' } | ({ type: 'INTERRUPTED' } & Interruption) | { type: 'ANSWERED' } | { type: 'CANCEL' };
 
 export type RequestEmitted =
-  | { type: 'retry'; info: RetryInfo }
-  | { type: 'fallback'; failed: FallbackReason; next: string };
+  { type: 'retry'; info: RetryInfo } | { type: 'fallback'; failed: FallbackReason; next: string };
 
 export interface Selection {
   order: string[];
@@ -132,14 +128,17 @@ export const requestSetup = setup({
     /** ensureHealthy for `provider`; outputs plain data only (the adapter stays with the actors). */
     acquireProvider: fromPromise<{ id: string }, { provider: string }>(never),
     /** One attempt: writes chunks to the sink, sends STREAM_STARTED, then ANSWERED or INTERRUPTED. */
-    streamAnswer: fromCallback<RequestEvent, { provider: string; path?: RecoveryPath; attempt: number }>(() => () => {}),
+    streamAnswer: fromCallback<RequestEvent, { provider: string; path?: RecoveryPath; attempt: number }>(
+      () => () => {},
+    ),
     /** Reports the broken request to the service and waits until it is healthy again. */
     recoverProvider: fromPromise<{ id: string }, { provider: string; error: unknown }>(never),
   },
   guards: {
     hasCandidate: (_, selection: Selection) => selection.order.length > 0,
     /** A failure to get a provider healthy: the next one may be tried. */
-    mayFallBack: ({ context }, error: unknown) => context.fallback && !context.cancelled && !context.answerShown && allowsFallback(error),
+    mayFallBack: ({ context }, error: unknown) =>
+      context.fallback && !context.cancelled && !context.answerShown && allowsFallback(error),
     /** The server went away and this provider's retry budget is not spent. */
     withinRetryBudget: ({ context }) => {
       const i = context.interruption;
@@ -157,35 +156,57 @@ export const requestSetup = setup({
       const e = event as Extract<RequestEvent, { type: 'INTERRUPTED' }>;
       const { type: _type, ...interruption } = e;
       const spent = isServerGone(e.error) && !context.cancelled && context.retriesUsed >= context.maxRetries;
-      return { interruption: spent ? { ...interruption, error: gaveUp(e.error, context.provider ?? '', context.maxRetries) } : interruption };
+      return {
+        interruption: spent
+          ? { ...interruption, error: gaveUp(e.error, context.provider ?? '', context.maxRetries) }
+          : interruption,
+      };
     }),
     countRetry: assign(({ context }) => {
       const i = context.interruption!;
       const info: RetryInfo = {
-        provider: context.provider ?? '', attempt: context.retriesUsed + 1, path: recoveryPath(i),
-        code: reasonOf('', i.error).code, reason: reasonOf('', i.error).message,
+        provider: context.provider ?? '',
+        attempt: context.retriesUsed + 1,
+        path: recoveryPath(i),
+        code: reasonOf('', i.error).code,
+        reason: reasonOf('', i.error).message,
       };
       return { retriesUsed: info.attempt, path: info.path, retries: [...context.retries, info] };
     }),
     announceRetry: emit(({ context }) => ({ type: 'retry' as const, info: context.retries.at(-1)! })),
     passOver: assign(({ context }, error: unknown) => {
       const reason = reasonOf(context.provider ?? '', error);
-      return { fallbacks: [...context.fallbacks, reason], passedOver: reason, firstAcquireError: context.firstAcquireError ?? error };
+      return {
+        fallbacks: [...context.fallbacks, reason],
+        passedOver: reason,
+        firstAcquireError: context.firstAcquireError ?? error,
+      };
     }),
     passOverBroken: assign(({ context }, error: unknown) => {
       const reason = reasonOf(context.provider ?? '', error);
-      return { fallbacks: [...context.fallbacks, reason], passedOver: reason, brokenError: error, firstAcquireError: undefined };
+      return {
+        fallbacks: [...context.fallbacks, reason],
+        passedOver: reason,
+        brokenError: error,
+        firstAcquireError: undefined,
+      };
     }),
     choose: assign((_, selection: Selection) => ({
-      provider: selection.order[0], retriesUsed: 0, answerShown: false, interruption: undefined, path: undefined, passedOver: undefined,
+      provider: selection.order[0],
+      retriesUsed: 0,
+      answerShown: false,
+      interruption: undefined,
+      path: undefined,
+      passedOver: undefined,
     })),
     announceFallback: enqueueActions(({ context, enqueue }, selection: Selection) => {
       if (context.passedOver) enqueue.emit({ type: 'fallback', failed: context.passedOver, next: selection.order[0]! });
     }),
     noneLeft: assign(({ context }, selection: Selection) => ({
-      error: context.firstAcquireError === undefined && context.brokenError !== undefined
-        ? allFailed(context.fallbacks, context.brokenError)
-        : noneLeft(context.firstAcquireError, context.fallbacks, selection.refused),
+      error:
+        context.firstAcquireError === undefined && context.brokenError !== undefined
+          ? allFailed(context.fallbacks, context.brokenError)
+          : noneLeft(context.firstAcquireError, context.fallbacks, selection.refused),
     })),
     fail: assign((_, error: unknown) => ({ error })),
     failBroken: assign(({ context }) => ({ error: context.interruption?.error })),
@@ -199,8 +220,13 @@ export const requestSetup = setup({
 export const requestMachine = requestSetup.createMachine({
   id: 'request',
   context: ({ input }) => ({
-    maxRetries: input.maxRetries ?? DEFAULT_MAX_RETRIES, fallback: input.fallback ?? true,
-    retriesUsed: 0, answerShown: false, fallbacks: [], retries: [], cancelled: false,
+    maxRetries: input.maxRetries ?? DEFAULT_MAX_RETRIES,
+    fallback: input.fallback ?? true,
+    retriesUsed: 0,
+    answerShown: false,
+    fallbacks: [],
+    retries: [],
+    cancelled: false,
   }),
   initial: 'selecting',
   on: {
@@ -233,7 +259,11 @@ export const requestMachine = requestSetup.createMachine({
         input: ({ context }) => ({ provider: context.provider! }),
         onDone: 'streaming',
         onError: [
-          { guard: { type: 'mayFallBack', params: failure }, target: 'falling-back', actions: { type: 'passOver', params: failure } },
+          {
+            guard: { type: 'mayFallBack', params: failure },
+            target: 'falling-back',
+            actions: { type: 'passOver', params: failure },
+          },
           { target: 'failed', actions: { type: 'fail', params: failure } },
         ],
       },
@@ -242,7 +272,11 @@ export const requestMachine = requestSetup.createMachine({
       invoke: {
         id: 'stream',
         src: 'streamAnswer',
-        input: ({ context }) => ({ provider: context.provider!, attempt: context.retriesUsed, ...(context.path ? { path: context.path } : {}) }),
+        input: ({ context }) => ({
+          provider: context.provider!,
+          attempt: context.retriesUsed,
+          ...(context.path ? { path: context.path } : {}),
+        }),
       },
       on: {
         STREAM_STARTED: { actions: assign({ answerShown: true }) },
@@ -291,6 +325,8 @@ export const requestMachine = requestSetup.createMachine({
   },
   output: ({ context }) => ({
     ...(context.provider !== undefined ? { provider: context.provider } : {}),
-    fallbacks: context.fallbacks, retries: context.retries, ...(context.error !== undefined ? { error: context.error } : {}),
+    fallbacks: context.fallbacks,
+    retries: context.retries,
+    ...(context.error !== undefined ? { error: context.error } : {}),
   }),
 });

@@ -69,7 +69,8 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
   let ended: Omit<Answer, 'text' | 'provider' | 'timings' | 'retries' | 'fallbacks'> | undefined;
 
   const source: ProviderSource = {
-    select: (exclude) => registry.candidates({ ...(preferred !== undefined ? { preferred } : {}), requirements, exclude }),
+    select: (exclude) =>
+      registry.candidates({ ...(preferred !== undefined ? { preferred } : {}), requirements, exclude }),
     async acquire(id, signal) {
       const adapter = await registry.healthyAdapter(id, signal);
       readyMs = since();
@@ -89,33 +90,53 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
         text = '';
         opts.onRestarted?.(chunk, provider);
       } else if (chunk.type === 'final') {
-        ended = { model: chunk.model, finishReason: chunk.finishReason, ...(chunk.usage ? { usage: chunk.usage } : {}) };
+        ended = {
+          model: chunk.model,
+          finishReason: chunk.finishReason,
+          ...(chunk.usage ? { usage: chunk.usage } : {}),
+        };
       }
     },
     response(res) {
       text = res.text;
       opts.onText?.(res.text);
       ended = {
-        model: res.model, finishReason: res.finishReason,
-        ...(res.usage ? { usage: res.usage } : {}), ...(res.json !== undefined ? { json: res.json } : {}),
+        model: res.model,
+        finishReason: res.finishReason,
+        ...(res.usage ? { usage: res.usage } : {}),
+        ...(res.json !== undefined ? { json: res.json } : {}),
       };
     },
   };
-  const out = await runRequest(source, {
-    request: (id) => requestFor(req, id, choice),
-    mode: opts.stream === false ? 'complete' : 'stream',
-    requireFinal: true,
-    sink,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  }, {}, registry.spawnRequest, {
-    ...(opts.onRetry ? { retry: opts.onRetry } : {}),
-    ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
-  });
-  const timings: Timings = { readyMs, ...(firstTokenMs !== undefined && opts.stream !== false ? { firstTokenMs } : {}), totalMs: since() };
+  const out = await runRequest(
+    source,
+    {
+      request: (id) => requestFor(req, id, choice),
+      mode: opts.stream === false ? 'complete' : 'stream',
+      requireFinal: true,
+      sink,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+    {},
+    registry.spawnRequest,
+    {
+      ...(opts.onRetry ? { retry: opts.onRetry } : {}),
+      ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
+    },
+  );
+  const timings: Timings = {
+    readyMs,
+    ...(firstTokenMs !== undefined && opts.stream !== false ? { firstTokenMs } : {}),
+    totalMs: since(),
+  };
   return {
-    text, provider: out.provider!, ...ended!, timings,
+    text,
+    provider: out.provider!,
+    ...ended!,
+    timings,
     // What this provider needed (the ones passed over are listed in fallbacks).
-    retries: out.retries.filter((r) => r.provider === out.provider), fallbacks: out.fallbacks,
+    retries: out.retries.filter((r) => r.provider === out.provider),
+    fallbacks: out.fallbacks,
   };
 }
 
@@ -135,7 +156,11 @@ export interface StreamAnswerOptions {
  * a broken stream (resume, or a `restarted` chunk before the answer starts over): what the gateway
  * streams to its clients. `req.model` goes to `preferred` only; a fallback answers with its own model.
  */
-export function streamAnswer(registry: Registry, req: ChatRequest, opts: StreamAnswerOptions): AsyncIterable<StreamChunk> {
+export function streamAnswer(
+  registry: Registry,
+  req: ChatRequest,
+  opts: StreamAnswerOptions,
+): AsyncIterable<StreamChunk> {
   const { model, ...rest } = req;
   const requirements: Requirements = { streaming: true, ...opts.requirements };
   const source: ProviderSource = {
@@ -147,12 +172,18 @@ export function streamAnswer(registry: Registry, req: ChatRequest, opts: StreamA
     },
     recover: (id, error, signal) => registry.recover(id, error, signal),
   };
-  return streamRequest(source, {
-    request: (id) => (id === opts.preferred && model !== undefined ? { ...rest, model } : rest),
-    requireFinal: true,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  }, {}, registry.spawnRequest, {
-    ...(opts.onRetry ? { retry: opts.onRetry } : {}),
-    ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
-  });
+  return streamRequest(
+    source,
+    {
+      request: (id) => (id === opts.preferred && model !== undefined ? { ...rest, model } : rest),
+      requireFinal: true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+    {},
+    registry.spawnRequest,
+    {
+      ...(opts.onRetry ? { retry: opts.onRetry } : {}),
+      ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
+    },
+  );
 }

@@ -20,8 +20,17 @@ export interface Requirements {
  * The other names are the service machine's contract states.
  */
 export type HealthView =
-  | 'unspawned' | 'stopped' | 'detecting' | 'starting' | 'healthy' | 'crashed' | 'restarting' | 'reloading'
-  | 'stopping' | 'failed' | 'unavailable';
+  | 'unspawned'
+  | 'stopped'
+  | 'detecting'
+  | 'starting'
+  | 'healthy'
+  | 'crashed'
+  | 'restarting'
+  | 'reloading'
+  | 'stopping'
+  | 'failed'
+  | 'unavailable';
 
 export interface SelectionInput {
   config: AcodeConfig;
@@ -53,8 +62,17 @@ export interface Selection {
 
 // A failed service waits for the user; unavailable may come back; all else is worth a try.
 const HEALTH_TIER: Record<HealthView, number> = {
-  healthy: 0, unspawned: 1, stopped: 1, detecting: 1, starting: 1, crashed: 1, restarting: 1, reloading: 1, stopping: 2,
-  unavailable: 2, failed: 3,
+  healthy: 0,
+  unspawned: 1,
+  stopped: 1,
+  detecting: 1,
+  starting: 1,
+  crashed: 1,
+  restarting: 1,
+  reloading: 1,
+  stopping: 2,
+  unavailable: 2,
+  failed: 3,
 };
 
 function candidateIds(input: SelectionInput): string[] {
@@ -109,7 +127,11 @@ export function selectProviders(input: SelectionInput): Selection {
     if (cap) return void refused.push(cap);
     const health = input.health?.[id] ?? 'unspawned';
     if (health === 'failed') {
-      return void refused.push({ id, code: 'PROVIDER_UNAVAILABLE', reason: `${id} has failed and waits for you to act` });
+      return void refused.push({
+        id,
+        code: 'PROVIDER_UNAVAILABLE',
+        reason: `${id} has failed and waits for you to act`,
+      });
     }
     const preferred = id === (input.preferred ?? input.config.active) ? 0 : 1;
     ranked.push({ id, key: [preferred, HEALTH_TIER[health], capabilityScore(req, input.capabilities?.[id]), index] });

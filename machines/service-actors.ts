@@ -72,7 +72,10 @@ export const spawnInput = ({ context }: Args): ActorContracts['spawnServer']['in
   context.restarts.length === 0 ? context.ref : { ...context.ref, restarts: context.restarts };
 
 // pid 0 never reaches an actor: these are invoked only in states entered with a pid (hasPid guards).
-export const watchInput = ({ context }: Args): ActorContracts['watchProcess']['input'] => ({ ...context.ref, pid: context.pid ?? 0 });
+export const watchInput = ({ context }: Args): ActorContracts['watchProcess']['input'] => ({
+  ...context.ref,
+  pid: context.pid ?? 0,
+});
 
 export const stopInput = ({ context }: Args): ActorContracts['stopServer']['input'] => ({
   ...context.ref,
@@ -82,4 +85,8 @@ export const stopInput = ({ context }: Args): ActorContracts['stopServer']['inpu
 
 export const pollerInput =
   (phase: 'starting' | 'healthy') =>
-  ({ context }: Args): ActorContracts['healthPoller']['input'] => ({ ...context.ref, phase, maxMisses: context.maxMisses });
+  ({ context }: Args): ActorContracts['healthPoller']['input'] => ({
+    ...context.ref,
+    phase,
+    maxMisses: context.maxMisses,
+  });

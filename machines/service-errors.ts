@@ -49,7 +49,13 @@ function readTheLog(logFile: string | undefined): string {
 }
 
 /** The process exited before it became healthy. */
-export function startExitError(ref: ServiceRef, exitCode: number | null, signal: string | null, logTail: string[], logFile?: string): SerializedError {
+export function startExitError(
+  ref: ServiceRef,
+  exitCode: number | null,
+  signal: string | null,
+  logTail: string[],
+  logFile?: string,
+): SerializedError {
   const { port, id, kind } = ref.provider;
   if (logSaysPortInUse(kind, logTail)) {
     return {
@@ -85,9 +91,10 @@ export function modelLoadTimeoutError(ref: ServiceRef, load: LoadProgress | null
   return {
     code: 'MODEL_LOAD_TIMEOUT',
     message: `${id}: the model ${model ?? ''} was still loading after ${lifecycle.modelLoadTimeoutSeconds} s.${last}`,
-    hint: load?.phase === 'download'
-      ? `Download the model ahead (e.g. \`huggingface-cli download ${model ?? '<model>'}\`), or ${raise}.`
-      : `${raise[0]!.toUpperCase()}${raise.slice(1)}, or use a smaller model.`,
+    hint:
+      load?.phase === 'download'
+        ? `Download the model ahead (e.g. \`huggingface-cli download ${model ?? '<model>'}\`), or ${raise}.`
+        : `${raise[0]!.toUpperCase()}${raise.slice(1)}, or use a smaller model.`,
   };
 }
 
@@ -121,7 +128,10 @@ export function unavailableError(ref: ServiceRef): SerializedError {
 }
 
 /** Detect found the port held by something that is not the expected server (status reports it too). */
-export function portTakenError(provider: Pick<ProviderConfig, 'id' | 'port'>, holder: string | undefined): SerializedError {
+export function portTakenError(
+  provider: Pick<ProviderConfig, 'id' | 'port'>,
+  holder: string | undefined,
+): SerializedError {
   const { id, port } = provider;
   const by = holder ? ` by ${holder}` : '';
   return {

@@ -75,13 +75,19 @@ export const serviceSetup = setup({
     checksGpus: ({ context }: Ctx) => checksGpus(context.ref.provider),
     // vLLM with a hub id: the model is fetched into the cache (or refused) before the spawn.
     fetchesModel: ({ context }: Ctx) => fetchesModel(context.ref),
-    watchesGpus: ({ context }: Ctx) => checksGpus(context.ref.provider) && !policy.lifecycleAssumesUp(lifecycleOf(context).mode),
+    watchesGpus: ({ context }: Ctx) =>
+      checksGpus(context.ref.provider) && !policy.lifecycleAssumesUp(lifecycleOf(context).mode),
     ownsProcess: ({ context }: Ctx) => context.owned && context.pid !== null,
     mayStopOwned: ({ context }: Ctx) =>
       policy.lifecycleMayStop(lifecycleOf(context).mode) && context.owned && context.pid !== null,
     mayRestart: ({ context }: Ctx) =>
       policy.mayStart(lifecycleOf(context).mode, context.ref.mode) &&
-      policy.hasRestartBudget(context.restarts, context.crashedAt ?? 0, lifecycleOf(context).maxRestarts, windowMs(context)),
+      policy.hasRestartBudget(
+        context.restarts,
+        context.crashedAt ?? 0,
+        lifecycleOf(context).maxRestarts,
+        windowMs(context),
+      ),
     ensureRetries: ({ context }: Ctx) => policy.ensureRetries(context.lastError?.code),
     // A reload that changes how our own server was launched, which this lifecycle lets us stop and start again.
     reloadRestartsOwned: ({ context, event }) =>
@@ -106,7 +112,9 @@ export const serviceSetup = setup({
     clearError: assign({ lastError: null }),
     applyConfig: assign(({ event }) => (event.type === 'RECONFIGURE' ? { ref: event.ref, pendingRef: null } : {})),
     holdConfig: assign(({ event }) => (event.type === 'RECONFIGURE' ? { pendingRef: event.ref } : {})),
-    applyPendingConfig: assign(({ context }) => (context.pendingRef ? { ref: context.pendingRef, pendingRef: null } : {})),
+    applyPendingConfig: assign(({ context }) =>
+      context.pendingRef ? { ref: context.pendingRef, pendingRef: null } : {},
+    ),
     clearPull: assign({ pull: null }),
     clearLoad: assign({ load: null }),
     recordLoadProgress: assign(({ event }) => {
@@ -118,7 +126,7 @@ export const serviceSetup = setup({
     forgetProcess: assign({ pid: null, owned: false, spawnedHere: false }),
     adoptDetected: assign(({ event }) => {
       const out = outputOf<DetectResult>(event);
-      const pid = out.kind === 'running' || out.kind === 'loading' ? out.ownedPid ?? null : null;
+      const pid = out.kind === 'running' || out.kind === 'loading' ? (out.ownedPid ?? null) : null;
       return { pid, owned: pid !== null, spawnedHere: false };
     }),
     recordSpawn: assign(({ event }) => {
@@ -126,17 +134,28 @@ export const serviceSetup = setup({
       return { pid: out.pid ?? null, owned: spawnOwned(out), spawnedHere: out.pid !== undefined && !out.adopted };
     }),
     // Sent by a spawning actor before it resolves: the child is ours from this moment.
-    recordPid: assign(({ event }) => (event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true, spawnedHere: true } : {})),
+    recordPid: assign(({ event }) =>
+      event.type === 'PROCESS_SPAWNED' ? { pid: event.pid, owned: true, spawnedHere: true } : {},
+    ),
     recordActorError: assign(({ event }) => ({ lastError: serializeError(errorOf(event)) })),
     recordModeForbidden: assign(({ context }) => ({ lastError: errors.modeForbiddenError(context.ref) })),
     recordPortTaken: assign(({ context, event }) => {
       const out = outputOf<DetectResult>(event);
-      return { lastError: errors.portTakenError(context.ref.provider, out.kind === 'foreign' ? out.holder : undefined) };
+      return {
+        lastError: errors.portTakenError(context.ref.provider, out.kind === 'foreign' ? out.holder : undefined),
+      };
     }),
     recordAirgapStart: assign(({ context }) => ({ lastError: errors.airgapStartError(context.ref) })),
-    recordUnavailable: assign(({ context }) => ({ lastError: errors.unavailableError(context.ref), pid: null, owned: false, spawnedHere: false })),
+    recordUnavailable: assign(({ context }) => ({
+      lastError: errors.unavailableError(context.ref),
+      pid: null,
+      owned: false,
+      spawnedHere: false,
+    })),
     recordStartTimeout: assign(({ context }) => ({ lastError: errors.startTimeoutError(context.ref) })),
-    recordModelLoadTimeout: assign(({ context }) => ({ lastError: errors.modelLoadTimeoutError(context.ref, context.load) })),
+    recordModelLoadTimeout: assign(({ context }) => ({
+      lastError: errors.modelLoadTimeoutError(context.ref, context.load),
+    })),
     recordStartExit: assign(({ context, event }) => {
       if (event.type !== 'PROCESS_EXITED') return {};
       const lastError = errors.startExitError(context.ref, event.exitCode, event.signal, event.logTail, event.logFile);
@@ -145,7 +164,12 @@ export const serviceSetup = setup({
     recordExit: assign(({ context, event }) => {
       if (event.type !== 'PROCESS_EXITED') return {};
       const how = event.signal ? `killed by ${event.signal}` : `exit code ${event.exitCode}`;
-      return { lastError: errors.crashError(context.ref, how, event.logTail), logTail: event.logTail, logFile: event.logFile ?? null, pid: null };
+      return {
+        lastError: errors.crashError(context.ref, how, event.logTail),
+        logTail: event.logTail,
+        logFile: event.logFile ?? null,
+        pid: null,
+      };
     }),
     recordProbeFailed: assign(({ context, event }) => {
       if (event.type !== 'PROBE_FAILED') return {};

@@ -1,6 +1,13 @@
 // The service machine's contract: state names, events, input and context. The state names are what the
 // CLI's --json, the TUI and the replays read; renaming one is a breaking change (style.md point 4).
-import type { ActorEvent, Clock, LoadProgress, PullOutcomeEvent, SerializedError, ServiceRef } from '../actors/index.js';
+import type {
+  ActorEvent,
+  Clock,
+  LoadProgress,
+  PullOutcomeEvent,
+  SerializedError,
+  ServiceRef,
+} from '../actors/index.js';
 
 export const SERVICE_STATES = [
   'stopped',

@@ -13,7 +13,10 @@ const userStart = [
   { guard: 'assumesUp', target: '#service.healthy', actions: ['resetRestarts', 'clearError', 'forgetProcess'] },
   { target: '#service.detecting', actions: ['resetRestarts', 'clearError'] },
 ] as const;
-const stopTransitions = [{ guard: 'ownsProcess', target: '#service.stopping' }, { target: '#service.stopped' }] as const;
+const stopTransitions = [
+  { guard: 'ownsProcess', target: '#service.stopping' },
+  { target: '#service.stopped' },
+] as const;
 
 export const serviceMachine = serviceSetup.createMachine({
   id: 'service',
@@ -79,7 +82,11 @@ export const serviceMachine = serviceSetup.createMachine({
           initial: 'routing',
           states: {
             routing: {
-              always: [{ guard: 'checksGpus', target: 'checkingGpus' }, { guard: 'fetchesModel', target: 'pulling' }, { target: 'spawning' }],
+              always: [
+                { guard: 'checksGpus', target: 'checkingGpus' },
+                { guard: 'fetchesModel', target: 'pulling' },
+                { target: 'spawning' },
+              ],
             },
             // vLLM: refuse a start its GPUs cannot hold now, instead of a CUDA OOM minutes into its load.
             checkingGpus: {
@@ -279,7 +286,10 @@ export const serviceMachine = serviceSetup.createMachine({
         PROBE_FAILED: { target: 'crashed', actions: 'recordProbeFailed' },
         GPU_FAULT: { actions: 'recordGpuFault' },
         GPU_OK: { actions: 'clearGpuFault' },
-        STOP: [{ guard: 'mayStopOwned', target: 'stopping' }, { target: 'stopped', actions: 'forgetProcess' }],
+        STOP: [
+          { guard: 'mayStopOwned', target: 'stopping' },
+          { target: 'stopped', actions: 'forgetProcess' },
+        ],
       },
     },
     crashed: {

@@ -22,7 +22,9 @@ export type AdapterFactory = (provider: ProviderConfig, options: { mode: Operati
 
 interface Subscribable {
   getSnapshot(): ServiceSnapshot;
-  subscribe(observer: { next: (s: ServiceSnapshot) => void; error: (e: unknown) => void; complete: () => void }): { unsubscribe(): void };
+  subscribe(observer: { next: (s: ServiceSnapshot) => void; error: (e: unknown) => void; complete: () => void }): {
+    unsubscribe(): void;
+  };
 }
 
 /** Healthy with the model ready, and not re-checking a server a request just found gone. */
@@ -42,8 +44,14 @@ export function hasFailed(s: ServiceSnapshot): boolean {
 
 /** States in which waiting longer will not help: the machine waits for the user (or a poll) there. */
 export function isSettled(s: ServiceSnapshot): boolean {
-  return isUsable(s) || s.status !== 'active' || hasFailed(s) || s.matches('unavailable') || s.matches('stopped')
-    || s.matches({ healthy: { model: 'missing' } });
+  return (
+    isUsable(s) ||
+    s.status !== 'active' ||
+    hasFailed(s) ||
+    s.matches('unavailable') ||
+    s.matches('stopped') ||
+    s.matches({ healthy: { model: 'missing' } })
+  );
 }
 
 const isCode = (code: string): code is AcodeErrorCode => code in ERROR_CODES;
@@ -55,7 +63,9 @@ export function errorFromSnapshot(s: ServiceSnapshot): AcodeError {
   const state = stateLabel(s.value);
   if (lastError) {
     const code = isCode(lastError.code) ? lastError.code : 'INTERNAL';
-    return new AcodeError(code, lastError.message, lastError.hint, { details: { provider, state, ...lastError.details } });
+    return new AcodeError(code, lastError.message, lastError.hint, {
+      details: { provider, state, ...lastError.details },
+    });
   }
   return new AcodeError(
     'PROVIDER_UNAVAILABLE',
@@ -75,7 +85,11 @@ export interface WaitOptions {
 }
 
 /** Resolves with the first snapshot (current included) that is `done`; rejects on bound or abort. */
-export function waitForService(actor: Subscribable, clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, options: WaitOptions): Promise<ServiceSnapshot> {
+export function waitForService(
+  actor: Subscribable,
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>,
+  options: WaitOptions,
+): Promise<ServiceSnapshot> {
   const { done, boundMs, extendWhile, signal } = options;
   return new Promise<ServiceSnapshot>((resolve, reject) => {
     const first = actor.getSnapshot();
@@ -114,10 +128,15 @@ export function waitForService(actor: Subscribable, clock: Pick<Clock, 'setTimeo
 
 function aborted(s: ServiceSnapshot, reason: unknown): AcodeError {
   const provider = s.context.ref.provider.id;
-  return new AcodeError('ABORTED', `${provider}: waiting for the server was cancelled.`, 'Run the command again when you are ready.', {
-    cause: reason,
-    details: { provider, state: stateLabel(s.value) },
-  });
+  return new AcodeError(
+    'ABORTED',
+    `${provider}: waiting for the server was cancelled.`,
+    'Run the command again when you are ready.',
+    {
+      cause: reason,
+      details: { provider, state: stateLabel(s.value) },
+    },
+  );
 }
 
 function timedOut(s: ServiceSnapshot, boundMs: number): AcodeError {
@@ -165,7 +184,11 @@ function ensureBoundMs(provider: ProviderConfig): number {
 }
 
 /** The handle over a running service actor (a root one, or one the registry spawned). */
-export function bindService(actor: ServiceActor, ref: Pick<ServiceRef, 'provider' | 'mode'>, options: BindOptions = {}): ServiceHandle {
+export function bindService(
+  actor: ServiceActor,
+  ref: Pick<ServiceRef, 'provider' | 'mode'>,
+  options: BindOptions = {},
+): ServiceHandle {
   const createAdapter = options.createAdapter ?? createProvider;
   const clock = options.clock ?? realClock;
   let adapter: ModelProvider | undefined;
@@ -249,7 +272,10 @@ export function createService(options: CreateServiceOptions): Service {
   const input: ServiceInput = { ...options.tuning, ref, clock, ...(options.random ? { random: options.random } : {}) };
   const actor = createActor(machine, { input, clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
   actor.start();
-  const handle = bindService(actor, ref, { clock, ...(options.createAdapter ? { createAdapter: options.createAdapter } : {}) });
+  const handle = bindService(actor, ref, {
+    clock,
+    ...(options.createAdapter ? { createAdapter: options.createAdapter } : {}),
+  });
   return {
     ...handle,
     async dispose() {

@@ -37,7 +37,11 @@ export interface StatusReport {
 }
 
 /** How a load phase reads in the status views and on stderr. */
-export const LOAD_PHASE_WORD: Record<LoadProgress['phase'], string> = { download: 'downloading', load: 'loading', init: 'warming up' };
+export const LOAD_PHASE_WORD: Record<LoadProgress['phase'], string> = {
+  download: 'downloading',
+  load: 'loading',
+  init: 'warming up',
+};
 
 /** Is this the start's pull before the spawn (starting.proc.pulling)? */
 export function isStartPulling(value: unknown): boolean {
@@ -128,7 +132,11 @@ export interface ProviderStatus {
 /** A provider's status from its service actor, or `unspawned` when there is none. */
 export function providerStatus(provider: ProviderConfig, ref: ServiceActor | undefined): ProviderStatus {
   const base: ProviderStatus = {
-    id: provider.id, kind: provider.kind, baseUrl: provider.baseUrl, lifecycle: provider.lifecycle.mode, state: 'unspawned',
+    id: provider.id,
+    kind: provider.kind,
+    baseUrl: provider.baseUrl,
+    lifecycle: provider.lifecycle.mode,
+    state: 'unspawned',
     ...(provider.model !== undefined ? { model: provider.model } : {}),
   };
   if (ref === undefined) return base;
@@ -162,20 +170,26 @@ function pullPhrase(status: ProviderStatus): string {
 export function progressLine(status: ProviderStatus): string | undefined {
   const who = status.id;
   switch (status.state) {
-    case 'detecting': return `${who}: detecting`;
+    case 'detecting':
+      return `${who}: detecting`;
     case 'starting':
       if (status.modelState === 'pulling') return pullPhrase(status);
       return status.load ? `${who}: starting, ${loadPhrase(status.load)}` : `${who}: starting`;
-    case 'crashed': return `${who}: crashed`;
-    case 'restarting': return `${who}: restarting`;
-    case 'reloading': return `${who}: restarting with the edited config`;
-    case 'stopping': return `${who}: stopping`;
+    case 'crashed':
+      return `${who}: crashed`;
+    case 'restarting':
+      return `${who}: restarting`;
+    case 'reloading':
+      return `${who}: restarting with the edited config`;
+    case 'stopping':
+      return `${who}: stopping`;
     case 'healthy': {
       if (status.modelState === 'checking') return `${who}: checking model ${status.model ?? ''}`.trimEnd();
       if (status.modelState === 'pulling') return pullPhrase(status);
       if (status.modelState === 'ready') return `${who}: ready`;
       return undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }

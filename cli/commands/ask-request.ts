@@ -16,8 +16,12 @@ const MAX_TEMPERATURE = 2;
 function maxTokensOf(raw: string): number {
   const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new AcodeError('USAGE', `--max-tokens ${JSON.stringify(raw)} is not a positive integer.`,
-      'Pass the most tokens the answer may have, e.g. `--max-tokens 256`.', { details: { flag: '--max-tokens', value: raw } });
+    throw new AcodeError(
+      'USAGE',
+      `--max-tokens ${JSON.stringify(raw)} is not a positive integer.`,
+      'Pass the most tokens the answer may have, e.g. `--max-tokens 256`.',
+      { details: { flag: '--max-tokens', value: raw } },
+    );
   }
   return n;
 }
@@ -25,8 +29,12 @@ function maxTokensOf(raw: string): number {
 function temperatureOf(raw: string): number {
   const t = raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isFinite(t) || t < 0 || t > MAX_TEMPERATURE) {
-    throw new AcodeError('USAGE', `--temperature ${JSON.stringify(raw)} is not a number from 0 to ${MAX_TEMPERATURE}.`,
-      'Pass e.g. `--temperature 0` for the most deterministic answer, up to 2 for the most varied.', { details: { flag: '--temperature', value: raw } });
+    throw new AcodeError(
+      'USAGE',
+      `--temperature ${JSON.stringify(raw)} is not a number from 0 to ${MAX_TEMPERATURE}.`,
+      'Pass e.g. `--temperature 0` for the most deterministic answer, up to 2 for the most varied.',
+      { details: { flag: '--temperature', value: raw } },
+    );
   }
   return t;
 }
@@ -44,7 +52,14 @@ export function askSampling(flags: RequestFlags): { sampling?: SamplingOptions }
 export function askMessages(prompt: string, flags: RequestFlags): ChatMessage[] {
   if (flags.system === undefined) return [{ role: 'user', content: prompt }];
   if (flags.system.trim() === '') {
-    throw new AcodeError('USAGE', '--system is empty.', 'Pass the system message as text, e.g. `--system "Answer in one sentence."`, or leave the flag out.');
+    throw new AcodeError(
+      'USAGE',
+      '--system is empty.',
+      'Pass the system message as text, e.g. `--system "Answer in one sentence."`, or leave the flag out.',
+    );
   }
-  return [{ role: 'system', content: flags.system }, { role: 'user', content: prompt }];
+  return [
+    { role: 'system', content: flags.system },
+    { role: 'user', content: prompt },
+  ];
 }

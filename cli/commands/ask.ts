@@ -35,24 +35,38 @@ async function readSchema(file: string, cwd: string): Promise<Record<string, unk
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new AcodeError('USAGE', `Cannot read the schema file ${path}.`, 'Pass --schema with the path of a JSON Schema file.', { cause });
+    throw new AcodeError(
+      'USAGE',
+      `Cannot read the schema file ${path}.`,
+      'Pass --schema with the path of a JSON Schema file.',
+      { cause },
+    );
   }
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     return value as Record<string, unknown>;
   } catch (cause) {
-    throw new AcodeError('USAGE', `${path} is not a JSON Schema object.`, 'The --schema file must hold one JSON object (a JSON Schema).', { cause });
+    throw new AcodeError(
+      'USAGE',
+      `${path} is not a JSON Schema object.`,
+      'The --schema file must hold one JSON object (a JSON Schema).',
+      { cause },
+    );
   }
 }
 
 // Lifecycle progress on stderr, one line per change; a pull reports every 10 %.
-function progressPrinter(stderr: Output, progressLine: (s: ProviderStatus) => string | undefined): (status: ProviderStatus) => void {
+function progressPrinter(
+  stderr: Output,
+  progressLine: (s: ProviderStatus) => string | undefined,
+): (status: ProviderStatus) => void {
   let last = '';
   return (status) => {
     let line = progressLine(status);
     if (line === undefined) return;
-    if (status.modelState === 'pulling') line = line.replace(/(\d+)%$/, (_, p: string) => `${Math.floor(Number(p) / 10) * 10}%`);
+    if (status.modelState === 'pulling')
+      line = line.replace(/(\d+)%$/, (_, p: string) => `${Math.floor(Number(p) / 10) * 10}%`);
     if (line === last) return;
     last = line;
     stderr.write(`${line}\n`);
@@ -61,10 +75,17 @@ function progressPrinter(stderr: Output, progressLine: (s: ProviderStatus) => st
 
 function jsonResult(a: Answer): Record<string, unknown> {
   return {
-    text: a.text, provider: a.provider, model: a.model, finishReason: a.finishReason, usage: a.usage ?? null,
-    timings: a.timings, retries: a.retries.length,
+    text: a.text,
+    provider: a.provider,
+    model: a.model,
+    finishReason: a.finishReason,
+    usage: a.usage ?? null,
+    timings: a.timings,
+    retries: a.retries.length,
     ...(a.json !== undefined ? { json: a.json } : {}),
-    ...(a.fallbacks.length > 0 ? { fallback: a.fallbacks.map((f) => ({ provider: f.id, code: f.code, reason: f.message })) } : {}),
+    ...(a.fallbacks.length > 0
+      ? { fallback: a.fallbacks.map((f) => ({ provider: f.id, code: f.code, reason: f.message })) }
+      : {}),
   };
 }
 
@@ -87,7 +108,9 @@ export function answerPrinter(out: { stdout: Output; stderr: Output; env: Env },
       stderr.write(`note: ${provider} restarted mid-answer (${chunk.reason}); the answer starts over below\n`);
     },
     onRetry(r: RetryInfo): void {
-      stderr.write(`note: ${r.provider}: ${r.code}; ${r.path === 'resume' ? 'resuming the answer' : 'retrying'} (retry ${r.attempt})\n`);
+      stderr.write(
+        `note: ${r.provider}: ${r.code}; ${r.path === 'resume' ? 'resuming the answer' : 'retrying'} (retry ${r.attempt})\n`,
+      );
     },
     onFallback(f: FallbackReason, next: string): void {
       stderr.write(`note: ${f.id} could not answer: ${f.message} (${f.code}); trying ${next}\n`);
@@ -103,7 +126,11 @@ export function answerPrinter(out: { stdout: Output; stderr: Output; env: Env },
 async function ask(deps: CliDeps, words: string[], opts: AskOptions): Promise<void> {
   const prompt = (words.length > 0 ? words.join(' ') : await readStdin()).trim();
   if (prompt === '') {
-    throw new AcodeError('USAGE', 'No prompt given.', 'Pass the prompt as an argument (`acode ask "..."`) or on stdin.');
+    throw new AcodeError(
+      'USAGE',
+      'No prompt given.',
+      'Pass the prompt as an argument (`acode ask "..."`) or on stdin.',
+    );
   }
   const config = await deps.config.load();
   const schema = opts.schema ? await readSchema(opts.schema, deps.cwd) : undefined;
@@ -143,7 +170,10 @@ export const askCommand: CommandRegistrar = (program, deps) => {
     .description('ask a provider once: detect or start it, stream the answer to stdout (progress on stderr)')
     .argument('[prompt...]', 'the prompt; read from stdin when omitted')
     .option('--provider <id>', 'ask this provider (default: providers.active), then the fallback order')
-    .option('--model <model>', 'model for the selected provider (a fallback uses its own); <id>/<model> (ollama/llama3.2) names the provider')
+    .option(
+      '--model <model>',
+      'model for the selected provider (a fallback uses its own); <id>/<model> (ollama/llama3.2) names the provider',
+    )
     .option('--system <text>', 'a system message sent before the prompt')
     .option('--max-tokens <n>', 'the most tokens the answer may have (a positive integer)')
     .option('--temperature <t>', 'sampling temperature, 0 to 2 (0: the most deterministic)')

@@ -6,9 +6,15 @@ import type { NoticeSubscribe, ViewMessage } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
 
 /** Starts following the config file (until deps.signal aborts); the notices say what each edit did. */
-export function followConfig(deps: CliDeps, config: AcodeConfig, apply: (next: AcodeConfig) => Promise<ReloadSummary>): NoticeSubscribe {
+export function followConfig(
+  deps: CliDeps,
+  config: AcodeConfig,
+  apply: (next: AcodeConfig) => Promise<ReloadSummary>,
+): NoticeSubscribe {
   const listeners = new Set<(m: ViewMessage) => void>();
-  const tell = (m: ViewMessage): void => { for (const l of listeners) l(m); };
+  const tell = (m: ViewMessage): void => {
+    for (const l of listeners) l(m);
+  };
   const file = config.file;
   if (file !== undefined) {
     watchConfigFile(config, {
@@ -28,7 +34,9 @@ export function followConfig(deps: CliDeps, config: AcodeConfig, apply: (next: A
   }
   return (listener) => {
     listeners.add(listener);
-    return () => { listeners.delete(listener); };
+    return () => {
+      listeners.delete(listener);
+    };
   };
 }
 
@@ -51,5 +59,9 @@ function describeReload(file: string, summary: ReloadSummary): string {
 /** The notice for an edit that does not load: the error, and that the last good config stays in force. */
 function describeRejectedEdit(error: AcodeError): ViewMessage {
   const message = `edit not applied, still running on the last good config: ${error.message}`;
-  return { text: `error[${error.code}]: ${message}`, tone: 'error', error: { code: error.code, message, hint: error.hint } };
+  return {
+    text: `error[${error.code}]: ${message}`,
+    tone: 'error',
+    error: { code: error.code, message, hint: error.hint },
+  };
 }

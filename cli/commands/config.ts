@@ -1,6 +1,14 @@
 // `acode config validate` and `acode config show`: read-only views of .agent/config.yml.
 import { stringify } from 'yaml';
-import { isAcodeError, redact, REDACTED, secretEnvNames, type AcodeConfig, type Env, type ProviderConfig } from '../../config/index.js';
+import {
+  isAcodeError,
+  redact,
+  REDACTED,
+  secretEnvNames,
+  type AcodeConfig,
+  type Env,
+  type ProviderConfig,
+} from '../../config/index.js';
 import type { CliDeps, CommandRegistrar } from '../deps.js';
 import { printJson } from '../output/index.js';
 
@@ -66,15 +74,23 @@ function showText(config: AcodeConfig, env: Env): string {
     },
   };
   const secrets = secretsShown(env);
-  const secretText = Object.keys(secrets).length === 0 ? '' : `# secrets read from the environment:\n${stringify({ secrets })}`;
+  const secretText =
+    Object.keys(secrets).length === 0 ? '' : `# secrets read from the environment:\n${stringify({ secrets })}`;
   return `${header.join('\n')}\n${stringify(body)}${secretText}`;
 }
 
 // A valid file can still hold a setup `ask` refuses (vLLM without a model): warned about, not failed,
 // with the message and hint `ask` would print.
-async function warningsOf(config: AcodeConfig): Promise<{ provider: string; code: string; message: string; hint: string }[]> {
+async function warningsOf(
+  config: AcodeConfig,
+): Promise<{ provider: string; code: string; message: string; hint: string }[]> {
   const { askRefusals } = await import('../../machines/index.js');
-  return (await askRefusals(config)).map(({ provider, error }) => ({ provider, code: error.code, message: error.message, hint: error.hint }));
+  return (await askRefusals(config)).map(({ provider, error }) => ({
+    provider,
+    code: error.code,
+    message: error.message,
+    hint: error.hint,
+  }));
 }
 
 function warningText(warnings: Awaited<ReturnType<typeof warningsOf>>): string {
@@ -92,19 +108,35 @@ async function validate(deps: CliDeps, opts: JsonOption): Promise<void> {
   } catch (error) {
     // In JSON mode stdout still gets a document; the error itself is printed (and exits) as usual.
     if (opts.json && isAcodeError(error)) {
-      printJson(deps.stdout, { file: location.file, exists: location.exists, valid: false, code: error.code, errors: error.details.errors ?? [] }, deps.env);
+      printJson(
+        deps.stdout,
+        {
+          file: location.file,
+          exists: location.exists,
+          valid: false,
+          code: error.code,
+          errors: error.details.errors ?? [],
+        },
+        deps.env,
+      );
     }
     throw error;
   }
   const warnings = await warningsOf(config);
   if (opts.json) {
-    printJson(deps.stdout, { file: location.file, exists: location.exists, valid: true, errors: [], warnings }, deps.env);
+    printJson(
+      deps.stdout,
+      { file: location.file, exists: location.exists, valid: true, errors: [], warnings },
+      deps.env,
+    );
     return;
   }
   if (location.exists) {
     deps.stdout.write(`${location.file}: valid\n`);
   } else {
-    deps.stdout.write(`no config file (looked for .agent/config.yml in ${deps.cwd} and its parents): defaults apply, valid\n`);
+    deps.stdout.write(
+      `no config file (looked for .agent/config.yml in ${deps.cwd} and its parents): defaults apply, valid\n`,
+    );
   }
   deps.stdout.write(redact(warningText(warnings), deps.env));
 }
@@ -112,7 +144,11 @@ async function validate(deps: CliDeps, opts: JsonOption): Promise<void> {
 async function show(deps: CliDeps, opts: JsonOption): Promise<void> {
   const config = await deps.config.load();
   if (opts.json) {
-    printJson(deps.stdout, { ...config, file: config.file ?? null, overrides: config.overrides ?? [], secrets: secretsShown(deps.env) }, deps.env);
+    printJson(
+      deps.stdout,
+      { ...config, file: config.file ?? null, overrides: config.overrides ?? [], secrets: secretsShown(deps.env) },
+      deps.env,
+    );
     return;
   }
   deps.stdout.write(redact(showText(config, deps.env), deps.env));
@@ -122,7 +158,9 @@ export const configCommand: CommandRegistrar = (program, deps) => {
   const config = program.command('config').description('check and show the configuration (.agent/config.yml)');
   config
     .command('validate')
-    .description('check the config file; print every problem with file:line:column, and warn about what `ask` would refuse')
+    .description(
+      'check the config file; print every problem with file:line:column, and warn about what `ask` would refuse',
+    )
     .option('--json', 'print machine-readable output')
     .action((opts: JsonOption) => validate(deps, opts));
   config

@@ -5,12 +5,16 @@ import type { CommandRegistrar } from '../deps.js';
 export const demoCommand: CommandRegistrar = (program, deps) => {
   program
     .command('demo')
-    .description('walk through cold start, pull, streaming, crash recovery, a port conflict and a clean stop, against stand-in servers')
+    .description(
+      'walk through cold start, pull, streaming, crash recovery, a port conflict and a clean stop, against stand-in servers',
+    )
     // The demo's engine (servers, registry, views) loads when it runs, not at every start-up.
-    .action(async () => (await import('../demo/run-demo.js')).runDemo({
-      stdout: deps.stdout,
-      env: deps.env,
-      signal: deps.signal,
-      ...(deps.inspect ? { inspect: deps.inspect } : {}),
-    }));
+    .action(async () =>
+      (await import('../demo/run-demo.js')).runDemo({
+        stdout: deps.stdout,
+        env: deps.env,
+        signal: deps.signal,
+        ...(deps.inspect ? { inspect: deps.inspect } : {}),
+      }),
+    );
 };

@@ -43,18 +43,36 @@ export async function runningGateway(env: Env): Promise<GatewayRecord | undefine
 }
 
 /** One call to the gateway's control routes; a gateway that does not answer is GATEWAY_UNREACHABLE. */
-export async function callGateway<T>(gateway: GatewayRecord, method: 'GET' | 'POST', path: string, signal: AbortSignal): Promise<T> {
+export async function callGateway<T>(
+  gateway: GatewayRecord,
+  method: 'GET' | 'POST',
+  path: string,
+  signal: AbortSignal,
+): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(`${gateway.url}${path}`, { method, signal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]) });
+    res = await fetch(`${gateway.url}${path}`, {
+      method,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
+    });
   } catch (cause) {
-    throw new AcodeError('PROVIDER_UNAVAILABLE', `acode serve (pid ${gateway.pid}) does not answer at ${gateway.url}.`,
-      `Stop it (kill ${gateway.pid}) or wait until it is ready; then run the command again.`, { cause });
+    throw new AcodeError(
+      'PROVIDER_UNAVAILABLE',
+      `acode serve (pid ${gateway.pid}) does not answer at ${gateway.url}.`,
+      `Stop it (kill ${gateway.pid}) or wait until it is ready; then run the command again.`,
+      { cause },
+    );
   }
-  const body = (await res.json().catch(() => undefined)) as T & { error?: { code?: string; message?: string; hint?: string } };
+  const body = (await res.json().catch(() => undefined)) as T & {
+    error?: { code?: string; message?: string; hint?: string };
+  };
   if (!res.ok) {
     const e = body?.error;
-    throw new AcodeError((e?.code ?? 'SERVER_ERROR') as AcodeError['code'], e?.message ?? `acode serve answered ${res.status} to ${path}.`, e?.hint ?? 'Read the gateway\'s output.');
+    throw new AcodeError(
+      (e?.code ?? 'SERVER_ERROR') as AcodeError['code'],
+      e?.message ?? `acode serve answered ${res.status} to ${path}.`,
+      e?.hint ?? "Read the gateway's output.",
+    );
   }
   return body;
 }

@@ -8,7 +8,12 @@ const actions = () => import('./gpus-actions.js');
 export const gpusCommand: CommandRegistrar = (program, deps) => {
   program
     .command('gpus')
-    .description('show the GPUs (nvidia-smi): memory, utilisation, who holds memory, and which ones vLLM would use (CUDA_VISIBLE_DEVICES)')
-    .option('--json', 'print { cudaVisibleDevices, gpus: [{ index, uuid, name, memoryTotalMiB, memoryUsedMiB, utilizationPercent, visible, processes }], errors }')
+    .description(
+      'show the GPUs (nvidia-smi): memory, utilisation, who holds memory, and which ones vLLM would use (CUDA_VISIBLE_DEVICES)',
+    )
+    .option(
+      '--json',
+      'print { cudaVisibleDevices, gpus: [{ index, uuid, name, memoryTotalMiB, memoryUsedMiB, utilizationPercent, visible, processes }], errors }',
+    )
     .action(async (opts: { json?: boolean }) => (await actions()).gpus(deps, opts));
 };

@@ -10,7 +10,9 @@ const actions = () => import('./inspect-actions.js');
 export const inspectCommand: CommandRegistrar = (program, deps) => {
   program
     .command('inspect')
-    .description('serve an offline inspector page on 127.0.0.1: live state charts of the providers, event log, recording scrubber')
+    .description(
+      'serve an offline inspector page on 127.0.0.1: live state charts of the providers, event log, recording scrubber',
+    )
     .option('--port <port>', 'port on 127.0.0.1 (0 = a free one)', '7357')
     .option('--open-recording <file>', 'load a --record recording to scrub through on the page')
     .option('--provider <ids...>', 'providers to supervise (default: providers.active and the fallback list)')

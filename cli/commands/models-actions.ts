@@ -19,12 +19,19 @@ export interface ModelsOptions {
 async function refuseIfDown(config: AcodeConfig, p: ProviderConfig, deps: CliDeps): Promise<void> {
   const found = await probeProvider(config, p, deps);
   if (found.state === 'healthy' || found.state === 'starting') return;
-  throw new AcodeError('PROVIDER_UNAVAILABLE', `${p.id} is ${found.state}, and --no-start leaves it that way.`,
+  throw new AcodeError(
+    'PROVIDER_UNAVAILABLE',
+    `${p.id} is ${found.state}, and --no-start leaves it that way.`,
     found.lastError?.hint || `Start it with \`acode providers start ${p.id}\`, or run the command without --no-start.`,
-    { details: { provider: p.id, state: found.state } });
+    { details: { provider: p.id, state: found.state } },
+  );
 }
 
-async function withProvider<T>(deps: CliDeps, opts: ModelsOptions, use: (provider: ModelProvider, p: ProviderConfig) => Promise<T>): Promise<T> {
+async function withProvider<T>(
+  deps: CliDeps,
+  opts: ModelsOptions,
+  use: (provider: ModelProvider, p: ProviderConfig) => Promise<T>,
+): Promise<T> {
   const config = await deps.config.load();
   const p = providerById(config, opts.provider ?? config.active);
   if (opts.start === false) await refuseIfDown(config, p, deps);
@@ -43,25 +50,42 @@ function size(bytes: number | undefined): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
   return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 export async function list(deps: CliDeps, opts: ModelsOptions): Promise<void> {
-  const { models, id, configured } = await withProvider(deps, opts, async (provider, p) =>
-    ({ models: await provider.listModels({ signal: deps.signal }), id: p.id, configured: p.model }));
+  const { models, id, configured } = await withProvider(deps, opts, async (provider, p) => ({
+    models: await provider.listModels({ signal: deps.signal }),
+    id: p.id,
+    configured: p.model,
+  }));
   if (opts.json) {
     printJson(deps.stdout, { provider: id, models }, deps.env);
     return;
   }
-  const rows = models.map((m) => [m.id === configured ? '*' : ' ', m.id, size(m.sizeBytes), m.parameterSize ?? '-', m.quantization ?? '-', m.contextLength?.toString() ?? '-']);
+  const rows = models.map((m) => [
+    m.id === configured ? '*' : ' ',
+    m.id,
+    size(m.sizeBytes),
+    m.parameterSize ?? '-',
+    m.quantization ?? '-',
+    m.contextLength?.toString() ?? '-',
+  ]);
   deps.stdout.write(renderTable(['', 'MODEL', 'SIZE', 'PARAMS', 'QUANT', 'CONTEXT'], rows));
 }
 
 function infoLines(m: ModelInfo): string[] {
   const fields: Array<[string, string | undefined]> = [
-    ['model', m.id], ['size', m.sizeBytes === undefined ? undefined : size(m.sizeBytes)], ['family', m.family],
-    ['parameters', m.parameterSize], ['quantization', m.quantization], ['context', m.contextLength?.toString()],
+    ['model', m.id],
+    ['size', m.sizeBytes === undefined ? undefined : size(m.sizeBytes)],
+    ['family', m.family],
+    ['parameters', m.parameterSize],
+    ['quantization', m.quantization],
+    ['context', m.contextLength?.toString()],
     ['capabilities', m.capabilities?.join(', ')],
   ];
   return fields.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`);
@@ -71,7 +95,11 @@ export async function info(deps: CliDeps, model: string | undefined, opts: Model
   const result = await withProvider(deps, opts, async (provider, p) => {
     const id = model ?? p.model;
     if (id === undefined) {
-      throw new AcodeError('USAGE', `No model given, and providers.${p.id}.model is not set.`, 'Pass the model: `acode models info <model>`.');
+      throw new AcodeError(
+        'USAGE',
+        `No model given, and providers.${p.id}.model is not set.`,
+        'Pass the model: `acode models info <model>`.',
+      );
     }
     return { provider: p.id, info: await provider.modelInfo(id, { signal: deps.signal }) };
   });

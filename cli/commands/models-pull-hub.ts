@@ -20,12 +20,20 @@ const WEIGHTS: readonly WeightsFormat[] = ['auto', 'safetensors', 'bin'];
 /** Why this config may not download from the hub, or null when it may. */
 export function hubDownloadRefusal(config: AcodeConfig, p: ProviderConfig, model: string): AcodeError | null {
   if (config.mode === 'airgapped') {
-    return new AcodeError('AIRGAP_VIOLATION', `${p.id}: airgapped mode forbids downloading ${model} from Hugging Face.`, preStageHint(model),
-      { details: { provider: p.id, model } });
+    return new AcodeError(
+      'AIRGAP_VIOLATION',
+      `${p.id}: airgapped mode forbids downloading ${model} from Hugging Face.`,
+      preStageHint(model),
+      { details: { provider: p.id, model } },
+    );
   }
   if (config.models?.allowDownload === false) {
-    return new AcodeError('MODE_FORBIDDEN', `${p.id}: models.allow_download is false, so acode does not download ${model}.`,
-      `${preStageHint(model)} Or set models.allow_download: true in .agent/config.yml.`, { details: { provider: p.id, model } });
+    return new AcodeError(
+      'MODE_FORBIDDEN',
+      `${p.id}: models.allow_download is false, so acode does not download ${model}.`,
+      `${preStageHint(model)} Or set models.allow_download: true in .agent/config.yml.`,
+      { details: { provider: p.id, model } },
+    );
   }
   return null;
 }
@@ -38,27 +46,69 @@ function progressLine(model: string): (p: HubPullProgress) => string | undefined
     if (key === last) return undefined;
     last = key;
     const eta = p.etaSeconds === null ? undefined : formatEta(p.etaSeconds);
-    return [`${model}: pulling ${p.file}`, `${formatBytes(p.completed)}/${formatBytes(p.total)}`, `${percent}%`,
-      p.bytesPerSecond > 0 ? formatRate(p.bytesPerSecond) : undefined, eta ? `ETA ${eta}` : undefined].filter(Boolean).join(' ');
+    return [
+      `${model}: pulling ${p.file}`,
+      `${formatBytes(p.completed)}/${formatBytes(p.total)}`,
+      `${percent}%`,
+      p.bytesPerSecond > 0 ? formatRate(p.bytesPerSecond) : undefined,
+      eta ? `ETA ${eta}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(' ');
   };
 }
 
-export async function pullFromHub(deps: CliDeps, config: AcodeConfig, p: ProviderConfig, model: string, opts: HubPullOptions): Promise<void> {
+export async function pullFromHub(
+  deps: CliDeps,
+  config: AcodeConfig,
+  p: ProviderConfig,
+  model: string,
+  opts: HubPullOptions,
+): Promise<void> {
   if (!isRepoId(model)) {
-    throw new AcodeError('USAGE', `'${model}' is not a Hugging Face model id.`, 'Pass it as org/name, e.g. `acode models pull Qwen/Qwen2.5-0.5B-Instruct --provider vllm`.');
+    throw new AcodeError(
+      'USAGE',
+      `'${model}' is not a Hugging Face model id.`,
+      'Pass it as org/name, e.g. `acode models pull Qwen/Qwen2.5-0.5B-Instruct --provider vllm`.',
+    );
   }
   const weights = (opts.weights ?? 'auto') as WeightsFormat;
-  if (!WEIGHTS.includes(weights)) throw new AcodeError('USAGE', `--weights ${opts.weights ?? ''} is not a weights format.`, 'Pass --weights safetensors, --weights bin, or leave it out (safetensors when the repo has them).');
+  if (!WEIGHTS.includes(weights))
+    throw new AcodeError(
+      'USAGE',
+      `--weights ${opts.weights ?? ''} is not a weights format.`,
+      'Pass --weights safetensors, --weights bin, or leave it out (safetensors when the repo has them).',
+    );
   const refusal = hubDownloadRefusal(config, p, model);
   if (refusal) throw refusal;
   const line = progressLine(model);
   const result = await pullHubModel(hubEnv(deps.env), model, {
-    weights, signal: deps.signal, ...(opts.revision ? { revision: opts.revision } : {}),
+    weights,
+    signal: deps.signal,
+    ...(opts.revision ? { revision: opts.revision } : {}),
     onProgress: (progress) => {
       const text = line(progress);
       if (text !== undefined) deps.stderr.write(`${text}\n`);
     },
   });
-  if (opts.json) printJson(deps.stdout, { provider: p.id, model, commit: result.commit, snapshot: result.snapshot, files: result.files, downloaded: result.downloaded, pulled: result.downloaded > 0 }, deps.env);
-  else deps.stdout.write(result.downloaded > 0 ? `pulled ${model} (${result.commit.slice(0, 12)}) into ${result.snapshot}\n` : `${model} is already in the Hugging Face cache (${result.snapshot}); nothing to pull\n`);
+  if (opts.json)
+    printJson(
+      deps.stdout,
+      {
+        provider: p.id,
+        model,
+        commit: result.commit,
+        snapshot: result.snapshot,
+        files: result.files,
+        downloaded: result.downloaded,
+        pulled: result.downloaded > 0,
+      },
+      deps.env,
+    );
+  else
+    deps.stdout.write(
+      result.downloaded > 0
+        ? `pulled ${model} (${result.commit.slice(0, 12)}) into ${result.snapshot}\n`
+        : `${model} is already in the Hugging Face cache (${result.snapshot}); nothing to pull\n`,
+    );
 }

@@ -20,10 +20,14 @@ export interface PullOptions {
   weights?: string;
 }
 
-const WITHOUT_PULL: Record<Exclude<ProviderKind, 'ollama' | 'vllm'>, { server: string; hint: (id: string, model: string) => string }> = {
+const WITHOUT_PULL: Record<
+  Exclude<ProviderKind, 'ollama' | 'vllm'>,
+  { server: string; hint: (id: string, model: string) => string }
+> = {
   llamacpp: {
     server: 'llama-server',
-    hint: (id, m) => `llama-server loads a GGUF file from disk: download ${m} yourself and set providers.${id}.model to its path.`,
+    hint: (id, m) =>
+      `llama-server loads a GGUF file from disk: download ${m} yourself and set providers.${id}.model to its path.`,
   },
   lmstudio: {
     server: 'LM Studio',
@@ -37,12 +41,21 @@ const WITHOUT_PULL: Record<Exclude<ProviderKind, 'ollama' | 'vllm'>, { server: s
 
 function noPullApi(p: ProviderConfig, model: string): AcodeError {
   const kind = WITHOUT_PULL[p.kind === 'ollama' || p.kind === 'vllm' ? 'custom' : p.kind];
-  return new AcodeError('PULL_FAILED', `${p.id}: ${kind.server} has no pull API, so acode cannot download ${model} through it.`,
-    kind.hint(p.id, model), { details: { provider: p.id, kind: p.kind, model } });
+  return new AcodeError(
+    'PULL_FAILED',
+    `${p.id}: ${kind.server} has no pull API, so acode cannot download ${model} through it.`,
+    kind.hint(p.id, model),
+    { details: { provider: p.id, kind: p.kind, model } },
+  );
 }
 
 export async function pull(deps: CliDeps, model: string, opts: PullOptions): Promise<void> {
-  if (model.trim() === '') throw new AcodeError('USAGE', 'No model given.', 'Pass the model as the provider names it: `acode models pull llama3.2:latest`.');
+  if (model.trim() === '')
+    throw new AcodeError(
+      'USAGE',
+      'No model given.',
+      'Pass the model as the provider names it: `acode models pull llama3.2:latest`.',
+    );
   const config = await deps.config.load();
   const p = providerById(config, opts.provider ?? config.active);
   if (p.kind === 'vllm') return (await import('./models-pull-hub.js')).pullFromHub(deps, config, p, model, opts);
@@ -50,7 +63,8 @@ export async function pull(deps: CliDeps, model: string, opts: PullOptions): Pro
   // The machine pulls the provider's configured model: configure this one for the run.
   const registry = openRegistry({
     config: { ...config, providers: { ...config.providers, [p.id]: { ...p, model } } },
-    env: deps.env, ...inspectOf(deps),
+    env: deps.env,
+    ...inspectOf(deps),
   });
   const print = progressPrinter(deps.stderr);
   let pulled = false;

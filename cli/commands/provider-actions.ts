@@ -23,7 +23,15 @@ export async function list(deps: CliDeps, opts: { json?: boolean }): Promise<voi
     printJson(deps.stdout, entries, deps.env);
     return;
   }
-  const table = entries.map((r) => [r.active ? '*' : ' ', r.id, r.kind, r.type, r.model ?? '-', r.baseUrl, r.lifecycle]);
+  const table = entries.map((r) => [
+    r.active ? '*' : ' ',
+    r.id,
+    r.kind,
+    r.type,
+    r.model ?? '-',
+    r.baseUrl,
+    r.lifecycle,
+  ]);
   deps.stdout.write(renderTable(['', 'ID', 'KIND', 'TYPE', 'MODEL', 'BASE URL', 'LIFECYCLE'], table));
 }
 
@@ -46,7 +54,10 @@ export async function set(deps: CliDeps, id: string): Promise<void> {
 export async function status(deps: CliDeps, id: string | undefined, opts: { json?: boolean }): Promise<void> {
   const config = await deps.config.load();
   // The engine (machines, actors, adapters) is for this subcommand only: list and set read the config.
-  const [{ printReports }, { probeProvider, providerById }] = await Promise.all([import('./providers-actions.js'), import('./provider-reports.js')]);
+  const [{ printReports }, { probeProvider, providerById }] = await Promise.all([
+    import('./providers-actions.js'),
+    import('./provider-reports.js'),
+  ]);
   const report = await probeProvider(config, providerById(config, id ?? config.active), deps);
   if (opts.json) printJson(deps.stdout, report, deps.env);
   else printReports(deps, [report], false);

@@ -4,7 +4,11 @@
 import { createActorImplementations } from '../../actors/index.js';
 import { resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import {
-  DEFAULT_GRACE_MS, lifecycleMayStop, openRegistry, progressLine, type ProviderStatus,
+  DEFAULT_GRACE_MS,
+  lifecycleMayStop,
+  openRegistry,
+  progressLine,
+  type ProviderStatus,
 } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
 import type { Output } from '../output/index.js';
@@ -16,7 +20,8 @@ export function progressPrinter(stderr: Output): (status: ProviderStatus) => voi
   return (status) => {
     let line = progressLine(status);
     if (line === undefined) return;
-    if (status.modelState === 'pulling') line = line.replace(/(\d+)%$/, (_, p: string) => `${Math.floor(Number(p) / 10) * 10}%`);
+    if (status.modelState === 'pulling')
+      line = line.replace(/(\d+)%$/, (_, p: string) => `${Math.floor(Number(p) / 10) * 10}%`);
     if (last.get(status.id) === line) return;
     last.set(status.id, line);
     stderr.write(`${line}\n`);
@@ -34,13 +39,19 @@ export interface StartOutcome {
  * leaves the servers running: an explicit start outlives the CLI even with stop_on_exit, which is for
  * servers started on demand by `ask` and `models` (and for a start cut short by Ctrl-C).
  */
-export async function startProviders(config: AcodeConfig, providers: ProviderConfig[], deps: CliDeps): Promise<StartOutcome> {
+export async function startProviders(
+  config: AcodeConfig,
+  providers: ProviderConfig[],
+  deps: CliDeps,
+): Promise<StartOutcome> {
   const registry = openRegistry({ config, env: deps.env, ...inspectOf(deps) });
   registry.onStatus(progressPrinter(deps.stderr));
-  const settled = await Promise.allSettled(providers.map(async (p) => {
-    const provider = await registry.getProvider(p.id, { signal: deps.signal });
-    await provider.close();
-  }));
+  const settled = await Promise.allSettled(
+    providers.map(async (p) => {
+      const provider = await registry.getProvider(p.id, { signal: deps.signal });
+      await provider.close();
+    }),
+  );
   const services = registry.actor.getSnapshot().context.services;
   const reports = providers.map((p) => reportFromService(config, p, services[p.id]));
   // A finished start outlives us: detaching stops only the watching (dispose() would stop stop_on_exit
@@ -70,15 +81,30 @@ export async function stopProvider(config: AcodeConfig, p: ProviderConfig, deps:
   const found = await probeProvider(config, p, deps);
   const base = { id: p.id, state: found.state, pid: found.pid };
   if (found.state === 'stopped' || found.state === 'unavailable') return { ...base, action: 'not-running' };
-  if (found.state === 'failed') return { ...base, action: 'not-running', reason: found.lastError?.message ?? 'not the expected server' };
+  if (found.state === 'failed')
+    return { ...base, action: 'not-running', reason: found.lastError?.message ?? 'not the expected server' };
   if (!found.owned || found.pid === null) {
-    return { ...base, action: 'left-running', reason: `acode did not start the server at ${p.baseUrl} (no pid file of ours matches it), so it leaves it running` };
+    return {
+      ...base,
+      action: 'left-running',
+      reason: `acode did not start the server at ${p.baseUrl} (no pid file of ours matches it), so it leaves it running`,
+    };
   }
   if (!lifecycleMayStop(p.lifecycle.mode)) {
-    return { ...base, action: 'left-running', reason: `lifecycle.mode is ${p.lifecycle.mode}: only managed servers are stopped by acode` };
+    return {
+      ...base,
+      action: 'left-running',
+      reason: `lifecycle.mode is ${p.lifecycle.mode}: only managed servers are stopped by acode`,
+    };
   }
   const logic = createActorImplementations({ env: { ...deps.env } }).stopServer;
-  const input = { provider: p, mode: config.mode, stateDir: resolveStateDir(deps.env), pid: found.pid, graceMs: DEFAULT_GRACE_MS };
+  const input = {
+    provider: p,
+    mode: config.mode,
+    stateDir: resolveStateDir(deps.env),
+    pid: found.pid,
+    graceMs: DEFAULT_GRACE_MS,
+  };
   const out = await runOnce(logic, input, deps);
   return { ...base, action: 'stopped', state: 'stopped', signal: out.signal };
 }

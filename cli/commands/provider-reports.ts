@@ -4,10 +4,31 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createActor, toPromise, type AnyActorLogic, type AnyActorRef, type InputFrom, type OutputFrom } from 'xstate';
-import { isAcodeError, providerUnknownError, resolveStateDir, serializeError, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
-import { createActorImplementations, latestLoadProgress, logTail, runLog, serverFacts, type LoadProgress, type ServerFacts } from '../../actors/index.js';
+import {
+  isAcodeError,
+  providerUnknownError,
+  resolveStateDir,
+  serializeError,
+  type AcodeConfig,
+  type ProviderConfig,
+} from '../../config/index.js';
+import {
+  createActorImplementations,
+  latestLoadProgress,
+  logTail,
+  runLog,
+  serverFacts,
+  type LoadProgress,
+  type ServerFacts,
+} from '../../actors/index.js';
 import { createProvider } from '../../adapters/index.js';
-import { modeRefusalError, portTakenError, statusOf, type ServiceSnapshot, type StatusReport } from '../../machines/index.js';
+import {
+  modeRefusalError,
+  portTakenError,
+  statusOf,
+  type ServiceSnapshot,
+  type StatusReport,
+} from '../../machines/index.js';
 // Not the views' index: it loads Ink, and a report only needs the mapping.
 import { fromServiceStatus } from '../views/from-service.js';
 import type { StatusReport as ViewReport } from '../views/types.js';
@@ -19,13 +40,32 @@ export interface ProviderReport extends StatusReport {
   modelName: string | null;
 }
 
-type DetectResult = { kind: 'running'; ownedPid?: number } | { kind: 'loading'; ownedPid?: number } | { kind: 'absent' } | { kind: 'foreign'; holder?: string };
+type DetectResult =
+  | { kind: 'running'; ownedPid?: number }
+  | { kind: 'loading'; ownedPid?: number }
+  | { kind: 'absent' }
+  | { kind: 'foreign'; holder?: string };
 
 function blank(config: AcodeConfig, p: ProviderConfig): ProviderReport {
   return {
-    id: p.id, kind: p.kind, modelName: p.model ?? null, state: 'stopped', model: null, modelDetail: null, pull: null, load: null,
-    lifecycle: p.lifecycle.mode, mode: config.mode, pid: null, port: p.port, baseUrl: p.baseUrl, owned: false,
-    uptimeMs: null, restartsInWindow: 0, lastError: null, degraded: null,
+    id: p.id,
+    kind: p.kind,
+    modelName: p.model ?? null,
+    state: 'stopped',
+    model: null,
+    modelDetail: null,
+    pull: null,
+    load: null,
+    lifecycle: p.lifecycle.mode,
+    mode: config.mode,
+    pid: null,
+    port: p.port,
+    baseUrl: p.baseUrl,
+    owned: false,
+    uptimeMs: null,
+    restartsInWindow: 0,
+    lastError: null,
+    degraded: null,
   };
 }
 
@@ -35,7 +75,12 @@ export function inspectOf(deps: Pick<CliDeps, 'inspect'>): { inspect?: NonNullab
 }
 
 /** The report of a live service actor (the registry's, in start/stop/watch). */
-export function reportFromService(config: AcodeConfig, p: ProviderConfig, ref: AnyActorRef | undefined, now = Date.now()): ProviderReport {
+export function reportFromService(
+  config: AcodeConfig,
+  p: ProviderConfig,
+  ref: AnyActorRef | undefined,
+  now = Date.now(),
+): ProviderReport {
   if (ref === undefined) return blank(config, p);
   return { ...statusOf(ref.getSnapshot() as ServiceSnapshot, now), kind: p.kind, modelName: p.model ?? null };
 }
@@ -50,7 +95,9 @@ export function toView(r: ProviderReport): ViewReport {
  * actor, and a stopped actor's promise resolves with no output: that is a cancelled command, not a result.
  */
 export async function runOnce<TLogic extends AnyActorLogic>(
-  logic: TLogic, input: InputFrom<TLogic>, deps: Pick<CliDeps, 'signal' | 'inspect'>,
+  logic: TLogic,
+  input: InputFrom<TLogic>,
+  deps: Pick<CliDeps, 'signal' | 'inspect'>,
 ): Promise<OutputFrom<TLogic>> {
   const { signal } = deps;
   const actor = createActor(logic, { input, ...inspectOf(deps) });
@@ -67,7 +114,12 @@ export async function runOnce<TLogic extends AnyActorLogic>(
 }
 
 // Detection alone (pid file + one health probe), through the same actor the service machine invokes.
-async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>, stateDir: string): Promise<DetectResult> {
+async function detect(
+  config: AcodeConfig,
+  p: ProviderConfig,
+  deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>,
+  stateDir: string,
+): Promise<DetectResult> {
   const logic = createActorImplementations({ env: { ...deps.env } }).detect;
   const found: DetectResult = await runOnce(logic, { provider: p, mode: config.mode, stateDir }, deps);
   return found;
@@ -77,15 +129,26 @@ async function detect(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps
  * The report with the server's own age and acode's recorded restarts of it (actors/server-facts.ts),
  * not this process's: a watcher that adopted a running server did not see it start. Unknown age: null.
  */
-export function withServerFacts(r: ProviderReport, facts: ServerFacts | undefined, windowMs: number, now = Date.now()): ProviderReport {
+export function withServerFacts(
+  r: ProviderReport,
+  facts: ServerFacts | undefined,
+  windowMs: number,
+  now = Date.now(),
+): ProviderReport {
   const uptimeMs = r.state === 'healthy' && facts !== undefined ? Math.max(0, now - facts.startedAt) : null;
-  const restartsInWindow = facts?.restarts !== undefined ? facts.restarts.filter((t) => now - t < windowMs).length : r.restartsInWindow;
+  const restartsInWindow =
+    facts?.restarts !== undefined ? facts.restarts.filter((t) => now - t < windowMs).length : r.restartsInWindow;
   return { ...r, uptimeMs, restartsInWindow };
 }
 
 // What a loading server of ours last logged about its load (vLLM refuses connections meanwhile), read
 // from this run's part of its log: the same parse the starting service's log watcher uses.
-async function loggedLoad(config: AcodeConfig, p: ProviderConfig, stateDir: string, pid: number | undefined): Promise<LoadProgress | null> {
+async function loggedLoad(
+  config: AcodeConfig,
+  p: ProviderConfig,
+  stateDir: string,
+  pid: number | undefined,
+): Promise<LoadProgress | null> {
   if (pid === undefined) return null;
   const { file, offset } = await runLog({ provider: p, mode: config.mode, stateDir, pid });
   const lines = await logTail(file, { lines: 50, ...(offset === undefined ? {} : { offset }) });
@@ -97,10 +160,19 @@ async function loggedLoad(config: AcodeConfig, p: ProviderConfig, stateDir: stri
  * (answers but loading), stopped (nothing there, acode may start it), unavailable (nothing there and
  * acode does not start it), failed (port held by something else, or the mode forbids the provider).
  */
-export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>): Promise<ProviderReport> {
+export async function probeProvider(
+  config: AcodeConfig,
+  p: ProviderConfig,
+  deps: Pick<CliDeps, 'env' | 'signal' | 'inspect'>,
+): Promise<ProviderReport> {
   const report = blank(config, p);
   const refused = modeRefusalError(config.mode, p);
-  if (refused) return { ...report, state: 'failed', lastError: { code: refused.code, message: refused.message, hint: refused.hint } };
+  if (refused)
+    return {
+      ...report,
+      state: 'failed',
+      lastError: { code: refused.code, message: refused.message, hint: refused.hint },
+    };
   let found: DetectResult;
   const stateDir = resolveStateDir(deps.env);
   try {
@@ -115,18 +187,32 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
     case 'running': {
       const healthy: ProviderReport = { ...report, ...owned, state: 'healthy', model: 'unknown' };
       const [facts, refused] = await Promise.all([
-        serverFacts(stateDir, p, found.ownedPid ?? null, { signal: deps.signal }), authRefusal(config, p, deps),
+        serverFacts(stateDir, p, found.ownedPid ?? null, { signal: deps.signal }),
+        authRefusal(config, p, deps),
       ]);
-      return withServerFacts({ ...healthy, ...(refused ? { lastError: refused } : {}) }, facts, p.lifecycle.restartWindowSeconds * 1000);
+      return withServerFacts(
+        { ...healthy, ...(refused ? { lastError: refused } : {}) },
+        facts,
+        p.lifecycle.restartWindowSeconds * 1000,
+      );
     }
-    case 'loading': return { ...report, ...owned, state: 'starting', load: await loggedLoad(config, p, stateDir, found.ownedPid) };
+    case 'loading':
+      return { ...report, ...owned, state: 'starting', load: await loggedLoad(config, p, stateDir, found.ownedPid) };
     case 'foreign': {
       const { code, message, hint } = portTakenError(p, found.holder);
       return { ...report, state: 'failed', lastError: { code, message, hint } };
     }
     case 'absent':
       if (p.lifecycle.mode === 'managed') return report;
-      return { ...report, state: 'unavailable', lastError: { code: 'PROVIDER_UNAVAILABLE', message: `${p.id}: nothing answers at ${p.baseUrl}.`, hint: `acode does not start ${p.lifecycle.mode} servers: start it yourself, or set providers.${p.id}.lifecycle.mode: managed.` } };
+      return {
+        ...report,
+        state: 'unavailable',
+        lastError: {
+          code: 'PROVIDER_UNAVAILABLE',
+          message: `${p.id}: nothing answers at ${p.baseUrl}.`,
+          hint: `acode does not start ${p.lifecycle.mode} servers: start it yourself, or set providers.${p.id}.lifecycle.mode: managed.`,
+        },
+      };
   }
 }
 
@@ -135,7 +221,11 @@ export async function probeProvider(config: AcodeConfig, p: ProviderConfig, deps
  * Studio's tokens) looks fine there and refuses everything else. One GET on a guarded route says whether
  * the key is right; any other failure is left to the model check of a started service.
  */
-async function authRefusal(config: AcodeConfig, p: ProviderConfig, deps: Pick<CliDeps, 'env' | 'signal'>): Promise<ProviderReport['lastError']> {
+async function authRefusal(
+  config: AcodeConfig,
+  p: ProviderConfig,
+  deps: Pick<CliDeps, 'env' | 'signal'>,
+): Promise<ProviderReport['lastError']> {
   if (p.type === 'ollama' && p.apiKeyEnv === undefined) return null;
   const adapter = createProvider(p, { mode: config.mode, env: deps.env });
   try {

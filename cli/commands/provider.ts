@@ -20,6 +20,9 @@ export const providerCommand: CommandRegistrar = (program, deps) => {
     .command('status')
     .description('detect one provider (the active one by default) and print its state; starts nothing')
     .argument('[id]', 'provider id (default: providers.active)')
-    .option('--json', 'print one JSON report (id, kind, state, model, lifecycle, mode, pid, port, baseUrl, owned, lastError ...)')
+    .option(
+      '--json',
+      'print one JSON report (id, kind, state, model, lifecycle, mode, pid, port, baseUrl, owned, lastError ...)',
+    )
     .action(async (id: string | undefined, opts: { json?: boolean }) => (await actions()).status(deps, id, opts));
 };

@@ -39,7 +39,11 @@ export async function gatewayReports(deps: CliDeps, ids: readonly string[]): Pro
 export async function status(deps: CliDeps, id: string | undefined, opts: JsonOption): Promise<void> {
   const config = await deps.config.load();
   const providers = await selectProviders(config, id);
-  const reports = (await gatewayReports(deps, providers.map((p) => p.id))) ?? (await probeAll(config, providers, deps));
+  const reports =
+    (await gatewayReports(
+      deps,
+      providers.map((p) => p.id),
+    )) ?? (await probeAll(config, providers, deps));
   printReports(deps, reports, opts.json);
 }
 
@@ -47,8 +51,13 @@ export async function start(deps: CliDeps, id: string | undefined, opts: JsonOpt
   const config = await deps.config.load();
   const gateway = await runningGateway(deps.env);
   if (gateway) {
-    const reports = (await Promise.all((await selectProviders(config, id)).map((p) =>
-      callGateway<ProviderReport[]>(gateway, 'POST', `/acode/providers/${p.id}/start`, deps.signal)))).flat();
+    const reports = (
+      await Promise.all(
+        (await selectProviders(config, id)).map((p) =>
+          callGateway<ProviderReport[]>(gateway, 'POST', `/acode/providers/${p.id}/start`, deps.signal),
+        ),
+      )
+    ).flat();
     deps.stderr.write(`(started by acode serve, pid ${gateway.pid})\n`);
     printReports(deps, reports, opts.json);
     return;
@@ -60,17 +69,24 @@ export async function start(deps: CliDeps, id: string | undefined, opts: JsonOpt
 
 function describeStop(o: StopOutcome): string {
   switch (o.action) {
-    case 'stopped': return `${o.id}: stopped (pid ${o.pid ?? '?'}, ${o.signal === 'SIGKILL' ? 'killed after the grace period' : 'exited on SIGTERM'})`;
-    case 'left-running': return `${o.id}: left running (${o.state}${o.pid !== null ? `, pid ${o.pid}` : ''}): ${o.reason ?? ''}`;
-    case 'not-running': return `${o.id}: not running (${o.state})${o.reason ? `: ${o.reason}` : ''}`;
+    case 'stopped':
+      return `${o.id}: stopped (pid ${o.pid ?? '?'}, ${o.signal === 'SIGKILL' ? 'killed after the grace period' : 'exited on SIGTERM'})`;
+    case 'left-running':
+      return `${o.id}: left running (${o.state}${o.pid !== null ? `, pid ${o.pid}` : ''}): ${o.reason ?? ''}`;
+    case 'not-running':
+      return `${o.id}: not running (${o.state})${o.reason ? `: ${o.reason}` : ''}`;
   }
 }
 
 async function stopAll(deps: CliDeps, providers: ProviderConfig[], config: AcodeConfig): Promise<StopOutcome[]> {
   const gateway = await runningGateway(deps.env);
-  const outcomes = await Promise.all(providers.map((p) => (gateway
-    ? callGateway<StopOutcome>(gateway, 'POST', `/acode/providers/${p.id}/stop`, deps.signal)
-    : stopProvider(config, p, deps))));
+  const outcomes = await Promise.all(
+    providers.map((p) =>
+      gateway
+        ? callGateway<StopOutcome>(gateway, 'POST', `/acode/providers/${p.id}/stop`, deps.signal)
+        : stopProvider(config, p, deps),
+    ),
+  );
   // Leaving a server running is worth saying even in --json mode, where stdout is for the machine.
   for (const o of outcomes) if (o.action === 'left-running') deps.stderr.write(`note: ${describeStop(o)}\n`);
   return outcomes;

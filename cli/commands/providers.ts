@@ -10,24 +10,31 @@ const actions = () => import('./providers-actions.js');
 const ID_HELP = 'provider id (default: every configured provider: those named in the config file, and the active one)';
 
 export const providersCommand: CommandRegistrar = (program, deps) => {
-  const providers = program
-    .command('providers')
-    .description('start, stop, restart or look at the configured servers');
+  const providers = program.command('providers').description('start, stop, restart or look at the configured servers');
   providers
     .command('status')
-    .description('detect each server (one probe, nothing is started) and print its state: healthy, starting, stopped, unavailable, failed')
+    .description(
+      'detect each server (one probe, nothing is started) and print its state: healthy, starting, stopped, unavailable, failed',
+    )
     .argument('[id]', ID_HELP)
-    .option('--json', 'print a JSON array of reports (id, kind, state, model, lifecycle, mode, pid, port, baseUrl, owned, lastError ...)')
+    .option(
+      '--json',
+      'print a JSON array of reports (id, kind, state, model, lifecycle, mode, pid, port, baseUrl, owned, lastError ...)',
+    )
     .action(async (id: string | undefined, opts: JsonOption) => (await actions()).status(deps, id, opts));
   providers
     .command('start')
-    .description('detect, start if managed, wait until healthy with the model ready (progress on stderr); the server keeps running after acode exits')
+    .description(
+      'detect, start if managed, wait until healthy with the model ready (progress on stderr); the server keeps running after acode exits',
+    )
     .argument('[id]', ID_HELP)
     .option('--json', 'print a JSON array of reports once every provider settled')
     .action(async (id: string | undefined, opts: JsonOption) => (await actions()).start(deps, id, opts));
   providers
     .command('stop')
-    .description('stop the servers acode started (SIGTERM, grace, SIGKILL); a server acode did not start is left running, with a note on stderr')
+    .description(
+      'stop the servers acode started (SIGTERM, grace, SIGKILL); a server acode did not start is left running, with a note on stderr',
+    )
     .argument('[id]', ID_HELP)
     .option('--json', 'print a JSON array: id, action (stopped, left-running, not-running), state, pid, signal, reason')
     .action(async (id: string | undefined, opts: JsonOption) => (await actions()).stop(deps, id, opts));

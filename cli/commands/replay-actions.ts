@@ -4,7 +4,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { AcodeError } from '../../config/index.js';
 import {
-  parseRecording, replayRecording, servicesIn, toReplayFile, type InspectionRecord, type ServiceReplay, type TimelineEntry,
+  parseRecording,
+  replayRecording,
+  servicesIn,
+  toReplayFile,
+  type InspectionRecord,
+  type ServiceReplay,
+  type TimelineEntry,
 } from '../../inspector/index.js';
 import type { CliDeps } from '../deps.js';
 import { printJson } from '../output/index.js';
@@ -29,7 +35,9 @@ function describe(e: TimelineEntry, srcOf: Map<string, string>): string {
 
 function printTimeline(deps: CliDeps, r: ServiceReplay, t0: number, srcOf: Map<string, string>): void {
   const out = (s: string) => deps.stdout.write(`${s}\n`);
-  out(`${r.actor}: ${r.ok ? 'replay matches the recording' : 'REPLAY DIFFERS from the recording'} (${r.recorded.length} states, ${r.timeline.length} events)`);
+  out(
+    `${r.actor}: ${r.ok ? 'replay matches the recording' : 'REPLAY DIFFERS from the recording'} (${r.recorded.length} states, ${r.timeline.length} events)`,
+  );
   let last = '';
   for (const e of r.timeline) {
     const moved = e.state !== last;
@@ -47,14 +55,22 @@ export async function replay(deps: CliDeps, file: string, opts: ReplayOptions): 
   try {
     records = parseRecording(await readFile(path, 'utf8'), path);
   } catch (cause) {
-    throw new AcodeError('USAGE', `Cannot read the recording ${path}: ${cause instanceof Error ? cause.message : String(cause)}.`,
-      'Pass a file written by `acode --record FILE.jsonl <command>`.', { cause });
+    throw new AcodeError(
+      'USAGE',
+      `Cannot read the recording ${path}: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      'Pass a file written by `acode --record FILE.jsonl <command>`.',
+      { cause },
+    );
   }
   if (opts.toJson !== undefined) {
     const services = servicesIn(records);
     const actor = opts.service ? `service.${opts.service}` : services.length === 1 ? services[0] : undefined;
     if (!actor || !services.includes(actor)) {
-      throw new AcodeError('USAGE', `Say which service to convert (${services.map((s) => s.slice(8)).join(', ') || 'none recorded'}).`, 'Pass --service <id> with --to-json.');
+      throw new AcodeError(
+        'USAGE',
+        `Say which service to convert (${services.map((s) => s.slice(8)).join(', ') || 'none recorded'}).`,
+        'Pass --service <id> with --to-json.',
+      );
     }
     const out = resolve(deps.cwd, opts.toJson);
     const converted = toReplayFile(records, actor, opts.name ?? `${basename(path)}: ${actor}`);
@@ -63,7 +79,11 @@ export async function replay(deps: CliDeps, file: string, opts: ReplayOptions): 
   }
   const results = replayRecording(records, opts.service);
   if (opts.json) {
-    printJson(deps.stdout, results.map(({ actor, ok, recorded, replayed, diff }) => ({ actor, ok, recorded, replayed, diff })), deps.env);
+    printJson(
+      deps.stdout,
+      results.map(({ actor, ok, recorded, replayed, diff }) => ({ actor, ok, recorded, replayed, diff })),
+      deps.env,
+    );
   } else {
     const t0 = records.find((r) => r.kind === 'header')?.t ?? records[0]?.t ?? 0;
     const srcOf = new Map(records.flatMap((r) => (r.kind === 'actor' && r.src ? [[r.actor, r.src] as const] : [])));
@@ -71,8 +91,11 @@ export async function replay(deps: CliDeps, file: string, opts: ReplayOptions): 
   }
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
-    throw new AcodeError('REPLAY_MISMATCH', `The replay of ${failed.map((r) => r.actor).join(', ')} does not follow the recorded state path.`,
+    throw new AcodeError(
+      'REPLAY_MISMATCH',
+      `The replay of ${failed.map((r) => r.actor).join(', ')} does not follow the recorded state path.`,
       'The machines changed behaviour since the recording: fix the regression, or re-record if the change is intended.',
-      { details: { diff: failed.map((r) => ({ actor: r.actor, diff: r.diff })) } });
+      { details: { diff: failed.map((r) => ({ actor: r.actor, diff: r.diff })) } },
+    );
   }
 }

@@ -12,7 +12,7 @@ export const replayCommand: CommandRegistrar = (program, deps) => {
     .command('replay')
     .description('replay a --record recording against the state machines and check the same state path comes out')
     .argument('<file>', 'a recording written by `acode --record FILE.jsonl <command>`')
-    .option('--service <id>', 'replay (or convert) only this provider\'s service')
+    .option('--service <id>', "replay (or convert) only this provider's service")
     .option('--json', 'print the result per service as JSON')
     .option('--to-json <out>', 'also write the service as a test/replays/*.json regression test')
     .option('--name <text>', 'the name of the written replay test')

@@ -19,7 +19,11 @@ interface ServeOptions {
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new AcodeError('USAGE', `--port ${text} is not a port number.`, 'Pass --port with an integer from 1 to 65535 (0 picks a free one).');
+    throw new AcodeError(
+      'USAGE',
+      `--port ${text} is not a port number.`,
+      'Pass --port with an integer from 1 to 65535 (0 picks a free one).',
+    );
   }
   return port;
 }
@@ -46,20 +50,26 @@ function systemdUnit(argv0: string, script: string, opts: ServeOptions, cwd: str
 
 // Providers already running are adopted and watched from the start; a stopped managed one waits for
 // its first request (started on demand), so the gateway never starts servers nobody asked for.
-async function watchWhatIsUp(config: AcodeConfig, registry: import('../../machines/index.js').Registry, signal: AbortSignal): Promise<void> {
+async function watchWhatIsUp(
+  config: AcodeConfig,
+  registry: import('../../machines/index.js').Registry,
+  signal: AbortSignal,
+): Promise<void> {
   const { createProvider } = await import('../../adapters/index.js');
-  await Promise.allSettled(Object.values(config.providers).map(async (p) => {
-    let up = p.lifecycle.mode !== 'managed';
-    if (!up) {
-      const probe = createProvider(p, { mode: config.mode });
-      try {
-        up = (await probe.health({ signal })).status !== 'down';
-      } finally {
-        await probe.close();
+  await Promise.allSettled(
+    Object.values(config.providers).map(async (p) => {
+      let up = p.lifecycle.mode !== 'managed';
+      if (!up) {
+        const probe = createProvider(p, { mode: config.mode });
+        try {
+          up = (await probe.health({ signal })).status !== 'down';
+        } finally {
+          await probe.close();
+        }
       }
-    }
-    if (up) await registry.service(p.id).ensureHealthy({ signal });
-  }));
+      if (up) await registry.service(p.id).ensureHealthy({ signal });
+    }),
+  );
 }
 
 export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
@@ -72,21 +82,34 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
   const { isLoopbackHost } = await import('../../adapters/index.js');
   if (!isLoopbackHost(opts.host)) {
     if (config.mode === 'airgapped') {
-      throw new AcodeError('AIRGAP_VIOLATION', `acode serve --host ${opts.host} would accept connections from other machines in airgapped mode.`,
-        'Serve on loopback (--host 127.0.0.1), or change mode in .agent/config.yml.');
+      throw new AcodeError(
+        'AIRGAP_VIOLATION',
+        `acode serve --host ${opts.host} would accept connections from other machines in airgapped mode.`,
+        'Serve on loopback (--host 127.0.0.1), or change mode in .agent/config.yml.',
+      );
     }
-    deps.stderr.write(`warning: serving on ${opts.host}: other machines can reach every configured provider through this gateway\n`);
+    deps.stderr.write(
+      `warning: serving on ${opts.host}: other machines can reach every configured provider through this gateway\n`,
+    );
   }
   const stateDir = resolveStateDir(deps.env);
   const { acquireFileLock } = await import('../../actors/index.js');
   let lock;
   try {
-    lock = await acquireFileLock(join(stateDir, 'gateway.lock'), { id: 'gateway', what: 'the gateway lock' }, { timeoutMs: 0, signal: deps.signal });
+    lock = await acquireFileLock(
+      join(stateDir, 'gateway.lock'),
+      { id: 'gateway', what: 'the gateway lock' },
+      { timeoutMs: 0, signal: deps.signal },
+    );
   } catch (error) {
     if (!isAcodeError(error) || error.code !== 'LOCK_TIMEOUT') throw error;
     const running = await readGatewayRecord(stateDir);
-    throw new AcodeError('PORT_IN_USE', `acode serve already runs for this state dir (pid ${running?.pid ?? (typeof error.details.holderPid === 'number' ? error.details.holderPid : 'unknown')}${running ? `, ${running.url}` : ''}).`,
-      'Use that gateway, or stop it first (kill its pid); a second one would start the same servers twice.', { details: { pid: running?.pid, url: running?.url } });
+    throw new AcodeError(
+      'PORT_IN_USE',
+      `acode serve already runs for this state dir (pid ${running?.pid ?? (typeof error.details.holderPid === 'number' ? error.details.holderPid : 'unknown')}${running ? `, ${running.url}` : ''}).`,
+      'Use that gateway, or stop it first (kill its pid); a second one would start the same servers twice.',
+      { details: { pid: running?.pid, url: running?.url } },
+    );
   }
   const { openRegistry } = await import('../../machines/index.js');
   const { createEngine, createGateway } = await import('../../gateway/index.js');
@@ -95,11 +118,16 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
   const apiKey = apiKeyEnv !== undefined ? deps.env[apiKeyEnv] : undefined;
   if (apiKeyEnv !== undefined && (apiKey === undefined || apiKey === '')) {
     await lock.release();
-    throw new AcodeError('CONFIG_SECRET', `serve.api_key_env names ${apiKeyEnv}, which is not set.`, `Export ${apiKeyEnv} with the key clients must send, or remove serve.api_key_env.`);
+    throw new AcodeError(
+      'CONFIG_SECRET',
+      `serve.api_key_env names ${apiKeyEnv}, which is not set.`,
+      `Export ${apiKeyEnv} with the key clients must send, or remove serve.api_key_env.`,
+    );
   }
   const { configuredProviders, reportFromService } = await import('./provider-reports.js');
   const shown = await configuredProviders(config);
-  const reports = () => shown.map((p) => reportFromService(registry.config, p, registry.actor.getSnapshot().context.services[p.id]));
+  const reports = () =>
+    shown.map((p) => reportFromService(registry.config, p, registry.actor.getSnapshot().context.services[p.id]));
   const control: GatewayControl = {
     reports,
     async start(id, signal) {
@@ -111,18 +139,34 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
       const before = reports().find((r) => r.id === id);
       await registry.service(id).stop({ signal });
       const after = reports().find((r) => r.id === id);
-      return { id, action: before?.owned ? 'stopped' : before?.state === 'stopped' ? 'not-running' : 'left-running', state: after?.state ?? 'stopped', pid: before?.pid ?? null };
+      return {
+        id,
+        action: before?.owned ? 'stopped' : before?.state === 'stopped' ? 'not-running' : 'left-running',
+        state: after?.state ?? 'stopped',
+        pid: before?.pid ?? null,
+      };
     },
   };
-  const engine = createEngine(registry, { ...(config.serve?.maxLoaded !== undefined ? { maxLoaded: config.serve.maxLoaded } : {}) });
-  const gateway = createGateway({ engine, host: opts.host, port, control, version: '0.12.6', ...(apiKey ? { apiKey } : {}),
+  const engine = createEngine(registry, {
+    ...(config.serve?.maxLoaded !== undefined ? { maxLoaded: config.serve.maxLoaded } : {}),
+  });
+  const gateway = createGateway({
+    engine,
+    host: opts.host,
+    port,
+    control,
+    version: '0.12.6',
+    ...(apiKey ? { apiKey } : {}),
     ...(config.serve ? { admission: { limit: config.serve.maxConcurrent, queue: config.serve.maxQueue } } : {}),
   });
   try {
     const address = await gateway.listen(deps.signal);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    await writeFile(gatewayRecordPath(stateDir), JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies GatewayRecord));
+    await writeFile(
+      gatewayRecordPath(stateDir),
+      JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies GatewayRecord),
+    );
     deps.stdout.write(`acode gateway on ${url}  (OpenAI: ${url}/v1, Ollama: ${url})\n`);
     void watchWhatIsUp(config, registry, deps.signal).catch(() => undefined);
     // Config edits apply to the running gateway as they do to a status watch: only what changed is touched.

@@ -9,9 +9,13 @@ const actions = () => import('./serve-actions.js');
 export const serveCommand: CommandRegistrar = (program, deps) => {
   program
     .command('serve')
-    .description('run the local gateway: OpenAI (/v1) and Ollama (/api) routes in front of every provider, started on demand and watched')
+    .description(
+      'run the local gateway: OpenAI (/v1) and Ollama (/api) routes in front of every provider, started on demand and watched',
+    )
     .option('--port <n>', 'the port to listen on', '11435')
     .option('--host <host>', 'the address to listen on (loopback unless you say otherwise)', '127.0.0.1')
     .option('--print-systemd-unit', 'print a systemd user unit that runs this gateway at login, and exit')
-    .action(async (opts: { port: string; host: string; printSystemdUnit?: boolean }) => (await actions()).serve(deps, opts));
+    .action(async (opts: { port: string; host: string; printSystemdUnit?: boolean }) =>
+      (await actions()).serve(deps, opts),
+    );
 };

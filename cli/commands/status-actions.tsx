@@ -19,7 +19,10 @@ const isTTY = (out: unknown): boolean => (out as { isTTY?: boolean }).isTTY === 
 
 // Resolves when the command's signal aborts (Ctrl-C): the way out of a plain watch.
 const aborted = (signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => { if (signal.aborted) resolve(); else signal.addEventListener('abort', () => resolve(), { once: true }); });
+  new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 
 // Not a terminal: a block of lines (or one JSON array per line) whenever something but the uptime changed.
 async function watchPlain(deps: CliDeps, watch: Watch, json: boolean, notices: NoticeSubscribe): Promise<void> {
@@ -50,7 +53,12 @@ async function watchInk(deps: CliDeps, watch: Watch, notices: NoticeSubscribe): 
   // Ink and the components (about half a second to load) only when a terminal frame is drawn.
   const [{ render }, { StatusApp }] = await Promise.all([import('ink'), import('../views/index.js')]);
   const app = render(
-    <StatusApp subscribe={watch.subscribe} actions={watch.actions} notices={notices} color={shouldUseColor({ env: deps.env, isTTY: true })} />,
+    <StatusApp
+      subscribe={watch.subscribe}
+      actions={watch.actions}
+      notices={notices}
+      color={shouldUseColor({ env: deps.env, isTTY: true })}
+    />,
     { stdout, stdin: process.stdin, exitOnCtrlC: true, patchConsole: false },
   );
   const onAbort = () => app.unmount();
@@ -66,7 +74,11 @@ export async function status(deps: CliDeps, opts: StatusOptions): Promise<void> 
   const config = await deps.config.load();
   const providers = await configuredProviders(config);
   if (!opts.watch) {
-    const reports = (await gatewayReports(deps, providers.map((p) => p.id))) ?? (await probeAll(config, providers, deps));
+    const reports =
+      (await gatewayReports(
+        deps,
+        providers.map((p) => p.id),
+      )) ?? (await probeAll(config, providers, deps));
     printReports(deps, reports, opts.json);
     return;
   }
@@ -80,4 +92,3 @@ export async function status(deps: CliDeps, opts: StatusOptions): Promise<void> 
     await watch.close();
   }
 }
-

@@ -5,11 +5,25 @@
 import { waitFor, type AnyActorRef } from 'xstate';
 import { AcodeError, resolveStateDir, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import { logFilePath, logTail, serverFacts, type ServerFacts } from '../../actors/index.js';
-import { isSettled, openRegistry, type Registry, type ReloadSummary, type ServiceSnapshot } from '../../machines/index.js';
+import {
+  isSettled,
+  openRegistry,
+  type Registry,
+  type ReloadSummary,
+  type ServiceSnapshot,
+} from '../../machines/index.js';
 import type { StatusActions, StatusReport as ViewReport, StatusSubscribe } from '../views/index.js';
 import type { CliDeps } from '../deps.js';
 import { callGateway, type GatewayRecord } from './gateway-client.js';
-import { configuredProviders, inspectOf, probeProvider, reportFromService, toView, withServerFacts, type ProviderReport } from './provider-reports.js';
+import {
+  configuredProviders,
+  inspectOf,
+  probeProvider,
+  reportFromService,
+  toView,
+  withServerFacts,
+  type ProviderReport,
+} from './provider-reports.js';
 
 export interface Watch {
   subscribe: StatusSubscribe;
@@ -25,7 +39,12 @@ export interface Watch {
   close(): Promise<void>;
 }
 
-type Snapshot = { value: unknown; status: string; matches(v: unknown): boolean; context: { owned: boolean; pid: number | null; lastError: { code: string; message: string; hint: string } | null } };
+type Snapshot = {
+  value: unknown;
+  status: string;
+  matches(v: unknown): boolean;
+  context: { owned: boolean; pid: number | null; lastError: { code: string; message: string; hint: string } | null };
+};
 
 const TICK_MS = 1000;
 
@@ -44,7 +63,10 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
   const ref = (id: string): AnyActorRef | undefined => registry.actor.getSnapshot().context.services[id];
   const snap = (id: string): Snapshot | undefined => ref(id)?.getSnapshot() as Snapshot | undefined;
   // Down (no actor, or its actor rests in stopped): the last detection speaks for it.
-  const passive = (id: string): boolean => { const s = snap(id); return s === undefined || s.matches('stopped'); };
+  const passive = (id: string): boolean => {
+    const s = snap(id);
+    return s === undefined || s.matches('stopped');
+  };
 
   // The server's own start and acode's recorded restarts, per provider, for the process last seen there.
   const facts = new Map<string, { pid: number | null; value: ServerFacts | undefined }>();
@@ -55,8 +77,16 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
     if (r.state !== 'healthy' || factsLoading.has(p.id) || known?.pid === r.pid) return;
     factsLoading.add(p.id);
     void serverFacts(stateDir, p, r.pid, { signal: deps.signal })
-      .then((value) => { facts.set(p.id, { pid: r.pid, value }); }, () => undefined)
-      .finally(() => { factsLoading.delete(p.id); push(); });
+      .then(
+        (value) => {
+          facts.set(p.id, { pid: r.pid, value });
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        factsLoading.delete(p.id);
+        push();
+      });
   }
   const live = (p: ProviderConfig): ProviderReport => {
     const r = reportFromService(config, p, ref(p.id));
@@ -64,8 +94,8 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
     const known = facts.get(p.id);
     return withServerFacts(r, known?.pid === r.pid ? known.value : undefined, p.lifecycle.restartWindowSeconds * 1000);
   };
-  const reports = (): ProviderReport[] => providers.map((p) =>
-    passive(p.id) ? (probed.get(p.id) ?? reportFromService(config, p, undefined)) : live(p));
+  const reports = (): ProviderReport[] =>
+    providers.map((p) => (passive(p.id) ? (probed.get(p.id) ?? reportFromService(config, p, undefined)) : live(p)));
   const views = (): ViewReport[] => reports().map(toView);
   const push = (): void => {
     if (closed) return;
@@ -105,12 +135,17 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
   async function settle(id: string, done: (s: Snapshot) => boolean): Promise<Snapshot> {
     const p = config.providers[id]!;
     const bound = (p.lifecycle.startTimeoutSeconds + p.lifecycle.modelLoadTimeoutSeconds + 30) * 1000;
-    return (await waitFor(ref(id)!, (s) => done(s as Snapshot) || (s as Snapshot).status !== 'active', { timeout: bound, signal: deps.signal })) as Snapshot;
+    return (await waitFor(ref(id)!, (s) => done(s as Snapshot) || (s as Snapshot).status !== 'active', {
+      timeout: bound,
+      signal: deps.signal,
+    })) as Snapshot;
   }
 
   const failure = (id: string, s: Snapshot): AcodeError => {
     const e = s.context.lastError;
-    return e ? new AcodeError(e.code as AcodeError['code'], e.message, e.hint) : new AcodeError('PROVIDER_UNAVAILABLE', `${id} did not become healthy.`, `Press l for ${id}'s log.`);
+    return e
+      ? new AcodeError(e.code as AcodeError['code'], e.message, e.hint)
+      : new AcodeError('PROVIDER_UNAVAILABLE', `${id} did not become healthy.`, `Press l for ${id}'s log.`);
   };
 
   const actions: StatusActions = {
@@ -127,7 +162,9 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
       if (s === undefined || s.matches('stopped')) return;
       if (!s.context.owned && (s.matches('healthy') || s.matches('starting'))) {
         // Not an AcodeError: nothing failed, acode only declines to signal a process it did not start.
-        throw new Error(`${id}: left running: acode did not start it (no pid file of ours matches it); stop it the way it was started.`);
+        throw new Error(
+          `${id}: left running: acode did not start it (no pid file of ours matches it); stop it the way it was started.`,
+        );
       }
       await registry.service(id).stop({ signal: deps.signal });
       // Stopped by us: detect it again at the next tick like any other down provider.
@@ -147,7 +184,9 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
   return {
     subscribe(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     actions,
     reports,
@@ -173,12 +212,16 @@ export function openWatch(initial: AcodeConfig, shown: ProviderConfig[], deps: C
   };
 }
 
-
 /**
  * The watch of a running `acode serve`: its supervisor owns the servers, so this only polls its reports
  * and sends it start/stop; config edits are the gateway's to follow (it reloads them itself).
  */
-export function openGatewayWatch(gateway: GatewayRecord, initial: AcodeConfig, shown: ProviderConfig[], deps: CliDeps): Watch {
+export function openGatewayWatch(
+  gateway: GatewayRecord,
+  initial: AcodeConfig,
+  shown: ProviderConfig[],
+  deps: CliDeps,
+): Watch {
   const stateDir = resolveStateDir(deps.env);
   const ids = new Set(shown.map((p) => p.id));
   let latest: ProviderReport[] = shown.map((p) => reportFromService(initial, p, undefined));
@@ -217,7 +260,9 @@ export function openGatewayWatch(gateway: GatewayRecord, initial: AcodeConfig, s
   return {
     subscribe(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     actions,
     reports: () => latest,

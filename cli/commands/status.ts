@@ -10,8 +10,13 @@ const actions = () => import('./status-actions.js');
 export const statusCommand: CommandRegistrar = (program, deps) => {
   program
     .command('status')
-    .description('show each configured provider: state, model, lifecycle, pid, port, uptime, restarts, last error (starts nothing)')
-    .option('--watch', 'keep watching: a live view with keys s start, x stop, r restart, l log, q quit (plain lines re-printed on change when stdout is not a terminal)')
+    .description(
+      'show each configured provider: state, model, lifecycle, pid, port, uptime, restarts, last error (starts nothing)',
+    )
+    .option(
+      '--watch',
+      'keep watching: a live view with keys s start, x stop, r restart, l log, q quit (plain lines re-printed on change when stdout is not a terminal)',
+    )
     .option('--json', 'print a JSON array of reports (with --watch: one array per line on each change)')
     .action(async (opts: StatusOptions) => (await actions()).status(deps, opts));
   program

@@ -36,11 +36,18 @@ export function createNarrator(stdout: Output, env: Env): Narrator {
     },
     async frame(services) {
       if (!interactive || services.length === 0) return;
-      const reports = services.map((s) => fromServiceStatus(statusOf(s.snapshot, Date.now()), {
-        kind: s.kind, ...(s.model !== undefined ? { model: s.model } : {}),
-      }));
+      const reports = services.map((s) =>
+        fromServiceStatus(statusOf(s.snapshot, Date.now()), {
+          kind: s.kind,
+          ...(s.model !== undefined ? { model: s.model } : {}),
+        }),
+      );
       const view = createElement(StatusView, {
-        reports, width: Math.min(tty.columns || 80, 120), color: !env.NO_COLOR, now: new Date(), showKeys: false,
+        reports,
+        width: Math.min(tty.columns || 80, 120),
+        color: !env.NO_COLOR,
+        now: new Date(),
+        showKeys: false,
       });
       const instance = render(view, { stdout: stdout as NodeJS.WriteStream, patchConsole: false, exitOnCtrlC: false });
       instance.unmount();

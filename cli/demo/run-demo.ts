@@ -8,7 +8,15 @@ import { openRegistry } from '../../machines/index.js';
 import { silentLogger } from '../../log/index.js';
 import type { Output } from '../output/index.js';
 import { createNarrator } from './narrator.js';
-import { coldStart, killMidStream, portConflict, showFrame, streamAnswer, watchProgress, type DemoContext } from './steps.js';
+import {
+  coldStart,
+  killMidStream,
+  portConflict,
+  showFrame,
+  streamAnswer,
+  watchProgress,
+  type DemoContext,
+} from './steps.js';
 import { createWorkspace, DEFAULT_KNOBS, type DemoKnobs } from './workspace.js';
 
 export interface DemoOptions {
@@ -54,9 +62,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let config;
   try {
     say.line('acode demo: the servers below are STAND-INS from test/servers/ (small Node programs that speak the');
-    say.line('Ollama and OpenAI-compatible wire protocols like vLLM, Ollama and llama-server), not real inference servers.');
+    say.line(
+      'Ollama and OpenAI-compatible wire protocols like vLLM, Ollama and llama-server), not real inference servers.',
+    );
     say.line(`  temporary directory: ${ws.root}`);
-    say.line(`  config: ${join(ws.projectDir, '.agent', 'config.yml')} (vllm on 127.0.0.1:${ws.ports.vllm}, ollama on 127.0.0.1:${ws.ports.ollama}, llamacpp on 127.0.0.1:${ws.ports.conflict})`);
+    say.line(
+      `  config: ${join(ws.projectDir, '.agent', 'config.yml')} (vllm on 127.0.0.1:${ws.ports.vllm}, ollama on 127.0.0.1:${ws.ports.ollama}, llamacpp on 127.0.0.1:${ws.ports.conflict})`,
+    );
     say.line(`  stand-in binaries: ${ws.binDir}`);
     config = await loadConfig({ cwd: ws.projectDir, env: ws.env }, { signal });
   } catch (error) {
@@ -65,7 +77,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
   // The sandbox leaves nothing behind: no lines about its stand-ins in the user's own acode.log either.
   const registry = openRegistry({
-    config, env: ws.env, stateDir: ws.stateDir, actorDeps: { log: silentLogger }, ...(options.inspect ? { inspect: options.inspect } : {}),
+    config,
+    env: ws.env,
+    stateDir: ws.stateDir,
+    actorDeps: { log: silentLogger },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   const ctx: DemoContext = { registry, say, signal, pids: new Set() };
   const unwatch = watchProgress(ctx);
@@ -73,7 +89,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // Last resort when this process dies without unwinding (a closed stdout pipe, an uncaught error):
   // the stand-ins it started must not outlive it.
   const killLeftovers = () => {
-    for (const pid of ctx.pids) if (isAlive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    for (const pid of ctx.pids)
+      if (isAlive(pid))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone meanwhile */
+        }
     if (!removed) rmSync(ws.root, { recursive: true, force: true });
   };
   process.once('exit', killLeftovers);
@@ -104,7 +126,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     disposed = true;
     const left = await gone(ctx.pids, 15_000, signal);
     if (left.length > 0) {
-      throw new AcodeError('INTERNAL', `Stand-in processes still running after the stop: ${left.join(', ')}.`, 'This is a bug in acode\'s stop; report it.');
+      throw new AcodeError(
+        'INTERNAL',
+        `Stand-in processes still running after the stop: ${left.join(', ')}.`,
+        "This is a bug in acode's stop; report it.",
+      );
     }
     say.line(`  stopped every stand-in acode started; none is left running (pids ${[...ctx.pids].join(', ')})`);
   } finally {

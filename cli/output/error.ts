@@ -9,7 +9,9 @@ function stackOf(error: unknown): string {
   let current: unknown = error;
   while (current instanceof Error && !seen.has(current)) {
     seen.add(current);
-    lines.push(lines.length === 0 ? (current.stack ?? String(current)) : `caused by: ${current.stack ?? String(current)}`);
+    lines.push(
+      lines.length === 0 ? (current.stack ?? String(current)) : `caused by: ${current.stack ?? String(current)}`,
+    );
     current = current.cause;
   }
   return lines.join('\n');

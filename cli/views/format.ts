@@ -82,9 +82,5 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** Strips escape sequences and control characters; tabs become one space, newlines become " / ". */
 export function sanitizeText(text: string): string {
-  return text
-    .replace(ANSI, '')
-    .replace(/\r?\n/g, ' / ')
-    .replace(/\t/g, ' ')
-    .replace(CONTROLS, '');
+  return text.replace(ANSI, '').replace(/\r?\n/g, ' / ').replace(/\t/g, ' ').replace(CONTROLS, '');
 }

@@ -13,9 +13,9 @@ export interface ProviderFacts {
 /** One machine report as a view report. */
 export function fromServiceStatus(report: ServiceStatusReport, facts: ProviderFacts = {}): StatusReport {
   const modelState = report.model ?? undefined;
-  const model = facts.model ?? (modelState === 'ready' ? report.modelDetail ?? undefined : undefined);
+  const model = facts.model ?? (modelState === 'ready' ? (report.modelDetail ?? undefined) : undefined);
   // A missing model caused by an error is explained by the error line (with its hint); the region stays short.
-  const missingReason = modelState === 'missing' && !report.lastError ? report.modelDetail ?? undefined : undefined;
+  const missingReason = modelState === 'missing' && !report.lastError ? (report.modelDetail ?? undefined) : undefined;
   const view: StatusReport = {
     id: report.id,
     kind: facts.kind ?? '',

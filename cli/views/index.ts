@@ -1,6 +1,14 @@
 // Public API of the status views: pure Ink components, the interactive wrapper, the plain renderer.
 export type {
-  LogTailData, ModelDetail, ModelState, ServiceState, StatusActions, StatusError, StatusReport, StatusSubscribe, NoticeSubscribe,
+  LogTailData,
+  ModelDetail,
+  ModelState,
+  ServiceState,
+  StatusActions,
+  StatusError,
+  StatusReport,
+  StatusSubscribe,
+  NoticeSubscribe,
   ViewMessage,
 } from './types.js';
 export { MODEL_STATES, SERVICE_STATES } from './types.js';
@@ -13,7 +21,5 @@ export { KeyHelp, type KeyHelpProps } from './key-help.js';
 export { LogTail, type LogTailProps } from './log-tail.js';
 export { renderPlainLine, renderPlainLines } from './plain.js';
 export { shouldUseColor } from './style.js';
-export {
-  formatBytes, formatEta, formatPercent, formatRate, formatUptime, sanitizeText,
-} from './format.js';
+export { formatBytes, formatEta, formatPercent, formatRate, formatUptime, sanitizeText } from './format.js';
 export { fromServiceStatus, type ProviderFacts } from './from-service.js';

@@ -21,7 +21,12 @@ export function LogTail({ log, width, color, maxLines = 8 }: LogTailProps) {
   if (log.error) body = [<Text key="error">{paint(sanitizeText(log.error), 'red', color)}</Text>];
   else if (log.loading && lines.length === 0) body = [<Text key="loading">{paint('loading…', 'dim', color)}</Text>];
   else if (lines.length === 0) body = [<Text key="empty">{paint('(no output yet)', 'dim', color)}</Text>];
-  else body = lines.map((line, i) => <Text key={i} wrap="truncate-end">{line === '' ? ' ' : line}</Text>);
+  else
+    body = lines.map((line, i) => (
+      <Text key={i} wrap="truncate-end">
+        {line === '' ? ' ' : line}
+      </Text>
+    ));
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">{paint(`──${title}${rule}`, 'dim', color)}</Text>

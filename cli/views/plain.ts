@@ -1,6 +1,14 @@
 // The non-TTY output: one line per provider, `id key=value …` in a fixed order, no escape codes, so it
 // can be grepped, diffed and parsed by scripts.
-import { formatUptime, progressFraction, formatPercent, formatRate, etaSeconds, formatEta, sanitizeText } from './format.js';
+import {
+  formatUptime,
+  progressFraction,
+  formatPercent,
+  formatRate,
+  etaSeconds,
+  formatEta,
+  sanitizeText,
+} from './format.js';
 import { loadText } from './row-text.js';
 import type { StatusReport } from './types.js';
 
@@ -23,7 +31,12 @@ export function renderPlainLine(r: StatusReport): string {
     const eta = r.modelDetail ? formatEta(etaSeconds(r.modelDetail) ?? Number.NaN) : undefined;
     fields.push(
       ['progress', fraction === undefined ? undefined : formatPercent(fraction)],
-      ['rate', r.modelDetail && r.modelDetail.bytesPerSecond > 0 ? formatRate(r.modelDetail.bytesPerSecond).replace(' ', '') : undefined],
+      [
+        'rate',
+        r.modelDetail && r.modelDetail.bytesPerSecond > 0
+          ? formatRate(r.modelDetail.bytesPerSecond).replace(' ', '')
+          : undefined,
+      ],
       ['eta', eta],
     );
   }

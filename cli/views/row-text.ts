@@ -1,5 +1,13 @@
 // The words of one provider row, shared by the Ink row and the plain (non-TTY) lines so both say the same.
-import { etaSeconds, formatEta, formatPercent, formatRate, formatUptime, progressFraction, sanitizeText } from './format.js';
+import {
+  etaSeconds,
+  formatEta,
+  formatPercent,
+  formatRate,
+  formatUptime,
+  progressFraction,
+  sanitizeText,
+} from './format.js';
 import { MODEL_TONE, STATE_TONE, type Segment } from './style.js';
 import type { StatusReport } from './types.js';
 

@@ -3,7 +3,14 @@
 import { useApp, useInput, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import { StatusView } from './status-view.js';
-import type { LogTailData, NoticeSubscribe, StatusActions, StatusReport, StatusSubscribe, ViewMessage } from './types.js';
+import type {
+  LogTailData,
+  NoticeSubscribe,
+  StatusActions,
+  StatusReport,
+  StatusSubscribe,
+  ViewMessage,
+} from './types.js';
 
 export interface StatusAppProps {
   subscribe: StatusSubscribe;
@@ -25,7 +32,11 @@ const VERB_KEYS: Record<string, Verb> = { s: 'start', x: 'stop', r: 'restart' };
 function describeFailure(error: unknown): ViewMessage {
   if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
     const e = error as { code: unknown; message: unknown; hint?: unknown };
-    const failure = { code: String(e.code), message: String(e.message), hint: typeof e.hint === 'string' ? e.hint : '' };
+    const failure = {
+      code: String(e.code),
+      message: String(e.message),
+      hint: typeof e.hint === 'string' ? e.hint : '',
+    };
     return { text: `error[${failure.code}]: ${failure.message}`, tone: 'error', error: failure };
   }
   return { text: error instanceof Error ? error.message : String(error), tone: 'error' };
@@ -44,7 +55,15 @@ function useTerminalWidth(): number {
   return columns;
 }
 
-export function StatusApp({ subscribe, actions, notices, color, width, initialReports, now = () => new Date() }: StatusAppProps) {
+export function StatusApp({
+  subscribe,
+  actions,
+  notices,
+  color,
+  width,
+  initialReports,
+  now = () => new Date(),
+}: StatusAppProps) {
   const { exit } = useApp();
   const terminalWidth = useTerminalWidth();
   const [reports, setReports] = useState<readonly StatusReport[] | undefined>(initialReports);
@@ -78,7 +97,13 @@ export function StatusApp({ subscribe, actions, notices, color, width, initialRe
     // `now` is a clock, not data: a new function identity must not resubscribe.
   }, [subscribe]);
 
-  useEffect(() => notices?.((m) => { if (mounted.current) setMessage(m); }), [notices]);
+  useEffect(
+    () =>
+      notices?.((m) => {
+        if (mounted.current) setMessage(m);
+      }),
+    [notices],
+  );
 
   const current = reportsRef.current.some((r) => r.id === selectedId) ? selectedId : reportsRef.current[0]?.id;
   // The log is read again when the selected server changes state (a crash, a restart), not on every push:
@@ -91,10 +116,16 @@ export function StatusApp({ subscribe, actions, notices, color, width, initialRe
       return;
     }
     let stale = false;
-    setLog((shown) => (shown?.id === current ? { ...shown, loading: true } : { id: current, lines: [], loading: true }));
+    setLog((shown) =>
+      shown?.id === current ? { ...shown, loading: true } : { id: current, lines: [], loading: true },
+    );
     actions.logTail(current).then(
-      (lines) => { if (!stale) setLog({ id: current, lines }); },
-      (error: unknown) => { if (!stale) setLog({ id: current, lines: [], error: describeFailure(error).text }); },
+      (lines) => {
+        if (!stale) setLog({ id: current, lines });
+      },
+      (error: unknown) => {
+        if (!stale) setLog({ id: current, lines: [], error: describeFailure(error).text });
+      },
     );
     return () => {
       stale = true;
@@ -104,7 +135,10 @@ export function StatusApp({ subscribe, actions, notices, color, width, initialRe
   const move = (delta: number) => {
     const list = reportsRef.current;
     if (list.length === 0) return;
-    const at = Math.max(0, list.findIndex((r) => r.id === selectedRef.current));
+    const at = Math.max(
+      0,
+      list.findIndex((r) => r.id === selectedRef.current),
+    );
     const next = list[Math.min(list.length - 1, Math.max(0, at + delta))];
     selectedRef.current = next?.id;
     setSelectedId(selectedRef.current);
@@ -118,8 +152,12 @@ export function StatusApp({ subscribe, actions, notices, color, width, initialRe
     Promise.resolve()
       .then(() => actions[verb](id))
       .then(
-        () => { if (mounted.current) setMessage({ text: `${verb} ${id}: done`, tone: 'info' }); },
-        (error: unknown) => { if (mounted.current) setMessage(describeFailure(error)); },
+        () => {
+          if (mounted.current) setMessage({ text: `${verb} ${id}: done`, tone: 'info' });
+        },
+        (error: unknown) => {
+          if (mounted.current) setMessage(describeFailure(error));
+        },
       );
   };
 

@@ -35,7 +35,14 @@ function clock(now: Date): string {
 }
 
 export function StatusView({
-  reports, width = DEFAULT_WIDTH, color = false, now, selected, logTail, message, showKeys = true,
+  reports,
+  width = DEFAULT_WIDTH,
+  color = false,
+  now,
+  selected,
+  logTail,
+  message,
+  showKeys = true,
 }: StatusViewProps) {
   const columns = Math.max(MIN_WIDTH, Math.floor(width));
   const layout = tableLayout(reports, columns);
@@ -44,7 +51,7 @@ export function StatusView({
   return (
     <Box flexDirection="column" width={columns}>
       <Text wrap="truncate-end">
-        {paint('acode status', 'bold', color)}  {count}
+        {paint('acode status', 'bold', color)} {count}
         {now ? `  ${clock(now)}` : ''}
       </Text>
       {reports.length === 0 ? <Text>{paint('(no providers)', 'dim', color)}</Text> : null}

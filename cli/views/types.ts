@@ -2,7 +2,16 @@
 // and state names are the contract shared with `--json` and the replays, so they are spelled verbatim.
 
 export const SERVICE_STATES = [
-  'stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable',
+  'stopped',
+  'detecting',
+  'starting',
+  'healthy',
+  'crashed',
+  'restarting',
+  'reloading',
+  'stopping',
+  'failed',
+  'unavailable',
 ] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
 

@@ -40,7 +40,11 @@ async function serversOnPort(port: number): Promise<number[]> {
     if (!/^\d+$/.test(name)) continue;
     const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
     const args = cmdline.split('\0');
-    if (args.some((a) => a.endsWith('llama-server.js')) && args.includes('--port') && args[args.indexOf('--port') + 1] === String(port)) {
+    if (
+      args.some((a) => a.endsWith('llama-server.js')) &&
+      args.includes('--port') &&
+      args[args.indexOf('--port') + 1] === String(port)
+    ) {
       found.push(Number(name));
     }
   }
@@ -54,9 +58,13 @@ async function usePort(): Promise<number> {
 }
 
 async function runFixture(port: number): Promise<{ pid?: number; adopted?: boolean; error?: string }> {
-  const { stdout, stderr, exitCode } = await execa('node', [FIXTURE, stateDir, String(port)], { env: testEnv(), reject: false });
+  const { stdout, stderr, exitCode } = await execa('node', [FIXTURE, stateDir, String(port)], {
+    env: testEnv(),
+    reject: false,
+  });
   const last = stdout.trim().split('\n').at(-1) ?? '';
-  if (!last.startsWith('{')) throw new Error(`spawn-once fixture printed nothing (exit ${exitCode}): ${stderr.slice(0, 500)}`);
+  if (!last.startsWith('{'))
+    throw new Error(`spawn-once fixture printed nothing (exit ${exitCode}): ${stderr.slice(0, 500)}`);
   return JSON.parse(last) as { pid?: number; adopted?: boolean };
 }
 

@@ -32,10 +32,13 @@ afterEach(async () => {
 });
 
 function track(server: Server | ReturnType<typeof createHttpServer>): void {
-  closers.push(() => new Promise((done) => {
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    server.close(() => done());
-  }));
+  closers.push(
+    () =>
+      new Promise((done) => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close(() => done());
+      }),
+  );
 }
 
 describe('detect', () => {

@@ -21,12 +21,19 @@ const APPS = [
   'GPU-f3b0c7d2-9e41-6b7a-0c55-d2e8a4f60b21, 4242, ollama_llama_server, [N/A]',
 ].join('\n');
 
-const probeOf = (csv = THREE_GPUS, apps = APPS): GpuProbe => ({ kind: 'ok', ...parseGpuCsv(csv), processes: parseComputeApps(apps) });
-const vllm = (gpu: { memoryUtilization?: number; tensorParallelSize?: number } = {}) => providerConfig('vllm', 8000, { gpu });
+const probeOf = (csv = THREE_GPUS, apps = APPS): GpuProbe => ({
+  kind: 'ok',
+  ...parseGpuCsv(csv),
+  processes: parseComputeApps(apps),
+});
+const vllm = (gpu: { memoryUtilization?: number; tensorParallelSize?: number } = {}) =>
+  providerConfig('vllm', 8000, { gpu });
 
 describe('parseGpuCsv / parseComputeApps', () => {
   it('reads every GPU row; [N/A] and [Not Supported] become null, not a fault', () => {
-    const { gpus, errors } = parseGpuCsv(`${THREE_GPUS}3, GPU-aa, Tesla T4, [Not Supported], [Not Supported], [Not Supported]\n`);
+    const { gpus, errors } = parseGpuCsv(
+      `${THREE_GPUS}3, GPU-aa, Tesla T4, [Not Supported], [Not Supported], [Not Supported]\n`,
+    );
     expect(errors).toEqual([]);
     expect(gpus.map((g) => [g.index, g.name, g.memoryTotalMiB, g.memoryUsedMiB, g.utilizationPercent])).toEqual([
       [0, 'NVIDIA A100-SXM4-80GB', 81920, 4, 0],
@@ -41,13 +48,26 @@ describe('parseGpuCsv / parseComputeApps', () => {
       'Unable to determine the device handle for GPU0000:3B:00.0: Unknown Error\n1, GPU-b, NVIDIA H100, 81559, [Unknown Error], 0\n',
     );
     expect(gpus.map((g) => g.index)).toEqual([1]);
-    expect(errors).toEqual(['Unable to determine the device handle for GPU0000:3B:00.0: Unknown Error', '1, GPU-b, NVIDIA H100, 81559, [Unknown Error], 0']);
+    expect(errors).toEqual([
+      'Unable to determine the device handle for GPU0000:3B:00.0: Unknown Error',
+      '1, GPU-b, NVIDIA H100, 81559, [Unknown Error], 0',
+    ]);
   });
 
   it('reads who holds memory, an unreadable amount as null', () => {
     expect(parseComputeApps(APPS)).toEqual([
-      { gpuUuid: 'GPU-f3b0c7d2-9e41-6b7a-0c55-d2e8a4f60b21', pid: 31337, name: '/usr/bin/python3', usedMemoryMiB: 61440 },
-      { gpuUuid: 'GPU-f3b0c7d2-9e41-6b7a-0c55-d2e8a4f60b21', pid: 4242, name: 'ollama_llama_server', usedMemoryMiB: null },
+      {
+        gpuUuid: 'GPU-f3b0c7d2-9e41-6b7a-0c55-d2e8a4f60b21',
+        pid: 31337,
+        name: '/usr/bin/python3',
+        usedMemoryMiB: 61440,
+      },
+      {
+        gpuUuid: 'GPU-f3b0c7d2-9e41-6b7a-0c55-d2e8a4f60b21',
+        pid: 4242,
+        name: 'ollama_llama_server',
+        usedMemoryMiB: null,
+      },
     ]);
     expect(parseComputeApps('No running processes found\n')).toEqual([]);
   });
@@ -72,7 +92,7 @@ describe('visibleGpus (CUDA_VISIBLE_DEVICES)', () => {
 describe('gpuRefusal: a vLLM start its GPUs cannot hold', () => {
   const refuse = (probe: GpuProbe, gpu = {}, env: NodeJS.ProcessEnv = {}) => gpuRefusal(vllm(gpu), probe, env);
 
-  it('no nvidia-smi: GPU_UNAVAILABLE naming vLLM\'s CPU build and gpu.required: false', () => {
+  it("no nvidia-smi: GPU_UNAVAILABLE naming vLLM's CPU build and gpu.required: false", () => {
     const e = refuse({ kind: 'absent' });
     expect(e?.code).toBe('GPU_UNAVAILABLE');
     expect(e?.message).toBe('vllm: no GPU is visible: nvidia-smi is not on PATH.');
@@ -80,7 +100,9 @@ describe('gpuRefusal: a vLLM start its GPUs cannot hold', () => {
   });
 
   it('CUDA_VISIBLE_DEVICES="" hides every GPU', () => {
-    expect(refuse(probeOf(), {}, { CUDA_VISIBLE_DEVICES: '' })?.message).toBe('vllm: no GPU is visible with CUDA_VISIBLE_DEVICES="" (nvidia-smi lists 3).');
+    expect(refuse(probeOf(), {}, { CUDA_VISIBLE_DEVICES: '' })?.message).toBe(
+      'vllm: no GPU is visible with CUDA_VISIBLE_DEVICES="" (nvidia-smi lists 3).',
+    );
   });
 
   it('fewer visible GPUs than tensor_parallel_size: both numbers', () => {
@@ -97,7 +119,9 @@ describe('gpuRefusal: a vLLM start its GPUs cannot hold', () => {
       'vllm: GPU 1 (NVIDIA A100-SXM4-80GB) has 20473 MiB free of 81920 MiB, but gpu.memory_utilization 0.9 needs 73728 MiB; ' +
         'held by /usr/bin/python3 (pid 31337, 61440 MiB), ollama_llama_server (pid 4242).',
     );
-    expect(e?.hint).toBe('Stop what holds the GPU memory, or set providers.vllm.gpu.memory_utilization to at most 0.24.');
+    expect(e?.hint).toBe(
+      'Stop what holds the GPU memory, or set providers.vllm.gpu.memory_utilization to at most 0.24.',
+    );
   });
 
   it('checks only the first tensor_parallel_size visible GPUs, at the configured fraction', () => {
@@ -107,17 +131,25 @@ describe('gpuRefusal: a vLLM start its GPUs cannot hold', () => {
   });
 
   it('a GPU that cannot report its memory is not refused for it', () => {
-    expect(refuse(probeOf(THREE_GPUS.replace('81920, 61447', '[N/A], [N/A]')), {}, { CUDA_VISIBLE_DEVICES: '1' })).toBeUndefined();
+    expect(
+      refuse(probeOf(THREE_GPUS.replace('81920, 61447', '[N/A], [N/A]')), {}, { CUDA_VISIBLE_DEVICES: '1' }),
+    ).toBeUndefined();
   });
 });
 
-describe('gpuFault: a running vLLM\'s GPUs', () => {
+describe("gpuFault: a running vLLM's GPUs", () => {
   it('fine, a GPU gone, nvidia-smi failing, an error line', () => {
     const p = vllm({ tensorParallelSize: 2 });
     expect(gpuFault(p, probeOf(), {})).toBeNull();
-    expect(gpuFault(p, probeOf(THREE_GPUS.split('\n').slice(1).join('\n')), { CUDA_VISIBLE_DEVICES: '0,1' })).toBe('2 of its 2 GPUs no longer visible');
-    expect(gpuFault(p, { kind: 'failed', detail: 'nvidia-smi exited with code 18' }, {})).toBe('nvidia-smi exited with code 18');
-    expect(gpuFault(p, probeOf(`${THREE_GPUS}Xid 79: GPU has fallen off the bus\n`), {})).toBe('nvidia-smi reports: Xid 79: GPU has fallen off the bus');
+    expect(gpuFault(p, probeOf(THREE_GPUS.split('\n').slice(1).join('\n')), { CUDA_VISIBLE_DEVICES: '0,1' })).toBe(
+      '2 of its 2 GPUs no longer visible',
+    );
+    expect(gpuFault(p, { kind: 'failed', detail: 'nvidia-smi exited with code 18' }, {})).toBe(
+      'nvidia-smi exited with code 18',
+    );
+    expect(gpuFault(p, probeOf(`${THREE_GPUS}Xid 79: GPU has fallen off the bus\n`), {})).toBe(
+      'nvidia-smi reports: Xid 79: GPU has fallen off the bus',
+    );
   });
 });
 
@@ -129,19 +161,31 @@ describe('probeGpus against the nvidia-smi stand-in (a process)', () => {
     const probe = await probeGpus(knob({ [KNOB_ENV.gpuCount]: '2', [KNOB_ENV.gpuProcesses]: '4242:python3:70000' }));
     expect(probe.kind).toBe('ok');
     if (probe.kind !== 'ok') return;
-    expect(probe.gpus.map((g) => [g.index, g.memoryTotalMiB, g.memoryUsedMiB])).toEqual([[0, 81920, 70000], [1, 81920, 0]]);
-    expect(probe.processes).toEqual([{ gpuUuid: probe.gpus[0]?.uuid, pid: 4242, name: 'python3', usedMemoryMiB: 70000 }]);
+    expect(probe.gpus.map((g) => [g.index, g.memoryTotalMiB, g.memoryUsedMiB])).toEqual([
+      [0, 81920, 70000],
+      [1, 81920, 0],
+    ]);
+    expect(probe.processes).toEqual([
+      { gpuUuid: probe.gpus[0]?.uuid, pid: 4242, name: 'python3', usedMemoryMiB: 70000 },
+    ]);
     expect(gpuRefusal(vllm(), probe, {})?.code).toBe('GPU_MEMORY');
   });
 
   it('no nvidia-smi on PATH: absent; a driver failure: failed with what it said; a lost GPU: an error line', async () => {
     expect(await probeGpus({ ...testEnv(), PATH: '/nonexistent' })).toEqual({ kind: 'absent' });
     expect(await probeGpus(knob({ [KNOB_ENV.gpuFail]: 'exit' }))).toEqual({
-      kind: 'failed', detail: 'nvidia-smi exited with code 18: Failed to initialize NVML: Driver/library version mismatch',
+      kind: 'failed',
+      detail: 'nvidia-smi exited with code 18: Failed to initialize NVML: Driver/library version mismatch',
     });
-    expect(await probeGpus(knob({ [KNOB_ENV.gpuCount]: '0' }))).toMatchObject({ kind: 'failed', detail: expect.stringContaining('No devices were found') });
+    expect(await probeGpus(knob({ [KNOB_ENV.gpuCount]: '0' }))).toMatchObject({
+      kind: 'failed',
+      detail: expect.stringContaining('No devices were found'),
+    });
     const lost = await probeGpus(knob({ [KNOB_ENV.gpuCount]: '2', [KNOB_ENV.gpuFail]: 'lost' }));
-    expect(lost).toMatchObject({ kind: 'ok', errors: [expect.stringContaining('Unable to determine the device handle')] });
+    expect(lost).toMatchObject({
+      kind: 'ok',
+      errors: [expect.stringContaining('Unable to determine the device handle')],
+    });
     expect(gpuFault(vllm(), lost, {})).toMatch(/^nvidia-smi reports: Unable to determine/);
   });
 
@@ -150,7 +194,7 @@ describe('probeGpus against the nvidia-smi stand-in (a process)', () => {
     expect(probe).toEqual({ kind: 'failed', detail: 'nvidia-smi did not answer within 0.3 s (a wedged driver?)' });
   });
 
-  it('an abort stops the probe with the signal\'s reason', async () => {
+  it("an abort stops the probe with the signal's reason", async () => {
     const ac = new AbortController();
     const pending = probeGpus(knob({ [KNOB_ENV.gpuFail]: 'hang' }), { signal: ac.signal });
     ac.abort(new Error('stop'));

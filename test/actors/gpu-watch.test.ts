@@ -17,13 +17,26 @@ function watch(env: NodeJS.ProcessEnv) {
   const clock = new SimulatedClock();
   const events: AnyEventObject[] = [];
   let notify: (() => void) | undefined;
-  const ref = serviceRef(providerConfig('vllm', 8000, { lifecycle: { ...providerConfig('vllm', 8000).lifecycle, healthCheckIntervalSeconds: 60 } }), '/nonexistent');
-  stops.push(watchGpus(ref, resolveDeps({ clock, env }), (e) => { events.push(e); notify?.(); }));
-  const next = (): Promise<AnyEventObject> => new Promise((resolve) => {
-    const seen = events.length;
-    notify = () => { if (events.length > seen) resolve(events[events.length - 1]!); };
-    clock.increment(60_000);
-  });
+  const ref = serviceRef(
+    providerConfig('vllm', 8000, {
+      lifecycle: { ...providerConfig('vllm', 8000).lifecycle, healthCheckIntervalSeconds: 60 },
+    }),
+    '/nonexistent',
+  );
+  stops.push(
+    watchGpus(ref, resolveDeps({ clock, env }), (e) => {
+      events.push(e);
+      notify?.();
+    }),
+  );
+  const next = (): Promise<AnyEventObject> =>
+    new Promise((resolve) => {
+      const seen = events.length;
+      notify = () => {
+        if (events.length > seen) resolve(events[events.length - 1]!);
+      };
+      clock.increment(60_000);
+    });
   return { next, events };
 }
 
@@ -33,12 +46,18 @@ describe('watchGpus against the nvidia-smi stand-in', () => {
   it('reports a failing driver, its recovery, then a lost GPU, one event per change', async () => {
     const env = testEnv({ [KNOB_ENV.gpuFail]: 'exit' });
     const w = watch(env);
-    expect(await w.next()).toEqual({ type: 'GPU_FAULT', detail: 'nvidia-smi exited with code 18: Failed to initialize NVML: Driver/library version mismatch' });
+    expect(await w.next()).toEqual({
+      type: 'GPU_FAULT',
+      detail: 'nvidia-smi exited with code 18: Failed to initialize NVML: Driver/library version mismatch',
+    });
     env[KNOB_ENV.gpuFail] = 'none';
     expect(await w.next()).toEqual({ type: 'GPU_OK' });
     env[KNOB_ENV.gpuFail] = 'lost';
     env[KNOB_ENV.gpuCount] = '2';
-    expect(await w.next()).toEqual({ type: 'GPU_FAULT', detail: 'nvidia-smi reports: Unable to determine the device handle for GPU00000000:1B:00.0: Unknown Error' });
+    expect(await w.next()).toEqual({
+      type: 'GPU_FAULT',
+      detail: 'nvidia-smi reports: Unable to determine the device handle for GPU00000000:1B:00.0: Unknown Error',
+    });
     expect(w.events).toHaveLength(3);
   }, 30_000);
 
@@ -50,5 +69,4 @@ describe('watchGpus against the nvidia-smi stand-in', () => {
     env.CUDA_VISIBLE_DEVICES = '3';
     expect(await w.next()).toEqual({ type: 'GPU_FAULT', detail: '1 of its 1 GPU no longer visible' });
   }, 30_000);
-
 });

@@ -61,9 +61,18 @@ describe('healthPoller with a real server', () => {
 function scriptedAdapter(script: HealthResult['status'][], calls: { n: number }): ModelProvider {
   return {
     id: 'fake',
-    capabilities: { streaming: true, tools: false, structuredOutput: false, embeddings: false, vision: false, continueFinalMessage: false },
+    capabilities: {
+      streaming: true,
+      tools: false,
+      structuredOutput: false,
+      embeddings: false,
+      vision: false,
+      continueFinalMessage: false,
+    },
     complete: () => Promise.reject(new Error('not used')),
-    stream: () => { throw new Error('not used'); },
+    stream: () => {
+      throw new Error('not used');
+    },
     health: async () => {
       const status = script[Math.min(calls.n, script.length - 1)] ?? 'down';
       calls.n += 1;
@@ -84,10 +93,19 @@ describe('healthPoller schedule (SimulatedClock)', () => {
     const clock = new SimulatedClock();
     const calls = { n: 0 };
     const gaps = [...Array<number>(20).fill(50), 100, 200, 400, 800, 1000, 1000];
-    const script: HealthResult['status'][] = ['down', 'down', ...Array<HealthResult['status']>(gaps.length - 2).fill('starting'), 'ready'];
+    const script: HealthResult['status'][] = [
+      'down',
+      'down',
+      ...Array<HealthResult['status']>(gaps.length - 2).fill('starting'),
+      'ready',
+    ];
     const deps = resolveDeps({ clock, createAdapter: () => scriptedAdapter(script, calls) });
     const events: ActorEvent[] = [];
-    const stop = healthPoller({ ...serviceRef(providerConfig('llamacpp', 1), '/nonexistent'), phase: 'starting', maxMisses: 3 }, deps, (e) => events.push(e));
+    const stop = healthPoller(
+      { ...serviceRef(providerConfig('llamacpp', 1), '/nonexistent'), phase: 'starting', maxMisses: 3 },
+      deps,
+      (e) => events.push(e),
+    );
     await flush();
     expect(calls.n).toBe(1);
     // Just before each gap ends nothing new has happened; at its end exactly one more probe has.
@@ -110,11 +128,16 @@ describe('healthPoller schedule (SimulatedClock)', () => {
   it('healthy: one probe per interval, misses reset by a success, PROBE_FAILED at maxMisses', async () => {
     const clock = new SimulatedClock();
     const calls = { n: 0 };
-    const deps = resolveDeps({ clock, createAdapter: () => scriptedAdapter(['down', 'ready', 'down', 'error', 'down'], calls) });
+    const deps = resolveDeps({
+      clock,
+      createAdapter: () => scriptedAdapter(['down', 'ready', 'down', 'error', 'down'], calls),
+    });
     const events: ActorEvent[] = [];
     const provider = providerConfig('llamacpp', 1, {});
     provider.lifecycle = { ...provider.lifecycle, healthCheckIntervalSeconds: 60 };
-    const stop = healthPoller({ ...serviceRef(provider, '/nonexistent'), phase: 'healthy', maxMisses: 2 }, deps, (e) => events.push(e));
+    const stop = healthPoller({ ...serviceRef(provider, '/nonexistent'), phase: 'healthy', maxMisses: 2 }, deps, (e) =>
+      events.push(e),
+    );
     await flush();
     expect(calls.n).toBe(0);
     for (let i = 0; i < 4; i++) {

@@ -53,7 +53,9 @@ export class PidLedger {
     // Wait for them to be gone, so their exit handlers are done before the state dir is removed.
     const pids = [...this.pids];
     this.pids.clear();
-    await until(() => pids.every((pid) => !pidAlive(pid)), { what: 'killed pids to exit', timeoutMs: 5_000 }).catch(() => undefined);
+    await until(() => pids.every((pid) => !pidAlive(pid)), { what: 'killed pids to exit', timeoutMs: 5_000 }).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -73,7 +75,10 @@ export async function removeDir(dir: string): Promise<void> {
 
 /** Awaits a promise that must reject with an AcodeError, and returns that error for its code and text. */
 export async function acodeFailure(p: Promise<unknown>): Promise<AcodeError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof AcodeError)) throw new Error(`expected an AcodeError, got ${String(err)}`);
   return err;
 }

@@ -23,14 +23,25 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-interface Setup { env: HubEnv; log: string; requests(): { path: string; range: string | null }[] }
+interface Setup {
+  env: HubEnv;
+  log: string;
+  requests(): { path: string; range: string | null }[];
+}
 async function setup(knobs: Partial<HubKnobs> = {}): Promise<Setup> {
   const home = mkdtempSync(join(tmpdir(), 'acode-hfpull-'));
   dirs.push(home);
   const log = join(home, 'requests.jsonl');
   hub = await startHub({ weightBytes: SIZE, requestLog: log, ...knobs });
   const env = hubEnv({ HOME: home, HF_HOME: join(home, 'hf'), HF_ENDPOINT: hub.url });
-  const requests = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; range: string | null }) : []);
+  const requests = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { path: string; range: string | null })
+      : [];
   return { env, log, requests };
 }
 
@@ -43,14 +54,24 @@ describe('pullHubModel', () => {
     expect(result.commit).toBe(repo.commit);
     expect(readFileSync(join(folder, 'refs', 'main'), 'utf8')).toBe(repo.commit);
     const snap = join(folder, 'snapshots', repo.commit);
-    expect(readdirSync(snap).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(snap).sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect(lstatSync(join(snap, 'model.safetensors')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(snap, 'model.safetensors'))).toBe(`../../blobs/${fileOf('model.safetensors').sha256}`);
     expect(readlinkSync(join(snap, 'config.json'))).toBe(`../../blobs/${fileOf('config.json').etag}`);
     expect(await cachedModel(env.cacheDir, REPO)).toMatchObject({ complete: true, snapshot: snap });
     const total = events[0]?.total ?? 0;
     expect(events.at(-1)).toMatchObject({ completed: total, total });
-    expect(events.some((e) => e.file === 'model.safetensors' && e.fileTotal === SIZE && e.fileCompleted > 0 && e.fileCompleted < SIZE)).toBe(true);
+    expect(
+      events.some(
+        (e) => e.file === 'model.safetensors' && e.fileTotal === SIZE && e.fileCompleted > 0 && e.fileCompleted < SIZE,
+      ),
+    ).toBe(true);
     expect(events.some((e) => e.bytesPerSecond > 0 && e.etaSeconds !== null)).toBe(true);
   });
 
@@ -65,9 +86,13 @@ describe('pullHubModel', () => {
     const { env } = await setup({ corrupt: ['model.safetensors'] });
     const err = await acodeFailure(pullHubModel(env, REPO));
     expect(err.code).toBe('PULL_FAILED');
-    expect(err.message).toBe(`Downloaded model.safetensors of '${REPO}' does not match the hub's sha256; the file was deleted.`);
+    expect(err.message).toBe(
+      `Downloaded model.safetensors of '${REPO}' does not match the hub's sha256; the file was deleted.`,
+    );
     const folder = repoFolder(env.cacheDir, REPO);
-    expect(readdirSync(join(folder, 'blobs')).filter((b) => b.startsWith(fileOf('model.safetensors').sha256 ?? '-'))).toEqual([]);
+    expect(
+      readdirSync(join(folder, 'blobs')).filter((b) => b.startsWith(fileOf('model.safetensors').sha256 ?? '-')),
+    ).toEqual([]);
     expect(existsSync(join(folder, 'snapshots', repo.commit, 'model.safetensors'))).toBe(false);
     expect((await cachedModel(env.cacheDir, REPO)).complete).toBe(false);
   });
@@ -76,7 +101,9 @@ describe('pullHubModel', () => {
     const { env, requests } = await setup({ cutAfterBytes: 100_000 });
     await pullHubModel(env, REPO);
     const sha = fileOf('model.safetensors').sha256;
-    const ranges = requests().filter((r) => r.path === `/cdn-lfs/${sha}`).map((r) => r.range);
+    const ranges = requests()
+      .filter((r) => r.path === `/cdn-lfs/${sha}`)
+      .map((r) => r.range);
     expect(ranges[0]).toBeNull();
     expect(ranges[1]).toMatch(/^bytes=\d+-$/);
     expect(Number(/=(\d+)-/.exec(ranges[1] ?? '')?.[1])).toBeGreaterThan(0);
@@ -86,12 +113,14 @@ describe('pullHubModel', () => {
   it('a cancelled pull keeps its partial blob out of the snapshot, and the next pull resumes it', async () => {
     const { env, requests } = await setup({ slowBytesPerSecond: 400_000 });
     const ac = new AbortController();
-    const err = await acodeFailure(pullHubModel(env, REPO, {
-      signal: ac.signal,
-      onProgress: (p) => {
-        if (p.file === 'model.safetensors' && p.fileCompleted > 50_000) ac.abort();
-      },
-    }));
+    const err = await acodeFailure(
+      pullHubModel(env, REPO, {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.file === 'model.safetensors' && p.fileCompleted > 50_000) ac.abort();
+        },
+      }),
+    );
     expect(err.code).toBe('ABORTED');
     const folder = repoFolder(env.cacheDir, REPO);
     const sha = fileOf('model.safetensors').sha256 ?? '';
@@ -99,7 +128,11 @@ describe('pullHubModel', () => {
     expect(partial).toBeGreaterThan(0);
     expect(existsSync(join(folder, 'snapshots', repo.commit, 'model.safetensors'))).toBe(false);
     await pullHubModel(env, REPO);
-    expect(requests().filter((r) => r.path === `/cdn-lfs/${sha}`).at(-1)?.range).toBe(`bytes=${partial}-`);
+    expect(
+      requests()
+        .filter((r) => r.path === `/cdn-lfs/${sha}`)
+        .at(-1)?.range,
+    ).toBe(`bytes=${partial}-`);
     expect((await cachedModel(env.cacheDir, REPO)).complete).toBe(true);
   });
 
@@ -107,7 +140,9 @@ describe('pullHubModel', () => {
     const { env, requests } = await setup();
     const err = await acodeFailure(pullHubModel(env, REPO, { freeBytes: async () => 1000 }));
     expect(err.code).toBe('PULL_FAILED');
-    expect(err.message).toMatch(/^Not enough disk space to pull 'acode-test\/tiny-llm': it needs \d+ more bytes, 1000 are free/);
+    expect(err.message).toMatch(
+      /^Not enough disk space to pull 'acode-test\/tiny-llm': it needs \d+ more bytes, 1000 are free/,
+    );
     expect(requests().filter((r) => r.path.includes('/resolve/') || r.path.startsWith('/cdn-lfs/'))).toEqual([]);
   });
 

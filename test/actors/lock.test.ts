@@ -64,7 +64,13 @@ describe('provider lock', () => {
     const dead = execa('true', [], { reject: false });
     const deadPid = dead.pid!;
     await dead;
-    await writeLock({ pid: deadPid, startTime: '1', bootId: await bootId(), acquiredAt: new Date(0).toISOString(), nonce: 'x' });
+    await writeLock({
+      pid: deadPid,
+      startTime: '1',
+      bootId: await bootId(),
+      acquiredAt: new Date(0).toISOString(),
+      nonce: 'x',
+    });
     const handle = await acquireLock(stateDir, VLLM, { timeoutMs: 0 });
     const owner = JSON.parse(await readFile(handle.file, 'utf8')) as { pid: number };
     expect(owner.pid).toBe(process.pid);
@@ -73,7 +79,13 @@ describe('provider lock', () => {
 
   it('a reused pid (live process, other start time) does not keep a lock, and is not signalled', async () => {
     const stranger = await liveStranger();
-    await writeLock({ pid: stranger.pid, startTime: '1', bootId: await bootId(), acquiredAt: new Date(0).toISOString(), nonce: 'x' });
+    await writeLock({
+      pid: stranger.pid,
+      startTime: '1',
+      bootId: await bootId(),
+      acquiredAt: new Date(0).toISOString(),
+      nonce: 'x',
+    });
     const handle = await acquireLock(stateDir, VLLM, { timeoutMs: 0 });
     await handle.release();
     expect(pidAlive(stranger.pid)).toBe(true);
@@ -81,7 +93,13 @@ describe('provider lock', () => {
 
   it('a live owner keeps it: LOCK_TIMEOUT names the holder pid after the bound', async () => {
     const holder = await liveStranger();
-    await writeLock({ pid: holder.pid, startTime: holder.startTime, bootId: await bootId(), acquiredAt: new Date().toISOString(), nonce: 'x' });
+    await writeLock({
+      pid: holder.pid,
+      startTime: holder.startTime,
+      bootId: await bootId(),
+      acquiredAt: new Date().toISOString(),
+      nonce: 'x',
+    });
     const error = await acquireLock(stateDir, VLLM, { timeoutMs: 200, retryMs: 20 }).catch((e: unknown) => e);
     expect(isAcodeError(error) && error.code).toBe('LOCK_TIMEOUT');
     expect(isAcodeError(error) && error.message).toContain(String(holder.pid));
@@ -90,9 +108,17 @@ describe('provider lock', () => {
 
   it('waiting is abortable', async () => {
     const holder = await liveStranger();
-    await writeLock({ pid: holder.pid, startTime: holder.startTime, bootId: await bootId(), acquiredAt: new Date().toISOString(), nonce: 'x' });
+    await writeLock({
+      pid: holder.pid,
+      startTime: holder.startTime,
+      bootId: await bootId(),
+      acquiredAt: new Date().toISOString(),
+      nonce: 'x',
+    });
     const ac = new AbortController();
-    const pending = acquireLock(stateDir, VLLM, { timeoutMs: 60_000, retryMs: 20, signal: ac.signal }).catch((e: unknown) => e);
+    const pending = acquireLock(stateDir, VLLM, { timeoutMs: 60_000, retryMs: 20, signal: ac.signal }).catch(
+      (e: unknown) => e,
+    );
     ac.abort();
     const error = (await pending) as Error;
     expect(error.name).toBe('AbortError');

@@ -13,21 +13,28 @@ import { providerConfig } from '../support/providers.js';
 
 const ledger = new PidLedger();
 let stateDir: string;
-beforeEach(async () => { stateDir = await tempStateDir(); });
+beforeEach(async () => {
+  stateDir = await tempStateDir();
+});
 afterEach(async () => {
   await ledger.killAll(stateDir);
   await removeDir(stateDir);
 });
 
 async function refusal(promise: Promise<unknown>): Promise<AcodeError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!isAcodeError(error)) throw new Error(`expected an AcodeError, got ${String(error)}`);
   return error;
 }
 
 describe('llamacpp model file', () => {
   it('a missing path is MODEL_NOT_FOUND naming it, exit code 4, with the key to set', async () => {
-    const error = await refusal(buildLaunch(providerConfig('llamacpp', 1, { model: '/nonexistent/models/tiny.gguf' }), 'local-only', testEnv()));
+    const error = await refusal(
+      buildLaunch(providerConfig('llamacpp', 1, { model: '/nonexistent/models/tiny.gguf' }), 'local-only', testEnv()),
+    );
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toBe('llamacpp: the model file /nonexistent/models/tiny.gguf does not exist.');
     expect(error.hint).toMatch(/^Set providers\.llamacpp\.model to the path of a \.gguf file/);
@@ -35,7 +42,9 @@ describe('llamacpp model file', () => {
   });
 
   it('a relative path is named as resolved from the working directory', async () => {
-    const error = await refusal(buildLaunch(providerConfig('llamacpp', 1, { model: 'no-such-model.gguf' }), 'local-only', testEnv()));
+    const error = await refusal(
+      buildLaunch(providerConfig('llamacpp', 1, { model: 'no-such-model.gguf' }), 'local-only', testEnv()),
+    );
     expect(error.message).toContain(resolve('no-such-model.gguf'));
   });
 
@@ -49,7 +58,9 @@ describe('llamacpp model file', () => {
   });
 
   it('an existing file, or a download flag (-m is then the destination), starts as before', async () => {
-    expect((await buildLaunch(providerConfig('llamacpp', 1, { model: STAGED_GGUF }), 'local-only', testEnv())).args[1]).toBe(STAGED_GGUF);
+    expect(
+      (await buildLaunch(providerConfig('llamacpp', 1, { model: STAGED_GGUF }), 'local-only', testEnv())).args[1],
+    ).toBe(STAGED_GGUF);
     const download = providerConfig('llamacpp', 1, { model: '/nonexistent/dl.gguf', args: ['-hf', 'org/repo'] });
     expect((await buildLaunch(download, 'local-only', testEnv())).args).toContain('-hf');
   });

@@ -38,7 +38,10 @@ async function startReady(kind: 'ollama' | 'vllm' | 'llamacpp', env: NodeJS.Proc
   const deps = resolveDeps({ env });
   const { pid } = await spawnServer(ref, deps);
   ledger.add(pid);
-  await until(async () => (await detectService(ref, deps)).kind === 'running', { what: `${kind} ready`, timeoutMs: 20_000 });
+  await until(async () => (await detectService(ref, deps)).kind === 'running', {
+    what: `${kind} ready`,
+    timeoutMs: 20_000,
+  });
   return { ref, deps };
 }
 
@@ -51,7 +54,10 @@ function collectPull(ref: Parameters<typeof pullModel>[0], deps: Parameters<type
 
 describe('Ollama model check and pull', () => {
   it('absent → pull with progress summed over layers → PULL_DONE → ready', async () => {
-    const { ref, deps } = await startReady('ollama', isolatedEnv({ ACODE_FAKE_PULL_BYTES: '3000000', ACODE_FAKE_PULL_BPS: '6000000' }));
+    const { ref, deps } = await startReady(
+      'ollama',
+      isolatedEnv({ ACODE_FAKE_PULL_BYTES: '3000000', ACODE_FAKE_PULL_BPS: '6000000' }),
+    );
     expect(await checkModel(ref, deps)).toEqual({ kind: 'absent' });
     const pull = collectPull(ref, deps);
     await until(pull.settled, { what: 'PULL_DONE', timeoutMs: 20_000 });
@@ -70,7 +76,14 @@ describe('Ollama model check and pull', () => {
   });
 
   it('a pull that fails mid-way → progress, then PULL_FAILED with the server reason', async () => {
-    const { ref, deps } = await startReady('ollama', isolatedEnv({ ACODE_FAKE_PULL_BYTES: '3000000', ACODE_FAKE_PULL_FAIL_AT_PERCENT: '50', ACODE_FAKE_PULL_BPS: '6000000' }));
+    const { ref, deps } = await startReady(
+      'ollama',
+      isolatedEnv({
+        ACODE_FAKE_PULL_BYTES: '3000000',
+        ACODE_FAKE_PULL_FAIL_AT_PERCENT: '50',
+        ACODE_FAKE_PULL_BPS: '6000000',
+      }),
+    );
     const pull = collectPull(ref, deps);
     await until(pull.settled, { what: 'PULL_FAILED', timeoutMs: 20_000 });
     pull.stop();
@@ -85,7 +98,12 @@ describe('Ollama model check and pull', () => {
   it('airgapped mode refuses the pull without touching the server, naming the model and how to pre-stage it', async () => {
     const port = await freePort();
     let adapters = 0;
-    const deps = resolveDeps({ createAdapter: () => { adapters += 1; throw new Error('no adapter in airgapped pull'); } });
+    const deps = resolveDeps({
+      createAdapter: () => {
+        adapters += 1;
+        throw new Error('no adapter in airgapped pull');
+      },
+    });
     const ref = { ...serviceRef(providerConfig('ollama', port), stateDir), mode: 'airgapped' as const };
     const pull = collectPull(ref, deps);
     pull.stop();
@@ -101,7 +119,11 @@ describe('Ollama model check and pull', () => {
 describe('pullModel as XState logic', () => {
   it('an invoking machine receives the synchronous airgapped refusal as PULL_FAILED', async () => {
     const port = await freePort();
-    const actors = createActorImplementations({ createAdapter: () => { throw new Error('unused'); } });
+    const actors = createActorImplementations({
+      createAdapter: () => {
+        throw new Error('unused');
+      },
+    });
     const ref = { ...serviceRef(providerConfig('ollama', port), stateDir), mode: 'airgapped' as const };
     const machine = setup({ actors: { pullModel: actors.pullModel } }).createMachine({
       initial: 'pulling',
@@ -109,7 +131,12 @@ describe('pullModel as XState logic', () => {
       states: {
         pulling: {
           invoke: { src: 'pullModel', input: ref },
-          on: { PULL_FAILED: { target: 'failed', actions: assign({ code: ({ event }) => (event as unknown as { error: { code: string } }).error.code }) } },
+          on: {
+            PULL_FAILED: {
+              target: 'failed',
+              actions: assign({ code: ({ event }) => (event as unknown as { error: { code: string } }).error.code }),
+            },
+          },
         },
         failed: { type: 'final' },
       },

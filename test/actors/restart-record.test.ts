@@ -12,7 +12,9 @@ import { providerConfig } from '../support/providers.js';
 const ledger = new PidLedger();
 let stateDir: string;
 beforeAll(() => requireBuiltServers());
-beforeEach(async () => { stateDir = await tempStateDir(); });
+beforeEach(async () => {
+  stateDir = await tempStateDir();
+});
 afterEach(async () => {
   await ledger.killAll(stateDir);
   await removeDir(stateDir);
@@ -23,13 +25,19 @@ describe('restarts in the pid file', () => {
     const ref = serviceRef(providerConfig('vllm', 1), '/state');
     const context = initialContext({ ref });
     expect(spawnInput({ context })).toEqual(ref);
-    expect(spawnInput({ context: { ...context, restarts: [1_000, 2_000] } })).toEqual({ ...ref, restarts: [1_000, 2_000] });
+    expect(spawnInput({ context: { ...context, restarts: [1_000, 2_000] } })).toEqual({
+      ...ref,
+      restarts: [1_000, 2_000],
+    });
   });
 
   it('spawnServer writes them as ISO times', { timeout: 30_000 }, async () => {
     const port = await freePort();
     const t = Date.UTC(2026, 11, 2, 1, 0, 0);
-    const result = await spawnServer({ ...serviceRef(providerConfig('vllm', port), stateDir), restarts: [t] }, resolveDeps({ env: testEnv() }));
+    const result = await spawnServer(
+      { ...serviceRef(providerConfig('vllm', port), stateDir), restarts: [t] },
+      resolveDeps({ env: testEnv() }),
+    );
     ledger.add(result.pid);
     expect((await readPidFile(stateDir, providerConfig('vllm', port)))?.restarts).toEqual(['2026-12-02T01:00:00.000Z']);
   });

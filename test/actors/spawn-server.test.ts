@@ -118,7 +118,9 @@ describe('spawnServer', () => {
     expect(events[0]).toMatchObject({ type: 'PROCESS_EXITED', exitCode: 3, signal: null });
     const tail = (events[0] as { logTail: string[] }).logTail;
     expect(tail.join('\n')).toContain('ACODE_FAKE_EXIT_CODE');
-    await until(async () => (await readPidFile(stateDir, providerConfig('llamacpp', port))) === undefined, { what: 'pid file removed' });
+    await until(async () => (await readPidFile(stateDir, providerConfig('llamacpp', port))) === undefined, {
+      what: 'pid file removed',
+    });
   });
 
   it('reports SIGKILL of the child as PROCESS_EXITED with the signal', async () => {
@@ -173,7 +175,14 @@ describe('spawnServer', () => {
     // A pid file from an earlier run whose pid now belongs to `sleep`: same pid, other start time.
     const file = pidFilePath(stateDir, providerConfig('llamacpp', port));
     await mkdir(dirname(file), { recursive: true });
-    const stale = { pid, startTime: '1', cmdline: ['llama-server', '-m', 'x.gguf'], port, startedAt: new Date(0).toISOString(), binary: '/usr/bin/llama-server' };
+    const stale = {
+      pid,
+      startTime: '1',
+      cmdline: ['llama-server', '-m', 'x.gguf'],
+      port,
+      startedAt: new Date(0).toISOString(),
+      binary: '/usr/bin/llama-server',
+    };
     await writeFile(file, JSON.stringify(stale));
     const deps = resolveDeps({ env: testEnv() });
     expect(await stopServer({ ...ref, pid, graceMs: 100 }, deps)).toEqual({ signal: 'none' });

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  isOurProcess, lockFilePath, logFilePath, pidFilePath, readOwnedPidFile, readPidFile, resolveDeps, stopServerProcess, type PidFile,
+  isOurProcess,
+  lockFilePath,
+  logFilePath,
+  pidFilePath,
+  readOwnedPidFile,
+  readPidFile,
+  resolveDeps,
+  stopServerProcess,
+  type PidFile,
 } from '../../actors/index.js';
 import { removePidFile, writePidFile, type ServerAddress } from '../../actors/state-dir.js';
 import { readProcIdentity } from '../../actors/proc.js';
@@ -31,7 +39,11 @@ async function sleeper(server: ServerAddress = VLLM): Promise<{ pid: number; bas
   const child = execa('sleep', ['30', '31'], { reject: false });
   ledger.add(child.pid);
   const pid = child.pid!;
-  const record = await writePidFile(stateDir, server, { pid, binary: '/opt/wrappers/start-vllm.sh', args: ['30', '31'] });
+  const record = await writePidFile(stateDir, server, {
+    pid,
+    binary: '/opt/wrappers/start-vllm.sh',
+    args: ['30', '31'],
+  });
   return { pid, base: record! };
 }
 
@@ -64,7 +76,8 @@ describe('isOurProcess', () => {
 });
 
 describe('records keyed by server', () => {
-  const paths = (server: ServerAddress) => [pidFilePath, lockFilePath, logFilePath].map((path) => path(stateDir, server));
+  const paths = (server: ServerAddress) =>
+    [pidFilePath, lockFilePath, logFilePath].map((path) => path(stateDir, server));
 
   it('the same id on two ports is two servers; the same kind, host and port is one, whatever its id or host spelling', async () => {
     const other = providerConfig('vllm', 8001);
@@ -74,7 +87,13 @@ describe('records keyed by server', () => {
 
     const first = await sleeper(VLLM);
     const second = await sleeper(other);
-    expect(first.base).toMatchObject({ providerId: 'vllm', kind: 'vllm', host: '127.0.0.1', port: 8000, cwd: process.cwd() });
+    expect(first.base).toMatchObject({
+      providerId: 'vllm',
+      kind: 'vllm',
+      host: '127.0.0.1',
+      port: 8000,
+      cwd: process.cwd(),
+    });
     expect((await readOwnedPidFile(stateDir, VLLM))?.pid).toBe(first.pid);
     expect((await readOwnedPidFile(stateDir, other))?.pid).toBe(second.pid);
     // The other server's exit removes its own record only.
@@ -83,7 +102,7 @@ describe('records keyed by server', () => {
     expect(await readPidFile(stateDir, other)).toBeUndefined();
   });
 
-  it('an id-keyed record from before: a live server on this port moves to its key, log included; another port\'s is left; a dead one goes', async () => {
+  it("an id-keyed record from before: a live server on this port moves to its key, log included; another port's is left; a dead one goes", async () => {
     const { pid } = await sleeper(VLLM);
     const old = join(stateDir, 'run', 'vllm.json');
     const { providerId: _id, kind: _kind, host: _host, cwd: _cwd, ...oldRecord } = (await readPidFile(stateDir, VLLM))!;

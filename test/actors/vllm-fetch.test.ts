@@ -28,7 +28,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const requests = (): number => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length : 0);
+const requests = (): number =>
+  existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length : 0;
 const env = () => ({ HOME: dir, HF_HOME: join(dir, `hf${(n += 1)}`), HF_ENDPOINT: hub.url });
 function ref(model: string, over: Partial<ServiceRef> = {}): ServiceRef {
   const base = testRef();
@@ -40,7 +41,10 @@ describe('fetchVllmModel', () => {
   it('pulls a model the cache lacks, with per-file progress, then finds it cached without asking the hub', async () => {
     const e = env();
     const events: Extract<ActorEvent, { type: 'PULL_PROGRESS' }>[] = [];
-    expect(await fetchVllmModel(ref(MODEL), deps(e), { onProgress: (ev) => events.push(ev) })).toEqual({ kind: 'pulled', downloaded: expect.any(Number) });
+    expect(await fetchVllmModel(ref(MODEL), deps(e), { onProgress: (ev) => events.push(ev) })).toEqual({
+      kind: 'pulled',
+      downloaded: expect.any(Number),
+    });
     const last = events.at(-1)!;
     expect(last.completed).toBe(last.total);
     expect(events.some((ev) => /^model\.safetensors \d+\.\d\/0\.2 MB$/.test(ev.status))).toBe(true);

@@ -20,7 +20,9 @@ describe('vLLM model check before the spawn', () => {
     dirs.push(dir);
     const err = await acodeFailure(buildLaunch(providerConfig('vllm', 1, { model: dir }), 'local-only', testEnv()));
     expect(err.code).toBe('MODEL_NOT_FOUND');
-    expect(err.message).toBe(`vllm: the model directory ${dir} lacks config.json or params.json, weights (*.safetensors or *.bin).`);
+    expect(err.message).toBe(
+      `vllm: the model directory ${dir} lacks config.json or params.json, weights (*.safetensors or *.bin).`,
+    );
     writeFileSync(join(dir, 'params.json'), '{}');
     writeFileSync(join(dir, 'consolidated.safetensors'), 'w');
     const launch = await buildLaunch(providerConfig('vllm', 1, { model: dir }), 'local-only', testEnv());
@@ -28,7 +30,9 @@ describe('vLLM model check before the spawn', () => {
   });
 
   it('a model that is neither a directory nor org/name is MODEL_NOT_FOUND', async () => {
-    const err = await acodeFailure(buildLaunch(providerConfig('vllm', 1, { model: './no/such/dir' }), 'local-only', testEnv()));
+    const err = await acodeFailure(
+      buildLaunch(providerConfig('vllm', 1, { model: './no/such/dir' }), 'local-only', testEnv()),
+    );
     expect(err.code).toBe('MODEL_NOT_FOUND');
     expect(err.message).toBe('vllm: ./no/such/dir is neither a model directory nor a Hugging Face id (org/name).');
   });
@@ -45,7 +49,9 @@ describe('vLLM model check before the spawn', () => {
   it('airgapped with the model not complete in the cache: MODEL_NOT_FOUND with the pre-stage steps, nothing spawned', async () => {
     const err = await acodeFailure(buildLaunch(providerConfig('vllm', 1), 'airgapped', testEnv()));
     expect(err.code).toBe('MODEL_NOT_FOUND');
-    expect(err.message).toMatch(/^Model 'Qwen\/Qwen2\.5-0\.5B-Instruct' is not complete in the Hugging Face cache \(.*\/hf\/hub\/models--Qwen--Qwen2\.5-0\.5B-Instruct\), and airgapped mode never contacts the hub\.$/);
+    expect(err.message).toMatch(
+      /^Model 'Qwen\/Qwen2\.5-0\.5B-Instruct' is not complete in the Hugging Face cache \(.*\/hf\/hub\/models--Qwen--Qwen2\.5-0\.5B-Instruct\), and airgapped mode never contacts the hub\.$/,
+    );
     expect(err.hint).toContain('huggingface-cli download Qwen/Qwen2.5-0.5B-Instruct');
     expect(err.hint).toContain('HF_HOME');
   });

@@ -19,7 +19,8 @@ afterEach(async () => {
   await removeDir(stateDir);
 });
 
-const shards = (n: number) => `\rLoading safetensors checkpoint shards: ${String(n * 25).padStart(3)}% Completed | ${n}/4 [00:0${n}<00:0${4 - n},  1.1s/it]`;
+const shards = (n: number) =>
+  `\rLoading safetensors checkpoint shards: ${String(n * 25).padStart(3)}% Completed | ${n}/4 [00:0${n}<00:0${4 - n},  1.1s/it]`;
 
 describe('watchLog', () => {
   it("sends LOAD_PROGRESS for this run's lines only, a bar mid-redraw included, each change once", async () => {
@@ -30,22 +31,35 @@ describe('watchLog', () => {
     const previous = `${shards(4)}\nINFO 03-13 08:57:28 [core.py:210] init engine (profile, create kv cache, warmup model) took 9.00 seconds\n`;
     await writeFile(file, previous);
     // A pid file of ours naming a live pid (this test process) and the offset where the run starts.
-    await writePidFile(stateDir, ref.provider, { pid: process.pid, binary: process.execPath, logOffset: Buffer.byteLength(previous) });
+    await writePidFile(stateDir, ref.provider, {
+      pid: process.pid,
+      binary: process.execPath,
+      logOffset: Buffer.byteLength(previous),
+    });
 
     const clock = new SimulatedClock();
     const events: ActorEvent[] = [];
     const stop = watchLog({ ...ref, pid: process.pid }, resolveDeps({ clock }), (e) => events.push(e));
     // Moves the simulated clock until the file reads have produced `n` events.
-    const look = (n: number) => until(async () => {
-      clock.increment(LOG_POLL_MS);
-      await new Promise((r) => setTimeout(r, 5));
-      return events.length >= n;
-    }, { what: `${n} LOAD_PROGRESS events`, timeoutMs: 5_000 });
+    const look = (n: number) =>
+      until(
+        async () => {
+          clock.increment(LOG_POLL_MS);
+          await new Promise((r) => setTimeout(r, 5));
+          return events.length >= n;
+        },
+        { what: `${n} LOAD_PROGRESS events`, timeoutMs: 5_000 },
+      );
 
     // One write, so a look cannot fall between the milestone and the bar.
-    await appendFile(file, `(EngineCore_DP0 pid=7) INFO 03-13 08:55:31 [gpu_model_runner.py:1595] Starting to load model m...\n${shards(0)}${shards(1)}`);
+    await appendFile(
+      file,
+      `(EngineCore_DP0 pid=7) INFO 03-13 08:55:31 [gpu_model_runner.py:1595] Starting to load model m...\n${shards(0)}${shards(1)}`,
+    );
     await look(1);
-    expect(events).toEqual([{ type: 'LOAD_PROGRESS', phase: 'load', percent: 25, text: 'Loading safetensors checkpoint shards 1/4' }]);
+    expect(events).toEqual([
+      { type: 'LOAD_PROGRESS', phase: 'load', percent: 25, text: 'Loading safetensors checkpoint shards 1/4' },
+    ]);
 
     // Looks that find nothing new send nothing: the next event is the next redraw, not a repeat.
     for (let i = 0; i < 4; i++) clock.increment(LOG_POLL_MS);

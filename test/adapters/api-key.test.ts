@@ -20,7 +20,13 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-function provider(kind: ProviderKind, url: string, model: string, env: Record<string, string>, apiKeyEnv?: string): ModelProvider {
+function provider(
+  kind: ProviderKind,
+  url: string,
+  model: string,
+  env: Record<string, string>,
+  apiKeyEnv?: string,
+): ModelProvider {
   const type = kind === 'ollama' ? 'ollama' : 'openai-compatible';
   const config = { ...providerConfig(kind, type, url, model), ...(apiKeyEnv ? { apiKeyEnv } : {}) };
   const p = createProvider(config, { env });
@@ -34,19 +40,25 @@ describe('API keys', () => {
       if (req.url === '/') return void res.end('Ollama is running');
       if (req.url === '/api/tags') return void res.end(JSON.stringify({ models: [] }));
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      res.end(`${JSON.stringify({ model: 'm', message: { role: 'assistant', content: 'ok' }, done: true, done_reason: 'stop' })}\n`);
+      res.end(
+        `${JSON.stringify({ model: 'm', message: { role: 'assistant', content: 'ok' }, done: true, done_reason: 'stop' })}\n`,
+      );
     });
     const p = provider('ollama', fixture.url, 'm', { PROXY_API_KEY: KEY }, 'PROXY_API_KEY');
     expect(await p.health()).toMatchObject({ ok: true });
     await p.listModels();
     expect((await p.complete({ messages: user })).text).toBe('ok');
     expect(fixture.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
-      ['/', `Bearer ${KEY}`], ['/api/tags', `Bearer ${KEY}`], ['/api/chat', `Bearer ${KEY}`],
+      ['/', `Bearer ${KEY}`],
+      ['/api/tags', `Bearer ${KEY}`],
+      ['/api/chat', `Bearer ${KEY}`],
     ]);
   });
 
   it('sends no Authorization header when the variable is unset or empty', async () => {
-    fixture = await startFixture((_req, res) => sse(res, [{ choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] }, 'data: [DONE]\n\n']));
+    fixture = await startFixture((_req, res) =>
+      sse(res, [{ choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] }, 'data: [DONE]\n\n']),
+    );
     await provider('vllm', fixture.url, 'm', { VLLM_API_KEY: '' }, 'VLLM_API_KEY').complete({ messages: user });
     await provider('vllm', fixture.url, 'm', {}, 'VLLM_API_KEY').complete({ messages: user });
     expect(fixture.requests.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
@@ -61,7 +73,10 @@ describe('API keys', () => {
     const unset = provider('vllm', server.url, server.model, {}, 'VLLM_API_KEY');
     expect(await unset.health()).toMatchObject({ ok: true, status: 'ready' });
     const err = await caught(unset.listModels());
-    expect(err).toMatchObject({ code: 'AUTH_FAILED', details: { status: 401, apiKeyEnv: 'VLLM_API_KEY', serverMessage: 'Unauthorized' } });
+    expect(err).toMatchObject({
+      code: 'AUTH_FAILED',
+      details: { status: 401, apiKeyEnv: 'VLLM_API_KEY', serverMessage: 'Unauthorized' },
+    });
     expect(err.message).toMatch(/requires an API key \(401: Unauthorized\), and VLLM_API_KEY is not set/);
     expect(err.hint).toMatch(/Set VLLM_API_KEY .*providers\.vllm\.api_key_env/);
     expect(isServerGone(err)).toBe(false);
@@ -73,7 +88,10 @@ describe('API keys', () => {
     const wrong = 'wrong-key-0123456789';
     const p = provider('llamacpp', server.url, server.model, { TEAM_LLAMA_TOKEN: wrong }, 'TEAM_LLAMA_TOKEN');
     const err = await caught(p.complete({ messages: user }));
-    expect(err).toMatchObject({ code: 'AUTH_FAILED', details: { status: 401, apiKeyEnv: 'TEAM_LLAMA_TOKEN', serverMessage: 'Invalid API Key' } });
+    expect(err).toMatchObject({
+      code: 'AUTH_FAILED',
+      details: { status: 401, apiKeyEnv: 'TEAM_LLAMA_TOKEN', serverMessage: 'Invalid API Key' },
+    });
     expect(err.message).toMatch(/refused the API key in TEAM_LLAMA_TOKEN/);
     expect(JSON.stringify({ ...err, message: err.message, hint: err.hint })).not.toContain(wrong);
     const right = provider('llamacpp', server.url, server.model, { TEAM_LLAMA_TOKEN: KEY }, 'TEAM_LLAMA_TOKEN');
@@ -85,7 +103,10 @@ describe('API keys', () => {
     const unset = provider('llamacpp', server.url, server.model, {}, 'LLAMA_API_KEY');
     expect(await unset.health()).toMatchObject({ ok: true });
     expect((await unset.listModels()).length).toBe(1);
-    expect(await caught(unset.checkAuth!())).toMatchObject({ code: 'AUTH_FAILED', details: { apiKeyEnv: 'LLAMA_API_KEY' } });
+    expect(await caught(unset.checkAuth!())).toMatchObject({
+      code: 'AUTH_FAILED',
+      details: { apiKeyEnv: 'LLAMA_API_KEY' },
+    });
     await provider('llamacpp', server.url, server.model, { LLAMA_API_KEY: KEY }, 'LLAMA_API_KEY').checkAuth!();
   });
 
@@ -94,7 +115,9 @@ describe('API keys', () => {
     const health = await provider('lmstudio', server.url, server.model, {}, 'LM_API_TOKEN').health();
     expect(health).toMatchObject({ ok: true, status: 'ready', code: 'AUTH_FAILED' });
     expect(health.detail).toMatch(/LM_API_TOKEN is not set/);
-    expect(await provider('lmstudio', server.url, server.model, { LM_API_TOKEN: KEY }, 'LM_API_TOKEN').health()).toEqual({ ok: true, status: 'ready' });
+    expect(
+      await provider('lmstudio', server.url, server.model, { LM_API_TOKEN: KEY }, 'LM_API_TOKEN').health(),
+    ).toEqual({ ok: true, status: 'ready' });
   });
 
   it('a 403 from a server with no key configured says to configure api_key_env', async () => {

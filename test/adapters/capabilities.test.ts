@@ -10,7 +10,10 @@ import { config, providerConfig } from '../registry/fixtures.js';
 let server: TestServer;
 const adapters: ModelProvider[] = [];
 beforeAll(async () => {
-  server = await startTestServer('ollama', { model: 'llama3.2:latest', env: { ACODE_FAKE_PULLED: 'llama3.2:latest,gemma2:2b,llava:7b' } });
+  server = await startTestServer('ollama', {
+    model: 'llama3.2:latest',
+    env: { ACODE_FAKE_PULLED: 'llama3.2:latest,gemma2:2b,llava:7b' },
+  });
 });
 afterAll(async () => {
   await Promise.all(adapters.map((a) => a.close()));
@@ -18,7 +21,9 @@ afterAll(async () => {
 });
 
 function adapterFor(id: string, model: string): ModelProvider {
-  const adapter = createProvider(providerConfig(id, { kind: 'ollama', type: 'ollama', model, port: server.port, baseUrl: server.url }));
+  const adapter = createProvider(
+    providerConfig(id, { kind: 'ollama', type: 'ollama', model, port: server.port, baseUrl: server.url }),
+  );
   adapters.push(adapter);
   return adapter;
 }
@@ -45,7 +50,9 @@ describe('capabilities learned from the server', () => {
     const capabilities = { gemma: gemma.capabilities, llama: llama.capabilities };
     const withTools = selectProviders({ config: cfg, requirements: { tools: true }, capabilities });
     expect(withTools.order).toEqual(['llama']);
-    expect(withTools.refused).toEqual([{ id: 'gemma', code: 'MODE_FORBIDDEN', reason: 'gemma does not support tool calls' }]);
+    expect(withTools.refused).toEqual([
+      { id: 'gemma', code: 'MODE_FORBIDDEN', reason: 'gemma does not support tool calls' },
+    ]);
     // Without the requirement, the preferred provider stays first.
     expect(selectProviders({ config: cfg, capabilities }).order).toEqual(['gemma', 'llama']);
   });

@@ -14,7 +14,7 @@ function dependants(signal: AbortSignal): number {
 }
 
 describe('withDeadline', () => {
-  it('aborts with the caller\'s reason, and not as a timeout', () => {
+  it("aborts with the caller's reason, and not as a timeout", () => {
     const parent = new AbortController();
     const d = withDeadline(60_000, parent.signal);
     parent.abort(new Error('user pressed ^C'));
@@ -37,7 +37,7 @@ describe('withDeadline', () => {
     expect((d.signal.reason as DOMException).name).toBe('TimeoutError');
   });
 
-  it('dispose detaches: the caller\'s later abort and the timer no longer reach it', async () => {
+  it("dispose detaches: the caller's later abort and the timer no longer reach it", async () => {
     const parent = new AbortController();
     const d = withDeadline(5, parent.signal);
     d.dispose();
@@ -51,7 +51,9 @@ describe('withDeadline', () => {
 
 describe('health probes under a long-lived signal', () => {
   it('200 probes leave no listener and no linked signal on it', async () => {
-    const fixture = await startFixture((_q, res) => { res.end('Ollama is running'); });
+    const fixture = await startFixture((_q, res) => {
+      res.end('Ollama is running');
+    });
     const provider = createProvider(providerConfig('ollama', 'ollama', fixture.url, 'm'));
     try {
       const lifetime = new AbortController();

@@ -6,7 +6,12 @@ import type { ProviderConfig, ProviderKind, WireType } from '../../config/index.
 import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS } from '../../config/index.js';
 export { freePort } from '../servers/lib/free-port.js';
 
-export interface Recorded { method: string; url: string; body: unknown; headers: IncomingMessage['headers'] }
+export interface Recorded {
+  method: string;
+  url: string;
+  body: unknown;
+  headers: IncomingMessage['headers'];
+}
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => void | Promise<void>;
 
 export interface Fixture {
@@ -28,14 +33,20 @@ export async function startFixture(handler: Handler): Promise<Fixture> {
     req.on('end', () => {
       const raw = Buffer.concat(parts).toString('utf8');
       let body: unknown = raw;
-      try { body = raw ? JSON.parse(raw) : undefined; } catch { /* keep raw */ }
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        /* keep raw */
+      }
       requests.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
       void Promise.resolve(handler(req, res, body)).catch((err: unknown) => res.destroy(err as Error));
     });
   });
   server.on('connection', (s: Socket) => {
     sockets.push(s);
-    s.on('close', () => { closed++; });
+    s.on('close', () => {
+      closed++;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -45,10 +56,11 @@ export async function startFixture(handler: Handler): Promise<Fixture> {
     requests,
     sockets,
     closedSockets: () => closed,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -56,8 +68,17 @@ export async function startFixture(handler: Handler): Promise<Fixture> {
 export function providerConfig(kind: ProviderKind, type: WireType, baseUrl: string, model?: string): ProviderConfig {
   const url = new URL(baseUrl);
   return {
-    id: kind, kind, type, model, host: url.hostname, port: Number(url.port), baseUrl,
-    args: [], lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    id: kind,
+    kind,
+    type,
+    model,
+    host: url.hostname,
+    port: Number(url.port),
+    baseUrl,
+    args: [],
+    lifecycle: DEFAULT_LIFECYCLE,
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
   };
 }
 
@@ -79,7 +100,9 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-export async function caught(p: Promise<unknown> | (() => Promise<unknown>)): Promise<{ code?: string; details?: Record<string, unknown>; message?: string; hint?: string }> {
+export async function caught(
+  p: Promise<unknown> | (() => Promise<unknown>),
+): Promise<{ code?: string; details?: Record<string, unknown>; message?: string; hint?: string }> {
   try {
     await (typeof p === 'function' ? p() : p);
   } catch (err) {

@@ -17,7 +17,9 @@ export const APACHE_404 = [
 
 /** Listens on 127.0.0.1:port and answers every request with the page and a 404. */
 export async function startApache404(port: number): Promise<Server> {
-  const server = createServer((_req, res) => { res.writeHead(404, { 'content-type': 'text/html; charset=iso-8859-1' }).end(APACHE_404); });
+  const server = createServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/html; charset=iso-8859-1' }).end(APACHE_404);
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return server;
 }

@@ -18,7 +18,12 @@ afterEach(() => {
 });
 
 /** Writes a snapshot the way huggingface_hub does: blobs, relative links, refs/main. */
-function stage(cache: string, repoId: string, files: Record<string, string>, opts: { dangling?: string[] } = {}): string {
+function stage(
+  cache: string,
+  repoId: string,
+  files: Record<string, string>,
+  opts: { dangling?: string[] } = {},
+): string {
   const folder = repoFolder(cache, repoId);
   const snap = join(folder, 'snapshots', COMMIT);
   mkdirSync(join(folder, 'blobs'), { recursive: true });
@@ -36,10 +41,16 @@ function stage(cache: string, repoId: string, files: Record<string, string>, opt
 
 describe('hubEnv', () => {
   it('honours HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE and HF_HUB_OFFLINE as huggingface_hub does', () => {
-    expect(hubEnv({ HOME: '/h' })).toEqual({ endpoint: 'https://huggingface.co', token: undefined, cacheDir: '/h/.cache/huggingface/hub', offline: false });
+    expect(hubEnv({ HOME: '/h' })).toEqual({
+      endpoint: 'https://huggingface.co',
+      token: undefined,
+      cacheDir: '/h/.cache/huggingface/hub',
+      offline: false,
+    });
     expect(hubEnv({ HOME: '/h', XDG_CACHE_HOME: '/x' }).cacheDir).toBe('/x/huggingface/hub');
-    expect(hubEnv({ HF_HOME: '/hf', HF_ENDPOINT: 'http://127.0.0.1:9/', HF_TOKEN: 'hf_x', HF_HUB_OFFLINE: 'YES' }))
-      .toEqual({ endpoint: 'http://127.0.0.1:9', token: 'hf_x', cacheDir: '/hf/hub', offline: true });
+    expect(
+      hubEnv({ HF_HOME: '/hf', HF_ENDPOINT: 'http://127.0.0.1:9/', HF_TOKEN: 'hf_x', HF_HUB_OFFLINE: 'YES' }),
+    ).toEqual({ endpoint: 'http://127.0.0.1:9', token: 'hf_x', cacheDir: '/hf/hub', offline: true });
     expect(hubEnv({ HF_HOME: '/hf', HF_HUB_CACHE: '/cache' }).cacheDir).toBe('/cache');
     expect(hubEnv({ HF_HUB_OFFLINE: '0' }).offline).toBe(false);
   });
@@ -51,10 +62,19 @@ describe('modelFilesComplete', () => {
     expect(modelFilesComplete(['config.json', 'model.safetensors'], none)).toEqual({ complete: true, missing: [] });
     expect(modelFilesComplete(['params.json', 'consolidated.safetensors'], none).complete).toBe(true);
     expect(modelFilesComplete(['model.safetensors'], none).missing).toEqual(['config.json or params.json']);
-    expect(modelFilesComplete(['config.json', 'tokenizer.json'], none).missing).toEqual(['weights (*.safetensors or *.bin)']);
-    const index = new Map([['model.safetensors.index.json', { weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }]]);
-    expect(modelFilesComplete(['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors'], index).missing)
-      .toEqual(['model-00002-of-00002.safetensors']);
+    expect(modelFilesComplete(['config.json', 'tokenizer.json'], none).missing).toEqual([
+      'weights (*.safetensors or *.bin)',
+    ]);
+    const index = new Map([
+      [
+        'model.safetensors.index.json',
+        { weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } },
+      ],
+    ]);
+    expect(
+      modelFilesComplete(['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors'], index)
+        .missing,
+    ).toEqual(['model-00002-of-00002.safetensors']);
   });
 });
 
@@ -69,7 +89,10 @@ describe('cachedModel', () => {
     const cache = scratch();
     expect(await cachedModel(cache, 'org/absent')).toMatchObject({ complete: false, commit: null });
     stage(cache, 'org/m', { 'config.json': '{}', 'model.safetensors': 'w' }, { dangling: ['model.safetensors'] });
-    expect(await cachedModel(cache, 'org/m')).toMatchObject({ complete: false, missing: ['weights (*.safetensors or *.bin)'] });
+    expect(await cachedModel(cache, 'org/m')).toMatchObject({
+      complete: false,
+      missing: ['weights (*.safetensors or *.bin)'],
+    });
     expect(await cachedModel(cache, 'org/m', 'b'.repeat(40))).toMatchObject({ complete: false, snapshot: null });
   });
 

@@ -23,13 +23,15 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const env = (extra: Record<string, string> = {}) => hubEnv({ HOME: home, HF_HOME: join(home, 'hf'), HF_ENDPOINT: hub.url, ...extra });
+const env = (extra: Record<string, string> = {}) =>
+  hubEnv({ HOME: home, HF_HOME: join(home, 'hf'), HF_ENDPOINT: hub.url, ...extra });
 
 describe('preflightHubModel', () => {
   it('finds a model on the hub and reports its commit and files', async () => {
     const r = await preflightHubModel(env(), 'acode-test/tiny-llm', { policy: 'allowed' });
     expect(r.kind).toBe('on-hub');
-    if (r.kind === 'on-hub') expect(r.info.files.find((f) => f.name === 'model.safetensors')?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    if (r.kind === 'on-hub')
+      expect(r.info.files.find((f) => f.name === 'model.safetensors')?.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('404: MODEL_NOT_FOUND "not found on Hugging Face" with a did-you-mean from the search', async () => {
@@ -47,17 +49,25 @@ describe('preflightHubModel', () => {
   });
 
   it('gated with a token that has no access: AUTH_FAILED saying HF_TOKEN was sent; the right token passes', async () => {
-    const err = await acodeFailure(preflightHubModel(env({ HF_TOKEN: 'hf_bad' }), 'Qwen/Qwen2.5-0.5B-Instruct', { policy: 'allowed' }));
+    const err = await acodeFailure(
+      preflightHubModel(env({ HF_TOKEN: 'hf_bad' }), 'Qwen/Qwen2.5-0.5B-Instruct', { policy: 'allowed' }),
+    );
     expect([err.code, err.details.status]).toEqual(['AUTH_FAILED', 403]);
     expect(err.hint).toContain('HF_TOKEN was sent');
-    expect((await preflightHubModel(env({ HF_TOKEN: 'hf_good' }), 'Qwen/Qwen2.5-0.5B-Instruct', { policy: 'allowed' })).kind).toBe('on-hub');
+    expect(
+      (await preflightHubModel(env({ HF_TOKEN: 'hf_good' }), 'Qwen/Qwen2.5-0.5B-Instruct', { policy: 'allowed' })).kind,
+    ).toBe('on-hub');
   });
 
   it('hub unreachable: says so and that the cache has no copy', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const err = await acodeFailure(preflightHubModel(env({ HF_ENDPOINT: closed }), 'acode-test/tiny-llm', { policy: 'allowed' }));
+    const err = await acodeFailure(
+      preflightHubModel(env({ HF_ENDPOINT: closed }), 'acode-test/tiny-llm', { policy: 'allowed' }),
+    );
     expect(err.code).toBe('CONNECTION_REFUSED');
-    expect(err.message).toBe(`Cannot reach the Hugging Face hub at ${closed} to check 'acode-test/tiny-llm' (connection refused).`);
+    expect(err.message).toBe(
+      `Cannot reach the Hugging Face hub at ${closed} to check 'acode-test/tiny-llm' (connection refused).`,
+    );
     expect(err.hint).toContain('The cache has no complete copy of acode-test/tiny-llm');
   });
 
@@ -69,7 +79,9 @@ describe('preflightHubModel', () => {
     expect(err.hint).toContain('acode models pull acode-test/tiny-llm --provider vllm');
     expect(err.hint).toContain('huggingface-cli download acode-test/tiny-llm');
     expect(err.hint).toContain('HF_HOME');
-    const offline = await acodeFailure(preflightHubModel(env({ HF_HUB_OFFLINE: '1' }), 'acode-test/tiny-llm', { policy: 'allowed' }));
+    const offline = await acodeFailure(
+      preflightHubModel(env({ HF_HUB_OFFLINE: '1' }), 'acode-test/tiny-llm', { policy: 'allowed' }),
+    );
     expect(offline.message).toContain('HF_HUB_OFFLINE');
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe(before);
   });

@@ -11,7 +11,11 @@ const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 /** Every generation is bounded and deterministic: a real model (random weights included) may never stop by itself. */
 const MAX_TOKENS = 16;
 const bounded = { maxTokens: MAX_TOKENS, temperature: 0 };
-const weatherTool = { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
+const weatherTool = {
+  name: 'get_weather',
+  description: 'Weather in a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
 
 /** The served model's context length in tokens (as the server reports it). */
 async function contextOf(run: Running): Promise<number> {
@@ -58,14 +62,19 @@ describe.each(targets())('$name', (t) => {
 
   it('stops at maxTokens with finish reason length', async () => {
     run = await start(t);
-    const res = await run.provider.complete({ messages: user('Count to one hundred.'), sampling: { ...bounded, maxTokens: 3 } });
+    const res = await run.provider.complete({
+      messages: user('Count to one hundred.'),
+      sampling: { ...bounded, maxTokens: 3 },
+    });
     expect(res.finishReason).toBe('length');
     expect(res.usage?.completionTokens).toBe(3);
   });
 
   standInIt(t)('assembles a tool call from the stream into one ToolCall', async () => {
     run = await start(t);
-    const chunks = await collect(run.provider.stream({ messages: user('What is the weather in Tokyo? Use get_weather.'), tools: [weatherTool] }));
+    const chunks = await collect(
+      run.provider.stream({ messages: user('What is the weather in Tokyo? Use get_weather.'), tools: [weatherTool] }),
+    );
     const deltas = chunks.filter((c) => c.type === 'tool_call_delta');
     expect(deltas.length).toBeGreaterThan(0);
     const final = chunks.at(-1) as Extract<StreamChunk, { type: 'final' }>;
@@ -78,8 +87,14 @@ describe.each(targets())('$name', (t) => {
 
   it('returns structured output validated against the schema', async () => {
     run = await start(t);
-    const schema = { type: 'object', properties: { age: { type: 'integer' }, name: { type: 'string' } }, required: ['age', 'name'] };
-    const answer = await run.provider.complete({ messages: user('Invent a person; answer in JSON.'), schema, sampling: { temperature: 0 } }).catch((e: unknown) => e);
+    const schema = {
+      type: 'object',
+      properties: { age: { type: 'integer' }, name: { type: 'string' } },
+      required: ['age', 'name'],
+    };
+    const answer = await run.provider
+      .complete({ messages: user('Invent a person; answer in JSON.'), schema, sampling: { temperature: 0 } })
+      .catch((e: unknown) => e);
     if (!t.standIn && answer instanceof AcodeError && answer.code === 'BAD_REQUEST') {
       // Some model files cannot build a grammar sampler (llama-server: 400 "Failed to initialize samplers"):
       // that must surface as the server's 400 with its message, not a hang or a crash.
@@ -97,14 +112,23 @@ describe.each(targets())('$name', (t) => {
     const messages = user('Tell me a story.');
     if (!run.provider.capabilities.continueFinalMessage) {
       expect(t.kind).toBe('llamacpp');
-      const err = await caught(run.provider.complete({ messages: [...messages, { role: 'assistant', content: 'Once' }], continueFinalMessage: true }));
+      const err = await caught(
+        run.provider.complete({
+          messages: [...messages, { role: 'assistant', content: 'Once' }],
+          continueFinalMessage: true,
+        }),
+      );
       expect(err.code).toBe('BAD_REQUEST');
       return;
     }
     const sampling = t.standIn ? { seed: 3 } : { seed: 3, ...bounded };
     const full = await run.provider.complete({ messages, sampling });
     const cut = Math.floor(full.text.length / 2);
-    const rest = await run.provider.complete({ messages: [...messages, { role: 'assistant', content: full.text.slice(0, cut) }], continueFinalMessage: true, sampling });
+    const rest = await run.provider.complete({
+      messages: [...messages, { role: 'assistant', content: full.text.slice(0, cut) }],
+      continueFinalMessage: true,
+      sampling,
+    });
     if (t.standIn) expect(full.text.slice(0, cut) + rest.text).toBe(full.text);
     else expect(rest.text.length).toBeGreaterThan(0);
   });
@@ -126,11 +150,17 @@ describe.each(targets())('$name', (t) => {
     run = await start(t);
     // Ollama: an empty model name (400 "model is required"). OpenAI-compatible stand-ins: no messages
     // (400; a real llama-server answers that one). A real server: a prompt longer than its context.
-    const err = t.type === 'ollama'
-      ? await caught(run.provider.complete({ model: '', messages: user('hi') }))
-      : t.standIn
-        ? await caught(run.provider.complete({ messages: [] }))
-        : await caught(run.provider.complete({ messages: user('hello '.repeat(await contextOf(run) + 64)), sampling: bounded }));
+    const err =
+      t.type === 'ollama'
+        ? await caught(run.provider.complete({ model: '', messages: user('hi') }))
+        : t.standIn
+          ? await caught(run.provider.complete({ messages: [] }))
+          : await caught(
+              run.provider.complete({
+                messages: user('hello '.repeat((await contextOf(run)) + 64)),
+                sampling: bounded,
+              }),
+            );
     expect(err.code).toBe('BAD_REQUEST');
     expect(err.details).toMatchObject({ status: 400 });
     expect(String(err.details!.serverMessage).length).toBeGreaterThan(0);

@@ -9,7 +9,10 @@ import { until } from '../support/processes.js';
 
 const user = [{ role: 'user' as const, content: 'Tell me a long story.' }];
 
-async function consume(stream: AsyncIterable<StreamChunk>, onChunk?: (c: StreamChunk, n: number) => void): Promise<{ got: StreamChunk[]; err: Awaited<ReturnType<typeof caught>> }> {
+async function consume(
+  stream: AsyncIterable<StreamChunk>,
+  onChunk?: (c: StreamChunk, n: number) => void,
+): Promise<{ got: StreamChunk[]; err: Awaited<ReturnType<typeof caught>> }> {
   const got: StreamChunk[] = [];
   const err = await caught(async () => {
     for await (const c of stream) {
@@ -51,7 +54,9 @@ describe.each(targets())('$name', (t) => {
   knob('server killed (SIGKILL) mid-stream by the test: STREAM_INTERRUPTED', async () => {
     run = await start(t, { knobs: { tokenDelayMs: 20, tokens: 500 } });
     const server = run.server!;
-    const { got, err } = await consume(run.provider.stream({ messages: user }), (_c, n) => { if (n === 2) server.kill('SIGKILL'); });
+    const { got, err } = await consume(run.provider.stream({ messages: user }), (_c, n) => {
+      if (n === 2) server.kill('SIGKILL');
+    });
     expect(err.code).toBe('STREAM_INTERRUPTED');
     expect(got.length).toBeGreaterThanOrEqual(2);
     expect(got.length).toBeLessThan(500);
@@ -108,36 +113,42 @@ describe.each(targets())('$name', (t) => {
   knob('cancel mid-stream: ABORTED, no further chunks, the socket is closed', async () => {
     run = await start(t, { knobs: { tokenDelayMs: 20, tokens: 500 } });
     const ac = new AbortController();
-    const { got, err } = await consume(run.provider.stream({ messages: user }, { signal: ac.signal }), (_c, n) => { if (n === 2) ac.abort(); });
+    const { got, err } = await consume(run.provider.stream({ messages: user }, { signal: ac.signal }), (_c, n) => {
+      if (n === 2) ac.abort();
+    });
     expect(err.code).toBe('ABORTED');
     expect(got).toHaveLength(2);
     const socket = run.sockets[0]!;
     await until(() => socket.destroyed, { what: 'the client socket to close', timeoutMs: 5_000 });
   });
 
-  knob('slow consumer: reads from the socket stay bounded while paused; nothing is lost', async () => {
-    const tokens = 100_000;
-    run = await start(t, { knobs: { tokens } });
-    const it = run.provider.stream({ messages: user })[Symbol.asyncIterator]();
-    expect((await it.next()).done).toBe(false);
-    // Paused. Round trips on another connection give both processes many turns to move data.
-    const probe = run.another();
-    const reads: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      await probe.health();
-      reads.push(run.sockets[0]!.bytesRead);
-    }
-    expect(reads.at(-1)!).toBeLessThan(4 * 1024 * 1024);
-    let n = 1;
-    let last: StreamChunk | undefined;
-    for (let r = await it.next(); !r.done; r = await it.next()) {
-      n++;
-      last = r.value;
-    }
-    expect(last?.type).toBe('final');
-    expect(n).toBe(tokens + 1);
-    // The whole answer was several times the bound: back-pressure, not a small answer, kept it low.
-    expect(run.sockets[0]!.bytesRead).toBeGreaterThan(3 * reads.at(-1)!);
-    expect(run.sockets[0]!.bytesRead).toBeGreaterThan(8 * 1024 * 1024);
-  }, 120_000);
+  knob(
+    'slow consumer: reads from the socket stay bounded while paused; nothing is lost',
+    async () => {
+      const tokens = 100_000;
+      run = await start(t, { knobs: { tokens } });
+      const it = run.provider.stream({ messages: user })[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      // Paused. Round trips on another connection give both processes many turns to move data.
+      const probe = run.another();
+      const reads: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        await probe.health();
+        reads.push(run.sockets[0]!.bytesRead);
+      }
+      expect(reads.at(-1)!).toBeLessThan(4 * 1024 * 1024);
+      let n = 1;
+      let last: StreamChunk | undefined;
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        n++;
+        last = r.value;
+      }
+      expect(last?.type).toBe('final');
+      expect(n).toBe(tokens + 1);
+      // The whole answer was several times the bound: back-pressure, not a small answer, kept it low.
+      expect(run.sockets[0]!.bytesRead).toBeGreaterThan(3 * reads.at(-1)!);
+      expect(run.sockets[0]!.bytesRead).toBeGreaterThan(8 * 1024 * 1024);
+    },
+    120_000,
+  );
 });

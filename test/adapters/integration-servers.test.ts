@@ -26,7 +26,10 @@ suite('stand-in specifics (need knobs)', () => {
     const deadline = Date.now() + 10_000;
     while (status === 'down' && Date.now() < deadline) status = (await run.provider.health()).status;
     expect(status).toBe('starting');
-    expect(await run.provider.health()).toMatchObject({ code: 'HTTP_503', detail: expect.stringContaining('Loading model') });
+    expect(await run.provider.health()).toMatchObject({
+      code: 'HTTP_503',
+      detail: expect.stringContaining('Loading model'),
+    });
     const err = await caught(run.provider.complete({ messages: [{ role: 'user', content: 'hi' }] }));
     expect(err.code).toBe('SERVER_ERROR');
     expect(err.details).toMatchObject({ status: 503, serverMessage: 'Loading model' });
@@ -64,7 +67,9 @@ suite('stand-in specifics (need knobs)', () => {
   it('Ollama pull failing midway (error line inside HTTP 200): PULL_FAILED with the server text', async () => {
     run = await start(ollama!, { knobs: { pullFailAtPercent: 50 } });
     const seen: PullProgress[] = [];
-    const err = await caught(async () => { for await (const p of run!.provider.pull!('qwen2.5:0.5b')) seen.push(p); });
+    const err = await caught(async () => {
+      for await (const p of run!.provider.pull!('qwen2.5:0.5b')) seen.push(p);
+    });
     expect(err.code).toBe('PULL_FAILED');
     expect(err.message).toContain('max retries exceeded');
     expect(seen.length).toBeGreaterThan(0);

@@ -37,23 +37,40 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-
 export function targets(): Target[] {
   const env = process.env;
   const out: Target[] = [];
   if (env.ACODE_TEST_OLLAMA_URL) {
-    out.push({ name: `real ollama at ${env.ACODE_TEST_OLLAMA_URL}`, kind: 'ollama', type: 'ollama', realUrl: env.ACODE_TEST_OLLAMA_URL, realModel: env.ACODE_TEST_OLLAMA_MODEL ?? env.ACODE_TEST_MODEL });
+    out.push({
+      name: `real ollama at ${env.ACODE_TEST_OLLAMA_URL}`,
+      kind: 'ollama',
+      type: 'ollama',
+      realUrl: env.ACODE_TEST_OLLAMA_URL,
+      realModel: env.ACODE_TEST_OLLAMA_MODEL ?? env.ACODE_TEST_MODEL,
+    });
   } else {
     out.push({ name: 'stand-in ollama', kind: 'ollama', type: 'ollama', standIn: 'ollama' });
   }
   if (env.ACODE_TEST_OPENAI_URL) {
     const kind = (env.ACODE_TEST_OPENAI_KIND ?? 'vllm') as ProviderKind;
-    out.push({ name: `real ${kind} at ${env.ACODE_TEST_OPENAI_URL}`, kind, type: 'openai-compatible', realUrl: env.ACODE_TEST_OPENAI_URL, realModel: env.ACODE_TEST_OPENAI_MODEL ?? env.ACODE_TEST_MODEL });
+    out.push({
+      name: `real ${kind} at ${env.ACODE_TEST_OPENAI_URL}`,
+      kind,
+      type: 'openai-compatible',
+      realUrl: env.ACODE_TEST_OPENAI_URL,
+      realModel: env.ACODE_TEST_OPENAI_MODEL ?? env.ACODE_TEST_MODEL,
+    });
   } else {
     out.push({ name: 'stand-in vllm', kind: 'vllm', type: 'openai-compatible', standIn: 'vllm' });
     out.push({ name: 'stand-in llama-server', kind: 'llamacpp', type: 'openai-compatible', standIn: 'llama-server' });
   }
-  if (realLlama) out.push({ name: 'real llama-server (../shared/real-servers)', kind: 'llamacpp', type: 'openai-compatible', realBinary: true });
+  if (realLlama)
+    out.push({
+      name: 'real llama-server (../shared/real-servers)',
+      kind: 'llamacpp',
+      type: 'openai-compatible',
+      realBinary: true,
+    });
   return out;
 }
 
@@ -72,7 +89,11 @@ export async function start(t: Target, opts: StartOptions = {}): Promise<Running
     const server = await startRealLlama();
     const provider = make(server.url, server.model, { onSocket: (s) => sockets.push(s) });
     return {
-      url: server.url, model: server.model, sockets, provider, another: (o) => make(server.url, server.model, o),
+      url: server.url,
+      model: server.model,
+      sockets,
+      provider,
+      another: (o) => make(server.url, server.model, o),
       stop: async () => {
         await provider.close();
         await server.stop();
@@ -82,18 +103,24 @@ export async function start(t: Target, opts: StartOptions = {}): Promise<Running
   if (!t.standIn) {
     const url = t.realUrl!.replace(/\/+$/, '');
     const served = (await make(url, '').listModels()).map((m) => m.id);
-    const model = t.realModel && served.includes(t.realModel) ? t.realModel : served[0] ?? '';
+    const model = t.realModel && served.includes(t.realModel) ? t.realModel : (served[0] ?? '');
     const provider = make(url, model, { onSocket: (s) => sockets.push(s) });
     return { url, model, sockets, provider, another: (o) => make(url, model, o), stop: () => provider.close() };
   }
   const server = await startTestServer(t.standIn, {
     ...(t.standIn === 'ollama' ? { model: 'llama3.2:latest' } : {}),
-    knobs: opts.knobs, args: opts.args, waitReady: opts.waitReady,
+    knobs: opts.knobs,
+    args: opts.args,
+    waitReady: opts.waitReady,
   });
   const provider = make(server.url, server.model, { onSocket: (s) => sockets.push(s) });
   const extra: ModelProvider[] = [];
   return {
-    url: server.url, model: server.model, server, sockets, provider,
+    url: server.url,
+    model: server.model,
+    server,
+    sockets,
+    provider,
     another: (o) => {
       const p = make(server.url, server.model, o);
       extra.push(p);

@@ -8,13 +8,34 @@ import { providerConfig } from '../support/providers.js';
 
 // The one table every place that asks "is this loopback?" must agree with.
 const TABLE: Array<[string, boolean]> = [
-  ['127.0.0.1', true], ['127.1.2.3', true], ['127.255.255.254', true],
-  ['::1', true], ['[::1]', true], ['0:0:0:0:0:0:0:1', true], ['[0:0::1]', true],
-  ['::ffff:127.0.0.1', true], ['[::ffff:127.0.0.1]', true], ['::ffff:7f00:1', true], ['[::FFFF:127.9.8.7]', true],
-  ['localhost', true], ['LOCALHOST', true],
-  ['0.0.0.0', false], ['::', false], ['[::]', false], ['10.0.0.1', false], ['10.1.2.3', false], ['128.0.0.1', false],
-  ['1127.0.0.1', false], ['::2', false], ['[2001:db8::1]', false], ['::ffff:10.0.0.1', false], ['::ffff:a00:1', false],
-  ['example.com', false], ['localhost.evil.com', false], ['my-laptop', false], ['', false],
+  ['127.0.0.1', true],
+  ['127.1.2.3', true],
+  ['127.255.255.254', true],
+  ['::1', true],
+  ['[::1]', true],
+  ['0:0:0:0:0:0:0:1', true],
+  ['[0:0::1]', true],
+  ['::ffff:127.0.0.1', true],
+  ['[::ffff:127.0.0.1]', true],
+  ['::ffff:7f00:1', true],
+  ['[::FFFF:127.9.8.7]', true],
+  ['localhost', true],
+  ['LOCALHOST', true],
+  ['0.0.0.0', false],
+  ['::', false],
+  ['[::]', false],
+  ['10.0.0.1', false],
+  ['10.1.2.3', false],
+  ['128.0.0.1', false],
+  ['1127.0.0.1', false],
+  ['::2', false],
+  ['[2001:db8::1]', false],
+  ['::ffff:10.0.0.1', false],
+  ['::ffff:a00:1', false],
+  ['example.com', false],
+  ['localhost.evil.com', false],
+  ['my-laptop', false],
+  ['', false],
 ];
 
 describe('isLoopbackHost: the one loopback predicate', () => {
@@ -56,7 +77,8 @@ describe('isLoopbackHost: the one loopback predicate', () => {
         bind: bindOk,
         relay: relayOk,
       };
-      for (const [who, said] of Object.entries(seen)) if (said !== loopback) disagreements.push(`${who}: ${host} → ${said}`);
+      for (const [who, said] of Object.entries(seen))
+        if (said !== loopback) disagreements.push(`${who}: ${host} → ${said}`);
     }
     expect(disagreements).toEqual([]);
   });

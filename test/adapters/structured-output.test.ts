@@ -9,8 +9,16 @@ afterEach(async () => {
   await fixture?.close();
 });
 
-const schema = { type: 'object', properties: { age: { type: 'integer' }, available: { type: 'boolean' } }, required: ['age', 'available'], additionalProperties: false };
-const answer = (content: string) => [{ model: 'm', message: { role: 'assistant', content }, done: false }, { model: 'm', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' }];
+const schema = {
+  type: 'object',
+  properties: { age: { type: 'integer' }, available: { type: 'boolean' } },
+  required: ['age', 'available'],
+  additionalProperties: false,
+};
+const answer = (content: string) => [
+  { model: 'm', message: { role: 'assistant', content }, done: false },
+  { model: 'm', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' },
+];
 
 async function withAnswers(answers: string[]): Promise<ModelProvider> {
   let i = 0;
@@ -29,7 +37,9 @@ describe('structured output', () => {
 
   it('a schema that does not compile is BAD_REQUEST before anything is sent', async () => {
     const p = await withAnswers(['{}']);
-    const error = await caught(p.complete({ messages: [{ role: 'user', content: 'x' }], schema: { type: 'no-such-type' } }));
+    const error = await caught(
+      p.complete({ messages: [{ role: 'user', content: 'x' }], schema: { type: 'no-such-type' } }),
+    );
     expect(error).toMatchObject({ code: 'BAD_REQUEST' });
     expect(error.message).toContain('does not compile');
     expect(fixture!.requests).toHaveLength(0);

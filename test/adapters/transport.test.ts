@@ -20,7 +20,8 @@ afterEach(async () => {
 });
 
 const user = [{ role: 'user' as const, content: 'hi' }];
-const line = (content: string) => `${JSON.stringify({ model: 'm', message: { role: 'assistant', content }, done: false })}\n`;
+const line = (content: string) =>
+  `${JSON.stringify({ model: 'm', message: { role: 'assistant', content }, done: false })}\n`;
 
 async function setup(handler: Handler, opts: Parameters<typeof createProvider>[1] = {}): Promise<ModelProvider> {
   fixture = await startFixture(handler);
@@ -38,7 +39,12 @@ describe('transport errors', () => {
   });
 
   it('a server that never sends headers is RESPONSE_TIMEOUT (headers)', async () => {
-    const p = await setup(() => { /* accept the request, never answer */ }, { timeouts: { headersMs: 300 } });
+    const p = await setup(
+      () => {
+        /* accept the request, never answer */
+      },
+      { timeouts: { headersMs: 300 } },
+    );
     const err = await caught(p.complete({ messages: user }));
     expect(err.code).toBe('RESPONSE_TIMEOUT');
     expect(err.details).toMatchObject({ phase: 'headers' });
@@ -46,9 +52,17 @@ describe('transport errors', () => {
   });
 
   it('a server that hangs after headers is RESPONSE_TIMEOUT (body) after the delivered chunks', async () => {
-    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a')); }, { timeouts: { bodyMs: 300 } });
+    const p = await setup(
+      (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write(line('a'));
+      },
+      { timeouts: { bodyMs: 300 } },
+    );
     const got: unknown[] = [];
-    const err = await caught(async () => { for await (const c of p.stream({ messages: user })) got.push(c); });
+    const err = await caught(async () => {
+      for await (const c of p.stream({ messages: user })) got.push(c);
+    });
     expect(got).toHaveLength(1);
     expect(err.code).toBe('RESPONSE_TIMEOUT');
     expect(err.details).toMatchObject({ phase: 'body', chunksDelivered: 1 });
@@ -56,17 +70,24 @@ describe('transport errors', () => {
 
   it('a server trickling bytes that never make a whole line is RESPONSE_TIMEOUT, though every read is in time', async () => {
     let trickle: NodeJS.Timeout | undefined;
-    const p = await setup((_q, res) => {
-      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      res.write(line('a'));
-      // One byte every 50 ms: undici's per-read body timeout (300 ms) never trips.
-      const next = line('b');
-      let i = 0;
-      trickle = setInterval(() => { if (i < next.length - 1) res.write(next[i++]!); }, 50);
-      res.on('close', () => clearInterval(trickle));
-    }, { timeouts: { headersMs: 2_000, bodyMs: 300 } });
+    const p = await setup(
+      (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write(line('a'));
+        // One byte every 50 ms: undici's per-read body timeout (300 ms) never trips.
+        const next = line('b');
+        let i = 0;
+        trickle = setInterval(() => {
+          if (i < next.length - 1) res.write(next[i++]!);
+        }, 50);
+        res.on('close', () => clearInterval(trickle));
+      },
+      { timeouts: { headersMs: 2_000, bodyMs: 300 } },
+    );
     const got: unknown[] = [];
-    const err = await caught(async () => { for await (const c of p.stream({ messages: user })) got.push(c); });
+    const err = await caught(async () => {
+      for await (const c of p.stream({ messages: user })) got.push(c);
+    });
     clearInterval(trickle);
     expect(got).toHaveLength(1);
     expect(err.code).toBe('RESPONSE_TIMEOUT');
@@ -81,7 +102,9 @@ describe('transport errors', () => {
       res.write(line('b'), () => res.socket?.destroy());
     });
     const got: unknown[] = [];
-    const err = await caught(async () => { for await (const c of p.stream({ messages: user })) got.push(c); });
+    const err = await caught(async () => {
+      for await (const c of p.stream({ messages: user })) got.push(c);
+    });
     expect(err.code).toBe('STREAM_INTERRUPTED');
     expect(err.details!.chunksDelivered).toBe(got.length);
     expect(isServerGone(err)).toBe(true);
@@ -90,7 +113,10 @@ describe('transport errors', () => {
   it('1 MB of garbage is PROTOCOL_ERROR with the first bytes escaped', async () => {
     const garbage = Buffer.alloc(1024 * 1024, 0);
     for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919) % 256;
-    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.end(garbage); });
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(garbage);
+    });
     const err = await caught(p.complete({ messages: user }));
     expect(err.code).toBe('PROTOCOL_ERROR');
     expect(String(err.details!.firstBytes).length).toBeLessThan(200);
@@ -98,7 +124,10 @@ describe('transport errors', () => {
   });
 
   it('cancelling mid-stream ends the iterator with ABORTED, delivers nothing more and closes the socket', async () => {
-    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a')); /* then keep the stream open */ });
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(line('a')); /* then keep the stream open */
+    });
     const ac = new AbortController();
     const got: unknown[] = [];
     const err = await caught(async () => {
@@ -113,7 +142,10 @@ describe('transport errors', () => {
   });
 
   it('after cancel, chunks already decoded from the same network read are not handed out', async () => {
-    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a') + line('b') + line('c')); });
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(line('a') + line('b') + line('c'));
+    });
     const ac = new AbortController();
     const got: unknown[] = [];
     const err = await caught(async () => {
@@ -127,8 +159,15 @@ describe('transport errors', () => {
   });
 
   it('breaking out of the loop closes the socket instead of draining the answer', async () => {
-    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.write(line('a')); res.write(line('b')); });
-    for await (const c of p.stream({ messages: user })) { expect(c).toEqual({ type: 'text', text: 'a' }); break; }
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(line('a'));
+      res.write(line('b'));
+    });
+    for await (const c of p.stream({ messages: user })) {
+      expect(c).toEqual({ type: 'text', text: 'a' });
+      break;
+    }
     await until(() => fixture!.closedSockets() === 1, { what: 'the server to see the socket close', timeoutMs: 5_000 });
   });
 
@@ -140,7 +179,10 @@ describe('transport errors', () => {
   });
 
   it('keeps the connection alive across requests', async () => {
-    const p = await setup((_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.end(`${line('a')}${JSON.stringify({ model: 'm', done: true, done_reason: 'stop' })}\n`); });
+    const p = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(`${line('a')}${JSON.stringify({ model: 'm', done: true, done_reason: 'stop' })}\n`);
+    });
     await p.complete({ messages: user });
     await p.complete({ messages: user });
     await p.complete({ messages: user });
@@ -173,7 +215,9 @@ describe('back-pressure', () => {
       }
       res.end(`${JSON.stringify({ model: 'm', done: true, done_reason: 'stop' })}\n`);
     });
-    provider = createProvider(providerConfig('ollama', 'ollama', fixture.url, 'm'), { onSocket: (s) => sockets.push(s) });
+    provider = createProvider(providerConfig('ollama', 'ollama', fixture.url, 'm'), {
+      onSocket: (s) => sockets.push(s),
+    });
     const it = provider.stream({ messages: user })[Symbol.asyncIterator]();
     expect((await it.next()).value).toMatchObject({ type: 'text' });
     // Paused. Give both sides many event-loop turns (round trips on another connection) to move data.
@@ -197,7 +241,9 @@ describe('health probe', () => {
     const raw = net.createServer((socket) => socket.resetAndDestroy());
     await new Promise<void>((done) => raw.listen(0, '127.0.0.1', done));
     try {
-      provider = createProvider(providerConfig('vllm', 'openai-compatible', `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}`, 'm'));
+      provider = createProvider(
+        providerConfig('vllm', 'openai-compatible', `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}`, 'm'),
+      );
       expect(await provider.health()).toMatchObject({ ok: false, status: 'down', code: 'STREAM_INTERRUPTED' });
     } finally {
       await new Promise((done) => raw.close(done));
@@ -209,7 +255,14 @@ describe('loopback guard', () => {
   it('airgapped: refuses a non-loopback host before any socket is opened', async () => {
     const connectSpy = vi.spyOn(net, 'connect');
     const createSpy = vi.spyOn(net, 'createConnection');
-    provider = createProvider({ ...providerConfig('custom', 'openai-compatible', 'http://127.0.0.1:1', 'm'), baseUrl: 'http://10.20.30.40:8000', host: '10.20.30.40' }, { mode: 'airgapped' });
+    provider = createProvider(
+      {
+        ...providerConfig('custom', 'openai-compatible', 'http://127.0.0.1:1', 'm'),
+        baseUrl: 'http://10.20.30.40:8000',
+        host: '10.20.30.40',
+      },
+      { mode: 'airgapped' },
+    );
     const err = await caught(provider.complete({ messages: user }));
     expect(err.code).toBe('AIRGAP_VIOLATION');
     expect(err.message).toContain('10.20.30.40');
@@ -223,7 +276,13 @@ describe('loopback guard', () => {
 
   it('a local kind refuses a non-loopback host even outside airgapped mode', async () => {
     const connectSpy = vi.spyOn(net, 'connect');
-    provider = createProvider({ ...providerConfig('vllm', 'openai-compatible', 'http://127.0.0.1:1', 'm'), baseUrl: 'http://[2001:db8::1]:8000' }, { mode: 'local-only' });
+    provider = createProvider(
+      {
+        ...providerConfig('vllm', 'openai-compatible', 'http://127.0.0.1:1', 'm'),
+        baseUrl: 'http://[2001:db8::1]:8000',
+      },
+      { mode: 'local-only' },
+    );
     const err = await caught(provider.listModels());
     expect(err.code).toBe('AIRGAP_VIOLATION');
     expect(connectSpy).not.toHaveBeenCalled();
@@ -231,7 +290,13 @@ describe('loopback guard', () => {
 
   it('lets loopback through (the spy sees the connect)', async () => {
     const connectSpy = vi.spyOn(net, 'connect');
-    const p = await setup((_q, res) => { res.writeHead(200); res.end('Ollama is running'); }, { mode: 'airgapped' });
+    const p = await setup(
+      (_q, res) => {
+        res.writeHead(200);
+        res.end('Ollama is running');
+      },
+      { mode: 'airgapped' },
+    );
     expect(await p.health()).toEqual({ ok: true, status: 'ready' });
     expect(connectSpy).toHaveBeenCalled();
   });
@@ -257,7 +322,9 @@ describe('firstLineOf: one line of a foreign body', () => {
 
 describe('a stranger answering with an HTML page', () => {
   async function stranger(): Promise<ModelProvider> {
-    fixture = await startFixture((_req, res) => { res.writeHead(404, { 'content-type': 'text/html' }).end(APACHE_404); });
+    fixture = await startFixture((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' }).end(APACHE_404);
+    });
     provider = createProvider(providerConfig('vllm', 'openai-compatible', fixture.url, 'm'));
     return provider;
   }
@@ -283,13 +350,21 @@ describe('a base_url whose host name does not resolve', () => {
     vi.spyOn(dns, 'lookup').mockImplementation((hostname: string, options: unknown, callback?: unknown) => {
       asked.push(hostname);
       const cb = (typeof options === 'function' ? options : callback) as (err: Error) => void;
-      const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname });
+      const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+        code: 'ENOTFOUND',
+        errno: -3008,
+        syscall: 'getaddrinfo',
+        hostname,
+      });
       process.nextTick(cb, err);
     });
     return asked;
   }
 
-  const remote = () => createProvider(providerConfig('custom', 'openai-compatible', 'https://llm.example.invalid', 'm'), { mode: 'burst' });
+  const remote = () =>
+    createProvider(providerConfig('custom', 'openai-compatible', 'https://llm.example.invalid', 'm'), {
+      mode: 'burst',
+    });
 
   it('a request is HOST_UNRESOLVED naming the host, in the connection group (exit 6)', async () => {
     const asked = noResolver();
@@ -297,7 +372,9 @@ describe('a base_url whose host name does not resolve', () => {
     const err = await caught(provider.complete({ messages: user }));
     expect(asked).toEqual(['llm.example.invalid']);
     expect(err.code).toBe('HOST_UNRESOLVED');
-    expect(err.message).toBe('custom: the host name llm.example.invalid (https://llm.example.invalid/v1/chat/completions) does not resolve (ENOTFOUND).');
+    expect(err.message).toBe(
+      'custom: the host name llm.example.invalid (https://llm.example.invalid/v1/chat/completions) does not resolve (ENOTFOUND).',
+    );
     expect(err.hint).toMatch(/providers\.custom\.base_url/);
     expect(ERROR_CODES.HOST_UNRESOLVED).toBe(6);
   });

@@ -46,16 +46,27 @@ describe('chaos: two acode ask processes start the same provider at once', () =>
       const pidFile = pidFilePath(join(work.dir, 'state'), providerConfig('vllm', port));
       const recorded = existsSync(pidFile) ? (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid : null;
       results.forEach((r, j) => {
-        const expected = expectedChat({ model: MODEL, messages: [{ role: 'user', content: prompts[j]! }], tokens: 6 }).text;
-        if (r.code !== 0 || r.json?.text !== expected) failures.push(`run ${i}/${j}: exit ${r.code}, text ${JSON.stringify(r.json?.text)}\n${r.stderr.slice(-600)}`);
+        const expected = expectedChat({
+          model: MODEL,
+          messages: [{ role: 'user', content: prompts[j]! }],
+          tokens: 6,
+        }).text;
+        if (r.code !== 0 || r.json?.text !== expected)
+          failures.push(`run ${i}/${j}: exit ${r.code}, text ${JSON.stringify(r.json?.text)}\n${r.stderr.slice(-600)}`);
       });
-      if (live.length !== 1 || live[0] !== recorded) failures.push(`run ${i}: server processes ${JSON.stringify(live)}, pid file ${recorded}`);
+      if (live.length !== 1 || live[0] !== recorded)
+        failures.push(`run ${i}: server processes ${JSON.stringify(live)}, pid file ${recorded}`);
       // Next run starts from nothing again.
       for (const pid of live) process.kill(pid, 'SIGKILL');
-      await until(() => live.every((pid) => !pidAlive(pid)), { what: 'the killed server to be gone', timeoutMs: 20_000 });
+      await until(() => live.every((pid) => !pidAlive(pid)), {
+        what: 'the killed server to be gone',
+        timeoutMs: 20_000,
+      });
     }
-    console.log(`chaos: concurrent-start ${counts.get(1) ?? 0}/${RUNS} runs with exactly one server process `
-      + `(process counts: ${[...counts].map(([n, c]) => `${n}→${c}`).join(', ')}), ${RUNS * 2 - failures.filter((f) => /\/\d:/.test(f)).length}/${RUNS * 2} answers complete`);
+    console.log(
+      `chaos: concurrent-start ${counts.get(1) ?? 0}/${RUNS} runs with exactly one server process ` +
+        `(process counts: ${[...counts].map(([n, c]) => `${n}→${c}`).join(', ')}), ${RUNS * 2 - failures.filter((f) => /\/\d:/.test(f)).length}/${RUNS * 2} answers complete`,
+    );
     expect(failures).toEqual([]);
   }, 300_000);
 });

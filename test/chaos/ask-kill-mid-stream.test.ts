@@ -15,7 +15,11 @@ import { MODELS, providerConfig } from '../support/providers.js';
 const RUNS = 100;
 const LANES = 2;
 const TOKENS = 8;
-const KNOBS = { ACODE_FAKE_TOKENS: String(TOKENS), ACODE_FAKE_CRASH_AFTER_TOKENS: String(TOKENS - 1), ACODE_FAKE_CRASH_MODE: 'sigkill' };
+const KNOBS = {
+  ACODE_FAKE_TOKENS: String(TOKENS),
+  ACODE_FAKE_CRASH_AFTER_TOKENS: String(TOKENS - 1),
+  ACODE_FAKE_CRASH_MODE: 'sigkill',
+};
 const MODEL = MODELS.vllm;
 
 const ledger = new PidLedger();
@@ -41,30 +45,42 @@ describe('chaos: kill -9 mid-stream during acode ask', () => {
     let complete = 0;
     let retries = 0;
     const started = Date.now();
-    await Promise.all(Array.from({ length: LANES }, async (_, lane) => {
-      const d = await tempDir(`kill-${lane}`);
-      dirs.push(d);
-      const port = await freePort();
-      ports.push(port);
-      await askProject(d.dir, 'vllm', MODEL, port);
-      for (let i = lane; i < RUNS; i += LANES) {
-        const prompt = `chaos run ${i}`;
-        const expected = expectedChat({ model: MODEL, messages: [{ role: 'user', content: prompt }], tokens: TOKENS }).text;
-        const r = await ask(d.dir, prompt, KNOBS);
-        const ok = r.code === 0 && r.json?.text === expected && r.json.finishReason === 'stop' && r.json.retries >= 1;
-        if (ok) {
-          complete++;
-          retries += r.json!.retries;
-        } else {
-          // The servers' own log says what the CLI could not see (a bind error, a crash at start).
-          const log = logFilePath(join(d.dir, 'state'), providerConfig('vllm', port));
-          const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-40).join('\n') : '(no server log)';
-          failures.push(`run ${i}: exit ${r.code}, text ${JSON.stringify(r.json?.text)} (expected ${JSON.stringify(expected)}), retries ${r.json?.retries}\n${r.stderr.slice(-800)}\nserver log tail:\n${tail}`);
+    await Promise.all(
+      Array.from({ length: LANES }, async (_, lane) => {
+        const d = await tempDir(`kill-${lane}`);
+        dirs.push(d);
+        const port = await freePort();
+        ports.push(port);
+        await askProject(d.dir, 'vllm', MODEL, port);
+        for (let i = lane; i < RUNS; i += LANES) {
+          const prompt = `chaos run ${i}`;
+          const expected = expectedChat({
+            model: MODEL,
+            messages: [{ role: 'user', content: prompt }],
+            tokens: TOKENS,
+          }).text;
+          const r = await ask(d.dir, prompt, KNOBS);
+          const ok = r.code === 0 && r.json?.text === expected && r.json.finishReason === 'stop' && r.json.retries >= 1;
+          if (ok) {
+            complete++;
+            retries += r.json!.retries;
+          } else {
+            // The servers' own log says what the CLI could not see (a bind error, a crash at start).
+            const log = logFilePath(join(d.dir, 'state'), providerConfig('vllm', port));
+            const tail = existsSync(log)
+              ? readFileSync(log, 'utf8').split('\n').slice(-40).join('\n')
+              : '(no server log)';
+            failures.push(
+              `run ${i}: exit ${r.code}, text ${JSON.stringify(r.json?.text)} (expected ${JSON.stringify(expected)}), retries ${r.json?.retries}\n${r.stderr.slice(-800)}\nserver log tail:\n${tail}`,
+            );
+          }
         }
-      }
-    }));
-    console.log(`chaos: kill-mid-stream ${complete}/${RUNS} complete (exit 0, exact text), ${retries} mid-answer crashes resumed, `
-      + `${((Date.now() - started) / 1000).toFixed(0)} s, ${LANES} lanes`);
+      }),
+    );
+    console.log(
+      `chaos: kill-mid-stream ${complete}/${RUNS} complete (exit 0, exact text), ${retries} mid-answer crashes resumed, ` +
+        `${((Date.now() - started) / 1000).toFixed(0)} s, ${LANES} lanes`,
+    );
     expect(failures).toEqual([]);
     expect(complete).toBe(RUNS);
   }, 480_000);

@@ -27,10 +27,12 @@ afterAll(async () => work.cleanup());
 type Verdict = { kind: 'valid' } | { kind: 'typed'; code: string } | { kind: 'bad'; why: string };
 
 function judge(error: unknown, file: string): Verdict {
-  if (!isAcodeError(error)) return { kind: 'bad', why: `untyped ${(error as Error)?.name}: ${(error as Error)?.message}` };
+  if (!isAcodeError(error))
+    return { kind: 'bad', why: `untyped ${(error as Error)?.name}: ${(error as Error)?.message}` };
   if (!error.code.startsWith('CONFIG_')) return { kind: 'bad', why: `${error.code}: ${error.message}` };
   const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (!new RegExp(`${escaped}:\\d+`).test(error.message)) return { kind: 'bad', why: `${error.code} without file:line: ${error.message}` };
+  if (!new RegExp(`${escaped}:\\d+`).test(error.message))
+    return { kind: 'bad', why: `${error.code} without file:line: ${error.message}` };
   return { kind: 'typed', code: error.code };
 }
 
@@ -62,8 +64,10 @@ describe('chaos: config fuzz', () => {
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (verdict.kind === 'bad') bad.push(`seed ${seed} (${m.applied.join('+')}): ${verdict.why.slice(0, 300)}`);
     }
-    console.log(`chaos: config-fuzz ${RUNS - bad.length}/${RUNS} ok (${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}), `
-      + `0 stack traces expected, slowest run ${slowest.toFixed(1)} ms`);
+    console.log(
+      `chaos: config-fuzz ${RUNS - bad.length}/${RUNS} ok (${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
+        `0 stack traces expected, slowest run ${slowest.toFixed(1)} ms`,
+    );
     expect(bad).toEqual([]);
     expect(counts.get('CONFIG_INVALID') ?? 0).toBeGreaterThan(RUNS / 2);
   }, 120_000);
@@ -74,25 +78,48 @@ describe('chaos: config fuzz', () => {
     // Seeds from far above the in-process range, two processes at a time.
     const seeds = Array.from({ length: CLI_SAMPLE }, (_, i) => 100_000 + i * 7);
     for (let i = 0; i < seeds.length; i += 2) {
-      await Promise.all(seeds.slice(i, i + 2).map(async (seed) => {
-        const dir = join(work.dir, `cli-${seed}`);
-        await mkdir(join(dir, '.agent'), { recursive: true });
-        const file = join(dir, '.agent', 'config.yml');
-        const m = mutate(seed);
-        await writeFile(file, m.bytes);
-        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-          execFile(process.execPath, [MAIN, 'config', 'validate'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ACODE_STATE_DIR: join(dir, '.state') }, timeout: 20_000 },
-            (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout: String(stdout), stderr: String(stderr) }));
-        });
-        results.push(String(r.code));
-        const why = r.code !== 0 && r.code !== 2 ? `exit ${r.code}`
-          : STACK_LINE.test(r.stderr) || STACK_LINE.test(r.stdout) ? 'stack trace printed'
-            : r.code === 2 && !/^error\[CONFIG_[A-Z_]+\]/m.test(r.stderr) ? 'no typed CONFIG_* error line'
-              : r.code === 2 && !r.stderr.includes(`${file}:`) ? 'error does not name file:line' : null;
-        if (why) bad.push(`seed ${seed} (${m.applied.join('+')}): ${why}\n${r.stderr.slice(0, 600)}`);
-      }));
+      await Promise.all(
+        seeds.slice(i, i + 2).map(async (seed) => {
+          const dir = join(work.dir, `cli-${seed}`);
+          await mkdir(join(dir, '.agent'), { recursive: true });
+          const file = join(dir, '.agent', 'config.yml');
+          const m = mutate(seed);
+          await writeFile(file, m.bytes);
+          const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+            execFile(
+              process.execPath,
+              [MAIN, 'config', 'validate'],
+              {
+                cwd: dir,
+                env: { PATH: process.env.PATH ?? '', HOME: dir, ACODE_STATE_DIR: join(dir, '.state') },
+                timeout: 20_000,
+              },
+              (error, stdout, stderr) =>
+                resolve({
+                  code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+                  stdout: String(stdout),
+                  stderr: String(stderr),
+                }),
+            );
+          });
+          results.push(String(r.code));
+          const why =
+            r.code !== 0 && r.code !== 2
+              ? `exit ${r.code}`
+              : STACK_LINE.test(r.stderr) || STACK_LINE.test(r.stdout)
+                ? 'stack trace printed'
+                : r.code === 2 && !/^error\[CONFIG_[A-Z_]+\]/m.test(r.stderr)
+                  ? 'no typed CONFIG_* error line'
+                  : r.code === 2 && !r.stderr.includes(`${file}:`)
+                    ? 'error does not name file:line'
+                    : null;
+          if (why) bad.push(`seed ${seed} (${m.applied.join('+')}): ${why}\n${r.stderr.slice(0, 600)}`);
+        }),
+      );
     }
-    console.log(`chaos: config-fuzz-cli ${CLI_SAMPLE - bad.length}/${CLI_SAMPLE} ok (exit codes ${results.sort().join(',')}), no stack traces`);
+    console.log(
+      `chaos: config-fuzz-cli ${CLI_SAMPLE - bad.length}/${CLI_SAMPLE} ok (exit codes ${results.sort().join(',')}), no stack traces`,
+    );
     expect(bad).toEqual([]);
   }, 120_000);
 });

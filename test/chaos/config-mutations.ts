@@ -41,10 +41,53 @@ const rng = seededRandom;
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const int = (r: () => number, n: number): number => Math.floor(r() * n);
 
-const SWAPS = ['[1, 2]', '{ a: 1 }', '"text"', 'true', 'null', '~', '12', '-1', '0.5', '""', '[]', '{}', 'yes', "'8000'", '0x1F40', '!!binary aGVsbG8='];
-const HUGE = ['1e309', '99999999999999999999999999', '-99999999999999999999', '.inf', '-.inf', '.nan', '1.7976931348623157e308', '0.000000000000000000001', '65536', '-0'];
-const KEYS = ['unknwn_key: 1', 'portt: 8000', 'lifecycle_mode: managed', 'api_key: sk-test-1234567890abcdef', 'hf_token: hf_abcdefghijklmnop', 'token: abcdef123456',
-  'model: [a, b]', 'x: &a [1, 2]', 'y: *a', '<<: { port: 1 }', 'gpu: { memory_utilization: 2 }', 'mode: turbo', 'type: grpc', 'base_url: ftp://x', 'fallback: vllm'];
+const SWAPS = [
+  '[1, 2]',
+  '{ a: 1 }',
+  '"text"',
+  'true',
+  'null',
+  '~',
+  '12',
+  '-1',
+  '0.5',
+  '""',
+  '[]',
+  '{}',
+  'yes',
+  "'8000'",
+  '0x1F40',
+  '!!binary aGVsbG8=',
+];
+const HUGE = [
+  '1e309',
+  '99999999999999999999999999',
+  '-99999999999999999999',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '1.7976931348623157e308',
+  '0.000000000000000000001',
+  '65536',
+  '-0',
+];
+const KEYS = [
+  'unknwn_key: 1',
+  'portt: 8000',
+  'lifecycle_mode: managed',
+  'api_key: sk-test-1234567890abcdef',
+  'hf_token: hf_abcdefghijklmnop',
+  'token: abcdef123456',
+  'model: [a, b]',
+  'x: &a [1, 2]',
+  'y: *a',
+  '<<: { port: 1 }',
+  'gpu: { memory_utilization: 2 }',
+  'mode: turbo',
+  'type: grpc',
+  'base_url: ftp://x',
+  'fallback: vllm',
+];
 
 type Mutator = (lines: string[], r: () => number) => string[];
 
@@ -57,7 +100,9 @@ const MUTATORS: Record<string, Mutator> = {
   },
   hugeNumber: (l, r) => {
     const i = int(r, l.length);
-    l[i] = /\d/.test(l[i]!) ? l[i]!.replace(/-?\d+(\.\d+)?/, pick(r, HUGE)) : l[i]!.replace(/:\s*(.+)$/, `: ${pick(r, HUGE)}`);
+    l[i] = /\d/.test(l[i]!)
+      ? l[i]!.replace(/-?\d+(\.\d+)?/, pick(r, HUGE))
+      : l[i]!.replace(/:\s*(.+)$/, `: ${pick(r, HUGE)}`);
     return l;
   },
   tabs: (l, r) => {
@@ -96,16 +141,25 @@ const MUTATORS: Record<string, Mutator> = {
   },
 };
 
-const GARBAGE_BYTES = [0x00, 0x07, 0x08, 0x0b, 0x0c, 0x1b, 0x7f, 0x80, 0xc3, 0xff, 0xfe, 0xef, 0xbb, 0xbf, 0x22, 0x27, 0x3a, 0x2d, 0x7b, 0x5b, 0x26, 0x2a, 0x21, 0x25, 0x40, 0x60];
+const GARBAGE_BYTES = [
+  0x00, 0x07, 0x08, 0x0b, 0x0c, 0x1b, 0x7f, 0x80, 0xc3, 0xff, 0xfe, 0xef, 0xbb, 0xbf, 0x22, 0x27, 0x3a, 0x2d, 0x7b,
+  0x5b, 0x26, 0x2a, 0x21, 0x25, 0x40, 0x60,
+];
 
 /** Inserts 1–16 bytes (control characters, invalid UTF-8, YAML indicators) at a random offset. */
 function garbage(bytes: Uint8Array, r: () => number): Uint8Array {
   const at = int(r, bytes.length + 1);
-  const junk = Buffer.from(Array.from({ length: 1 + int(r, 16) }, () => (r() < 0.7 ? pick(r, GARBAGE_BYTES) : int(r, 256))));
+  const junk = Buffer.from(
+    Array.from({ length: 1 + int(r, 16) }, () => (r() < 0.7 ? pick(r, GARBAGE_BYTES) : int(r, 256))),
+  );
   return Buffer.concat([bytes.subarray(0, at), junk, bytes.subarray(at)]);
 }
 
-export interface Mutation { seed: number; applied: string[]; bytes: Uint8Array }
+export interface Mutation {
+  seed: number;
+  applied: string[];
+  bytes: Uint8Array;
+}
 
 /** 1–3 mutations of the valid config, chosen and placed by `seed`. */
 export function mutate(seed: number): Mutation {

@@ -12,7 +12,8 @@ export const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'mai
 
 export function requireBuilt(): void {
   for (const file of [MAIN, resolve(import.meta.dirname, '..', '..', 'dist', 'test', 'servers', 'llama-server.js')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npx tsc -p tsconfig.json\` before the chaos suite.`);
+    if (!existsSync(file))
+      throw new Error(`${file} is missing: run \`npx tsc -p tsconfig.json\` before the chaos suite.`);
   }
 }
 
@@ -69,12 +70,20 @@ export function findProcesses(...needles: string[]): number[] {
   return out;
 }
 
-export interface ListeningSocket { address: string; port: number; inode: string; family: 4 | 6 }
+export interface ListeningSocket {
+  address: string;
+  port: number;
+  inode: string;
+  family: 4 | 6;
+}
 
 /** TCP sockets in LISTEN state (st 0A) from /proc/net/tcp and tcp6, addresses decoded. */
 export function listeningSockets(): ListeningSocket[] {
   const out: ListeningSocket[] = [];
-  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+  for (const [file, family] of [
+    ['/proc/net/tcp', 4],
+    ['/proc/net/tcp6', 6],
+  ] as const) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -96,7 +105,8 @@ function decodeAddress(hex: string, family: 4 | 6): string {
   const words = hex.match(/.{8}/g) ?? [];
   const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)));
   if (family === 4) return bytes.join('.');
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return `::ffff:${bytes.slice(12).join('.')}`;
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff)
+    return `::ffff:${bytes.slice(12).join('.')}`;
   const groups = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
   return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
@@ -117,4 +127,8 @@ export function socketInodes(pid: number): Set<string> {
 }
 
 /** The lifecycle the chaos services run with: the default poll interval, 20 s to start and to load. */
-export const CHAOS_LIFECYCLE: LifecycleConfig = { ...DEFAULT_LIFECYCLE, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20 };
+export const CHAOS_LIFECYCLE: LifecycleConfig = {
+  ...DEFAULT_LIFECYCLE,
+  startTimeoutSeconds: 20,
+  modelLoadTimeoutSeconds: 20,
+};

@@ -26,8 +26,17 @@ const SPAWN_WINDOW_MS = 80;
 const SERVER_KNOBS = { ACODE_FAKE_LOAD_DELAY_MS: '300', ACODE_FAKE_TOKENS: '4' };
 const BOUND_MS = 30_000;
 
-interface Lane { name: 'stop' | 'keep'; stopOnExit: boolean; dir: string; port: number }
-interface Outcome { code: number | null; stderr: string; interruptedAfterMs: number | null }
+interface Lane {
+  name: 'stop' | 'keep';
+  stopOnExit: boolean;
+  dir: string;
+  port: number;
+}
+interface Outcome {
+  code: number | null;
+  stderr: string;
+  interruptedAfterMs: number | null;
+}
 
 const ledger = new PidLedger();
 const lanes: Lane[] = [];
@@ -35,15 +44,26 @@ const removals: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   requireBuilt();
-  for (const [name, stopOnExit] of [['stop', true], ['keep', false]] as const) {
+  for (const [name, stopOnExit] of [
+    ['stop', true],
+    ['keep', false],
+  ] as const) {
     const work = await tempDir(`interrupt-${name}`);
     removals.push(work.cleanup);
     const lane: Lane = { name, stopOnExit, dir: work.dir, port: await freePort() };
     await mkdir(join(lane.dir, '.agent'), { recursive: true });
-    await writeFile(join(lane.dir, '.agent', 'config.yml'), [
-      'providers:', '  active: vllm', '  vllm:', `    model: ${MODELS.vllm}`, `    port: ${lane.port}`,
-      `    lifecycle: { mode: managed, start_timeout_seconds: 30, stop_on_exit: ${stopOnExit} }`, '',
-    ].join('\n'));
+    await writeFile(
+      join(lane.dir, '.agent', 'config.yml'),
+      [
+        'providers:',
+        '  active: vllm',
+        '  vllm:',
+        `    model: ${MODELS.vllm}`,
+        `    port: ${lane.port}`,
+        `    lifecycle: { mode: managed, start_timeout_seconds: 30, stop_on_exit: ${stopOnExit} }`,
+        '',
+      ].join('\n'),
+    );
     lanes.push(lane);
   }
 });
@@ -65,8 +85,12 @@ function leadsItsGroup(pid: number): boolean {
     return false;
   }
 }
-const env = (lane: Lane): Record<string, string> =>
-  ({ ...standInEnv(SERVER_KNOBS), HOME: lane.dir, ACODE_STATE_DIR: join(lane.dir, 'state'), HF_HOME: join(lane.dir, 'hf') });
+const env = (lane: Lane): Record<string, string> => ({
+  ...standInEnv(SERVER_KNOBS),
+  HOME: lane.dir,
+  ACODE_STATE_DIR: join(lane.dir, 'state'),
+  HF_HOME: join(lane.dir, 'hf'),
+});
 
 /** Every pid file in the lane's state dir, whatever it is keyed by. */
 function pidFiles(lane: Lane): PidFile[] {
@@ -89,13 +113,20 @@ function spawnBanners(lane: Lane): number {
   } catch {
     return 0;
   }
-  return names.reduce((n, name) => n + (readFileSync(join(logs, name), 'utf8').match(/^\[acode\] .* starting /gm)?.length ?? 0), 0);
+  return names.reduce(
+    (n, name) => n + (readFileSync(join(logs, name), 'utf8').match(/^\[acode\] .* starting /gm)?.length ?? 0),
+    0,
+  );
 }
 
 /** `acode <args>`, SIGINT `delayMs` after it printed `vllm: starting` (unless it finished first). */
 function interrupted(lane: Lane, args: string[], delayMs: number): Promise<Outcome> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: lane.dir, env: env(lane), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      cwd: lane.dir,
+      env: env(lane),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let interruptedAfterMs: number | null = null;
     let timer: NodeJS.Timeout | undefined;
@@ -120,11 +151,27 @@ function interrupted(lane: Lane, args: string[], delayMs: number): Promise<Outco
   });
 }
 
-interface LaneFigures { interrupted: number; finished: number; spawned: number; left: number; stoppedLater: number; failedRuns: Set<number>; failures: string[] }
+interface LaneFigures {
+  interrupted: number;
+  finished: number;
+  spawned: number;
+  left: number;
+  stoppedLater: number;
+  failedRuns: Set<number>;
+  failures: string[];
+}
 
 async function runLane(lane: Lane, seed: number): Promise<LaneFigures> {
   const random = seededRandom(seed);
-  const figures: LaneFigures = { interrupted: 0, finished: 0, spawned: 0, left: 0, stoppedLater: 0, failedRuns: new Set(), failures: [] };
+  const figures: LaneFigures = {
+    interrupted: 0,
+    finished: 0,
+    spawned: 0,
+    left: 0,
+    stoppedLater: 0,
+    failedRuns: new Set(),
+    failures: [],
+  };
   for (let i = 0; i < RUNS_PER_LANE; i++) {
     const delayMs = Math.floor(random() * (i % 2 === 0 ? SPAWN_WINDOW_MS : WINDOW_MS));
     const spawnsBefore = spawnBanners(lane);
@@ -132,7 +179,9 @@ async function runLane(lane: Lane, seed: number): Promise<LaneFigures> {
     if (spawnBanners(lane) > spawnsBefore) figures.spawned++;
     const fail = (what: string): void => {
       figures.failedRuns.add(i);
-      figures.failures.push(`${lane.name} run ${i} (SIGINT ${delayMs} ms after starting): ${what}\n${r.stderr.slice(-800)}`);
+      figures.failures.push(
+        `${lane.name} run ${i} (SIGINT ${delayMs} ms after starting): ${what}\n${r.stderr.slice(-800)}`,
+      );
     };
     if (r.code === 130) figures.interrupted++;
     else if (r.code === 0) figures.finished++;
@@ -149,10 +198,14 @@ async function runLane(lane: Lane, seed: number): Promise<LaneFigures> {
       figures.left++;
       const recorded = files.find((f) => f.pid === live[0]);
       if (live.length > 1) fail(`${live.length} server processes ${JSON.stringify(live)}`);
-      if (!recorded || !(await isOurProcess(recorded))) fail(`server ${live[0]} left without a pid file of ours (files: ${JSON.stringify(files)})`);
+      if (!recorded || !(await isOurProcess(recorded)))
+        fail(`server ${live[0]} left without a pid file of ours (files: ${JSON.stringify(files)})`);
       // In-process (the same command a later `acode providers stop` runs), which saves a CLI boot per run.
       const stop = await runInProcess(['providers', 'stop', 'vllm'], { cwd: lane.dir, env: env(lane) });
-      if (stop.code !== 0 || servers(lane).length > 0) fail(`\`acode providers stop\` exit ${stop.code}, servers ${JSON.stringify(servers(lane))}: ${stop.stdout}${stop.stderr}`);
+      if (stop.code !== 0 || servers(lane).length > 0)
+        fail(
+          `\`acode providers stop\` exit ${stop.code}, servers ${JSON.stringify(servers(lane))}: ${stop.stdout}${stop.stderr}`,
+        );
       else figures.stoppedLater++;
     } else if (files.length > 0) {
       fail(`no server, but pid file(s) left: ${JSON.stringify(files.map((f) => f.pid))}`);
@@ -177,9 +230,11 @@ describe('chaos: Ctrl-C at a random moment of a cold start', () => {
     const started = Date.now();
     const [stop, keep] = await Promise.all([runLane(lanes[0]!, 11), runLane(lanes[1]!, 29)]);
     const ok = (f: LaneFigures): number => RUNS_PER_LANE - f.failedRuns.size;
-    console.log(`chaos: interrupt-start stop_on_exit=true ${ok(stop)}/${RUNS_PER_LANE} left nothing (${stop.spawned} reached the spawn; exit 130×${stop.interrupted}, 0×${stop.finished}); `
-      + `stop_on_exit=false ${ok(keep)}/${RUNS_PER_LANE} ok (${keep.spawned} reached the spawn; exit 130×${keep.interrupted}, 0×${keep.finished}; ${keep.left} servers left, `
-      + `${keep.stoppedLater} of them stopped by \`acode providers stop\`), ${Math.round((Date.now() - started) / 1000)} s, 2 lanes`);
+    console.log(
+      `chaos: interrupt-start stop_on_exit=true ${ok(stop)}/${RUNS_PER_LANE} left nothing (${stop.spawned} reached the spawn; exit 130×${stop.interrupted}, 0×${stop.finished}); ` +
+        `stop_on_exit=false ${ok(keep)}/${RUNS_PER_LANE} ok (${keep.spawned} reached the spawn; exit 130×${keep.interrupted}, 0×${keep.finished}; ${keep.left} servers left, ` +
+        `${keep.stoppedLater} of them stopped by \`acode providers stop\`), ${Math.round((Date.now() - started) / 1000)} s, 2 lanes`,
+    );
     expect([...stop.failures, ...keep.failures]).toEqual([]);
   }, 600_000);
 
@@ -195,16 +250,21 @@ describe('chaos: Ctrl-C at a random moment of a cold start', () => {
       if (r.code === 130) interruptedRuns++;
       const live = servers(lane);
       live.forEach((pid) => ledger.add(pid));
-      if (r.code !== 130 && r.code !== 0) failures.push(`run ${i} (SIGINT ${delayMs} ms after starting): exit ${r.code}\n${r.stderr.slice(-600)}`);
+      if (r.code !== 130 && r.code !== 0)
+        failures.push(`run ${i} (SIGINT ${delayMs} ms after starting): exit ${r.code}\n${r.stderr.slice(-600)}`);
       if (r.code === 130 && (live.length > 0 || pidFiles(lane).length > 0)) {
-        failures.push(`run ${i} (SIGINT ${delayMs} ms after starting): servers ${JSON.stringify(live)}, pid files ${JSON.stringify(pidFiles(lane).map((f) => f.pid))}`);
+        failures.push(
+          `run ${i} (SIGINT ${delayMs} ms after starting): servers ${JSON.stringify(live)}, pid files ${JSON.stringify(pidFiles(lane).map((f) => f.pid))}`,
+        );
       }
       // A start that finished before the SIGINT leaves its server (by design): stop it for the next run.
       for (const pid of live) process.kill(pid, 'SIGKILL');
       for (const f of pidFiles(lane)) if (await isOurProcess(f)) process.kill(f.pid, 'SIGKILL');
       await runInProcess(['providers', 'stop', 'vllm'], { cwd: lane.dir, env: env(lane) });
     }
-    console.log(`chaos: interrupt-start providers start (stop_on_exit=true) ${PROVIDERS_START_RUNS - failures.length}/${PROVIDERS_START_RUNS} ok, ${interruptedRuns} interrupted`);
+    console.log(
+      `chaos: interrupt-start providers start (stop_on_exit=true) ${PROVIDERS_START_RUNS - failures.length}/${PROVIDERS_START_RUNS} ok, ${interruptedRuns} interrupted`,
+    );
     expect(failures).toEqual([]);
   }, 300_000);
 });

@@ -24,15 +24,30 @@ const VALUES = Object.values(SECRETS);
 // (`tui` waits for a terminal that never comes, so it always runs into this bound.)
 const PER_RUN_MS = 10_000;
 
-interface Leaf { path: string[]; args: { name: string; required: boolean }[]; json: boolean }
+interface Leaf {
+  path: string[];
+  args: { name: string; required: boolean }[];
+  json: boolean;
+}
 
 function leaves(): Leaf[] {
   const out = { write: () => true };
-  const program = buildProgram({ stdout: out, stderr: out, env: {}, cwd: '/', signal: new AbortController().signal, config: {} as never });
+  const program = buildProgram({
+    stdout: out,
+    stderr: out,
+    env: {},
+    cwd: '/',
+    signal: new AbortController().signal,
+    config: {} as never,
+  });
   const found: Leaf[] = [];
   const walk = (c: Command, path: string[]): void => {
     if (c.commands.length === 0) {
-      found.push({ path, args: c.registeredArguments.map((a) => ({ name: a.name(), required: a.required })), json: c.options.some((o) => o.long === '--json') });
+      found.push({
+        path,
+        args: c.registeredArguments.map((a) => ({ name: a.name(), required: a.required })),
+        json: c.options.some((o) => o.long === '--json'),
+      });
       return;
     }
     for (const sub of c.commands) walk(sub, [...path, sub.name()]);
@@ -52,10 +67,18 @@ beforeAll(async () => {
   stateDir = join(work.dir, 'state');
   const port = await freePort();
   await mkdir(join(work.dir, '.agent'), { recursive: true });
-  await writeFile(join(work.dir, '.agent', 'config.yml'), [
-    'providers:', '  active: llamacpp', '  llamacpp:', `    model: ${MODELS.llamacpp}`, `    port: ${port}`,
-    '    lifecycle: { mode: managed, start_timeout_seconds: 20, stop_on_exit: false }', '',
-  ].join('\n'));
+  await writeFile(
+    join(work.dir, '.agent', 'config.yml'),
+    [
+      'providers:',
+      '  active: llamacpp',
+      '  llamacpp:',
+      `    model: ${MODELS.llamacpp}`,
+      `    port: ${port}`,
+      '    lifecycle: { mode: managed, start_timeout_seconds: 20, stop_on_exit: false }',
+      '',
+    ].join('\n'),
+  );
   // demo and inspect make their own temp dirs (and state dirs): keep them inside work.dir so afterAll
   // finds the pid files of stand-ins a command left behind when its bound SIGKILLed it.
   await mkdir(join(work.dir, 'tmp'), { recursive: true });
@@ -76,9 +99,17 @@ afterAll(async () => {
   await work.cleanup();
 });
 
-function runCli(argv: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
+function runCli(
+  argv: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...argv], { cwd: work.dir, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [MAIN, ...argv], {
+      cwd: work.dir,
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     let err = '';
     let timedOut = false;
@@ -101,10 +132,13 @@ function runCli(argv: string[], extraEnv: Record<string, string> = {}): Promise<
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
 }
 
-const leaks = (where: string, text: string): string[] => VALUES.filter((v) => text.includes(v)).map((v) => `${where} contains ${v.slice(0, 6)}…`);
+const leaks = (where: string, text: string): string[] =>
+  VALUES.filter((v) => text.includes(v)).map((v) => `${where} contains ${v.slice(0, 6)}…`);
 
 describe('chaos: secrets never leave the environment', () => {
   it('every command, human and --json, with --record: no secret value in any output, recording or state file', async () => {
@@ -113,10 +147,25 @@ describe('chaos: secrets never leave the environment', () => {
     const report: string[] = [];
     let recording: string | undefined;
     const placeholder = (name: string): string =>
-      name === 'id' ? 'llamacpp' : name === 'model' ? MODELS.llamacpp : name === 'prompt' ? 'say hi' : name === 'file' ? (recording ?? join(work.dir, 'none.jsonl')) : 'x';
+      name === 'id'
+        ? 'llamacpp'
+        : name === 'model'
+          ? MODELS.llamacpp
+          : name === 'prompt'
+            ? 'say hi'
+            : name === 'file'
+              ? (recording ?? join(work.dir, 'none.jsonl'))
+              : 'x';
     const runLeaf = async (leaf: Leaf, i: number): Promise<void> => {
-      const args = leaf.args.filter((a) => a.required || ['id', 'prompt', 'model'].includes(a.name)).map((a) => placeholder(a.name));
-      const variants = leaf.json ? [[...leaf.path, ...args, '--json'], [...leaf.path, ...args]] : [[...leaf.path, ...args]];
+      const args = leaf.args
+        .filter((a) => a.required || ['id', 'prompt', 'model'].includes(a.name))
+        .map((a) => placeholder(a.name));
+      const variants = leaf.json
+        ? [
+            [...leaf.path, ...args, '--json'],
+            [...leaf.path, ...args],
+          ]
+        : [[...leaf.path, ...args]];
       for (const [j, argv] of variants.entries()) {
         const rec = join(work.dir, `rec-${i}-${j}.jsonl`);
         const r = await runCli(['--record', rec, ...argv]);
@@ -133,13 +182,17 @@ describe('chaos: secrets never leave the environment', () => {
     // Three commands at a time: interactive ones (tui, demo, inspect) sit out their bound side by side
     // with the rest instead of one after another. replay reads a recording, so it runs last.
     const queue = all.filter((l) => l.path[0] !== 'replay').map((leaf, i) => ({ leaf, i }));
-    await Promise.all(Array.from({ length: 3 }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await runLeaf(next.leaf, next.i);
-    }));
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await runLeaf(next.leaf, next.i);
+      }),
+    );
     for (const [k, leaf] of all.filter((l) => l.path[0] === 'replay').entries()) await runLeaf(leaf, all.length + k);
     for (const file of filesUnder(stateDir)) found.push(...leaks(file, readFileSync(file, 'utf8')));
     const stateFiles = filesUnder(stateDir).length;
-    console.log(`chaos: redaction ${report.length} runs of ${all.length} commands, ${stateFiles} state files, ${found.length} leaks: ${report.join('; ')}`);
+    console.log(
+      `chaos: redaction ${report.length} runs of ${all.length} commands, ${stateFiles} state files, ${found.length} leaks: ${report.join('; ')}`,
+    );
     expect(found).toEqual([]);
     expect(all.length).toBeGreaterThanOrEqual(4);
   }, 600_000);
@@ -151,10 +204,19 @@ describe('chaos: secrets never leave the environment', () => {
     const wrong = 'llama-chaos-wrong-9f8e7d6c5b4a3210';
     await mkdir(join(dir, '.agent'), { recursive: true });
     const config = join(dir, '.agent', 'config.yml');
-    await writeFile(config, [
-      'providers:', '  active: llamacpp', '  llamacpp:', `    model: ${MODELS.llamacpp}`, `    port: ${port}`, '    api_key_env: CHAOS_LLAMA_TOKEN',
-      '    lifecycle: { mode: managed, start_timeout_seconds: 20, stop_on_exit: false }', '',
-    ].join('\n'));
+    await writeFile(
+      config,
+      [
+        'providers:',
+        '  active: llamacpp',
+        '  llamacpp:',
+        `    model: ${MODELS.llamacpp}`,
+        `    port: ${port}`,
+        '    api_key_env: CHAOS_LLAMA_TOKEN',
+        '    lifecycle: { mode: managed, start_timeout_seconds: 20, stop_on_exit: false }',
+        '',
+      ].join('\n'),
+    );
     const runs: [string, Awaited<ReturnType<typeof runCli>>][] = [];
     const run = async (name: string, argv: string[], extra: Record<string, string>): Promise<void> => {
       runs.push([name, await runCli(['--config', config, '--record', join(dir, `${name}.jsonl`), ...argv], extra)]);
@@ -166,17 +228,34 @@ describe('chaos: secrets never leave the environment', () => {
     await run('ask-wrong', ['ask', 'say hi'], { CHAOS_LLAMA_TOKEN: wrong });
     await run('status-wrong', ['status', '--json'], { CHAOS_LLAMA_TOKEN: wrong });
     const secrets = [key, wrong];
-    const leaked = (where: string, text: string): string[] => secrets.filter((v) => text.includes(v)).map((v) => `${where} contains ${v.slice(0, 12)}…`);
+    const leaked = (where: string, text: string): string[] =>
+      secrets.filter((v) => text.includes(v)).map((v) => `${where} contains ${v.slice(0, 12)}…`);
     const found = runs.flatMap(([name, r]) => [...leaked(`${name} stdout`, r.out), ...leaked(`${name} stderr`, r.err)]);
-    for (const file of filesUnder(dir).filter((f) => f.endsWith('.jsonl'))) found.push(...leaked(file, readFileSync(file, 'utf8')));
+    for (const file of filesUnder(dir).filter((f) => f.endsWith('.jsonl')))
+      found.push(...leaked(file, readFileSync(file, 'utf8')));
     const stateFiles = filesUnder(stateDir).filter((f) => f.includes('llamacpp'));
     for (const file of stateFiles) found.push(...leaked(file, readFileSync(file, 'utf8')));
-    const pid = (JSON.parse(readFileSync(stateFiles.find((f) => /[/\\]run[/\\]llamacpp@[^/\\]+\.json$/.test(f))!, 'utf8')) as { pid: number }).pid;
+    const pid = (
+      JSON.parse(
+        readFileSync(
+          stateFiles.find((f) => /[/\\]run[/\\]llamacpp@[^/\\]+\.json$/.test(f))!,
+          'utf8',
+        ),
+      ) as { pid: number }
+    ).pid;
     ledger.add(pid);
     found.push(...leaked(`/proc/${pid}/cmdline`, readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
-    console.log(`chaos: redaction api key: ${runs.map(([n, r]) => `${n}=${r.code}`).join(' ')}; ${stateFiles.length} state files; ${found.length} leaks`);
+    console.log(
+      `chaos: redaction api key: ${runs.map(([n, r]) => `${n}=${r.code}`).join(' ')}; ${stateFiles.length} state files; ${found.length} leaks`,
+    );
     expect(found).toEqual([]);
-    expect(runs.map(([n, r]) => [n, r.code])).toEqual([['ask-json', 0], ['ask', 0], ['status-json', 0], ['ask-wrong', 6], ['status-wrong', 0]]);
+    expect(runs.map(([n, r]) => [n, r.code])).toEqual([
+      ['ask-json', 0],
+      ['ask', 0],
+      ['status-json', 0],
+      ['ask-wrong', 6],
+      ['status-wrong', 0],
+    ]);
     const byName = Object.fromEntries(runs);
     expect(byName['ask-wrong']!.err).toMatch(/error\[AUTH_FAILED\]: .*refused the API key in CHAOS_LLAMA_TOKEN/);
     expect(byName['status-wrong']!.out).toMatch(/AUTH_FAILED/);
@@ -186,11 +265,22 @@ describe('chaos: secrets never leave the environment', () => {
   it('a secret written into the config file is refused by key, and its value is never echoed', async () => {
     const dir = join(work.dir, 'secret-in-file');
     await mkdir(join(dir, '.agent'), { recursive: true });
-    await writeFile(join(dir, '.agent', 'config.yml'), `providers:\n  vllm:\n    api_key: ${SECRETS.OPENAI_API_KEY}\n    hf_token: "${SECRETS.HF_TOKEN}"\n`);
-    const results = await Promise.all([['config', 'validate'], ['config', 'validate', '--json'], ['config', 'show', '--json'], ['provider', 'list']]
-      .map((argv) => runCli(['--config', join(dir, '.agent', 'config.yml'), ...argv])));
+    await writeFile(
+      join(dir, '.agent', 'config.yml'),
+      `providers:\n  vllm:\n    api_key: ${SECRETS.OPENAI_API_KEY}\n    hf_token: "${SECRETS.HF_TOKEN}"\n`,
+    );
+    const results = await Promise.all(
+      [
+        ['config', 'validate'],
+        ['config', 'validate', '--json'],
+        ['config', 'show', '--json'],
+        ['provider', 'list'],
+      ].map((argv) => runCli(['--config', join(dir, '.agent', 'config.yml'), ...argv])),
+    );
     const found = results.flatMap((r, i) => [...leaks(`run ${i} stdout`, r.out), ...leaks(`run ${i} stderr`, r.err)]);
-    console.log(`chaos: redaction secret-in-config exits ${results.map((r) => r.code).join(',')}, ${found.length} leaks`);
+    console.log(
+      `chaos: redaction secret-in-config exits ${results.map((r) => r.code).join(',')}, ${found.length} leaks`,
+    );
     expect(found).toEqual([]);
     for (const r of results) expect(r.err + r.out).toMatch(/CONFIG_SECRET/);
   }, 120_000);

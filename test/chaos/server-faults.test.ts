@@ -11,10 +11,21 @@ import { providerConfig } from '../support/providers.js';
 const TIMEOUTS = { connectMs: 1_000, headersMs: 2_000, bodyMs: 2_000 };
 // The caller's own bound: far above the configured timeouts, so an error before it is the adapter's.
 const CALLER_DEADLINE_MS = 8_000;
-const KINDS: Record<ServerKind, 'ollama' | 'vllm' | 'llamacpp'> = { ollama: 'ollama', vllm: 'vllm', 'llama-server': 'llamacpp' };
+const KINDS: Record<ServerKind, 'ollama' | 'vllm' | 'llamacpp'> = {
+  ollama: 'ollama',
+  vllm: 'vllm',
+  'llama-server': 'llamacpp',
+};
 const MESSAGES = [{ role: 'user' as const, content: 'hi' }];
 
-interface Outcome { kind: ServerKind; call: 'stream' | 'complete'; code: string | null; ms: number; text: string; expected: string }
+interface Outcome {
+  kind: ServerKind;
+  call: 'stream' | 'complete';
+  code: string | null;
+  ms: number;
+  text: string;
+  expected: string;
+}
 
 const servers: TestServer[] = [];
 beforeAll(() => requireBuilt());
@@ -25,7 +36,10 @@ afterAll(async () => {
 async function run(kind: ServerKind, knobs: Partial<Knobs>): Promise<Outcome[]> {
   const server = await startTestServer(kind, { knobs, ...(kind === 'ollama' ? { model: 'llama3.2:latest' } : {}) });
   servers.push(server);
-  const provider: ModelProvider = createProvider({ ...providerConfig(KINDS[kind], server.port), model: server.model }, { timeouts: TIMEOUTS });
+  const provider: ModelProvider = createProvider(
+    { ...providerConfig(KINDS[kind], server.port), model: server.model },
+    { timeouts: TIMEOUTS },
+  );
   const expected = expectedChat({ model: server.model, messages: MESSAGES }).text;
   const once = async (call: 'stream' | 'complete'): Promise<Outcome> => {
     const t = Date.now();
@@ -34,7 +48,8 @@ async function run(kind: ServerKind, knobs: Partial<Knobs>): Promise<Outcome[]> 
     try {
       const signal = AbortSignal.timeout(CALLER_DEADLINE_MS);
       if (call === 'stream') {
-        for await (const c of provider.stream({ messages: MESSAGES }, { signal })) if (c.type === 'text') text += c.text;
+        for await (const c of provider.stream({ messages: MESSAGES }, { signal }))
+          if (c.type === 'text') text += c.text;
       } else {
         text = (await provider.complete({ messages: MESSAGES }, { signal })).text ?? '';
       }
@@ -57,8 +72,10 @@ async function all(knobs: Partial<Knobs>): Promise<Outcome[]> {
 
 const summary = (name: string, outcomes: Outcome[]) => {
   const typed = outcomes.filter((o) => o.code !== null && !o.code.startsWith('UNTYPED')).length;
-  console.log(`chaos: ${name} ${typed}/${outcomes.length} typed errors, max ${Math.max(...outcomes.map((o) => o.ms))} ms `
-    + `(timeouts headers ${TIMEOUTS.headersMs} ms, body ${TIMEOUTS.bodyMs} ms): ${outcomes.map((o) => `${o.kind}/${o.call}=${o.code ?? 'complete'}`).join(' ')}`);
+  console.log(
+    `chaos: ${name} ${typed}/${outcomes.length} typed errors, max ${Math.max(...outcomes.map((o) => o.ms))} ms ` +
+      `(timeouts headers ${TIMEOUTS.headersMs} ms, body ${TIMEOUTS.bodyMs} ms): ${outcomes.map((o) => `${o.kind}/${o.call}=${o.code ?? 'complete'}`).join(' ')}`,
+  );
 };
 
 describe('chaos: misbehaving servers end in typed errors, never hangs', () => {
@@ -71,7 +88,8 @@ describe('chaos: misbehaving servers end in typed errors, never hangs', () => {
   it('hang after headers: a typed error from the configured timeouts, before the caller gives up', async () => {
     const outcomes = await all({ hang: 'headers' });
     summary('hang-after-headers', outcomes);
-    for (const o of outcomes) expect(o.code, `${o.kind}/${o.call}`).toMatch(/^(RESPONSE_TIMEOUT|PROTOCOL_ERROR|STREAM_INTERRUPTED)$/);
+    for (const o of outcomes)
+      expect(o.code, `${o.kind}/${o.call}`).toMatch(/^(RESPONSE_TIMEOUT|PROTOCOL_ERROR|STREAM_INTERRUPTED)$/);
   });
 
   it('truncated stream: a typed error, or the whole answer when only the end marker was cut', async () => {

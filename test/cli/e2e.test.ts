@@ -19,7 +19,9 @@ async function writeConfig(yaml: string, root = dir): Promise<string> {
 
 describe('acode (built)', () => {
   it('--version prints the package version', async () => {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     const r = await runBuilt(['--version'], { cwd: dir });
     expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
@@ -31,7 +33,18 @@ describe('acode (built)', () => {
     expect(r.stdout).toMatch(/--config <path>/);
     const commands = [...r.stdout.split('Commands:')[1]!.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
     expect(commands).toEqual([
-      'ask', 'config', 'provider', 'providers', 'models', 'status', 'tui', 'gpus', 'demo', 'replay', 'inspect', 'help',
+      'ask',
+      'config',
+      'provider',
+      'providers',
+      'models',
+      'status',
+      'tui',
+      'gpus',
+      'demo',
+      'replay',
+      'inspect',
+      'help',
     ]);
   });
 
@@ -94,12 +107,19 @@ describe('acode (built)', () => {
   it('--config naming a missing file is CONFIG_NOT_FOUND, exit 2', async () => {
     const r = await runBuilt(['--config', 'nope.yml', 'config', 'show'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error\[CONFIG_NOT_FOUND\]: Config file .*nope\.yml \(from --config\) does not exist\.\nhint: /);
+    expect(r.stderr).toMatch(
+      /^error\[CONFIG_NOT_FOUND\]: Config file .*nope\.yml \(from --config\) does not exist\.\nhint: /,
+    );
   });
 
   it('config show applies env overrides and masks secrets', async () => {
     await writeConfig('providers:\n  active: ollama\n  vllm: { port: 8001 }\n');
-    const env = { OLLAMA_HOST: '127.0.0.1:7777', VLLM_PORT: '8100', HF_TOKEN: 'hf_supersecretvalue', ACODE_PROVIDER: 'vllm' };
+    const env = {
+      OLLAMA_HOST: '127.0.0.1:7777',
+      VLLM_PORT: '8100',
+      HF_TOKEN: 'hf_supersecretvalue',
+      ACODE_PROVIDER: 'vllm',
+    };
     const text = await runBuilt(['config', 'show'], { cwd: dir, env });
     expect(text.code).toBe(0);
     expect(text.stdout).not.toContain('hf_supersecretvalue');
@@ -107,7 +127,11 @@ describe('acode (built)', () => {
     expect(text.stdout).toMatch(/HF_TOKEN: "\*\*\*"/);
     expect(text.stdout).toMatch(/active: vllm/);
     const json = await runBuilt(['config', 'show', '--json'], { cwd: dir, env });
-    const doc = JSON.parse(json.stdout) as { active: string; providers: Record<string, { port: number; baseUrl: string }>; secrets: Record<string, string> };
+    const doc = JSON.parse(json.stdout) as {
+      active: string;
+      providers: Record<string, { port: number; baseUrl: string }>;
+      secrets: Record<string, string>;
+    };
     expect(doc.active).toBe('vllm');
     expect(doc.providers.ollama).toMatchObject({ port: 7777, baseUrl: 'http://127.0.0.1:7777' });
     expect(doc.providers.vllm).toMatchObject({ port: 8100 });
@@ -119,14 +143,19 @@ describe('acode (built)', () => {
     const original = '# team settings\nproviders:\n  active: ollama   # default\n  vllm:\n    model: "m"  # gpu box\n';
     const file = await writeConfig(original);
     // Env overrides change the resolved config only: none of them may leak into the file.
-    const set = await runBuilt(['provider', 'set', 'vllm'], { cwd: dir, env: { OLLAMA_HOST: '0.0.0.0:9', VLLM_PORT: '8123' } });
+    const set = await runBuilt(['provider', 'set', 'vllm'], {
+      cwd: dir,
+      env: { OLLAMA_HOST: '0.0.0.0:9', VLLM_PORT: '8123' },
+    });
     expect(set).toEqual({ code: 0, stdout: `active provider: vllm (updated ${file})\n`, stderr: '' });
     expect(await readFile(file, 'utf8')).toBe(original.replace('active: ollama', 'active: vllm'));
     const list = await runBuilt(['provider', 'list'], { cwd: dir });
     expect(list.code).toBe(0);
     const rows = list.stdout.trimEnd().split('\n');
     expect(rows[0]).toMatch(/^\s+ID\s+KIND\s+TYPE\s+MODEL\s+BASE URL\s+LIFECYCLE$/);
-    expect(rows.filter((r) => r.startsWith('*'))).toEqual([expect.stringMatching(/^\*\s+vllm\s+vllm\s+openai-compatible\s+m\s+http:\/\/127\.0\.0\.1:8000\s+managed$/)]);
+    expect(rows.filter((r) => r.startsWith('*'))).toEqual([
+      expect.stringMatching(/^\*\s+vllm\s+vllm\s+openai-compatible\s+m\s+http:\/\/127\.0\.0\.1:8000\s+managed$/),
+    ]);
     const json = await runBuilt(['provider', 'list', '--json'], { cwd: dir });
     const entries = JSON.parse(json.stdout) as { id: string; active: boolean }[];
     expect(entries.filter((e) => e.active).map((e) => e.id)).toEqual(['vllm']);
@@ -144,7 +173,9 @@ describe('acode (built)', () => {
     const file = await writeConfig(original);
     const r = await runBuilt(['provider', 'set', 'vlm'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml \(did you mean 'vllm'\?\)\.\nhint: Use one of: ollama, vllm, llamacpp, lmstudio/);
+    expect(r.stderr).toMatch(
+      /^error\[PROVIDER_UNKNOWN\]: No provider "vlm" is configured in .*config\.yml \(did you mean 'vllm'\?\)\.\nhint: Use one of: ollama, vllm, llamacpp, lmstudio/,
+    );
     expect(await readFile(file, 'utf8')).toBe(original);
   });
 });

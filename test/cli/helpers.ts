@@ -15,13 +15,26 @@ export interface RunResult {
 }
 
 /** Runs the built binary with a clean environment (only PATH, HOME and what the test adds). */
-export function runBuilt(args: string[], { cwd, env = {} }: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
+export function runBuilt(
+  args: string[],
+  { cwd, env = {} }: { cwd: string; env?: Record<string, string> },
+): Promise<RunResult> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npx tsc -p tsconfig.json\``);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ACODE_STATE_DIR: join(cwd, '.state'), HF_ENDPOINT: testHubEndpoint(), ...env }, timeout: 20_000 },
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: cwd,
+          ACODE_STATE_DIR: join(cwd, '.state'),
+          HF_ENDPOINT: testHubEndpoint(),
+          ...env,
+        },
+        timeout: 20_000,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
@@ -33,7 +46,12 @@ export function runBuilt(args: string[], { cwd, env = {} }: { cwd: string; env?:
 /** Runs the CLI in-process with captured output. */
 export async function runInProcess(
   args: string[],
-  { cwd, env = {}, commands, signal }: { cwd: string; env?: Record<string, string>; commands?: readonly CommandRegistrar[]; signal?: AbortSignal },
+  {
+    cwd,
+    env = {},
+    commands,
+    signal,
+  }: { cwd: string; env?: Record<string, string>; commands?: readonly CommandRegistrar[]; signal?: AbortSignal },
 ): Promise<RunResult> {
   let stdout = '';
   let stderr = '';

@@ -20,7 +20,13 @@ function sources(dir: string): string[] {
 }
 
 /** The words of each backticked `acode ...` up to the first placeholder, option or argument-ish token. */
-interface Mention { where: string; words: string[]; text: string; escaped: boolean; argument: boolean }
+interface Mention {
+  where: string;
+  words: string[];
+  text: string;
+  escaped: boolean;
+  argument: boolean;
+}
 
 function mentions(): Mention[] {
   const found: Mention[] = [];
@@ -39,7 +45,13 @@ function mentions(): Mention[] {
         break;
       }
       const line = text.slice(0, m.index).split('\n').length;
-      found.push({ where: `${relative(ROOT, file)}:${line}`, words, text: m[0], escaped: m[0].startsWith('\\'), argument });
+      found.push({
+        where: `${relative(ROOT, file)}:${line}`,
+        words,
+        text: m[0],
+        escaped: m[0].startsWith('\\'),
+        argument,
+      });
     }
   }
   return found;
@@ -53,17 +65,26 @@ function problemOf(program: Command, m: Mention): string | undefined {
     const word = rest[0]!;
     if (at === program && word === 'help') return undefined; // commander's implicit `help [command]`
     const next = at.commands.find((c) => c.name() === word || c.aliases().includes(word));
-    if (!next) return `'${word}' is not a subcommand of '${at.name()}' (it has: ${at.commands.map((c) => c.name()).join(', ')})`;
+    if (!next)
+      return `'${word}' is not a subcommand of '${at.name()}' (it has: ${at.commands.map((c) => c.name()).join(', ')})`;
     at = next;
     rest = rest.slice(1);
   }
   const given = rest.length + (m.argument ? 1 : 0);
-  if (given > 0 && at.commands.length === 0 && at.registeredArguments.length === 0) return `'${at.name()}' takes no arguments`;
+  if (given > 0 && at.commands.length === 0 && at.registeredArguments.length === 0)
+    return `'${at.name()}' takes no arguments`;
   return undefined;
 }
 
 describe('commands named in hints and messages', () => {
-  const program = buildProgram({ stdout: process.stdout, stderr: process.stderr, env: {}, cwd: '/', signal: new AbortController().signal, config: {} as never });
+  const program = buildProgram({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: {},
+    cwd: '/',
+    signal: new AbortController().signal,
+    config: {} as never,
+  });
   const all = mentions();
 
   it('finds the mentions (the scan itself works)', () => {

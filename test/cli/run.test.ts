@@ -30,14 +30,31 @@ describe('error printing and exit codes', () => {
     ['CONFIG_INVALID', 2],
   ] as [AcodeErrorCode, number][])('%s prints error[CODE] + hint and exits %d', async (code, exit) => {
     expect(ERROR_CODES[code]).toBe(exit);
-    const r = await runInProcess(['boom'], { cwd: dir, commands: [failing(() => new AcodeError(code, 'it failed: port 8000', 'do the thing'))] });
+    const r = await runInProcess(['boom'], {
+      cwd: dir,
+      commands: [failing(() => new AcodeError(code, 'it failed: port 8000', 'do the thing'))],
+    });
     expect(r).toEqual({ code: exit, stdout: '', stderr: `error[${code}]: it failed: port 8000\nhint: do the thing\n` });
   });
 
   it('a START_FAILED error prints the log lines that explain the exit between message and hint', async () => {
-    const details = { logExcerpt: ['ValueError: no such model'], logFile: '/s/logs/vllm.log', logTail: ['noise', 'ValueError: no such model'] };
-    const r = await runInProcess(['boom'], { cwd: dir, commands: [failing(() => new AcodeError('START_FAILED', 'vllm: exited', 'Fix what its log (/s/logs/vllm.log) reports', { details }))] });
-    expect(r.stderr).toBe('error[START_FAILED]: vllm: exited\n  > ValueError: no such model\nhint: Fix what its log (/s/logs/vllm.log) reports\n');
+    const details = {
+      logExcerpt: ['ValueError: no such model'],
+      logFile: '/s/logs/vllm.log',
+      logTail: ['noise', 'ValueError: no such model'],
+    };
+    const r = await runInProcess(['boom'], {
+      cwd: dir,
+      commands: [
+        failing(
+          () =>
+            new AcodeError('START_FAILED', 'vllm: exited', 'Fix what its log (/s/logs/vllm.log) reports', { details }),
+        ),
+      ],
+    });
+    expect(r.stderr).toBe(
+      'error[START_FAILED]: vllm: exited\n  > ValueError: no such model\nhint: Fix what its log (/s/logs/vllm.log) reports\n',
+    );
   });
 
   it('a command cancelled because its output was closed ends with 141 and prints nothing', async () => {
@@ -68,7 +85,9 @@ describe('error printing and exit codes', () => {
       commands: [failing(() => new AcodeError('PORT_IN_USE', 'port 8000 is taken', 'free it', { cause }))],
     });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^error\[PORT_IN_USE\]: port 8000 is taken\nhint: free it\nAcodeError: port 8000 is taken\n\s+at /);
+    expect(r.stderr).toMatch(
+      /^error\[PORT_IN_USE\]: port 8000 is taken\nhint: free it\nAcodeError: port 8000 is taken\n\s+at /,
+    );
     expect(r.stderr).toMatch(/caused by: Error: EADDRINUSE 127\.0\.0\.1:8000/);
   });
 
@@ -76,7 +95,9 @@ describe('error printing and exit codes', () => {
     const r = await runInProcess(['boom'], {
       cwd: dir,
       env: { HF_TOKEN: 'hf_verysecret' },
-      commands: [failing(() => new AcodeError('START_FAILED', 'vllm exited: bad token hf_verysecret', 'check HF_TOKEN'))],
+      commands: [
+        failing(() => new AcodeError('START_FAILED', 'vllm exited: bad token hf_verysecret', 'check HF_TOKEN')),
+      ],
     });
     expect(r.stderr).toBe('error[START_FAILED]: vllm exited: bad token ***\nhint: check HF_TOKEN\n');
   });

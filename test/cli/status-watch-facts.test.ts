@@ -21,20 +21,40 @@ afterEach(async () => {
 function deps(stateDir: string, ac: AbortController): CliDeps {
   const sink = { write: () => true };
   return {
-    config: { locate: async () => { throw new Error('unused'); }, load: async () => { throw new Error('unused'); } },
-    stdout: sink, stderr: sink, env: { ACODE_STATE_DIR: stateDir, PATH: process.env.PATH ?? '' }, cwd: stateDir, signal: ac.signal,
+    config: {
+      locate: async () => {
+        throw new Error('unused');
+      },
+      load: async () => {
+        throw new Error('unused');
+      },
+    },
+    stdout: sink,
+    stderr: sink,
+    env: { ACODE_STATE_DIR: stateDir, PATH: process.env.PATH ?? '' },
+    cwd: stateDir,
+    signal: ac.signal,
   };
 }
 
 async function watching(server: TestServer, stateDir: string): Promise<Watch> {
-  const provider = providerConfig('vllm', { port: server.port, model: server.model, lifecycle: { ...providerConfig('vllm').lifecycle, healthCheckIntervalSeconds: 60 } });
+  const provider = providerConfig('vllm', {
+    port: server.port,
+    model: server.model,
+    lifecycle: { ...providerConfig('vllm').lifecycle, healthCheckIntervalSeconds: 60 },
+  });
   const cfg = config(['vllm']);
   cfg.providers.vllm = provider;
   const ac = new AbortController();
   const watch = openWatch(cfg, [provider], deps(stateDir, ac));
-  cleanups.push(async () => { ac.abort(); await watch.close(); });
+  cleanups.push(async () => {
+    ac.abort();
+    await watch.close();
+  });
   await watch.ready;
-  await until(() => watch.views()[0]?.state === 'healthy' && watch.views()[0]?.uptimeMs !== undefined, { what: 'healthy with an uptime' });
+  await until(() => watch.views()[0]?.state === 'healthy' && watch.views()[0]?.uptimeMs !== undefined, {
+    what: 'healthy with an uptime',
+  });
   return watch;
 }
 
@@ -49,9 +69,14 @@ describe('status --watch / tui: up and restarts', { timeout: 30_000 }, () => {
     await writePidFile(stateDir, address, { pid: server.pid, binary: 'vllm' });
     const now = Date.now();
     const record = JSON.parse(await readFile(pidFilePath(stateDir, address), 'utf8')) as PidFile;
-    await writeFile(pidFilePath(stateDir, address), JSON.stringify({
-      ...record, startedAt: new Date(now - 3_600_000).toISOString(), restarts: [new Date(now - 20_000).toISOString(), new Date(now - 10_000).toISOString()],
-    }));
+    await writeFile(
+      pidFilePath(stateDir, address),
+      JSON.stringify({
+        ...record,
+        startedAt: new Date(now - 3_600_000).toISOString(),
+        restarts: [new Date(now - 20_000).toISOString(), new Date(now - 10_000).toISOString()],
+      }),
+    );
     const view = (await watching(server, stateDir)).views()[0]!;
     expect(view.owned).toBe(true);
     expect(view.uptimeMs).toBeGreaterThanOrEqual(3_600_000);

@@ -9,7 +9,9 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(async () => cleanup());
 
-async function loadBytes(bytes: Buffer): Promise<{ file: string; result: AcodeError | Awaited<ReturnType<typeof loadConfig>> }> {
+async function loadBytes(
+  bytes: Buffer,
+): Promise<{ file: string; result: AcodeError | Awaited<ReturnType<typeof loadConfig>> }> {
   await mkdir(join(dir, '.agent'), { recursive: true });
   const file = join(dir, '.agent', 'config.yml');
   await writeFile(file, bytes);
@@ -24,7 +26,11 @@ async function loadBytes(bytes: Buffer): Promise<{ file: string; result: AcodeEr
 describe('a config file that is not UTF-8', () => {
   it('is CONFIG_INVALID naming the line and column of the first bad byte, not decoded with U+FFFD', async () => {
     // Latin-1 "é" (0xE9) in a model name on line 3, after "    model: caf".
-    const latin1 = Buffer.concat([Buffer.from('providers:\n  ollama:\n    model: caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const latin1 = Buffer.concat([
+      Buffer.from('providers:\n  ollama:\n    model: caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]);
     const { file, result } = await loadBytes(latin1);
     expect(isAcodeError(result)).toBe(true);
     const error = result as AcodeError;
@@ -35,7 +41,12 @@ describe('a config file that is not UTF-8', () => {
   });
 
   it('counts columns in characters, so a valid multi-byte character before the bad byte is one column', async () => {
-    const bytes = Buffer.concat([Buffer.from('# ü\nmode: burst # '), Buffer.from('ü'), Buffer.from([0xff]), Buffer.from('\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('# ü\nmode: burst # '),
+      Buffer.from('ü'),
+      Buffer.from([0xff]),
+      Buffer.from('\n'),
+    ]);
     const error = (await loadBytes(bytes)).result as AcodeError;
     expect(error.details.errors).toEqual([expect.objectContaining({ line: 2, column: 16 })]);
   });

@@ -23,7 +23,9 @@ export function problemAt(text: string, path: string): ConfigProblem {
   if (error.code !== 'CONFIG_INVALID') throw new Error(`expected CONFIG_INVALID, got ${error.code}`);
   if (!error.hint.includes('acode config validate')) throw new Error(`unexpected hint: ${error.hint}`);
   const found = (error.details.errors as ConfigProblem[]).filter((p) => p.path === path);
-  if (found.length !== 1) throw new Error(`expected one problem at ${path}, got ${JSON.stringify(error.details.errors)}`);
-  if (!error.message.includes(`${FILE}:${found[0]!.line}:${found[0]!.column}: ${path}: `)) throw new Error('message does not list the problem');
+  if (found.length !== 1)
+    throw new Error(`expected one problem at ${path}, got ${JSON.stringify(error.details.errors)}`);
+  if (!error.message.includes(`${FILE}:${found[0]!.line}:${found[0]!.column}: ${path}: `))
+    throw new Error('message does not list the problem');
   return found[0]!;
 }

@@ -39,7 +39,10 @@ describe('config validation errors', () => {
   });
 
   it('reports an unknown key at the key, with a did-you-mean and the allowed keys', () => {
-    const p = problemAt('providers:\n  vllm:\n    lifecycle:\n      start_timout_seconds: 10\n', 'providers.vllm.lifecycle.start_timout_seconds');
+    const p = problemAt(
+      'providers:\n  vllm:\n    lifecycle:\n      start_timout_seconds: 10\n',
+      'providers.vllm.lifecycle.start_timout_seconds',
+    );
     expect(p).toMatchObject({ line: 4, column: 7 });
     expect(p.message).toMatch(/^unknown key 'start_timout_seconds' \(did you mean 'start_timeout_seconds'\?\)/);
     expect(p.message).toMatch(/allowed keys: mode, start_timeout_seconds/);
@@ -55,7 +58,9 @@ describe('config validation errors', () => {
   it('tells a known provider to use host and port instead of base_url', () => {
     const p = problemAt('providers:\n  ollama:\n    base_url: http://127.0.0.1:11434\n', 'providers.ollama.base_url');
     expect(p).toMatchObject({ line: 3, column: 5 });
-    expect(p.message).toMatch(/^'base_url' is only for custom provider ids; 'ollama' is known, set host and port instead/);
+    expect(p.message).toMatch(
+      /^'base_url' is only for custom provider ids; 'ollama' is known, set host and port instead/,
+    );
   });
 
   it('reports an enum value with its options', () => {
@@ -68,23 +73,35 @@ describe('config validation errors', () => {
     ['0', 'got 0'],
     ['1.5', 'got 1.5'],
   ])('rejects memory_utilization %s (must be in (0,1])', (value, got) => {
-    const p = problemAt(`providers:\n  vllm:\n    gpu: { memory_utilization: ${value} }\n`, 'providers.vllm.gpu.memory_utilization');
+    const p = problemAt(
+      `providers:\n  vllm:\n    gpu: { memory_utilization: ${value} }\n`,
+      'providers.vllm.gpu.memory_utilization',
+    );
     expect(p).toMatchObject({ line: 3, column: 32 });
     expect(p.message).toBe(`must be a fraction in (0, 1], e.g. 0.9, ${got}`);
   });
 
   it('accepts memory_utilization 1 and rejects a negative timeout', () => {
     expect(() => parseConfig('providers:\n  vllm:\n    gpu: { memory_utilization: 1 }\n', FILE)).not.toThrow();
-    const p = problemAt('providers:\n  ollama:\n    lifecycle:\n      start_timeout_seconds: -5\n', 'providers.ollama.lifecycle.start_timeout_seconds');
+    const p = problemAt(
+      'providers:\n  ollama:\n    lifecycle:\n      start_timeout_seconds: -5\n',
+      'providers.ollama.lifecycle.start_timeout_seconds',
+    );
     expect(p).toMatchObject({ line: 4, column: 30 });
     expect(p.message).toMatch(/greater than 0, got -5/);
   });
 
   it('reports a zero request timeout and an unknown timeouts key with a did-you-mean', () => {
-    const zero = problemAt('providers:\n  vllm:\n    timeouts: { idle_seconds: 0 }\n', 'providers.vllm.timeouts.idle_seconds');
+    const zero = problemAt(
+      'providers:\n  vllm:\n    timeouts: { idle_seconds: 0 }\n',
+      'providers.vllm.timeouts.idle_seconds',
+    );
     expect(zero).toMatchObject({ line: 3, column: 31 });
     expect(zero.message).toMatch(/greater than 0, got 0/);
-    const typo = problemAt('providers:\n  vllm:\n    timeouts:\n      idle_second: 5\n', 'providers.vllm.timeouts.idle_second');
+    const typo = problemAt(
+      'providers:\n  vllm:\n    timeouts:\n      idle_second: 5\n',
+      'providers.vllm.timeouts.idle_second',
+    );
     expect(typo.message).toMatch(/idle_seconds/);
   });
 
@@ -101,7 +118,9 @@ describe('config validation errors', () => {
   it('reports an active id that names no provider', () => {
     const p = problemAt('providers:\n  active: vlm\n', 'providers.active');
     expect(p).toMatchObject({ line: 2, column: 11 });
-    expect(p.message).toMatch(/^'vlm' names no provider \(did you mean 'vllm'\?\); configured ids: ollama, vllm, llamacpp, lmstudio$/);
+    expect(p.message).toMatch(
+      /^'vlm' names no provider \(did you mean 'vllm'\?\); configured ids: ollama, vllm, llamacpp, lmstudio$/,
+    );
   });
 
   it('reports fallback ids that name no provider', () => {
@@ -111,8 +130,13 @@ describe('config validation errors', () => {
   });
 
   it('requires type and base_url for a custom id and checks the URL', () => {
-    expect(() => parseConfig('providers:\n  box:\n    type: openai-compatible\n    base_url: http://127.0.0.1:9000/v1\n', FILE)).not.toThrow();
-    const p = problemAt('providers:\n  box:\n    type: openai-compatible\n    base_url: "ftp:x"\n', 'providers.box.base_url');
+    expect(() =>
+      parseConfig('providers:\n  box:\n    type: openai-compatible\n    base_url: http://127.0.0.1:9000/v1\n', FILE),
+    ).not.toThrow();
+    const p = problemAt(
+      'providers:\n  box:\n    type: openai-compatible\n    base_url: "ftp:x"\n',
+      'providers.box.base_url',
+    );
     expect(p).toMatchObject({ line: 4, column: 15 });
     expect(p.message).toMatch(/must be an http\(s\) URL/);
   });
@@ -144,8 +168,12 @@ describe('config validation errors', () => {
 
   it('accepts an empty file, empty sections and the documented example', () => {
     expect(parseConfig('# nothing yet\n', FILE)).toEqual({});
-    expect(parseConfig('providers:\n  vllm:\n    # model: x\n    lifecycle:\n', FILE)).toEqual({ providers: { vllm: { lifecycle: null } } });
-    expect(problemAt('providers:\n  box:\n', 'providers.box').message).toMatch(/must be a mapping of provider settings with type and base_url, got an empty value/);
+    expect(parseConfig('providers:\n  vllm:\n    # model: x\n    lifecycle:\n', FILE)).toEqual({
+      providers: { vllm: { lifecycle: null } },
+    });
+    expect(problemAt('providers:\n  box:\n', 'providers.box').message).toMatch(
+      /must be a mapping of provider settings with type and base_url, got an empty value/,
+    );
     const example = [
       'providers:',
       '  active: vllm',
@@ -165,7 +193,9 @@ describe('config validation errors', () => {
 
 describe('secrets in the config file', () => {
   it('rejects a secret-named key anywhere, naming the env var to use', () => {
-    const error = parseError('providers:\n  vllm:\n    hf_token: hf_abc\n  box:\n    type: ollama\n    base_url: http://127.0.0.1:1\n    api_key: k\n');
+    const error = parseError(
+      'providers:\n  vllm:\n    hf_token: hf_abc\n  box:\n    type: ollama\n    base_url: http://127.0.0.1:1\n    api_key: k\n',
+    );
     expect(error.code).toBe('CONFIG_SECRET');
     const list = error.details.errors as { line: number; column: number; path: string; message: string }[];
     expect(list.map((p) => [p.line, p.column, p.path])).toEqual([
@@ -179,7 +209,9 @@ describe('secrets in the config file', () => {
   });
 
   it('takes api_key_env as a variable name, and refuses a value that is no such name without echoing it', () => {
-    expect(parseConfig('providers:\n  vllm:\n    api_key_env: TEAM_VLLM_API_KEY\n', FILE).providers?.vllm).toEqual({ api_key_env: 'TEAM_VLLM_API_KEY' });
+    expect(parseConfig('providers:\n  vllm:\n    api_key_env: TEAM_VLLM_API_KEY\n', FILE).providers?.vllm).toEqual({
+      api_key_env: 'TEAM_VLLM_API_KEY',
+    });
     const pasted = 'sk-live-0123456789abcdef';
     const error = parseError(`providers:\n  vllm:\n    api_key_env: ${pasted}\n`);
     expect(error.code).toBe('CONFIG_INVALID');

@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, findProjectRoot, isAcodeError, loadConfig, locateConfig } from '../../config/index.js';
+import {
+  DEFAULT_LIFECYCLE,
+  DEFAULT_REQUEST_TIMEOUTS,
+  findProjectRoot,
+  isAcodeError,
+  loadConfig,
+  locateConfig,
+} from '../../config/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
 let dir: string;
@@ -46,14 +53,25 @@ describe('finding .agent/config.yml', () => {
     const config = await loadConfig({ cwd: inner, env: {} });
     expect(config.file).toBeUndefined();
     expect(config.active).toBe('ollama');
-    expect(await locateConfig({ cwd: inner })).toEqual({ file: join(inner, '.agent', 'config.yml'), exists: false, source: 'search' });
+    expect(await locateConfig({ cwd: inner })).toEqual({
+      file: join(inner, '.agent', 'config.yml'),
+      exists: false,
+      source: 'search',
+    });
   });
 
   it('uses defaults when no file exists anywhere', async () => {
     const config = await loadConfig({ cwd: dir, env: {} });
     expect(config.active).toBe('ollama');
     expect(config.mode).toBe('local-only');
-    expect(config.providers.ollama).toMatchObject({ kind: 'ollama', type: 'ollama', host: '127.0.0.1', port: 11434, baseUrl: 'http://127.0.0.1:11434', lifecycle: DEFAULT_LIFECYCLE });
+    expect(config.providers.ollama).toMatchObject({
+      kind: 'ollama',
+      type: 'ollama',
+      host: '127.0.0.1',
+      port: 11434,
+      baseUrl: 'http://127.0.0.1:11434',
+      lifecycle: DEFAULT_LIFECYCLE,
+    });
     expect(config.providers.vllm).toMatchObject({ type: 'openai-compatible', port: 8000 });
     expect(config.providers.llamacpp?.port).toBe(8080);
     expect(config.providers.lmstudio?.port).toBe(1234);
@@ -77,7 +95,13 @@ describe('finding .agent/config.yml', () => {
     const error = await thrown(loadConfig({ cwd: dir, env: {} }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.details.errors).toEqual([
-      { file, line: 3, column: 11, path: 'providers.vllm.port', message: 'must be an integer port from 1 to 65535, got 99999' },
+      {
+        file,
+        line: 3,
+        column: 11,
+        path: 'providers.vllm.port',
+        message: 'must be an integer port from 1 to 65535, got 99999',
+      },
     ]);
     expect(error.message).toContain(`${file}:3:11: providers.vllm.port:`);
   });
@@ -85,52 +109,82 @@ describe('finding .agent/config.yml', () => {
 
 describe('resolving', () => {
   it('fills defaults and converts keys to the resolved shape', async () => {
-    await project(dir, [
-      'mode: airgapped',
-      'fallback: [ollama]',
-      'providers:',
-      '  active: box',
-      '  vllm:',
-      '    model: m',
-      '    host: "::1"',
-      '    binary: /opt/vllm/bin/vllm',
-      '    args: ["--max-model-len", "4096"]',
-      '    lifecycle: { mode: monitored, max_restarts: 5 }',
-      '    timeouts: { response_seconds: 120, idle_seconds: 30 }',
-      '    gpu: { memory_utilization: 0.8, tensor_parallel_size: 2 }',
-      '  box:',
-      '    type: openai-compatible',
-      '    base_url: http://127.0.0.1:9000/v1/',
-    ].join('\n'));
+    await project(
+      dir,
+      [
+        'mode: airgapped',
+        'fallback: [ollama]',
+        'providers:',
+        '  active: box',
+        '  vllm:',
+        '    model: m',
+        '    host: "::1"',
+        '    binary: /opt/vllm/bin/vllm',
+        '    args: ["--max-model-len", "4096"]',
+        '    lifecycle: { mode: monitored, max_restarts: 5 }',
+        '    timeouts: { response_seconds: 120, idle_seconds: 30 }',
+        '    gpu: { memory_utilization: 0.8, tensor_parallel_size: 2 }',
+        '  box:',
+        '    type: openai-compatible',
+        '    base_url: http://127.0.0.1:9000/v1/',
+      ].join('\n'),
+    );
     const config = await loadConfig({ cwd: dir, env: {} });
     expect(config).toMatchObject({ mode: 'airgapped', fallback: ['ollama'], active: 'box' });
     expect(config.providers.vllm).toEqual({
-      id: 'vllm', kind: 'vllm', type: 'openai-compatible', model: 'm', host: '::1', port: 8000,
-      baseUrl: 'http://[::1]:8000', binary: '/opt/vllm/bin/vllm', args: ['--max-model-len', '4096'],
+      id: 'vllm',
+      kind: 'vllm',
+      type: 'openai-compatible',
+      model: 'm',
+      host: '::1',
+      port: 8000,
+      baseUrl: 'http://[::1]:8000',
+      binary: '/opt/vllm/bin/vllm',
+      args: ['--max-model-len', '4096'],
       lifecycle: { ...DEFAULT_LIFECYCLE, mode: 'monitored', maxRestarts: 5 },
       timeouts: { connectSeconds: 5, responseSeconds: 120, idleSeconds: 30 },
       gpu: { memoryUtilization: 0.8, tensorParallelSize: 2 },
       apiKeyEnv: 'VLLM_API_KEY',
     });
-    expect(config.providers.box).toMatchObject({ kind: 'custom', host: '127.0.0.1', port: 9000, baseUrl: 'http://127.0.0.1:9000' });
+    expect(config.providers.box).toMatchObject({
+      kind: 'custom',
+      host: '127.0.0.1',
+      port: 9000,
+      baseUrl: 'http://127.0.0.1:9000',
+    });
     expect(config.providers.box?.lifecycle.mode).toBe('external');
   });
 
   it('api_key_env defaults to the variable each server reads, none for Ollama and custom ids', async () => {
-    await project(dir, [
-      'providers:', '  llamacpp: { api_key_env: MY_LLAMA_TOKEN }', '  ollama: { api_key_env: PROXY_API_KEY }',
-      '  box: { type: openai-compatible, base_url: "http://127.0.0.1:9000" }', '',
-    ].join('\n'));
+    await project(
+      dir,
+      [
+        'providers:',
+        '  llamacpp: { api_key_env: MY_LLAMA_TOKEN }',
+        '  ollama: { api_key_env: PROXY_API_KEY }',
+        '  box: { type: openai-compatible, base_url: "http://127.0.0.1:9000" }',
+        '',
+      ].join('\n'),
+    );
     const { providers } = await loadConfig({ cwd: dir, env: {} });
     expect(Object.fromEntries(Object.entries(providers).map(([id, p]) => [id, p.apiKeyEnv]))).toEqual({
-      ollama: 'PROXY_API_KEY', vllm: 'VLLM_API_KEY', llamacpp: 'MY_LLAMA_TOKEN', lmstudio: 'LM_API_TOKEN', box: undefined,
+      ollama: 'PROXY_API_KEY',
+      vllm: 'VLLM_API_KEY',
+      llamacpp: 'MY_LLAMA_TOKEN',
+      lmstudio: 'LM_API_TOKEN',
+      box: undefined,
     });
   });
 
   it('treats empty sections as defaults', async () => {
     await project(dir, 'providers:\n  active: vllm\n  vllm:\n    lifecycle:\n    timeouts:\n    gpu:\n');
     const config = await loadConfig({ cwd: dir, env: {} });
-    expect(config.providers.vllm).toMatchObject({ port: 8000, lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {} });
+    expect(config.providers.vllm).toMatchObject({
+      port: 8000,
+      lifecycle: DEFAULT_LIFECYCLE,
+      timeouts: DEFAULT_REQUEST_TIMEOUTS,
+      gpu: {},
+    });
   });
 
   it('VLLM_PORT and ACODE_PROVIDER override the resolved config', async () => {

@@ -50,7 +50,9 @@ describe('OLLAMA_HOST override', () => {
     try {
       const config = await load({ OLLAMA_HOST: value });
       expect(config.providers.ollama).toMatchObject({ host, port, baseUrl });
-      expect(config.overrides).toEqual([{ name: 'OLLAMA_HOST', paths: ['providers.ollama.host', 'providers.ollama.port'], value }]);
+      expect(config.overrides).toEqual([
+        { name: 'OLLAMA_HOST', paths: ['providers.ollama.host', 'providers.ollama.port'], value },
+      ]);
     } finally {
       await cleanup();
     }
@@ -59,7 +61,9 @@ describe('OLLAMA_HOST override', () => {
   it('overrides the resolved config, not the other providers', () => {
     const { providers } = applyEnvOverrides(
       {
-        mode: 'local-only', active: 'ollama', fallback: [],
+        mode: 'local-only',
+        active: 'ollama',
+        fallback: [],
         providers: {},
       },
       { OLLAMA_HOST: '127.0.0.1:1' },

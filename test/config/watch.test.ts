@@ -33,9 +33,16 @@ async function setup() {
   controllers.push(controller);
   const current = await load();
   watchConfigFile(current, {
-    file, load, signal: controller.signal, debounceMs: 300,
-    onReload: (next) => { reloads.push(next.active); },
-    onInvalid: (error) => { invalid.push(error.code); },
+    file,
+    load,
+    signal: controller.signal,
+    debounceMs: 300,
+    onReload: (next) => {
+      reloads.push(next.active);
+    },
+    onInvalid: (error) => {
+      invalid.push(error.code);
+    },
   });
   return { dir, file, reloads, invalid, controller };
 }
@@ -74,12 +81,19 @@ describe('watchConfigFile', () => {
     const seen: string[] = [];
     const live = new AbortController();
     controllers.push(live);
-    watchConfigFile({ file, mode: 'local-only', active: 'vllm', fallback: [], providers: {} }, {
-      file, signal: live.signal, debounceMs: 300,
-      load: async () => ({ file, mode: 'local-only', active: 'ollama', fallback: [], providers: {} }),
-      onReload: (next) => { seen.push(next.active); },
-      onInvalid: () => {},
-    });
+    watchConfigFile(
+      { file, mode: 'local-only', active: 'vllm', fallback: [], providers: {} },
+      {
+        file,
+        signal: live.signal,
+        debounceMs: 300,
+        load: async () => ({ file, mode: 'local-only', active: 'ollama', fallback: [], providers: {} }),
+        onReload: (next) => {
+          seen.push(next.active);
+        },
+        onInvalid: () => {},
+      },
+    );
     await writeFile(file, 'active: ollama\n');
     await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['ollama']);
     expect(reloads).toEqual([]);

@@ -18,7 +18,7 @@ const ORIGINAL = [
   '  vllm:',
   '    model: "meta-llama/Llama-2-7b-hf"',
   '    lifecycle: { mode: managed,   stop_on_exit: false }',
-  "    gpu: {memory_utilization: 0.9}   # leave room for the desktop",
+  '    gpu: {memory_utilization: 0.9}   # leave room for the desktop',
   'fallback: [ ollama ]',
   '',
 ].join('\n');
@@ -37,13 +37,20 @@ describe('setKeyInText', () => {
   it('adds a missing key and still keeps every comment', () => {
     const after = setKeyInText(ORIGINAL, ['providers', 'vllm', 'port'], 8001);
     expect(parseConfig(after, 'x').providers?.vllm).toMatchObject({ port: 8001, model: 'meta-llama/Llama-2-7b-hf' });
-    for (const comment of ['# acode settings for this repo', '# switched by `acode provider set`', '# the big GPU box', '# leave room for the desktop']) {
+    for (const comment of [
+      '# acode settings for this repo',
+      '# switched by `acode provider set`',
+      '# the big GPU box',
+      '# leave room for the desktop',
+    ]) {
       expect(after).toContain(comment);
     }
   });
 
   it('creates the path in an empty or comment-only file', () => {
-    expect(parseConfig(setKeyInText('', ['providers', 'active'], 'vllm'), 'x')).toEqual({ providers: { active: 'vllm' } });
+    expect(parseConfig(setKeyInText('', ['providers', 'active'], 'vllm'), 'x')).toEqual({
+      providers: { active: 'vllm' },
+    });
     const commented = setKeyInText('# just a comment\n', ['providers', 'active'], 'vllm');
     expect(commented).toContain('# just a comment');
     expect(parseConfig(commented, 'x').providers?.active).toBe('vllm');

@@ -17,7 +17,8 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { crashAfterTokens: 3, tokens: 10 } });
     const chunks: string[] = [];
     const run = async (): Promise<void> => {
-      for await (const c of await ollamaClient(t).chat({ model: t.model, messages: user, stream: true })) chunks.push(c.message.content);
+      for await (const c of await ollamaClient(t).chat({ model: t.model, messages: user, stream: true }))
+        chunks.push(c.message.content);
     };
     await expect(run()).rejects.toThrow();
     expect(chunks).toHaveLength(3);
@@ -29,7 +30,12 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     const t = await target('vllm', { knobs: { crashAfterTokens: 2, crashMode: 'sigkill', tokens: 10 } });
     let text = '';
     const run = async (): Promise<void> => {
-      for await (const c of await openaiClient(t).chat.completions.create({ model: t.model, messages: user, stream: true })) text += c.choices[0]?.delta.content ?? '';
+      for await (const c of await openaiClient(t).chat.completions.create({
+        model: t.model,
+        messages: user,
+        stream: true,
+      }))
+        text += c.choices[0]?.delta.content ?? '';
     };
     await expect(run()).rejects.toThrow();
     expect(text.trim().split(/\s+/)).toHaveLength(2);
@@ -39,7 +45,9 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
   it('ACODE_FAKE_CRASH_EXIT_CODE: a non-stream request dies before its answer with the configured code', async (ctx) => {
     const { target } = using(ctx);
     const t = await target('llama-server', { knobs: { crashAfterTokens: 0, crashExitCode: 9 } });
-    const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
+    const err = await openaiClient(t)
+      .chat.completions.create({ model: t.model, messages: user })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(await proc(t).exited, proc(t).logs()).toEqual({ code: 9, signal: null });
   });
@@ -50,7 +58,9 @@ describe.concurrent('knobs: crashes (fake servers only)', () => {
     expect((await fetch(`${t.url}/health`)).status).toBe(200);
     const ok = await openaiClient(t).chat.completions.create({ model: t.model, messages: user });
     expect(ok.choices[0]?.finish_reason).toBe('stop');
-    const err = await openaiClient(t).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
+    const err = await openaiClient(t)
+      .chat.completions.create({ model: t.model, messages: user })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
     expect((await proc(t).exited).code, proc(t).logs()).toBe(1);
   });
@@ -79,7 +89,10 @@ describe.concurrent('knobs: stalls (fake servers only)', () => {
     const t = await target('llama-server', { knobs: { stallAfterTokens: 1, tokens: 8 } });
     let deltas = 0;
     let finish: string | null = null;
-    const stream = await openaiClient(t).chat.completions.create({ model: t.model, messages: user, stream: true }, { signal: AbortSignal.timeout(600) });
+    const stream = await openaiClient(t).chat.completions.create(
+      { model: t.model, messages: user, stream: true },
+      { signal: AbortSignal.timeout(600) },
+    );
     // The openai client treats an abort as the end of iteration, not as an error.
     for await (const c of stream) {
       if (c.choices[0]?.delta.content) deltas += 1;
@@ -93,8 +106,14 @@ describe.concurrent('knobs: stalls (fake servers only)', () => {
 describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
   it('ACODE_FAKE_MALFORMED=garbage (1 MB): the ollama client cannot parse the reply', async (ctx) => {
     const { target } = using(ctx);
-    const t = await target('ollama', { model: 'llama3.2:latest', knobs: { malformed: 'garbage', malformedBytes: 1_048_576 } });
-    const res = await fetch(`${t.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: t.model, messages: user, stream: false }) });
+    const t = await target('ollama', {
+      model: 'llama3.2:latest',
+      knobs: { malformed: 'garbage', malformedBytes: 1_048_576 },
+    });
+    const res = await fetch(`${t.url}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ model: t.model, messages: user, stream: false }),
+    });
     const body = await res.text();
     expect(res.status).toBe(200);
     expect(body).toHaveLength(1_048_576);
@@ -105,11 +124,17 @@ describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
   it('ACODE_FAKE_MALFORMED=truncated: a cut JSON body and a cut stream fail in the clients', async (ctx) => {
     const { target } = using(ctx);
     const t = await target('vllm', { knobs: { malformed: 'truncated' } });
-    await expect(openaiClient(t).chat.completions.create({ model: t.model, messages: user })).rejects.toThrow(SyntaxError);
+    await expect(openaiClient(t).chat.completions.create({ model: t.model, messages: user })).rejects.toThrow(
+      SyntaxError,
+    );
     // A cut SSE stream ends quietly in the openai client: no error, but no finish_reason and no [DONE].
     let finish: string | null = null;
     let text = '';
-    for await (const c of await openaiClient(t).chat.completions.create({ model: t.model, messages: user, stream: true })) {
+    for await (const c of await openaiClient(t).chat.completions.create({
+      model: t.model,
+      messages: user,
+      stream: true,
+    })) {
       finish = c.choices[0]?.finish_reason ?? finish;
       text += c.choices[0]?.delta.content ?? '';
     }
@@ -125,7 +150,10 @@ describe.concurrent('knobs: malformed bodies (fake servers only)', () => {
   it('ACODE_FAKE_MALFORMED=content-type: a JSON body labelled text/html reaches the openai client as a string', async (ctx) => {
     const { target } = using(ctx);
     const t = await target('llama-server', { knobs: { malformed: 'content-type' } });
-    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: user }),
+    });
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(JSON.parse(await res.text())).toHaveProperty('choices');
     const r: unknown = await openaiClient(t).chat.completions.create({ model: t.model, messages: user });

@@ -53,7 +53,9 @@ describe.concurrent('knobs: Ollama pull (fake server only)', () => {
     expect(Math.max(...progress)).toBeLessThan(0.6);
     expect(seen.some((e) => e.status === 'verifying sha256 digest')).toBe(false);
     expect((await ollamaClient(t).list()).models).toEqual([]);
-    const err = await ollamaClient(t).pull({ model: 'llama3.2' }).catch((e: unknown) => e);
+    const err = await ollamaClient(t)
+      .pull({ model: 'llama3.2' })
+      .catch((e: unknown) => e);
     expect(asResponseError(err).status_code).toBe(500);
   });
 
@@ -68,11 +70,17 @@ describe.concurrent('knobs: Ollama pull (fake server only)', () => {
     const { target, defer } = using(ctx);
     const dir = mkdtempSync(join(tmpdir(), 'acode-ollama-models-'));
     defer(() => rmSync(dir, { recursive: true, force: true }));
-    const a = await fakeTarget('ollama', { knobs: { pulled: ['qwen2.5:0.5b'], pullBytes: 1000 }, env: { OLLAMA_MODELS: dir } });
+    const a = await fakeTarget('ollama', {
+      knobs: { pulled: ['qwen2.5:0.5b'], pullBytes: 1000 },
+      env: { OLLAMA_MODELS: dir },
+    });
     expect((await ollamaClient(a).list()).models.map((m) => m.name)).toEqual(['qwen2.5:0.5b']);
     await pullAll(a, 'llama3.2');
     await a.stop();
     const b = await target('ollama', { env: { OLLAMA_MODELS: dir } });
-    expect((await ollamaClient(b).list()).models.map((m) => m.name).sort()).toEqual(['llama3.2:latest', 'qwen2.5:0.5b']);
+    expect((await ollamaClient(b).list()).models.map((m) => m.name).sort()).toEqual([
+      'llama3.2:latest',
+      'qwen2.5:0.5b',
+    ]);
   });
 });

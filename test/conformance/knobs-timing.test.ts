@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { ollamaClient, openaiClient, type Target, using } from './targets.js';
 
 async function refusedCode(url: string): Promise<string | undefined> {
-  const err = await fetch(url).then(() => undefined, (e: unknown) => e as { cause?: { code?: string } });
+  const err = await fetch(url).then(
+    () => undefined,
+    (e: unknown) => e as { cause?: { code?: string } },
+  );
   return err?.cause?.code;
 }
 const user = [{ role: 'user' as const, content: 'hi' }];
@@ -42,7 +45,9 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
     const res = await fetch(`${s.url}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error: { message: 'Loading model', type: 'unavailable_error', code: 503 } });
-    const err = await openaiClient({ url: s.url } as Target).models.list().catch((e: unknown) => e);
+    const err = await openaiClient({ url: s.url } as Target)
+      .models.list()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     await s.ready();
@@ -58,12 +63,15 @@ describe.concurrent('knobs: start-up and model load (fake servers only)', () => 
     expect(second.load_duration).toBe(0);
   });
 
-  it.for(['ollama', 'vllm', 'llama-server'] as const)('ACODE_FAKE_EXIT_CODE: %s exits at start with the code', async (kind, ctx) => {
-    const { server } = using(ctx);
-    const s = await server(kind, { knobs: { exitCodeAtStart: 3 }, waitReady: false });
-    expect(await s.exited, s.logs()).toEqual({ code: 3, signal: null });
-    expect(s.logs()).toContain('ACODE_FAKE_EXIT_CODE');
-  });
+  it.for(['ollama', 'vllm', 'llama-server'] as const)(
+    'ACODE_FAKE_EXIT_CODE: %s exits at start with the code',
+    async (kind, ctx) => {
+      const { server } = using(ctx);
+      const s = await server(kind, { knobs: { exitCodeAtStart: 3 }, waitReady: false });
+      expect(await s.exited, s.logs()).toEqual({ code: 3, signal: null });
+      expect(s.logs()).toContain('ACODE_FAKE_EXIT_CODE');
+    },
+  );
 });
 
 describe.concurrent('knobs: hang, slow, token delay, token count (fake servers only)', () => {
@@ -79,7 +87,9 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
     const { target } = using(ctx);
     const t = await target('vllm', { knobs: { hang: 'work' } });
     expect((await fetch(`${t.url}/health`)).status).toBe(200);
-    const err = await openaiClient(t, 500).chat.completions.create({ model: t.model, messages: user }).catch((e: unknown) => e);
+    const err = await openaiClient(t, 500)
+      .chat.completions.create({ model: t.model, messages: user })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
   });
 
@@ -87,7 +97,11 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
     const { target } = using(ctx);
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { hang: 'headers' } });
     const ac = new AbortController();
-    const res = await fetch(`${t.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: t.model, messages: user }), signal: ac.signal });
+    const res = await fetch(`${t.url}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ model: t.model, messages: user }),
+      signal: ac.signal,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
     const timer = setTimeout(() => ac.abort(), 500);
@@ -100,7 +114,10 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
     const { target } = using(ctx);
     const t = await target('vllm', { knobs: { slowBytesPerSecond: 1000 } });
     const t0 = Date.now();
-    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: user }),
+    });
     const text = await res.text();
     expect(JSON.parse(text)).toHaveProperty('choices');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(Math.floor((text.length / 1000) * 1000 * 0.8));
@@ -112,7 +129,8 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
     const t = await target('ollama', { model: 'llama3.2:latest', knobs: { tokenDelayMs: 60, tokens: 6 } });
     const t0 = Date.now();
     let n = 0;
-    for await (const c of await ollamaClient(t).chat({ model: t.model, messages: user, stream: true })) if (!c.done) n += 1;
+    for await (const c of await ollamaClient(t).chat({ model: t.model, messages: user, stream: true }))
+      if (!c.done) n += 1;
     expect(n).toBe(6);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(6 * 60 - 20);
   });
@@ -122,7 +140,10 @@ describe.concurrent('knobs: hang, slow, token delay, token count (fake servers o
     const t = await target('llama-server', { knobs: { tokens: 5 } });
     const r = await openaiClient(t).chat.completions.create({ model: t.model, messages: user });
     expect(r.usage?.completion_tokens).toBe(5);
-    const r2 = await openaiClient(t).chat.completions.create({ model: t.model, messages: [{ role: 'user', content: 'something else entirely' }] });
+    const r2 = await openaiClient(t).chat.completions.create({
+      model: t.model,
+      messages: [{ role: 'user', content: 'something else entirely' }],
+    });
     expect(r2.usage?.completion_tokens).toBe(5);
   });
 });

@@ -6,7 +6,17 @@ import { Ajv } from 'ajv';
 import type { ProgressResponse } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat } from '../servers/harness.js';
-import { asResponseError, fakeTarget, ollamaClient, personSchema, REAL_MODEL, REAL_OLLAMA_URL, realTarget, weatherTool, type Target } from './targets.js';
+import {
+  asResponseError,
+  fakeTarget,
+  ollamaClient,
+  personSchema,
+  REAL_MODEL,
+  REAL_OLLAMA_URL,
+  realTarget,
+  weatherTool,
+  type Target,
+} from './targets.js';
 
 function suite(getTarget: () => Promise<Target>): void {
   let t: Target;
@@ -16,7 +26,8 @@ function suite(getTarget: () => Promise<Target>): void {
   afterAll(async () => t?.stop());
   const user = [{ role: 'user', content: 'Say something short about rivers.' }];
   /** A real model may never stop by itself; the stand-in's answers are short and exact. */
-  const bounded = (): { num_predict?: number; temperature?: number } => (t.fake ? {} : { num_predict: 16, temperature: 0 });
+  const bounded = (): { num_predict?: number; temperature?: number } =>
+    t.fake ? {} : { num_predict: 16, temperature: 0 };
   const ended = (reason: string | undefined): void => {
     if (t.fake) expect(reason).toBe('stop');
     else expect(['stop', 'length']).toContain(reason);
@@ -36,7 +47,9 @@ function suite(getTarget: () => Promise<Target>): void {
     expect(events.at(-1)?.status).toBe('success');
     const layer = events.filter((e) => e.digest && e.total);
     expect(layer.length).toBeGreaterThan(0);
-    expect(layer.every((e) => e.digest.startsWith('sha256:') && e.status === `pulling ${e.digest.slice(7, 19)}`)).toBe(true);
+    expect(layer.every((e) => e.digest.startsWith('sha256:') && e.status === `pulling ${e.digest.slice(7, 19)}`)).toBe(
+      true,
+    );
     expect(events.some((e) => e.completed === e.total && e.total > 0)).toBe(true);
     const names = (await ollamaClient(t).list()).models.map((m) => m.name);
     expect(names.filter((n) => n === t.key || n === `${t.key}:latest`)).toHaveLength(1);
@@ -59,7 +72,12 @@ function suite(getTarget: () => Promise<Target>): void {
   it('chat streams NDJSON chunks ending with done', async () => {
     const parts: string[] = [];
     let last: { done: boolean; done_reason?: string } | undefined;
-    for await (const c of await ollamaClient(t).chat({ model: t.model, messages: user, stream: true, options: { seed: 7, ...bounded() } })) {
+    for await (const c of await ollamaClient(t).chat({
+      model: t.model,
+      messages: user,
+      stream: true,
+      options: { seed: 7, ...bounded() },
+    })) {
       parts.push(c.message.content);
       last = c;
     }
@@ -70,13 +88,22 @@ function suite(getTarget: () => Promise<Target>): void {
   });
 
   it('num_predict cuts the answer with done_reason length', async () => {
-    const r = await ollamaClient(t).chat({ model: t.model, messages: user, options: { seed: 7, ...bounded(), num_predict: 3 } });
+    const r = await ollamaClient(t).chat({
+      model: t.model,
+      messages: user,
+      options: { seed: 7, ...bounded(), num_predict: 3 },
+    });
     expect(r.done_reason).toBe('length');
     expect(r.eval_count).toBeLessThanOrEqual(3);
   });
 
   it('calls a tool when the prompt asks for one', async () => {
-    const r = await ollamaClient(t).chat({ model: t.model, messages: [{ role: 'user', content: 'What is the weather in Paris? Use get_weather.' }], tools: [weatherTool], options: bounded() });
+    const r = await ollamaClient(t).chat({
+      model: t.model,
+      messages: [{ role: 'user', content: 'What is the weather in Paris? Use get_weather.' }],
+      tools: [weatherTool],
+      options: bounded(),
+    });
     const call = r.message.tool_calls?.[0];
     // A real model is free not to call the tool: the server took the tools and answered.
     if (!t.fake && call === undefined) return ended(r.done_reason);
@@ -85,14 +112,21 @@ function suite(getTarget: () => Promise<Target>): void {
   });
 
   it('returns JSON matching the schema given as format', async () => {
-    const r = await ollamaClient(t).chat({ model: t.model, messages: [{ role: 'user', content: 'Invent a person.' }], format: personSchema, options: { temperature: 0 } });
+    const r = await ollamaClient(t).chat({
+      model: t.model,
+      messages: [{ role: 'user', content: 'Invent a person.' }],
+      format: personSchema,
+      options: { temperature: 0 },
+    });
     const value: unknown = JSON.parse(r.message.content);
     const validate = new Ajv().compile(personSchema);
     expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('rejects an unknown model with 404 and the model name', async () => {
-    const err = await ollamaClient(t).chat({ model: 'no-such-model-acode', messages: user, options: bounded() }).catch((e: unknown) => e);
+    const err = await ollamaClient(t)
+      .chat({ model: 'no-such-model-acode', messages: user, options: bounded() })
+      .catch((e: unknown) => e);
     expect(asResponseError(err).status_code).toBe(404);
     expect(asResponseError(err).error).toContain('no-such-model-acode');
   });
@@ -106,12 +140,21 @@ function suite(getTarget: () => Promise<Target>): void {
 }
 
 describe('fake ollama (test/servers) driven by the official ollama client', () => {
-  suite(() => fakeTarget('ollama', { knobs: { pullBytes: 100_000 } }).then((t) => ({ ...t, model: 'llama3.2', key: 'llama3.2:latest' })));
+  suite(() =>
+    fakeTarget('ollama', { knobs: { pullBytes: 100_000 } }).then((t) => ({
+      ...t,
+      model: 'llama3.2',
+      key: 'llama3.2:latest',
+    })),
+  );
 
   describe('fake-only: determinism, continuation, generate, embed, show, ps, delete', () => {
     let t: Target;
     beforeAll(async () => {
-      t = await fakeTarget('ollama', { model: 'llama3.2:latest', knobs: { pulled: ['llama3.2:latest', 'nomic-embed-text'] } });
+      t = await fakeTarget('ollama', {
+        model: 'llama3.2:latest',
+        knobs: { pulled: ['llama3.2:latest', 'nomic-embed-text'] },
+      });
     });
     afterAll(async () => t?.stop());
     const msgs = [{ role: 'user', content: 'Tell me about stones.' }];
@@ -120,7 +163,13 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
       const full = expectedChat({ model: t.key, messages: msgs, seed: 3 });
       const prefix = full.pieces.slice(0, 4).join('');
       let text = '';
-      for await (const c of await ollamaClient(t).chat({ model: t.model, messages: [...msgs, { role: 'assistant', content: prefix }], stream: true, options: { seed: 3 } })) text += c.message.content;
+      for await (const c of await ollamaClient(t).chat({
+        model: t.model,
+        messages: [...msgs, { role: 'assistant', content: prefix }],
+        stream: true,
+        options: { seed: 3 },
+      }))
+        text += c.message.content;
       expect(prefix + text).toBe(full.text);
       expect(text).toBe(full.pieces.slice(4).join(''));
     });
@@ -138,12 +187,21 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
       expect(r.done).toBe(true);
       expect(r.response?.length).toBeGreaterThan(0);
       let text = '';
-      for await (const c of await ollamaClient(t).generate({ model: t.model, prompt: 'hello', options: { seed: 2 }, stream: true })) text += c.response ?? '';
+      for await (const c of await ollamaClient(t).generate({
+        model: t.model,
+        prompt: 'hello',
+        options: { seed: 2 },
+        stream: true,
+      }))
+        text += c.response ?? '';
       expect(text).toBe(r.response);
     });
 
     it('lists pulled models on the OpenAI-compatible /v1/models', async () => {
-      const body = (await (await fetch(`${t.url}/v1/models`)).json()) as { object: string; data: { id: string; owned_by: string }[] };
+      const body = (await (await fetch(`${t.url}/v1/models`)).json()) as {
+        object: string;
+        data: { id: string; owned_by: string }[];
+      };
       expect(body.object).toBe('list');
       expect(body.data.map((m) => m.id)).toContain('llama3.2:latest');
       expect(body.data[0]?.owned_by).toBe('library');
@@ -154,7 +212,9 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
       expect(r.embeddings).toHaveLength(2);
       expect(r.embeddings[0]).toHaveLength(768);
       expect(r.embeddings[0]).not.toEqual(r.embeddings[1]);
-      const err = await ollamaClient(t).chat({ model: 'nomic-embed-text', messages: msgs }).catch((e: unknown) => e);
+      const err = await ollamaClient(t)
+        .chat({ model: 'nomic-embed-text', messages: msgs })
+        .catch((e: unknown) => e);
       expect(asResponseError(err).status_code).toBe(400);
     });
 
@@ -165,7 +225,9 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
       expect((await ollamaClient(t).ps()).models.map((m) => m.name)).toContain('llama3.2:latest');
       await ollamaClient(t).delete({ model: t.model });
       expect((await ollamaClient(t).list()).models.map((m) => m.name)).not.toContain('llama3.2:latest');
-      const err = await ollamaClient(t).delete({ model: t.model }).catch((e: unknown) => e);
+      const err = await ollamaClient(t)
+        .delete({ model: t.model })
+        .catch((e: unknown) => e);
       expect(asResponseError(err).status_code).toBe(404);
     });
 
@@ -179,7 +241,10 @@ describe('fake ollama (test/servers) driven by the official ollama client', () =
   });
 });
 
-describe.skipIf(REAL_OLLAMA_URL === '')('real Ollama at ACODE_TEST_OLLAMA_URL (set it, and ACODE_TEST_MODEL to pick one of its models, to run)', () => {
-  suite(async () => realTarget(REAL_OLLAMA_URL, REAL_MODEL, 'ollama'));
-  it.skip('knob tests run only against the stand-ins', () => undefined);
-});
+describe.skipIf(REAL_OLLAMA_URL === '')(
+  'real Ollama at ACODE_TEST_OLLAMA_URL (set it, and ACODE_TEST_MODEL to pick one of its models, to run)',
+  () => {
+    suite(async () => realTarget(REAL_OLLAMA_URL, REAL_MODEL, 'ollama'));
+    it.skip('knob tests run only against the stand-ins', () => undefined);
+  },
+);

@@ -5,11 +5,23 @@
 
 import { Ajv } from 'ajv';
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedChat } from '../servers/harness.js';
 import { realLlama, realLlamaSkipReason, startRealLlama } from '../real/llama-server.js';
-import { fakeTarget, openaiClient, personSchema, REAL_MODEL, REAL_OPENAI_URL, realTarget, weatherTool, type Target } from './targets.js';
+import {
+  fakeTarget,
+  openaiClient,
+  personSchema,
+  REAL_MODEL,
+  REAL_OPENAI_URL,
+  realTarget,
+  weatherTool,
+  type Target,
+} from './targets.js';
 
 const user: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say something short about clouds.' }];
 /** Every chat is bounded: a real model may never stop by itself, and sampling must be deterministic. */
@@ -49,7 +61,14 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
   });
 
   it('chat streams SSE deltas, then usage with include_usage, then [DONE]', async () => {
-    const stream = await openaiClient(t).chat.completions.create({ model: t.model, messages: user, seed: 5, ...bounded, stream: true, stream_options: { include_usage: true } });
+    const stream = await openaiClient(t).chat.completions.create({
+      model: t.model,
+      messages: user,
+      seed: 5,
+      ...bounded,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let finish: string | null | undefined;
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -70,14 +89,26 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
   });
 
   it('max_tokens cuts the answer with finish_reason length', async () => {
-    const r = await openaiClient(t).chat.completions.create({ model: t.model, messages: user, ...bounded, max_tokens: 3 });
+    const r = await openaiClient(t).chat.completions.create({
+      model: t.model,
+      messages: user,
+      ...bounded,
+      max_tokens: 3,
+    });
     expect(r.choices[0]?.finish_reason).toBe('length');
     expect(r.usage?.completion_tokens).toBeLessThanOrEqual(3);
   });
 
   it('calls a tool (non-stream and stream) with JSON-string arguments', async () => {
-    const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'What is the weather in Oslo? Call get_weather.' }];
-    const r = await openaiClient(t).chat.completions.create({ model: t.model, messages, tools: [weatherTool], ...(t.fake ? {} : bounded) });
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'What is the weather in Oslo? Call get_weather.' },
+    ];
+    const r = await openaiClient(t).chat.completions.create({
+      model: t.model,
+      messages,
+      tools: [weatherTool],
+      ...(t.fake ? {} : bounded),
+    });
     if (!t.fake && r.choices[0]?.finish_reason !== 'tool_calls') {
       // A model is free not to call the tool (random weights never do): the server took the tools and answered.
       expect(ENDINGS).toContain(r.choices[0]?.finish_reason);
@@ -89,7 +120,12 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
     expect(call?.type).toBe('function');
     const args = JSON.parse(call?.type === 'function' ? call.function.arguments : '{}') as { city?: unknown };
     expect(typeof args.city).toBe('string');
-    const stream = await openaiClient(t).chat.completions.create({ model: t.model, messages, tools: [weatherTool], stream: true });
+    const stream = await openaiClient(t).chat.completions.create({
+      model: t.model,
+      messages,
+      tools: [weatherTool],
+      stream: true,
+    });
     let name = '';
     let streamed = '';
     for await (const chunk of stream) {
@@ -103,10 +139,14 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
   });
 
   it('returns JSON matching response_format json_schema', async () => {
-    const answer = await openaiClient(t).chat.completions.create({
-      model: t.model, messages: [{ role: 'user', content: 'Invent a person.' }], temperature: 0,
-      response_format: { type: 'json_schema', json_schema: { name: 'person', schema: personSchema, strict: true } },
-    }).catch((e: unknown) => e);
+    const answer = await openaiClient(t)
+      .chat.completions.create({
+        model: t.model,
+        messages: [{ role: 'user', content: 'Invent a person.' }],
+        temperature: 0,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema: personSchema, strict: true } },
+      })
+      .catch((e: unknown) => e);
     if (!t.fake && answer instanceof OpenAI.BadRequestError) {
       // Some model files cannot build a grammar sampler (llama-server: 400 "Failed to initialize samplers"):
       // the server must say so as a 400 with a message, not a 500 or a hang.
@@ -121,7 +161,9 @@ function suite(getTarget: () => Promise<Target>, flavor: 'vllm' | 'llama-server'
   });
 
   it('handles an unknown model name as the server does', async () => {
-    const result = await openaiClient(t).chat.completions.create({ model: 'no-such-model-acode', messages: user, ...bounded }).catch((e: unknown) => e);
+    const result = await openaiClient(t)
+      .chat.completions.create({ model: 'no-such-model-acode', messages: user, ...bounded })
+      .catch((e: unknown) => e);
     if (flavor === 'vllm' || (flavor === 'real' && result instanceof Error)) {
       expect(result).toBeInstanceOf(OpenAI.NotFoundError);
       expect((result as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('no-such-model-acode');
@@ -138,7 +180,10 @@ describe('fake vllm (test/servers) driven by the official openai client', () => 
   describe('fake-only: continuation, completions, version, metrics, errors', () => {
     let t: Target;
     beforeAll(async () => {
-      t = await fakeTarget('vllm', { args: ['--served-model-name', 'qwen', 'qwen-alias'], model: 'Qwen/Qwen2.5-0.5B-Instruct' });
+      t = await fakeTarget('vllm', {
+        args: ['--served-model-name', 'qwen', 'qwen-alias'],
+        model: 'Qwen/Qwen2.5-0.5B-Instruct',
+      });
     });
     afterAll(async () => t?.stop());
 
@@ -151,11 +196,23 @@ describe('fake vllm (test/servers) driven by the official openai client', () => 
     it('continue_final_message continues the assistant text with exactly the rest of the sequence', async () => {
       const full = expectedChat({ model: t.model, messages: user, seed: 9 });
       const prefix = full.pieces.slice(0, 5).join('');
-      const params = { model: 'qwen', seed: 9, stream: true, messages: [...user, { role: 'assistant', content: prefix }], continue_final_message: true, add_generation_prompt: false };
+      const params = {
+        model: 'qwen',
+        seed: 9,
+        stream: true,
+        messages: [...user, { role: 'assistant', content: prefix }],
+        continue_final_message: true,
+        add_generation_prompt: false,
+      };
       let text = '';
-      for await (const c of await openaiClient(t).chat.completions.create(params as ChatCompletionCreateParamsStreaming)) text += c.choices[0]?.delta.content ?? '';
+      for await (const c of await openaiClient(t).chat.completions.create(
+        params as ChatCompletionCreateParamsStreaming,
+      ))
+        text += c.choices[0]?.delta.content ?? '';
       expect(text).toBe(full.pieces.slice(5).join(''));
-      const bad = await openaiClient(t).chat.completions.create({ ...params, add_generation_prompt: true } as ChatCompletionCreateParamsStreaming).catch((e: unknown) => e);
+      const bad = await openaiClient(t)
+        .chat.completions.create({ ...params, add_generation_prompt: true } as ChatCompletionCreateParamsStreaming)
+        .catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     });
 
@@ -164,19 +221,36 @@ describe('fake vllm (test/servers) driven by the official openai client', () => 
       expect(r.choices[0]?.finish_reason).toBe('length');
       expect(r.usage?.completion_tokens).toBe(4);
       let text = '';
-      for await (const c of await openaiClient(t).completions.create({ model: 'qwen', prompt: 'Once upon a time', max_tokens: 4, stream: true })) text += c.choices[0]?.text ?? '';
+      for await (const c of await openaiClient(t).completions.create({
+        model: 'qwen',
+        prompt: 'Once upon a time',
+        max_tokens: 4,
+        stream: true,
+      }))
+        text += c.choices[0]?.text ?? '';
       expect(text).toBe(r.choices[0]?.text);
     });
 
     it('answers /version, Prometheus /metrics, FastAPI 404 and the vLLM error envelope', async () => {
-      expect(await (await fetch(`${t.url}/version`)).json()).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+      expect(await (await fetch(`${t.url}/version`)).json()).toEqual({
+        version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      });
       const metrics = await (await fetch(`${t.url}/metrics`)).text();
       expect(metrics).toMatch(/^vllm:generation_tokens_total\{model_name="qwen"\} [1-9]\d*$/m);
       expect((await fetch(`${t.url}/nope`)).status).toBe(404);
-      const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'x', messages: user }), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'x', messages: user }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { message: 'The model `x` does not exist.', type: 'NotFoundError', param: 'model', code: 404 } });
-      const so = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user, stream_options: { include_usage: true } }) });
+      expect(await res.json()).toEqual({
+        error: { message: 'The model `x` does not exist.', type: 'NotFoundError', param: 'model', code: 404 },
+      });
+      const so = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: user, stream_options: { include_usage: true } }),
+      });
       expect(so.status).toBe(400);
     });
   });
@@ -196,7 +270,10 @@ describe('fake llama-server (test/servers) driven by the official openai client'
       const page = await openaiClient(t).models.list();
       expect(page.data[0]?.id).toBe('tiny');
       expect((page.data[0] as unknown as { meta: { n_ctx: number } }).meta.n_ctx).toBe(2048);
-      const props = (await (await fetch(`${t.url}/props`)).json()) as { default_generation_settings: { n_ctx: number }; model_path: string };
+      const props = (await (await fetch(`${t.url}/props`)).json()) as {
+        default_generation_settings: { n_ctx: number };
+        model_path: string;
+      };
       expect(props.default_generation_settings.n_ctx).toBe(2048);
       expect(props.model_path).toBe(t.model);
       expect(await (await fetch(`${t.url}/health`)).json()).toEqual({ status: 'ok' });
@@ -205,7 +282,10 @@ describe('fake llama-server (test/servers) driven by the official openai client'
     it('continues a trailing assistant message (prefill)', async () => {
       const full = expectedChat({ model: t.model, messages: user });
       const prefix = full.pieces.slice(0, 2).join('');
-      const r = await openaiClient(t).chat.completions.create({ model: 'tiny', messages: [...user, { role: 'assistant', content: prefix }] });
+      const r = await openaiClient(t).chat.completions.create({
+        model: 'tiny',
+        messages: [...user, { role: 'assistant', content: prefix }],
+      });
       expect(r.choices[0]?.message.content).toBe(full.pieces.slice(2).join(''));
     });
 
@@ -216,20 +296,28 @@ describe('fake llama-server (test/servers) driven by the official openai client'
       const bad = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body: '{nope' });
       expect(bad.status).toBe(500);
       expect(((await bad.json()) as { error: { type: string } }).error.type).toBe('server_error');
-      const err = await openaiClient(t).chat.completions.create({ model: 'tiny', messages: [] }).catch((e: unknown) => e);
+      const err = await openaiClient(t)
+        .chat.completions.create({ model: 'tiny', messages: [] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     });
   });
 });
 
-describe.skipIf(!realLlama)(`real llama-server (../shared/real-servers) driven by the official openai client${realLlamaSkipReason ? ` (${realLlamaSkipReason})` : ''}`, () => {
-  suite(async () => {
-    const server = await startRealLlama();
-    return { fake: false, url: server.url, model: server.model, key: server.model, server: null, stop: server.stop };
-  }, 'real');
-});
+describe.skipIf(!realLlama)(
+  `real llama-server (../shared/real-servers) driven by the official openai client${realLlamaSkipReason ? ` (${realLlamaSkipReason})` : ''}`,
+  () => {
+    suite(async () => {
+      const server = await startRealLlama();
+      return { fake: false, url: server.url, model: server.model, key: server.model, server: null, stop: server.stop };
+    }, 'real');
+  },
+);
 
-describe.skipIf(REAL_OPENAI_URL === '')('real OpenAI-compatible server at ACODE_TEST_OPENAI_URL (set it, and ACODE_TEST_MODEL to pick one of several models, to run)', () => {
-  suite(async () => realTarget(REAL_OPENAI_URL, REAL_MODEL, 'openai'), 'real');
-  it.skip('knob tests run only against the stand-ins', () => undefined);
-});
+describe.skipIf(REAL_OPENAI_URL === '')(
+  'real OpenAI-compatible server at ACODE_TEST_OPENAI_URL (set it, and ACODE_TEST_MODEL to pick one of several models, to run)',
+  () => {
+    suite(async () => realTarget(REAL_OPENAI_URL, REAL_MODEL, 'openai'), 'real');
+    it.skip('knob tests run only against the stand-ins', () => undefined);
+  },
+);

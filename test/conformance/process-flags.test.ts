@@ -7,14 +7,34 @@ import { describe, expect, it } from 'vitest';
 import { serversEnv, type TestServer } from '../servers/harness.js';
 import { openaiClient, type Target, using } from './targets.js';
 
-const asTarget = (s: TestServer): Target => ({ fake: true, url: s.url, model: s.model, key: s.model, server: s, stop: async () => undefined });
+const asTarget = (s: TestServer): Target => ({
+  fake: true,
+  url: s.url,
+  model: s.model,
+  key: s.model,
+  server: s,
+  stop: async () => undefined,
+});
 const user = [{ role: 'user' as const, content: 'hi' }];
 
 describe.concurrent('process: flags as the real CLIs take them (fake servers only)', () => {
   it('vLLM --api-key guards /v1 (401) and accepts engine flags it does not model', async (ctx) => {
     const { server } = using(ctx);
-    const s = await server('vllm', { args: ['--api-key', 'k1', '--gpu-memory-utilization', '0.5', '--tensor-parallel-size', '1', '--max-model-len', '2048'] });
-    const denied = await openaiClient(asTarget(s)).models.list().catch((e: unknown) => e);
+    const s = await server('vllm', {
+      args: [
+        '--api-key',
+        'k1',
+        '--gpu-memory-utilization',
+        '0.5',
+        '--tensor-parallel-size',
+        '1',
+        '--max-model-len',
+        '2048',
+      ],
+    });
+    const denied = await openaiClient(asTarget(s))
+      .models.list()
+      .catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
     const ok = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'k1', maxRetries: 0 });
     const page = await ok.models.list();
@@ -26,9 +46,14 @@ describe.concurrent('process: flags as the real CLIs take them (fake servers onl
   it('llama-server --api-key: 401 Invalid API Key, health and models stay public', async (ctx) => {
     const { server } = using(ctx);
     const s = await server('llama-server', { args: ['--api-key', 'k2', '-ngl', '99', '--jinja'] });
-    const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: user }) });
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: user }),
+    });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } });
+    expect(await res.json()).toEqual({
+      error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' },
+    });
     expect((await fetch(`${s.url}/v1/models`)).status).toBe(200);
     const ok = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'k2', maxRetries: 0 });
     expect((await ok.chat.completions.create({ model: 'x', messages: user })).choices[0]?.finish_reason).toBe('stop');
@@ -37,13 +62,16 @@ describe.concurrent('process: flags as the real CLIs take them (fake servers onl
   it('the optional Ollama client subcommands talk to OLLAMA_HOST (list, pull, errors)', async (ctx) => {
     const { server } = using(ctx);
     const s = await server('ollama', { model: 'qwen2.5:0.5b' });
-    const run = (...args: string[]): Promise<{ code: number | null; out: string }> => new Promise((resolve) => {
-      const child = spawn('ollama', args, { env: { ...process.env, ...serversEnv(), HOME: s.home, OLLAMA_HOST: `127.0.0.1:${s.port}` } });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.once('close', (code) => resolve({ code, out }));
-    });
+    const run = (...args: string[]): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn('ollama', args, {
+          env: { ...process.env, ...serversEnv(), HOME: s.home, OLLAMA_HOST: `127.0.0.1:${s.port}` },
+        });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        child.once('close', (code) => resolve({ code, out }));
+      });
     const list = await run('list');
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/^NAME +ID +SIZE +MODIFIED\nqwen2\.5:0\.5b +[0-9a-f]{12} /);

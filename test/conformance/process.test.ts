@@ -21,7 +21,14 @@ async function occupy(port: number, defer: (fn: () => unknown) => void): Promise
   defer(() => new Promise((r) => blocker.close(r)));
   return blocker;
 }
-const asTarget = (s: TestServer): Target => ({ fake: true, url: s.url, model: s.model, key: s.model, server: s, stop: async () => undefined });
+const asTarget = (s: TestServer): Target => ({
+  fake: true,
+  url: s.url,
+  model: s.model,
+  key: s.model,
+  server: s,
+  stop: async () => undefined,
+});
 const user = [{ role: 'user' as const, content: 'hi' }];
 
 describe.concurrent('process: port already in use (fake servers only)', () => {
@@ -61,7 +68,11 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
     const s = await server('vllm', { knobs: { tokenDelayMs: 20, tokens: 15 } });
     let text = '';
     let signalled = false;
-    for await (const c of await openaiClient(asTarget(s)).chat.completions.create({ model: s.model, messages: user, stream: true })) {
+    for await (const c of await openaiClient(asTarget(s)).chat.completions.create({
+      model: s.model,
+      messages: user,
+      stream: true,
+    })) {
       if (!signalled) s.kill('SIGTERM');
       signalled = true;
       text += c.choices[0]?.delta.content ?? '';
@@ -83,7 +94,11 @@ describe.concurrent('process: SIGTERM (fake servers only)', () => {
     const s = await server('llama-server', { knobs: { tokenDelayMs: 20, tokens: 40 } });
     let deltas = 0;
     let signalled = false;
-    const stream = await openaiClient(asTarget(s)).chat.completions.create({ model: s.model, messages: user, stream: true });
+    const stream = await openaiClient(asTarget(s)).chat.completions.create({
+      model: s.model,
+      messages: user,
+      stream: true,
+    });
     const consume = (async () => {
       for await (const c of stream) {
         if (c.choices[0]?.delta.content) deltas += 1;
@@ -115,20 +130,28 @@ describe.concurrent('process: models at start (fake servers only)', () => {
     const { server } = using(ctx);
     const s = await server('vllm', { model: 'acme/does-not-exist', waitReady: false });
     expect((await s.exited).code, s.logs()).toBe(1);
-    expect(s.logs()).toContain("ValueError: Invalid repository ID or local directory specified: 'acme/does-not-exist'.");
+    expect(s.logs()).toContain(
+      "ValueError: Invalid repository ID or local directory specified: 'acme/does-not-exist'.",
+    );
     expect(s.logs()).toContain('Please verify the following requirements:');
   });
 
   it('vLLM with HF_HUB_OFFLINE=1 refuses an uncached model and serves a cached one', async (ctx) => {
     const { server, defer } = using(ctx);
     const hf = scratch(defer);
-    const off = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf }, waitReady: false });
+    const off = await server('vllm', {
+      model: 'Qwen/Qwen2.5-1.5B-Instruct',
+      env: { HF_HUB_OFFLINE: '1', HF_HOME: hf },
+      waitReady: false,
+    });
     expect((await off.exited).code, off.logs()).toBe(1);
     expect(off.logs()).toContain('offline mode is enabled');
     // What huggingface_hub loads offline: refs/main naming a snapshot with a config and weights.
     writeCache({ HF_HOME: hf }, 'Qwen/Qwen2.5-1.5B-Instruct', { weights: true });
     const on = await server('vllm', { model: 'Qwen/Qwen2.5-1.5B-Instruct', env: { HF_HUB_OFFLINE: '1', HF_HOME: hf } });
-    expect((await (await fetch(`${on.url}/v1/models`)).json())).toMatchObject({ data: [{ id: 'Qwen/Qwen2.5-1.5B-Instruct' }] });
+    expect(await (await fetch(`${on.url}/v1/models`)).json()).toMatchObject({
+      data: [{ id: 'Qwen/Qwen2.5-1.5B-Instruct' }],
+    });
   });
 
   it('vLLM serves a local directory that has a config.json', async (ctx) => {
@@ -136,7 +159,7 @@ describe.concurrent('process: models at start (fake servers only)', () => {
     const dir = scratch(defer);
     writeFileSync(join(dir, 'config.json'), '{}');
     const s = await server('vllm', { model: dir });
-    expect((await (await fetch(`${s.url}/v1/models`)).json())).toMatchObject({ data: [{ id: dir, root: dir }] });
+    expect(await (await fetch(`${s.url}/v1/models`)).json()).toMatchObject({ data: [{ id: dir, root: dir }] });
   });
 
   it('llama-server exits 1 on a missing model file and serves an existing one', async (ctx) => {
@@ -147,7 +170,7 @@ describe.concurrent('process: models at start (fake servers only)', () => {
     const file = join(scratch(defer), 'tiny.gguf');
     writeFileSync(file, 'GGUF');
     const ok = await server('llama-server', { model: file });
-    expect((await (await fetch(`${ok.url}/v1/models`)).json())).toMatchObject({ data: [{ id: file }] });
+    expect(await (await fetch(`${ok.url}/v1/models`)).json()).toMatchObject({ data: [{ id: file }] });
   });
 });
 

@@ -24,7 +24,14 @@ export interface Target {
 export async function fakeTarget(kind: ServerKind, opts: StartOptions = {}): Promise<Target> {
   const server = await startTestServer(kind, opts);
   const key = kind === 'ollama' ? normalize(server.model) : server.model;
-  return { fake: true, url: server.url, model: server.model, key, server, stop: async () => void (await server.stop()) };
+  return {
+    fake: true,
+    url: server.url,
+    model: server.model,
+    key,
+    server,
+    stop: async () => void (await server.stop()),
+  };
 }
 
 /**
@@ -33,7 +40,9 @@ export async function fakeTarget(kind: ServerKind, opts: StartOptions = {}): Pro
  */
 export async function realTarget(url: string, wanted: string, wire: 'openai' | 'ollama'): Promise<Target> {
   const base = url.replace(/\/+$/, '').replace(/\/v1$/, '');
-  const res = await fetch(wire === 'ollama' ? `${base}/api/tags` : `${base}/v1/models`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(wire === 'ollama' ? `${base}/api/tags` : `${base}/v1/models`, {
+    signal: AbortSignal.timeout(10_000),
+  });
   const body = (await res.json()) as { data?: Array<{ id: string }>; models?: Array<{ name: string }> };
   const served = wire === 'ollama' ? (body.models ?? []).map((m) => m.name) : (body.data ?? []).map((m) => m.id);
   const want = wire === 'ollama' && wanted ? normalize(wanted) : wanted;
@@ -63,7 +72,11 @@ export const weatherTool = {
   function: {
     name: 'get_weather',
     description: 'Current weather for a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } }, required: ['city', 'unit'] },
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
+      required: ['city', 'unit'],
+    },
   },
 };
 
@@ -86,7 +99,8 @@ export interface OllamaResponseError extends Error {
 }
 
 export function asResponseError(e: unknown): OllamaResponseError {
-  if (!(e instanceof Error) || e.name !== 'ResponseError') throw new Error(`expected the ollama client's ResponseError, got ${String(e)}`);
+  if (!(e instanceof Error) || e.name !== 'ResponseError')
+    throw new Error(`expected the ollama client's ResponseError, got ${String(e)}`);
   return e as OllamaResponseError;
 }
 

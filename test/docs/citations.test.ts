@@ -20,15 +20,19 @@ function sources(dir: string): string[] {
   });
 }
 
-const files = [join(ROOT, 'index.ts'), join(ROOT, 'README.md'), ...FOLDERS.flatMap((f) => sources(join(ROOT, f)))]
-  .map((path) => ({ path, name: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
+const files = [join(ROOT, 'index.ts'), join(ROOT, 'README.md'), ...FOLDERS.flatMap((f) => sources(join(ROOT, f)))].map(
+  (path) => ({ path, name: relative(ROOT, path), text: readFileSync(path, 'utf8') }),
+);
 
 const doc = (name: string): string => readFileSync(join(ROOT, 'docs', name), 'utf8');
 const headings = (text: string): string[] => [...text.matchAll(/^#+ (.+)$/gm)].map((m) => (m[1] ?? '').trim());
 
 describe('citations of docs/', () => {
   it('name a docs/ file that exists and a section it has', () => {
-    const sections: Record<string, string[]> = { 'design.md': headings(doc('design.md')), 'protocols.md': headings(doc('protocols.md')) };
+    const sections: Record<string, string[]> = {
+      'design.md': headings(doc('design.md')),
+      'protocols.md': headings(doc('protocols.md')),
+    };
     const broken: string[] = [];
     for (const f of files) {
       for (const m of f.text.matchAll(/docs\/([a-z-]+\.md)(?:,? "([^"]+)")?((?:[\s,]*§[\d.]+)*)/g)) {
@@ -38,7 +42,8 @@ describe('citations of docs/', () => {
           broken.push(`${f.name}: docs/${file} does not exist`);
           continue;
         }
-        if (named !== undefined && !have.includes(named)) broken.push(`${f.name}: docs/${file} has no section "${named}"`);
+        if (named !== undefined && !have.includes(named))
+          broken.push(`${f.name}: docs/${file} has no section "${named}"`);
         for (const n of numbers.match(/§[\d.]+?(?=\.?$|[\s,])/g) ?? []) {
           if (!have.some((h) => h.startsWith(`${n} `))) broken.push(`${f.name}: docs/${file} has no ${n}`);
         }
@@ -50,8 +55,11 @@ describe('citations of docs/', () => {
   it('never point outside the repository', () => {
     // design.md, style.md, protocols.md not under docs/ (this file names them to find them).
     const outside = /(?<![\w/])(?:design|style|protocols)\.md\b|\bstyle §|shared\/(?:design|style|protocols)\b/;
-    const found = files.filter((f) => !PENDING.has(f.name) && f.name !== 'test/docs/citations.test.ts').flatMap((f) =>
-      f.text.split('\n').flatMap((line, i) => (outside.test(line) ? [`${f.name}:${i + 1}: ${line.trim()}`] : [])));
+    const found = files
+      .filter((f) => !PENDING.has(f.name) && f.name !== 'test/docs/citations.test.ts')
+      .flatMap((f) =>
+        f.text.split('\n').flatMap((line, i) => (outside.test(line) ? [`${f.name}:${i + 1}: ${line.trim()}`] : [])),
+      );
     expect(found).toEqual([]);
   });
 });

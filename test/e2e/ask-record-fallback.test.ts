@@ -24,10 +24,12 @@ describe('acode --record ask with a fallback, then acode replay', () => {
     const crashing = await startTestServer('vllm', { model: VLLM_MODEL, knobs: { crashAfterTokens: 0 } });
     const answering = await startTestServer('llama-server', { model: STAGED_GGUF });
     servers.push(crashing, answering);
-    const p = await project(`providers:\n  active: vllm\n`
-      + providerYaml('vllm', { model: VLLM_MODEL, port: crashing.port }, { mode: 'monitored' })
-      + providerYaml('llamacpp', { model: STAGED_GGUF, port: answering.port }, { mode: 'monitored' })
-      + 'fallback: [llamacpp]\n');
+    const p = await project(
+      `providers:\n  active: vllm\n` +
+        providerYaml('vllm', { model: VLLM_MODEL, port: crashing.port }, { mode: 'monitored' }) +
+        providerYaml('llamacpp', { model: STAGED_GGUF, port: answering.port }, { mode: 'monitored' }) +
+        'fallback: [llamacpp]\n',
+    );
     projects.push(p);
     const file = join(p.dir, 'ask.jsonl');
 
@@ -42,9 +44,20 @@ describe('acode --record ask with a fallback, then acode replay', () => {
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/^request\.1: replay matches the recording/m);
     const json = await p.acode(['replay', '--json', file]);
-    const request = (JSON.parse(json.stdout) as { actor: string; replayed: string[] }[]).find((x) => x.actor === 'request.1');
+    const request = (JSON.parse(json.stdout) as { actor: string; replayed: string[] }[]).find(
+      (x) => x.actor === 'request.1',
+    );
     expect(request?.replayed).toEqual([
-      'selecting', 'acquiring', 'streaming', 'interrupted', 'recovering', 'falling-back', 'selecting', 'acquiring', 'streaming', 'done',
+      'selecting',
+      'acquiring',
+      'streaming',
+      'interrupted',
+      'recovering',
+      'falling-back',
+      'selecting',
+      'acquiring',
+      'streaming',
+      'done',
     ]);
   });
 });

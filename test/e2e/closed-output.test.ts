@@ -21,7 +21,12 @@ function processesUnder(dir: string): number[] {
   return found;
 }
 
-interface Closed { code: number | null; signal: string | null; stderr: string; read: string }
+interface Closed {
+  code: number | null;
+  signal: string | null;
+  stderr: string;
+  read: string;
+}
 
 /** Runs `acode args`, reads stdout until `enough` matches, then closes the pipe as `head` does. */
 function readThenClose(args: string[], env: Record<string, string>, cwd: string, enough: RegExp): Promise<Closed> {
@@ -33,9 +38,14 @@ function readThenClose(args: string[], env: Record<string, string>, cwd: string,
       read += d.toString('utf8');
       if (enough.test(read)) child.stdout.destroy();
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stderr, read }); });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr, read });
+    });
   });
 }
 

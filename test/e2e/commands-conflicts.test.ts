@@ -17,7 +17,10 @@ afterEach(async () => {
 // An HTTP server that is not vLLM: every route is 404.
 async function stranger(): Promise<{ port: number; hits: () => number }> {
   let hits = 0;
-  const server = createServer((_req, res) => { hits++; res.writeHead(404).end('not here'); });
+  const server = createServer((_req, res) => {
+    hits++;
+    res.writeHead(404).end('not here');
+  });
   holders.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -27,13 +30,21 @@ async function stranger(): Promise<{ port: number; hits: () => number }> {
 describe('a stranger on the configured port (built CLI)', () => {
   it('status says failed/PORT_IN_USE with one probe; start fails with exit 3; stop leaves it running', async () => {
     const held = await stranger();
-    const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port: held.port })}`);
+    const p = await project(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port: held.port })}`,
+    );
     projects.push(p);
 
     const status = await p.acode(['providers', 'status', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    const [report] = JSON.parse(status.stdout) as Array<{ state: string; lastError: { code: string; hint: string } | null }>;
-    expect(report).toMatchObject({ state: 'failed', lastError: { code: 'PORT_IN_USE', hint: expect.stringContaining(`port ${held.port}`) } });
+    const [report] = JSON.parse(status.stdout) as Array<{
+      state: string;
+      lastError: { code: string; hint: string } | null;
+    }>;
+    expect(report).toMatchObject({
+      state: 'failed',
+      lastError: { code: 'PORT_IN_USE', hint: expect.stringContaining(`port ${held.port}`) },
+    });
     expect(held.hits()).toBe(1);
 
     const start = await p.acode(['providers', 'start', '--json']);

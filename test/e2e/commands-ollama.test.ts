@@ -26,7 +26,9 @@ describe('acode providers / models (built CLI, stand-in Ollama)', () => {
 
     const started = await p.acode(['providers', 'start', 'ollama', '--json'], { env });
     expect(started.code, started.stderr).toBe(0);
-    expect(started.stderr).toMatch(/ollama: starting\n(.*\n)*ollama: pulling llama3\.2:latest( \d+%)?\n(.*\n)*ollama: ready\n/);
+    expect(started.stderr).toMatch(
+      /ollama: starting\n(.*\n)*ollama: pulling llama3\.2:latest( \d+%)?\n(.*\n)*ollama: ready\n/,
+    );
     const [report] = JSON.parse(started.stdout) as Array<{ state: string; model: string; pid: number; owned: boolean }>;
     expect(report).toMatchObject({ state: 'healthy', model: 'ready', owned: true });
 
@@ -52,7 +54,7 @@ describe('acode providers / models (built CLI, stand-in Ollama)', () => {
     expect(await portFree(port)).toBe(true);
   }, 120_000);
 
-  it('models pull: starts Ollama, pulls with the automatic pull\'s progress lines, then the model is listed', async () => {
+  it("models pull: starts Ollama, pulls with the automatic pull's progress lines, then the model is listed", async () => {
     const port = await freePort();
     const p = await project(`providers:\n  active: ollama\n${providerYaml('ollama', { model: MODEL, port })}`);
     projects.push(p);
@@ -60,7 +62,9 @@ describe('acode providers / models (built CLI, stand-in Ollama)', () => {
 
     const pulled = await p.acode(['models', 'pull', 'qwen2.5:0.5b'], { env });
     expect(pulled.code, pulled.stderr).toBe(0);
-    expect(pulled.stderr).toMatch(/ollama: starting\n(.*\n)*ollama: pulling qwen2\.5:0\.5b \d+%\n(.*\n)*ollama: ready\n/);
+    expect(pulled.stderr).toMatch(
+      /ollama: starting\n(.*\n)*ollama: pulling qwen2\.5:0\.5b \d+%\n(.*\n)*ollama: ready\n/,
+    );
     expect(pulled.stderr).not.toMatch(/llama3\.2/);
     expect(pulled.stdout).toBe('pulled qwen2.5:0.5b on ollama\n');
 
@@ -82,24 +86,32 @@ describe('acode providers / models (built CLI, stand-in Ollama)', () => {
   it('models pull in airgapped mode refuses with the pre-stage hint, as the automatic pull does', async () => {
     const server = await startTestServer('ollama');
     servers.push(server);
-    const p = await project(`mode: airgapped\nproviders:\n  active: ollama\n${providerYaml('ollama', { model: MODEL, port: server.port }, { mode: 'monitored' })}`);
+    const p = await project(
+      `mode: airgapped\nproviders:\n  active: ollama\n${providerYaml('ollama', { model: MODEL, port: server.port }, { mode: 'monitored' })}`,
+    );
     projects.push(p);
     const r = await p.acode(['models', 'pull', 'qwen2.5:0.5b']);
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^error\[MODEL_NOT_FOUND\]: ollama: the model qwen2\.5:0\.5b is not present, and airgapped mode does not download models\.\nhint: Pre-stage it with `ollama pull qwen2\.5:0\.5b`/m);
-    const tags = await (await fetch(`${server.url}/api/tags`)).json() as { models: unknown[] };
+    expect(r.stderr).toMatch(
+      /^error\[MODEL_NOT_FOUND\]: ollama: the model qwen2\.5:0\.5b is not present, and airgapped mode does not download models\.\nhint: Pre-stage it with `ollama pull qwen2\.5:0\.5b`/m,
+    );
+    const tags = (await (await fetch(`${server.url}/api/tags`)).json()) as { models: unknown[] };
     expect(tags.models).toEqual([]);
   }, 60_000);
 
   it('models pull with llama-server: no pull API, a hint that says how its models come, nothing started', async () => {
     // vLLM pulls from the Hugging Face hub now: test/cli/models-pull-hub.test.ts.
-    const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port: await freePort() })}`
-      + providerYaml('llamacpp', { model: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', port: await freePort() }));
+    const p = await project(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port: await freePort() })}` +
+        providerYaml('llamacpp', { model: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', port: await freePort() }),
+    );
     projects.push(p);
     const llama = await p.acode(['models', 'pull', '--provider', 'llamacpp', 'tiny.gguf']);
     expect(llama.code).toBe(4);
-    expect(llama.stderr).toMatch(/^error\[PULL_FAILED\]: llamacpp: llama-server has no pull API, .*\nhint: llama-server loads a GGUF file from disk/m);
+    expect(llama.stderr).toMatch(
+      /^error\[PULL_FAILED\]: llamacpp: llama-server has no pull API, .*\nhint: llama-server loads a GGUF file from disk/m,
+    );
     expect(p.recordedPids()).toEqual([]);
   });
 });

@@ -18,14 +18,33 @@ afterEach(async () => {
 });
 
 async function vllmProject(port: number, lifecycle: Record<string, string | number | boolean> = {}): Promise<Project> {
-  const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port }, lifecycle)}`);
+  const p = await project(
+    `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port }, lifecycle)}`,
+  );
   projects.push(p);
   return p;
 }
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
-interface Report { id: string; kind: string; state: string; model: string | null; pid: number | null; owned: boolean; port: number; modelName: string | null; lastError: { code: string } | null }
-interface StopOutcome { id: string; action: string; state: string; pid: number | null; signal?: string; reason?: string }
+interface Report {
+  id: string;
+  kind: string;
+  state: string;
+  model: string | null;
+  pid: number | null;
+  owned: boolean;
+  port: number;
+  modelName: string | null;
+  lastError: { code: string } | null;
+}
+interface StopOutcome {
+  id: string;
+  action: string;
+  state: string;
+  pid: number | null;
+  signal?: string;
+  reason?: string;
+}
 
 describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
   it('round trip: start waits for healthy + model ready, status sees the same pid, stop leaves no process behind', async () => {
@@ -36,7 +55,15 @@ describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
     expect(started.code, started.stderr).toBe(0);
     expect(started.stderr).toMatch(/vllm: detecting\n(.*\n)*vllm: starting\n(.*\n)*vllm: ready\n/);
     const [up] = json<Report[]>(started.stdout);
-    expect(up).toMatchObject({ id: 'vllm', kind: 'vllm', state: 'healthy', model: 'ready', owned: true, port, modelName: VLLM_MODEL });
+    expect(up).toMatchObject({
+      id: 'vllm',
+      kind: 'vllm',
+      state: 'healthy',
+      model: 'ready',
+      owned: true,
+      port,
+      modelName: VLLM_MODEL,
+    });
     const pid = up!.pid!;
     expect(pid).toEqual(expect.any(Number));
     expect(alive(pid)).toBe(true);
@@ -44,7 +71,9 @@ describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
     // A status read adopts nothing and changes nothing: same pid, and the CLI's exit left the server up.
     const status = await p.acode(['providers', 'status', 'vllm', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    expect(json<Report[]>(status.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'healthy', pid, owned: true })]);
+    expect(json<Report[]>(status.stdout)).toEqual([
+      expect.objectContaining({ id: 'vllm', state: 'healthy', pid, owned: true }),
+    ]);
     const one = await p.acode(['provider', 'status', '--json']);
     expect(json<Report>(one.stdout)).toMatchObject({ id: 'vllm', state: 'healthy', pid });
     const plain = await p.acode(['status']);
@@ -52,12 +81,16 @@ describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
 
     const stopped = await p.acode(['providers', 'stop', '--json']);
     expect(stopped.code, stopped.stderr).toBe(0);
-    expect(json<StopOutcome[]>(stopped.stdout)).toEqual([expect.objectContaining({ id: 'vllm', action: 'stopped', state: 'stopped', pid, signal: 'SIGTERM' })]);
+    expect(json<StopOutcome[]>(stopped.stdout)).toEqual([
+      expect.objectContaining({ id: 'vllm', action: 'stopped', state: 'stopped', pid, signal: 'SIGTERM' }),
+    ]);
     expect(alive(pid)).toBe(false);
     expect(await portFree(port)).toBe(true);
 
     const after = await p.acode(['providers', 'status', '--json']);
-    expect(json<Report[]>(after.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'stopped', pid: null })]);
+    expect(json<Report[]>(after.stdout)).toEqual([
+      expect.objectContaining({ id: 'vllm', state: 'stopped', pid: null }),
+    ]);
     // Stopping again is not an error: there is nothing of ours to stop.
     const again = await p.acode(['providers', 'stop', 'vllm']);
     expect(again.code).toBe(0);
@@ -81,16 +114,25 @@ describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
   it('status of a stopped provider starts nothing', async () => {
     const port = await freePort();
     const p = await vllmProject(port);
-    for (const args of [['providers', 'status', '--json'], ['status', '--json']]) {
+    for (const args of [
+      ['providers', 'status', '--json'],
+      ['status', '--json'],
+    ]) {
       const r = await p.acode(args);
       expect(r.code, r.stderr).toBe(0);
-      expect(json<Report[]>(r.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'stopped', pid: null, owned: false, lastError: null })]);
+      expect(json<Report[]>(r.stdout)).toEqual([
+        expect.objectContaining({ id: 'vllm', state: 'stopped', pid: null, owned: false, lastError: null }),
+      ]);
       expect(r.stderr).toBe('');
     }
     const one = await p.acode(['provider', 'status', 'vllm']);
     expect(one.stdout).toMatch(/^vllm state=stopped model=meta-llama\/Llama-2-7b-hf .*pid=- /);
     expect(await portFree(port)).toBe(true);
-    expect(existsSync(join(p.stateDir, 'run')) ? readdirSync(join(p.stateDir, 'run')).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+    expect(
+      existsSync(join(p.stateDir, 'run'))
+        ? readdirSync(join(p.stateDir, 'run')).filter((f) => f.endsWith('.json'))
+        : [],
+    ).toEqual([]);
     expect(p.recordedPids()).toEqual([]);
   }, 60_000);
 
@@ -98,7 +140,12 @@ describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
     const port = await freePort();
     const p = await vllmProject(port, { mode: 'monitored' });
     const r = await p.acode(['providers', 'status', '--json']);
-    expect(json<Report[]>(r.stdout)).toEqual([expect.objectContaining({ state: 'unavailable', lastError: expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE' }) })]);
+    expect(json<Report[]>(r.stdout)).toEqual([
+      expect.objectContaining({
+        state: 'unavailable',
+        lastError: expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE' }),
+      }),
+    ]);
     expect(await portFree(port)).toBe(true);
   }, 60_000);
 
@@ -107,10 +154,14 @@ describe('acode providers start|status|stop (built CLI, stand-in vLLM)', () => {
     servers.push(server);
     const p = await vllmProject(server.port);
     const status = await p.acode(['providers', 'status', '--json']);
-    expect(json<Report[]>(status.stdout)).toEqual([expect.objectContaining({ state: 'healthy', owned: false, pid: null })]);
+    expect(json<Report[]>(status.stdout)).toEqual([
+      expect.objectContaining({ state: 'healthy', owned: false, pid: null }),
+    ]);
     const r = await p.acode(['providers', 'stop', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(json<StopOutcome[]>(r.stdout)).toEqual([expect.objectContaining({ id: 'vllm', action: 'left-running', state: 'healthy' })]);
+    expect(json<StopOutcome[]>(r.stdout)).toEqual([
+      expect.objectContaining({ id: 'vllm', action: 'left-running', state: 'healthy' }),
+    ]);
     expect(r.stderr).toMatch(/^note: vllm: left running \(healthy\): acode did not start/);
     expect(server.child.exitCode).toBeNull();
     expect(alive(server.pid)).toBe(true);
@@ -174,11 +225,15 @@ describe('acode status --watch without a terminal (built CLI, stand-in vLLM)', (
     expect(started.code, started.stderr).toBe(0);
     const pid = json<Report[]>(started.stdout)[0]!.pid!;
     // Detected at the next health interval and adopted: the machine checks the model, so it is ready.
-    await watch.waitForStdout(new RegExp(`^vllm state=healthy model=\\S+ model_state=ready .*pid=${pid} .*owned=yes`, 'm'));
+    await watch.waitForStdout(
+      new RegExp(`^vllm state=healthy model=\\S+ model_state=ready .*pid=${pid} .*owned=yes`, 'm'),
+    );
 
     // While it runs the watch is the supervisor: a killed managed server of ours is restarted.
     process.kill(pid, 'SIGKILL');
-    const out = await watch.waitForStdout(new RegExp(`^vllm state=healthy model=\\S+ model_state=ready .*pid=(?!${pid} )\\d+ .*restarts=1`, 'm'));
+    const out = await watch.waitForStdout(
+      new RegExp(`^vllm state=healthy model=\\S+ model_state=ready .*pid=(?!${pid} )\\d+ .*restarts=1`, 'm'),
+    );
     expect(out).toMatch(/^vllm state=(crashed|restarting|starting) /m);
     const restarted = Number(/state=healthy .*pid=(\d+) .*restarts=1/.exec(out)?.[1]);
     expect(alive(restarted)).toBe(true);

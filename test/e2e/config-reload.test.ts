@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
 import { alive, project, providerYaml, type Project } from './project.js';
 
-interface Report { id: string; state: string; model: string | null; pid: number | null; owned: boolean; modelName: string | null }
+interface Report {
+  id: string;
+  state: string;
+  model: string | null;
+  pid: number | null;
+  owned: boolean;
+  modelName: string | null;
+}
 
 let projects: Project[] = [];
 afterEach(async () => {
@@ -20,7 +27,10 @@ const configYaml = (port: number, model: string, interval: number): string =>
 
 /** The latest JSON line `status --watch --json` printed. */
 function latest(stdout: string): Report[] {
-  const lines = stdout.trim().split('\n').filter((l) => l.startsWith('['));
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('['));
   return JSON.parse(lines.at(-1) ?? '[]') as Report[];
 }
 
@@ -43,7 +53,8 @@ describe('config reload while `acode status --watch` runs (built CLI, stand-in v
     await writeFile(file, configYaml(port, 'Qwen/Qwen2.5-1.5B-Instruct', 60));
     await watch.waitForStderr(/acode: config reloaded from .*config\.yml: vllm restarting with the new settings/);
     await watch.waitForStdout(/"modelName":"Qwen\/Qwen2\.5-1\.5B-Instruct"/);
-    await expect.poll(() => latest(watch.stdout())[0], { timeout: 30_000 })
+    await expect
+      .poll(() => latest(watch.stdout())[0], { timeout: 30_000 })
       .toMatchObject({ state: 'healthy', model: 'ready', modelName: 'Qwen/Qwen2.5-1.5B-Instruct', owned: true });
     const second = latest(watch.stdout())[0]!;
     expect(second.pid).not.toBe(first.pid);
@@ -53,7 +64,9 @@ describe('config reload while `acode status --watch` runs (built CLI, stand-in v
     // A broken edit: reported with the file's position, nothing restarted, the watch goes on.
     const good = await readFile(file, 'utf8');
     await writeFile(file, good.replace(`port: ${port}`, 'port: "not a port"'));
-    await watch.waitForStderr(/error\[CONFIG_INVALID\]: edit not applied, still running on the last good config: .*config\.yml is not valid/);
+    await watch.waitForStderr(
+      /error\[CONFIG_INVALID\]: edit not applied, still running on the last good config: .*config\.yml is not valid/,
+    );
     expect(watch.stderr()).toMatch(/hint: /);
     expect(alive(second.pid!)).toBe(true);
 

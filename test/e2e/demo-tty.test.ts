@@ -32,13 +32,22 @@ describe.skipIf(!hasScript)('acode demo with a TTY', () => {
     const command = `stty cols 100 rows 50; exec ${quote(process.execPath)} ${quote(MAIN)} demo`;
     const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn('script', ['-qec', command, '/dev/null'], {
-        cwd: sandbox, env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: tmp, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'],
+        cwd: sandbox,
+        env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: tmp, TERM: 'xterm-256color' },
+        stdio: ['pipe', 'pipe', 'pipe'],
       });
       let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.once('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
     });
     const text = plain(run.out);
     expect(text).toMatch(/demo finished in/);
@@ -50,7 +59,12 @@ describe.skipIf(!hasScript)('acode demo with a TTY', () => {
     const pids = [...text.matchAll(/process started: pid (\d+)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(3);
     const alive = (pid: number) => {
-      try { process.kill(pid, 0); return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z'); } catch { return false; }
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+      } catch {
+        return false;
+      }
     };
     expect(pids.filter(alive)).toEqual([]);
     expect(readdirSync(home)).toEqual([]);

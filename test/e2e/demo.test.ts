@@ -42,11 +42,18 @@ beforeAll(async () => {
     const child = spawn(process.execPath, [MAIN, 'demo'], { cwd: sandbox, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
     // The bound: under a minute. A hung demo fails here instead of hanging the suite.
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }, 70_000);
 
@@ -71,14 +78,29 @@ describe('acode demo (built CLI, CI=true, no TTY)', () => {
 
   it('walks through every step with its key lines, in order', () => {
     const expected = [
-      /== step 1: cold start/, /vllm: starting/, /vllm healthy with its model ready after/,
-      /== step 2: Ollama/, /ollama: pulling llama3\.2:latest 50%/, /ollama: pulling llama3\.2:latest 100%/, /ollama: ready/,
-      /== step 3: an answer streamed/, /answered by vllm/,
-      /== step 4: the server is killed/, /killed the vllm stand-in \(pid \d+\) with SIGKILL/, /request retried: vllm/,
-      /vllm: crashed/, /vllm: restarting/, /recovered: vllm restarted as pid \d+, 1 request retry/,
+      /== step 1: cold start/,
+      /vllm: starting/,
+      /vllm healthy with its model ready after/,
+      /== step 2: Ollama/,
+      /ollama: pulling llama3\.2:latest 50%/,
+      /ollama: pulling llama3\.2:latest 100%/,
+      /ollama: ready/,
+      /== step 3: an answer streamed/,
+      /answered by vllm/,
+      /== step 4: the server is killed/,
+      /killed the vllm stand-in \(pid \d+\) with SIGKILL/,
+      /request retried: vllm/,
+      /vllm: crashed/,
+      /vllm: restarting/,
+      /recovered: vllm restarted as pid \d+, 1 request retry/,
       /the recovered answer is identical to the uninterrupted one/,
-      /== step 5: a port conflict/, /error\[PORT_IN_USE\]: llamacpp: port \d+ is held by/, /hint: Stop what holds port \d+/,
-      /== step 6: clean stop/, /none is left running/, /removed .*acode-demo-/, /demo finished in/,
+      /== step 5: a port conflict/,
+      /error\[PORT_IN_USE\]: llamacpp: port \d+ is held by/,
+      /hint: Stop what holds port \d+/,
+      /== step 6: clean stop/,
+      /none is left running/,
+      /removed .*acode-demo-/,
+      /demo finished in/,
     ];
     let from = 0;
     for (const re of expected) {

@@ -9,7 +9,10 @@ import { project, providerYaml, type Project } from './project.js';
 let projects: Project[] = [];
 let strangers: Server[] = [];
 afterEach(async () => {
-  for (const s of strangers) { s.closeAllConnections(); s.close(); }
+  for (const s of strangers) {
+    s.closeAllConnections();
+    s.close();
+  }
   await Promise.all(projects.map((p) => p.cleanup()));
   projects = [];
   strangers = [];
@@ -18,8 +21,10 @@ afterEach(async () => {
 async function strangerOnVllmPort(): Promise<Project> {
   const [port, llamaPort] = [await freePort(), await freePort()];
   strangers.push(await startApache404(port));
-  const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port })}`
-    + `${providerYaml('llamacpp', { model: STAGED_GGUF, port: llamaPort })}fallback: [llamacpp]\n`);
+  const p = await project(
+    `providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port })}` +
+      `${providerYaml('llamacpp', { model: STAGED_GGUF, port: llamaPort })}fallback: [llamacpp]\n`,
+  );
   projects.push(p);
   return p;
 }

@@ -16,7 +16,9 @@ afterEach(async () => {
 
 async function vllmProject(gpuYaml = ''): Promise<Project> {
   const port = await freePort();
-  const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port })}${gpuYaml}`);
+  const p = await project(
+    `providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port })}${gpuYaml}`,
+  );
   projects.push(p);
   return p;
 }
@@ -35,34 +37,50 @@ describe('GPU check before a vLLM start (built CLI, nvidia-smi stand-in)', () =>
     const p = await vllmProject();
     const r = await p.acode(['providers', 'start', 'vllm'], { env: { [KNOB_ENV.gpuProcesses]: '4242:python3:70000' } });
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain('error[GPU_MEMORY]: vllm: GPU 0 (NVIDIA A100-SXM4-80GB) has 11920 MiB free of 81920 MiB, but gpu.memory_utilization 0.9 needs 73728 MiB; held by python3 (pid 4242, 70000 MiB).');
-    expect(r.stderr).toContain('hint: Stop what holds the GPU memory, or set providers.vllm.gpu.memory_utilization to at most 0.14.');
+    expect(r.stderr).toContain(
+      'error[GPU_MEMORY]: vllm: GPU 0 (NVIDIA A100-SXM4-80GB) has 11920 MiB free of 81920 MiB, but gpu.memory_utilization 0.9 needs 73728 MiB; held by python3 (pid 4242, 70000 MiB).',
+    );
+    expect(r.stderr).toContain(
+      'hint: Stop what holds the GPU memory, or set providers.vllm.gpu.memory_utilization to at most 0.14.',
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(p.recordedPids()).toEqual([]);
   }, 60_000);
 
   it('fewer GPUs than tensor_parallel_size: GPU_UNAVAILABLE naming both numbers', async () => {
     const p = await vllmProject('    gpu: { tensor_parallel_size: 2 }\n');
-    const r = await p.acode(['providers', 'start', 'vllm', '--json'], { env: { [KNOB_ENV.gpuCount]: '2', CUDA_VISIBLE_DEVICES: '1' } });
+    const r = await p.acode(['providers', 'start', 'vllm', '--json'], {
+      env: { [KNOB_ENV.gpuCount]: '2', CUDA_VISIBLE_DEVICES: '1' },
+    });
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain('error[GPU_UNAVAILABLE]: vllm: gpu.tensor_parallel_size is 2 but only 1 GPU is visible with CUDA_VISIBLE_DEVICES="1".');
+    expect(r.stderr).toContain(
+      'error[GPU_UNAVAILABLE]: vllm: gpu.tensor_parallel_size is 2 but only 1 GPU is visible with CUDA_VISIBLE_DEVICES="1".',
+    );
   }, 60_000);
 
-  it.skipIf(driverInstalled)('no nvidia-smi: the error names vLLM\'s CPU build; with gpu.required: false it starts', async () => {
-    const p = await vllmProject();
-    const PATH = await pathWithoutNvidiaSmi(p);
-    const refused = await p.acode(['providers', 'start', 'vllm'], { env: { PATH } });
-    expect(refused.code, refused.stderr).toBe(3);
-    expect(refused.stderr).toContain('error[GPU_UNAVAILABLE]: vllm: no GPU is visible: nvidia-smi is not on PATH.');
-    expect(refused.stderr).toContain('VLLM_TARGET_DEVICE=cpu');
+  it.skipIf(driverInstalled)(
+    "no nvidia-smi: the error names vLLM's CPU build; with gpu.required: false it starts",
+    async () => {
+      const p = await vllmProject();
+      const PATH = await pathWithoutNvidiaSmi(p);
+      const refused = await p.acode(['providers', 'start', 'vllm'], { env: { PATH } });
+      expect(refused.code, refused.stderr).toBe(3);
+      expect(refused.stderr).toContain('error[GPU_UNAVAILABLE]: vllm: no GPU is visible: nvidia-smi is not on PATH.');
+      expect(refused.stderr).toContain('VLLM_TARGET_DEVICE=cpu');
 
-    const cpu = await vllmProject('    gpu: { required: false }\n');
-    const started = await cpu.acode(['providers', 'start', 'vllm', '--json'], { env: { PATH: await pathWithoutNvidiaSmi(cpu) } });
-    expect(started.code, started.stderr).toBe(0);
-    expect(JSON.parse(started.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'healthy', degraded: null })]);
-  }, 90_000);
+      const cpu = await vllmProject('    gpu: { required: false }\n');
+      const started = await cpu.acode(['providers', 'start', 'vllm', '--json'], {
+        env: { PATH: await pathWithoutNvidiaSmi(cpu) },
+      });
+      expect(started.code, started.stderr).toBe(0);
+      expect(JSON.parse(started.stdout)).toEqual([
+        expect.objectContaining({ id: 'vllm', state: 'healthy', degraded: null }),
+      ]);
+    },
+    90_000,
+  );
 
-  it('the stand-in\'s default (one free GPU) lets vLLM start as before', async () => {
+  it("the stand-in's default (one free GPU) lets vLLM start as before", async () => {
     const p = await vllmProject();
     const r = await p.acode(['providers', 'start', 'vllm', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -76,17 +94,27 @@ describe('acode gpus (built CLI)', () => {
     const env = { [KNOB_ENV.gpuCount]: '2', [KNOB_ENV.gpuProcesses]: '4242:python3:70000', CUDA_VISIBLE_DEVICES: '1' };
     const json = await p.acode(['gpus', '--json'], { env });
     expect(json.code, json.stderr).toBe(0);
-    const report = JSON.parse(json.stdout) as { cudaVisibleDevices: string; gpus: { index: number; visible: boolean; memoryUsedMiB: number; processes: { pid: number }[] }[] };
+    const report = JSON.parse(json.stdout) as {
+      cudaVisibleDevices: string;
+      gpus: { index: number; visible: boolean; memoryUsedMiB: number; processes: { pid: number }[] }[];
+    };
     expect(report.cudaVisibleDevices).toBe('1');
-    expect(report.gpus.map((g) => [g.index, g.visible, g.memoryUsedMiB, g.processes.map((x) => x.pid)])).toEqual([[0, false, 70000, [4242]], [1, true, 0, []]]);
+    expect(report.gpus.map((g) => [g.index, g.visible, g.memoryUsedMiB, g.processes.map((x) => x.pid)])).toEqual([
+      [0, false, 70000, [4242]],
+      [1, true, 0, []],
+    ]);
     const text = await p.acode(['gpus'], { env });
-    expect(text.stdout).toMatch(/^GPU\s+NAME\s+MEMORY USED\s+UTIL\s+VISIBLE\s+HELD BY\n0\s+NVIDIA A100-SXM4-80GB\s+70000 MiB \/ 81920 MiB\s+37%\s+no\s+python3 \(pid 4242, 70000 MiB\)\n/);
+    expect(text.stdout).toMatch(
+      /^GPU\s+NAME\s+MEMORY USED\s+UTIL\s+VISIBLE\s+HELD BY\n0\s+NVIDIA A100-SXM4-80GB\s+70000 MiB \/ 81920 MiB\s+37%\s+no\s+python3 \(pid 4242, 70000 MiB\)\n/,
+    );
   }, 60_000);
 
   it('a failing driver: GPU_UNAVAILABLE with what nvidia-smi said, exit 3', async () => {
     const p = await vllmProject();
     const r = await p.acode(['gpus'], { env: { [KNOB_ENV.gpuFail]: 'exit' } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('error[GPU_UNAVAILABLE]: vllm: cannot read the GPUs: nvidia-smi exited with code 18: Failed to initialize NVML: Driver/library version mismatch.');
+    expect(r.stderr).toContain(
+      'error[GPU_UNAVAILABLE]: vllm: cannot read the GPUs: nvidia-smi exited with code 18: Failed to initialize NVML: Driver/library version mismatch.',
+    );
   }, 60_000);
 });

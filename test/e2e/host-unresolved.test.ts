@@ -17,18 +17,22 @@ afterEach(async () => {
   projects = [];
 });
 
-async function remoteProject(lifecycle: 'external' | 'monitored'): Promise<{ p: Project; env: Record<string, string>; lookups: () => string[] }> {
-  const p = await project([
-    'mode: burst',
-    'providers:',
-    '  active: remote',
-    '  remote:',
-    '    type: openai-compatible',
-    `    base_url: "https://${HOST}/v1"`,
-    '    model: "some-model"',
-    `    lifecycle: { mode: ${lifecycle} }`,
-    '',
-  ].join('\n'));
+async function remoteProject(
+  lifecycle: 'external' | 'monitored',
+): Promise<{ p: Project; env: Record<string, string>; lookups: () => string[] }> {
+  const p = await project(
+    [
+      'mode: burst',
+      'providers:',
+      '  active: remote',
+      '  remote:',
+      '    type: openai-compatible',
+      `    base_url: "https://${HOST}/v1"`,
+      '    model: "some-model"',
+      `    lifecycle: { mode: ${lifecycle} }`,
+      '',
+    ].join('\n'),
+  );
   projects.push(p);
   const log = join(p.dir, 'lookups.txt');
   const env = { NODE_OPTIONS: `--import=${NO_RESOLVER}`, ACODE_TEST_LOOKUPS: log };
@@ -40,7 +44,10 @@ describe('a base_url whose host does not resolve', { timeout: 60_000 }, () => {
     const { p, env, lookups } = await remoteProject('monitored');
     const r = await p.acode(['provider', 'status', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { state: string; lastError: { code: string; message: string; hint: string } };
+    const report = JSON.parse(r.stdout) as {
+      state: string;
+      lastError: { code: string; message: string; hint: string };
+    };
     expect(lookups()).toContain(HOST);
     expect(report.state).toBe('failed');
     expect(report.lastError.code).toBe('HOST_UNRESOLVED');
@@ -54,7 +61,12 @@ describe('a base_url whose host does not resolve', { timeout: 60_000 }, () => {
     const r = await p.acode(['ask', 'hello'], { env });
     expect(lookups()).toContain(HOST);
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(new RegExp(`^error\\[HOST_UNRESOLVED\\]: remote: the host name ${HOST.replace(/\./g, '\\.')} .*does not resolve`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error\\[HOST_UNRESOLVED\\]: remote: the host name ${HOST.replace(/\./g, '\\.')} .*does not resolve`,
+        'm',
+      ),
+    );
     expect(r.stderr).toMatch(/^hint: Check the host in providers\.remote\.base_url/m);
     expect(r.stderr).not.toMatch(/INTERNAL|bug in acode|\n\s+at /);
   });

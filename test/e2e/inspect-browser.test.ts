@@ -30,11 +30,23 @@ afterEach(async () => {
 });
 
 /** Runs `acode inspect ...` in the project until the test ends; resolves with the page URL it prints. */
-async function startInspect(p: Project, args: string[]): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'inspect', '--port', '0', ...args], { cwd: p.dir, env: p.env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startInspect(
+  p: Project,
+  args: string[],
+): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [MAIN, 'inspect', '--port', '0', ...args], {
+    cwd: p.dir,
+    env: p.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); p.startedPids(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+    p.startedPids();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   cleanups.push(async () => {
     // SIGINT is the user's Ctrl-C: the command disposes the registry (stop_on_exit) and closes the page.
@@ -47,10 +59,16 @@ async function startInspect(p: Project, args: string[]): Promise<{ url: string; 
     const bound = setTimeout(() => reject(new Error(`acode inspect printed no URL:\n${out}`)), 20_000);
     const look = () => {
       const m = /acode inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m?.[1]) { clearTimeout(bound); resolve(m[1]); }
+      if (m?.[1]) {
+        clearTimeout(bound);
+        resolve(m[1]);
+      }
     };
     child.stdout.on('data', look);
-    child.once('exit', () => { clearTimeout(bound); reject(new Error(`acode inspect exited early:\n${out}`)); });
+    child.once('exit', () => {
+      clearTimeout(bound);
+      reject(new Error(`acode inspect exited early:\n${out}`));
+    });
   });
   return { url, child, output: () => out };
 }
@@ -58,7 +76,14 @@ async function startInspect(p: Project, args: string[]): Promise<{ url: string; 
 async function openPage(url: string): Promise<{ page: Page; requests: string[] }> {
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   cleanups.push(() => browser.close());
   const page = await browser.newPage();
@@ -78,37 +103,82 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
   it('shows the live state, follows a SIGKILLed server through crashed and restarting back to healthy, and stays on 127.0.0.1', async () => {
     const server: TestServer = await startTestServer('vllm', { model: MODEL });
     cleanups.push(() => server.stop());
-    const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port: server.port, binary: join(serversBinDir, 'vllm') },
-      { health_check_interval_seconds: 1, stop_on_exit: true, max_restarts: 3 })}`);
+    const p = await project(
+      `providers:\n  active: vllm\n${providerYaml(
+        'vllm',
+        { model: MODEL, port: server.port, binary: join(serversBinDir, 'vllm') },
+        { health_check_interval_seconds: 1, stop_on_exit: true, max_restarts: 3 },
+      )}`,
+    );
     cleanups.push(() => p.cleanup());
     const { url } = await startInspect(p, []);
     const { page, requests } = await openPage(url);
 
     await page.waitForSelector('section[data-actor="service.vllm"][data-current="healthy/ready"]', { timeout: 20_000 });
-    const active = () => page.$$eval('section[data-actor="service.vllm"] g.state.current', (gs) => gs.map((g) => g.getAttribute('data-state')));
-    expect(await active()).toEqual(expect.arrayContaining(['healthy', 'healthy.model', 'healthy.model.ready', 'healthy.gpu', 'healthy.probe']));
+    const active = () =>
+      page.$$eval('section[data-actor="service.vllm"] g.state.current', (gs) =>
+        gs.map((g) => g.getAttribute('data-state')),
+      );
+    expect(await active()).toEqual(
+      expect.arrayContaining(['healthy', 'healthy.model', 'healthy.model.ready', 'healthy.gpu', 'healthy.probe']),
+    );
     // Drawn from the machine definition: every state is a box (nested in its parent's), transitions are labelled edges.
-    const boxes = await page.$$eval('section[data-actor="service.vllm"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
-    expect(boxes.filter((b) => !b?.includes('.'))).toEqual(['stopped', 'detecting', 'starting', 'healthy', 'crashed', 'restarting', 'reloading', 'stopping', 'failed', 'unavailable']);
-    expect(boxes).toEqual(expect.arrayContaining(['starting.proc.spawning', 'starting.readiness.loading', 'healthy.gpu.watching', 'failed.idle']));
-    expect(await page.$$eval('section[data-actor="service.vllm"] g.edge-label[data-from="crashed"][data-to="restarting"] text', (t) => t.map((x) => x.textContent))).toEqual(['after settle']);
+    const boxes = await page.$$eval('section[data-actor="service.vllm"] g.state', (gs) =>
+      gs.map((g) => g.getAttribute('data-state')),
+    );
+    expect(boxes.filter((b) => !b?.includes('.'))).toEqual([
+      'stopped',
+      'detecting',
+      'starting',
+      'healthy',
+      'crashed',
+      'restarting',
+      'reloading',
+      'stopping',
+      'failed',
+      'unavailable',
+    ]);
+    expect(boxes).toEqual(
+      expect.arrayContaining([
+        'starting.proc.spawning',
+        'starting.readiness.loading',
+        'healthy.gpu.watching',
+        'failed.idle',
+      ]),
+    );
+    expect(
+      await page.$$eval(
+        'section[data-actor="service.vllm"] g.edge-label[data-from="crashed"][data-to="restarting"] text',
+        (t) => t.map((x) => x.textContent),
+      ),
+    ).toEqual(['after settle']);
     // The registry runs beside the services, drawn with its own machine's chart.
-    expect(await page.$$eval('section[data-actor="registry"] g.state.current', (gs) => gs.map((g) => g.getAttribute('data-state')))).toEqual(['running']);
+    expect(
+      await page.$$eval('section[data-actor="registry"] g.state.current', (gs) =>
+        gs.map((g) => g.getAttribute('data-state')),
+      ),
+    ).toEqual(['running']);
 
     process.kill(server.pid, 'SIGKILL');
     // Every state the page highlighted is on its path line; wait until it went through the crash and back.
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: Q }).document;
-      const s = doc.querySelector('section[data-actor="service.vllm"]');
-      const path = s?.querySelector('.path')?.textContent ?? '';
-      const after = path.slice(path.indexOf('crashed'));
-      return path.includes('crashed') && after.includes('restarting') && s?.dataset.current === 'healthy/ready';
-    }, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const doc = (globalThis as unknown as { document: Q }).document;
+        const s = doc.querySelector('section[data-actor="service.vllm"]');
+        const path = s?.querySelector('.path')?.textContent ?? '';
+        const after = path.slice(path.indexOf('crashed'));
+        return path.includes('crashed') && after.includes('restarting') && s?.dataset.current === 'healthy/ready';
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
     const path = await page.$eval('section[data-actor="service.vllm"] .path', (d) => d.textContent ?? '');
     expect(path).toMatch(/healthy\/ready → crashed → restarting → starting → healthy\/unknown/);
     expect(await active()).toEqual(expect.arrayContaining(['healthy', 'healthy.model']));
     // The event log has timestamps and the failure that caused the crash.
-    const log = await page.$$eval('#log tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const log = await page.$$eval('#log tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
     expect(log.some((r) => r[2] === 'PROBE_FAILED' && r[4] === 'crashed')).toBe(true);
     expect(log.every((r) => /^\d\d:\d\d:\d\d\.\d{3}$/.test(r[0] ?? ''))).toBe(true);
 
@@ -127,16 +197,25 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     // The record index right after the vLLM service's crashed snapshot, read from the file itself.
     const { readFileSync } = await import('node:fs');
     const records = parseRecording(readFileSync(INCIDENT, 'utf8'));
-    const crashedAt = records.findIndex((r) => r.kind === 'snapshot' && r.actor === 'service.vllm' && r.value === 'crashed');
+    const crashedAt = records.findIndex(
+      (r) => r.kind === 'snapshot' && r.actor === 'service.vllm' && r.value === 'crashed',
+    );
     expect(crashedAt).toBeGreaterThan(0);
-    const scrub = (n: number) => page.$eval('#scrub', (el, v) => {
-      (el as unknown as Dom).value = String(v);
-      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
-    }, n);
+    const scrub = (n: number) =>
+      page.$eval(
+        '#scrub',
+        (el, v) => {
+          (el as unknown as Dom).value = String(v);
+          (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+        },
+        n,
+      );
 
     await scrub(crashedAt + 1);
     expect(await current(page, 'service.vllm')).toBe('crashed');
-    expect(await page.$eval('section[data-actor="service.vllm"] g.state.current', (g) => g.getAttribute('data-state'))).toBe('crashed');
+    expect(
+      await page.$eval('section[data-actor="service.vllm"] g.state.current', (g) => g.getAttribute('data-state')),
+    ).toBe('crashed');
     await scrub(records.length);
     expect(await current(page, 'service.vllm')).toBe('stopped');
     expect(await current(page, 'service.llamacpp')).toBe('failed');
@@ -157,10 +236,14 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     await page.selectOption('#source', 'recording');
     // The whole recording: every actor it names has its chart on the page (three services, the registry).
     const records = parseRecording((await import('node:fs')).readFileSync(INCIDENT, 'utf8'));
-    await page.$eval('#scrub', (el, v) => {
-      (el as unknown as Dom).value = String(v);
-      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
-    }, records.length);
+    await page.$eval(
+      '#scrub',
+      (el, v) => {
+        (el as unknown as Dom).value = String(v);
+        (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+      },
+      records.length,
+    );
     await page.waitForSelector('svg.chart', { timeout: 10_000 });
 
     const dir = await mkdtemp(join(tmpdir(), 'acode-inspector-shot-'));
@@ -171,7 +254,9 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     await ctx.annotate(`screenshot: ${screenshot}`);
 
     const drawn = await readDrawnCharts(page);
-    console.log(`drawn: ${new Set(drawn.states.map((s) => s.chart)).size} charts, ${drawn.states.length} states, ${drawn.labels.length} edge labels, ${drawn.edges.length} edges`);
+    console.log(
+      `drawn: ${new Set(drawn.states.map((s) => s.chart)).size} charts, ${drawn.states.length} states, ${drawn.labels.length} edge labels, ${drawn.edges.length} edges`,
+    );
     // Enough drawn that the checks mean something: every service state and its labelled transitions.
     expect(drawn.states.filter((s) => s.id === 'healthy').length).toBeGreaterThanOrEqual(3);
     expect(drawn.labels.length).toBeGreaterThan(30);
@@ -189,13 +274,30 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
     await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
     await page.selectOption('#source', 'recording');
     const records = parseRecording((await import('node:fs')).readFileSync(FALLBACK, 'utf8'));
-    await page.$eval('#scrub', (el, v) => {
-      (el as unknown as Dom).value = String(v);
-      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
-    }, records.length);
+    await page.$eval(
+      '#scrub',
+      (el, v) => {
+        (el as unknown as Dom).value = String(v);
+        (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+      },
+      records.length,
+    );
     await page.waitForSelector('section[data-actor="request.1"] svg.chart', { timeout: 10_000 });
-    const states = await page.$$eval('section[data-actor="request.1"] g.state', (gs) => gs.map((g) => g.getAttribute('data-state')));
-    expect(states).toEqual(expect.arrayContaining(['selecting', 'acquiring', 'streaming', 'interrupted', 'recovering', 'falling-back', 'done', 'failed']));
+    const states = await page.$$eval('section[data-actor="request.1"] g.state', (gs) =>
+      gs.map((g) => g.getAttribute('data-state')),
+    );
+    expect(states).toEqual(
+      expect.arrayContaining([
+        'selecting',
+        'acquiring',
+        'streaming',
+        'interrupted',
+        'recovering',
+        'falling-back',
+        'done',
+        'failed',
+      ]),
+    );
     expect(await current(page, 'request.1')).toBe('done');
     const drawn = await readDrawnCharts(page);
     expect(readabilityFaults(drawn)).toEqual([]);

@@ -8,7 +8,10 @@ import { project, providerYaml, type Project } from './project.js';
 let projects: Project[] = [];
 let servers: { server: Server; sockets: Socket[] }[] = [];
 afterEach(async () => {
-  for (const s of servers) { for (const k of s.sockets) k.destroy(); s.server.close(); }
+  for (const s of servers) {
+    for (const k of s.sockets) k.destroy();
+    s.server.close();
+  }
   await Promise.all(projects.map((p) => p.cleanup()));
   projects = [];
   servers = [];
@@ -18,8 +21,13 @@ afterEach(async () => {
 async function silentServer(port: number): Promise<{ connected: Promise<void> }> {
   const sockets: Socket[] = [];
   let first!: () => void;
-  const connected = new Promise<void>((resolve) => { first = resolve; });
-  const server = createServer((s) => { sockets.push(s); first(); });
+  const connected = new Promise<void>((resolve) => {
+    first = resolve;
+  });
+  const server = createServer((s) => {
+    sockets.push(s);
+    first();
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   servers.push({ server, sockets });
   return { connected };
@@ -29,7 +37,9 @@ async function hangingProject(ids: ('vllm' | 'llamacpp')[]): Promise<{ p: Projec
   const ports = await Promise.all(ids.map(() => freePort()));
   const connected = (await Promise.all(ports.map((port) => silentServer(port)))).map((s) => s.connected);
   const models = { vllm: 'meta-llama/Llama-2-7b-hf', llamacpp: 'qwen2.5-0.5b-instruct-q4_k_m.gguf' };
-  const p = await project(`providers:\n  active: ${ids[0]}\n${ids.map((id, i) => providerYaml(id, { model: models[id], port: ports[i]! })).join('')}`);
+  const p = await project(
+    `providers:\n  active: ${ids[0]}\n${ids.map((id, i) => providerYaml(id, { model: models[id], port: ports[i]! })).join('')}`,
+  );
   projects.push(p);
   return { p, connected };
 }

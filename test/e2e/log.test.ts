@@ -19,7 +19,11 @@ afterEach(async () => {
 
 async function vllmProject(args: string[] = []): Promise<Project> {
   const port = await freePort();
-  const provider = providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port, api_key_env: 'E2E_SERVER_API_KEY' }, { stop_on_exit: true });
+  const provider = providerYaml(
+    'vllm',
+    { model: 'meta-llama/Llama-2-7b-hf', port, api_key_env: 'E2E_SERVER_API_KEY' },
+    { stop_on_exit: true },
+  );
   const yaml = `providers:\n  active: vllm\n${provider}${args.length > 0 ? `    args: ${JSON.stringify(args)}\n` : ''}`;
   const p = await project(yaml);
   projects.push(p);
@@ -28,7 +32,10 @@ async function vllmProject(args: string[] = []): Promise<Project> {
 
 function logEntries(p: Project): Array<Record<string, unknown>> {
   const file = join(p.stateDir, 'logs', 'acode.log');
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 const LOG_LINE = /^\d\d:\d\d:\d\d\.\d{3} (DEBUG|INFO |WARN |ERROR) /m;
@@ -44,7 +51,11 @@ describe('acode log (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(messages).toEqual(expect.arrayContaining(['spawned server', 'server ready', 'sent SIGTERM']));
     expect(entries.every((e) => e.level !== 'debug')).toBe(true);
     const spawned = entries.find((e) => e.msg === 'spawned server')!;
-    expect(spawned).toMatchObject({ provider: 'vllm', binary: expect.stringMatching(/\/vllm$/), serverPid: expect.any(Number) });
+    expect(spawned).toMatchObject({
+      provider: 'vllm',
+      binary: expect.stringMatching(/\/vllm$/),
+      serverPid: expect.any(Number),
+    });
     expect(p.recordedPids()).toContain(spawned.serverPid);
     const text = readFileSync(join(p.stateDir, 'logs', 'acode.log'), 'utf8');
     expect(text).not.toContain(SECRET);
@@ -56,16 +67,28 @@ describe('acode log (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     const p = await vllmProject(['--download-dir', `/tmp/${SECRET}`]);
     const r = await p.acode(['--verbose', 'ask', 'hi'], { env: { HF_TOKEN: SECRET, E2E_SERVER_API_KEY: KEY } });
     expect(r.code).toBe(0);
-    for (const line of [/DEBUG detected provider=vllm .*kind=absent/, /DEBUG lock acquired provider=vllm file=\S+\.lock/, /DEBUG port free provider=vllm/,
-      /INFO {2}spawned server provider=vllm serverPid=\d+/, /DEBUG probe provider=vllm phase=starting/, /INFO {2}server ready provider=vllm/, /INFO {2}sent SIGTERM/]) {
+    for (const line of [
+      /DEBUG detected provider=vllm .*kind=absent/,
+      /DEBUG lock acquired provider=vllm file=\S+\.lock/,
+      /DEBUG port free provider=vllm/,
+      /INFO {2}spawned server provider=vllm serverPid=\d+/,
+      /DEBUG probe provider=vllm phase=starting/,
+      /INFO {2}server ready provider=vllm/,
+      /INFO {2}sent SIGTERM/,
+    ]) {
       expect(r.stderr).toMatch(line);
     }
     const messages = logEntries(p).map((e) => e.msg);
-    expect(messages).toEqual(expect.arrayContaining(['detected', 'lock acquired', 'port free', 'spawned server', 'probe', 'server ready']));
+    expect(messages).toEqual(
+      expect.arrayContaining(['detected', 'lock acquired', 'port free', 'spawned server', 'probe', 'server ready']),
+    );
     expect(messages.indexOf('lock acquired')).toBeLessThan(messages.indexOf('spawned server'));
     const spawned = logEntries(p).find((e) => e.msg === 'spawned server')!;
     expect(spawned.args).toEqual(expect.arrayContaining(['--download-dir', '/tmp/***']));
-    const logLines = r.stderr.split('\n').filter((l) => LOG_LINE.test(l)).join('\n');
+    const logLines = r.stderr
+      .split('\n')
+      .filter((l) => LOG_LINE.test(l))
+      .join('\n');
     for (const out of [logLines, readFileSync(join(p.stateDir, 'logs', 'acode.log'), 'utf8')]) {
       expect(out).not.toContain(SECRET);
       expect(out).not.toContain(KEY);
@@ -82,7 +105,8 @@ describe('acode log (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     await watch.waitForStdout(/"state":"healthy"/);
     await writeFile(join(p.dir, '.agent', 'config.yml'), yaml('Qwen/Qwen2.5-1.5B-Instruct'));
     await watch.waitForStderr(/config reloaded/);
-    await expect.poll(() => logEntries(p).map((e) => e.msg), { timeout: 30_000 })
+    await expect
+      .poll(() => logEntries(p).map((e) => e.msg), { timeout: 30_000 })
       .toEqual(expect.arrayContaining(['config reloaded', 'sent SIGTERM', 'spawned server', 'server ready']));
     expect(logEntries(p).find((e) => e.msg === 'config reloaded')).toMatchObject({ restarting: ['vllm'] });
   });
@@ -103,6 +127,8 @@ describe('acode log (built CLI, stand-in servers)', { timeout: 120_000 }, () => 
     expect(debug.stderr).toMatch(/DEBUG detected provider=vllm .*kind=absent/);
     const bad = await p.acode(['provider', 'status'], { env: { ACODE_LOG_LEVEL: 'chatty' } });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error\[CONFIG_INVALID\]: ACODE_LOG_LEVEL=chatty is not a log level\.\nhint: Set ACODE_LOG_LEVEL to one of debug, info, warn, error, silent/);
+    expect(bad.stderr).toMatch(
+      /^error\[CONFIG_INVALID\]: ACODE_LOG_LEVEL=chatty is not a log level\.\nhint: Set ACODE_LOG_LEVEL to one of debug, info, warn, error, silent/,
+    );
   });
 });

@@ -47,28 +47,31 @@ async function pidRecord(p: Project, kind: Case['kind'], port: number): Promise<
 }
 
 describe('model change between two acode runs (built CLI, stand-in servers)', { timeout: 120_000 }, () => {
-  it.each(CASES)('$kind: `acode ask` restarts the server acode started with the old model and answers with the configured one', async ({ kind, models }) => {
-    const port = await freePort();
-    const p = await project('');
-    projects.push(p);
-    const [modelA, modelB] = await models(p.dir);
-    const file = join(p.dir, '.agent', 'config.yml');
-    await writeFile(file, configYaml(kind, port, modelA));
-    const started = await p.acode(['providers', 'start', kind, '--json']);
-    expect(started.code, started.stderr).toBe(0);
-    const before = await pidRecord(p, kind, port);
-    expect(before.args).toContain(modelA);
+  it.each(CASES)(
+    '$kind: `acode ask` restarts the server acode started with the old model and answers with the configured one',
+    async ({ kind, models }) => {
+      const port = await freePort();
+      const p = await project('');
+      projects.push(p);
+      const [modelA, modelB] = await models(p.dir);
+      const file = join(p.dir, '.agent', 'config.yml');
+      await writeFile(file, configYaml(kind, port, modelA));
+      const started = await p.acode(['providers', 'start', kind, '--json']);
+      expect(started.code, started.stderr).toBe(0);
+      const before = await pidRecord(p, kind, port);
+      expect(before.args).toContain(modelA);
 
-    await writeFile(file, configYaml(kind, port, modelB));
-    const r = await p.acode(['ask', PROMPT]);
-    expect(r.stderr).not.toMatch(/serves a different model/);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`${expectedChat({ model: modelB, messages: [{ role: 'user', content: PROMPT }] }).text}\n`);
+      await writeFile(file, configYaml(kind, port, modelB));
+      const r = await p.acode(['ask', PROMPT]);
+      expect(r.stderr).not.toMatch(/serves a different model/);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${expectedChat({ model: modelB, messages: [{ role: 'user', content: PROMPT }] }).text}\n`);
 
-    const after = await pidRecord(p, kind, port);
-    expect(after.pid).not.toBe(before.pid);
-    expect(after.args).toContain(modelB);
-    expect(alive(before.pid)).toBe(false);
-    expect(alive(after.pid)).toBe(true);
-  });
+      const after = await pidRecord(p, kind, port);
+      expect(after.pid).not.toBe(before.pid);
+      expect(after.args).toContain(modelB);
+      expect(alive(before.pid)).toBe(false);
+      expect(alive(after.pid)).toBe(true);
+    },
+  );
 });

@@ -8,6 +8,11 @@ import { appendFileSync } from 'node:fs';
 dns.lookup = function lookup(hostname, options, callback) {
   const cb = typeof options === 'function' ? options : callback;
   if (process.env.ACODE_TEST_LOOKUPS) appendFileSync(process.env.ACODE_TEST_LOOKUPS, `${hostname}\n`);
-  const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname });
+  const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+    code: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+    hostname,
+  });
   process.nextTick(cb, err);
 };

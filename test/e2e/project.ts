@@ -57,7 +57,10 @@ export function portFree(port: number): Promise<boolean> {
 }
 
 /** `stateDir`: another project's, for two projects on one machine sharing the user's state directory. */
-export async function project(configYaml: string, { stateDir: sharedStateDir }: { stateDir?: string } = {}): Promise<Project> {
+export async function project(
+  configYaml: string,
+  { stateDir: sharedStateDir }: { stateDir?: string } = {},
+): Promise<Project> {
   const dir = await mkdtemp(join(tmpdir(), 'acode-e2e-'));
   await mkdir(join(dir, '.agent'), { recursive: true });
   await writeFile(join(dir, '.agent', 'config.yml'), configYaml);
@@ -87,7 +90,10 @@ export async function project(configYaml: string, { stateDir: sharedStateDir }: 
     return [...seen];
   };
   return {
-    dir, stateDir, env, recordedPids,
+    dir,
+    stateDir,
+    env,
+    recordedPids,
     startedPids: () => recordedPids().filter(alive),
     acode: (args, opts = {}) => runNode([MAIN, ...args], dir, { ...env, ...opts.env }, recordedPids, opts.stdin),
     live: (args, opts = {}) => {
@@ -98,21 +104,37 @@ export async function project(configYaml: string, { stateDir: sharedStateDir }: 
     async cleanup() {
       for (const l of lives) l.kill();
       for (const pid of recordedPids().filter(alive)) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-function runNode(args: string[], cwd: string, env: Record<string, string>, onOutput: () => void, stdin = ''): Promise<Run> {
+function runNode(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  onOutput: () => void,
+  stdin = '',
+): Promise<Run> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with \`npm run build\``);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); onOutput(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); onOutput(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      onOutput();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+      onOutput();
+    });
     // Bounded: a hung CLI fails the test instead of hanging it.
     const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
     child.stdin.end(stdin);
@@ -143,48 +165,75 @@ function startLive(args: string[], cwd: string, env: Record<string, string>): Li
   let stdout = '';
   let stderr = '';
   const waiters = new Set<() => void>();
-  const wake = () => { for (const w of [...waiters]) w(); };
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); wake(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); wake(); });
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => { wake(); resolve(code); }));
+  const wake = () => {
+    for (const w of [...waiters]) w();
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+    wake();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+    wake();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      wake();
+      resolve(code);
+    }),
+  );
   return {
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    interrupt: () => { child.kill('SIGINT'); },
-    kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); },
+    interrupt: () => {
+      child.kill('SIGINT');
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
     waitForStdout: (pattern, timeoutMs) => waitOn('stdout', () => stdout, pattern, timeoutMs),
     waitForStderr: (pattern, timeoutMs) => waitOn('stderr', () => stderr, pattern, timeoutMs),
   };
 
   function waitOn(name: string, text: () => string, pattern: RegExp, timeoutMs = 45_000): Promise<string> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!pattern.test(text())) {
-            if (child.exitCode === null && child.signalCode === null) return;
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`acode exited before printing ${pattern} on ${name}; stdout:\n${stdout}\nstderr:\n${stderr}`));
-            return;
-          }
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(text())) {
+          if (child.exitCode === null && child.signalCode === null) return;
           waiters.delete(check);
           clearTimeout(timer);
-          resolve(text());
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${pattern} on ${name}; stdout:\n${stdout}\nstderr:\n${stderr}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+          reject(
+            new Error(`acode exited before printing ${pattern} on ${name}; stdout:\n${stdout}\nstderr:\n${stderr}`),
+          );
+          return;
+        }
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(text());
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${pattern} on ${name}; stdout:\n${stdout}\nstderr:\n${stderr}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
   }
 }
 
 /** A provider block for the YAML config (lifecycle values inline). */
-export function providerYaml(id: string, fields: Record<string, string | number | boolean>, lifecycle: Record<string, string | number | boolean> = {}): string {
+export function providerYaml(
+  id: string,
+  fields: Record<string, string | number | boolean>,
+  lifecycle: Record<string, string | number | boolean> = {},
+): string {
   const lines = [`  ${id}:`, ...Object.entries(fields).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)];
   const life = { start_timeout_seconds: 20, ...lifecycle };
-  lines.push(`    lifecycle: { ${Object.entries(life).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`);
+  lines.push(
+    `    lifecycle: { ${Object.entries(life)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join(', ')} }`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -24,8 +24,18 @@ async function vllmProject(port: number, stateDir?: string): Promise<Project> {
 }
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
-interface Report { id: string; state: string; pid: number | null; owned: boolean; port: number }
-interface StopOutcome { id: string; action: string; pid: number | null }
+interface Report {
+  id: string;
+  state: string;
+  pid: number | null;
+  owned: boolean;
+  port: number;
+}
+interface StopOutcome {
+  id: string;
+  action: string;
+  pid: number | null;
+}
 
 async function status(p: Project): Promise<Report> {
   const r = await p.acode(['providers', 'status', 'vllm', '--json']);

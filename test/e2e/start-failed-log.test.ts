@@ -24,7 +24,15 @@ async function startOne(id: 'vllm' | 'llamacpp', model: string) {
   const at = lines.findIndex((l) => l.startsWith('error[START_FAILED]'));
   const hint = lines.find((l) => l.startsWith('hint: ')) ?? '';
   const logFile = /\((\/\S+\.log)\)/.exec(hint)?.[1];
-  return { r, excerpt: lines.slice(at + 1, lines.findIndex((l) => l.startsWith('hint: '))), hint, logFile };
+  return {
+    r,
+    excerpt: lines.slice(
+      at + 1,
+      lines.findIndex((l) => l.startsWith('hint: ')),
+    ),
+    hint,
+    logFile,
+  };
 }
 
 describe('START_FAILED in text mode', { timeout: 120_000 }, () => {
@@ -33,20 +41,26 @@ describe('START_FAILED in text mode', { timeout: 120_000 }, () => {
   it('vLLM with a model id it cannot resolve: the ValueError, then the log file in the hint', async () => {
     const { r, excerpt, hint, logFile } = await startOne('vllm', 'acode-test/tiny-llm');
     expect(r.code).toBe(3);
-    expect(excerpt).toEqual(["  > ValueError: Invalid repository ID or local directory specified: 'acode-test/tiny-llm'."]);
+    expect(excerpt).toEqual([
+      "  > ValueError: Invalid repository ID or local directory specified: 'acode-test/tiny-llm'.",
+    ]);
     expect(hint).toMatch(/^hint: Fix what its log \(\/\S+\.log\) reports, then run `acode providers start vllm`\.$/);
-    expect(logFile !== undefined && existsSync(logFile) && readFileSync(logFile, 'utf8')).toContain('Traceback (most recent call last)');
+    expect(logFile !== undefined && existsSync(logFile) && readFileSync(logFile, 'utf8')).toContain(
+      'Traceback (most recent call last)',
+    );
     expect(r.stderr).not.toContain('details');
   });
 
-  it("llama-server with a model file it cannot load: error loading model and how it ended", async () => {
+  it('llama-server with a model file it cannot load: error loading model and how it ended', async () => {
     const { r, excerpt, logFile } = await startOne('llamacpp', 'no-such-model.gguf');
     expect(r.code).toBe(3);
     expect(excerpt).toEqual([
       '  > llama_model_load: error loading model: llama_model_loader: failed to load model from no-such-model.gguf',
       '  > main: exiting due to model loading error',
     ]);
-    expect(logFile !== undefined && readFileSync(logFile, 'utf8')).toContain('main: exiting due to model loading error');
+    expect(logFile !== undefined && readFileSync(logFile, 'utf8')).toContain(
+      'main: exiting due to model loading error',
+    );
     expect(r.stderr).not.toContain('details');
   });
 });

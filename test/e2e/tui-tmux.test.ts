@@ -40,7 +40,8 @@ class Terminal {
   async waitFor(what: string, test: () => boolean, timeoutMs = 45_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!test()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${this.alive() ? this.screen() : '(session gone)'}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; screen:\n${this.alive() ? this.screen() : '(session gone)'}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -55,13 +56,32 @@ class Terminal {
 describe.skipIf(!hasTmux)(`acode status --watch in tmux${hasTmux ? '' : ' (skipped: tmux is not installed)'}`, () => {
   it('s starts the provider (healthy), l shows its log, r restarts it (new pid), x stops it (process gone), q quits', async () => {
     const port = await freePort();
-    const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port }, { health_check_interval_seconds: 1 })}`);
+    const p = await project(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port }, { health_check_interval_seconds: 1 })}`,
+    );
     projects.push(p);
     const term = new Terminal(`acode-tui-${process.pid}-${Date.now()}`);
     sockets.push(term.socket);
     // A fresh tmux server (its own socket) inherits this environment: the stand-ins on PATH, the temp state dir.
-    execFileSync('tmux', ['-L', term.socket, '-f', '/dev/null', 'new-session', '-d', '-x', '100', '-y', '30', '-c', p.dir,
-      `'${process.execPath}' '${MAIN}' status --watch`], { env: { ...p.env, TERM: 'xterm-256color' } });
+    execFileSync(
+      'tmux',
+      [
+        '-L',
+        term.socket,
+        '-f',
+        '/dev/null',
+        'new-session',
+        '-d',
+        '-x',
+        '100',
+        '-y',
+        '30',
+        '-c',
+        p.dir,
+        `'${process.execPath}' '${MAIN}' status --watch`,
+      ],
+      { env: { ...p.env, TERM: 'xterm-256color' } },
+    );
 
     // The key help line means Ink is listening for keys; the row shows the provider down.
     await term.waitForScreen(/> vllm\s+stopped[\s\S]*q quit/);

@@ -36,18 +36,29 @@ function scratchLog(name: string): string {
 }
 
 async function vllmProject(model = MODEL, head = ''): Promise<Project> {
-  const p = await project(`${head}providers:\n  active: vllm\n${providerYaml('vllm', { model, port: await freePort() }, { start_timeout_seconds: 20 })}`);
+  const p = await project(
+    `${head}providers:\n  active: vllm\n${providerYaml('vllm', { model, port: await freePort() }, { start_timeout_seconds: 20 })}`,
+  );
   projects.push(p);
   return p;
 }
 
 function hubRequests(log: string): { path: string }[] {
-  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string }) : [];
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { path: string })
+    : [];
 }
 
 function errorLines(stderr: string): { error: string; hint: string } {
   const lines = stderr.split('\n');
-  return { error: lines.find((l) => l.startsWith('error[')) ?? '', hint: lines.find((l) => l.startsWith('hint: ')) ?? '' };
+  return {
+    error: lines.find((l) => l.startsWith('error[')) ?? '',
+    hint: lines.find((l) => l.startsWith('hint: ')) ?? '',
+  };
 }
 
 describe('managed vLLM start: the hub model is fetched before the spawn (built CLI)', { timeout: 120_000 }, () => {
@@ -65,14 +76,24 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     const start = p.acode(['providers', 'start', 'vllm', '--json'], { env });
     const started = await start;
     expect(started.code, started.stderr).toBe(0);
-    expect(JSON.parse(started.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'healthy', model: 'ready' })]);
-    const percents = [...started.stderr.matchAll(new RegExp(`vllm: pulling ${MODEL.replace(/\./g, '\\.')} (\\d+)%\\n`, 'g'))].map((m) => Number(m[1]));
+    expect(JSON.parse(started.stdout)).toEqual([
+      expect.objectContaining({ id: 'vllm', state: 'healthy', model: 'ready' }),
+    ]);
+    const percents = [
+      ...started.stderr.matchAll(new RegExp(`vllm: pulling ${MODEL.replace(/\./g, '\\.')} (\\d+)%\\n`, 'g')),
+    ].map((m) => Number(m[1]));
     expect(new Set(percents).size, started.stderr).toBeGreaterThan(1);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     // The snapshot is complete, and vLLM was told to stay offline (it would otherwise call the hub itself).
     const snapshots = join(p.env.HF_HOME!, 'hub', FOLDER, 'snapshots');
     const [commit] = readdirSync(snapshots);
-    expect(readdirSync(join(snapshots, commit!)).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(join(snapshots, commit!)).sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const [pid] = p.startedPids();
     expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('HF_HUB_OFFLINE=1');
   });
@@ -83,7 +104,9 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     const p = await vllmProject();
     const r = await p.acode(['providers', 'start', 'vllm'], { env: { HF_ENDPOINT: corrupt.url } });
     expect(r.code, r.stderr).toBe(4);
-    expect(errorLines(r.stderr).error).toBe(`error[PULL_FAILED]: Downloaded model.safetensors of '${MODEL}' does not match the hub's sha256; the file was deleted.`);
+    expect(errorLines(r.stderr).error).toBe(
+      `error[PULL_FAILED]: Downloaded model.safetensors of '${MODEL}' does not match the hub's sha256; the file was deleted.`,
+    );
     const snapshots = join(p.env.HF_HOME!, 'hub', FOLDER, 'snapshots');
     const linked = existsSync(snapshots) ? readdirSync(snapshots).flatMap((c) => readdirSync(join(snapshots, c))) : [];
     expect(linked).not.toContain('model.safetensors');
@@ -96,7 +119,9 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     const r = await p.acode(['providers', 'start', 'vllm']);
     expect(r.code, r.stderr).toBe(4);
     const { error, hint } = errorLines(r.stderr);
-    expect(error).toMatch(/^error\[MODEL_NOT_FOUND\]: Model 'Qwen\/Qwen2\.5-0\.5B-Instruc' not found on Hugging Face \(http:\/\/127\.0\.0\.1:\d+\)\.$/);
+    expect(error).toMatch(
+      /^error\[MODEL_NOT_FOUND\]: Model 'Qwen\/Qwen2\.5-0\.5B-Instruc' not found on Hugging Face \(http:\/\/127\.0\.0\.1:\d+\)\.$/,
+    );
     expect(hint).toContain("Did you mean 'Qwen/Qwen2.5-0.5B-Instruct'");
     expect(p.recordedPids()).toEqual([]);
   });
@@ -108,7 +133,9 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     const r = await p.acode(['providers', 'start', 'vllm'], { env: { HF_ENDPOINT: gated.url } });
     expect(r.code, r.stderr).toBe(6);
     const { error, hint } = errorLines(r.stderr);
-    expect(error).toBe(`error[AUTH_FAILED]: Model '${MODEL}' on Hugging Face is gated or private: access refused (HTTP 401).`);
+    expect(error).toBe(
+      `error[AUTH_FAILED]: Model '${MODEL}' on Hugging Face is gated or private: access refused (HTTP 401).`,
+    );
     expect(hint).toContain(`Request access on ${gated.url}/${MODEL}`);
     expect(hint).toContain('HF_TOKEN');
     expect(existsSync(join(p.env.HF_HOME!, 'hub', FOLDER, 'snapshots'))).toBe(false);
@@ -120,7 +147,9 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     const r = await p.acode(['providers', 'start', 'vllm'], { env: { HF_ENDPOINT: CLOSED_HUB } });
     expect(r.code, r.stderr).toBe(6);
     const { error, hint } = errorLines(r.stderr);
-    expect(error).toBe(`error[CONNECTION_REFUSED]: Cannot reach the Hugging Face hub at ${CLOSED_HUB} to check '${MODEL}' (connection refused).`);
+    expect(error).toBe(
+      `error[CONNECTION_REFUSED]: Cannot reach the Hugging Face hub at ${CLOSED_HUB} to check '${MODEL}' (connection refused).`,
+    );
     expect(hint).toContain(`The cache has no complete copy of ${MODEL}`);
     expect(p.recordedPids()).toEqual([]);
   });
@@ -142,7 +171,11 @@ describe('managed vLLM start: the hub model is fetched before the spawn (built C
     const r = await p.acode(['providers', 'start', 'vllm'], { env: { HF_ENDPOINT: counted.url } });
     expect(r.code, r.stderr).toBe(4);
     const { error, hint } = errorLines(r.stderr);
-    expect(error).toMatch(new RegExp(`^error\\[MODEL_NOT_FOUND\\]: Model '${MODEL.replace(/\./g, '\\.')}' is not complete in the Hugging Face cache \\(.+\\), and models\\.allow_download is false\\.$`));
+    expect(error).toMatch(
+      new RegExp(
+        `^error\\[MODEL_NOT_FOUND\\]: Model '${MODEL.replace(/\./g, '\\.')}' is not complete in the Hugging Face cache \\(.+\\), and models\\.allow_download is false\\.$`,
+      ),
+    );
     expect(hint).toContain(`\`acode models pull ${MODEL} --provider vllm\``);
     expect(hint).toContain('HF_HOME');
     expect(hubRequests(logFile)).toEqual([]);

@@ -11,12 +11,19 @@ afterEach(async () => {
   projects = [];
 });
 
-interface Report { id: string; state: string; load: { phase: string; percent: number | null; text: string } | null; lastError: { code: string } | null }
+interface Report {
+  id: string;
+  state: string;
+  load: { phase: string; percent: number | null; text: string } | null;
+  lastError: { code: string } | null;
+}
 
 describe('acode providers start + status while vLLM loads (built CLI)', () => {
   it('waits past start_timeout_seconds for a load that logs progress, printing it; status shows it meanwhile', async () => {
     const port = await freePort();
-    const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port }, { start_timeout_seconds: 3, model_load_timeout_seconds: 60 })}`);
+    const p = await project(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: 'meta-llama/Llama-2-7b-hf', port }, { start_timeout_seconds: 3, model_load_timeout_seconds: 60 })}`,
+    );
     projects.push(p);
     const knobs = { ACODE_FAKE_LOAD_DELAY_MS: '9000', ACODE_FAKE_LOAD_PROGRESS: '1' };
     const start = p.acode(['providers', 'start', 'vllm', '--json'], { env: knobs });
@@ -26,15 +33,24 @@ describe('acode providers start + status while vLLM loads (built CLI)', () => {
       const [report] = JSON.parse((await p.acode(['status', '--json'])).stdout) as Report[];
       if (report?.state === 'starting' && report.load) seen = report;
     }
-    expect(seen).toMatchObject({ id: 'vllm', state: 'starting', lastError: null, load: { phase: expect.stringMatching(/^(download|load|init)$/) } });
+    expect(seen).toMatchObject({
+      id: 'vllm',
+      state: 'starting',
+      lastError: null,
+      load: { phase: expect.stringMatching(/^(download|load|init)$/) },
+    });
 
     const started = await start;
     expect(started.code, started.stderr).toBe(0);
-    expect(JSON.parse(started.stdout)).toEqual([expect.objectContaining({ id: 'vllm', state: 'healthy', model: 'ready' })]);
+    expect(JSON.parse(started.stdout)).toEqual([
+      expect.objectContaining({ id: 'vllm', state: 'healthy', model: 'ready' }),
+    ]);
     // acode pulled the weights before the spawn (vllm-hub-start.test.ts): vLLM only loads them.
     expect(started.stderr).toMatch(/vllm: pulling meta-llama\/Llama-2-7b-hf \d+%\n/);
     expect(started.stderr).toMatch(/vllm: starting, loading Loading safetensors checkpoint shards \d+%\n/);
-    expect(started.stderr).toMatch(/vllm: starting, warming up: init engine \(profile, create kv cache, warmup model\) took/);
+    expect(started.stderr).toMatch(
+      /vllm: starting, warming up: init engine \(profile, create kv cache, warmup model\) took/,
+    );
     expect(started.stderr).toMatch(/vllm: ready\n/);
   }, 90_000);
 });

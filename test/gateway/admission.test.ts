@@ -11,7 +11,10 @@ describe('gateway admission', () => {
     const r1 = await a.enter('p', signal);
     await a.enter('p', signal);
     const order: string[] = [];
-    const third = a.enter('p', signal).then((release) => { order.push('third'); return release; });
+    const third = a.enter('p', signal).then((release) => {
+      order.push('third');
+      return release;
+    });
     const refused = await a.enter('p', signal).catch((e: unknown) => e);
     expect(httpStatusOf(refused)).toBe(429);
     expect(refused).toMatchObject({ code: 'QUEUE_FULL', details: { retryAfterSeconds: 1 } });

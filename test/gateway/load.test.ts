@@ -33,7 +33,9 @@ const SOCKET_GROWTH_BOUND = 16;
 type Route = 'openai' | 'openai-stream' | 'ollama' | 'ollama-stream';
 const ROUTES: Route[] = ['openai', 'openai-stream', 'ollama', 'ollama-stream'];
 const PROMPTS = ['load one', 'load two', 'load three', 'load four', 'load five'];
-const EXPECTED = PROMPTS.map((content) => expectedChat({ model: MODEL, messages: [{ role: 'user', content }], tokens: TOKENS }).text);
+const EXPECTED = PROMPTS.map(
+  (content) => expectedChat({ model: MODEL, messages: [{ role: 'user', content }], tokens: TOKENS }).text,
+);
 
 type Outcome = { kind: 'complete' } | { kind: 'typed-error'; code: string } | { kind: 'lost'; why: string };
 
@@ -53,11 +55,16 @@ async function call(agent: Agent, base: string, route: Route, prompt: number): P
   const messages = [{ role: 'user', content: PROMPTS[prompt]! }];
   const stream = route.endsWith('-stream');
   const ollama = route.startsWith('ollama');
-  const body = ollama ? { model: `vllm/${MODEL}`, messages, stream, options: { temperature: 0 } } : { model: 'vllm', messages, stream, temperature: 0 };
+  const body = ollama
+    ? { model: `vllm/${MODEL}`, messages, stream, options: { temperature: 0 } }
+    : { model: 'vllm', messages, stream, temperature: 0 };
   let res;
   try {
     res = await request(`${base}${ollama ? '/api/chat' : '/v1/chat/completions'}`, {
-      method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
   } catch (error) {
     return { kind: 'lost', why: `${route}: no response (${String(error)})` };
@@ -70,16 +77,25 @@ async function call(agent: Agent, base: string, route: Route, prompt: number): P
   }
   if (res.statusCode !== 200) {
     const code = typedCode(text);
-    return code ? { kind: 'typed-error', code } : { kind: 'lost', why: `${route}: HTTP ${res.statusCode} without a typed body: ${text.slice(0, 200)}` };
+    return code
+      ? { kind: 'typed-error', code }
+      : { kind: 'lost', why: `${route}: HTTP ${res.statusCode} without a typed body: ${text.slice(0, 200)}` };
   }
   const expected = EXPECTED[prompt]!;
   let got = '';
   if (!stream) {
     const json = JSON.parse(text) as { choices?: [{ message: { content: string } }]; message?: { content: string } };
-    got = ollama ? json.message?.content ?? '' : json.choices?.[0].message.content ?? '';
-    return got === expected ? { kind: 'complete' } : { kind: 'lost', why: `${route}: 200 with ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}` };
+    got = ollama ? (json.message?.content ?? '') : (json.choices?.[0].message.content ?? '');
+    return got === expected
+      ? { kind: 'complete' }
+      : { kind: 'lost', why: `${route}: 200 with ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}` };
   }
-  const frames = ollama ? text.split('\n').filter(Boolean) : text.split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''));
+  const frames = ollama
+    ? text.split('\n').filter(Boolean)
+    : text
+        .split('\n\n')
+        .filter(Boolean)
+        .map((f) => f.replace(/^data: /, ''));
   let ended = false;
   for (const frame of frames) {
     if (frame === '[DONE]') {
@@ -89,12 +105,22 @@ async function call(agent: Agent, base: string, route: Route, prompt: number): P
     const code = typedCode(frame);
     if (code) return { kind: 'typed-error', code };
     if (frame.startsWith(':')) continue; // SSE comment (progress)
-    const value = JSON.parse(frame) as { choices?: [{ delta?: { content?: string } }]; message?: { content?: string }; done?: boolean };
-    got += ollama ? value.message?.content ?? '' : value.choices?.[0]?.delta?.content ?? '';
+    const value = JSON.parse(frame) as {
+      choices?: [{ delta?: { content?: string } }];
+      message?: { content?: string };
+      done?: boolean;
+    };
+    got += ollama ? (value.message?.content ?? '') : (value.choices?.[0]?.delta?.content ?? '');
     if (ollama && value.done) ended = true;
   }
-  if (!ended) return { kind: 'lost', why: `${route}: the stream ended without its last frame or an error frame after ${JSON.stringify(got)}` };
-  return got === expected ? { kind: 'complete' } : { kind: 'lost', why: `${route}: streamed ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}` };
+  if (!ended)
+    return {
+      kind: 'lost',
+      why: `${route}: the stream ended without its last frame or an error frame after ${JSON.stringify(got)}`,
+    };
+  return got === expected
+    ? { kind: 'complete' }
+    : { kind: 'lost', why: `${route}: streamed ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}` };
 }
 
 function footprint(pid: number): { rssMb: number; sockets: number } {
@@ -121,7 +147,9 @@ afterEach(async () => {
 describe('acode serve under load', () => {
   it(`answers ${REQUESTS} requests, ${CONCURRENCY} at a time, with the server SIGKILLed every ${KILL_EVERY}: none lost, RSS and sockets stable`, async () => {
     const started = Date.now();
-    const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port: await freePort() }, { max_restarts: 1000, restart_window_seconds: 60 })}`);
+    const p = await project(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port: await freePort() }, { max_restarts: 1000, restart_window_seconds: 60 })}`,
+    );
     project_ = p;
     const port = await freePort();
     const live = p.live(['serve', '--port', String(port)], { env: { ACODE_FAKE_TOKENS: String(TOKENS) } });
@@ -141,22 +169,24 @@ describe('acode serve under load', () => {
       let next = 0;
       let kills = 0;
       let killing = Promise.resolve();
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (next < total) {
-          const i = next++;
-          outcomes.push(await call(agent, base, ROUTES[i % ROUTES.length]!, i % PROMPTS.length));
-          if (outcomes.length % killEvery === 0 && outcomes.length < total) {
-            killing = killing.then(async () => {
-              rssAtKills.push(footprint(gatewayPid).rssMb);
-              const pid = await serverPid();
-              if (pid !== undefined && alive(pid)) {
-                process.kill(pid, 'SIGKILL');
-                kills++;
-              }
-            });
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < total) {
+            const i = next++;
+            outcomes.push(await call(agent, base, ROUTES[i % ROUTES.length]!, i % PROMPTS.length));
+            if (outcomes.length % killEvery === 0 && outcomes.length < total) {
+              killing = killing.then(async () => {
+                rssAtKills.push(footprint(gatewayPid).rssMb);
+                const pid = await serverPid();
+                if (pid !== undefined && alive(pid)) {
+                  process.kill(pid, 'SIGKILL');
+                  kills++;
+                }
+              });
+            }
           }
-        }
-      }));
+        }),
+      );
       await killing;
       return { outcomes, kills };
     }
@@ -183,14 +213,16 @@ describe('acode serve under load', () => {
     const complete = run.outcomes.filter((o) => o.kind === 'complete').length;
     const metrics = await (await request(`${base}/metrics`, { dispatcher: agent })).body.text();
     const counter = (name: string) => new RegExp(`^acode_gateway_${name}_total (\\d+)`, 'm').exec(metrics)?.[1] ?? '?';
-    process.stdout.write([
-      `gateway load: ${run.outcomes.length} requests (${CONCURRENCY} concurrent, ${ROUTES.join(' / ')}) in ${seconds.toFixed(1)} s (${(run.outcomes.length / seconds).toFixed(0)} req/s), ${run.kills} SIGKILLs of the server`,
-      `  complete ${complete}, typed errors ${[...errors].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}, lost ${lost.length}; retries ${counter('retries')}, resumes ${counter('resumes')}`,
-      `  gateway pid ${gatewayPid}: RSS ${before.rssMb.toFixed(1)} MB -> ${after.rssMb.toFixed(1)} MB, sockets ${before.sockets} -> ${after.sockets} (after a ${WARMUP}-request warm-up at ${warmRate.toFixed(0)} req/s with one kill)`,
-      `  RSS at each kill: ${rssAtKills.map((mb) => mb.toFixed(0)).join(', ')} MB`,
-      `  whole test ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `gateway load: ${run.outcomes.length} requests (${CONCURRENCY} concurrent, ${ROUTES.join(' / ')}) in ${seconds.toFixed(1)} s (${(run.outcomes.length / seconds).toFixed(0)} req/s), ${run.kills} SIGKILLs of the server`,
+        `  complete ${complete}, typed errors ${[...errors].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}, lost ${lost.length}; retries ${counter('retries')}, resumes ${counter('resumes')}`,
+        `  gateway pid ${gatewayPid}: RSS ${before.rssMb.toFixed(1)} MB -> ${after.rssMb.toFixed(1)} MB, sockets ${before.sockets} -> ${after.sockets} (after a ${WARMUP}-request warm-up at ${warmRate.toFixed(0)} req/s with one kill)`,
+        `  RSS at each kill: ${rssAtKills.map((mb) => mb.toFixed(0)).join(', ')} MB`,
+        `  whole test ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        '',
+      ].join('\n'),
+    );
 
     expect(lost.slice(0, 5)).toEqual([]);
     expect(run.outcomes).toHaveLength(REQUESTS);

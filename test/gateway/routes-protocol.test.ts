@@ -14,8 +14,22 @@ const event = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
 
 describe('completion and embedding requests', () => {
   it('reads prompt, suffix, sampling and include_usage', () => {
-    expect(readOpenAiCompletion({ model: 'vllm', prompt: ['p'], suffix: 's', max_tokens: 4, temperature: 0, stream: true, stream_options: { include_usage: true } }))
-      .toEqual({ model: 'vllm', request: { prompt: 'p', suffix: 's', sampling: { maxTokens: 4, temperature: 0 } }, stream: true, includeUsage: true });
+    expect(
+      readOpenAiCompletion({
+        model: 'vllm',
+        prompt: ['p'],
+        suffix: 's',
+        max_tokens: 4,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    ).toEqual({
+      model: 'vllm',
+      request: { prompt: 'p', suffix: 's', sampling: { maxTokens: 4, temperature: 0 } },
+      stream: true,
+      includeUsage: true,
+    });
   });
 
   it.each([
@@ -40,14 +54,35 @@ describe('completion and embedding requests', () => {
 describe('text_completion frames', () => {
   it('streams text chunks, a finish chunk, usage when asked, then [DONE]', () => {
     const s = new OpenAiTextStream('m', true);
-    const frames = s.chunk({ type: 'text', text: 'ab' }) + s.chunk({ type: 'final', finishReason: 'length', toolCalls: [], model: 'm', usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 } });
-    const events = frames.split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''));
+    const frames =
+      s.chunk({ type: 'text', text: 'ab' }) +
+      s.chunk({
+        type: 'final',
+        finishReason: 'length',
+        toolCalls: [],
+        model: 'm',
+        usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+      });
+    const events = frames
+      .split('\n\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
-    const parsed = events.slice(0, -1).map((e) => JSON.parse(e) as { object: string; choices: Array<{ text: string; finish_reason: string | null }>; usage?: unknown });
+    const parsed = events.slice(0, -1).map(
+      (e) =>
+        JSON.parse(e) as {
+          object: string;
+          choices: Array<{ text: string; finish_reason: string | null }>;
+          usage?: unknown;
+        },
+    );
     expect(parsed.map((p) => p.object)).toEqual(['text_completion', 'text_completion', 'text_completion']);
     expect(parsed[0]!.choices[0]).toMatchObject({ text: 'ab', finish_reason: null });
     expect(parsed[1]!.choices[0]).toMatchObject({ text: '', finish_reason: 'length' });
-    expect(parsed[2]).toMatchObject({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
+    expect(parsed[2]).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+    });
     expect(s.progress('loading\nmodel')).toBe(': loading model\n\n');
   });
 });
@@ -61,16 +96,35 @@ describe('llama-server /infill stream', () => {
   }
 
   it('content events become text; stop: true ends it with the finish reason and counts', () => {
-    const { chunks, failure } = decode(event({ content: 'int', stop: false }), event({ content: ' x', stop: false }).slice(0, 9), event({ content: ' x', stop: false }).slice(9),
-      event({ content: '', stop: true, stop_type: 'limit', tokens_predicted: 2, tokens_evaluated: 7, model: 'coder' }));
+    const { chunks, failure } = decode(
+      event({ content: 'int', stop: false }),
+      event({ content: ' x', stop: false }).slice(0, 9),
+      event({ content: ' x', stop: false }).slice(9),
+      event({ content: '', stop: true, stop_type: 'limit', tokens_predicted: 2, tokens_evaluated: 7, model: 'coder' }),
+    );
     expect(failure).toBeUndefined();
-    expect(chunks).toEqual([{ type: 'text', text: 'int' }, { type: 'text', text: ' x' },
-      { type: 'final', finishReason: 'length', toolCalls: [], model: 'coder', usage: { promptTokens: 7, completionTokens: 2, totalTokens: 9 } }]);
-    expect(decode(event({ content: '', stop: true, stop_type: 'eos' })).chunks.at(-1)).toMatchObject({ finishReason: 'stop', model: 'fallback-model' });
+    expect(chunks).toEqual([
+      { type: 'text', text: 'int' },
+      { type: 'text', text: ' x' },
+      {
+        type: 'final',
+        finishReason: 'length',
+        toolCalls: [],
+        model: 'coder',
+        usage: { promptTokens: 7, completionTokens: 2, totalTokens: 9 },
+      },
+    ]);
+    expect(decode(event({ content: '', stop: true, stop_type: 'eos' })).chunks.at(-1)).toMatchObject({
+      finishReason: 'stop',
+      model: 'fallback-model',
+    });
   });
 
   it('an error event is a typed failure after the text before it; a stream cut before stop is STREAM_INTERRUPTED', () => {
-    const failed = decode(event({ content: 'a', stop: false }), event({ error: { code: 500, message: 'Context size has been exceeded', type: 'server_error' } }));
+    const failed = decode(
+      event({ content: 'a', stop: false }),
+      event({ error: { code: 500, message: 'Context size has been exceeded', type: 'server_error' } }),
+    );
     expect(failed.chunks).toEqual([{ type: 'text', text: 'a' }]);
     expect(isAcodeError(failed.failure) && failed.failure.code).toBe('SERVER_ERROR');
     expect(failed.failure?.message).toMatch(/Context size has been exceeded/);

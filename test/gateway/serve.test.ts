@@ -21,7 +21,10 @@ beforeAll(() => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
 });
 
-async function gateway(configYaml: string, env: Record<string, string> = {}): Promise<{ p: Project; live: Live; url: string }> {
+async function gateway(
+  configYaml: string,
+  env: Record<string, string> = {},
+): Promise<{ p: Project; live: Live; url: string }> {
   const p = await project(configYaml);
   projects.push(p);
   const port = await freePort();
@@ -44,7 +47,10 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     const listed = await client.models.list();
     const ids = listed.data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining([`vllm/${VLLM_MODEL}`, `ollama/${OLLAMA_MODEL}`]));
-    expect(listed.data.find((m) => m.id === `vllm/${VLLM_MODEL}`)).toMatchObject({ owned_by: 'vllm', acode: { state: 'stopped' } });
+    expect(listed.data.find((m) => m.id === `vllm/${VLLM_MODEL}`)).toMatchObject({
+      owned_by: 'vllm',
+      acode: { state: 'stopped' },
+    });
     expect(p.startedPids()).toEqual([]);
 
     const messages = [{ role: 'user' as const, content: 'hello gateway' }];
@@ -54,7 +60,9 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     expect(whole.choices[0]!.finish_reason).toBe('stop');
     expect(p.startedPids()).toHaveLength(1);
 
-    const raw = await client.chat.completions.create({ model: `vllm/${VLLM_MODEL}`, messages, stream: true, stream_options: { include_usage: true } }).withResponse();
+    const raw = await client.chat.completions
+      .create({ model: `vllm/${VLLM_MODEL}`, messages, stream: true, stream_options: { include_usage: true } })
+      .withResponse();
     expect(raw.response.headers.get('x-acode-provider')).toBe('vllm');
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -68,10 +76,26 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     expect(finish).toBe('stop');
     expect(usage).toMatchObject({ completion_tokens: 6 });
 
-    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', description: 'weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
-    const called = await client.chat.completions.create({ model: `vllm/${VLLM_MODEL}`, messages: [{ role: 'user', content: 'weather in Paris?' }], tools, tool_choice: 'required', stream: true });
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'weather of a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
+    const called = await client.chat.completions.create({
+      model: `vllm/${VLLM_MODEL}`,
+      messages: [{ role: 'user', content: 'weather in Paris?' }],
+      tools,
+      tool_choice: 'required',
+      stream: true,
+    });
     const calls: string[] = [];
-    for await (const chunk of called) for (const c of chunk.choices[0]?.delta.tool_calls ?? []) if (c.function?.name) calls.push(c.function.name);
+    for await (const chunk of called)
+      for (const c of chunk.choices[0]?.delta.tool_calls ?? []) if (c.function?.name) calls.push(c.function.name);
     expect(calls).toEqual(['get_weather']);
 
     const unknown = await client.chat.completions.create({ model: 'no-such-model', messages }).catch((e: unknown) => e);
@@ -81,7 +105,10 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
 
   it('ollama client: tags, show, and a streamed /api/chat answered by a vLLM backend', async () => {
     const vllmPort = await freePort();
-    const { url } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: vllmPort })}`, { ACODE_FAKE_TOKENS: '5' });
+    const { url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: vllmPort })}`,
+      { ACODE_FAKE_TOKENS: '5' },
+    );
     const ollama = new Ollama({ host: url });
     const tags = await ollama.list();
     expect(tags.models.map((m) => m.name)).toContain(`vllm/${VLLM_MODEL}`);
@@ -122,15 +149,21 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^acode_gateway_resumes_total [1-9]/m);
     expect(metrics).toMatch(/^acode_gateway_requests_total\{provider="vllm",outcome="ok"\} 1$/m);
-    const statuses = await (await fetch(`${url}/acode/status`)).json() as Array<{ id: string; state: string; pid: number }>;
+    const statuses = (await (await fetch(`${url}/acode/status`)).json()) as Array<{
+      id: string;
+      state: string;
+      pid: number;
+    }>;
     const status = statuses.find((s) => s.id === 'vllm');
     expect(status).toMatchObject({ id: 'vllm', state: 'healthy' });
     expect(alive(status!.pid)).toBe(true);
     expect(p.startedPids()).toEqual([status!.pid]);
   }, 120_000);
 
-  it('a second acode serve on the same state dir refuses with the first one\'s pid and address', async () => {
-    const { p, url } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`);
+  it("a second acode serve on the same state dir refuses with the first one's pid and address", async () => {
+    const { p, url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+    );
     const second = await p.acode(['serve', '--port', String(await freePort())]);
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(new RegExp(`acode serve already runs .*pid \\d+, ${url.replace(/[.:/]/g, '\\$&')}`));
@@ -139,7 +172,9 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
 
 describe('acode status and acode providers with a gateway running', () => {
   it('report what the gateway supervises and start/stop through it, never behind its back', async () => {
-    const { p } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`);
+    const { p } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+    );
     const before = await p.acode(['status', '--json']);
     expect(before.code, before.stderr).toBe(0);
     expect(before.stderr).toMatch(/^\(from acode serve, pid \d+, http:\/\/127\.0\.0\.1:\d+\)$/m);
@@ -164,34 +199,62 @@ describe('acode status and acode providers with a gateway running', () => {
 
 describe('acode serve: holding clients through a start, and failures', () => {
   it('a slow start sends load progress (SSE reasoning_content) before the answer so clients keep waiting', async () => {
-    const { url } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
-      { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_STARTUP_DELAY_MS: '2500' });
+    const { url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+      { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_STARTUP_DELAY_MS: '2500' },
+    );
     const res = await fetch(`${url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'vllm', stream: true, messages: [{ role: 'user', content: 'slow' }] }),
     });
     expect(res.status).toBe(200);
-    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ') && !e.includes('[DONE]')).map((e) => JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string; reasoning_content?: string } }> });
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: ') && !e.includes('[DONE]'))
+      .map(
+        (e) =>
+          JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string; reasoning_content?: string } }> },
+      );
     const firstContent = events.findIndex((e) => e.choices[0]?.delta.content);
     const progress = events.slice(0, firstContent).map((e) => e.choices[0]?.delta.reasoning_content ?? '');
     expect(progress.join('')).toMatch(/vllm: starting/);
-    expect(events.slice(firstContent).map((e) => e.choices[0]?.delta.content ?? '').join('')).toBe(expectedChat({ model: VLLM_MODEL, messages: [{ role: 'user', content: 'slow' }], tokens: 3 }).text);
+    expect(
+      events
+        .slice(firstContent)
+        .map((e) => e.choices[0]?.delta.content ?? '')
+        .join(''),
+    ).toBe(expectedChat({ model: VLLM_MODEL, messages: [{ role: 'user', content: 'slow' }], tokens: 3 }).text);
   }, 120_000);
 
-  it('a start that fails answers 503 with the error code and hint, in each protocol\'s shape', async () => {
-    const { url } = await gateway(`providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`, { ACODE_FAKE_EXIT_CODE: '1' });
-    const openai = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'vllm', messages: [{ role: 'user', content: 'x' }] }) });
+  it("a start that fails answers 503 with the error code and hint, in each protocol's shape", async () => {
+    const { url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+      { ACODE_FAKE_EXIT_CODE: '1' },
+    );
+    const openai = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'vllm', messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(openai.status).toBe(503);
-    const body = await openai.json() as { error: { code: string; message: string; hint: string } };
+    const body = (await openai.json()) as { error: { code: string; message: string; hint: string } };
     expect(body.error.code).toMatch(/^(START_FAILED|CRASH_LOOP)$/);
     expect(body.error.hint.length).toBeGreaterThan(0);
-    const ollama = await fetch(`${url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'vllm', stream: false, messages: [{ role: 'user', content: 'x' }] }) });
+    const ollama = await fetch(`${url}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'vllm', stream: false, messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(ollama.status).toBe(503);
-    expect(await ollama.json()).toMatchObject({ error: expect.stringMatching(/vllm/), code: expect.stringMatching(/^(START_FAILED|CRASH_LOOP|PROVIDER_UNAVAILABLE)$/) });
+    expect(await ollama.json()).toMatchObject({
+      error: expect.stringMatching(/vllm/),
+      code: expect.stringMatching(/^(START_FAILED|CRASH_LOOP|PROVIDER_UNAVAILABLE)$/),
+    });
   }, 120_000);
 
   it('--host off loopback: a warning, and a refusal in airgapped mode; --print-systemd-unit prints a user unit', async () => {
-    const p = await project(`mode: airgapped\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`);
+    const p = await project(
+      `mode: airgapped\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+    );
     projects.push(p);
     const refused = await p.acode(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
     expect(refused.code).toBe(5);
@@ -206,7 +269,7 @@ describe('acode serve: holding clients through a start, and failures', () => {
 
 describe('acode serve: which servers stay up', () => {
   async function states(url: string): Promise<Record<string, string>> {
-    const reports = await (await fetch(`${url}/acode/status`)).json() as Array<{ id: string; state: string }>;
+    const reports = (await (await fetch(`${url}/acode/status`)).json()) as Array<{ id: string; state: string }>;
     return Object.fromEntries(reports.map((r) => [r.id, r.state]));
   }
   async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
@@ -218,11 +281,19 @@ describe('acode serve: which servers stay up', () => {
   }
 
   it('serve.max_loaded: 1 swaps servers (the idle one stops first); idle_stop_seconds stops an idle one', async () => {
-    const config = `serve:\n  max_loaded: 1\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true })}`
-      + providerYaml('llamacpp', { model: STAGED_GGUF, port: await freePort() }, { idle_stop_seconds: 1, stop_on_exit: true });
+    const config =
+      `serve:\n  max_loaded: 1\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { stop_on_exit: true })}` +
+      providerYaml(
+        'llamacpp',
+        { model: STAGED_GGUF, port: await freePort() },
+        { idle_stop_seconds: 1, stop_on_exit: true },
+      );
     const { url } = await gateway(config, { ACODE_FAKE_TOKENS: '2' });
     const ask = async (model: string) => {
-      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+      });
       expect(res.status, await res.clone().text()).toBe(200);
       return res.headers.get('x-acode-provider');
     };
@@ -240,15 +311,28 @@ describe('acode serve: falling back through the request machine', () => {
     const crashing = await startTestServer('vllm', { model: VLLM_MODEL, knobs: { crashAfterTokens: 0 } });
     const answering = await startTestServer('llama-server', { model: STAGED_GGUF, knobs: { tokens: 4 } });
     try {
-      const { url } = await gateway(`providers:\n  active: vllm\n`
-        + providerYaml('vllm', { model: VLLM_MODEL, port: crashing.port }, { mode: 'monitored' })
-        + providerYaml('llamacpp', { model: STAGED_GGUF, port: answering.port }, { mode: 'monitored' })
-        + 'fallback: [llamacpp]\n');
+      const { url } = await gateway(
+        `providers:\n  active: vllm\n` +
+          providerYaml('vllm', { model: VLLM_MODEL, port: crashing.port }, { mode: 'monitored' }) +
+          providerYaml('llamacpp', { model: STAGED_GGUF, port: answering.port }, { mode: 'monitored' }) +
+          'fallback: [llamacpp]\n',
+      );
       const messages = [{ role: 'user', content: 'fall back' }];
-      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'vllm', stream: true, messages }) });
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'vllm', stream: true, messages }),
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-acode-provider')).toBe('llamacpp');
-      const text = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '').join('');
+      const text = (await res.text())
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map(
+          (e) =>
+            (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
+            '',
+        )
+        .join('');
       expect(text).toBe(expectedChat({ model: STAGED_GGUF, messages, tokens: 4 }).text);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/^acode_gateway_fallbacks_total\{provider="vllm"\} 1$/m);

@@ -20,11 +20,14 @@ describe('the env tests start servers with', () => {
   const envs: Array<[string, () => Promise<Record<string, string | undefined>>]> = [
     ['actors testEnv()', async () => testEnv()],
     ['chaos standInEnv()', async () => standInEnv()],
-    ['service World.env()', async () => {
-      const w = await World.create();
-      cleanups.push(() => void w.cleanup());
-      return w.env();
-    }],
+    [
+      'service World.env()',
+      async () => {
+        const w = await World.create();
+        cleanups.push(() => void w.cleanup());
+        return w.env();
+      },
+    ],
   ];
   it.each(envs)('%s: HOME, HF_HOME, OLLAMA_MODELS are a scratch dir, never the real HOME', async (_name, make) => {
     const env = await make();
@@ -41,7 +44,9 @@ describe('the env tests start servers with', () => {
 describe('home guard', () => {
   it('watches the Hugging Face cache, ~/.ollama and acode state dir, and any override of them', () => {
     const roots = guardedRoots({ HOME: '/h', HF_HOME: '/hf', OLLAMA_MODELS: '/om' }, '/h');
-    expect(roots).toEqual(expect.arrayContaining(['/h/.cache/huggingface', '/h/.ollama', '/h/.local/state/acode', '/hf', '/om']));
+    expect(roots).toEqual(
+      expect.arrayContaining(['/h/.cache/huggingface', '/h/.ollama', '/h/.local/state/acode', '/hf', '/om']),
+    );
   });
 
   it('names every path that appeared, changed or vanished', () => {

@@ -17,7 +17,12 @@ export function guardedRoots(env: NodeJS.ProcessEnv = process.env, home = env.HO
     join(home, '.local', 'state', 'acode'),
     join(home, '.config', 'acode'),
   ];
-  for (const value of [env.HF_HOME, env.OLLAMA_MODELS, env.XDG_STATE_HOME && join(env.XDG_STATE_HOME, 'acode'), env.ACODE_STATE_DIR]) {
+  for (const value of [
+    env.HF_HOME,
+    env.OLLAMA_MODELS,
+    env.XDG_STATE_HOME && join(env.XDG_STATE_HOME, 'acode'),
+    env.ACODE_STATE_DIR,
+  ]) {
     if (value) roots.push(value);
   }
   return [...new Set(roots)];
@@ -33,7 +38,10 @@ export function snapshot(roots: string[]): Snapshot {
     } catch {
       return;
     }
-    seen.set(path, stat.isDirectory() ? 'dir' : `${stat.isSymbolicLink() ? 'link' : 'file'} ${stat.size} ${stat.mtimeMs}`);
+    seen.set(
+      path,
+      stat.isDirectory() ? 'dir' : `${stat.isSymbolicLink() ? 'link' : 'file'} ${stat.size} ${stat.mtimeMs}`,
+    );
     if (!stat.isDirectory()) return;
     for (const name of readdirSync(path)) walk(join(path, name));
   };
@@ -60,7 +68,8 @@ export default function setup(): () => void {
     if (found.length === 0) return;
     const shown = found.slice(0, 40).join('\n  ');
     const more = found.length > 40 ? `\n  … and ${found.length - 40} more` : '';
-    const message = `The test suite wrote into the real HOME (${roots.join(', ')}):\n  ${shown}${more}\n` +
+    const message =
+      `The test suite wrote into the real HOME (${roots.join(', ')}):\n  ${shown}${more}\n` +
       'Every server a test or the demo starts needs a scratch HOME, HF_HOME and OLLAMA_MODELS (see test/servers/lib/scratch-home.ts).';
     // vitest only logs a teardown error; the exit code is what CI reads.
     process.exitCode = 1;

@@ -11,7 +11,18 @@ const base = (): DrawnChart => ({
     { chart: 0, id: 'c', box: r(200, 100, 100, 30), title: r(230, 108, 40, 14), text: 'c' },
   ],
   labels: [{ chart: 0, from: 'a', to: 'b', box: r(60, 100, 50, 14), text: 'GO' }],
-  edges: [{ chart: 0, from: 'a', to: 'b', points: [{ x: 50, y: 30 }, { x: 50, y: 115 }, { x: 50, y: 200 }] }],
+  edges: [
+    {
+      chart: 0,
+      from: 'a',
+      to: 'b',
+      points: [
+        { x: 50, y: 30 },
+        { x: 50, y: 115 },
+        { x: 50, y: 200 },
+      ],
+    },
+  ],
 });
 
 describe('readabilityFaults', () => {
@@ -30,7 +41,7 @@ describe('readabilityFaults', () => {
       'edge a -> b runs through state "c"',
     ]);
   });
-  it('lets a label sit inside the box that holds its edge\'s end (a compound state)', () => {
+  it("lets a label sit inside the box that holds its edge's end (a compound state)", () => {
     const d = base();
     d.states.push({ chart: 0, id: 'p', box: r(-10, -20, 400, 300), title: r(150, -18, 20, 14), text: 'p' });
     d.states[0]!.id = 'p.a';

@@ -6,7 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import { SERVICE_STATES, requestMachine, serviceMachine } from '../../machines/index.js';
 import { registryMachine } from '../../machines/registry.machine.js';
-import { chartGraph, createInspectionBus, layoutChart, startInspectorServer, type Box, type InspectorServer } from '../../inspector/index.js';
+import {
+  chartGraph,
+  createInspectionBus,
+  layoutChart,
+  startInspectorServer,
+  type Box,
+  type InspectorServer,
+} from '../../inspector/index.js';
 
 let servers: InspectorServer[] = [];
 afterEach(async () => {
@@ -14,11 +21,17 @@ afterEach(async () => {
   servers = [];
 });
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString('utf8'); });
+      res.on('data', (d: Buffer) => {
+        body += d.toString('utf8');
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
@@ -35,7 +48,13 @@ describe('chartGraph', () => {
     expect(state('healthy')?.type).toBe('parallel');
     expect(state('healthy.model')).toMatchObject({ parent: 'healthy', region: true, initial: false });
     expect(state('healthy.model.unknown')).toMatchObject({ parent: 'healthy.model', region: false, initial: true });
-    expect(g.states.filter((s) => s.parent === 'healthy.model').map((s) => s.key)).toEqual(['unknown', 'checking', 'pulling', 'ready', 'missing']);
+    expect(g.states.filter((s) => s.parent === 'healthy.model').map((s) => s.key)).toEqual([
+      'unknown',
+      'checking',
+      'pulling',
+      'ready',
+      'missing',
+    ]);
     const edge = (from: string, to: string) => g.transitions.find((t) => t.from === from && t.to === to)?.events;
     expect(edge('crashed', 'restarting')).toEqual(['after settle']);
     expect(edge('restarting.backingOff', 'starting')).toEqual(['after backoff']);
@@ -50,10 +69,20 @@ describe('chartGraph', () => {
   });
 
   it('follows the machine it is given (another machine, other boxes)', () => {
-    const m = createMachine({ id: 'door', initial: 'closed', states: { closed: { on: { OPEN: 'open' } }, open: { on: { CLOSE: 'closed' } } } });
+    const m = createMachine({
+      id: 'door',
+      initial: 'closed',
+      states: { closed: { on: { OPEN: 'open' } }, open: { on: { CLOSE: 'closed' } } },
+    });
     const g = chartGraph(m);
-    expect(g.states.map((s) => [s.id, s.initial])).toEqual([['closed', true], ['open', false]]);
-    expect(g.transitions.map((t) => `${t.from}>${t.to}:${t.events.join()}`)).toEqual(['closed>open:OPEN', 'open>closed:CLOSE']);
+    expect(g.states.map((s) => [s.id, s.initial])).toEqual([
+      ['closed', true],
+      ['open', false],
+    ]);
+    expect(g.transitions.map((t) => `${t.from}>${t.to}:${t.events.join()}`)).toEqual([
+      'closed>open:OPEN',
+      'open>closed:CLOSE',
+    ]);
   });
 });
 
@@ -61,19 +90,31 @@ describe('layoutChart', () => {
   const apart = (a: Box, b: Box) => a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
   const within = (a: Box, b: Box) => a.x >= b.x && a.y >= b.y && a.x + a.w <= b.x + b.w && a.y + a.h <= b.y + b.h;
 
-  it.each([['service', serviceMachine], ['request', requestMachine], ['registry', registryMachine]])('nests the %s machine\'s boxes in their parents, apart from their siblings, labels apart', async (_name, machine) => {
-    const chart = await layoutChart(machine);
-    const byId = new Map(chart.nodes.map((n) => [n.id, n]));
-    for (const n of chart.nodes) {
-      expect(within(n, n.parent ? byId.get(n.parent)! : { x: 0, y: 0, w: chart.width, h: chart.height })).toBe(true);
-      expect(within(n.title, n)).toBe(true);
-      for (const m of chart.nodes) if (m !== n && m.parent === n.parent) expect({ a: n.id, b: m.id, apart: apart(n, m) }).toEqual({ a: n.id, b: m.id, apart: true });
-    }
-    const labels = chart.edges.flatMap((e) => (e.label ? [e.label] : []));
-    expect(labels.length).toBe(chart.edges.filter((e) => !e.stop).length);
-    for (const [i, a] of labels.entries()) for (const b of labels.slice(i + 1)) expect({ a: a.text, b: b.text, apart: apart(a, b) }).toEqual({ a: a.text, b: b.text, apart: true });
-    for (const e of chart.edges) expect(e.path).toMatch(/^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+/);
-  }, 60_000);
+  it.each([
+    ['service', serviceMachine],
+    ['request', requestMachine],
+    ['registry', registryMachine],
+  ])(
+    "nests the %s machine's boxes in their parents, apart from their siblings, labels apart",
+    async (_name, machine) => {
+      const chart = await layoutChart(machine);
+      const byId = new Map(chart.nodes.map((n) => [n.id, n]));
+      for (const n of chart.nodes) {
+        expect(within(n, n.parent ? byId.get(n.parent)! : { x: 0, y: 0, w: chart.width, h: chart.height })).toBe(true);
+        expect(within(n.title, n)).toBe(true);
+        for (const m of chart.nodes)
+          if (m !== n && m.parent === n.parent)
+            expect({ a: n.id, b: m.id, apart: apart(n, m) }).toEqual({ a: n.id, b: m.id, apart: true });
+      }
+      const labels = chart.edges.flatMap((e) => (e.label ? [e.label] : []));
+      expect(labels.length).toBe(chart.edges.filter((e) => !e.stop).length);
+      for (const [i, a] of labels.entries())
+        for (const b of labels.slice(i + 1))
+          expect({ a: a.text, b: b.text, apart: apart(a, b) }).toEqual({ a: a.text, b: b.text, apart: true });
+      for (const e of chart.edges) expect(e.path).toMatch(/^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+/);
+    },
+    60_000,
+  );
 });
 
 describe('startInspectorServer', () => {
@@ -105,22 +146,32 @@ describe('startInspectorServer', () => {
         let text = '';
         res.on('data', (d: Buffer) => {
           text += d.toString('utf8');
-          if (text.includes('"value":"b"')) { req.destroy(); resolve(text); }
+          if (text.includes('"value":"b"')) {
+            req.destroy();
+            resolve(text);
+          }
         });
       });
       req.on('error', reject);
       req.end();
     });
-    const records = body.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { kind: string; actor: string; event?: unknown });
+    const records = body
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { kind: string; actor: string; event?: unknown });
     expect(records.map((r) => r.kind)).toEqual(expect.arrayContaining(['actor', 'event', 'snapshot']));
-    expect(records.find((r) => r.kind === 'event' && JSON.stringify(r.event).includes('GO'))).toMatchObject({ actor: 'service.probe', event: { type: 'GO', note: '***' } });
+    expect(records.find((r) => r.kind === 'event' && JSON.stringify(r.event).includes('GO'))).toMatchObject({
+      actor: 'service.probe',
+      event: { type: 'GO', note: '***' },
+    });
     expect(body).not.toContain('hf_serverSECRET0001');
   });
 
   it('explains a taken port in one sentence with a hint', async () => {
     const first = await startInspectorServer({ bus: createInspectionBus(), env: {} });
     servers.push(first);
-    await expect(startInspectorServer({ bus: createInspectionBus(), env: {}, port: first.port }))
-      .rejects.toMatchObject({ code: 'PORT_IN_USE', hint: expect.stringMatching(/--port/) });
+    await expect(startInspectorServer({ bus: createInspectionBus(), env: {}, port: first.port })).rejects.toMatchObject(
+      { code: 'PORT_IN_USE', hint: expect.stringMatching(/--port/) },
+    );
   });
 });

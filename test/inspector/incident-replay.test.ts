@@ -29,23 +29,32 @@ async function scratch(): Promise<string> {
 }
 
 /** The recording with one line changed by `edit` (the first line `match` selects). */
-function tamper(match: (r: EventRecord | SnapshotRecord) => boolean, edit: (r: EventRecord | SnapshotRecord) => void): string {
+function tamper(
+  match: (r: EventRecord | SnapshotRecord) => boolean,
+  edit: (r: EventRecord | SnapshotRecord) => void,
+): string {
   let done = false;
-  return text.split('\n').map((line) => {
-    if (done || line === '') return line;
-    const r = JSON.parse(line) as EventRecord | SnapshotRecord;
-    if ((r.kind !== 'event' && r.kind !== 'snapshot') || !match(r)) return line;
-    done = true;
-    edit(r);
-    return JSON.stringify(r);
-  }).join('\n');
+  return text
+    .split('\n')
+    .map((line) => {
+      if (done || line === '') return line;
+      const r = JSON.parse(line) as EventRecord | SnapshotRecord;
+      if ((r.kind !== 'event' && r.kind !== 'snapshot') || !match(r)) return line;
+      done = true;
+      edit(r);
+      return JSON.stringify(r);
+    })
+    .join('\n');
 }
 
 describe('the recorded incident: vLLM killed mid-stream, restarted, request retried', () => {
   it('really is that incident: the vLLM service crashed, restarted and became ready again after a failed request', () => {
-    const vllm = records.filter((r): r is EventRecord => r.kind === 'event' && r.actor === 'service.vllm').map((r) => r.event.type);
+    const vllm = records
+      .filter((r): r is EventRecord => r.kind === 'event' && r.actor === 'service.vllm')
+      .map((r) => r.event.type);
     expect(vllm).toContain('REQUEST_FAILED');
-    const path = records.filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === 'service.vllm')
+    const path = records
+      .filter((r): r is SnapshotRecord => r.kind === 'snapshot' && r.actor === 'service.vllm')
       .map((r) => (typeof r.value === 'string' ? r.value : Object.keys(r.value as object)[0]));
     const crashed = path.indexOf('crashed');
     expect(crashed).toBeGreaterThan(path.indexOf('healthy'));
@@ -66,10 +75,15 @@ describe('the recorded incident: vLLM killed mid-stream, restarted, request retr
   it('fails on a copy where the reprobe found the server still running (no crash would follow)', async () => {
     const dir = await scratch();
     const file = join(dir, 'tampered.jsonl');
-    writeFileSync(file, tamper(
-      (r) => r.kind === 'event' && r.actor === 'service.vllm' && r.event.type.includes('healthy.probe.reprobing'),
-      (r) => { if (r.kind === 'event') r.event.output = { kind: 'running' }; },
-    ));
+    writeFileSync(
+      file,
+      tamper(
+        (r) => r.kind === 'event' && r.actor === 'service.vllm' && r.event.type.includes('healthy.probe.reprobing'),
+        (r) => {
+          if (r.kind === 'event') r.event.output = { kind: 'running' };
+        },
+      ),
+    );
     const r = await runInProcess(['replay', file], { cwd: dir, commands: [replayCommand] });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error\[REPLAY_MISMATCH\]: The replay of service\.vllm does not follow/);
@@ -80,10 +94,15 @@ describe('the recorded incident: vLLM killed mid-stream, restarted, request retr
   it('fails on a copy whose recorded path was edited (restarting -> failed)', async () => {
     const dir = await scratch();
     const file = join(dir, 'edited.jsonl');
-    writeFileSync(file, tamper(
-      (r) => r.kind === 'snapshot' && r.actor === 'service.vllm' && JSON.stringify(r.value).includes('restarting'),
-      (r) => { if (r.kind === 'snapshot') r.value = { failed: 'idle' }; },
-    ));
+    writeFileSync(
+      file,
+      tamper(
+        (r) => r.kind === 'snapshot' && r.actor === 'service.vllm' && JSON.stringify(r.value).includes('restarting'),
+        (r) => {
+          if (r.kind === 'snapshot') r.value = { failed: 'idle' };
+        },
+      ),
+    );
     const r = await runInProcess(['replay', '--json', file], { cwd: dir, commands: [replayCommand] });
     expect(r.code).toBe(1);
     const results = JSON.parse(r.stdout) as Array<{ actor: string; ok: boolean; diff: string[] }>;
@@ -92,10 +111,13 @@ describe('the recorded incident: vLLM killed mid-stream, restarted, request retr
     expect(vllm?.diff[0]).toBe('state 8 differs: recorded failed, replayed restarting');
   });
 
-  it('--to-json writes the committed regression test, and test/replays\' runner plays it to the same path', async () => {
+  it("--to-json writes the committed regression test, and test/replays' runner plays it to the same path", async () => {
     const dir = await scratch();
     const out = join(dir, 'incident.json');
-    const r = await runInProcess(['replay', INCIDENT, '--service', 'vllm', '--to-json', out], { cwd: dir, commands: [replayCommand] });
+    const r = await runInProcess(['replay', INCIDENT, '--service', 'vllm', '--to-json', out], {
+      cwd: dir,
+      commands: [replayCommand],
+    });
     expect(r.code).toBe(0);
     const written = JSON.parse(readFileSync(out, 'utf8')) as ReplayFile;
     const committed = JSON.parse(readFileSync(CONVERTED, 'utf8')) as ReplayFile;

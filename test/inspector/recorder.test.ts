@@ -28,10 +28,18 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
       checkGpus: fromPromise(async () => ({ gpus: [] })),
       fetchModel: fromPromise(async () => ({ kind: 'cached' as const, downloaded: 0 })),
       watchProcess: fromCallback(({ sendBack }) => {
-        queueMicrotask(() => sendBack({
-          type: 'PROCESS_EXITED', exitCode: 1, signal: null,
-          logTail: [`HF_TOKEN=${HF_TOKEN}`, `POST /v1/chat Authorization: Bearer ${API_KEY}`, `vllm serve m --api-key ${API_KEY}`],
-        }));
+        queueMicrotask(() =>
+          sendBack({
+            type: 'PROCESS_EXITED',
+            exitCode: 1,
+            signal: null,
+            logTail: [
+              `HF_TOKEN=${HF_TOKEN}`,
+              `POST /v1/chat Authorization: Bearer ${API_KEY}`,
+              `vllm serve m --api-key ${API_KEY}`,
+            ],
+          }),
+        );
         return () => {};
       }),
       healthPoller: fromCallback(() => () => {}),
@@ -39,7 +47,11 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
       stopServer: fromPromise(async () => ({ signal: 'none' })),
     } as never,
   });
-  const actor = createActor(machine, { systemId: 'service.vllm', input: { ref: replayRef({ kind: 'vllm' }) }, ...(inspect ? { inspect } : {}) });
+  const actor = createActor(machine, {
+    systemId: 'service.vllm',
+    input: { ref: replayRef({ kind: 'vllm' }) },
+    ...(inspect ? { inspect } : {}),
+  });
   actor.start();
   actor.send({ type: 'START' });
   await waitFor(actor, (s) => s.matches('failed'), { timeout: 5_000 });
@@ -47,9 +59,12 @@ async function crashOnce(inspect: CliDepsInspect): Promise<void> {
 }
 
 const crashingStart: CommandRegistrar = (program, deps) => {
-  program.command('crash-start').option('--times <n>', 'how many service actors, one after the other', '1').action(async (o: { times: string }) => {
-    for (let i = 0; i < Number(o.times); i++) await crashOnce(deps.inspect);
-  });
+  program
+    .command('crash-start')
+    .option('--times <n>', 'how many service actors, one after the other', '1')
+    .action(async (o: { times: string }) => {
+      for (let i = 0; i < Number(o.times); i++) await crashOnce(deps.inspect);
+    });
 };
 
 let cleanups: Array<() => Promise<void>> = [];
@@ -62,7 +77,11 @@ async function record(times = 1): Promise<{ dir: string; file: string; text: str
   const { dir, cleanup } = await tempDir();
   cleanups.push(cleanup);
   const file = join(dir, 'run.jsonl');
-  const r = await runInProcess(['--record', file, 'crash-start', '--times', String(times)], { cwd: dir, env: SECRET_ENV, commands: [crashingStart] });
+  const r = await runInProcess(['--record', file, 'crash-start', '--times', String(times)], {
+    cwd: dir,
+    env: SECRET_ENV,
+    commands: [crashingStart],
+  });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const text = readFileSync(file, 'utf8');
@@ -77,9 +96,15 @@ describe('--record FILE.jsonl', () => {
     const events = service.flatMap((r) => (r.kind === 'event' ? [r.event.type] : []));
     expect(events).toEqual(expect.arrayContaining(['xstate.init', 'START', 'PROCESS_EXITED']));
     expect(events.some((t) => t.startsWith('xstate.done.actor.'))).toBe(true);
-    const states = service.flatMap((r) => (r.kind === 'snapshot' && r.value !== undefined ? [typeof r.value === 'string' ? r.value : Object.keys(r.value as object)[0]] : []));
+    const states = service.flatMap((r) =>
+      r.kind === 'snapshot' && r.value !== undefined
+        ? [typeof r.value === 'string' ? r.value : Object.keys(r.value as object)[0]]
+        : [],
+    );
     expect(states).toEqual(expect.arrayContaining(['stopped', 'detecting', 'failed']));
-    const children = records.filter((r) => r.kind === 'actor' && r.parent === 'service.vllm').map((r) => (r.kind === 'actor' ? r.src : ''));
+    const children = records
+      .filter((r) => r.kind === 'actor' && r.parent === 'service.vllm')
+      .map((r) => (r.kind === 'actor' ? r.src : ''));
     expect(children).toEqual(expect.arrayContaining(['detect', 'spawnServer', 'watchProcess']));
     // Timestamps are wall-clock ms and never go backwards.
     const ts = records.map((r) => r.t);
@@ -94,7 +119,9 @@ describe('--record FILE.jsonl', () => {
     // The lines that carried them are there, redacted, so this test would see a leak.
     const exited = records.find((r) => r.kind === 'event' && r.event.type === 'PROCESS_EXITED');
     expect(exited?.kind === 'event' && exited.event.logTail).toEqual([
-      'HF_TOKEN=***', 'POST /v1/chat Authorization: Bearer ***', 'vllm serve m --api-key ***',
+      'HF_TOKEN=***',
+      'POST /v1/chat Authorization: Bearer ***',
+      'vllm serve m --api-key ***',
     ]);
   });
 

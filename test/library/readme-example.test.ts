@@ -24,7 +24,12 @@ function readmeExample(): string {
   return block;
 }
 
-function run(file: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // Bounded: a hung example fails the test instead of hanging it.
     execFile(file, args, { cwd, env, timeout: 90_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
@@ -55,7 +60,9 @@ afterEach(async () => {
 describe('README: Use it as a library', { timeout: 120_000 }, () => {
   it('runs as printed: the registry starts the server, reports its states, answers, and stops it', async () => {
     const port = await freePort();
-    const p = await libraryProject(`providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port }, { stop_on_exit: true })}`);
+    const p = await libraryProject(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port }, { stop_on_exit: true })}`,
+    );
     projects.push(p);
     await writeFile(join(p.dir, 'example.mjs'), readmeExample());
 
@@ -64,7 +71,9 @@ describe('README: Use it as a library', { timeout: 120_000 }, () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const answer = expectedChat({ model: MODEL, messages: [{ role: 'user', content: 'Say hi' }] }).text;
-    expect(r.stdout).toBe(['vllm: detecting', 'vllm: starting', 'vllm: healthy', answer, 'vllm: stopping', 'vllm: stopped', ''].join('\n'));
+    expect(r.stdout).toBe(
+      ['vllm: detecting', 'vllm: starting', 'vllm: healthy', answer, 'vllm: stopping', 'vllm: stopped', ''].join('\n'),
+    );
     // dispose() stopped the server it started (stop_on_exit): no live pid file, nothing on the port.
     expect(p.startedPids()).toEqual([]);
     expect(await portFree(port)).toBe(true);
@@ -74,11 +83,27 @@ describe('README: Use it as a library', { timeout: 120_000 }, () => {
     const p = await libraryProject('');
     projects.push(p);
     await writeFile(join(p.dir, 'example.ts'), readmeExample());
-    await writeFile(join(p.dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2023', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
-      files: ['example.ts'],
-    }));
-    const r = await run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], p.dir, p.env);
+    await writeFile(
+      join(p.dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['example.ts'],
+      }),
+    );
+    const r = await run(
+      process.execPath,
+      [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      p.dir,
+      p.env,
+    );
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   });

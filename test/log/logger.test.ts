@@ -5,7 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { humanLine, installProcessLogger, openLogger, processLogger, processLogPath, silentLogger } from '../../log/logger.js';
+import {
+  humanLine,
+  installProcessLogger,
+  openLogger,
+  processLogger,
+  processLogPath,
+  silentLogger,
+} from '../../log/logger.js';
 import { isAcodeError } from '../../config/index.js';
 
 const dirs: string[] = [];
@@ -20,7 +27,11 @@ async function stateDir(): Promise<string> {
 }
 
 function lines(file: string): Array<Record<string, unknown>> {
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 function collector() {
@@ -38,7 +49,10 @@ describe('the process log', () => {
     await log.flush();
     expect(log.file).toBe(join(dir, 'logs', 'acode.log'));
     const entries = lines(join(dir, 'logs', 'acode.log'));
-    expect(entries.map((e) => [e.level, e.msg])).toEqual([['info', 'spawned server'], ['warn', 'lock held']]);
+    expect(entries.map((e) => [e.level, e.msg])).toEqual([
+      ['info', 'spawned server'],
+      ['warn', 'lock held'],
+    ]);
     expect(entries[0]).toMatchObject({ provider: 'vllm', pid: 4711 });
     expect(entries[1]).toMatchObject({ provider: 'ollama', attempt: 2, pid: process.pid });
     expect(new Date(entries[0]!.time as string).getTime()).toBeGreaterThan(0);
@@ -53,7 +67,10 @@ describe('the process log', () => {
   });
 
   it('ACODE_LOG_LEVEL sets the level and echoes to stderr; silent writes nothing anywhere', async () => {
-    for (const [level, expected] of [['debug', ['debug', 'info', 'error']], ['error', ['error']]] as const) {
+    for (const [level, expected] of [
+      ['debug', ['debug', 'info', 'error']],
+      ['error', ['error']],
+    ] as const) {
       const dir = await stateDir();
       const stderr = collector();
       const log = openLogger({ env: { ACODE_STATE_DIR: dir, ACODE_LOG_LEVEL: level }, stderr });
@@ -86,7 +103,9 @@ describe('the process log', () => {
     const verbose = openLogger({ env: { ACODE_STATE_DIR: dir }, stderr: loud, verbose: true });
     verbose.child({ provider: 'vllm' }).debug({ port: 8000, holder: 'python3 (pid 12)' }, 'port check');
     await verbose.flush();
-    expect(loud.text()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} DEBUG port check provider=vllm port=8000 holder="python3 \(pid 12\)"\n$/);
+    expect(loud.text()).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} DEBUG port check provider=vllm port=8000 holder="python3 \(pid 12\)"\n$/,
+    );
     expect(lines(processLogPath(dir)).map((e) => e.msg)).toEqual(['lock held', 'port check']);
   });
 
@@ -104,14 +123,30 @@ describe('the process log', () => {
 
   it('redacts secrets: HF_TOKEN and *_API_KEY values (what api_key_env names), Authorization headers, apiKey fields', async () => {
     const dir = await stateDir();
-    const env = { ACODE_STATE_DIR: dir, HF_TOKEN: 'hf_secretvalue123', VLLM_API_KEY: 'sk-vllm-0987654321', LOCAL_SECRET: 'plainly-named-secret' };
+    const env = {
+      ACODE_STATE_DIR: dir,
+      HF_TOKEN: 'hf_secretvalue123',
+      VLLM_API_KEY: 'sk-vllm-0987654321',
+      LOCAL_SECRET: 'plainly-named-secret',
+    };
     const stderr = collector();
     const log = openLogger({ env, stderr, verbose: true });
-    log.info({ argv: ['vllm', 'serve', '--api-key', 'sk-vllm-0987654321'], env: { HF_TOKEN: 'hf_secretvalue123' } }, 'spawned server');
-    log.child({ headers: { authorization: 'Bearer sk-header-55555' } }).warn({ apiKey: 'sk-field-4444', note: 'key plainly-named-secret' }, 'request refused with hf_secretvalue123');
+    log.info(
+      { argv: ['vllm', 'serve', '--api-key', 'sk-vllm-0987654321'], env: { HF_TOKEN: 'hf_secretvalue123' } },
+      'spawned server',
+    );
+    log
+      .child({ headers: { authorization: 'Bearer sk-header-55555' } })
+      .warn({ apiKey: 'sk-field-4444', note: 'key plainly-named-secret' }, 'request refused with hf_secretvalue123');
     await log.flush();
     const text = readFileSync(processLogPath(dir), 'utf8');
-    for (const secret of ['hf_secretvalue123', 'sk-vllm-0987654321', 'plainly-named-secret', 'sk-header-55555', 'sk-field-4444']) {
+    for (const secret of [
+      'hf_secretvalue123',
+      'sk-vllm-0987654321',
+      'plainly-named-secret',
+      'sk-header-55555',
+      'sk-field-4444',
+    ]) {
       expect(text).not.toContain(secret);
       expect(stderr.text()).not.toContain(secret);
     }

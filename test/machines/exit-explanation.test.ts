@@ -31,7 +31,7 @@ const LLAMA_BAD_MODEL = `0.00.028.022 I log_info: verbosity = 3 (adjust with the
 
 const VLLM_TRACEBACK = [
   'INFO 05-12 10:00:00 [__init__.py:239] Automatically detected platform cuda.',
-  "INFO 05-12 10:00:01 [api_server.py:1043] vLLM API server version 0.8.5",
+  'INFO 05-12 10:00:01 [api_server.py:1043] vLLM API server version 0.8.5',
   "INFO 05-12 10:00:01 [api_server.py:1044] args: Namespace(model='no-such/model', port=8000, gpu_memory_utilization=0.9)",
   'Traceback (most recent call last):',
   '  File "/usr/local/bin/vllm", line 8, in <module>',
@@ -55,7 +55,9 @@ describe('linesExplainingExit', () => {
   });
 
   it('vLLM: the exception that ends the traceback, not the arguments or the frames', () => {
-    expect(linesExplainingExit(VLLM_TRACEBACK)).toEqual(["ValueError: Invalid repository ID or local directory specified: 'no-such/model'."]);
+    expect(linesExplainingExit(VLLM_TRACEBACK)).toEqual([
+      "ValueError: Invalid repository ID or local directory specified: 'no-such/model'.",
+    ]);
   });
 
   it('vLLM V1: the root cause above and the last exception that points at it', () => {
@@ -73,7 +75,9 @@ describe('linesExplainingExit', () => {
   });
 
   it('without a named cause: the last failure lines; without those: the last lines', () => {
-    expect(linesExplainingExit(['starting', 'fatal: cannot open /dev/nvidia0', 'bye'])).toEqual(['fatal: cannot open /dev/nvidia0']);
+    expect(linesExplainingExit(['starting', 'fatal: cannot open /dev/nvidia0', 'bye'])).toEqual([
+      'fatal: cannot open /dev/nvidia0',
+    ]);
     expect(linesExplainingExit(['a', 'b', 'c', 'd', ''])).toEqual(['b', 'c', 'd']);
     expect(linesExplainingExit([])).toEqual([]);
   });
@@ -82,13 +86,33 @@ describe('linesExplainingExit', () => {
 describe('START_FAILED', () => {
   it('carries the explaining lines and the log file, and its hint names the file (not "details")', () => {
     const provider = {
-      id: 'llamacpp', kind: 'llamacpp' as const, type: 'openai-compatible' as const, model: 'bad.gguf', host: '127.0.0.1', port: 8080,
-      baseUrl: 'http://127.0.0.1:8080', args: [], lifecycle: DEFAULT_LIFECYCLE, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+      id: 'llamacpp',
+      kind: 'llamacpp' as const,
+      type: 'openai-compatible' as const,
+      model: 'bad.gguf',
+      host: '127.0.0.1',
+      port: 8080,
+      baseUrl: 'http://127.0.0.1:8080',
+      args: [],
+      lifecycle: DEFAULT_LIFECYCLE,
+      timeouts: DEFAULT_REQUEST_TIMEOUTS,
+      gpu: {},
     };
-    const err = startExitError({ provider, mode: 'local-only', stateDir: '/state' }, 1, null, LLAMA_BAD_MODEL, '/state/logs/llamacpp.log');
+    const err = startExitError(
+      { provider, mode: 'local-only', stateDir: '/state' },
+      1,
+      null,
+      LLAMA_BAD_MODEL,
+      '/state/logs/llamacpp.log',
+    );
     expect(err.code).toBe('START_FAILED');
-    expect(err.hint).toBe('Fix what its log (/state/logs/llamacpp.log) reports, then run `acode providers start llamacpp`.');
-    expect(err.details).toMatchObject({ logFile: '/state/logs/llamacpp.log', logExcerpt: linesExplainingExit(LLAMA_BAD_MODEL) });
+    expect(err.hint).toBe(
+      'Fix what its log (/state/logs/llamacpp.log) reports, then run `acode providers start llamacpp`.',
+    );
+    expect(err.details).toMatchObject({
+      logFile: '/state/logs/llamacpp.log',
+      logExcerpt: linesExplainingExit(LLAMA_BAD_MODEL),
+    });
     expect(err.details?.logTail).toHaveLength(20);
   });
 });

@@ -18,15 +18,27 @@ import {
 
 function provider(host: string, type: ProviderConfig['type'] = 'openai-compatible'): ProviderConfig {
   return {
-    id: 'p', kind: type === 'ollama' ? 'ollama' : 'vllm', type, host, port: 8000,
-    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:8000`, args: [], timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {}, lifecycle: DEFAULT_LIFECYCLE,
+    id: 'p',
+    kind: type === 'ollama' ? 'ollama' : 'vllm',
+    type,
+    host,
+    port: 8000,
+    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:8000`,
+    args: [],
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
+    lifecycle: DEFAULT_LIFECYCLE,
   };
 }
 
 describe('lifecycle modes', () => {
   it('only managed spawns and stops; monitored polls while down; external assumes up', () => {
     const table = (['managed', 'monitored', 'external'] as const).map((m) => [
-      m, lifecycleMaySpawn(m), lifecycleMayStop(m), lifecyclePollsWhileDown(m), lifecycleAssumesUp(m),
+      m,
+      lifecycleMaySpawn(m),
+      lifecycleMayStop(m),
+      lifecyclePollsWhileDown(m),
+      lifecycleAssumesUp(m),
     ]);
     expect(table).toEqual([
       ['managed', true, true, false, false],
@@ -94,7 +106,14 @@ describe('backoffMs', () => {
 
 describe('ensureRetries', () => {
   it('does not let ENSURE restart a crash loop or a costly start failure', () => {
-    for (const code of ['CRASH_LOOP', 'START_TIMEOUT', 'START_FAILED', 'MODEL_LOAD_TIMEOUT', 'AIRGAP_VIOLATION', 'MODE_FORBIDDEN']) {
+    for (const code of [
+      'CRASH_LOOP',
+      'START_TIMEOUT',
+      'START_FAILED',
+      'MODEL_LOAD_TIMEOUT',
+      'AIRGAP_VIOLATION',
+      'MODE_FORBIDDEN',
+    ]) {
       expect({ code, retries: ensureRetries(code) }).toEqual({ code, retries: false });
     }
     for (const code of ['PORT_IN_USE', 'BINARY_NOT_FOUND', 'LOCK_TIMEOUT', 'PROVIDER_UNAVAILABLE', undefined]) {
@@ -112,7 +131,9 @@ describe('launchChanged (what a config reload restarts a server of ours for)', (
     expect(launchChanged(base, { ...base, gpu: { memoryUtilization: 0.8 } })).toBe(true);
   });
   it('timings, request timeouts and whether GPUs are checked do not', () => {
-    expect(launchChanged(base, { ...base, lifecycle: { ...base.lifecycle, healthCheckIntervalSeconds: 5 } })).toBe(false);
+    expect(launchChanged(base, { ...base, lifecycle: { ...base.lifecycle, healthCheckIntervalSeconds: 5 } })).toBe(
+      false,
+    );
     expect(launchChanged(base, { ...base, timeouts: { ...base.timeouts, idleSeconds: 5 } })).toBe(false);
     expect(launchChanged(base, { ...base, gpu: { required: false } })).toBe(false);
   });

@@ -15,7 +15,8 @@ export interface RealLlama {
 }
 
 function locate(): RealLlama | { missing: string } {
-  const binary = process.env.ACODE_REAL_LLAMA_SERVER || resolve(repoRoot, '..', 'shared', 'real-servers', 'llama-server');
+  const binary =
+    process.env.ACODE_REAL_LLAMA_SERVER || resolve(repoRoot, '..', 'shared', 'real-servers', 'llama-server');
   const model = process.env.ACODE_REAL_LLAMA_MODEL || join(dirname(binary), 'tiny-random-llama.gguf');
   try {
     accessSync(binary, constants.X_OK);
@@ -31,9 +32,10 @@ export const BOUNDED = { max_tokens: 8, temperature: 0 } as const;
 const found = locate();
 export const realLlama: RealLlama | null = 'missing' in found ? null : found;
 /** Why the real-server tests skip, for describe titles and the console. */
-export const realLlamaSkipReason = 'missing' in found
-  ? `real llama-server tests skipped: ${found.missing} is missing (set ACODE_REAL_LLAMA_SERVER to a llama-server binary)`
-  : '';
+export const realLlamaSkipReason =
+  'missing' in found
+    ? `real llama-server tests skipped: ${found.missing} is missing (set ACODE_REAL_LLAMA_SERVER to a llama-server binary)`
+    : '';
 if (realLlamaSkipReason) console.warn(`SKIPPED ${realLlamaSkipReason}`);
 
 /**
@@ -65,15 +67,23 @@ export interface RunningLlama {
 export async function startRealLlama(): Promise<RunningLlama> {
   if (!realLlama) throw new Error(realLlamaSkipReason);
   const port = await freePort();
-  const child = spawn(realLlama.binary, ['-m', realLlama.model, '--host', '127.0.0.1', '--port', String(port), ...realLlamaArgs()], {
-    env: { ...process.env, ...scratchHomeEnv() },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    realLlama.binary,
+    ['-m', realLlama.model, '--host', '127.0.0.1', '--port', String(port), ...realLlamaArgs()],
+    {
+      env: { ...process.env, ...scratchHomeEnv() },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
-  child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString('utf8')).slice(-4_000); });
+  child.stderr?.on('data', (d: Buffer) => {
+    log = (log + d.toString('utf8')).slice(-4_000);
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (gone) return;
@@ -84,7 +94,10 @@ export async function startRealLlama(): Promise<RunningLlama> {
   };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !gone) {
-    const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return { url, model: await servedModel(url), pid: child.pid!, stop };
     await sleep(100);
   }

@@ -1,7 +1,13 @@
 // Fake I/O actors for the REAL service machine: an in-memory "server" that can be up, down or killed,
 // so registry + service + retry layer run together with no process and no socket.
 import { fromCallback, fromPromise, type EventObject } from 'xstate';
-import type { ActorContracts, DetectResult, ModelCheckResult, SerializedError, ServiceRef } from '../../actors/index.js';
+import type {
+  ActorContracts,
+  DetectResult,
+  ModelCheckResult,
+  SerializedError,
+  ServiceRef,
+} from '../../actors/index.js';
 
 export interface FakeServer {
   up: boolean;
@@ -16,7 +22,10 @@ export interface FakeServer {
 type In<K extends keyof ActorContracts> = ActorContracts[K]['input'];
 
 /** `preset` sets per-provider behaviour up front (e.g. a spawnError). */
-export function fakeServers(preset: Record<string, Partial<FakeServer>> = {}): { servers: Map<string, FakeServer>; actors: ReturnType<typeof fakeActorsFor> } {
+export function fakeServers(preset: Record<string, Partial<FakeServer>> = {}): {
+  servers: Map<string, FakeServer>;
+  actors: ReturnType<typeof fakeActorsFor>;
+} {
   const servers = new Map<string, FakeServer>();
   return { servers, actors: fakeActorsFor(servers, preset) };
 }
@@ -28,10 +37,13 @@ function fakeActorsFor(servers: Map<string, FakeServer>, preset: Record<string, 
     let s = servers.get(id);
     if (!s) {
       s = {
-        up: false, spawns: 0, log: [],
+        up: false,
+        spawns: 0,
+        log: [],
         kill() {
           this.up = false;
-          for (const send of watchers.get(id) ?? []) send({ type: 'PROCESS_EXITED', exitCode: null, signal: 'SIGKILL', logTail: [] });
+          for (const send of watchers.get(id) ?? [])
+            send({ type: 'PROCESS_EXITED', exitCode: null, signal: 'SIGKILL', logTail: [] });
         },
         ...preset[id],
       };
@@ -60,7 +72,9 @@ function fakeActorsFor(servers: Map<string, FakeServer>, preset: Record<string, 
     }),
     healthPoller: fromCallback<EventObject, In<'healthPoller'>>(({ input, sendBack }) => {
       if (input.phase !== 'starting') return undefined;
-      const t = setTimeout(() => { if (server(input).up) sendBack({ type: 'PROBE_OK' }); }, 0);
+      const t = setTimeout(() => {
+        if (server(input).up) sendBack({ type: 'PROBE_OK' });
+      }, 0);
       return () => clearTimeout(t);
     }),
     // An in-memory server logs nothing.
@@ -68,7 +82,10 @@ function fakeActorsFor(servers: Map<string, FakeServer>, preset: Record<string, 
     checkModel: fromPromise<ModelCheckResult, In<'checkModel'>>(async () => ({ kind: 'ready' })),
     // In-memory servers need no GPU.
     checkGpus: fromPromise<ActorContracts['checkGpus']['output'], In<'checkGpus'>>(async () => ({ gpus: [] })),
-    fetchModel: fromPromise<ActorContracts['fetchModel']['output'], In<'fetchModel'>>(async () => ({ kind: 'cached', downloaded: 0 })),
+    fetchModel: fromPromise<ActorContracts['fetchModel']['output'], In<'fetchModel'>>(async () => ({
+      kind: 'cached',
+      downloaded: 0,
+    })),
     watchGpus: fromCallback<EventObject, In<'watchGpus'>>(() => undefined),
     pullModel: fromCallback<EventObject, In<'pullModel'>>(() => undefined),
     stopServer: fromPromise<ActorContracts['stopServer']['output'], In<'stopServer'>>(async ({ input }) => {

@@ -30,8 +30,17 @@ function fakeMachine(script: FakeScript) {
   return setup({
     types: {
       input: {} as { ref: ServiceRef },
-      context: {} as { ref: ServiceRef; lastError: SerializedError | null; pid: number | null; owned: boolean; spawnedHere: boolean; pull: null; load: null },
-      events: {} as { type: 'ENSURE' } | { type: 'START' } | { type: 'STOP' } | { type: 'REQUEST_FAILED' } | { type: 'RETRY' },
+      context: {} as {
+        ref: ServiceRef;
+        lastError: SerializedError | null;
+        pid: number | null;
+        owned: boolean;
+        spawnedHere: boolean;
+        pull: null;
+        load: null;
+      },
+      events: {} as
+        { type: 'ENSURE' } | { type: 'START' } | { type: 'STOP' } | { type: 'REQUEST_FAILED' } | { type: 'RETRY' },
     },
     actors: {
       detect: fromPromise<Outcome, ServiceRef>(async ({ input }) => {
@@ -40,19 +49,34 @@ function fakeMachine(script: FakeScript) {
         if (outcome.kind === 'fail') throw outcome.error;
         return outcome;
       }),
-      stopServer: fromPromise<void, ServiceRef>(async ({ input }) => { script.stopped.push(input.provider.id); }),
+      stopServer: fromPromise<void, ServiceRef>(async ({ input }) => {
+        script.stopped.push(input.provider.id);
+      }),
     },
   }).createMachine({
     id: 'service',
     initial: 'stopped',
-    context: ({ input }) => ({ ref: input.ref, lastError: null, pid: null, owned: false, spawnedHere: false, pull: null, load: null }),
+    context: ({ input }) => ({
+      ref: input.ref,
+      lastError: null,
+      pid: null,
+      owned: false,
+      spawnedHere: false,
+      pull: null,
+      load: null,
+    }),
     states: {
       stopped: { on: { ENSURE: 'detecting', START: 'detecting' } },
       detecting: {
         invoke: {
-          src: 'detect', input: ({ context }) => context.ref,
+          src: 'detect',
+          input: ({ context }) => context.ref,
           onDone: [
-            { guard: ({ event }) => (event.output).kind === 'adopted', target: 'starting', actions: assign({ pid: 4343, owned: true }) },
+            {
+              guard: ({ event }) => event.output.kind === 'adopted',
+              target: 'starting',
+              actions: assign({ pid: 4343, owned: true }),
+            },
             { target: 'starting' },
           ],
           onError: { target: 'failed', actions: assign({ lastError: ({ event }) => event.error as SerializedError }) },

@@ -1,5 +1,12 @@
 // Small builders for resolved configs and fake providers, so registry tests state only what matters.
-import { AcodeError, DEFAULT_LIFECYCLE, DEFAULT_REQUEST_TIMEOUTS, type AcodeConfig, type ProviderConfig, type ProviderKind } from '../../config/index.js';
+import {
+  AcodeError,
+  DEFAULT_LIFECYCLE,
+  DEFAULT_REQUEST_TIMEOUTS,
+  type AcodeConfig,
+  type ProviderConfig,
+  type ProviderKind,
+} from '../../config/index.js';
 import type { Capabilities, ChatRequest, ChatResponse, ModelProvider, StreamChunk } from '../../adapters/index.js';
 
 const KIND_PORT: Record<string, number> = { ollama: 11434, vllm: 8000, llamacpp: 8080, lmstudio: 1234 };
@@ -9,9 +16,18 @@ export function providerConfig(id: string, over: Partial<ProviderConfig> = {}): 
   const host = over.host ?? '127.0.0.1';
   const port = over.port ?? KIND_PORT[id] ?? 9000;
   return {
-    id, kind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: `${id}-model`, host, port,
-    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, args: [],
-    lifecycle: { ...DEFAULT_LIFECYCLE }, timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {}, ...over,
+    id,
+    kind,
+    type: kind === 'ollama' ? 'ollama' : 'openai-compatible',
+    model: `${id}-model`,
+    host,
+    port,
+    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    args: [],
+    lifecycle: { ...DEFAULT_LIFECYCLE },
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
+    ...over,
   };
 }
 
@@ -27,11 +43,18 @@ export function config(ids: string[], over: Partial<AcodeConfig> & { remote?: st
 }
 
 export const FULL_CAPS: Capabilities = {
-  streaming: true, tools: true, structuredOutput: true, embeddings: false, vision: false, continueFinalMessage: true,
+  streaming: true,
+  tools: true,
+  structuredOutput: true,
+  embeddings: false,
+  vision: false,
+  continueFinalMessage: true,
 };
 
 export function gone(chunks = 0): AcodeError {
-  return new AcodeError('STREAM_INTERRUPTED', `ended early after ${chunks} chunk(s)`, 'retried', { details: { chunksDelivered: chunks } });
+  return new AcodeError('STREAM_INTERRUPTED', `ended early after ${chunks} chunk(s)`, 'retried', {
+    details: { chunksDelivered: chunks },
+  });
 }
 
 export function refused(): AcodeError {
@@ -44,7 +67,10 @@ export function refused(): AcodeError {
  * `failures` is consumed one per request: a number breaks the stream after that many chunks.
  */
 export function fakeProvider(opts: {
-  id?: string; pieces: string[]; caps?: Partial<Capabilities>; failures?: (number | Error | undefined)[];
+  id?: string;
+  pieces: string[];
+  caps?: Partial<Capabilities>;
+  failures?: (number | Error | undefined)[];
 }): ModelProvider & { requests: ChatRequest[] } {
   const requests: ChatRequest[] = [];
   const failures = [...(opts.failures ?? [])];
@@ -86,9 +112,15 @@ export function fakeProvider(opts: {
       }
       yield { type: 'final', finishReason: 'stop', toolCalls: [], model: 'm', usage: usageFor(req, n) };
     },
-    async health() { return { ok: true, status: 'ready' }; },
-    async listModels() { return []; },
-    async modelInfo(id) { return { id }; },
+    async health() {
+      return { ok: true, status: 'ready' };
+    },
+    async listModels() {
+      return [];
+    },
+    async modelInfo(id) {
+      return { id };
+    },
     async close() {},
   };
 }

@@ -32,10 +32,15 @@ describe('one factory per error code', () => {
     const cfg = withFile(config(['vllm', 'ollama'], { active: 'vllm' }));
     const script: FakeScript = { outcomes: {}, started: [], stopped: [] };
     const registry = createRegistry({
-      config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
+      config: cfg,
+      stateDir: '/nonexistent',
+      serviceLogic: fakeServiceLogic(script),
     });
     registries.push(registry);
-    const fromRegistry = await registry.getProvider('vlm').then(() => undefined, (e: { code: string; message: string; hint: string }) => ({ code: e.code, message: e.message, hint: e.hint }));
+    const fromRegistry = await registry.getProvider('vlm').then(
+      () => undefined,
+      (e: { code: string; message: string; hint: string }) => ({ code: e.code, message: e.message, hint: e.hint }),
+    );
     const fromCli = thrown(() => providerById(cfg, 'vlm'));
     expect(fromCli).toEqual(fromRegistry);
     expect(fromCli).toEqual({
@@ -49,7 +54,7 @@ describe('one factory per error code', () => {
     const cfg = config(['vllm', 'ollama'], { active: 'vllm' });
     expect(thrown(() => applyEnvOverrides(cfg, { ACODE_PROVIDER: 'olama' }))).toEqual({
       code: 'PROVIDER_UNKNOWN',
-      message: 'ACODE_PROVIDER=olama names no provider (did you mean \'ollama\'?).',
+      message: "ACODE_PROVIDER=olama names no provider (did you mean 'ollama'?).",
       hint: 'Set ACODE_PROVIDER to one of: vllm, ollama (or unset it to use providers.active).',
     });
   });

@@ -27,7 +27,9 @@ interface Replay {
 }
 
 const DIR = join(import.meta.dirname, 'replays');
-const REPLAYS = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()
+const REPLAYS = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => ({ file: f, replay: JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Replay }));
 const PIECES = ['Hello', ' world.'];
 
@@ -38,7 +40,11 @@ afterEach(async () => {
 });
 
 // A scripted adapter: answers PIECES; `killAfterChunks` kills its server mid-stream once.
-function scriptedAdapter(id: string, server: () => FakeServer, script: { killAfterChunks?: number } = {}): ModelProvider {
+function scriptedAdapter(
+  id: string,
+  server: () => FakeServer,
+  script: { killAfterChunks?: number } = {},
+): ModelProvider {
   const inner = fakeProvider({ id, pieces: PIECES });
   let killed = false;
   return {
@@ -46,7 +52,12 @@ function scriptedAdapter(id: string, server: () => FakeServer, script: { killAft
     async *stream(req, opts): AsyncIterable<StreamChunk> {
       let n = 0;
       for await (const chunk of inner.stream(req, opts)) {
-        if (!killed && script.killAfterChunks !== undefined && n === script.killAfterChunks - 1 && chunk.type === 'text') {
+        if (
+          !killed &&
+          script.killAfterChunks !== undefined &&
+          n === script.killAfterChunks - 1 &&
+          chunk.type === 'text'
+        ) {
           yield chunk;
           killed = true;
           server().kill();
@@ -61,10 +72,16 @@ function scriptedAdapter(id: string, server: () => FakeServer, script: { killAft
 
 async function run(replay: Replay) {
   const c = replay.config;
-  const cfg = config(c.providers, { active: c.active, fallback: c.fallback ?? [], mode: c.mode ?? 'local-only', remote: c.remote ?? [] });
+  const cfg = config(c.providers, {
+    active: c.active,
+    fallback: c.fallback ?? [],
+    mode: c.mode ?? 'local-only',
+    remote: c.remote ?? [],
+  });
   const { servers, actors } = fakeServers(replay.servers ?? {});
   const registry = createRegistry({
-    config: cfg, stateDir: '/nonexistent',
+    config: cfg,
+    stateDir: '/nonexistent',
     serviceLogic: serviceMachine.provide({ actors }),
     serviceInput: { random: () => 0, backoff: { baseMs: 1, capMs: 1 } },
     createAdapter: (pc) => scriptedAdapter(pc.id, () => servers.get(pc.id) as FakeServer, replay.adapters?.[pc.id]),
@@ -80,7 +97,12 @@ async function run(replay: Replay) {
     try {
       if ('ask' in step) {
         const a = await answer(registry, { messages: [{ role: 'user', content: 'hi' }] }, step.ask);
-        answers.push({ provider: a.provider, text: a.text, retries: a.retries.length, fallbacks: a.fallbacks.map((f) => ({ id: f.id, code: f.code })) });
+        answers.push({
+          provider: a.provider,
+          text: a.text,
+          retries: a.retries.length,
+          fallbacks: a.fallbacks.map((f) => ({ id: f.id, code: f.code })),
+        });
       } else {
         answers.push({ provider: (await registry.getProvider(step.getProvider)).id });
       }
@@ -96,7 +118,14 @@ async function run(replay: Replay) {
 
 describe('registry replays', () => {
   it('has replays for lazy spawn, fallback and mode refusals', () => {
-    expect(REPLAYS.map((r) => r.file)).toEqual(expect.arrayContaining(['lazy-spawn.json', 'fallback-cannot-start.json', 'airgapped-remote.json', 'local-only-remote.json']));
+    expect(REPLAYS.map((r) => r.file)).toEqual(
+      expect.arrayContaining([
+        'lazy-spawn.json',
+        'fallback-cannot-start.json',
+        'airgapped-remote.json',
+        'local-only-remote.json',
+      ]),
+    );
   });
 
   it.each(REPLAYS)('$file', async ({ replay }) => {

@@ -16,10 +16,15 @@ afterEach(async () => {
   registries = [];
 });
 
-function make(cfg: AcodeConfig, adapterFor: (id: string, server: () => FakeServer) => ModelProvider, preset: Record<string, Partial<FakeServer>> = {}) {
+function make(
+  cfg: AcodeConfig,
+  adapterFor: (id: string, server: () => FakeServer) => ModelProvider,
+  preset: Record<string, Partial<FakeServer>> = {},
+) {
   const { servers, actors } = fakeServers(preset);
   const registry = createRegistry({
-    config: cfg, stateDir: '/nonexistent',
+    config: cfg,
+    stateDir: '/nonexistent',
     serviceLogic: serviceMachine.provide({ actors }),
     serviceInput: { random: () => 0, backoff: { baseMs: 1, capMs: 1 } },
     createAdapter: (p) => adapterFor(p.id, () => servers.get(p.id) as FakeServer),
@@ -30,9 +35,13 @@ function make(cfg: AcodeConfig, adapterFor: (id: string, server: () => FakeServe
 
 describe('registry with the service machine', () => {
   it('cold-starts only the asked provider and hands out its adapter when healthy', async () => {
-    const { registry, servers } = make(config(['vllm', 'ollama'], { fallback: ['ollama'] }), (id) => fakeProvider({ id, pieces: PIECES }));
+    const { registry, servers } = make(config(['vllm', 'ollama'], { fallback: ['ollama'] }), (id) =>
+      fakeProvider({ id, pieces: PIECES }),
+    );
     const states: string[] = [];
-    registry.onStatus((s) => { if (states.at(-1) !== s.state) states.push(s.state); });
+    registry.onStatus((s) => {
+      if (states.at(-1) !== s.state) states.push(s.state);
+    });
     const p = await registry.getProvider('vllm');
     expect(textOf(await collect(p.stream({ messages: [{ role: 'user', content: 'q' }] })))).toBe(PIECES.join(''));
     expect(states).toEqual(['detecting', 'starting', 'healthy']);
@@ -49,7 +58,11 @@ describe('registry with the service machine', () => {
         async *stream(req, opts) {
           let n = 0;
           for await (const chunk of inner.stream(req, opts)) {
-            if (first && n === 3) { first = false; server().kill(); throw gone(3); }
+            if (first && n === 3) {
+              first = false;
+              server().kill();
+              throw gone(3);
+            }
             n++;
             yield chunk;
           }
@@ -66,13 +79,29 @@ describe('registry with the service machine', () => {
   });
 
   it('falls back when the preferred server cannot start and records why', async () => {
-    const spawnError = { code: 'BINARY_NOT_FOUND', message: 'vllm: `vllm` is not on PATH.', hint: 'Install vLLM or set providers.vllm.binary.' };
-    const { registry, servers } = make(config(['vllm', 'ollama'], { fallback: ['ollama'] }), (id) => fakeProvider({ id, pieces: PIECES }),
-      { vllm: { spawnError } });
+    const spawnError = {
+      code: 'BINARY_NOT_FOUND',
+      message: 'vllm: `vllm` is not on PATH.',
+      hint: 'Install vLLM or set providers.vllm.binary.',
+    };
+    const { registry, servers } = make(
+      config(['vllm', 'ollama'], { fallback: ['ollama'] }),
+      (id) => fakeProvider({ id, pieces: PIECES }),
+      { vllm: { spawnError } },
+    );
     const got = await registry.acquire();
     expect(got.id).toBe('ollama');
-    expect(got.fallbacks).toEqual([expect.objectContaining({ id: 'vllm', code: 'BINARY_NOT_FOUND', hint: 'Install vLLM or set providers.vllm.binary.' })]);
-    expect(registry.status().map((s) => [s.id, s.state])).toEqual([['vllm', 'failed'], ['ollama', 'healthy']]);
+    expect(got.fallbacks).toEqual([
+      expect.objectContaining({
+        id: 'vllm',
+        code: 'BINARY_NOT_FOUND',
+        hint: 'Install vLLM or set providers.vllm.binary.',
+      }),
+    ]);
+    expect(registry.status().map((s) => [s.id, s.state])).toEqual([
+      ['vllm', 'failed'],
+      ['ollama', 'healthy'],
+    ]);
     expect(servers.get('vllm')?.spawns).toBe(0);
   });
 });

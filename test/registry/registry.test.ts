@@ -5,7 +5,14 @@ import { fakeServiceLogic, type FakeScript, type Outcome } from './fake-service.
 import type { AcodeConfig } from '../../config/index.js';
 
 const PIECES = ['Hello', ' there.'];
-const startFailed: Outcome = { kind: 'fail', error: { code: 'START_FAILED', message: 'vllm: the server exited with code 1 while starting.', hint: 'Read its log.' } };
+const startFailed: Outcome = {
+  kind: 'fail',
+  error: {
+    code: 'START_FAILED',
+    message: 'vllm: the server exited with code 1 while starting.',
+    hint: 'Read its log.',
+  },
+};
 
 let registries: Registry[] = [];
 afterEach(async () => {
@@ -13,10 +20,16 @@ afterEach(async () => {
   registries = [];
 });
 
-function make(cfg: AcodeConfig, outcomes: FakeScript['outcomes'] = {}, extra: { capabilities?: Record<string, typeof FULL_CAPS> } = {}) {
+function make(
+  cfg: AcodeConfig,
+  outcomes: FakeScript['outcomes'] = {},
+  extra: { capabilities?: Record<string, typeof FULL_CAPS> } = {},
+) {
   const script: FakeScript = { outcomes, started: [], stopped: [] };
   const registry = createRegistry({
-    config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
+    config: cfg,
+    stateDir: '/nonexistent',
+    serviceLogic: fakeServiceLogic(script),
     createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }),
     ...extra,
   });
@@ -36,7 +49,11 @@ describe('registry supervisor', () => {
     expect(registry.actor.system.get('service.ollama')).toBeUndefined();
     expect(registry.actor.system.get('service.llamacpp')).toBeUndefined();
     expect(script.started).toEqual(['vllm']);
-    expect(registry.status().map((s) => [s.id, s.state])).toEqual([['vllm', 'healthy'], ['ollama', 'unspawned'], ['llamacpp', 'unspawned']]);
+    expect(registry.status().map((s) => [s.id, s.state])).toEqual([
+      ['vllm', 'healthy'],
+      ['ollama', 'unspawned'],
+      ['llamacpp', 'unspawned'],
+    ]);
   });
 
   it('reuses the one service actor across calls', async () => {
@@ -55,7 +72,8 @@ describe('registry supervisor', () => {
   it('refuses an unknown id with PROVIDER_UNKNOWN listing the configured ones, spawning nothing', async () => {
     const { registry, script } = make(three());
     await expect(registry.getProvider('lmstudio')).rejects.toMatchObject({
-      code: 'PROVIDER_UNKNOWN', hint: 'Use one of: vllm, ollama, llamacpp.',
+      code: 'PROVIDER_UNKNOWN',
+      hint: 'Use one of: vllm, ollama, llamacpp.',
     });
     await expect(registry.acquire({ preferred: 'nope' })).rejects.toMatchObject({ code: 'PROVIDER_UNKNOWN' });
     expect(script.started).toEqual([]);
@@ -64,23 +82,38 @@ describe('registry supervisor', () => {
   it('falls back in the configured order when the chosen provider ends in failed, and says why', async () => {
     const { registry, script } = make(three(), { vllm: startFailed });
     const told: string[] = [];
-    const got = await registry.acquire({ onFallback: (failed, next) => told.push(`${failed.id}:${failed.code}->${next}`) });
+    const got = await registry.acquire({
+      onFallback: (failed, next) => told.push(`${failed.id}:${failed.code}->${next}`),
+    });
     expect(got.id).toBe('ollama');
-    expect(got.fallbacks).toEqual([expect.objectContaining({ id: 'vllm', code: 'START_FAILED', message: startFailed.kind === 'fail' ? startFailed.error.message : '' })]);
+    expect(got.fallbacks).toEqual([
+      expect.objectContaining({
+        id: 'vllm',
+        code: 'START_FAILED',
+        message: startFailed.kind === 'fail' ? startFailed.error.message : '',
+      }),
+    ]);
     expect(told).toEqual(['vllm:START_FAILED->ollama']);
     expect(script.started).toEqual(['vllm', 'ollama']);
     expect(registry.status().find((s) => s.id === 'vllm')?.state).toBe('failed');
   });
 
   it('throws the first provider\u2019s code and hint with every provider\u2019s reason when none answers', async () => {
-    const fail = (id: string): Outcome => ({ kind: 'fail', error: { code: 'BINARY_NOT_FOUND', message: `${id} missing`, hint: 'install it' } });
+    const fail = (id: string): Outcome => ({
+      kind: 'fail',
+      error: { code: 'BINARY_NOT_FOUND', message: `${id} missing`, hint: 'install it' },
+    });
     const { registry } = make(three(), { vllm: startFailed, ollama: fail('ollama'), llamacpp: fail('llamacpp') });
     const err = await registry.acquire().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'START_FAILED', hint: 'Read its log.' });
-    expect((err as Error).message).toBe([
-      'No provider could answer (3 tried):', '  vllm (START_FAILED): the server exited with code 1 while starting.',
-      '  ollama (BINARY_NOT_FOUND): ollama missing', '  llamacpp (BINARY_NOT_FOUND): llamacpp missing',
-    ].join('\n'));
+    expect((err as Error).message).toBe(
+      [
+        'No provider could answer (3 tried):',
+        '  vllm (START_FAILED): the server exited with code 1 while starting.',
+        '  ollama (BINARY_NOT_FOUND): ollama missing',
+        '  llamacpp (BINARY_NOT_FOUND): llamacpp missing',
+      ].join('\n'),
+    );
   });
 
   it('does not fall back on a failure that is not the provider\u2019s (cancelled)', async () => {
@@ -92,7 +125,11 @@ describe('registry supervisor', () => {
   });
 
   it('chooses by capability with getProviderFor, skipping providers that cannot serve the request', async () => {
-    const { registry } = make(three(), {}, { capabilities: { vllm: { ...FULL_CAPS, tools: false }, ollama: FULL_CAPS } });
+    const { registry } = make(
+      three(),
+      {},
+      { capabilities: { vllm: { ...FULL_CAPS, tools: false }, ollama: FULL_CAPS } },
+    );
     const got = await registry.getProviderFor({ tools: true });
     expect(got.id).toBe('ollama');
     expect(registry.actor.system.get('service.vllm')).toBeUndefined();
@@ -133,7 +170,10 @@ describe('registry operating modes', () => {
   it('reports when no configured provider is allowed at all', async () => {
     const cfg = config(['cloud'], { remote: ['cloud'], mode: 'local-only' });
     const { registry } = make(cfg);
-    await expect(registry.acquire()).rejects.toMatchObject({ code: 'MODE_FORBIDDEN', message: expect.stringContaining('cloud is at api.example.invalid') });
+    await expect(registry.acquire()).rejects.toMatchObject({
+      code: 'MODE_FORBIDDEN',
+      message: expect.stringContaining('cloud is at api.example.invalid'),
+    });
   });
 });
 
@@ -165,10 +205,13 @@ describe('registry.reconfigure (a config reload)', () => {
     const cfg = three();
     const script: FakeScript = { outcomes: {}, started: [], stopped: [] };
     const registry = createRegistry({
-      config: cfg, stateDir: '/nonexistent', serviceLogic: fakeServiceLogic(script),
+      config: cfg,
+      stateDir: '/nonexistent',
+      serviceLogic: fakeServiceLogic(script),
       createAdapter: (p) => fakeProvider({ id: p.id, pieces: PIECES }),
       inspect: (e) => {
-        if (e.type === '@xstate.event' && e.event.type === 'RECONFIGURE') received.push((e.actorRef as { id?: string }).id ?? '');
+        if (e.type === '@xstate.event' && e.event.type === 'RECONFIGURE')
+          received.push((e.actorRef as { id?: string }).id ?? '');
       },
     });
     registries.push(registry);

@@ -9,11 +9,16 @@ const PIECES = ['The', ' model', ' answers', ' with', ' a', ' short', ' reply.']
 const FULL = PIECES.join('');
 const REQ = { messages: [{ role: 'user' as const, content: 'hi' }] };
 
-function fakeService(provider: ModelProvider, ensureError?: Error): RecoverableService & { failed: unknown[]; ensured: number } {
+function fakeService(
+  provider: ModelProvider,
+  ensureError?: Error,
+): RecoverableService & { failed: unknown[]; ensured: number } {
   const svc = {
     failed: [] as unknown[],
     ensured: 0,
-    requestFailed(error?: unknown) { svc.failed.push(error); },
+    requestFailed(error?: unknown) {
+      svc.failed.push(error);
+    },
     async ensureHealthy() {
       svc.ensured++;
       if (ensureError) throw ensureError;
@@ -43,7 +48,10 @@ describe('resilientProvider stream', () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [3] });
     const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
     // Broken: prompt 5, 3 delivered. Resumed: prompt 5 + 3 resent, the other 4 delivered.
-    expect(chunks.at(-1)).toMatchObject({ type: 'final', usage: { promptTokens: 5 + (5 + 3), completionTokens: 3 + 4, totalTokens: 20 } });
+    expect(chunks.at(-1)).toMatchObject({
+      type: 'final',
+      usage: { promptTokens: 5 + (5 + 3), completionTokens: 3 + 4, totalTokens: 20 },
+    });
   });
 
   it('counts every request of an answer resumed twice', async () => {
@@ -51,19 +59,25 @@ describe('resilientProvider stream', () => {
     const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
     expect(textOf(chunks)).toBe(FULL);
     // Prompts 5, 5 + 3 and 5 + 5; deliveries 3, 2 and 2.
-    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5 + 8 + 10, completionTokens: 3 + 2 + 2, totalTokens: 30 } });
+    expect(chunks.at(-1)).toMatchObject({
+      usage: { promptTokens: 5 + 8 + 10, completionTokens: 3 + 2 + 2, totalTokens: 30 },
+    });
   });
 
   it('counts the broken request of a restarted answer: the same prompt, the text shown before the restart', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [2], caps: { continueFinalMessage: false } });
     const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
-    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5 + 5, completionTokens: 2 + PIECES.length, totalTokens: 19 } });
+    expect(chunks.at(-1)).toMatchObject({
+      usage: { promptTokens: 5 + 5, completionTokens: 2 + PIECES.length, totalTokens: 19 },
+    });
   });
 
   it('does not count a request that broke before any text', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [refused()] });
     const chunks = await collect(resilientProvider(fakeService(fake), fake).stream(REQ));
-    expect(chunks.at(-1)).toMatchObject({ usage: { promptTokens: 5, completionTokens: PIECES.length, totalTokens: 5 + PIECES.length } });
+    expect(chunks.at(-1)).toMatchObject({
+      usage: { promptTokens: 5, completionTokens: PIECES.length, totalTokens: 5 + PIECES.length },
+    });
   });
 
   it('reports the usage of an uninterrupted answer unchanged', async () => {
@@ -75,7 +89,9 @@ describe('resilientProvider stream', () => {
   it('restarts with a typed restarted chunk where the server cannot continue', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [2], caps: { continueFinalMessage: false } });
     const retries: RetryInfo[] = [];
-    const chunks = await collect(resilientProvider(fakeService(fake), fake, { onRetry: (r) => retries.push(r) }).stream(REQ));
+    const chunks = await collect(
+      resilientProvider(fakeService(fake), fake, { onRetry: (r) => retries.push(r) }).stream(REQ),
+    );
     const restartAt = chunks.findIndex((c) => c.type === 'restarted');
     expect(restartAt).toBe(2);
     expect(chunks[restartAt]).toMatchObject({ type: 'restarted', attempt: 1 });
@@ -95,18 +111,28 @@ describe('resilientProvider stream', () => {
   it('gives up after three retries and throws the last server-gone error', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [1, 0, 0, 0, 0] });
     const svc = fakeService(fake);
-    await expect(collect(resilientProvider(svc, fake).stream(REQ))).rejects.toMatchObject({ code: 'STREAM_INTERRUPTED' });
+    await expect(collect(resilientProvider(svc, fake).stream(REQ))).rejects.toMatchObject({
+      code: 'STREAM_INTERRUPTED',
+    });
     expect(fake.requests).toHaveLength(4);
     expect(svc.failed).toHaveLength(3);
   });
 
   it('the error after the last retry says acode gave up, and its hint promises no retry', async () => {
     const fake = fakeProvider({ id: 'vllm', pieces: PIECES, failures: [1, 0, 0, 0] });
-    const error = await collect(resilientProvider(fakeService(fake), fake).stream(REQ)).then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ code: 'STREAM_INTERRUPTED', message: expect.stringMatching(/ended early after 0 chunk\(s\) acode gave up after 3 retries\.$/) });
+    const error = await collect(resilientProvider(fakeService(fake), fake).stream(REQ)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'STREAM_INTERRUPTED',
+      message: expect.stringMatching(/ended early after 0 chunk\(s\) acode gave up after 3 retries\.$/),
+    });
     const hint = (error as AcodeError).hint;
     expect(hint).not.toMatch(/retr/i);
-    expect(hint).toBe('The server went away or could not be reached 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.');
+    expect(hint).toBe(
+      'The server went away or could not be reached 4 times during this request; see why with `acode providers status vllm` and its log, then ask again.',
+    );
   });
 
   it('never retries an error the server meant', async () => {
@@ -126,14 +152,27 @@ describe('resilientProvider stream', () => {
 
   it('asks a continuation only for the tokens left of a max-tokens limit', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [3] });
-    await collect(resilientProvider(fakeService(fake), fake).stream({ ...REQ, sampling: { maxTokens: 6, temperature: 0.2 } }));
+    await collect(
+      resilientProvider(fakeService(fake), fake).stream({ ...REQ, sampling: { maxTokens: 6, temperature: 0.2 } }),
+    );
     expect(fake.requests[1]?.sampling).toEqual({ maxTokens: 3, temperature: 0.2 });
-    expect(continuationRequest({ ...REQ, sampling: { maxTokens: 2 } }, 'The model', 2).sampling).toEqual({ maxTokens: 1 });
+    expect(continuationRequest({ ...REQ, sampling: { maxTokens: 2 } }, 'The model', 2).sampling).toEqual({
+      maxTokens: 1,
+    });
   });
 
   it('appends to a trailing assistant message the caller asked to continue', () => {
-    const req = { messages: [{ role: 'user' as const, content: 'q' }, { role: 'assistant' as const, content: 'Sure:' }], continueFinalMessage: true };
-    expect(continuationRequest(req, ' one').messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: 'Sure: one' }]);
+    const req = {
+      messages: [
+        { role: 'user' as const, content: 'q' },
+        { role: 'assistant' as const, content: 'Sure:' },
+      ],
+      continueFinalMessage: true,
+    };
+    expect(continuationRequest(req, ' one').messages).toEqual([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'Sure: one' },
+    ]);
   });
 });
 
@@ -156,8 +195,10 @@ describe('resilientProvider complete', () => {
 
   it('gives up after three retries, with a hint that promises no retry', async () => {
     const fake = fakeProvider({ pieces: PIECES, failures: [gone(), gone(), gone(), gone()] });
-    await expect(resilientProvider(fakeService(fake), fake).complete(REQ))
-      .rejects.toMatchObject({ code: 'STREAM_INTERRUPTED', hint: expect.stringMatching(/^The server went away or could not be reached 4 times/) });
+    await expect(resilientProvider(fakeService(fake), fake).complete(REQ)).rejects.toMatchObject({
+      code: 'STREAM_INTERRUPTED',
+      hint: expect.stringMatching(/^The server went away or could not be reached 4 times/),
+    });
     expect(fake.requests).toHaveLength(4);
   });
 });

@@ -29,7 +29,10 @@ const CASES: { kind: ProviderKind; server: ServerKind; model: string }[] = [
 
 describe.each(CASES)('a $kind stream broken by SIGKILL', ({ kind, server: serverKind, model }) => {
   it(`comes out whole by the ${RESUME_PATH[kind]} path`, async () => {
-    const crashing = await startTestServer(serverKind, { model, knobs: { tokens: TOKENS, crashAfterTokens: 3, crashMode: 'sigkill' } });
+    const crashing = await startTestServer(serverKind, {
+      model,
+      knobs: { tokens: TOKENS, crashAfterTokens: 3, crashMode: 'sigkill' },
+    });
     servers.push(crashing);
     const adapter = createProvider(providerConfig(kind, { model, port: crashing.port, baseUrl: crashing.url }));
     adapters.push(adapter);
@@ -44,8 +47,11 @@ describe.each(CASES)('a $kind stream broken by SIGKILL', ({ kind, server: server
       },
     };
     const retries: RetryInfo[] = [];
-    const chunks = await collect(resilientProvider(service, adapter, { onRetry: (r) => retries.push(r) })
-      .stream({ messages: [{ role: 'user', content: PROMPT }] }));
+    const chunks = await collect(
+      resilientProvider(service, adapter, { onRetry: (r) => retries.push(r) }).stream({
+        messages: [{ role: 'user', content: PROMPT }],
+      }),
+    );
 
     const want = expectedChat({ model, messages: [{ role: 'user', content: PROMPT }], tokens: TOKENS }).text;
     expect(textOf(chunks)).toBe(want);
@@ -62,9 +68,13 @@ describe.each(CASES)('a $kind stream broken by SIGKILL', ({ kind, server: server
     // Both requests count: the broken one (the prompt, 3 tokens delivered) and the one that finished
     // (a resume sends the 3 back as prompt and generates the other 5; a restart repeats all 8).
     const prompt = promptTokenCount(chatPrompt([{ role: 'user', content: PROMPT }]));
-    const usage = RESUME_PATH[kind] === 'resume'
-      ? { promptTokens: prompt + (prompt + 3), completionTokens: 3 + 5 }
-      : { promptTokens: prompt + prompt, completionTokens: 3 + TOKENS };
-    expect(chunks.at(-1)).toMatchObject({ type: 'final', usage: { ...usage, totalTokens: usage.promptTokens + usage.completionTokens } });
+    const usage =
+      RESUME_PATH[kind] === 'resume'
+        ? { promptTokens: prompt + (prompt + 3), completionTokens: 3 + 5 }
+        : { promptTokens: prompt + prompt, completionTokens: 3 + TOKENS };
+    expect(chunks.at(-1)).toMatchObject({
+      type: 'final',
+      usage: { ...usage, totalTokens: usage.promptTokens + usage.completionTokens },
+    });
   });
 });

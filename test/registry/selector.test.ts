@@ -24,16 +24,25 @@ describe('selectProviders', () => {
 
   it('ranks a healthy fallback before a stopped one, but never before the preferred provider', () => {
     const cfg = config(['vllm', 'ollama', 'llamacpp'], { fallback: ['ollama', 'llamacpp'] });
-    const sel = selectProviders({ config: cfg, health: { vllm: 'stopped', ollama: 'unavailable', llamacpp: 'healthy' } });
+    const sel = selectProviders({
+      config: cfg,
+      health: { vllm: 'stopped', ollama: 'unavailable', llamacpp: 'healthy' },
+    });
     expect(sel.order).toEqual(['vllm', 'llamacpp', 'ollama']);
   });
 
   it('refuses providers missing a required capability and ranks unknown context after known fit', () => {
     const cfg = config(['vllm', 'ollama', 'llamacpp'], { active: 'vllm', fallback: ['ollama', 'llamacpp'] });
     const sel = selectProviders({
-      config: cfg, anyConfigured: true, preferred: 'none',
+      config: cfg,
+      anyConfigured: true,
+      preferred: 'none',
       requirements: { tools: true, minContext: 8000 },
-      capabilities: { vllm: { ...FULL_CAPS, tools: false }, ollama: { ...FULL_CAPS }, llamacpp: { ...FULL_CAPS, maxContext: 32_000 } },
+      capabilities: {
+        vllm: { ...FULL_CAPS, tools: false },
+        ollama: { ...FULL_CAPS },
+        llamacpp: { ...FULL_CAPS, maxContext: 32_000 },
+      },
     });
     expect(sel.order).toEqual(['llamacpp', 'ollama']);
     expect(sel.refused.map((r) => r.id)).toEqual(['vllm']);
@@ -41,8 +50,9 @@ describe('selectProviders', () => {
   });
 
   it('refuses a provider whose known context is too small', () => {
-    expect(capabilityRefusal('llamacpp', { minContext: 4096 }, { ...FULL_CAPS, maxContext: 256 })?.reason)
-      .toBe('llamacpp does not support a context of 4096 tokens (it has 256)');
+    expect(capabilityRefusal('llamacpp', { minContext: 4096 }, { ...FULL_CAPS, maxContext: 256 })?.reason).toBe(
+      'llamacpp does not support a context of 4096 tokens (it has 256)',
+    );
     expect(capabilityRefusal('x', { minContext: 4096 }, undefined)).toBeUndefined();
   });
 });

@@ -35,13 +35,18 @@ describe('connection pools shared per provider', () => {
     connects = []; // the harness's own readiness polls are not the registry's
     const cfg = config(['llamacpp'], { active: 'llamacpp' });
     cfg.providers.llamacpp = providerConfig('llamacpp', {
-      model: MODEL, port: server.port, baseUrl: server.url, lifecycle: { ...cfg.providers.llamacpp!.lifecycle, mode: 'monitored' },
+      model: MODEL,
+      port: server.port,
+      baseUrl: server.url,
+      lifecycle: { ...cfg.providers.llamacpp!.lifecycle, mode: 'monitored' },
     });
     const pools = createConnectionPools();
     const registry = openRegistry({ config: cfg, env: { ACODE_STATE_DIR: server.home, PATH: '' }, pools });
     try {
       const provider = await registry.getDefaultProvider();
-      const chunks = await collect(provider.stream({ messages: [{ role: 'user', content: 'hi' }], sampling: { maxTokens: 4 } }));
+      const chunks = await collect(
+        provider.stream({ messages: [{ role: 'user', content: 'hi' }], sampling: { maxTokens: 4 } }),
+      );
       expect(textOf(chunks).length).toBeGreaterThan(0);
       expect(pools.opened).toBe(1);
       // Keep-alive reuse: fewer connections than the actors that talked to the server (detect, the

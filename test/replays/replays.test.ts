@@ -10,7 +10,9 @@ const isContains = (v: unknown): v is { $contains: string } =>
   typeof v === 'object' && v !== null && typeof (v as { $contains?: unknown }).$contains === 'string';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const files = readdirSync(here).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('service machine replays', () => {
   it('has replay files', () => {

@@ -39,7 +39,9 @@ export interface ReplayInput {
  * Send an event, move the clock by `advance` ms, or reload the config with `reconfigure` (the input
  * with these fields changed, sent as RECONFIGURE); `expect` is the state label right after the step.
  */
-export type Step = ({ send: ServiceEvent } | { advance: number } | { reconfigure: Partial<ReplayInput> }) & { expect?: string };
+export type Step = ({ send: ServiceEvent } | { advance: number } | { reconfigure: Partial<ReplayInput> }) & {
+  expect?: string;
+};
 
 export interface ReplayFile {
   name: string;
@@ -53,7 +55,9 @@ export interface ReplayFile {
    * actors (watchProcess, watchLog, healthPoller, pullModel, watchGpus) take { "ok": true } or { "reject": error } per
    * invocation; by default they run and send nothing (their events are scripted as steps).
    */
-  actors?: Partial<Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus' | 'fetchModel', Outcome[]>> &
+  actors?: Partial<
+    Record<'detect' | 'spawnServer' | 'checkModel' | 'stopServer' | 'checkGpus' | 'fetchModel', Outcome[]>
+  > &
     Partial<Record<'watchProcess' | 'watchLog' | 'healthPoller' | 'pullModel' | 'watchGpus', CallbackOutcome[]>>;
   steps: Step[];
   expect: {
@@ -107,7 +111,9 @@ export function replayRef(input: ReplayInput): ServiceRef {
       ...(input.restartWindowSeconds !== undefined && { restartWindowSeconds: input.restartWindowSeconds }),
       ...(input.startTimeoutSeconds !== undefined && { startTimeoutSeconds: input.startTimeoutSeconds }),
       ...(input.modelLoadTimeoutSeconds !== undefined && { modelLoadTimeoutSeconds: input.modelLoadTimeoutSeconds }),
-      ...(input.healthCheckIntervalSeconds !== undefined && { healthCheckIntervalSeconds: input.healthCheckIntervalSeconds }),
+      ...(input.healthCheckIntervalSeconds !== undefined && {
+        healthCheckIntervalSeconds: input.healthCheckIntervalSeconds,
+      }),
     },
   };
   return { provider, mode: input.mode ?? 'local-only', stateDir: '/nonexistent/acode-replay' };
@@ -167,7 +173,12 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
     },
   });
   const clock = new SimulatedClock();
-  const input = { ref: replayRef(replay.input), random: replayRandom(replay.input.random), maxMisses: replay.input.maxMisses ?? 3, clock };
+  const input = {
+    ref: replayRef(replay.input),
+    random: replayRandom(replay.input.random),
+    maxMisses: replay.input.maxMisses ?? 3,
+    clock,
+  };
   const actor = createActor(machine, { clock, input });
   const states: string[] = [];
   const times: number[] = [];
@@ -195,7 +206,8 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
   const stepMismatches: string[] = [];
   for (const [i, step] of replay.steps.entries()) {
     if ('send' in step) actor.send(step.send);
-    else if ('reconfigure' in step) actor.send({ type: 'RECONFIGURE', ref: replayRef({ ...replay.input, ...step.reconfigure }) });
+    else if ('reconfigure' in step)
+      actor.send({ type: 'RECONFIGURE', ref: replayRef({ ...replay.input, ...step.reconfigure }) });
     else clock.increment(step.advance);
     await settle();
     if (failure) throw failure;
@@ -211,5 +223,10 @@ export async function runReplay(replay: ReplayFile): Promise<ReplayResult> {
 
 /** Reads a dotted path ("lastError.details.exits") out of a plain object. */
 export function pick(value: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      value,
+    );
 }

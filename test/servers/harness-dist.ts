@@ -2,7 +2,17 @@
 // `tsc` rewriting dist/ (other engineers build the same tree) cannot hand a starting child a half file.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -24,13 +34,23 @@ function readComplete(file: string): Buffer {
 export function serversSnapshot(repoRoot: string): string {
   if (snapshot !== null) return snapshot;
   const src = join(repoRoot, 'test', 'servers');
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? (e.name === 'bin' ? [] : walk(join(dir, e.name))) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.startsWith('harness') ? [join(dir, e.name)] : []);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? e.name === 'bin'
+          ? []
+          : walk(join(dir, e.name))
+        : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.startsWith('harness')
+          ? [join(dir, e.name)]
+          : [],
+    );
   const files = new Map<string, Buffer>();
   for (const file of walk(src)) {
     const out = join(repoRoot, 'dist', relative(repoRoot, file)).replace(/\.ts$/, '.js');
     if (!existsSync(out) || statSync(out).mtimeMs < statSync(file).mtimeMs) {
-      throw new Error(`harness: ${relative(repoRoot, out)} is missing or older than its source; run \`npx tsc -p tsconfig.json\` first`);
+      throw new Error(
+        `harness: ${relative(repoRoot, out)} is missing or older than its source; run \`npx tsc -p tsconfig.json\` first`,
+      );
     }
     files.set(relative(src, file).replace(/\.ts$/, '.js'), readComplete(out));
   }

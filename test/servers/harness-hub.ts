@@ -20,13 +20,21 @@ export interface HubServer {
 export async function startHub(knobs: Partial<HubKnobs> = {}, opts: { timeoutMs?: number } = {}): Promise<HubServer> {
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ACODE_HUB_')));
-  const child = spawn(process.execPath, [join(serversSnapshot(repoRoot), 'hf-hub.js'), '--host', '127.0.0.1', '--port', String(port)], {
-    env: { ...inherited, ...hubKnobEnv(knobs) }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(serversSnapshot(repoRoot), 'hf-hub.js'), '--host', '127.0.0.1', '--port', String(port)],
+    {
+      env: { ...inherited, ...hubKnobEnv(knobs) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hf-hub did not start within ${opts.timeoutMs ?? 10_000} ms:\n${output}`)), opts.timeoutMs ?? 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`hf-hub did not start within ${opts.timeoutMs ?? 10_000} ms:\n${output}`)),
+      opts.timeoutMs ?? 10_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       if (output.includes('hf-hub listening on')) {

@@ -29,7 +29,11 @@ describe('harness', () => {
 
   it.each(['ollama', 'vllm', 'llama-server'] as const)('starts %s and reports its ready line', async (kind) => {
     const s = await start(kind);
-    const ready = { ollama: /Listening on 127\.0\.0\.1:\d+ \(version/, vllm: /Application startup complete\./, 'llama-server': /server is listening on http:\/\/127\.0\.0\.1:\d+/ }[kind];
+    const ready = {
+      ollama: /Listening on 127\.0\.0\.1:\d+ \(version/,
+      vllm: /Application startup complete\./,
+      'llama-server': /server is listening on http:\/\/127\.0\.0\.1:\d+/,
+    }[kind];
     await s.waitForLog(ready);
     expect(s.pid).toBe(s.child.pid);
     const info = await s.stop();
@@ -39,7 +43,10 @@ describe('harness', () => {
   it('serversEnv lets a plain `ollama serve` from PATH start the stand-in, as an orchestrator would', async () => {
     const port = await freePort();
     const home = mkdtempSync(join(tmpdir(), 'acode-path-'));
-    const child = spawn('ollama', ['serve'], { env: { ...process.env, ...serversEnv(), HOME: home, OLLAMA_HOST: `127.0.0.1:${port}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('ollama', ['serve'], {
+      env: { ...process.env, ...serversEnv(), HOME: home, OLLAMA_HOST: `127.0.0.1:${port}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

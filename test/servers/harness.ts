@@ -46,7 +46,6 @@ const DEFAULT_TEST_MODEL: Record<ServerKind, string> = {
 
 const READY_PATH: Record<ServerKind, string> = { ollama: '/', vllm: '/health', 'llama-server': '/health' };
 
-
 /** Env that makes `ollama` / `vllm` / `llama-server` resolve to the stand-ins (for an orchestrator under test). */
 export function serversEnv(): { PATH: string; ACODE_TEST_SERVERS_DIR: string } {
   return { PATH: `${serversBinDir}:${process.env.PATH ?? ''}`, ACODE_TEST_SERVERS_DIR: serversSnapshot(repoRoot) };
@@ -131,7 +130,10 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
     ...knobEnv(opts.knobs ?? {}),
     ...opts.env,
   };
-  const child = spawn(join(serversBinDir, kind), [...argsFor(kind, model, port), ...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(serversBinDir, kind), [...argsFor(kind, model, port), ...(opts.args ?? [])], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   let output = '';
   const listeners = new Set<() => void>();
@@ -142,10 +144,12 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   // 'close' (not 'exit'): resolves only after stdout/stderr are drained, so logs() holds the last lines.
-  const exited = new Promise<ExitInfo>((resolve) => child.once('close', (code, signal) => {
-    live.delete(child);
-    resolve({ code, signal });
-  }));
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once('close', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   let done = false;
   void exited.then(() => (done = true));
 
@@ -155,32 +159,45 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
   opts.signal?.addEventListener('abort', () => kill('SIGKILL'), { once: true });
   const url = `http://127.0.0.1:${port}`;
   const server: TestServer = {
-    kind, url, port, pid: child.pid ?? -1, child, model, home, exited, kill,
+    kind,
+    url,
+    port,
+    pid: child.pid ?? -1,
+    child,
+    model,
+    home,
+    exited,
+    kill,
     logs: () => output,
-    waitForLog: (pattern, o = {}) => new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!pattern.test(output)) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`harness: ${kind} logs never matched ${String(pattern)}:\n${output}`));
-      }, o.timeoutMs ?? 10_000);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
-    }),
+    waitForLog: (pattern, o = {}) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(output)) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`harness: ${kind} logs never matched ${String(pattern)}:\n${output}`));
+        }, o.timeoutMs ?? 10_000);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      }),
     ready: async (o = {}) => {
       const deadline = Date.now() + (o.timeoutMs ?? 15_000);
       const signal = o.signal ?? new AbortController().signal;
       while (!(await probe(`${url}${READY_PATH[kind]}`, signal))) {
         if (done || signal.aborted || Date.now() > deadline) {
           const info = done ? await exited : null;
-          const why = signal.aborted ? 'aborted' : info ? `exited (code ${info.code}, signal ${info.signal})` : 'not ready in time';
+          const why = signal.aborted
+            ? 'aborted'
+            : info
+              ? `exited (code ${info.code}, signal ${info.signal})`
+              : 'not ready in time';
           throw new Error(`harness: ${kind} ${why} before ${READY_PATH[kind]} answered 200. Logs:\n${output}`);
         }
         // Poll interval while waiting on a condition, bounded by the deadline above.
@@ -215,8 +232,19 @@ export async function startTestServer(kind: ServerKind, opts: StartOptions = {})
  * `name:tag`; vLLM: the `serve` model argument; llama-server: the `-m` argument), `tokens` the
  * ACODE_FAKE_TOKENS setting if any. `prefix` = a trailing assistant message being continued.
  */
-export function expectedChat(args: { model: string; messages: ChatMessageLike[]; seed?: number; maxTokens?: number; tokens?: number; schema?: OutputShape; prefix?: string }): { text: string; pieces: string[]; finishReason: string } {
-  const p = plan({ model: args.model, prompt: chatPrompt(args.messages), seed: args.seed }, args.schema ?? { kind: 'text' },
-    { prefix: args.prefix, maxTokens: args.maxTokens ?? null, fixedCount: args.tokens ?? null });
+export function expectedChat(args: {
+  model: string;
+  messages: ChatMessageLike[];
+  seed?: number;
+  maxTokens?: number;
+  tokens?: number;
+  schema?: OutputShape;
+  prefix?: string;
+}): { text: string; pieces: string[]; finishReason: string } {
+  const p = plan(
+    { model: args.model, prompt: chatPrompt(args.messages), seed: args.seed },
+    args.schema ?? { kind: 'text' },
+    { prefix: args.prefix, maxTokens: args.maxTokens ?? null, fixedCount: args.tokens ?? null },
+  );
   return { text: p.pieces.join(''), pieces: p.pieces, finishReason: p.finishReason };
 }

@@ -40,7 +40,10 @@ function lfsFile(name: string, seed: string, size: number): RepoFile {
 
 export function makeRepo(id: string, weightBytes: number): Repo {
   const files = [
-    gitFile('config.json', `${JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64 }, null, 2)}\n`),
+    gitFile(
+      'config.json',
+      `${JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64 }, null, 2)}\n`,
+    ),
     gitFile('generation_config.json', `${JSON.stringify({ temperature: 0.7 })}\n`),
     gitFile('tokenizer.json', `${JSON.stringify({ version: '1.0', model: { type: 'BPE', vocab: { a: 0, b: 1 } } })}\n`),
     gitFile('tokenizer_config.json', `${JSON.stringify({ model_max_length: 2048 })}\n`),

@@ -16,7 +16,10 @@ describe('hf-hub stand-in', () => {
   it('serves model info with LFS sha256 and resolves files with the hub headers, LFS through a ranged CDN route', async () => {
     hub = await startHub({ weightBytes: 1000 });
     const repo = makeRepo(REPO, 1000);
-    const info = (await (await fetch(`${hub.url}/api/models/${REPO}/revision/main?blobs=true`)).json()) as { sha: string; siblings: { rfilename: string; lfs?: { sha256: string } }[] };
+    const info = (await (await fetch(`${hub.url}/api/models/${REPO}/revision/main?blobs=true`)).json()) as {
+      sha: string;
+      siblings: { rfilename: string; lfs?: { sha256: string } }[];
+    };
     expect(info.sha).toBe(repo.commit);
     const weights = info.siblings.find((s) => s.rfilename === 'model.safetensors');
     expect(weights?.lfs?.sha256).toBe(repo.files.find((f) => f.name === 'model.safetensors')?.sha256);
@@ -48,8 +51,14 @@ describe('hf-hub stand-in', () => {
     expect((await fetch(`${hub.url}/api/models/${REPO}`)).status).toBe(200);
     const none = await fetch(`${hub.url}/${REPO}/resolve/main/config.json`, { method: 'HEAD' });
     expect([none.status, none.headers.get('x-error-code')]).toEqual([401, 'GatedRepo']);
-    expect((await fetch(`${hub.url}/${REPO}/resolve/main/config.json`, { headers: { authorization: 'Bearer hf_bad' } })).status).toBe(403);
-    expect((await fetch(`${hub.url}/${REPO}/resolve/main/config.json`, { headers: { authorization: 'Bearer hf_good' } })).status).toBe(200);
+    expect(
+      (await fetch(`${hub.url}/${REPO}/resolve/main/config.json`, { headers: { authorization: 'Bearer hf_bad' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await fetch(`${hub.url}/${REPO}/resolve/main/config.json`, { headers: { authorization: 'Bearer hf_good' } }))
+        .status,
+    ).toBe(200);
     expect((await fetch(`${hub.url}/api/models/Qwen/Qwen2.5-0.5B-Instruct`)).status).toBe(401);
   });
 
@@ -73,7 +82,10 @@ describe('hf-hub stand-in', () => {
       const { spawnSync } = await import('node:child_process');
       const { serversSnapshot } = await import('./harness-dist.js');
       const { repoRoot } = await import('./harness.js');
-      const r = spawnSync(process.execPath, [`${serversSnapshot(repoRoot)}/hf-hub.js`], { env: { ...process.env }, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [`${serversSnapshot(repoRoot)}/hf-hub.js`], {
+        env: { ...process.env },
+        encoding: 'utf8',
+      });
       expect([r.status, r.stderr]).toEqual([2, 'hf-hub (acode fake): unknown knob ACODE_HUB_TYPO\n']);
     } finally {
       delete process.env.ACODE_HUB_TYPO;

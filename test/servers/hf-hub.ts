@@ -33,20 +33,39 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 const repoNotFound = (res: ServerResponse, status: 401 | 404): void =>
-  json(res, status, { error: 'Repository not found' }, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found' });
+  json(
+    res,
+    status,
+    { error: 'Repository not found' },
+    { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found' },
+  );
 
 function refuse(res: ServerResponse, knobs: HubKnobs, repo: Repo, why: Access): void {
   if (knobs.private.includes(repo.id)) return repoNotFound(res, 401);
   const message = `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`;
-  json(res, why === 'no-token' ? 401 : 403, { error: message }, { 'X-Error-Code': 'GatedRepo', 'X-Error-Message': message });
+  json(
+    res,
+    why === 'no-token' ? 401 : 403,
+    { error: message },
+    { 'X-Error-Code': 'GatedRepo', 'X-Error-Message': message },
+  );
 }
 
 function modelInfo(knobs: HubKnobs, repo: Repo): unknown {
   return {
-    _id: repo.commit.slice(0, 24), id: repo.id, modelId: repo.id, sha: repo.commit, private: knobs.private.includes(repo.id),
-    gated: knobs.gated.includes(repo.id) ? 'manual' : false, disabled: false, tags: ['safetensors'], library_name: 'transformers',
+    _id: repo.commit.slice(0, 24),
+    id: repo.id,
+    modelId: repo.id,
+    sha: repo.commit,
+    private: knobs.private.includes(repo.id),
+    gated: knobs.gated.includes(repo.id) ? 'manual' : false,
+    disabled: false,
+    tags: ['safetensors'],
+    library_name: 'transformers',
     siblings: repo.files.map((f) => ({
-      rfilename: f.name, blobId: f.etag, size: f.bytes.length,
+      rfilename: f.name,
+      blobId: f.etag,
+      size: f.bytes.length,
       ...(f.sha256 ? { lfs: { sha256: f.sha256, size: f.bytes.length, pointerSize: 134 } } : {}),
     })),
     usedStorage: repo.files.reduce((n, f) => n + f.bytes.length, 0),
@@ -74,14 +93,18 @@ async function stream(res: ServerResponse, body: Buffer, bps: number | null, cut
 export function hubServer(knobs: HubKnobs): Server {
   const repos = new Map(knobs.repos.map((id) => [id, makeRepo(id, knobs.weightBytes)]));
   const blobs = new Map<string, { repo: Repo; file: RepoFile }>();
-  for (const repo of repos.values()) for (const file of repo.files) if (file.sha256) blobs.set(file.sha256, { repo, file });
+  for (const repo of repos.values())
+    for (const file of repo.files) if (file.sha256) blobs.set(file.sha256, { repo, file });
   const cutDone = new Set<string>();
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = decodeURIComponent(url.pathname);
     if (knobs.requestLog !== null) {
-      appendFileSync(knobs.requestLog, `${JSON.stringify({ method: req.method, path: url.pathname, search: url.search, range: req.headers.range ?? null, token: req.headers.authorization !== undefined })}\n`);
+      appendFileSync(
+        knobs.requestLog,
+        `${JSON.stringify({ method: req.method, path: url.pathname, search: url.search, range: req.headers.range ?? null, token: req.headers.authorization !== undefined })}\n`,
+      );
     }
     void handle(req, res, url, path).catch(() => res.destroy());
   });
@@ -90,8 +113,14 @@ export function hubServer(knobs: HubKnobs): Server {
     if (path === '/api/models' && req.method === 'GET') {
       const q = (url.searchParams.get('search') ?? '').toLowerCase();
       const limit = Number(url.searchParams.get('limit') ?? '20');
-      const hits = [...repos.values()].filter((r) => !knobs.private.includes(r.id) && r.id.toLowerCase().includes(q)).slice(0, limit);
-      return json(res, 200, hits.map((r) => ({ _id: r.commit.slice(0, 24), id: r.id, modelId: r.id })));
+      const hits = [...repos.values()]
+        .filter((r) => !knobs.private.includes(r.id) && r.id.toLowerCase().includes(q))
+        .slice(0, limit);
+      return json(
+        res,
+        200,
+        hits.map((r) => ({ _id: r.commit.slice(0, 24), id: r.id, modelId: r.id })),
+      );
     }
     const info = /^\/api\/models\/([^/]+\/[^/]+)(?:\/revision\/([^/]+))?$/.exec(path);
     if (info && req.method === 'GET') {
@@ -99,7 +128,8 @@ export function hubServer(knobs: HubKnobs): Server {
       if (!repo) return repoNotFound(res, 404);
       if (knobs.private.includes(repo.id) && access(knobs, repo, req) !== 'ok') return repoNotFound(res, 401);
       const rev = info[2] ?? 'main';
-      if (rev !== 'main' && rev !== repo.commit) return json(res, 404, { error: `Invalid rev id: ${rev}` }, { 'X-Error-Code': 'RevisionNotFound' });
+      if (rev !== 'main' && rev !== repo.commit)
+        return json(res, 404, { error: `Invalid rev id: ${rev}` }, { 'X-Error-Code': 'RevisionNotFound' });
       return json(res, 200, modelInfo(knobs, repo));
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
@@ -109,16 +139,23 @@ export function hubServer(knobs: HubKnobs): Server {
       const ok = access(knobs, repo, req);
       if (ok !== 'ok') return refuse(res, knobs, repo, ok);
       const rev = resolve[2] ?? 'main';
-      if (rev !== 'main' && rev !== repo.commit) return json(res, 404, { error: `Invalid rev id: ${rev}` }, { 'X-Error-Code': 'RevisionNotFound' });
+      if (rev !== 'main' && rev !== repo.commit)
+        return json(res, 404, { error: `Invalid rev id: ${rev}` }, { 'X-Error-Code': 'RevisionNotFound' });
       const file = repo.files.find((f) => f.name === resolve[3]);
       if (!file) return json(res, 404, { error: 'Entry not found' }, { 'X-Error-Code': 'EntryNotFound' });
       const common = { 'X-Repo-Commit': repo.commit, 'X-Linked-Size': String(file.bytes.length) };
       if (file.sha256) {
         // The real hub redirects LFS files to its CDN; here the CDN is a route of the same server.
-        return send(res, 302, { ...common, 'X-Linked-Etag': `"${file.etag}"`, ETag: `"${file.etag}"`, Location: `/cdn-lfs/${file.sha256}` });
+        return send(res, 302, {
+          ...common,
+          'X-Linked-Etag': `"${file.etag}"`,
+          ETag: `"${file.etag}"`,
+          Location: `/cdn-lfs/${file.sha256}`,
+        });
       }
       const headers = { ...common, ETag: `"${file.etag}"`, 'Content-Type': 'text/plain; charset=utf-8' };
-      if (req.method === 'HEAD') return void (res.writeHead(200, { ...headers, 'Content-Length': String(file.bytes.length) }), res.end());
+      if (req.method === 'HEAD')
+        return void (res.writeHead(200, { ...headers, 'Content-Length': String(file.bytes.length) }), res.end());
       res.writeHead(200, { ...headers, 'Content-Length': String(file.bytes.length) });
       return stream(res, file.bytes, knobs.slowBytesPerSecond, null);
     }
@@ -136,12 +173,18 @@ export function hubServer(knobs: HubKnobs): Server {
       const end = range && range[2] !== '' ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
       if (range && start >= body.length) return send(res, 416, { 'Content-Range': `bytes */${body.length}` });
       const part = body.subarray(start, end + 1);
-      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes', ETag: `"${blob.file.etag}"`, 'Content-Length': String(part.length) };
+      const headers: Record<string, string> = {
+        'Content-Type': 'application/octet-stream',
+        'Accept-Ranges': 'bytes',
+        ETag: `"${blob.file.etag}"`,
+        'Content-Length': String(part.length),
+      };
       if (range) headers['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
       res.writeHead(range ? 206 : 200, headers);
       if (req.method === 'HEAD') return void res.end();
       // The cut knob drops the first whole-file transfer of each blob; a resumed (ranged) one completes.
-      const cut = knobs.cutAfterBytes !== null && start === 0 && !cutDone.has(blob.file.etag) ? knobs.cutAfterBytes : null;
+      const cut =
+        knobs.cutAfterBytes !== null && start === 0 && !cutDone.has(blob.file.etag) ? knobs.cutAfterBytes : null;
       if (cut !== null) cutDone.add(blob.file.etag);
       return stream(res, part, knobs.slowBytesPerSecond, cut);
     }
@@ -181,4 +224,5 @@ function main(): void {
 }
 
 // Run as a process (bin shim, startHub); imported, it only exports hubServer.
-if (process.argv[1] !== undefined && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1])) main();
+if (process.argv[1] !== undefined && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1]))
+  main();

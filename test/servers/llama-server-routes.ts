@@ -33,7 +33,8 @@ export function llamaDialect(s: LlamaState, apiKey: string | null): Dialect {
   return {
     notFound: ({ reply }) => error(reply, 404, 'not_found_error', 'File Not Found'),
     methodNotAllowed: ({ reply }) => error(reply, 404, 'not_found_error', 'File Not Found'),
-    internalError: ({ reply }, err) => error(reply, 500, 'server_error', err instanceof Error ? err.message : String(err)),
+    internalError: ({ reply }, err) =>
+      error(reply, 500, 'server_error', err instanceof Error ? err.message : String(err)),
     gate: async ({ req, url, reply }: RequestContext) => {
       if (apiKey !== null && !PUBLIC.has(url.pathname)) {
         const given = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
@@ -47,15 +48,47 @@ export function llamaDialect(s: LlamaState, apiKey: string | null): Dialect {
       return true;
     },
     headers: { Server: 'llama.cpp' },
-    accessLog: (req, status) => void process.stderr.write(`srv  log_server_r: request: ${req.method ?? 'GET'} ${req.url ?? '/'} ${req.socket.remoteAddress ?? '127.0.0.1'} ${status}\n`),
+    accessLog: (req, status) =>
+      void process.stderr.write(
+        `srv  log_server_r: request: ${req.method ?? 'GET'} ${req.url ?? '/'} ${req.socket.remoteAddress ?? '127.0.0.1'} ${status}\n`,
+      ),
   };
 }
 
 function modelsBody(s: LlamaState): unknown {
-  const meta = { vocab_type: 2, n_vocab: 151936, n_ctx_train: 32768, n_embd: 896, n_params: 494032768, size: 379381760, n_ctx: s.nCtx };
+  const meta = {
+    vocab_type: 2,
+    n_vocab: 151936,
+    n_ctx_train: 32768,
+    n_embd: 896,
+    n_params: 494032768,
+    size: 379381760,
+    n_ctx: s.nCtx,
+  };
   const created = Math.floor(s.startedAt / 1000);
   return {
-    models: [{ name: s.id, model: s.id, modified_at: '', size: '', digest: '', type: 'model', description: '', tags: [''], capabilities: ['completion'], parameters: '', details: { parent_model: '', format: 'gguf', family: '', families: [''], parameter_size: '', quantization_level: '' } }],
+    models: [
+      {
+        name: s.id,
+        model: s.id,
+        modified_at: '',
+        size: '',
+        digest: '',
+        type: 'model',
+        description: '',
+        tags: [''],
+        capabilities: ['completion'],
+        parameters: '',
+        details: {
+          parent_model: '',
+          format: 'gguf',
+          family: '',
+          families: [''],
+          parameter_size: '',
+          quantization_level: '',
+        },
+      },
+    ],
     object: 'list',
     data: [{ id: s.id, object: 'model', created, owned_by: 'llamacpp', meta }],
   };
@@ -63,19 +96,36 @@ function modelsBody(s: LlamaState): unknown {
 
 function propsBody(s: LlamaState): unknown {
   return {
-    default_generation_settings: { id: 0, n_ctx: s.nCtx, params: { n_predict: -1, seed: 4294967295, temperature: 0.8 } },
-    total_slots: 1, model_path: s.modelPath, chat_template: '{{ messages }}', modalities: { vision: false, audio: false },
-    build_info: 'b6000-acodefake', is_sleeping: false,
+    default_generation_settings: {
+      id: 0,
+      n_ctx: s.nCtx,
+      params: { n_predict: -1, seed: 4294967295, temperature: 0.8 },
+    },
+    total_slots: 1,
+    model_path: s.modelPath,
+    chat_template: '{{ messages }}',
+    modalities: { vision: false, audio: false },
+    build_info: 'b6000-acodefake',
+    is_sleeping: false,
   };
 }
 
 type Planner = (body: Record<string, unknown>) => OpenAIPlan;
 
-function generation(s: LlamaState, planner: Planner, respond: typeof respondChat): (ctx: RequestContext) => Promise<void> {
+function generation(
+  s: LlamaState,
+  planner: Planner,
+  respond: typeof respondChat,
+): (ctx: RequestContext) => Promise<void> {
   return async ({ body, reply }) => {
     const parsed = parseJson(body);
     if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-      return error(reply, 500, 'server_error', `[json.exception.parse_error.101] parse error at line 1, column 1: syntax error while parsing value - ${parsed.ok ? 'not an object' : parsed.error}`);
+      return error(
+        reply,
+        500,
+        'server_error',
+        `[json.exception.parse_error.101] parse error at line 1, column 1: syntax error while parsing value - ${parsed.ok ? 'not an object' : parsed.error}`,
+      );
     }
     let p: OpenAIPlan;
     try {
@@ -84,17 +134,37 @@ function generation(s: LlamaState, planner: Planner, respond: typeof respondChat
       if (err instanceof RequestInvalid) return error(reply, 400, 'invalid_request_error', err.message);
       throw err;
     }
-    await respond(p, { flavor: 'llama-server', model: s.id, headers: p.stream ? { 'X-Accel-Buffering': 'no' } : {} }, s.runtime, reply);
+    await respond(
+      p,
+      { flavor: 'llama-server', model: s.id, headers: p.stream ? { 'X-Accel-Buffering': 'no' } : {} },
+      s.runtime,
+      reply,
+    );
   };
 }
 
 function embeddings(s: LlamaState): (ctx: RequestContext) => Promise<void> {
   return async ({ body, reply }) => {
-    if (!s.embeddings) return error(reply, 501, 'not_supported_error', 'This server does not support embeddings. Start it with `--embeddings`');
+    if (!s.embeddings)
+      return error(
+        reply,
+        501,
+        'not_supported_error',
+        'This server does not support embeddings. Start it with `--embeddings`',
+      );
     const parsed = parseJson(body);
-    const req = parsed.ok && typeof parsed.value === 'object' && parsed.value !== null ? parsed.value as Record<string, unknown> : {};
+    const req =
+      parsed.ok && typeof parsed.value === 'object' && parsed.value !== null
+        ? (parsed.value as Record<string, unknown>)
+        : {};
     const inputs = openAiEmbeddingInputs(req.input ?? req.content);
-    if (inputs === null) return error(reply, 400, 'invalid_request_error', '"input" must be a string, a list of strings or a list of tokens');
+    if (inputs === null)
+      return error(
+        reply,
+        400,
+        'invalid_request_error',
+        '"input" must be a string, a list of strings or a list of tokens',
+      );
     return json(reply, 200, openAiEmbeddingBody(s.id, s.modelPath, inputs, 896, req.encoding_format === 'base64'), CT);
   };
 }
@@ -104,16 +174,35 @@ function embeddings(s: LlamaState): (ctx: RequestContext) => Promise<void> {
 function infill(s: LlamaState): (ctx: RequestContext) => Promise<void> {
   return async ({ body, reply }) => {
     if (!/cod(er|e)|fim/i.test(s.modelPath)) {
-      return error(reply, 501, 'not_supported_error', 'Infill is not supported by this model: prefix token is missing. suffix token is missing. middle token is missing. ');
+      return error(
+        reply,
+        501,
+        'not_supported_error',
+        'Infill is not supported by this model: prefix token is missing. suffix token is missing. middle token is missing. ',
+      );
     }
     const parsed = parseJson(body);
-    const req = parsed.ok && typeof parsed.value === 'object' && parsed.value !== null ? parsed.value as Record<string, unknown> : {};
+    const req =
+      parsed.ok && typeof parsed.value === 'object' && parsed.value !== null
+        ? (parsed.value as Record<string, unknown>)
+        : {};
     const prefix = typeof req.input_prefix === 'string' ? req.input_prefix : '';
     const suffix = typeof req.input_suffix === 'string' ? req.input_suffix : '';
     const prompt = `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`;
     const maxTokens = typeof req.n_predict === 'number' && req.n_predict >= 0 ? req.n_predict : null;
-    const p = plan({ model: s.modelPath, prompt, seed: typeof req.seed === 'number' ? req.seed : undefined }, { kind: 'text' }, { maxTokens, fixedCount: s.runtime.knobs.tokens });
-    const final = { content: '', stop: true, model: s.id, stop_type: p.finishReason === 'length' ? 'limit' : 'eos', tokens_predicted: p.pieces.length, tokens_evaluated: promptTokenCount(prompt) };
+    const p = plan(
+      { model: s.modelPath, prompt, seed: typeof req.seed === 'number' ? req.seed : undefined },
+      { kind: 'text' },
+      { maxTokens, fixedCount: s.runtime.knobs.tokens },
+    );
+    const final = {
+      content: '',
+      stop: true,
+      model: s.id,
+      stop_type: p.finishReason === 'length' ? 'limit' : 'eos',
+      tokens_predicted: p.pieces.length,
+      tokens_evaluated: promptTokenCount(prompt),
+    };
     if (req.stream !== true) {
       for (let i = 0; i < p.pieces.length; i++) await s.runtime.beforeToken();
       return json(reply, 200, { ...final, content: p.pieces.join('') }, CT);
@@ -131,16 +220,37 @@ function infill(s: LlamaState): (ctx: RequestContext) => Promise<void> {
 
 export function llamaRoutes(s: LlamaState): Route[] {
   const fixed = s.runtime.knobs.tokens;
-  const chat = generation(s, (b) => planChat(b, { model: s.modelPath, fixedCount: fixed, continuation: 'implicit', allowStreamOptionsAlone: true }), respondChat);
-  const completion = generation(s, (b) => planCompletion(b, { model: s.modelPath, fixedCount: fixed, allowStreamOptionsAlone: true }), respondCompletion);
+  const chat = generation(
+    s,
+    (b) =>
+      planChat(b, { model: s.modelPath, fixedCount: fixed, continuation: 'implicit', allowStreamOptionsAlone: true }),
+    respondChat,
+  );
+  const completion = generation(
+    s,
+    (b) => planCompletion(b, { model: s.modelPath, fixedCount: fixed, allowStreamOptionsAlone: true }),
+    respondCompletion,
+  );
   const slots = [{ id: 0, id_task: -1, n_ctx: s.nCtx, speculative: false, is_processing: false }];
   return [
     { methods: ['GET'], path: /^\/(v1\/)?health$/, handler: ({ reply }) => json(reply, 200, { status: 'ok' }, CT) },
     { methods: ['GET'], path: /^\/(v1\/)?models$/, handler: ({ reply }) => json(reply, 200, modelsBody(s), CT) },
     { methods: ['GET'], path: '/props', handler: ({ reply }) => json(reply, 200, propsBody(s), CT) },
     { methods: ['GET'], path: '/slots', handler: ({ reply }) => json(reply, 200, slots, CT) },
-    { methods: ['POST'], path: /^\/(v1\/)?chat\/completions$/, work: true, contentType: sseWhenStreaming, handler: chat },
-    { methods: ['POST'], path: /^\/(v1\/)?completions$/, work: true, contentType: sseWhenStreaming, handler: completion },
+    {
+      methods: ['POST'],
+      path: /^\/(v1\/)?chat\/completions$/,
+      work: true,
+      contentType: sseWhenStreaming,
+      handler: chat,
+    },
+    {
+      methods: ['POST'],
+      path: /^\/(v1\/)?completions$/,
+      work: true,
+      contentType: sseWhenStreaming,
+      handler: completion,
+    },
     { methods: ['POST'], path: /^\/(v1\/)?embeddings?$/, work: true, contentType: CT, handler: embeddings(s) },
     { methods: ['POST'], path: '/infill', work: true, contentType: sseWhenStreaming, handler: infill(s) },
   ];

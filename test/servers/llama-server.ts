@@ -12,8 +12,31 @@ import { llamaDialect, llamaRoutes, type LlamaState } from './llama-server-route
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-const ALIASES: Record<string, string> = { '-m': 'model', '-a': 'alias', '-c': 'ctx-size', '-ngl': 'n-gpu-layers', '-np': 'parallel', '-t': 'threads', '-fa': 'flash-attn' };
-const BOOLEANS = new Set(['jinja', 'no-jinja', 'metrics', 'embedding', 'embeddings', 'no-webui', 'verbose', 'cont-batching', 'no-mmap', 'mlock', 'reuse-port', 'slots', 'no-slots', 'props']);
+const ALIASES: Record<string, string> = {
+  '-m': 'model',
+  '-a': 'alias',
+  '-c': 'ctx-size',
+  '-ngl': 'n-gpu-layers',
+  '-np': 'parallel',
+  '-t': 'threads',
+  '-fa': 'flash-attn',
+};
+const BOOLEANS = new Set([
+  'jinja',
+  'no-jinja',
+  'metrics',
+  'embedding',
+  'embeddings',
+  'no-webui',
+  'verbose',
+  'cont-batching',
+  'no-mmap',
+  'mlock',
+  'reuse-port',
+  'slots',
+  'no-slots',
+  'props',
+]);
 
 function fileExists(path: string): boolean {
   try {
@@ -49,25 +72,41 @@ async function main(): Promise<void> {
   await preStart(knobs, 'llama-server');
   const host = requireLoopback(hostArg, 'llama-server');
   const runtime = new Runtime(knobs, log);
-  const state: LlamaState = { runtime, id: flags.get('alias') ?? env.LLAMA_ARG_ALIAS ?? model, modelPath: model, nCtx, loaded: false, startedAt: Date.now(), embeddings: flags.has('embedding') || flags.has('embeddings') };
-  const server = createFakeServer(runtime, llamaRoutes(state), llamaDialect(state, flags.get('api-key') ?? env.LLAMA_API_KEY ?? null));
+  const state: LlamaState = {
+    runtime,
+    id: flags.get('alias') ?? env.LLAMA_ARG_ALIAS ?? model,
+    modelPath: model,
+    nCtx,
+    loaded: false,
+    startedAt: Date.now(),
+    embeddings: flags.has('embedding') || flags.has('embeddings'),
+  };
+  const server = createFakeServer(
+    runtime,
+    llamaRoutes(state),
+    llamaDialect(state, flags.get('api-key') ?? env.LLAMA_API_KEY ?? null),
+  );
 
-  wireSignals(knobs, {
-    onTerm: (_sig, count) => {
-      if (count > 1) {
-        log('Received second interrupt, terminating immediately.');
-        process.exit(1);
-      }
-      if (runtime.inflight > 0) {
-        // Measured on a recent build: the task loop stops, the in-flight stream gets no more tokens.
-        runtime.frozen = true;
+  wireSignals(
+    knobs,
+    {
+      onTerm: (_sig, count) => {
+        if (count > 1) {
+          log('Received second interrupt, terminating immediately.');
+          process.exit(1);
+        }
+        if (runtime.inflight > 0) {
+          // Measured on a recent build: the task loop stops, the in-flight stream gets no more tokens.
+          runtime.frozen = true;
+          log('srv    operator(): operator(): cleaning up before exit...');
+          return;
+        }
         log('srv    operator(): operator(): cleaning up before exit...');
-        return;
-      }
-      log('srv    operator(): operator(): cleaning up before exit...');
-      process.exit(0);
+        process.exit(0);
+      },
     },
-  }, log);
+    log,
+  );
 
   log('main: binding port with default address family');
   let bound = port;
@@ -86,7 +125,11 @@ async function main(): Promise<void> {
   const magic = file ? magicOf(model) : 'GGUF';
   const known = model !== '' && ((file && magic === 'GGUF') || (!existsSync(model) && knobs.models.includes(model)));
   if (!known) {
-    log(file ? `gguf_init_from_file_impl: invalid magic characters: '${magic}', expected 'GGUF'` : `gguf_init_from_file: failed to open GGUF file '${model}'`);
+    log(
+      file
+        ? `gguf_init_from_file_impl: invalid magic characters: '${magic}', expected 'GGUF'`
+        : `gguf_init_from_file: failed to open GGUF file '${model}'`,
+    );
     log(`llama_model_load: error loading model: llama_model_loader: failed to load model from ${model}`);
     log(`llama_model_load_from_file_impl: failed to load model`);
     log(`srv    load_model: failed to load model, '${model}'`);
@@ -94,7 +137,8 @@ async function main(): Promise<void> {
     log('main: exiting due to model loading error');
     process.exit(1);
   }
-  if (knobs.loadDelayMs > 0) log(`llama_model_loader: loading ${model} (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
+  if (knobs.loadDelayMs > 0)
+    log(`llama_model_loader: loading ${model} (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
   await delay(knobs.loadDelayMs);
   state.loaded = true;
   log(`llama_model_loader: loaded meta data from ${basename(model)}`);

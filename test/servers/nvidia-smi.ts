@@ -27,7 +27,9 @@ const processes = (k: Knobs) =>
 function gpus(k: Knobs): FakeGpu[] {
   const held = processes(k).reduce((sum, p) => sum + p.mib, 0);
   return Array.from({ length: k.gpuCount }, (_, index) => ({
-    index, uuid: uuidOf(index), busId: `00000000:${(0x1b + index).toString(16).toUpperCase()}:00.0`,
+    index,
+    uuid: uuidOf(index),
+    busId: `00000000:${(0x1b + index).toString(16).toUpperCase()}:00.0`,
     used: Math.min(k.gpuMemoryMiB, k.gpuUsedMiB + (index === 0 ? held : 0)),
   }));
 }
@@ -97,7 +99,10 @@ async function main(): Promise<void> {
   }
   // Plain `nvidia-smi`: a short summary (the real one draws a table; nothing in acode parses it).
   process.stdout.write(`NVIDIA-SMI 550.54.15    Driver Version: 550.54.15    CUDA Version: 12.4 (acode stand-in)\n`);
-  for (const g of list) process.stdout.write(`GPU ${g.index}: NVIDIA A100-SXM4-80GB (UUID: ${g.uuid})  ${g.used}MiB / ${knobs.gpuMemoryMiB}MiB\n`);
+  for (const g of list)
+    process.stdout.write(
+      `GPU ${g.index}: NVIDIA A100-SXM4-80GB (UUID: ${g.uuid})  ${g.used}MiB / ${knobs.gpuMemoryMiB}MiB\n`,
+    );
 }
 
 void main();

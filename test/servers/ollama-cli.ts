@@ -17,7 +17,14 @@ function humanSize(bytes: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd((widths[c] ?? 0) + 4)).join('').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd((widths[c] ?? 0) + 4))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function call(base: string, path: string, init?: RequestInit): Promise<Response> {
@@ -39,11 +46,15 @@ export async function runClient(command: string, args: string[], host: string, p
   const base = `http://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;
   if (command === 'list' || command === 'ls' || command === 'ps') {
     const res = await call(base, command === 'ps' ? '/api/ps' : '/api/tags');
-    const body = (await res.json()) as { models: { name: string; digest: string; size: number; modified_at?: string; expires_at?: string }[] };
+    const body = (await res.json()) as {
+      models: { name: string; digest: string; size: number; modified_at?: string; expires_at?: string }[];
+    };
     const head = command === 'ps' ? ['NAME', 'ID', 'SIZE', 'PROCESSOR', 'UNTIL'] : ['NAME', 'ID', 'SIZE', 'MODIFIED'];
-    const rows = body.models.map((m) => command === 'ps'
-      ? [m.name, m.digest.slice(0, 12), humanSize(m.size), '100% CPU', m.expires_at ?? '']
-      : [m.name, m.digest.slice(0, 12), humanSize(m.size), m.modified_at ?? '']);
+    const rows = body.models.map((m) =>
+      command === 'ps'
+        ? [m.name, m.digest.slice(0, 12), humanSize(m.size), '100% CPU', m.expires_at ?? '']
+        : [m.name, m.digest.slice(0, 12), humanSize(m.size), m.modified_at ?? ''],
+    );
     process.stdout.write(`${table([head, ...rows])}\n`);
     return 0;
   }
@@ -61,7 +72,8 @@ export async function runClient(command: string, args: string[], host: string, p
         process.stderr.write(`Error: ${p.error}\n`);
         return 1;
       }
-      if (p.total && p.completed === p.total) process.stdout.write(`${p.status} 100% ▕████████████████▏ ${humanSize(p.total)}\n`);
+      if (p.total && p.completed === p.total)
+        process.stdout.write(`${p.status} 100% ▕████████████████▏ ${humanSize(p.total)}\n`);
       else if (!p.total) process.stdout.write(`${p.status}\n`);
     }
     return 0;

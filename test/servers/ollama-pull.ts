@@ -13,7 +13,8 @@ export function pullHandler(s: OllamaState): (ctx: RequestContext) => Promise<vo
   return async ({ body, reply }) => {
     const req = await readRequest(body, reply);
     if (!req) return;
-    const raw = typeof req.model === 'string' && req.model !== '' ? req.model : typeof req.name === 'string' ? req.name : '';
+    const raw =
+      typeof req.model === 'string' && req.model !== '' ? req.model : typeof req.name === 'string' ? req.name : '';
     const full = normalizeName(raw);
     if (full === null) return ollamaError(reply, 400, 'invalid model name');
     const stream = req.stream !== false;
@@ -45,7 +46,11 @@ export function pullHandler(s: OllamaState): (ctx: RequestContext) => Promise<vo
           if (reply.signal.aborted) return;
           const next = Math.min(layer.size, completed + step);
           if (failAt !== null && ((fetched + next) / grand) * 100 >= failAt) {
-            s.log('INFO', 'download.go:176', `${layer.digest.slice(7, 19)} part 0 attempt 5 failed: unexpected EOF, retrying`);
+            s.log(
+              'INFO',
+              'download.go:176',
+              `${layer.digest.slice(7, 19)} part 0 attempt 5 failed: unexpected EOF, retrying`,
+            );
             throw new PullFailed('max retries exceeded: unexpected EOF');
           }
           if (bps !== null) await delay(Math.ceil(((next - completed) * 1000) / bps));

@@ -9,7 +9,8 @@ import { OLLAMA_VERSION, ollamaError, readRequest, type OllamaState } from './ol
 
 const CT = 'application/json; charset=utf-8';
 // Ollama streams unless the body says `"stream": false`.
-const ndjsonUnlessNoStream = (body: string): string => (/"stream"\s*:\s*false/.test(body) ? CT : 'application/x-ndjson');
+const ndjsonUnlessNoStream = (body: string): string =>
+  /"stream"\s*:\s*false/.test(body) ? CT : 'application/x-ndjson';
 
 export const ollamaDialect: Dialect = {
   notFound: ({ reply }) => reply.send(404, { 'Content-Type': 'text/plain' }, '404 page not found'),
@@ -20,39 +21,85 @@ export const ollamaDialect: Dialect = {
     const p2 = (n: number): string => String(n).padStart(2, '0');
     const when = `${d.getFullYear()}/${p2(d.getMonth() + 1)}/${p2(d.getDate())} - ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
     const method = (req.method ?? 'GET').padEnd(8);
-    process.stdout.write(`[GIN] ${when} | ${status} | ${`${ms.toFixed(3)}ms`.padStart(12)} | ${(req.socket.remoteAddress ?? '127.0.0.1').padStart(15)} | ${method} "${req.url ?? '/'}"\n`);
+    process.stdout.write(
+      `[GIN] ${when} | ${status} | ${`${ms.toFixed(3)}ms`.padStart(12)} | ${(req.socket.remoteAddress ?? '127.0.0.1').padStart(15)} | ${method} "${req.url ?? '/'}"\n`,
+    );
   },
 };
 
 function details(m: StoredModel): Record<string, unknown> {
   const t = traitsOf(m.name);
-  return { parent_model: '', format: 'gguf', family: t.family, families: [t.family], parameter_size: t.parameterSize, quantization_level: t.embedding ? 'F16' : 'Q4_K_M' };
+  return {
+    parent_model: '',
+    format: 'gguf',
+    family: t.family,
+    families: [t.family],
+    parameter_size: t.parameterSize,
+    quantization_level: t.embedding ? 'F16' : 'Q4_K_M',
+  };
 }
 
 function tagEntry(m: StoredModel): Record<string, unknown> {
-  return { name: m.name, model: m.name, modified_at: m.modifiedAt.toISOString(), size: m.size, digest: m.digest, details: details(m) };
+  return {
+    name: m.name,
+    model: m.name,
+    modified_at: m.modifiedAt.toISOString(),
+    size: m.size,
+    digest: m.digest,
+    details: details(m),
+  };
 }
 
 function modelField(body: Record<string, unknown>): string {
-  return typeof body.model === 'string' && body.model !== '' ? body.model : typeof body.name === 'string' ? body.name : '';
+  return typeof body.model === 'string' && body.model !== ''
+    ? body.model
+    : typeof body.name === 'string'
+      ? body.name
+      : '';
 }
 
 export function ollamaRoutes(s: OllamaState): Route[] {
   return [
-    { methods: ['GET', 'HEAD'], path: '/', handler: ({ reply }) => reply.send(200, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Ollama is running') },
-    { methods: ['GET', 'HEAD'], path: '/api/version', handler: ({ reply }) => json(reply, 200, { version: OLLAMA_VERSION }, CT) },
-    { methods: ['GET', 'HEAD'], path: '/api/tags', handler: ({ reply }) => json(reply, 200, { models: s.store.list().map(tagEntry) }, CT) },
     {
-      methods: ['GET'], path: '/api/ps',
-      handler: ({ reply }) => json(reply, 200, {
-        models: [...s.loaded.values()].map(({ model, expiresAt }) => ({
-          name: model.name, model: model.name, size: model.size, digest: model.digest, details: details(model),
-          expires_at: expiresAt.toISOString(), size_vram: model.size, context_length: 4096,
-        })),
-      }, CT),
+      methods: ['GET', 'HEAD'],
+      path: '/',
+      handler: ({ reply }) => reply.send(200, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Ollama is running'),
     },
     {
-      methods: ['POST'], path: '/api/show',
+      methods: ['GET', 'HEAD'],
+      path: '/api/version',
+      handler: ({ reply }) => json(reply, 200, { version: OLLAMA_VERSION }, CT),
+    },
+    {
+      methods: ['GET', 'HEAD'],
+      path: '/api/tags',
+      handler: ({ reply }) => json(reply, 200, { models: s.store.list().map(tagEntry) }, CT),
+    },
+    {
+      methods: ['GET'],
+      path: '/api/ps',
+      handler: ({ reply }) =>
+        json(
+          reply,
+          200,
+          {
+            models: [...s.loaded.values()].map(({ model, expiresAt }) => ({
+              name: model.name,
+              model: model.name,
+              size: model.size,
+              digest: model.digest,
+              details: details(model),
+              expires_at: expiresAt.toISOString(),
+              size_vram: model.size,
+              context_length: 4096,
+            })),
+          },
+          CT,
+        ),
+    },
+    {
+      methods: ['POST'],
+      path: '/api/show',
       handler: async ({ body, reply }) => {
         const req = await readRequest(body, reply);
         if (!req) return;
@@ -61,15 +108,29 @@ export function ollamaRoutes(s: OllamaState): Route[] {
         const m = s.store.get(name);
         if (!m) return ollamaError(reply, 404, `model '${name}' not found`);
         const t = traitsOf(m.name);
-        return json(reply, 200, {
-          modelfile: `# Modelfile generated by "ollama show"\nFROM ${m.name}\n`, parameters: 'stop "<|eot_id|>"', template: '{{ .Prompt }}',
-          details: details(m), model_info: { 'general.architecture': t.family, [`${t.family}.context_length`]: t.contextLength, [`${t.family}.embedding_length`]: t.embeddingLength },
-          capabilities: t.capabilities, modified_at: m.modifiedAt.toISOString(),
-        }, CT);
+        return json(
+          reply,
+          200,
+          {
+            modelfile: `# Modelfile generated by "ollama show"\nFROM ${m.name}\n`,
+            parameters: 'stop "<|eot_id|>"',
+            template: '{{ .Prompt }}',
+            details: details(m),
+            model_info: {
+              'general.architecture': t.family,
+              [`${t.family}.context_length`]: t.contextLength,
+              [`${t.family}.embedding_length`]: t.embeddingLength,
+            },
+            capabilities: t.capabilities,
+            modified_at: m.modifiedAt.toISOString(),
+          },
+          CT,
+        );
       },
     },
     {
-      methods: ['DELETE'], path: '/api/delete',
+      methods: ['DELETE'],
+      path: '/api/delete',
       handler: async ({ body, reply }) => {
         const req = await readRequest(body, reply);
         if (!req) return;
@@ -81,15 +142,33 @@ export function ollamaRoutes(s: OllamaState): Route[] {
     },
     { methods: ['POST'], path: '/api/pull', work: true, contentType: ndjsonUnlessNoStream, handler: pullHandler(s) },
     { methods: ['POST'], path: '/api/chat', work: true, contentType: ndjsonUnlessNoStream, handler: chatHandler(s) },
-    { methods: ['POST'], path: '/api/generate', work: true, contentType: ndjsonUnlessNoStream, handler: generateHandler(s) },
+    {
+      methods: ['POST'],
+      path: '/api/generate',
+      work: true,
+      contentType: ndjsonUnlessNoStream,
+      handler: generateHandler(s),
+    },
     { methods: ['POST'], path: '/api/embed', work: true, contentType: CT, handler: embedHandler(s, false) },
     { methods: ['POST'], path: '/api/embeddings', work: true, contentType: CT, handler: embedHandler(s, true) },
     {
-      methods: ['GET'], path: '/v1/models',
-      handler: ({ reply }) => json(reply, 200, {
-        object: 'list',
-        data: s.store.list().map((m) => ({ id: m.name, object: 'model', created: Math.floor(m.modifiedAt.getTime() / 1000), owned_by: m.name.includes('/') ? (m.name.split('/')[0] ?? 'library') : 'library' })),
-      }, CT),
+      methods: ['GET'],
+      path: '/v1/models',
+      handler: ({ reply }) =>
+        json(
+          reply,
+          200,
+          {
+            object: 'list',
+            data: s.store.list().map((m) => ({
+              id: m.name,
+              object: 'model',
+              created: Math.floor(m.modifiedAt.getTime() / 1000),
+              owned_by: m.name.includes('/') ? (m.name.split('/')[0] ?? 'library') : 'library',
+            })),
+          },
+          CT,
+        ),
     },
   ];
 }

@@ -37,7 +37,13 @@ export async function readRequest(body: string, reply: Reply): Promise<Body | nu
   }
   const parsed = parseJson(body);
   if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-    await ollamaError(reply, 400, parsed.ok ? 'json: cannot unmarshal into Go value of type api.Request' : `invalid character in request body: ${parsed.error}`);
+    await ollamaError(
+      reply,
+      400,
+      parsed.ok
+        ? 'json: cannot unmarshal into Go value of type api.Request'
+        : `invalid character in request body: ${parsed.error}`,
+    );
     return null;
   }
   return parsed.value as Body;
@@ -49,12 +55,14 @@ const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 
 export function parseKeepAlive(v: unknown): { ok: true; ms: number } | { ok: false; error: string } {
   if (v === undefined || v === null) return { ok: true, ms: 5 * 60_000 };
   if (typeof v === 'number') return { ok: true, ms: v < 0 ? -1 : v * 1000 };
-  if (typeof v !== 'string') return { ok: false, error: `Unsupported type: '${Array.isArray(v) ? 'array' : typeof v}'` };
+  if (typeof v !== 'string')
+    return { ok: false, error: `Unsupported type: '${Array.isArray(v) ? 'array' : typeof v}'` };
   if (v === '0') return { ok: true, ms: 0 };
   const m = /^(-?)((?:\d+(?:\.\d+)?(?:h|ms|m|s|us|µs|ns))+)$/.exec(v);
   if (!m) return { ok: false, error: `time: missing unit in duration "${v}"` };
   let ms = 0;
-  for (const part of (m[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(part[1]) * (UNIT_MS[part[2] ?? 's'] ?? 0);
+  for (const part of (m[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g))
+    ms += Number(part[1]) * (UNIT_MS[part[2] ?? 's'] ?? 0);
   return { ok: true, ms: m[1] === '-' ? -1 : ms };
 }
 
@@ -67,7 +75,11 @@ export async function ensureLoaded(s: OllamaState, model: StoredModel): Promise<
     pending = delay(s.runtime.knobs.loadDelayMs).then(() => {
       s.loaded.set(model.name, { model, expiresAt: new Date(Date.now() + 5 * 60_000), timer: null });
       s.loading.delete(model.name);
-      s.log('INFO', 'server.go:1289', `llama runner started in ${(s.runtime.knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
+      s.log(
+        'INFO',
+        'server.go:1289',
+        `llama runner started in ${(s.runtime.knobs.loadDelayMs / 1000).toFixed(2)} seconds`,
+      );
     });
     s.loading.set(model.name, pending);
   }

@@ -113,11 +113,19 @@ export class OllamaStore {
 
 /** The layers a pull of `full` downloads: one big model layer (ACODE_FAKE_PULL_BYTES) and small metadata. */
 export function layersFor(full: string, modelBytes: number): Manifest {
-  const layer = (kind: string, size: number): Layer => ({ mediaType: `application/vnd.ollama.image.${kind}`, digest: `sha256:${sha256(`${full}/${kind}`)}`, size });
+  const layer = (kind: string, size: number): Layer => ({
+    mediaType: `application/vnd.ollama.image.${kind}`,
+    digest: `sha256:${sha256(`${full}/${kind}`)}`,
+    size,
+  });
   return {
     schemaVersion: 2,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${sha256(`${full}/config`)}`, size: 561 },
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      digest: `sha256:${sha256(`${full}/config`)}`,
+      size: 561,
+    },
     layers: [layer('model', modelBytes), layer('template', 1429), layer('license', 7711), layer('params', 96)],
   };
 }
@@ -138,10 +146,23 @@ export interface ModelTraits {
 export function traitsOf(full: string): ModelTraits {
   const lower = full.toLowerCase();
   const embedding = lower.includes('embed') || lower.includes('minilm');
-  const family = lower.includes('qwen') ? 'qwen2' : lower.includes('nomic') ? 'nomic-bert' : lower.includes('minilm') ? 'bert'
-    : lower.includes('gemma') ? 'gemma2' : 'llama';
+  const family = lower.includes('qwen')
+    ? 'qwen2'
+    : lower.includes('nomic')
+      ? 'nomic-bert'
+      : lower.includes('minilm')
+        ? 'bert'
+        : lower.includes('gemma')
+          ? 'gemma2'
+          : 'llama';
   // gemma2's template has no tools section; llava has a vision projector (and no tools): what Ollama reports.
-  const capabilities = embedding ? ['embedding'] : family === 'gemma2' ? ['completion'] : lower.includes('llava') ? ['completion', 'vision'] : ['completion', 'tools', ...(!embedding && lower.includes('code') ? ['insert'] : [])];
+  const capabilities = embedding
+    ? ['embedding']
+    : family === 'gemma2'
+      ? ['completion']
+      : lower.includes('llava')
+        ? ['completion', 'vision']
+        : ['completion', 'tools', ...(!embedding && lower.includes('code') ? ['insert'] : [])];
   const size = /(\d+(?:\.\d+)?)b/.exec(lower.split(':').pop() ?? '') ?? /(\d+(?:\.\d+)?)b/.exec(lower);
   return {
     family,

@@ -14,7 +14,9 @@ import { ollamaDialect, ollamaRoutes } from './ollama-routes.js';
 import { runClient } from './ollama-cli.js';
 
 function log(level: 'INFO' | 'WARN' | 'ERROR', source: string, msg: string): void {
-  process.stderr.write(`time=${new Date().toISOString()} level=${level} source=${source} msg="${msg.replace(/"/g, '\\"')}"\n`);
+  process.stderr.write(
+    `time=${new Date().toISOString()} level=${level} source=${source} msg="${msg.replace(/"/g, '\\"')}"\n`,
+  );
 }
 
 /** OLLAMA_HOST as envconfig.Host() reads it: host, host:port, scheme://host[:port]; default 127.0.0.1:11434. */
@@ -51,7 +53,8 @@ function ensureKeypair(): void {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === '--version' || argv[0] === '-v') return void process.stdout.write(`ollama version is ${OLLAMA_VERSION}\n`);
+  if (argv[0] === '--version' || argv[0] === '-v')
+    return void process.stdout.write(`ollama version is ${OLLAMA_VERSION}\n`);
   if (argv[0] !== 'serve' && argv[0] !== 'start') {
     const { host, port } = parseOllamaHost(process.env.OLLAMA_HOST);
     process.exit(await runClient(argv[0] ?? '', argv.slice(1), host, port));
@@ -61,7 +64,11 @@ async function main(): Promise<void> {
   const { host: rawHost, port } = parseOllamaHost(process.env.OLLAMA_HOST);
   const addr = rawHost.includes(':') ? `[${rawHost}]:${port}` : `${rawHost}:${port}`;
   const root = modelsDir(process.env);
-  log('INFO', 'routes.go:1331', `server config env="map[OLLAMA_HOST:http://${addr} OLLAMA_KEEP_ALIVE:5m0s OLLAMA_MODELS:${root} OLLAMA_NUM_PARALLEL:1]"`);
+  log(
+    'INFO',
+    'routes.go:1331',
+    `server config env="map[OLLAMA_HOST:http://${addr} OLLAMA_KEEP_ALIVE:5m0s OLLAMA_MODELS:${root} OLLAMA_NUM_PARALLEL:1]"`,
+  );
   await preStart(knobs, 'ollama');
   const host = requireLoopback(rawHost, 'ollama');
   const store = new OllamaStore(root);
@@ -73,14 +80,18 @@ async function main(): Promise<void> {
   const catalogue = new Set(knobs.models.map(normalizeName).filter((n): n is string => n !== null));
   const state: OllamaState = { runtime, store, catalogue, loaded: new Map(), loading: new Map(), log };
   const server = createFakeServer(runtime, ollamaRoutes(state), ollamaDialect);
-  wireSignals(knobs, {
-    // srvr.Close(): no drain, in-flight requests are cut.
-    onTerm: () => {
-      server.server.close();
-      server.destroyConnections();
-      process.exit(0);
+  wireSignals(
+    knobs,
+    {
+      // srvr.Close(): no drain, in-flight requests are cut.
+      onTerm: () => {
+        server.server.close();
+        server.destroyConnections();
+        process.exit(0);
+      },
     },
-  }, (l) => log('INFO', 'routes.go:1400', l));
+    (l) => log('INFO', 'routes.go:1400', l),
+  );
   log('INFO', 'images.go:522', `total blobs: ${store.blobCount()}`);
   log('INFO', 'images.go:529', 'total unused blobs removed: 0');
   let bound = port;
@@ -88,14 +99,23 @@ async function main(): Promise<void> {
     bound = await listen(server.server, host, port);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const reason =
+      code === 'EADDRINUSE'
+        ? 'address already in use'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (err as Error).message;
     process.stderr.write(`Error: listen tcp ${addr}: bind: ${reason}\n`);
     process.exit(1);
   }
   // Like ln.Addr(): the real port, even when OLLAMA_HOST asked for :0.
   const shown = rawHost.includes(':') ? `[${rawHost}]:${bound}` : `${rawHost}:${bound}`;
   log('INFO', 'routes.go:1384', `Listening on ${shown} (version ${OLLAMA_VERSION})`);
-  log('INFO', 'types.go:130', 'inference compute id=cpu library=cpu compute="" name=cpu description=cpu libdirs=ollama driver="" pci_id="" type="" total="7.7 GiB" available="6.1 GiB"');
+  log(
+    'INFO',
+    'types.go:130',
+    'inference compute id=cpu library=cpu compute="" name=cpu description=cpu libdirs=ollama driver="" pci_id="" type="" total="7.7 GiB" available="6.1 GiB"',
+  );
 }
 
 main().catch((err: unknown) => {

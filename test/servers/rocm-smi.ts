@@ -24,7 +24,12 @@ async function main(): Promise<void> {
       card['VRAM Total Used Memory (B)'] = String(Math.min(knobs.gpuMemoryMiB, knobs.gpuUsedMiB) * MIB);
     }
     if (args.includes('--showproductname')) {
-      Object.assign(card, { 'Card series': 'AMD Instinct MI210', 'Card model': '0x0c34', 'Card vendor': 'Advanced Micro Devices, Inc. [AMD/ATI]', 'Card SKU': 'D67301' });
+      Object.assign(card, {
+        'Card series': 'AMD Instinct MI210',
+        'Card model': '0x0c34',
+        'Card vendor': 'Advanced Micro Devices, Inc. [AMD/ATI]',
+        'Card SKU': 'D67301',
+      });
     }
     cards[`card${i}`] = card;
   }
@@ -33,7 +38,8 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write('============================ ROCm System Management Interface ============================\n');
-  for (const [name, card] of Object.entries(cards)) for (const [k, v] of Object.entries(card)) process.stdout.write(`GPU[${name.slice(4)}]\t\t: ${k}: ${v}\n`);
+  for (const [name, card] of Object.entries(cards))
+    for (const [k, v] of Object.entries(card)) process.stdout.write(`GPU[${name.slice(4)}]\t\t: ${k}: ${v}\n`);
 }
 
 void main();

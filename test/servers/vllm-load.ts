@@ -12,8 +12,10 @@ function stamp(): string {
   const d = new Date();
   return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
-const engine = (file: string, msg: string): Write => () =>
-  void process.stdout.write(`(EngineCore_DP0 pid=${process.pid}) INFO ${stamp()} [${file}] ${msg}\n`);
+const engine =
+  (file: string, msg: string): Write =>
+  () =>
+    void process.stdout.write(`(EngineCore_DP0 pid=${process.pid}) INFO ${stamp()} [${file}] ${msg}\n`);
 
 function bar(width: number, fraction: number): string {
   const full = Math.floor(fraction * width);
@@ -21,14 +23,22 @@ function bar(width: number, fraction: number): string {
 }
 
 /** A tqdm bar's redraws over `steps`, `\r`-separated, the last one ending the line. */
-function tqdm(desc: string, total: number, steps: number, show: (n: number) => string, rate: string, style: 'bar' | 'completed' = 'bar'): Write[] {
+function tqdm(
+  desc: string,
+  total: number,
+  steps: number,
+  show: (n: number) => string,
+  rate: string,
+  style: 'bar' | 'completed' = 'bar',
+): Write[] {
   const writes: Write[] = [];
   for (let i = 0; i <= steps; i++) {
     const n = Math.round((total * i) / steps);
     const pct = String(Math.floor((100 * n) / total)).padStart(3);
-    const body = style === 'bar'
-      ? `${desc}: ${pct}%|${bar(10, n / total)}| ${show(n)}/${show(total)} [00:0${i}<00:0${steps - i}, ${rate}]`
-      : `${desc}: ${pct}% Completed | ${show(n)}/${show(total)} [00:0${i}<00:0${steps - i}, ${rate}]`;
+    const body =
+      style === 'bar'
+        ? `${desc}: ${pct}%|${bar(10, n / total)}| ${show(n)}/${show(total)} [00:0${i}<00:0${steps - i}, ${rate}]`
+        : `${desc}: ${pct}% Completed | ${show(n)}/${show(total)} [00:0${i}<00:0${steps - i}, ${rate}]`;
     writes.push(() => void process.stderr.write(`\r${body}${i === steps ? '\n' : ''}`));
   }
   return writes;

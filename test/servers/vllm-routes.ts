@@ -20,24 +20,40 @@ export interface VllmState {
   metrics: { promptTokens: number; generationTokens: number; success: number; running: number };
 }
 
-function error(reply: Reply, status: number, type: string, message: string, param: string | null = null): Promise<void> {
+function error(
+  reply: Reply,
+  status: number,
+  type: string,
+  message: string,
+  param: string | null = null,
+): Promise<void> {
   return json(reply, status, { error: { message, type, param, code: status } }, 'application/json');
 }
 
-const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error' };
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+};
 
 /** vLLM's dialect; with an API key every /v1 route needs `Authorization: Bearer <key>`. */
 export function vllmDialect(apiKey: string | null): Dialect {
   return {
     ...baseDialect,
     gate: async ({ req, url, reply }) => {
-      if (apiKey === null || !url.pathname.startsWith('/v1') || req.headers.authorization === `Bearer ${apiKey}`) return false;
+      if (apiKey === null || !url.pathname.startsWith('/v1') || req.headers.authorization === `Bearer ${apiKey}`)
+        return false;
       await json(reply, 401, { error: 'Unauthorized' }, 'application/json');
       return true;
     },
     accessLog: (req, status) => {
       const addr = req.socket.remoteAddress ?? '127.0.0.1';
-      process.stdout.write(`INFO:     ${addr}:${req.socket.remotePort ?? 0} - "${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}" ${status} ${REASONS[status] ?? ''}\n`);
+      process.stdout.write(
+        `INFO:     ${addr}:${req.socket.remotePort ?? 0} - "${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}" ${status} ${REASONS[status] ?? ''}\n`,
+      );
     },
   };
 }
@@ -52,10 +68,29 @@ const baseDialect: Dialect = {
 function modelCard(s: VllmState, id: string): Record<string, unknown> {
   const created = Math.floor(s.startedAt / 1000);
   return {
-    id, object: 'model', created, owned_by: 'vllm', root: s.root, parent: null, max_model_len: s.maxModelLen,
-    permission: [{ id: `modelperm-${created.toString(16)}`, object: 'model_permission', created, allow_create_engine: false,
-      allow_sampling: true, allow_logprobs: true, allow_search_indices: false, allow_view: true, allow_fine_tuning: false,
-      organization: '*', group: null, is_blocking: false }],
+    id,
+    object: 'model',
+    created,
+    owned_by: 'vllm',
+    root: s.root,
+    parent: null,
+    max_model_len: s.maxModelLen,
+    permission: [
+      {
+        id: `modelperm-${created.toString(16)}`,
+        object: 'model_permission',
+        created,
+        allow_create_engine: false,
+        allow_sampling: true,
+        allow_logprobs: true,
+        allow_search_indices: false,
+        allow_view: true,
+        allow_fine_tuning: false,
+        organization: '*',
+        group: null,
+        is_blocking: false,
+      },
+    ],
   };
 }
 
@@ -84,11 +119,21 @@ function metricsText(s: VllmState): string {
 type Planner = (body: Record<string, unknown>, model: string) => OpenAIPlan;
 
 /** The body as an object and the served name it asks for, or null once the error has been sent. */
-async function admitted(s: VllmState, body: string, reply: Reply): Promise<{ req: Record<string, unknown>; requested: string | undefined } | null> {
+async function admitted(
+  s: VllmState,
+  body: string,
+  reply: Reply,
+): Promise<{ req: Record<string, unknown>; requested: string | undefined } | null> {
   const parsed = parseJson(body);
   if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
     const msg = parsed.ok ? 'Input should be a valid dictionary' : `JSON decode error: ${parsed.error}`;
-    await error(reply, 400, 'Bad Request', `1 validation error:\n  {'type': 'json_invalid', 'loc': ('body', 0), 'msg': '${msg}'}`, 'body');
+    await error(
+      reply,
+      400,
+      'Bad Request',
+      `1 validation error:\n  {'type': 'json_invalid', 'loc': ('body', 0), 'msg': '${msg}'}`,
+      'body',
+    );
     return null;
   }
   const req = parsed.value as Record<string, unknown>;
@@ -101,7 +146,12 @@ async function admitted(s: VllmState, body: string, reply: Reply): Promise<{ req
 }
 
 // A model vLLM runs for pooling (embeddings) has no generate API, and a generate model no Embeddings API.
-function generation(s: VllmState, api: string, planner: Planner, respond: typeof respondChat): (ctx: RequestContext) => Promise<void> {
+function generation(
+  s: VllmState,
+  api: string,
+  planner: Planner,
+  respond: typeof respondChat,
+): (ctx: RequestContext) => Promise<void> {
   return async ({ body, reply }) => {
     const a = await admitted(s, body, reply);
     if (!a) return;
@@ -116,7 +166,12 @@ function generation(s: VllmState, api: string, planner: Planner, respond: typeof
     }
     s.metrics.running += 1;
     try {
-      await respond(p, { flavor: 'vllm', model: requested ?? s.servedNames[0] ?? s.root, headers: {} }, s.runtime, reply);
+      await respond(
+        p,
+        { flavor: 'vllm', model: requested ?? s.servedNames[0] ?? s.root, headers: {} },
+        s.runtime,
+        reply,
+      );
       s.metrics.promptTokens += p.promptTokens;
       s.metrics.generationTokens += p.pieces.length;
       s.metrics.success += 1;
@@ -130,18 +185,32 @@ function embeddings(s: VllmState): (ctx: RequestContext) => Promise<void> {
   return async ({ body, reply }) => {
     const a = await admitted(s, body, reply);
     if (!a) return;
-    if (!isEmbeddingModel(s.root)) return error(reply, 400, 'BadRequestError', 'The model does not support Embeddings API');
+    if (!isEmbeddingModel(s.root))
+      return error(reply, 400, 'BadRequestError', 'The model does not support Embeddings API');
     const inputs = openAiEmbeddingInputs(a.req.input);
-    if (inputs === null) return error(reply, 400, 'BadRequestError', "1 validation error:\n  {'type': 'missing', 'loc': ('body', 'input')}", 'input');
+    if (inputs === null)
+      return error(
+        reply,
+        400,
+        'BadRequestError',
+        "1 validation error:\n  {'type': 'missing', 'loc': ('body', 'input')}",
+        'input',
+      );
     const model = a.requested ?? s.servedNames[0] ?? s.root;
     const answer = openAiEmbeddingBody(model, s.root, inputs, 768, a.req.encoding_format === 'base64');
-    return json(reply, 200, { id: `embd-${Date.now().toString(16)}`, created: Math.floor(Date.now() / 1000), ...answer }, 'application/json');
+    return json(
+      reply,
+      200,
+      { id: `embd-${Date.now().toString(16)}`, created: Math.floor(Date.now() / 1000), ...answer },
+      'application/json',
+    );
   };
 }
 
 export function vllmRoutes(s: VllmState): Route[] {
   const fixed = s.runtime.knobs.tokens;
-  const chat: Planner = (b, model) => planChat(b, { model, fixedCount: fixed, continuation: 'explicit', allowStreamOptionsAlone: false });
+  const chat: Planner = (b, model) =>
+    planChat(b, { model, fixedCount: fixed, continuation: 'explicit', allowStreamOptionsAlone: false });
   // vLLM's completion serving refuses fill in the middle outright (serving_completion.py).
   const completion: Planner = (b, model) => {
     if (b.suffix !== undefined && b.suffix !== null) throw new RequestInvalid('suffix is not currently supported');
@@ -150,18 +219,42 @@ export function vllmRoutes(s: VllmState): Route[] {
   return [
     { methods: ['GET'], path: '/health', handler: ({ reply }) => reply.send(200, {}, '') },
     { methods: ['GET', 'POST'], path: '/ping', handler: ({ reply }) => reply.send(200, {}, '') },
-    { methods: ['GET'], path: '/version', handler: ({ reply }) => json(reply, 200, { version: VLLM_VERSION }, 'application/json') },
-    { methods: ['GET'], path: '/load', handler: ({ reply }) => json(reply, 200, { server_load: 0 }, 'application/json') },
     {
-      methods: ['GET'], path: '/v1/models',
-      handler: ({ reply }) => json(reply, 200, { object: 'list', data: s.servedNames.map((n) => modelCard(s, n)) }, 'application/json'),
+      methods: ['GET'],
+      path: '/version',
+      handler: ({ reply }) => json(reply, 200, { version: VLLM_VERSION }, 'application/json'),
     },
     {
-      methods: ['GET'], path: '/metrics',
-      handler: ({ reply }) => reply.send(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }, metricsText(s)),
+      methods: ['GET'],
+      path: '/load',
+      handler: ({ reply }) => json(reply, 200, { server_load: 0 }, 'application/json'),
     },
-    { methods: ['POST'], path: '/v1/chat/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, 'Chat Completions', chat, respondChat) },
-    { methods: ['POST'], path: '/v1/completions', work: true, contentType: sseWhenStreaming, handler: generation(s, 'Completions', completion, respondCompletion) },
+    {
+      methods: ['GET'],
+      path: '/v1/models',
+      handler: ({ reply }) =>
+        json(reply, 200, { object: 'list', data: s.servedNames.map((n) => modelCard(s, n)) }, 'application/json'),
+    },
+    {
+      methods: ['GET'],
+      path: '/metrics',
+      handler: ({ reply }) =>
+        reply.send(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }, metricsText(s)),
+    },
+    {
+      methods: ['POST'],
+      path: '/v1/chat/completions',
+      work: true,
+      contentType: sseWhenStreaming,
+      handler: generation(s, 'Chat Completions', chat, respondChat),
+    },
+    {
+      methods: ['POST'],
+      path: '/v1/completions',
+      work: true,
+      contentType: sseWhenStreaming,
+      handler: generation(s, 'Completions', completion, respondCompletion),
+    },
     { methods: ['POST'], path: '/v1/embeddings', work: true, contentType: 'application/json', handler: embeddings(s) },
   ];
 }

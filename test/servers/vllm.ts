@@ -17,8 +17,16 @@ interface BoundSocket {
 // connect is refused. Node has no public bind-without-listen, so this uses the TCP handle net uses
 // itself. Returns null when the address is taken (libuv's error code).
 function bindWithoutListening(host: string, port: number): BoundSocket | null {
-  type TcpHandle = { bind(host: string, port: number): number; bind6(host: string, port: number, flags: number): number; close(): void };
-  const wrap = (process as unknown as { binding(name: string): { TCP: new (type: number) => TcpHandle; constants: { SERVER: number } } }).binding('tcp_wrap');
+  type TcpHandle = {
+    bind(host: string, port: number): number;
+    bind6(host: string, port: number, flags: number): number;
+    close(): void;
+  };
+  const wrap = (
+    process as unknown as {
+      binding(name: string): { TCP: new (type: number) => TcpHandle; constants: { SERVER: number } };
+    }
+  ).binding('tcp_wrap');
   const handle = new wrap.TCP(wrap.constants.SERVER);
   const err = host.includes(':') ? handle.bind6(host, port, 0) : handle.bind(host, port);
   if (err !== 0) {
@@ -33,7 +41,8 @@ function stamp(): string {
   const d = new Date();
   return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
-const info = (file: string, msg: string): void => void process.stdout.write(`(APIServer pid=${process.pid}) INFO ${stamp()} [${file}] ${msg}\n`);
+const info = (file: string, msg: string): void =>
+  void process.stdout.write(`(APIServer pid=${process.pid}) INFO ${stamp()} [${file}] ${msg}\n`);
 const uvicorn = (msg: string): void => void process.stderr.write(`INFO:     ${msg}\n`);
 
 function traceback(lines: string[], last: string): never {
@@ -66,11 +75,16 @@ async function main(): Promise<void> {
   if (argv[0] !== 'serve') usage(`argument subparser: invalid choice: '${argv[0] ?? ''}' (choose from 'serve')`);
   const knobs = bootKnobs('vllm');
   const { rest, names } = splitServedNames(argv.slice(1));
-  const { flags, positional } = parseArgs(rest, {}, new Set(['enforce-eager', 'enable-auto-tool-choice', 'trust-remote-code', 'disable-log-requests']));
+  const { flags, positional } = parseArgs(
+    rest,
+    {},
+    new Set(['enforce-eager', 'enable-auto-tool-choice', 'trust-remote-code', 'disable-log-requests']),
+  );
   const model = positional[0] ?? flags.get('model');
   if (!model) usage('the following arguments are required: model_tag');
   const port = Number(flags.get('port') ?? '8000');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`argument --port: invalid int value: '${flags.get('port') ?? ''}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    usage(`argument --port: invalid int value: '${flags.get('port') ?? ''}'`);
   info('utils.py:326', `vLLM API server version ${VLLM_VERSION}`);
   info('utils.py:326', `non-default args: {'model_tag': '${model}', 'port': ${port}}`);
   await preStart(knobs, 'vllm');
@@ -79,8 +93,14 @@ async function main(): Promise<void> {
   const runtime = new Runtime(knobs, (l) => void process.stderr.write(`${l}\n`));
 
   // vLLM binds its socket before loading the model, so a port conflict is reported before any load.
-  const addressInUse = (): never => traceback(['  File "/usr/local/lib/python3.12/site-packages/vllm/entrypoints/openai/api_server.py", line 1917, in create_server_socket',
-    '    sock.bind(addr)'], 'OSError: [Errno 98] Address already in use');
+  const addressInUse = (): never =>
+    traceback(
+      [
+        '  File "/usr/local/lib/python3.12/site-packages/vllm/entrypoints/openai/api_server.py", line 1917, in create_server_socket',
+        '    sock.bind(addr)',
+      ],
+      'OSError: [Errno 98] Address already in use',
+    );
   // With ACODE_FAKE_LOAD_PROGRESS the port stays bound (not listening) through the load, as in vLLM.
   let held: BoundSocket | null = null;
   const probe = createFakeServer(runtime, [], vllmDialect(null)).server;
@@ -97,38 +117,47 @@ async function main(): Promise<void> {
   let loading = true;
   let server: ReturnType<typeof createFakeServer> | null = null;
   let stopping = false;
-  wireSignals(knobs, {
-    onTerm: (_sig, count) => {
-      if (loading || server === null || count > 1) process.exit(count > 1 ? 1 : 0);
-      if (stopping) return;
-      stopping = true;
-      uvicorn('Shutting down');
-      server.server.close();
-      void runtime.whenIdle().then(() => {
-        uvicorn('Waiting for application shutdown.');
-        uvicorn('Application shutdown complete.');
-        uvicorn(`Finished server process [${process.pid}]`);
-        process.exit(0);
-      });
+  wireSignals(
+    knobs,
+    {
+      onTerm: (_sig, count) => {
+        if (loading || server === null || count > 1) process.exit(count > 1 ? 1 : 0);
+        if (stopping) return;
+        stopping = true;
+        uvicorn('Shutting down');
+        server.server.close();
+        void runtime.whenIdle().then(() => {
+          uvicorn('Waiting for application shutdown.');
+          uvicorn('Application shutdown complete.');
+          uvicorn(`Finished server process [${process.pid}]`);
+          process.exit(0);
+        });
+      },
     },
-  }, (l) => void process.stderr.write(`${l}\n`));
+    (l) => void process.stderr.write(`${l}\n`),
+  );
 
   let downloaded = false;
   if (!isLocalModelDir(model)) {
     if (!looksLikeRepoId(model) || !knobs.models.includes(model)) {
-      traceback(['  File "/usr/local/lib/python3.12/site-packages/vllm/transformers_utils/config.py", line 512, in get_config'], [
-        `ValueError: Invalid repository ID or local directory specified: '${model}'.`,
-        'Please verify the following requirements:',
-        '1. Provide a valid Hugging Face repository ID.',
-        '2. Specify a local directory that contains a recognized configuration file.',
-        "   - For Hugging Face models: ensure the presence of a 'config.json'.",
-        "   - For Mistral models: ensure the presence of a 'params.json'.",
-      ].join('\n'));
+      traceback(
+        ['  File "/usr/local/lib/python3.12/site-packages/vllm/transformers_utils/config.py", line 512, in get_config'],
+        [
+          `ValueError: Invalid repository ID or local directory specified: '${model}'.`,
+          'Please verify the following requirements:',
+          '1. Provide a valid Hugging Face repository ID.',
+          '2. Specify a local directory that contains a recognized configuration file.',
+          "   - For Hugging Face models: ensure the presence of a 'config.json'.",
+          "   - For Mistral models: ensure the presence of a 'params.json'.",
+        ].join('\n'),
+      );
     }
     if (!isCached(process.env, model)) {
       if (process.env.HF_HUB_OFFLINE === '1' || process.env.HF_HUB_OFFLINE === 'true') {
-        traceback(['  File "/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py", line 106, in send'],
-          `huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://huggingface.co/api/models/${model}: offline mode is enabled. To disable it, please unset the HF_HUB_OFFLINE environment variable.`);
+        traceback(
+          ['  File "/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py", line 106, in send'],
+          `huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://huggingface.co/api/models/${model}: offline mode is enabled. To disable it, please unset the HF_HUB_OFFLINE environment variable.`,
+        );
       }
       info('weight_utils.py:296', `Downloading weights for ${model} (acode fake: writes the cache entry only)`);
       writeCache(process.env, model, { weights: true });
@@ -140,15 +169,26 @@ async function main(): Promise<void> {
     await logVllmLoad(model, knobs.loadDelayMs, { download: downloaded });
     held?.close();
   } else {
-    if (knobs.loadDelayMs > 0) info('gpu_model_runner.py:1595', `Starting to load model ${model}... (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`);
+    if (knobs.loadDelayMs > 0)
+      info(
+        'gpu_model_runner.py:1595',
+        `Starting to load model ${model}... (acode fake: ${knobs.loadDelayMs} ms, ACODE_FAKE_LOAD_DELAY_MS)`,
+      );
     await delay(knobs.loadDelayMs);
     info('default_loader.py:262', `Loading weights took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
-    info('core.py:210', `init engine (profile, create kv cache, warmup model) took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`);
+    info(
+      'core.py:210',
+      `init engine (profile, create kv cache, warmup model) took ${(knobs.loadDelayMs / 1000).toFixed(2)} seconds`,
+    );
   }
 
   const state: VllmState = {
-    runtime, root: model, servedNames: names.length > 0 ? names : [model], maxModelLen: Number(flags.get('max-model-len') ?? 4096),
-    startedAt: Date.now(), metrics: { promptTokens: 0, generationTokens: 0, success: 0, running: 0 },
+    runtime,
+    root: model,
+    servedNames: names.length > 0 ? names : [model],
+    maxModelLen: Number(flags.get('max-model-len') ?? 4096),
+    startedAt: Date.now(),
+    metrics: { promptTokens: 0, generationTokens: 0, success: 0, running: 0 },
   };
   const routes = vllmRoutes(state);
   server = createFakeServer(runtime, routes, vllmDialect(flags.get('api-key') ?? process.env.VLLM_API_KEY ?? null));
@@ -157,7 +197,10 @@ async function main(): Promise<void> {
     bound = await listen(server.server, host, port);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    traceback(['  File "/usr/local/lib/python3.12/site-packages/uvicorn/server.py", line 161, in startup'], 'OSError: [Errno 98] Address already in use');
+    traceback(
+      ['  File "/usr/local/lib/python3.12/site-packages/uvicorn/server.py", line 161, in startup'],
+      'OSError: [Errno 98] Address already in use',
+    );
   }
   loading = false;
   info('api_server.py:1885', `Starting vLLM server on http://${host}:${bound}`);

@@ -24,7 +24,10 @@ async function lane(runs: number): Promise<string[]> {
   provider.lifecycle = { ...provider.lifecycle, startTimeoutSeconds: START_TIMEOUT_SECONDS };
   const codes: string[] = [];
   for (let i = 0; i < runs; i++) {
-    const service: Service = createService({ ref: serviceRef(provider, stateDir), actors: createActorImplementations({ env: testEnv() }) });
+    const service: Service = createService({
+      ref: serviceRef(provider, stateDir),
+      actors: createActorImplementations({ env: testEnv() }),
+    });
     try {
       await service.ensureHealthy();
       codes.push('healthy');
@@ -38,12 +41,18 @@ async function lane(runs: number): Promise<string[]> {
 }
 
 describe('a server that exits at once', () => {
-  it(`is START_FAILED in ${RUNS} of ${RUNS} starts (${LANES} lanes side by side), never START_TIMEOUT`, async () => {
-    const codes = (await Promise.all(Array.from({ length: LANES }, () => lane(RUNS / LANES)))).flat();
-    const counts = new Map<string, number>();
-    for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
-    console.log(`exit-at-start: ${[...counts].map(([code, n]) => `${code}×${n}`).join(', ')} in ${RUNS} starts of /bin/false`);
-    expect(codes.filter((c) => c !== 'START_FAILED')).toEqual([]);
-    expect(codes).toHaveLength(RUNS);
-  }, (START_TIMEOUT_SECONDS * (RUNS / LANES) + 60) * 1000);
+  it(
+    `is START_FAILED in ${RUNS} of ${RUNS} starts (${LANES} lanes side by side), never START_TIMEOUT`,
+    async () => {
+      const codes = (await Promise.all(Array.from({ length: LANES }, () => lane(RUNS / LANES)))).flat();
+      const counts = new Map<string, number>();
+      for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+      console.log(
+        `exit-at-start: ${[...counts].map(([code, n]) => `${code}×${n}`).join(', ')} in ${RUNS} starts of /bin/false`,
+      );
+      expect(codes.filter((c) => c !== 'START_FAILED')).toEqual([]);
+      expect(codes).toHaveLength(RUNS);
+    },
+    (START_TIMEOUT_SECONDS * (RUNS / LANES) + 60) * 1000,
+  );
 });

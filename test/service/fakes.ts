@@ -19,14 +19,16 @@ export class FakeIo {
   /** healthPoller in phase 'starting' reports ready at once unless false. */
   autoReady = true;
 
-  constructor(readonly script: {
-    detect?: Answer<unknown>[];
-    spawnServer?: Answer<unknown>[];
-    checkModel?: Answer<unknown>[];
-    stopServer?: Answer<unknown>[];
-    checkGpus?: Answer<unknown>[];
-    fetchModel?: Answer<unknown>[];
-  } = {}) {}
+  constructor(
+    readonly script: {
+      detect?: Answer<unknown>[];
+      spawnServer?: Answer<unknown>[];
+      checkModel?: Answer<unknown>[];
+      stopServer?: Answer<unknown>[];
+      checkGpus?: Answer<unknown>[];
+      fetchModel?: Answer<unknown>[];
+    } = {},
+  ) {}
 
   count(name: string): number {
     return this.calls[name] ?? 0;
@@ -41,7 +43,13 @@ export class FakeIo {
     return fromPromise<O, I>(async () => {
       const n = (this.calls[name] = (this.calls[name] ?? 0) + 1);
       // vLLM's GPU check and model fetch pass unless a test scripts them; every other actor waits.
-      const list = this.script[name] ?? (name === 'checkGpus' ? [{ gpus: [] }] : name === 'fetchModel' ? [{ kind: 'cached', downloaded: 0 }] : ['pending']);
+      const list =
+        this.script[name] ??
+        (name === 'checkGpus'
+          ? [{ gpus: [] }]
+          : name === 'fetchModel'
+            ? [{ kind: 'cached', downloaded: 0 }]
+            : ['pending']);
       const answer = list[Math.min(n - 1, list.length - 1)];
       if (answer === 'pending') return new Promise<O>(() => {});
       if (answer instanceof Error) throw answer;
@@ -70,9 +78,12 @@ export class FakeIo {
       stopServer: this.promise('stopServer'),
       watchProcess: this.callback('watchProcess'),
       watchLog: this.callback('watchLog'),
-      healthPoller: this.callback<ServiceRef & { phase: 'starting' | 'healthy'; maxMisses: number }>('healthPoller', (input, send) => {
-        if (input.phase === 'starting' && this.autoReady) queueMicrotask(() => send({ type: 'PROBE_OK' }));
-      }),
+      healthPoller: this.callback<ServiceRef & { phase: 'starting' | 'healthy'; maxMisses: number }>(
+        'healthPoller',
+        (input, send) => {
+          if (input.phase === 'starting' && this.autoReady) queueMicrotask(() => send({ type: 'PROBE_OK' }));
+        },
+      ),
       pullModel: this.callback('pullModel'),
     };
   }
@@ -82,27 +93,61 @@ export class FakeIo {
     const note = (what: string) => this.adapterCalls.push(what);
     return {
       id: provider.id,
-      capabilities: { streaming: true, tools: false, structuredOutput: false, embeddings: false, vision: false, continueFinalMessage: false },
-      complete: async () => { note('complete'); throw new Error('not in this test'); },
-      stream: () => { note('stream'); throw new Error('not in this test'); },
-      health: async () => { note('health'); return { ok: true, status: 'ready' }; },
-      listModels: async () => { note('listModels'); return []; },
-      modelInfo: async (id) => { note('modelInfo'); return { id }; },
-      close: async () => { note('close'); },
+      capabilities: {
+        streaming: true,
+        tools: false,
+        structuredOutput: false,
+        embeddings: false,
+        vision: false,
+        continueFinalMessage: false,
+      },
+      complete: async () => {
+        note('complete');
+        throw new Error('not in this test');
+      },
+      stream: () => {
+        note('stream');
+        throw new Error('not in this test');
+      },
+      health: async () => {
+        note('health');
+        return { ok: true, status: 'ready' };
+      },
+      listModels: async () => {
+        note('listModels');
+        return [];
+      },
+      modelInfo: async (id) => {
+        note('modelInfo');
+        return { id };
+      },
+      close: async () => {
+        note('close');
+      },
     };
   };
 }
 
-export function testRef(overrides: {
-  kind?: 'vllm' | 'ollama';
-  mode?: OperatingMode;
-  lifecycle?: Partial<LifecycleConfig>;
-} = {}): ServiceRef {
+export function testRef(
+  overrides: {
+    kind?: 'vllm' | 'ollama';
+    mode?: OperatingMode;
+    lifecycle?: Partial<LifecycleConfig>;
+  } = {},
+): ServiceRef {
   const kind = overrides.kind ?? 'vllm';
   const port = kind === 'ollama' ? 11434 : 8000;
   const provider: ProviderConfig = {
-    id: kind, kind, type: kind === 'ollama' ? 'ollama' : 'openai-compatible', model: 'test-model',
-    host: '127.0.0.1', port, baseUrl: `http://127.0.0.1:${port}`, args: [], timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    id: kind,
+    kind,
+    type: kind === 'ollama' ? 'ollama' : 'openai-compatible',
+    model: 'test-model',
+    host: '127.0.0.1',
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    args: [],
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
     lifecycle: { ...DEFAULT_LIFECYCLE, ...overrides.lifecycle },
   };
   return { provider, mode: overrides.mode ?? 'local-only', stateDir: '/nonexistent/acode-test' };

@@ -53,7 +53,13 @@ export class World {
 
   provider(kind: ProviderKind, port: number, opts: ServiceOptions = {}): ProviderConfig {
     const base = providerConfig(kind, port, opts.provider ?? {});
-    base.lifecycle = { ...base.lifecycle, startTimeoutSeconds: 20, modelLoadTimeoutSeconds: 20, healthCheckIntervalSeconds: 0.2, ...opts.lifecycle };
+    base.lifecycle = {
+      ...base.lifecycle,
+      startTimeoutSeconds: 20,
+      modelLoadTimeoutSeconds: 20,
+      healthCheckIntervalSeconds: 0.2,
+      ...opts.lifecycle,
+    };
     return base;
   }
 
@@ -67,7 +73,10 @@ export class World {
       tuning: { graceMs: opts.graceMs ?? 2_000, maxMisses: 2, backoff: { baseMs: 50, capMs: 200 } },
       inspect: (e: InspectionEvent) => {
         if (e.type !== '@xstate.snapshot' || e.actorRef.sessionId !== e.rootId) return;
-        const snap = e.snapshot as { value?: Parameters<typeof stateLabel>[0]; context?: { pid?: number | null; pull?: { completed: number; total: number } | null } };
+        const snap = e.snapshot as {
+          value?: Parameters<typeof stateLabel>[0];
+          context?: { pid?: number | null; pull?: { completed: number; total: number } | null };
+        };
         if (snap.value === undefined) return;
         const label = stateLabel(snap.value);
         if (labels.at(-1) !== label) labels.push(label);
@@ -102,8 +111,11 @@ export async function serversOnPort(port: number): Promise<number[]> {
     const args = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
     const server = args.some((a) => /(llama-server|vllm|ollama)\.js$/.test(a));
     const portArg = args.includes('--port') && args[args.indexOf('--port') + 1] === String(port);
-    const ollama = args.some((a) => a.endsWith('ollama.js'))
-      && (await readFile(`/proc/${name}/environ`, 'utf8').catch(() => '')).split('\0').some((v) => v.startsWith('OLLAMA_HOST=') && v.endsWith(`:${port}`));
+    const ollama =
+      args.some((a) => a.endsWith('ollama.js')) &&
+      (await readFile(`/proc/${name}/environ`, 'utf8').catch(() => ''))
+        .split('\0')
+        .some((v) => v.startsWith('OLLAMA_HOST=') && v.endsWith(`:${port}`));
     if (server && (portArg || ollama) && pidAlive(Number(name))) found.push(Number(name));
   }
   return found;

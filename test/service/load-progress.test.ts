@@ -31,18 +31,35 @@ describe('service + real actors: a vLLM load longer than start_timeout_seconds',
     await service.ensureHealthy();
     // The load really outlasted the start timeout: without the log, this start would have failed.
     expect(Date.now() - started).toBeGreaterThan(START_TIMEOUT_SECONDS * 1000);
-    expect(labels).toEqual(['stopped', 'detecting', 'starting', 'healthy/unknown', 'healthy/checking', 'healthy/ready']);
+    expect(labels).toEqual([
+      'stopped',
+      'detecting',
+      'starting',
+      'healthy/unknown',
+      'healthy/checking',
+      'healthy/ready',
+    ]);
     expect(service.status()).toMatchObject({ state: 'healthy', load: null, lastError: null });
     // What the TUI and --json showed on the way: the shard loading, the engine's warm-up. The start pulled
     // the model into the cache before the spawn (vllm-hub-start.test.ts), so vLLM downloads nothing itself
     // (its download bars are parsed all the same: test/actors/load-progress.test.ts).
     const phases = [...new Set(seen.map((p) => p.phase))];
     expect(phases).toEqual(['load', 'init']);
-    expect(seen).toEqual(expect.arrayContaining([
-      // Which redraws a 250 ms look catches depends on timing; that some bar of the shard loader shows does not.
-      expect.objectContaining({ phase: 'load', percent: expect.any(Number), text: expect.stringMatching(/^Loading safetensors checkpoint shards \d\/2$/) }),
-      expect.objectContaining({ phase: 'init', percent: null, text: expect.stringContaining('init engine (profile, create kv cache, warmup model) took') }),
-    ]));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        // Which redraws a 250 ms look catches depends on timing; that some bar of the shard loader shows does not.
+        expect.objectContaining({
+          phase: 'load',
+          percent: expect.any(Number),
+          text: expect.stringMatching(/^Loading safetensors checkpoint shards \d\/2$/),
+        }),
+        expect.objectContaining({
+          phase: 'init',
+          percent: null,
+          text: expect.stringContaining('init engine (profile, create kv cache, warmup model) took'),
+        }),
+      ]),
+    );
   });
 
   it('a server that logs nothing about a load for as long is still cut by start_timeout_seconds, and reaped', async () => {

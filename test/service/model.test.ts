@@ -14,7 +14,16 @@ describe('service + real actors: models', { timeout: 60_000 }, () => {
     const port = await freePort();
     const { service, labels, pulls } = world.service('ollama', port, { env: PULL });
     const adapter = await service.ensureHealthy();
-    expect(labels).toEqual(['stopped', 'detecting', 'starting', 'healthy/unknown', 'healthy/checking', 'healthy/pulling', 'healthy/checking', 'healthy/ready']);
+    expect(labels).toEqual([
+      'stopped',
+      'detecting',
+      'starting',
+      'healthy/unknown',
+      'healthy/checking',
+      'healthy/pulling',
+      'healthy/checking',
+      'healthy/ready',
+    ]);
     // e.g. [[0,0],[400000,2000000],[1200000,2000000],[2009236,2009236]]: bytes summed over the layers.
     expect(pulls.some(([c, t]) => t >= 2_000_000 && c > 0 && c < t)).toBe(true);
     const completed = pulls.map(([c]) => c);
@@ -27,7 +36,9 @@ describe('service + real actors: models', { timeout: 60_000 }, () => {
 
   it('a pull that fails mid-way: progress first, then healthy/missing with the server reason; the server keeps running', async () => {
     const port = await freePort();
-    const { service, labels, pulls } = world.service('ollama', port, { env: { ...PULL, ACODE_FAKE_PULL_FAIL_AT_PERCENT: '50' } });
+    const { service, labels, pulls } = world.service('ollama', port, {
+      env: { ...PULL, ACODE_FAKE_PULL_FAIL_AT_PERCENT: '50' },
+    });
     const error = await failureOf(service.ensureHealthy());
     expect(error.message).toContain('max retries exceeded');
     expect(labels.slice(-2)).toEqual(['healthy/pulling', 'healthy/missing']);
@@ -37,14 +48,14 @@ describe('service + real actors: models', { timeout: 60_000 }, () => {
     expect(await serversOnPort(port)).toHaveLength(1);
   });
 
-  it('vLLM with an unknown model id: failed with the server\'s own reason, nothing left running', async () => {
+  it("vLLM with an unknown model id: failed with the server's own reason, nothing left running", async () => {
     const port = await freePort();
     // On the hub stand-in (the start pulls it), unknown to the vLLM stand-in, which exits as vLLM does.
     const { service, labels } = world.service('vllm', port, { provider: { model: 'acode-test/tiny-llm' } });
     const error = await failureOf(service.ensureHealthy());
     expect(error.code).toBe('START_FAILED');
     expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
-    const reason = `${error.message}\n${(service.status().lastError?.details?.logTail as string[] | undefined ?? []).join('\n')}`;
+    const reason = `${error.message}\n${((service.status().lastError?.details?.logTail as string[] | undefined) ?? []).join('\n')}`;
     expect(reason).toContain("Invalid repository ID or local directory specified: 'acode-test/tiny-llm'");
     expect(top(service)).toBe('failed');
     expect(await serversOnPort(port)).toEqual([]);

@@ -89,8 +89,20 @@ describe('service + real actors: across processes', { timeout: 120_000 }, () => 
     for (let run = 0; run < 3; run += 1) {
       const port = await freePort();
       const env = world.env({ ACODE_FAKE_LOAD_DELAY_MS: '300' });
-      const both = await Promise.all([0, 1].map(() => execa('node', [FIXTURE, world.stateDir, String(port)], { env, extendEnv: false, reject: false })));
-      const results = both.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { state?: string; model?: string; pid?: number; error?: string });
+      const both = await Promise.all(
+        [0, 1].map(() =>
+          execa('node', [FIXTURE, world.stateDir, String(port)], { env, extendEnv: false, reject: false }),
+        ),
+      );
+      const results = both.map(
+        (r) =>
+          JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
+            state?: string;
+            model?: string;
+            pid?: number;
+            error?: string;
+          },
+      );
       const onPort = await serversOnPort(port);
       for (const pid of onPort) world.ledger.add(pid);
       expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
@@ -112,10 +124,17 @@ describe('service + real actors: across processes', { timeout: 120_000 }, () => 
     const file = pidFilePath(world.stateDir, providerConfig('llamacpp', port));
     await mkdir(dirname(file), { recursive: true });
     // The server this file named died long ago; its pid is now the sleeper's (other start time).
-    await writeFile(file, JSON.stringify({
-      pid: sleeper.pid, startTime: '1', cmdline: ['node', '/x/llama-server.js', '-m', 'm.gguf', '--port', String(port)],
-      port, startedAt: new Date(0).toISOString(), binary: 'llama-server',
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        pid: sleeper.pid,
+        startTime: '1',
+        cmdline: ['node', '/x/llama-server.js', '-m', 'm.gguf', '--port', String(port)],
+        port,
+        startedAt: new Date(0).toISOString(),
+        binary: 'llama-server',
+      }),
+    );
     const { service, labels } = world.service('llamacpp', port);
     await service.ensureHealthy();
     const first = service.status().pid!;
@@ -123,7 +142,10 @@ describe('service + real actors: across processes', { timeout: 120_000 }, () => 
     expect((await readPidFile(world.stateDir, providerConfig('llamacpp', port)))?.pid).toBe(first);
 
     process.kill(first, 'SIGKILL');
-    await until(() => labels.filter((l) => l === 'healthy/ready').length === 2, { what: 'restart to healthy', timeoutMs: 20_000 });
+    await until(() => labels.filter((l) => l === 'healthy/ready').length === 2, {
+      what: 'restart to healthy',
+      timeoutMs: 20_000,
+    });
     await service.stop();
     expect(top(service)).toBe('stopped');
     expect(signalled).toBeNull();

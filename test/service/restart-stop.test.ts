@@ -20,13 +20,25 @@ async function currentPid(port: number): Promise<number> {
 describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, () => {
   it('kill -9 while healthy: crashed → restarting → starting → healthy with a new process, one restart counted', async () => {
     const port = await freePort();
-    const { service, labels } = world.service('llamacpp', port, { lifecycle: { maxRestarts: 3, restartWindowSeconds: 60 } });
+    const { service, labels } = world.service('llamacpp', port, {
+      lifecycle: { maxRestarts: 3, restartWindowSeconds: 60 },
+    });
     await service.ensureHealthy();
     const first = await currentPid(port);
     labels.length = 0;
     process.kill(first, 'SIGKILL');
-    await until(() => labels.at(-1) === 'healthy/ready' && labels.includes('restarting'), { what: 'restart to healthy', timeoutMs: 20_000 });
-    expect(labels).toEqual(['crashed', 'restarting', 'starting', 'healthy/unknown', 'healthy/checking', 'healthy/ready']);
+    await until(() => labels.at(-1) === 'healthy/ready' && labels.includes('restarting'), {
+      what: 'restart to healthy',
+      timeoutMs: 20_000,
+    });
+    expect(labels).toEqual([
+      'crashed',
+      'restarting',
+      'starting',
+      'healthy/unknown',
+      'healthy/checking',
+      'healthy/ready',
+    ]);
     const second = await currentPid(port);
     expect(second).not.toBe(first);
     expect(service.status()).toMatchObject({ pid: second, owned: true, restartsInWindow: 1 });
@@ -36,10 +48,15 @@ describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, 
 
   it('budget spent: the next crash is failed CRASH_LOOP with the server log tail, and nothing restarts it', async () => {
     const port = await freePort();
-    const { service, labels } = world.service('llamacpp', port, { lifecycle: { maxRestarts: 1, restartWindowSeconds: 600 } });
+    const { service, labels } = world.service('llamacpp', port, {
+      lifecycle: { maxRestarts: 1, restartWindowSeconds: 600 },
+    });
     await service.ensureHealthy();
     process.kill(await currentPid(port), 'SIGKILL');
-    await until(() => labels.filter((l) => l === 'healthy/ready').length === 2, { what: 'first restart', timeoutMs: 20_000 });
+    await until(() => labels.filter((l) => l === 'healthy/ready').length === 2, {
+      what: 'first restart',
+      timeoutMs: 20_000,
+    });
     const second = await currentPid(port);
     process.kill(second, 'SIGKILL');
     await waitState(service, 'failed');
@@ -72,20 +89,32 @@ describe('service + real actors: crashes, restarts, stop', { timeout: 60_000 }, 
     await service.ensureHealthy();
     sub.unsubscribe();
     expect(sawLoading).toBe(true);
-    expect(labels).toEqual(['stopped', 'detecting', 'starting', 'healthy/unknown', 'healthy/checking', 'healthy/ready']);
+    expect(labels).toEqual([
+      'stopped',
+      'detecting',
+      'starting',
+      'healthy/unknown',
+      'healthy/checking',
+      'healthy/ready',
+    ]);
     expect(service.status().restartsInWindow).toBe(0);
   });
 
   it('stop with a server that ignores SIGTERM: SIGKILL after the grace period, stopped, nothing left', async () => {
     const port = await freePort();
-    const { service, labels } = world.service('llamacpp', port, { env: { ACODE_FAKE_IGNORE_SIGTERM: '1' }, graceMs: 500 });
+    const { service, labels } = world.service('llamacpp', port, {
+      env: { ACODE_FAKE_IGNORE_SIGTERM: '1' },
+      graceMs: 500,
+    });
     await service.ensureHealthy();
     const pid = await currentPid(port);
     await service.stop();
     expect(labels.slice(-2)).toEqual(['stopping', 'stopped']);
     expect(pidAlive(pid)).toBe(false);
     // It logged the SIGTERM it ignored, so only the SIGKILL can have ended it.
-    expect(readFileSync(logFilePath(world.stateDir, providerConfig('llamacpp', port)), 'utf8')).toContain("received SIGTERM, ignoring it");
+    expect(readFileSync(logFilePath(world.stateDir, providerConfig('llamacpp', port)), 'utf8')).toContain(
+      'received SIGTERM, ignoring it',
+    );
     expect(existsSync(pidFilePath(world.stateDir, providerConfig('llamacpp', port)))).toBe(false);
     expect(service.status().lastError).toBeNull();
   });

@@ -11,7 +11,15 @@ import { registerChild } from '../../actors/process-table.js';
 import { spawnServer } from '../../actors/server-process.js';
 import { terminateChild } from '../../actors/terminate-child.js';
 import { createService, type Service } from '../../machines/service.js';
-import { PidLedger, freePort, removeDir, requireBuiltServers, serviceRef, tempStateDir, testEnv } from '../actors/helpers.js';
+import {
+  PidLedger,
+  freePort,
+  removeDir,
+  requireBuiltServers,
+  serviceRef,
+  tempStateDir,
+  testEnv,
+} from '../actors/helpers.js';
 import { pidAlive, until } from '../support/processes.js';
 import { providerConfig } from '../support/providers.js';
 
@@ -41,10 +49,13 @@ function makeService(kind: 'llamacpp' | 'ollama', port: number, env: NodeJS.Proc
     actors: createActorImplementations({ env }),
     tuning: { graceMs: 2_000, maxMisses: 2, backoff: { baseMs: 50, capMs: 200 } },
     inspect: (e) => {
-      if (e.type === '@xstate.event' && e.actorRef.sessionId === e.rootId) trace.push(JSON.stringify(e.event).slice(0, 200));
+      if (e.type === '@xstate.event' && e.actorRef.sessionId === e.rootId)
+        trace.push(JSON.stringify(e.event).slice(0, 200));
       if (e.type === '@xstate.snapshot' && e.actorRef.sessionId === e.rootId) {
         const snap = e.snapshot as { value?: unknown; context?: { pid?: unknown; owned?: unknown } };
-        trace.push(`  -> ${JSON.stringify(snap.value)} pid=${String(snap.context?.pid)} owned=${String(snap.context?.owned)}`);
+        trace.push(
+          `  -> ${JSON.stringify(snap.value)} pid=${String(snap.context?.pid)} owned=${String(snap.context?.owned)}`,
+        );
       }
     },
   });
@@ -54,7 +65,7 @@ function makeService(kind: 'llamacpp' | 'ollama', port: number, env: NodeJS.Proc
 
 const top = (service: Service): string => {
   const value = service.actor.getSnapshot().value;
-  return typeof value === 'string' ? value : Object.keys(value)[0] ?? '';
+  return typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
 };
 
 describe('service machine + real actors', () => {
@@ -67,10 +78,13 @@ describe('service machine + real actors', () => {
     ledger.add(first);
 
     process.kill(first, 'SIGKILL');
-    await until(async () => {
-      const record = await readPidFile(stateDir, providerConfig('llamacpp', port));
-      return record !== undefined && record.pid !== first && top(service) === 'healthy';
-    }, { what: 'restarted and healthy', timeoutMs: 20_000 });
+    await until(
+      async () => {
+        const record = await readPidFile(stateDir, providerConfig('llamacpp', port));
+        return record !== undefined && record.pid !== first && top(service) === 'healthy';
+      },
+      { what: 'restarted and healthy', timeoutMs: 20_000 },
+    );
     const second = (await readPidFile(stateDir, providerConfig('llamacpp', port)))!.pid;
     ledger.add(second);
     expect(second).not.toBe(first);
@@ -129,7 +143,11 @@ async function cancelAtSpawn(env: NodeJS.ProcessEnv): Promise<{ pid: number | un
 async function atSpawned(act: (service: Service) => Promise<void>): Promise<number> {
   const provider = providerConfig('llamacpp', await freePort());
   provider.lifecycle = { ...provider.lifecycle, startTimeoutSeconds: 20 };
-  const service = createService({ ref: serviceRef(provider, stateDir), actors: createActorImplementations({ env: testEnv() }), tuning: { graceMs: 2_000 } });
+  const service = createService({
+    ref: serviceRef(provider, stateDir),
+    actors: createActorImplementations({ env: testEnv() }),
+    tuning: { graceMs: 2_000 },
+  });
   services.push(service);
   let acted: { pid: number; done: Promise<void> } | undefined;
   service.actor.subscribe((s) => {
@@ -140,9 +158,13 @@ async function atSpawned(act: (service: Service) => Promise<void>): Promise<numb
     }
   });
   service.start();
-  const settled = () => !service.actor.getSnapshot().matches('detecting') && !service.actor.getSnapshot().matches('starting');
+  const settled = () =>
+    !service.actor.getSnapshot().matches('detecting') && !service.actor.getSnapshot().matches('starting');
   await until(() => acted !== undefined || settled(), { what: 'the pid while spawning, or the start to end' });
-  if (acted === undefined) throw new Error(`the machine never knew the pid while spawning; it went to ${JSON.stringify(service.actor.getSnapshot().value)}`);
+  if (acted === undefined)
+    throw new Error(
+      `the machine never knew the pid while spawning; it went to ${JSON.stringify(service.actor.getSnapshot().value)}`,
+    );
   await acted.done;
   return acted.pid;
 }
@@ -179,7 +201,10 @@ describe('a cancelled spawn', () => {
 describe('terminateChild', () => {
   it('SIGKILLs the group of a child that ignores SIGTERM once the grace is over', async () => {
     // `trap '' TERM` is inherited by the exec'd sleep; "ready" says the trap is set.
-    const child = spawn('sh', ['-c', "trap '' TERM; echo ready; exec sleep 30"], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('sh', ['-c', "trap '' TERM; echo ready; exec sleep 30"], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     ledger.add(child.pid);
     const entry = registerChild(child, { pid: child.pid!, providerId: 'test', logFile: '/dev/null', logOffset: 0 });
     await new Promise((resolve) => child.stdout.once('data', resolve));

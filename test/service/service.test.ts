@@ -21,15 +21,26 @@ function setup(io: FakeIo, ref = testRef()) {
   const commands: string[] = [];
   // Events sent to the service from outside (START, ENSURE ...), not timers or actors' replies.
   const inspect = (ev: InspectionEvent) => {
-    if (ev.type === '@xstate.event' && !ev.sourceRef && !ev.event.type.startsWith('xstate.')) commands.push(ev.event.type);
+    if (ev.type === '@xstate.event' && !ev.sourceRef && !ev.event.type.startsWith('xstate.'))
+      commands.push(ev.event.type);
   };
-  const service = createService({ ref, actors: io.actors(), createAdapter: io.createAdapter, clock, inspect, random: () => 0.5 });
+  const service = createService({
+    ref,
+    actors: io.actors(),
+    createAdapter: io.createAdapter,
+    clock,
+    inspect,
+    random: () => 0.5,
+  });
   return { clock, service, commands };
 }
 
 async function settledOf(p: Promise<unknown>): Promise<boolean> {
   let settled = false;
-  p.then(() => (settled = true), () => (settled = true));
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   await drain();
   return settled;
 }
@@ -48,7 +59,11 @@ const top = (s: Service) => s.status().state;
 
 describe('ensureHealthy', () => {
   it('cold-starts once, then hands out the cached adapter with zero requests and no event', async () => {
-    const io = new FakeIo({ detect: [{ kind: 'absent' }], spawnServer: [{ pid: 42, adopted: false }], checkModel: [{ kind: 'ready' }] });
+    const io = new FakeIo({
+      detect: [{ kind: 'absent' }],
+      spawnServer: [{ pid: 42, adopted: false }],
+      checkModel: [{ kind: 'ready' }],
+    });
     const { clock, service, commands } = setup(io);
     const first = service.ensureHealthy();
     await pump(clock);
@@ -94,12 +109,21 @@ describe('ensureHealthy', () => {
   });
 
   it('does not restart a crash-looping server: the error comes back at once, nothing is invoked', async () => {
-    const io = new FakeIo({ detect: [{ kind: 'absent' }], spawnServer: [{ pid: 42, adopted: false }], checkModel: [{ kind: 'ready' }] });
+    const io = new FakeIo({
+      detect: [{ kind: 'absent' }],
+      spawnServer: [{ pid: 42, adopted: false }],
+      checkModel: [{ kind: 'ready' }],
+    });
     const { clock, service, commands } = setup(io, testRef({ lifecycle: { maxRestarts: 0 } }));
     const p = service.ensureHealthy();
     await pump(clock);
     await p;
-    io.senders.watchProcess?.({ type: 'PROCESS_EXITED', exitCode: 1, signal: null, logTail: ['CUDA error: out of memory'] });
+    io.senders.watchProcess?.({
+      type: 'PROCESS_EXITED',
+      exitCode: 1,
+      signal: null,
+      logTail: ['CUDA error: out of memory'],
+    });
     await pump(clock);
     expect(top(service)).toBe('failed');
     const actorsBefore = io.total();
@@ -116,7 +140,10 @@ describe('ensureHealthy', () => {
 
   it('gives up after the restart budget of start + model-load time plus a minute, with START_TIMEOUT', async () => {
     const io = new FakeIo({ detect: ['pending'] });
-    const { clock, service } = setup(io, testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 300, maxRestarts: 3 } }));
+    const { clock, service } = setup(
+      io,
+      testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 300, maxRestarts: 3 } }),
+    );
     const p = rejection(service.ensureHealthy());
     await pump(clock);
     // (30 s + 300 s) x (3 restarts + the first start) + 60 s: the machine's own timeouts end a real wait first.
@@ -133,15 +160,23 @@ describe('ensureHealthy', () => {
     // whole recovery takes 66 s of clock time, more than one start_timeout + model_load_timeout (60 s).
     const io = new FakeIo({
       detect: [{ kind: 'absent' }],
-      spawnServer: [{ pid: 42, adopted: false }, { pid: 43, adopted: false }, { pid: 44, adopted: false }],
+      spawnServer: [
+        { pid: 42, adopted: false },
+        { pid: 43, adopted: false },
+        { pid: 44, adopted: false },
+      ],
       checkModel: [{ kind: 'ready' }, 'pending', { kind: 'ready' }],
     });
-    const { clock, service } = setup(io, testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 30, maxRestarts: 3 } }));
+    const { clock, service } = setup(
+      io,
+      testRef({ lifecycle: { startTimeoutSeconds: 30, modelLoadTimeoutSeconds: 30, maxRestarts: 3 } }),
+    );
     const first = service.ensureHealthy();
     await pump(clock);
     const provider = await first;
     io.autoReady = false;
-    const crash = () => io.senders.watchProcess?.({ type: 'PROCESS_EXITED', exitCode: 137, signal: 'SIGKILL', logTail: [] });
+    const crash = () =>
+      io.senders.watchProcess?.({ type: 'PROCESS_EXITED', exitCode: 137, signal: 'SIGKILL', logTail: [] });
     const poller = (type: 'PROBE_OK' | 'PROBE_LOADING') => io.senders.healthPoller?.({ type });
 
     crash();
@@ -170,11 +205,20 @@ describe('ensureHealthy', () => {
 
   it('keeps waiting past the bound while a pull is in progress', async () => {
     const io = new FakeIo({ detect: [{ kind: 'running' }], checkModel: [{ kind: 'absent' }, { kind: 'ready' }] });
-    const { clock, service } = setup(io, testRef({ kind: 'ollama', lifecycle: { startTimeoutSeconds: 1, modelLoadTimeoutSeconds: 1 } }));
+    const { clock, service } = setup(
+      io,
+      testRef({ kind: 'ollama', lifecycle: { startTimeoutSeconds: 1, modelLoadTimeoutSeconds: 1 } }),
+    );
     const p = service.ensureHealthy();
     await pump(clock);
     expect(service.status().model).toBe('pulling');
-    io.senders.pullModel?.({ type: 'PULL_PROGRESS', status: 'downloading', completed: 5, total: 10, bytesPerSecond: 1 });
+    io.senders.pullModel?.({
+      type: 'PULL_PROGRESS',
+      status: 'downloading',
+      completed: 5,
+      total: 10,
+      bytesPerSecond: 1,
+    });
     clock.increment(5_000);
     expect(await settledOf(p)).toBe(false);
     expect(service.status()).toMatchObject({ model: 'pulling', modelDetail: 'downloading 50%' });
@@ -251,7 +295,11 @@ describe('requestFailed', () => {
 
 describe('status and stop', () => {
   it('reports plain data: state, model, pid, ownership, uptime on the service clock', async () => {
-    const io = new FakeIo({ detect: [{ kind: 'absent' }], spawnServer: [{ pid: 42, adopted: false }], checkModel: [{ kind: 'ready' }] });
+    const io = new FakeIo({
+      detect: [{ kind: 'absent' }],
+      spawnServer: [{ pid: 42, adopted: false }],
+      checkModel: [{ kind: 'ready' }],
+    });
     const { clock, service } = setup(io);
     expect(service.status()).toMatchObject({ state: 'stopped', model: null, pid: null, uptimeMs: null });
     const p = service.ensureHealthy();
@@ -261,14 +309,32 @@ describe('status and stop', () => {
     const report = service.status();
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     expect(report).toEqual({
-      id: 'vllm', state: 'healthy', model: 'ready', modelDetail: 'test-model', pull: null, load: null, lifecycle: 'managed',
-      mode: 'local-only', pid: 42, port: 8000, baseUrl: 'http://127.0.0.1:8000', owned: true, uptimeMs: 1_500,
-      restartsInWindow: 0, lastError: null, degraded: null,
+      id: 'vllm',
+      state: 'healthy',
+      model: 'ready',
+      modelDetail: 'test-model',
+      pull: null,
+      load: null,
+      lifecycle: 'managed',
+      mode: 'local-only',
+      pid: 42,
+      port: 8000,
+      baseUrl: 'http://127.0.0.1:8000',
+      owned: true,
+      uptimeMs: 1_500,
+      restartsInWindow: 0,
+      lastError: null,
+      degraded: null,
     });
   });
 
   it('stops a server it started through stopServer; one it adopted is left alone', async () => {
-    const owned = new FakeIo({ detect: [{ kind: 'absent' }], spawnServer: [{ pid: 42, adopted: false }], checkModel: [{ kind: 'ready' }], stopServer: [{ signal: 'SIGTERM' }] });
+    const owned = new FakeIo({
+      detect: [{ kind: 'absent' }],
+      spawnServer: [{ pid: 42, adopted: false }],
+      checkModel: [{ kind: 'ready' }],
+      stopServer: [{ signal: 'SIGTERM' }],
+    });
     const a = setup(owned);
     a.service.start();
     await pump(a.clock);

@@ -53,7 +53,9 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
 
   it('binary missing: failed with BINARY_NOT_FOUND naming the binary and the config key', async () => {
     const port = await freePort();
-    const { service } = world.service('llamacpp', port, { provider: { binary: '/nonexistent/acode-test/llama-server' } });
+    const { service } = world.service('llamacpp', port, {
+      provider: { binary: '/nonexistent/acode-test/llama-server' },
+    });
     const error = await failureOf(service.ensureHealthy());
     expect(error).toMatchObject({ code: 'BINARY_NOT_FOUND' });
     expect(`${error.message} ${error.hint}`).toContain('/nonexistent/acode-test/llama-server');
@@ -63,7 +65,11 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
 
   it('port held by a foreign process: failed with PORT_IN_USE naming its pid; the holder is left alone', async () => {
     const port = await freePort();
-    const stranger = spawn(process.execPath, ['-e', `require('net').createServer(() => {}).listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const stranger = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer(() => {}).listen(${port}, '127.0.0.1', () => console.log('up'))`],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     strangers.push(stranger);
     await new Promise<void>((done) => stranger.stdout.once('data', () => done()));
     const { service } = world.service('llamacpp', port);
@@ -85,7 +91,9 @@ describe('service + real actors: starting', { timeout: 60_000 }, () => {
     expect(error.message).toContain('code 3');
     expect(labels).toEqual(['stopped', 'detecting', 'starting', 'failed']);
     // The tail is the server's own last words, read from its log file.
-    expect(service.status().lastError?.details?.logTail).toEqual(expect.arrayContaining([expect.stringContaining('exiting with code 3 at start')]));
+    expect(service.status().lastError?.details?.logTail).toEqual(
+      expect.arrayContaining([expect.stringContaining('exiting with code 3 at start')]),
+    );
   });
 
   it('start timeout: a server that never binds is failed with START_TIMEOUT, and the process we started is reaped', async () => {

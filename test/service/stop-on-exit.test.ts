@@ -39,15 +39,25 @@ afterEach(async () => {
 async function vllmProject(stopOnExit: boolean): Promise<{ p: Project; port: number }> {
   const port = await freePort();
   ports.push(port);
-  const p = await project(`providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port }, { stop_on_exit: stopOnExit })}`);
+  const p = await project(
+    `providers:\n  active: vllm\n${providerYaml('vllm', { model: MODEL, port }, { stop_on_exit: stopOnExit })}`,
+  );
   projects.push(p);
   return { p, port };
 }
 
 /** `acode ask` on a stream slow enough to be interrupted; resolves once answer text is on stdout. */
-function slowAsk(p: Project): { exited: Promise<{ code: number | null; signal: string | null; stderr: string }>; streaming: Promise<void>; kill(sig: NodeJS.Signals): void } {
+function slowAsk(p: Project): {
+  exited: Promise<{ code: number | null; signal: string | null; stderr: string }>;
+  streaming: Promise<void>;
+  kill(sig: NodeJS.Signals): void;
+} {
   const env = { ...p.env, ...serversEnv(), ACODE_FAKE_TOKENS: '200', ACODE_FAKE_TOKEN_DELAY_MS: '200' };
-  const child = spawn(process.execPath, [MAIN, 'ask', 'tell me a long story'], { cwd: p.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'ask', 'tell me a long story'], {
+    cwd: p.dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const streaming = new Promise<void>((done, fail) => {
@@ -59,7 +69,8 @@ function slowAsk(p: Project): { exited: Promise<{ code: number | null; signal: s
     child.once('close', (code, signal) => {
       clearTimeout(bound);
       done({ code, signal, stderr });
-    }));
+    }),
+  );
   return { exited, streaming, kill: (sig) => child.kill(sig) };
 }
 
@@ -84,19 +95,24 @@ describe('stop_on_exit with the built CLI', { timeout: 120_000 }, () => {
     expect(pidAlive(alive[0]!)).toBe(true);
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('true: %s to an `acode ask` waiting on a slow stream leaves no server', async (sig) => {
-    const { p, port } = await vllmProject(true);
-    const run = slowAsk(p);
-    await run.streaming;
-    const started = await serversOnPort(port);
-    expect(started).toHaveLength(1);
-    run.kill(sig);
-    const end = await run.exited;
-    // The CLI ended because of the signal (not a finished answer): 130 / 143 or the signal itself.
-    expect(end.code === 0, end.stderr).toBe(false);
-    await until(async () => (await serversOnPort(port)).length === 0, { what: `server gone after ${sig}`, timeoutMs: 10_000 })
-      .catch(() => undefined);
-    expect(await serversOnPort(port), end.stderr).toEqual([]);
-    expect(pidAlive(started[0]!)).toBe(false);
-  });
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'true: %s to an `acode ask` waiting on a slow stream leaves no server',
+    async (sig) => {
+      const { p, port } = await vllmProject(true);
+      const run = slowAsk(p);
+      await run.streaming;
+      const started = await serversOnPort(port);
+      expect(started).toHaveLength(1);
+      run.kill(sig);
+      const end = await run.exited;
+      // The CLI ended because of the signal (not a finished answer): 130 / 143 or the signal itself.
+      expect(end.code === 0, end.stderr).toBe(false);
+      await until(async () => (await serversOnPort(port)).length === 0, {
+        what: `server gone after ${sig}`,
+        timeoutMs: 10_000,
+      }).catch(() => undefined);
+      expect(await serversOnPort(port), end.stderr).toEqual([]);
+      expect(pidAlive(started[0]!)).toBe(false);
+    },
+  );
 });

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls `predicate` until true or the bound passes: a wait on a condition, not a sleep. */
-export async function until(predicate: () => boolean | Promise<boolean>, { timeoutMs = 10_000, what = 'condition' } = {}): Promise<void> {
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  { timeoutMs = 10_000, what = 'condition' } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -12,7 +12,11 @@ export const MODELS: Record<'llamacpp' | 'vllm' | 'ollama', string> = {
 };
 
 /** Polls every 0.2 s (the stand-ins answer at once); `overrides` replaces whole fields. */
-export function providerConfig(kind: ProviderKind, port: number, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
+export function providerConfig(
+  kind: ProviderKind,
+  port: number,
+  overrides: Partial<ProviderConfig> = {},
+): ProviderConfig {
   const model = (MODELS as Record<string, string | undefined>)[kind];
   return {
     id: kind,
@@ -24,7 +28,8 @@ export function providerConfig(kind: ProviderKind, port: number, overrides: Part
     baseUrl: `http://127.0.0.1:${port}`,
     args: [],
     lifecycle: { ...DEFAULT_LIFECYCLE, healthCheckIntervalSeconds: 0.2 },
-    timeouts: DEFAULT_REQUEST_TIMEOUTS, gpu: {},
+    timeouts: DEFAULT_REQUEST_TIMEOUTS,
+    gpu: {},
     ...overrides,
   };
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatBytes, formatEta, formatPercent, formatRate, formatUptime, sanitizeText, shouldUseColor,
+  formatBytes,
+  formatEta,
+  formatPercent,
+  formatRate,
+  formatUptime,
+  sanitizeText,
+  shouldUseColor,
 } from '../../cli/views/index.js';
 import { clampFraction, etaSeconds, progressFraction } from '../../cli/views/format.js';
 import { packFields } from '../../cli/views/layout.js';

@@ -98,9 +98,16 @@ describe('StatusApp', () => {
 
   it('shows a failed action as error[CODE] with its hint', async () => {
     const failure = Object.assign(new Error('vllm: port 8000 is already in use.'), {
-      code: 'ACODE_PORT_IN_USE', hint: 'Stop what holds port 8000.',
+      code: 'ACODE_PORT_IN_USE',
+      hint: 'Stop what holds port 8000.',
     });
-    const { app } = await mountApp(fakeActions({ start: vi.fn(async () => { throw failure; }) }));
+    const { app } = await mountApp(
+      fakeActions({
+        start: vi.fn(async () => {
+          throw failure;
+        }),
+      }),
+    );
     app.stdin.write('s');
     await vi.waitFor(
       () => expect(app.lastFrame()).toContain('error[ACODE_PORT_IN_USE]: vllm: port 8000 is already in use.'),
@@ -110,7 +117,13 @@ describe('StatusApp', () => {
   });
 
   it('shows a plain failure by its message, a synchronous throw included', async () => {
-    const { app } = await mountApp(fakeActions({ stop: vi.fn(() => { throw new Error('engine is gone'); }) }));
+    const { app } = await mountApp(
+      fakeActions({
+        stop: vi.fn(() => {
+          throw new Error('engine is gone');
+        }),
+      }),
+    );
     app.stdin.write('x');
     await vi.waitFor(() => expect(app.lastFrame()).toContain('engine is gone'), WAIT);
   });
@@ -165,7 +178,13 @@ describe('StatusApp', () => {
   });
 
   it('shows a failed log read in the panel', async () => {
-    const { app } = await mountApp(fakeActions({ logTail: vi.fn(async () => { throw new Error('no log file yet'); }) }));
+    const { app } = await mountApp(
+      fakeActions({
+        logTail: vi.fn(async () => {
+          throw new Error('no log file yet');
+        }),
+      }),
+    );
     app.stdin.write('l');
     await vi.waitFor(() => expect(app.lastFrame()).toContain('no log file yet'), WAIT);
   });

@@ -1,8 +1,6 @@
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  MODEL_STATES, SERVICE_STATES, shouldUseColor, StatusView, type StatusReport,
-} from '../../cli/views/index.js';
+import { MODEL_STATES, SERVICE_STATES, shouldUseColor, StatusView, type StatusReport } from '../../cli/views/index.js';
 import { frameLines, report, stripAnsi, widestLine } from './fixtures.js';
 
 afterEach(() => cleanup());
@@ -18,12 +16,21 @@ function frame(props: Parameters<typeof StatusView>[0]): string {
 const fleet: StatusReport[] = [
   report(),
   report({
-    id: 'vllm-qwen-coder-long-name', kind: 'vllm', state: 'starting', model: 'Qwen/Qwen2.5-Coder-32B-Instruct-AWQ',
-    modelState: 'checking', modelDetail: { completed: 3, total: 7, bytesPerSecond: 0 }, pid: 312345, port: 8000,
-    baseUrl: 'http://127.0.0.1:8000', uptimeMs: undefined, restartsInWindow: 2,
+    id: 'vllm-qwen-coder-long-name',
+    kind: 'vllm',
+    state: 'starting',
+    model: 'Qwen/Qwen2.5-Coder-32B-Instruct-AWQ',
+    modelState: 'checking',
+    modelDetail: { completed: 3, total: 7, bytesPerSecond: 0 },
+    pid: 312345,
+    port: 8000,
+    baseUrl: 'http://127.0.0.1:8000',
+    uptimeMs: undefined,
+    restartsInWindow: 2,
   }),
   report({
-    id: 'ollama-pull', modelState: 'pulling',
+    id: 'ollama-pull',
+    modelState: 'pulling',
     modelDetail: { completed: 860_000_000, total: 2_000_000_000, bytesPerSecond: 120_000_000 },
     lastError: {
       code: 'ACODE_PORT_IN_USE',
@@ -32,15 +39,29 @@ const fleet: StatusReport[] = [
     },
   }),
   report({
-    id: 'lmstudio', kind: 'lmstudio', state: 'unavailable', modelState: 'missing', lifecycle: 'external', owned: false,
-    modelDetail: { completed: 0, total: 0, bytesPerSecond: 0, reason: 'not in the library' }, pid: undefined,
+    id: 'lmstudio',
+    kind: 'lmstudio',
+    state: 'unavailable',
+    modelState: 'missing',
+    lifecycle: 'external',
+    owned: false,
+    modelDetail: { completed: 0, total: 0, bytesPerSecond: 0, reason: 'not in the library' },
+    pid: undefined,
   }),
 ];
 
 describe('StatusView: service states', () => {
   // The SGR foreground code each state is shown in; the state names themselves are the machine's, verbatim.
   const expectedColour: Record<string, number> = {
-    stopped: 90, detecting: 33, starting: 33, healthy: 32, crashed: 31, restarting: 33, reloading: 33, stopping: 33, failed: 31,
+    stopped: 90,
+    detecting: 33,
+    starting: 33,
+    healthy: 32,
+    crashed: 31,
+    restarting: 33,
+    reloading: 33,
+    stopping: 33,
+    failed: 31,
     unavailable: 35,
   };
   for (const state of SERVICE_STATES) {
@@ -124,7 +145,11 @@ describe('StatusView: progress bar', () => {
     expect(almost.empty).toBeGreaterThan(0);
   });
   it('is drawn for a model load once a fraction is known, and not before', () => {
-    const loading = report({ state: 'starting', modelState: 'checking', modelDetail: { completed: 1, total: 4, bytesPerSecond: 0 } });
+    const loading = report({
+      state: 'starting',
+      modelState: 'checking',
+      modelDetail: { completed: 1, total: 4, bytesPerSecond: 0 },
+    });
     expect(frame({ reports: [loading], width: 80 })).toMatch(/load \[█+░+\] 25%/);
     const unknown = report({ state: 'starting', modelState: 'checking' });
     expect(frame({ reports: [unknown], width: 80 })).not.toContain('load [');
@@ -140,7 +165,9 @@ describe('StatusView: the rest of a row', () => {
   });
   it('shows the last error as error[CODE]: message, then its hint', () => {
     const out = frame({
-      reports: [report({ lastError: { code: 'ACODE_BINARY_MISSING', message: 'vllm not found', hint: 'Install vLLM.' } })],
+      reports: [
+        report({ lastError: { code: 'ACODE_BINARY_MISSING', message: 'vllm not found', hint: 'Install vLLM.' } }),
+      ],
       width: 80,
     });
     const lines = frameLines(out).map((l) => l.trim());
@@ -154,7 +181,10 @@ describe('StatusView: the rest of a row', () => {
   });
   it('shows the time of the update, the count, the key help and an optional notice', () => {
     const out = frame({
-      reports: [report(), report({ id: 'b' })], width: 80, now: new Date(2026, 0, 1, 4, 5, 6), message: 'start ollama…',
+      reports: [report(), report({ id: 'b' })],
+      width: 80,
+      now: new Date(2026, 0, 1, 4, 5, 6),
+      message: 'start ollama…',
     });
     expect(frameLines(out)[0]).toBe('acode status  2 providers  04:05:06');
     expect(out).toContain('start ollama…');
@@ -183,7 +213,9 @@ describe('StatusView: log panel', () => {
   it('shows loading, empty and failed panels', () => {
     expect(frame({ reports: [report()], logTail: { id: 'ollama', lines: [], loading: true } })).toContain('loading…');
     expect(frame({ reports: [report()], logTail: { id: 'ollama', lines: [] } })).toContain('(no output yet)');
-    expect(frame({ reports: [report()], logTail: { id: 'ollama', lines: [], error: 'no log file' } })).toContain('no log file');
+    expect(frame({ reports: [report()], logTail: { id: 'ollama', lines: [], error: 'no log file' } })).toContain(
+      'no log file',
+    );
   });
 });
 
@@ -191,7 +223,11 @@ describe('StatusView: narrow terminals', () => {
   for (const width of [80, 60, 40]) {
     it(`keeps every line within ${width} columns`, () => {
       const out = frame({
-        reports: fleet, width, color: true, selected: 'ollama', logTail: { id: 'ollama', lines: ['z'.repeat(300)] },
+        reports: fleet,
+        width,
+        color: true,
+        selected: 'ollama',
+        logTail: { id: 'ollama', lines: ['z'.repeat(300)] },
         message: `error[ACODE_X]: ${'w '.repeat(80)}`,
       });
       expect(widestLine(out)).toBeLessThanOrEqual(width);
@@ -204,11 +240,20 @@ describe('StatusView: narrow terminals', () => {
     expect(narrow[head]).not.toContain('port 8000');
     expect(narrow[head + 1]).toMatch(/^ {4}managed\/local-only .*port 8000 .*restarts 0$/);
     const wide = frameLines(frame({ reports: rows, width: 160 }));
-    expect(wide.find((l) => l.startsWith('  vllm'))).toMatch(/vllm +healthy +llama3\.2:3b ready +managed\/local-only .*restarts 0$/);
+    expect(wide.find((l) => l.startsWith('  vllm'))).toMatch(
+      /vllm +healthy +llama3\.2:3b ready +managed\/local-only .*restarts 0$/,
+    );
   });
   it('keeps every field whole at 60 columns, wrapping the details rather than cutting them', () => {
     const out = stripAnsi(frame({ reports: fleet, width: 60 }));
-    for (const field of ['pid 312345 (acode)', 'port 8000', 'up -', 'restarts 2', 'ETA 0:10', 'missing: not in the library']) {
+    for (const field of [
+      'pid 312345 (acode)',
+      'port 8000',
+      'up -',
+      'restarts 2',
+      'ETA 0:10',
+      'missing: not in the library',
+    ]) {
       expect(out).toContain(field);
     }
     expect(out).toContain('hint: Stop what holds port 11434');
@@ -217,7 +262,10 @@ describe('StatusView: narrow terminals', () => {
 
 describe('StatusView: NO_COLOR', () => {
   it('writes no escape code at all when colour is off, even for outside text that carries some', () => {
-    const hostile = report({ id: 'evil', lastError: { code: 'X', message: '\u001b[31mboom\u001b[0m', hint: '\u001b]0;t\u0007h' } });
+    const hostile = report({
+      id: 'evil',
+      lastError: { code: 'X', message: '\u001b[31mboom\u001b[0m', hint: '\u001b]0;t\u0007h' },
+    });
     const color = shouldUseColor({ env: { NO_COLOR: '1' }, isTTY: true });
     const out = frame({ reports: [...fleet, hostile], width: 80, color, selected: 'evil', message: 'hi' });
     expect(out).not.toContain(ESC);
@@ -234,7 +282,10 @@ describe('StatusView: frame snapshot', () => {
   // One reviewable picture of the whole screen at 80 columns; the assertions above carry the behaviour.
   it('renders a mixed fleet at 80 columns without colour', () => {
     const out = frame({
-      reports: fleet, width: 80, selected: 'ollama', now: new Date(2026, 0, 1, 9, 30, 0),
+      reports: fleet,
+      width: 80,
+      selected: 'ollama',
+      now: new Date(2026, 0, 1, 9, 30, 0),
       logTail: { id: 'ollama', lines: ['time=... level=INFO msg="listening on 127.0.0.1:11434"'] },
     });
     expect(out).toMatchSnapshot();

@@ -8,7 +8,9 @@ import { requestMachine } from '../../../machines/index.js';
 import { runRequestReplay, type RequestReplayFile } from './runner.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const replays = readdirSync(here).filter((f) => f.endsWith('.json')).sort()
+const replays = readdirSync(here)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((file) => ({ file, replay: JSON.parse(readFileSync(join(here, file), 'utf8')) as RequestReplayFile }));
 
 // Every transition of the chart as "from -> to", read off the machine definition itself.
@@ -16,7 +18,8 @@ function chartTransitions(): string[] {
   const out = new Set<string>();
   for (const [name, node] of Object.entries(requestMachine.root.states)) {
     for (const list of node.transitions.values()) {
-      for (const t of list) for (const target of t.target ?? []) if (target.key !== name || t.reenter) out.add(`${name} -> ${target.key}`);
+      for (const t of list)
+        for (const target of t.target ?? []) if (target.key !== name || t.reenter) out.add(`${name} -> ${target.key}`);
     }
   }
   return [...out].sort();

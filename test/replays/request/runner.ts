@@ -7,7 +7,8 @@ import { reviveErrors } from '../../../inspector/index.js';
 import { requestMachine, type RequestEmitted, type RequestEvent, type RequestInput } from '../../../machines/index.js';
 
 /** One invocation of a promise actor: resolve with a value, reject with an error ({ code, message, hint }), or stay pending. */
-export type Outcome = { resolve: unknown } | { reject: { code: string; message: string; hint?: string } } | { pending: true };
+export type Outcome =
+  { resolve: unknown } | { reject: { code: string; message: string; hint?: string } } | { pending: true };
 
 export type Step = ({ send: RequestEvent } | { advance: number }) & { expect?: string };
 
@@ -26,7 +27,13 @@ export interface RequestReplayFile {
     /** Each stream attempt's path ("first" for an attempt with none). */
     attempts?: string[];
     /** The output: the provider that answered, or the error's code (and a part of its message). */
-    output: { provider?: string; fallbacks?: string[]; retries?: number; errorCode?: string; errorMessage?: { $contains: string } };
+    output: {
+      provider?: string;
+      fallbacks?: string[];
+      retries?: number;
+      errorCode?: string;
+      errorMessage?: { $contains: string };
+    };
   };
 }
 
@@ -45,7 +52,8 @@ function promiseActor(outcomes: Outcome[] = []) {
   return fromPromise(async () => {
     const outcome = outcomes[Math.min(calls++, outcomes.length - 1)] ?? { pending: true };
     if ('resolve' in outcome) return outcome.resolve;
-    if ('reject' in outcome) throw (reviveErrors({ type: 'x', error: outcome.reject }) as unknown as { error: unknown }).error;
+    if ('reject' in outcome)
+      throw (reviveErrors({ type: 'x', error: outcome.reject }) as unknown as { error: unknown }).error;
     return new Promise<never>(() => {});
   });
 }
@@ -73,7 +81,9 @@ export async function runRequestReplay(replay: RequestReplayFile): Promise<Reque
   const actor = createActor(logic, { input: replay.input, clock });
   const states: string[] = [];
   const emitted: string[] = [];
-  actor.subscribe((s) => { if (states.at(-1) !== String(s.value)) states.push(String(s.value)); });
+  actor.subscribe((s) => {
+    if (states.at(-1) !== String(s.value)) states.push(String(s.value));
+  });
   actor.on('*', (e) => emitted.push(describeEmitted(e)));
   const settle = async () => {
     for (let i = 0; i < 10; i++) {
@@ -89,14 +99,18 @@ export async function runRequestReplay(replay: RequestReplayFile): Promise<Reque
     else clock.increment(step.advance);
     await settle();
     const now = String(actor.getSnapshot().value);
-    if (step.expect !== undefined && step.expect !== now) stepMismatches.push(`step ${i + 1}: expected ${step.expect}, got ${now}`);
+    if (step.expect !== undefined && step.expect !== now)
+      stepMismatches.push(`step ${i + 1}: expected ${step.expect}, got ${now}`);
   }
   const snapshot = actor.getSnapshot();
   actor.stop();
   const out = snapshot.output;
   const error = out?.error as { code?: string; message?: string } | undefined;
   return {
-    states, emitted, attempts, stepMismatches,
+    states,
+    emitted,
+    attempts,
+    stepMismatches,
     output: {
       ...(out?.provider !== undefined && !error ? { provider: out.provider } : {}),
       fallbacks: (out?.fallbacks ?? []).map((f) => `${f.id} ${f.code}`),

@@ -21,11 +21,15 @@ export function bootKnobs(program: string): Knobs {
 /** Applies ACODE_FAKE_EXIT_CODE and ACODE_FAKE_STARTUP_DELAY_MS before anything is bound. */
 export async function preStart(knobs: Knobs, program: string): Promise<void> {
   if (knobs.exitCodeAtStart !== null) {
-    process.stderr.write(`${program} (acode fake): exiting with code ${knobs.exitCodeAtStart} at start (ACODE_FAKE_EXIT_CODE)\n`);
+    process.stderr.write(
+      `${program} (acode fake): exiting with code ${knobs.exitCodeAtStart} at start (ACODE_FAKE_EXIT_CODE)\n`,
+    );
     process.exit(knobs.exitCodeAtStart);
   }
   if (knobs.startupDelayMs > 0) {
-    process.stderr.write(`${program} (acode fake): start-up delay ${knobs.startupDelayMs} ms before binding (ACODE_FAKE_STARTUP_DELAY_MS)\n`);
+    process.stderr.write(
+      `${program} (acode fake): start-up delay ${knobs.startupDelayMs} ms before binding (ACODE_FAKE_STARTUP_DELAY_MS)\n`,
+    );
     await delay(knobs.startupDelayMs);
   }
 }
@@ -34,7 +38,9 @@ export async function preStart(knobs: Knobs, program: string): Promise<void> {
 export function requireLoopback(host: string, program: string): string {
   const bind = loopbackHost(host);
   if (bind === null) {
-    process.stderr.write(`${program} (acode fake): refusing to bind ${host}: test servers listen on 127.0.0.1 / ::1 only\n`);
+    process.stderr.write(
+      `${program} (acode fake): refusing to bind ${host}: test servers listen on 127.0.0.1 / ::1 only\n`,
+    );
     process.exit(2);
   }
   return bind;
@@ -60,7 +66,11 @@ export function wireSignals(knobs: Knobs, policy: SignalPolicy, log: (line: stri
 }
 
 /** Parses argv flags of the form `--name value`, `--name=value` and short aliases; positionals kept in order. */
-export function parseArgs(argv: readonly string[], aliases: Record<string, string>, booleans: ReadonlySet<string>): { flags: Map<string, string>; positional: string[] } {
+export function parseArgs(
+  argv: readonly string[],
+  aliases: Record<string, string>,
+  booleans: ReadonlySet<string>,
+): { flags: Map<string, string>; positional: string[] } {
   const flags = new Map<string, string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {

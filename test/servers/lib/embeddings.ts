@@ -23,17 +23,28 @@ export function openAiEmbeddingInputs(input: unknown): string[] | null {
   if (!Array.isArray(input) || input.length === 0) return null;
   if (input.every((x) => typeof x === 'string')) return input;
   if (input.every((x) => typeof x === 'number')) return [JSON.stringify(input)];
-  if (input.every((x) => Array.isArray(x) && x.every((t) => typeof t === 'number'))) return input.map((x) => JSON.stringify(x));
+  if (input.every((x) => Array.isArray(x) && x.every((t) => typeof t === 'number')))
+    return input.map((x) => JSON.stringify(x));
   return null;
 }
 
-export function openAiEmbeddingBody(model: string, vectorsOf: string, inputs: string[], dims: number, base64: boolean): Record<string, unknown> {
+export function openAiEmbeddingBody(
+  model: string,
+  vectorsOf: string,
+  inputs: string[],
+  dims: number,
+  base64: boolean,
+): Record<string, unknown> {
   const tokens = inputs.reduce((n, t) => n + promptTokenCount(t) - 4 + 1, 0);
   return {
     object: 'list',
     data: inputs.map((t, index) => {
       const v = embedding(vectorsOf, t, dims);
-      return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v };
+      return {
+        object: 'embedding',
+        index,
+        embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v,
+      };
     }),
     model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },

@@ -40,7 +40,10 @@ export function isCached(env: NodeJS.ProcessEnv, repoId: string): boolean {
   } catch {
     return false;
   }
-  return (readable('config.json') || readable('params.json')) && names.some((n) => /\.(safetensors|bin|pt)$/.test(n) && readable(n));
+  return (
+    (readable('config.json') || readable('params.json')) &&
+    names.some((n) => /\.(safetensors|bin|pt)$/.test(n) && readable(n))
+  );
 }
 
 /** Writes the minimum a later offline start recognises as "in the cache"; `weights` adds a weights file, which makes it complete for acode's check. */
@@ -49,13 +52,18 @@ export function writeCache(env: NodeJS.ProcessEnv, repoId: string, opts: { weigh
   mkdirSync(snap, { recursive: true });
   mkdirSync(join(cacheDir(env, repoId), 'refs'), { recursive: true });
   writeFileSync(join(cacheDir(env, repoId), 'refs', 'main'), 'acodefake');
-  writeFileSync(join(snap, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+  writeFileSync(
+    join(snap, 'config.json'),
+    JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }),
+  );
   if (opts.weights) writeFileSync(join(snap, 'model.safetensors'), 'weights');
 }
 
 export function isLocalModelDir(path: string): boolean {
   try {
-    return statSync(path).isDirectory() && (existsSync(join(path, 'config.json')) || existsSync(join(path, 'params.json')));
+    return (
+      statSync(path).isDirectory() && (existsSync(join(path, 'config.json')) || existsSync(join(path, 'params.json')))
+    );
   } catch {
     return false;
   }

@@ -69,7 +69,13 @@ export function sseWhenStreaming(body: string): string {
   return /"stream"\s*:\s*true/.test(body) ? 'text/event-stream; charset=utf-8' : 'application/json; charset=utf-8';
 }
 
-async function sendMalformed(res: ServerResponse, runtime: Runtime, route: Route, captured: CaptureReply, body: string): Promise<void> {
+async function sendMalformed(
+  res: ServerResponse,
+  runtime: Runtime,
+  route: Route,
+  captured: CaptureReply,
+  body: string,
+): Promise<void> {
   const live = new LiveReply(res, runtime.knobs.slowBytesPerSecond);
   const type = captured.headers['Content-Type'] ?? contentTypeOf(route, body);
   switch (runtime.knobs.malformed) {
@@ -78,7 +84,11 @@ async function sendMalformed(res: ServerResponse, runtime: Runtime, route: Route
     case 'truncated': {
       // Cut inside the last record so no parser can accept it as complete.
       const body = captured.body.replace(/\s+$/, '');
-      return live.send(captured.status, { 'Content-Type': type }, body.slice(0, Math.max(1, body.length - Math.ceil(Math.min(body.length, 40) / 2))));
+      return live.send(
+        captured.status,
+        { 'Content-Type': type },
+        body.slice(0, Math.max(1, body.length - Math.ceil(Math.min(body.length, 40) / 2))),
+      );
     }
     default:
       return live.send(captured.status, { 'Content-Type': 'text/html; charset=utf-8' }, captured.body);
@@ -88,10 +98,19 @@ async function sendMalformed(res: ServerResponse, runtime: Runtime, route: Route
 /** One JSON line per work request, so a test can see what reached the wire (the body parsed when it is JSON). */
 function logRequest(file: string, req: IncomingMessage, url: URL, body: string): void {
   const parsed = parseJson(body);
-  appendFileSync(file, `${JSON.stringify({ method: req.method, path: url.pathname, body: parsed.ok ? parsed.value : body })}\n`);
+  appendFileSync(
+    file,
+    `${JSON.stringify({ method: req.method, path: url.pathname, body: parsed.ok ? parsed.value : body })}\n`,
+  );
 }
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, runtime: Runtime, routes: readonly Route[], dialect: Dialect): Promise<void> {
+async function dispatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  runtime: Runtime,
+  routes: readonly Route[],
+  dialect: Dialect,
+): Promise<void> {
   const { knobs } = runtime;
   if (knobs.hang === 'all') return; // accept and never answer
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -136,7 +155,12 @@ export function createFakeServer(runtime: Runtime, routes: readonly Route[], dia
     res.on('finish', () => dialect.accessLog?.(req, res.statusCode, performance.now() - started));
     dispatch(req, res, runtime, routes, dialect).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
-      const ctx = { req, url: new URL('http://127.0.0.1/'), body: '', reply: new LiveReply(res, null, dialect.headers) };
+      const ctx = {
+        req,
+        url: new URL('http://127.0.0.1/'),
+        body: '',
+        reply: new LiveReply(res, null, dialect.headers),
+      };
       dialect.internalError(ctx, err).catch(() => res.destroy());
     });
   });
@@ -175,6 +199,11 @@ export function parseJson(body: string): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-export function json(reply: Reply, status: number, body: unknown, contentType = 'application/json; charset=utf-8'): Promise<void> {
+export function json(
+  reply: Reply,
+  status: number,
+  body: unknown,
+  contentType = 'application/json; charset=utf-8',
+): Promise<void> {
   return reply.send(status, { 'Content-Type': contentType }, JSON.stringify(body));
 }

@@ -134,7 +134,10 @@ function flag(name: string, raw: string): boolean {
 }
 
 export function list(raw: string): string[] {
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** Reads every ACODE_FAKE_* var; an unknown name or a bad value throws, so a typo never passes silently. */
@@ -189,11 +192,18 @@ export function knobEnv(settings: Partial<Knobs>): Record<string, string> {
 }
 
 /** Typed settings to env vars through a key → variable table (lists comma-joined, unset left out). */
-export function settingsEnv<T extends object>(settings: Partial<T>, names: Record<keyof T, string>): Record<string, string> {
+export function settingsEnv<T extends object>(
+  settings: Partial<T>,
+  names: Record<keyof T, string>,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings) as [keyof T, unknown][]) {
     if (value === undefined || value === null) continue;
-    env[names[key]] = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value);
+    env[names[key]] = Array.isArray(value)
+      ? value.join(',')
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value);
   }
   return env;
 }

@@ -2,7 +2,15 @@
 // llama-server fakes: prompt key, output shape, continuation prefix, limits, tool call.
 
 import type { JsonSchema } from './schema-value.js';
-import { chatPrompt, contentText, plan, promptTokenCount, type GenerationKey, type OutputShape, type Planned } from './tokens.js';
+import {
+  chatPrompt,
+  contentText,
+  plan,
+  promptTokenCount,
+  type GenerationKey,
+  type OutputShape,
+  type Planned,
+} from './tokens.js';
 import { chooseTool, toolArguments, toolSpecs, type ToolSpec } from './tools.js';
 
 export interface OpenAIPlan extends Planned {
@@ -49,13 +57,17 @@ function outputShape(body: Body): OutputShape {
   return { kind: 'text' };
 }
 
-function common(body: Body, allowStreamOptionsAlone: boolean): { stream: boolean; includeUsage: boolean; maxTokens: number | null; seed: number | undefined } {
+function common(
+  body: Body,
+  allowStreamOptionsAlone: boolean,
+): { stream: boolean; includeUsage: boolean; maxTokens: number | null; seed: number | undefined } {
   const stream = body.stream === true;
   if (!allowStreamOptionsAlone && body.stream_options !== undefined && body.stream_options !== null && !stream) {
     throw new RequestInvalid('Stream options can only be defined when `stream=True`.', 'stream_options');
   }
   const so = isRecord(body.stream_options) ? body.stream_options : {};
-  const maxTokens = numberOrNull(body.max_completion_tokens) ?? numberOrNull(body.max_tokens) ?? numberOrNull(body.n_predict);
+  const maxTokens =
+    numberOrNull(body.max_completion_tokens) ?? numberOrNull(body.max_tokens) ?? numberOrNull(body.n_predict);
   const seed = numberOrNull(body.seed) ?? undefined;
   return { stream, includeUsage: stream && so.include_usage === true, maxTokens, seed };
 }
@@ -71,9 +83,14 @@ export interface ChatPlanOptions {
 export function planChat(body: Body, opts: ChatPlanOptions): OpenAIPlan {
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
-    throw new RequestInvalid(Array.isArray(messages) ? '[] is too short - \'messages\'' : "'messages' is required", 'messages');
+    throw new RequestInvalid(
+      Array.isArray(messages) ? "[] is too short - 'messages'" : "'messages' is required",
+      'messages',
+    );
   }
-  const msgs = messages.filter(isRecord).map((m) => ({ role: typeof m.role === 'string' ? m.role : 'user', content: m.content }));
+  const msgs = messages
+    .filter(isRecord)
+    .map((m) => ({ role: typeof m.role === 'string' ? m.role : 'user', content: m.content }));
   const c = common(body, opts.allowStreamOptionsAlone);
   const last = msgs[msgs.length - 1];
   let prefix: string | undefined;
@@ -82,9 +99,11 @@ export function planChat(body: Body, opts: ChatPlanOptions): OpenAIPlan {
     if (body.add_generation_prompt === true) {
       throw new RequestInvalid('Cannot set both `continue_final_message` and `add_generation_prompt` to True.');
     }
-    if (last?.role !== 'assistant') throw new RequestInvalid('continue_final_message requires the last message to be from the assistant');
+    if (last?.role !== 'assistant')
+      throw new RequestInvalid('continue_final_message requires the last message to be from the assistant');
   }
-  const continuing = last?.role === 'assistant' && (opts.continuation === 'implicit' || body.continue_final_message === true);
+  const continuing =
+    last?.role === 'assistant' && (opts.continuation === 'implicit' || body.continue_final_message === true);
   if (continuing && last) {
     prefix = contentText(last.content);
     promptMessages = msgs.slice(0, -1);
@@ -111,9 +130,17 @@ export function planChat(body: Body, opts: ChatPlanOptions): OpenAIPlan {
 export function planCompletion(body: Body, opts: Omit<ChatPlanOptions, 'continuation'>): OpenAIPlan {
   const raw = body.prompt;
   const prompt = Array.isArray(raw) ? raw.map(String).join('') : typeof raw === 'string' ? raw : '';
-  if (prompt === '') throw new RequestInvalid('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt');
+  if (prompt === '')
+    throw new RequestInvalid('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt');
   const c = common(body, opts.allowStreamOptionsAlone);
   const key: GenerationKey = { model: opts.model, prompt, seed: c.seed };
   const planned = plan(key, outputShape(body), { maxTokens: c.maxTokens ?? 16, fixedCount: opts.fixedCount });
-  return { ...planned, key, stream: c.stream, includeUsage: c.includeUsage, promptTokens: promptTokenCount(prompt), tool: null };
+  return {
+    ...planned,
+    key,
+    stream: c.stream,
+    includeUsage: c.includeUsage,
+    promptTokens: promptTokenCount(prompt),
+    tool: null,
+  };
 }

@@ -25,7 +25,10 @@ describe('deterministic token sequences', () => {
   });
 
   it('cut at max tokens with finish reason length, and restart fresh on a foreign prefix', () => {
-    expect(plan(key, { kind: 'text' }, { maxTokens: 2, fixedCount: 10 })).toMatchObject({ finishReason: 'length', pieces: { length: 2 } });
+    expect(plan(key, { kind: 'text' }, { maxTokens: 2, fixedCount: 10 })).toMatchObject({
+      finishReason: 'length',
+      pieces: { length: 2 },
+    });
     const fresh = plan(key, { kind: 'text' }, { prefix: 'Something else', fixedCount: 10 });
     expect(fresh.pieces).toHaveLength(10);
     expect(fresh.pieces).not.toEqual(tokenSequence(key, { kind: 'text' }, 10));
@@ -35,8 +38,15 @@ describe('deterministic token sequences', () => {
 describe('schema values', () => {
   it('fill required properties, respect enums, bounds, $ref and anyOf', () => {
     const schema = {
-      type: 'object', $defs: { city: { type: 'string', minLength: 3 } },
-      properties: { n: { type: 'integer', minimum: 5, maximum: 6 }, c: { $ref: '#/$defs/city' }, e: { enum: ['x', 'y'] }, o: { anyOf: [{ type: 'null' }, { type: 'boolean' }] }, a: { type: 'array', items: { type: 'number' }, minItems: 3 } },
+      type: 'object',
+      $defs: { city: { type: 'string', minLength: 3 } },
+      properties: {
+        n: { type: 'integer', minimum: 5, maximum: 6 },
+        c: { $ref: '#/$defs/city' },
+        e: { enum: ['x', 'y'] },
+        o: { anyOf: [{ type: 'null' }, { type: 'boolean' }] },
+        a: { type: 'array', items: { type: 'number' }, minItems: 3 },
+      },
     };
     const v = valueFromSchema(schema, seededRandom(1)) as Record<string, unknown>;
     expect([5, 6]).toContain(v.n);
@@ -50,8 +60,18 @@ describe('schema values', () => {
 describe('knob parsing', () => {
   it('round-trips typed settings through env vars', () => {
     const env = knobEnv({ crashAfterTokens: 3, hang: 'headers', models: ['a', 'b'], ignoreSigterm: true });
-    expect(env).toEqual({ [KNOB_ENV.crashAfterTokens]: '3', [KNOB_ENV.hang]: 'headers', [KNOB_ENV.models]: 'a,b', [KNOB_ENV.ignoreSigterm]: 'true' });
-    expect(parseKnobs(env)).toMatchObject({ crashAfterTokens: 3, hang: 'headers', models: ['a', 'b'], ignoreSigterm: true });
+    expect(env).toEqual({
+      [KNOB_ENV.crashAfterTokens]: '3',
+      [KNOB_ENV.hang]: 'headers',
+      [KNOB_ENV.models]: 'a,b',
+      [KNOB_ENV.ignoreSigterm]: 'true',
+    });
+    expect(parseKnobs(env)).toMatchObject({
+      crashAfterTokens: 3,
+      hang: 'headers',
+      models: ['a', 'b'],
+      ignoreSigterm: true,
+    });
   });
 
   it('rejects unknown names and bad values', () => {

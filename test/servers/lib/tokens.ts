@@ -5,10 +5,56 @@
 import { valueFromSchema, type JsonSchema } from './schema-value.js';
 
 const VOCAB = [
-  'the', 'model', 'answers', 'with', 'a', 'short', 'reply', 'about', 'local', 'servers', 'tokens', 'stream',
-  'quietly', 'and', 'then', 'stops', 'when', 'done', 'every', 'word', 'is', 'seeded', 'by', 'prompt', 'so',
-  'tests', 'can', 'check', 'it', 'again', 'later', 'bright', 'river', 'stone', 'green', 'field', 'small',
-  'cloud', 'over', 'hills', 'under', 'sky', 'calm', 'fast', 'slow', 'north', 'south', 'light', 'dark', 'code',
+  'the',
+  'model',
+  'answers',
+  'with',
+  'a',
+  'short',
+  'reply',
+  'about',
+  'local',
+  'servers',
+  'tokens',
+  'stream',
+  'quietly',
+  'and',
+  'then',
+  'stops',
+  'when',
+  'done',
+  'every',
+  'word',
+  'is',
+  'seeded',
+  'by',
+  'prompt',
+  'so',
+  'tests',
+  'can',
+  'check',
+  'it',
+  'again',
+  'later',
+  'bright',
+  'river',
+  'stone',
+  'green',
+  'field',
+  'small',
+  'cloud',
+  'over',
+  'hills',
+  'under',
+  'sky',
+  'calm',
+  'fast',
+  'slow',
+  'north',
+  'south',
+  'light',
+  'dark',
+  'code',
 ];
 
 /** FNV-1a, 32 bit: a stable string hash (no crypto needed, only determinism). */
@@ -141,7 +187,8 @@ export function plan(
   const full = tokenSequence(key, shape, opts.fixedCount);
   let pieces = full;
   if (opts.prefix !== undefined && opts.prefix !== '') {
-    pieces = remainderAfter(full, opts.prefix) ??
+    pieces =
+      remainderAfter(full, opts.prefix) ??
       tokenSequence({ ...key, prompt: `${key.prompt}\n${opts.prefix}` }, shape, opts.fixedCount);
   }
   const max = opts.maxTokens;

@@ -22,13 +22,22 @@ export function toolSpecs(tools: unknown): ToolSpec[] {
     const fn = asRecord(asRecord(t)?.function);
     if (!fn || typeof fn.name !== 'string') continue;
     const params = asRecord(fn.parameters) ?? { type: 'object', properties: {} };
-    out.push({ name: fn.name, description: typeof fn.description === 'string' ? fn.description : '', parameters: params });
+    out.push({
+      name: fn.name,
+      description: typeof fn.description === 'string' ? fn.description : '',
+      parameters: params,
+    });
   }
   return out;
 }
 
 /** Which tool to call, if any, for this request. */
-export function chooseTool(tools: ToolSpec[], toolChoice: unknown, lastRole: string, lastText: string): ToolSpec | null {
+export function chooseTool(
+  tools: ToolSpec[],
+  toolChoice: unknown,
+  lastRole: string,
+  lastText: string,
+): ToolSpec | null {
   if (tools.length === 0 || toolChoice === 'none' || lastRole !== 'user') return null;
   const forced = asRecord(asRecord(toolChoice)?.function)?.name;
   if (typeof forced === 'string') return tools.find((t) => t.name === forced) ?? null;
