@@ -7,7 +7,7 @@ import type { LoadProgress, SerializedError, ServiceRef } from '../actors/index.
 import { linesExplainingExit } from './exit-explanation.js';
 
 /**
- * What each server prints when its port is taken (protocols.md §0). A server tells us only through its
+ * What each server prints when its port is taken (docs/protocols.md §0). A server tells us only through its
  * log, so this is the one place where text is inspected; anything else that exits is START_FAILED.
  */
 const PORT_IN_USE_MARKERS: Record<ProviderKind, RegExp[]> = {

@@ -1,5 +1,5 @@
 // The service machine's contract: state names, events, input and context. The state names are what the
-// CLI's --json, the TUI and the replays read; renaming one is a breaking change (style.md point 4).
+// CLI's --json, the TUI and the replays read; renaming one is a breaking change (docs/design.md, "State names are the contract").
 import type {
   ActorEvent,
   Clock,

@@ -1,8 +1,10 @@
 // One provider's lifecycle as a declaration: states, events and the names of the actors, guards,
-// actions and delays that implement it (setup in service-setup.ts). No I/O here (design.md, style §1).
-// Where it departs from design.md's chart: a crash of a server we may not start (monitored, external)
-// ends in `unavailable`, not `failed`; an external server goes stopped -> healthy without a probe;
-// `failed` first stops a process we still own (start timeout, hung server) so nothing leaks.
+// actions and delays that implement it (setup in service-setup.ts). No I/O here
+// (docs/design.md, "Machines hold no I/O"). Where it departs from the seed's chart
+// (docs/design.md, "Where the code departs from the seed's design"): a crash of a server we may not
+// start (monitored, external) ends in `unavailable`, not `failed`; an external server goes
+// stopped -> healthy without a probe; `failed` first stops a process we still own (start timeout,
+// hung server) so nothing leaks.
 import { and, not, stateIn } from 'xstate';
 import { initialContext, serviceSetup } from './service-setup.js';
 import { pollerInput, refInput, spawnInput, stopInput, watchInput } from './service-actors.js';
@@ -293,7 +295,7 @@ export const serviceMachine = serviceSetup.createMachine({
       },
     },
     crashed: {
-      // Rests for a 0-ms delay so the state is observable (style §4), then applies the restart policy.
+      // Rests for a 0-ms delay so the state is observable (docs/design.md, "State names are the contract"), then applies the restart policy.
       entry: 'markCrashed',
       after: {
         settle: [

@@ -7,10 +7,22 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FOLDERS = ['machines', 'actors', 'adapters', 'config', 'cli', 'inspector', 'test', 'bench', 'scripts'];
+const FOLDERS = [
+  'machines',
+  'actors',
+  'adapters',
+  'config',
+  'cli',
+  'gateway',
+  'log',
+  'inspector',
+  'test',
+  'bench',
+  'scripts',
+];
 // Comments in files being merged by other tasks of issue 12; the lead rewrites these citations after the
 // merge and empties this list.
-const PENDING = new Set(['machines/service.machine.ts', 'machines/service-types.ts', 'machines/service-errors.ts']);
+const PENDING = new Set<string>();
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
