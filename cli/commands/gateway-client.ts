@@ -58,7 +58,7 @@ export async function callGateway<T>(
   } catch (cause) {
     throw new AcodeError(
       'PROVIDER_UNAVAILABLE',
-      `acode serve (pid ${gateway.pid}) does not answer at ${gateway.url}.`,
+      `The gateway (pid ${gateway.pid}) does not answer at ${gateway.url}.`,
       `Stop it (kill ${gateway.pid}) or wait until it is ready; then run the command again.`,
       { cause },
     );
@@ -70,7 +70,7 @@ export async function callGateway<T>(
     const e = body?.error;
     throw new AcodeError(
       (e?.code ?? 'SERVER_ERROR') as AcodeError['code'],
-      e?.message ?? `acode serve answered ${res.status} to ${path}.`,
+      e?.message ?? `The gateway answered ${res.status} to ${path}.`,
       e?.hint ?? "Read the gateway's output.",
     );
   }

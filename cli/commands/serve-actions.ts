@@ -106,7 +106,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     const running = await readGatewayRecord(stateDir);
     throw new AcodeError(
       'PORT_IN_USE',
-      `acode serve already runs for this state dir (pid ${running?.pid ?? (typeof error.details.holderPid === 'number' ? error.details.holderPid : 'unknown')}${running ? `, ${running.url}` : ''}).`,
+      `A gateway already runs for this state dir (pid ${running?.pid ?? (typeof error.details.holderPid === 'number' ? error.details.holderPid : 'unknown')}${running ? `, ${running.url}` : ''}).`,
       'Use that gateway, or stop it first (kill its pid); a second one would start the same servers twice.',
       { details: { pid: running?.pid, url: running?.url } },
     );

@@ -166,7 +166,7 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     );
     const second = await p.acode(['serve', '--port', String(await freePort())]);
     expect(second.code).toBe(3);
-    expect(second.stderr).toMatch(new RegExp(`acode serve already runs .*pid \\d+, ${url.replace(/[.:/]/g, '\\$&')}`));
+    expect(second.stderr).toMatch(new RegExp(`A gateway already runs .*pid \\d+, ${url.replace(/[.:/]/g, '\\$&')}`));
   }, 60_000);
 });
 
