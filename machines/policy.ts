@@ -36,13 +36,22 @@ export function lifecyclePollsWhileDown(mode: LifecycleMode): boolean {
 
 // --- operating mode -------------------------------------------------------------------------------
 
+// Config objects are replaced, never mutated, on a reload: the parsed host can be kept per object
+// (the selector asks for it on every request).
+const hosts = new WeakMap<ProviderConfig, string>();
+
 /** The host a client connects to: base_url's, else the host setting. */
 export function connectHost(provider: ProviderConfig): string {
-  try {
-    return new URL(provider.baseUrl).hostname;
-  } catch {
-    return provider.host;
+  let host = hosts.get(provider);
+  if (host === undefined) {
+    try {
+      host = new URL(provider.baseUrl).hostname;
+    } catch {
+      host = provider.host;
+    }
+    hosts.set(provider, host);
   }
+  return host;
 }
 
 /** Airgapped mode never starts a server: starting one is the user's (or systemd's) decision there. */

@@ -21,7 +21,7 @@ import {
 import { configChanges, registryMachine, type ConfigChanges, type DisposeInput } from './registry.machine.js';
 import { modeRefusalError } from './policy.js';
 import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './request-errors.js';
-import { providerStatus, type ProviderStatus } from './status.js';
+import { providerStatus, topState, type ProviderStatus } from './status.js';
 import { resilientProvider, type SpawnRequest } from './request-actors.js';
 import type { RetryInfo, Selection } from './request.machine.js';
 import { selectProviders, type HealthView, type Requirements } from './selector.js';
@@ -195,8 +195,15 @@ export function createRegistry(options: RegistryOptions) {
     });
   }
 
+  // Every request ranks the providers by state: read only the top state, not a whole status report.
   function health(): Record<string, HealthView> {
-    return Object.fromEntries(status().map((s) => [s.id, s.state]));
+    const services = actor.getSnapshot().context.services;
+    const out: Record<string, HealthView> = {};
+    for (const id of Object.keys(config.providers)) {
+      const ref = services[id];
+      out[id] = ref ? topState(ref.getSnapshot().value) : 'unspawned';
+    }
+    return out;
   }
 
   function select(opts: Pick<AcquireOptions, 'preferred' | 'requirements' | 'anyConfigured' | 'exclude'>) {

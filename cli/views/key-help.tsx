@@ -18,7 +18,9 @@ export function KeyHelp({ color }: KeyHelpProps) {
   const keys = KEYS.map(([key, action]) => `${paint(key, 'bold', color)} ${action}`).join('  ');
   return (
     <Text>
-      {paint('j/k select', 'dim', color)} {keys}
+      {paint('j/k select', 'dim', color)}
+      {'  '}
+      {keys}
     </Text>
   );
 }

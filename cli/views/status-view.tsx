@@ -51,7 +51,9 @@ export function StatusView({
   return (
     <Box flexDirection="column" width={columns}>
       <Text wrap="truncate-end">
-        {paint('acode status', 'bold', color)} {count}
+        {paint('acode status', 'bold', color)}
+        {'  '}
+        {count}
         {now ? `  ${clock(now)}` : ''}
       </Text>
       {reports.length === 0 ? <Text>{paint('(no providers)', 'dim', color)}</Text> : null}

@@ -41,6 +41,7 @@ describe('acode (built)', () => {
       'status',
       'tui',
       'gpus',
+      'serve',
       'demo',
       'replay',
       'inspect',
