@@ -4,6 +4,7 @@
 // end) wires it to real I/O.
 import { createActor, fromPromise, waitFor, type InspectionEvent } from 'xstate';
 import { adapterFactory, createActorImplementations, settleCleanups, type ActorDeps } from '../actors/index.js';
+import { processLogger, type Logger } from '../log/index.js';
 import {
   AcodeError,
   providerUnknownError,
@@ -47,6 +48,8 @@ export interface RegistryOptions {
   /** Capabilities known before a provider answered (tests, static tables); learned on first use otherwise. */
   capabilities?: Record<string, Capabilities>;
   inspect?: (event: InspectionEvent) => void;
+  /** Where the registry logs retries and fallbacks; default: the process logger. */
+  log?: Logger;
 }
 
 export interface AcquireOptions {
@@ -176,12 +179,22 @@ export function createRegistry(options: RegistryOptions) {
   // Request machines are root actors of their own (a request ends, the registry lives on), inspected
   // with the registry: `--record` and the inspector see `request.1`, `request.2` ... beside the services.
   let requests = 0;
-  const spawnRequest: SpawnRequest = (logic, input) =>
-    createActor(logic, {
+  // Retries and fallbacks are what a user asks about afterwards ("why was that answer slow?").
+  const log = options.log ?? processLogger();
+  const spawnRequest: SpawnRequest = (logic, input) => {
+    const request = createActor(logic, {
       input,
       systemId: `request.${++requests}`,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    request.on('retry', ({ info }) =>
+      log.info({ provider: info.provider, attempt: info.attempt, code: info.code, path: info.path }, 'request retried'),
+    );
+    request.on('fallback', ({ failed, next }) =>
+      log.info({ provider: failed.id, code: failed.code, next }, 'request fell back'),
+    );
+    return request;
+  };
 
   /** A healthy, crash-safe provider for `id`; throws the service's typed error when it cannot be had. */
   async function getProvider(
@@ -354,6 +367,7 @@ export function openRegistry(options: OpenRegistryOptions): Registry {
     stateDir: options.stateDir ?? resolveStateDir(options.env),
     serviceLogic: serviceMachine.provide({ actors }),
     createAdapter,
+    ...(options.actorDeps?.log ? { log: options.actorDeps.log } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   // Letting go of the services (dispose or detach) also lets go of their connections.

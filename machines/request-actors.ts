@@ -39,7 +39,6 @@ import type {
   Usage,
 } from '../adapters/index.js';
 import { AcodeError, type ProviderKind } from '../config/index.js';
-import { processLogger } from '../log/index.js';
 import { reasonOf } from './request-errors.js';
 import {
   requestMachine,
@@ -275,17 +274,6 @@ export async function runRequest(
   } = {},
 ) {
   const actor = spawn(requestMachine.provide({ actors: requestActors(source, job) }), input);
-  // Retries and fallbacks are what a user asks about afterwards ("why was that answer slow?").
-  const log = processLogger();
-  actor.on('retry', (e) =>
-    log.info(
-      { provider: e.info.provider, attempt: e.info.attempt, code: e.info.code, path: e.info.path },
-      'request retried',
-    ),
-  );
-  actor.on('fallback', (e) =>
-    log.info({ provider: e.failed.id, code: e.failed.code, next: e.next }, 'request fell back'),
-  );
   if (on.retry) actor.on('retry', (e) => on.retry!(e.info));
   if (on.fallback) actor.on('fallback', (e) => on.fallback!(e.failed, e.next));
   const cancel = () => actor.send({ type: 'CANCEL' });
