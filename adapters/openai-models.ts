@@ -39,7 +39,7 @@ export async function openAiModelInfo(
 ): Promise<ModelInfo> {
   const models = await listOpenAiModels(t, opts);
   const found = models.find((m) => m.id === id) ?? (quirks.singleModel && models.length === 1 ? models[0] : undefined);
-  if (found) return found;
+  if (found) return quirks.propsPath ? withProps(t, found, quirks.propsPath, opts) : found;
   const served = models.map((m) => m.id).join(', ') || 'none';
   throw new AcodeError(
     'MODEL_NOT_FOUND',
@@ -47,4 +47,35 @@ export async function openAiModelInfo(
     `Set providers.${t.provider}.model to one of the served names, or start the server with "${id}".`,
     { details: { provider: t.provider, model: id, served: models.map((m) => m.id) } },
   );
+}
+
+interface PropsAnswer {
+  default_generation_settings?: { n_ctx?: number };
+  modalities?: { vision?: boolean };
+  chat_template_caps?: { supports_tool_calls?: boolean };
+}
+
+/**
+ * llama-server's /props says what the loaded model can do: its context, a vision projector, and whether
+ * its chat template handles tools. Without template caps (older builds) nothing is claimed either way;
+ * a /props that fails leaves what /v1/models said (the model is served: that question is answered).
+ */
+async function withProps(t: Transport, info: ModelInfo, path: string, { signal }: CallOptions): Promise<ModelInfo> {
+  let props: PropsAnswer;
+  try {
+    props = await t.json<PropsAnswer>({ method: 'GET', path, signal });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return info;
+  }
+  const learned: ModelInfo = { ...info };
+  const ctx = props.default_generation_settings?.n_ctx;
+  if (typeof ctx === 'number') learned.contextLength = ctx;
+  const caps = props.chat_template_caps;
+  if (caps) {
+    learned.capabilities = ['completion'];
+    if (caps.supports_tool_calls === true) learned.capabilities.push('tools');
+    if (props.modalities?.vision === true) learned.capabilities.push('vision');
+  }
+  return learned;
 }

@@ -34,6 +34,8 @@ export interface ServerQuirks {
   authPath: string;
   /** Fill in the middle on the OpenAI wire: llama-server's native /infill (§3); absent = none (vLLM refuses `suffix`). */
   infillPath?: string;
+  /** What the loaded model can do (llama-server /props: context, vision, the template's tool support, §3). */
+  propsPath?: string;
   /** How to get embeddings from this server when it says it has none. */
   embeddingsHint?: string;
 }
@@ -74,6 +76,7 @@ export const SERVER_QUIRKS: Record<Exclude<ProviderKind, 'custom'>, ServerQuirks
     singleModel: true,
     // /v1/models is open to anyone on builds up to at least b9431 (§8); /props is guarded on all of them.
     authPath: '/props',
+    propsPath: '/props',
     infillPath: '/infill',
     // Without the flag every embeddings route answers 501 "This server does not support embeddings".
     // With it, a model without its own pooling also needs --pooling (mean): "Pooling type 'none' is not OAI compatible".

@@ -25,7 +25,7 @@ import { allowsFallback, noneLeft, reasonOf, type FallbackReason } from './reque
 import { providerStatus, topState, type ProviderStatus } from './status.js';
 import { resilientProvider, type SpawnRequest } from './request-actors.js';
 import type { RetryInfo, Selection } from './request.machine.js';
-import { selectProviders, type HealthView, type Requirements } from './selector.js';
+import { capabilityRefusal, selectProviders, type HealthView, type Requirements } from './selector.js';
 import { serviceMachine } from './service.machine.js';
 import type { ServiceInput } from './service-types.js';
 import {
@@ -162,10 +162,43 @@ export function createRegistry(options: RegistryOptions) {
     return handle;
   }
 
-  /** `id`'s adapter once its service is healthy (what it can do is learned here). */
-  async function healthyAdapter(id: string, signal?: AbortSignal): Promise<ModelProvider> {
+  // The adapter a handle hands out lives as long as the handle (a config change rebuilds both), so it
+  // asks its server once what the model can do, not on every request.
+  const asked = new WeakMap<ModelProvider, Promise<void>>();
+  function learn(id: string, adapter: ModelProvider, signal?: AbortSignal): Promise<void> {
+    const model = config.providers[id]?.model;
+    if (model === undefined) return Promise.resolve();
+    let asking = asked.get(adapter);
+    if (!asking) {
+      // A failed answer leaves the capabilities unknown (tried after known fits); only an abort asks again.
+      asking = adapter.modelInfo(model, signal ? { signal } : {}).then(
+        () => undefined,
+        () => {
+          if (signal?.aborted) asked.delete(adapter);
+        },
+      );
+      asked.set(adapter, asking);
+    }
+    return asking;
+  }
+
+  /**
+   * `id`'s adapter once its service is healthy, with what it can do learned from the server; throws
+   * MODE_FORBIDDEN (the next provider may be tried) when the server says it lacks what `requirements` need.
+   */
+  async function healthyAdapter(id: string, signal?: AbortSignal, requirements?: Requirements): Promise<ModelProvider> {
     const adapter = await service(id).ensureHealthy({ signal });
+    await learn(id, adapter, signal);
     capabilities[id] = adapter.capabilities;
+    const refusal = requirements && capabilityRefusal(id, requirements, capabilities[id]);
+    if (refusal) {
+      throw new AcodeError(
+        'MODE_FORBIDDEN',
+        `${refusal.reason}: its server says so for the configured model.`,
+        `Set providers.${id}.model to a model that has it, or ask without needing it.`,
+        { details: { provider: id } },
+      );
+    }
     return adapter;
   }
 
@@ -199,9 +232,9 @@ export function createRegistry(options: RegistryOptions) {
   /** A healthy, crash-safe provider for `id`; throws the service's typed error when it cannot be had. */
   async function getProvider(
     id: string,
-    opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void } = {},
+    opts: { signal?: AbortSignal; onRetry?: (info: RetryInfo) => void; requirements?: Requirements } = {},
   ): Promise<ModelProvider> {
-    const adapter = await healthyAdapter(id, opts.signal);
+    const adapter = await healthyAdapter(id, opts.signal, opts.requirements);
     return resilientProvider(service(id), adapter, {
       spawn: spawnRequest,
       ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
@@ -243,7 +276,11 @@ export function createRegistry(options: RegistryOptions) {
       const next = sel.order[0];
       if (next === undefined) throw noneLeft(firstError, [...earlier, ...fallbacks], sel.refused);
       try {
-        const provider = await getProvider(next, { signal: opts.signal, onRetry: opts.onRetry });
+        const provider = await getProvider(next, {
+          signal: opts.signal,
+          onRetry: opts.onRetry,
+          ...(opts.requirements ? { requirements: opts.requirements } : {}),
+        });
         return { id: next, provider, fallbacks };
       } catch (error) {
         if (!allowsFallback(error) || opts.signal?.aborted) throw error;

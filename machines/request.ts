@@ -72,7 +72,7 @@ export async function answer(registry: Registry, req: ChatRequest, opts: AnswerO
     select: (exclude) =>
       registry.candidates({ ...(preferred !== undefined ? { preferred } : {}), requirements, exclude }),
     async acquire(id, signal) {
-      const adapter = await registry.healthyAdapter(id, signal);
+      const adapter = await registry.healthyAdapter(id, signal, requirements);
       readyMs = since();
       provider = id;
       firstTokenMs = undefined;
@@ -166,7 +166,7 @@ export function streamAnswer(
   const source: ProviderSource = {
     select: (exclude) => registry.candidates({ preferred: opts.preferred, requirements, exclude }),
     async acquire(id, signal) {
-      const adapter = await registry.healthyAdapter(id, signal);
+      const adapter = await registry.healthyAdapter(id, signal, requirements);
       opts.onProvider?.(id);
       return adapter;
     },

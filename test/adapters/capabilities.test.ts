@@ -6,6 +6,7 @@ import { createProvider, type ModelProvider } from '../../adapters/index.js';
 import { selectProviders } from '../../machines/selector.js';
 import { startTestServer, type TestServer } from '../servers/harness.js';
 import { config, providerConfig } from '../registry/fixtures.js';
+import { realLlama, startRealLlama } from '../real/llama-server.js';
 
 let server: TestServer;
 const adapters: ModelProvider[] = [];
@@ -55,5 +56,50 @@ describe('capabilities learned from the server', () => {
     ]);
     // Without the requirement, the preferred provider stays first.
     expect(selectProviders({ config: cfg, capabilities }).order).toEqual(['gemma', 'llama']);
+  });
+});
+
+// llama-server says what its one model can do on /props: the context it was started with, a vision
+// projector (--mmproj), and whether the chat template handles tools (chat_template_caps).
+describe('capabilities learned from llama-server /props', () => {
+  async function learnedFrom(server: { url: string; port: number; model: string }): Promise<ModelProvider> {
+    const adapter = createProvider(
+      providerConfig('llama', {
+        kind: 'llamacpp',
+        type: 'openai-compatible',
+        model: server.model,
+        port: server.port,
+        baseUrl: server.url,
+      }),
+    );
+    adapters.push(adapter);
+    expect(adapter.capabilities).toMatchObject({ tools: undefined, vision: undefined });
+    await adapter.modelInfo(server.model);
+    return adapter;
+  }
+
+  it('reports the context, tools from the template and vision from the projector', async () => {
+    const plain = await startTestServer('llama-server', { args: ['-c', '3072'] });
+    const vision = await startTestServer('llama-server', {
+      model: 'gemma-2-2b-it-q4_k_m.gguf',
+      knobs: { models: ['gemma-2-2b-it-q4_k_m.gguf'] },
+      args: ['--mmproj', 'mmproj.gguf'],
+    });
+    try {
+      expect((await learnedFrom(plain)).capabilities).toMatchObject({ tools: true, vision: false, maxContext: 3072 });
+      expect((await learnedFrom(vision)).capabilities).toMatchObject({ tools: false, vision: true, maxContext: 4096 });
+    } finally {
+      await Promise.all([plain.stop(), vision.stop()]);
+    }
+  });
+
+  it.skipIf(!realLlama)('the real server: its tiny model has no tool template and no projector', async () => {
+    const real = await startRealLlama();
+    try {
+      const learned = await learnedFrom({ url: real.url, port: Number(new URL(real.url).port), model: real.model });
+      expect(learned.capabilities).toMatchObject({ tools: false, vision: false, maxContext: 2048 });
+    } finally {
+      await real.stop();
+    }
   });
 });

@@ -341,4 +341,29 @@ describe('acode serve: falling back through the request machine', () => {
       await answering.stop();
     }
   }, 120_000);
+  it('a request with tools skips the provider whose model its server says has none, before any completion', async () => {
+    const { startTestServer } = await import('../servers/harness.js');
+    const noTools = await startTestServer('ollama', { model: 'gemma2:2b' });
+    const withTools = await startTestServer('llama-server', { model: STAGED_GGUF, knobs: { tokens: 4 } });
+    try {
+      const { url } = await gateway(
+        `providers:\n  active: ollama\n` +
+          providerYaml('ollama', { model: 'gemma2:2b', port: noTools.port }, { mode: 'monitored' }) +
+          providerYaml('llamacpp', { model: STAGED_GGUF, port: withTools.port }, { mode: 'monitored' }) +
+          'fallback: [llamacpp]\n',
+      );
+      const tools = [{ type: 'function', function: { name: 'now', parameters: { type: 'object', properties: {} } } }];
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'ollama', messages: [{ role: 'user', content: 'what time is it' }], tools }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-acode-provider')).toBe('llamacpp');
+      expect(noTools.logs()).toContain('"/api/show"');
+      expect(noTools.logs()).not.toContain('"/api/chat"');
+    } finally {
+      await noTools.stop();
+      await withTools.stop();
+    }
+  }, 120_000);
 });

@@ -19,6 +19,10 @@ export interface LlamaState {
   startedAt: number;
   /** Started with --embeddings: the embedding routes answer (otherwise 501, as build 9431 does). */
   embeddings: boolean;
+  /** The model's chat template handles tools (/props `chat_template_caps.supports_tool_calls`). */
+  toolTemplate: boolean;
+  /** Started with --mmproj: /props `modalities.vision`. */
+  vision: boolean;
 }
 
 const CT = 'application/json; charset=utf-8';
@@ -104,7 +108,18 @@ function propsBody(s: LlamaState): unknown {
     total_slots: 1,
     model_path: s.modelPath,
     chat_template: '{{ messages }}',
-    modalities: { vision: false, audio: false },
+    // Every key build 9431 sends, whether or not --jinja was given (measured on the real server).
+    chat_template_caps: {
+      supports_object_arguments: false,
+      supports_parallel_tool_calls: s.toolTemplate,
+      supports_preserve_reasoning: false,
+      supports_string_content: true,
+      supports_system_role: true,
+      supports_tool_calls: s.toolTemplate,
+      supports_tools: s.toolTemplate,
+      supports_typed_content: false,
+    },
+    modalities: { vision: s.vision, audio: false },
     build_info: 'b6000-acodefake',
     is_sleeping: false,
   };

@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     loaded: false,
     startedAt: Date.now(),
     embeddings: flags.has('embedding') || flags.has('embeddings'),
+    // As Ollama reports for gemma2: its chat template has no tools section.
+    toolTemplate: !/gemma-?2/i.test(basename(model)),
+    vision: flags.has('mmproj'),
   };
   const server = createFakeServer(
     runtime,
