@@ -1,7 +1,7 @@
 // llama-server's native /infill stream (§3): SSE events `{"content": "...", "stop": false}`, the last one
 // `stop: true` with `stop_type` (limit = the token budget ran out; eos, word = a natural stop) and the
 // token counts; no `[DONE]` after it. Errors arrive as `{"error": ...}` events like on its OpenAI routes.
-import { interrupted, midStreamError, protocolError, type WireContext } from './wire-errors.js';
+import { interrupted, legacyStreamError, midStreamError, protocolError, type WireContext } from './wire-errors.js';
 import { SseSplitter, type SseSink } from './sse-events.js';
 import type { ChunkDecoder } from './wire-module.js';
 import type { StreamChunk } from './types.js';
@@ -57,17 +57,7 @@ export class LlamaInfillDecoder implements ChunkDecoder, SseSink {
 
   legacyError(value: string): void {
     if (this.finished) return;
-    let envelope: unknown = value;
-    try {
-      envelope = JSON.parse(value);
-    } catch {
-      /* keep the raw text */
-    }
-    throw midStreamError(
-      this.ctx,
-      typeof envelope === 'string' ? { error: envelope } : envelope,
-      this.produced + this.out.length,
-    );
+    throw legacyStreamError(this.ctx, value, this.produced + this.out.length);
   }
 
   event(_event: string | undefined, data: string): void {

@@ -1,6 +1,6 @@
 // The OpenAI-compatible chat API (vLLM, llama-server, LM Studio): POST /v1/chat/completions, SSE chunks
 // ending in `data: [DONE]`; tool calls streamed as deltas keyed by index (docs/protocols.md §2.3, §3.2, §5).
-import { midStreamError, interrupted, protocolError, type WireContext } from './wire-errors.js';
+import { legacyStreamError, midStreamError, interrupted, protocolError, type WireContext } from './wire-errors.js';
 import { SseSplitter, type SseSink } from './sse-events.js';
 import { ToolCallAssembler } from './tool-calls.js';
 import { checkContinuation, type ChunkDecoder, type StreamCall, type WireModule } from './wire-module.js';
@@ -152,17 +152,7 @@ class OpenAiDecoder implements ChunkDecoder, SseSink {
 
   legacyError(value: string): void {
     if (this.finished) return;
-    let envelope: unknown = value;
-    try {
-      envelope = JSON.parse(value);
-    } catch {
-      /* keep the raw text as the message */
-    }
-    throw midStreamError(
-      this.ctx,
-      typeof envelope === 'string' ? { error: envelope } : envelope,
-      this.produced + this.out.length,
-    );
+    throw legacyStreamError(this.ctx, value, this.produced + this.out.length);
   }
 
   event(event: string | undefined, data: string): void {

@@ -279,3 +279,17 @@ export function midStreamError(ctx: WireContext, envelope: unknown, chunksDelive
     },
   );
 }
+
+/**
+ * An `error:` SSE line (the legacy form some servers send mid-stream): its JSON envelope, or the raw
+ * text as the message when it is not JSON.
+ */
+export function legacyStreamError(ctx: WireContext, value: string, chunksDelivered: number): AcodeError {
+  let envelope: unknown = value;
+  try {
+    envelope = JSON.parse(value);
+  } catch {
+    /* keep the raw text as the message */
+  }
+  return midStreamError(ctx, typeof envelope === 'string' ? { error: envelope } : envelope, chunksDelivered);
+}

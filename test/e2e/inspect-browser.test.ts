@@ -99,6 +99,27 @@ type Q = Dom & { querySelector(selector: string): Q | null };
 const current = (page: Page, service: string) =>
   page.$eval(`section[data-actor="${service}"]`, (s) => (s as unknown as Dom).dataset.current ?? '').catch(() => '');
 
+// The page over a loaded recording (nothing supervised), scrubbed to the recording's last event.
+async function recordingAtItsEnd(file: string): Promise<Page> {
+  const p = await project('providers:\n  active: vllm\n');
+  cleanups.push(() => p.cleanup());
+  const { url } = await startInspect(p, ['--no-supervise', '--open-recording', file]);
+  const { page } = await openPage(url);
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
+  await page.selectOption('#source', 'recording');
+  const records = parseRecording((await import('node:fs')).readFileSync(file, 'utf8'));
+  await page.$eval(
+    '#scrub',
+    (el, v) => {
+      (el as unknown as Dom).value = String(v);
+      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
+    },
+    records.length,
+  );
+  return page;
+}
+
 describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
   it('shows the live state, follows a SIGKILLed server through crashed and restarting back to healthy, and stays on 127.0.0.1', async () => {
     const server: TestServer = await startTestServer('vllm', { model: MODEL });
@@ -227,23 +248,8 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
   }, 60_000);
 
   it('draws charts a person can read: no label on another, none on a state it is not about, no edge through a state', async (ctx) => {
-    const p = await project('providers:\n  active: vllm\n');
-    cleanups.push(() => p.cleanup());
-    const { url } = await startInspect(p, ['--no-supervise', '--open-recording', INCIDENT]);
-    const { page } = await openPage(url);
-    await page.setViewportSize({ width: 1600, height: 1000 });
-    await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
-    await page.selectOption('#source', 'recording');
     // The whole recording: every actor it names has its chart on the page (three services, the registry).
-    const records = parseRecording((await import('node:fs')).readFileSync(INCIDENT, 'utf8'));
-    await page.$eval(
-      '#scrub',
-      (el, v) => {
-        (el as unknown as Dom).value = String(v);
-        (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
-      },
-      records.length,
-    );
+    const page = await recordingAtItsEnd(INCIDENT);
     await page.waitForSelector('svg.chart', { timeout: 10_000 });
 
     const dir = await mkdtemp(join(tmpdir(), 'acode-inspector-shot-'));
@@ -266,22 +272,7 @@ describe.skipIf(!hasChromium)('acode inspect in headless Chromium', () => {
   }, 90_000);
 
   it('draws the request machine beside the services: a recorded fallback ends in done, readable', async () => {
-    const p = await project('providers:\n  active: vllm\n');
-    cleanups.push(() => p.cleanup());
-    const { url } = await startInspect(p, ['--no-supervise', '--open-recording', FALLBACK]);
-    const { page } = await openPage(url);
-    await page.setViewportSize({ width: 1600, height: 1000 });
-    await page.waitForSelector('body[data-recording="loaded"]', { timeout: 20_000 });
-    await page.selectOption('#source', 'recording');
-    const records = parseRecording((await import('node:fs')).readFileSync(FALLBACK, 'utf8'));
-    await page.$eval(
-      '#scrub',
-      (el, v) => {
-        (el as unknown as Dom).value = String(v);
-        (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new Event('input'));
-      },
-      records.length,
-    );
+    const page = await recordingAtItsEnd(FALLBACK);
     await page.waitForSelector('section[data-actor="request.1"] svg.chart', { timeout: 10_000 });
     const states = await page.$$eval('section[data-actor="request.1"] g.state', (gs) =>
       gs.map((g) => g.getAttribute('data-state')),
