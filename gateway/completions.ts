@@ -6,20 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { AcodeError } from '../config/index.js';
 import type { FinishReason, StreamChunk, TextCompletionRequest, Usage } from '../adapters/index.js';
 import { badRequest, openAiErrorBody } from './errors.js';
-import { openAiSampling, openAiUsage, requireModel } from './openai-protocol.js';
+import { openAiSampling, openAiUsage } from './openai-protocol.js';
+import { isObject, requireModel, type Json } from './body-fields.js';
 import type { OllamaCall } from './ollama-protocol.js';
-
-type Json = Record<string, unknown>;
 
 export interface OpenAiTextCall {
   model: string;
   request: TextCompletionRequest;
   stream: boolean;
   includeUsage: boolean;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // A list of one string is what some clients send for a single prompt; several prompts (n answers in one

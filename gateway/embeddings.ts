@@ -7,17 +7,11 @@ import type { EmbedResult } from '../adapters/index.js';
 import type { Admission } from './admission.js';
 import type { Engine } from './engine.js';
 import { badRequest } from './errors.js';
-import { requireModel } from './openai-protocol.js';
-
-type Json = Record<string, unknown>;
+import { isObject, requireModel, type Json } from './body-fields.js';
 
 export interface EmbedContext {
   engine: Engine;
   admission: Admission;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The input strings of an embeddings request; token arrays and other shapes are a 400 naming the route. */

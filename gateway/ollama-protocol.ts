@@ -15,13 +15,8 @@ import type {
   Usage,
 } from '../adapters/index.js';
 import { badRequest, ollamaErrorBody } from './errors.js';
-import { openAiTools, requireModel, type GatewayModel } from './openai-protocol.js';
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { openAiTools, type GatewayModel } from './openai-protocol.js';
+import { isObject, messageObjects, numberField, requireModel, type Json } from './body-fields.js';
 
 export interface OllamaCall {
   model: string;
@@ -40,13 +35,7 @@ function options(body: Json): { sampling?: SamplingOptions; numCtx?: number } {
   if (o === undefined || o === null) return {};
   if (!isObject(o))
     throw badRequest('"options" is not an object.', 'Send options as {"temperature":0, "num_ctx":8192, ...}.');
-  const num = (name: string): number | undefined => {
-    const v = o[name];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw badRequest(`options.${name} is not a number.`, `Send options.${name} as a number.`);
-    return v;
-  };
+  const num = (name: string): number | undefined => numberField(o, name, `options.${name}`);
   const sampling: SamplingOptions = {};
   const temperature = num('temperature');
   const topP = num('top_p');
@@ -72,15 +61,7 @@ function keepAliveOf(body: Json): string | number | undefined {
 }
 
 function ollamaMessages(value: unknown): ChatMessage[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw badRequest(
-      '/api/chat: "messages" is missing or empty.',
-      'Send at least one {"role":"user","content":"..."} message.',
-    );
-  }
-  return value.map((m, i): ChatMessage => {
-    const where = `messages[${i}]`;
-    if (!isObject(m)) throw badRequest(`${where} is not an object.`, 'Each message is {"role":..., "content":...}.');
+  return messageObjects(value, '/api/chat', (m, where, i): ChatMessage => {
     const role = m.role;
     if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
       throw badRequest(

@@ -16,26 +16,13 @@ import type {
   Usage,
 } from '../adapters/index.js';
 import { badRequest, openAiErrorBody } from './errors.js';
+import { isObject, messageObjects, numberField, requireModel, type Json } from './body-fields.js';
 
 export interface OpenAiChat {
   model: string;
   request: ChatRequest;
   stream: boolean;
   includeUsage: boolean;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The `model` field every routed request carries. */
-export function requireModel(body: Json, route: string): string {
-  if (typeof body.model !== 'string' || body.model.trim() === '') {
-    throw badRequest(`${route}: the request has no "model".`, 'Send "model": one of the ids GET /v1/models lists.');
-  }
-  return body.model.trim();
 }
 
 function contentText(content: unknown, where: string): string {
@@ -95,15 +82,7 @@ function toolCallsOf(value: unknown, where: string): ToolCall[] | undefined {
 }
 
 function openAiMessages(value: unknown): ChatMessage[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw badRequest(
-      'chat/completions: "messages" is missing or empty.',
-      'Send at least one {"role":"user","content":"..."} message.',
-    );
-  }
-  return value.map((m, i): ChatMessage => {
-    const where = `messages[${i}]`;
-    if (!isObject(m)) throw badRequest(`${where} is not an object.`, 'Each message is {"role":..., "content":...}.');
+  return messageObjects(value, 'chat/completions', (m, where): ChatMessage => {
     const role = m.role === 'developer' ? 'system' : m.role;
     if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
       throw badRequest(
@@ -137,14 +116,6 @@ export function openAiTools(value: unknown): ToolDefinition[] | undefined {
       parameters: isObject(fn.parameters) ? fn.parameters : { type: 'object', properties: {} },
     };
   });
-}
-
-function numberField(body: Json, name: string): number | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw badRequest(`"${name}" is not a number.`, `Send "${name}" as a number or leave it out.`);
-  return value;
 }
 
 export function openAiSampling(body: Json): SamplingOptions | undefined {

@@ -11,12 +11,7 @@ import { pullHubModel, type HubPullProgress } from '../actors/index.js';
 import { hubDownloadRefusal } from '../cli/commands/models-pull-hub.js';
 import type { Engine } from './engine.js';
 import { asAcodeError, badRequest, ollamaErrorBody } from './errors.js';
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isObject } from './body-fields.js';
 
 // One line per file and whole percent: the hub pull reports every network chunk.
 function hubLines(write: (p: PullProgress) => void): (p: HubPullProgress) => void {
