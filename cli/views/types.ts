@@ -1,22 +1,9 @@
 // The view model of the status TUI. The service machine's `status()` returns StatusReport; field names
 // and state names are the contract shared with `--json` and the replays, so they are spelled verbatim.
 
-export const SERVICE_STATES = [
-  'stopped',
-  'detecting',
-  'starting',
-  'healthy',
-  'crashed',
-  'restarting',
-  'reloading',
-  'stopping',
-  'failed',
-  'unavailable',
-] as const;
-export type ServiceState = (typeof SERVICE_STATES)[number];
-
-export const MODEL_STATES = ['unknown', 'checking', 'pulling', 'ready', 'missing'] as const;
-export type ModelState = (typeof MODEL_STATES)[number];
+// The machine's own lists (machines/service-types.ts holds only names and types: no engine loads with them).
+import type { ModelState, ServiceState } from '../../machines/service-types.js';
+export { MODEL_STATES, SERVICE_STATES, type ModelState, type ServiceState } from '../../machines/service-types.js';
 
 export interface ModelDetail {
   completed: number;
