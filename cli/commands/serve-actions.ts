@@ -3,7 +3,13 @@
 // stopping what this process started (stop_on_exit).
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AcodeError, isAcodeError, resolveStateDir, type AcodeConfig } from '../../config/index.js';
+import {
+  AcodeError,
+  isAcodeError,
+  resolveStateDir,
+  type AcodeConfig,
+  type ProviderConfig,
+} from '../../config/index.js';
 import type { GatewayControl } from '../../gateway/index.js';
 import type { CliDeps } from '../deps.js';
 import { gatewayRecordPath, readGatewayRecord, type GatewayRecord } from './gateway-client.js';
@@ -52,22 +58,17 @@ function systemdUnit(argv0: string, script: string, opts: ServeOptions, cwd: str
 // its first request (started on demand), so the gateway never starts servers nobody asked for.
 async function watchWhatIsUp(
   config: AcodeConfig,
+  providers: readonly ProviderConfig[],
   registry: import('../../machines/index.js').Registry,
-  signal: AbortSignal,
+  deps: CliDeps,
 ): Promise<void> {
-  const { createProvider } = await import('../../adapters/index.js');
+  const { probeProvider } = await import('./provider-reports.js');
   await Promise.allSettled(
-    Object.values(config.providers).map(async (p) => {
-      let up = p.lifecycle.mode !== 'managed';
-      if (!up) {
-        const probe = createProvider(p, { mode: config.mode });
-        try {
-          up = (await probe.health({ signal })).status !== 'down';
-        } finally {
-          await probe.close();
-        }
-      }
-      if (up) await registry.service(p.id).ensureHealthy({ signal });
+    providers.map(async (p) => {
+      // One detection, as the status watch does before adopting: a stopped managed server stays stopped.
+      const found = p.lifecycle.mode === 'managed' ? (await probeProvider(config, p, deps)).state : 'healthy';
+      if (found === 'healthy' || found === 'starting')
+        await registry.service(p.id).ensureHealthy({ signal: deps.signal });
     }),
   );
 }
@@ -168,7 +169,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
       JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies GatewayRecord),
     );
     deps.stdout.write(`acode gateway on ${url}  (OpenAI: ${url}/v1, Ollama: ${url})\n`);
-    void watchWhatIsUp(config, registry, deps.signal).catch(() => undefined);
+    void watchWhatIsUp(config, [...shown], registry, deps).catch(() => undefined);
     // Config edits apply to the running gateway as they do to a status watch: only what changed is touched.
     const { followConfig, noticeLines } = await import('./config-follow.js');
     followConfig(deps, config, async (next) => {
