@@ -232,6 +232,7 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     ready,
     completeText,
     status: () => registry.status(),
+    onStatus: (listener: (status: ProviderStatus) => void) => registry.onStatus(listener),
     close: () => residency.close(),
     get config() {
       return config();
