@@ -198,6 +198,26 @@ describe('request machines of many requests', () => {
     expect(machines.size).toBe(1);
   });
 
+  it('makes no AbortController per invoked actor (the request has its own signal)', async () => {
+    const fake = fakeProvider({ pieces: PIECES });
+    const provider = resilientProvider(fakeService(fake), fake);
+    await collect(provider.stream(REQ)); // warm
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      await collect(provider.stream(REQ));
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    expect(made).toBe(0);
+  });
+
   it('keeps what each of two concurrent broken answers showed apart', async () => {
     const a = fakeProvider({ id: 'a', pieces: PIECES, failures: [3] });
     const b = fakeProvider({ id: 'b', pieces: ['Another', ' answer', ' entirely', '.'], failures: [1] });
