@@ -91,7 +91,10 @@ export interface RequestJob {
   signal?: AbortSignal;
 }
 
-/** Creates and starts nothing: the caller starts the actor (so it can subscribe first). */
+/**
+ * Creates a root actor of `logic` (its own system: the request's session is keyed by it) and starts
+ * nothing: the caller starts the actor (so it can subscribe first).
+ */
 export type SpawnRequest = (logic: typeof requestMachine, input: RequestInput) => Actor<typeof requestMachine>;
 
 const plainSpawn =
