@@ -10,13 +10,15 @@ class Histogram {
   private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
 
   observe(label: string, seconds: number): void {
-    const s = this.series.get(label) ?? { counts: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
-    BUCKETS_S.forEach((b, i) => {
-      if (seconds <= b) s.counts[i]! += 1;
-    });
+    let s = this.series.get(label);
+    if (!s) {
+      s = { counts: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
+      this.series.set(label, s);
+    }
+    // Buckets are cumulative: every bucket from the first that holds the value up counts it.
+    for (let i = BUCKETS_S.length - 1; i >= 0 && seconds <= BUCKETS_S[i]!; i--) s.counts[i]! += 1;
     s.sum += seconds;
     s.count += 1;
-    this.series.set(label, s);
   }
 
   render(name: string, help: string): string {
