@@ -271,11 +271,18 @@ async function whole(
   };
 }
 
-/** Both clients' embeddings, as plain vectors. */
-async function embed(gw: Gateway, client: ClientName, input: string[]): Promise<number[][]> {
-  if (client === 'openai')
-    return (await gw.openai.embeddings.create({ model: gw.name, input })).data.map((d) => d.embedding);
-  return (await gw.ollama.embed({ model: gw.name, input })).embeddings;
+/** Both clients' embeddings: the vectors, and the prompt tokens the server counted. */
+async function embed(
+  gw: Gateway,
+  client: ClientName,
+  input: string[],
+): Promise<{ vectors: number[][]; promptTokens: number }> {
+  if (client === 'openai') {
+    const res = await gw.openai.embeddings.create({ model: gw.name, input });
+    return { vectors: res.data.map((d) => d.embedding), promptTokens: res.usage.prompt_tokens };
+  }
+  const res = await gw.ollama.embed({ model: gw.name, input });
+  return { vectors: res.embeddings, promptTokens: res.prompt_eval_count };
 }
 
 /** A request the gateway must refuse: its HTTP status and message, as the client reports them. */
@@ -391,7 +398,8 @@ describe.each(KINDS)('$id stand-in', { concurrent: true }, (kind) => {
 
     if (kind.embeds) {
       it.each(CLIENTS)('%s client: embeddings', async (client) => {
-        const vectors = await embed(gw, client, ['alpha', 'beta']);
+        const { vectors, promptTokens } = await embed(gw, client, ['alpha', 'beta']);
+        expect(promptTokens).toBeGreaterThan(0);
         expect(vectors).toHaveLength(2);
         expect(vectors[0]!.length).toBeGreaterThan(0);
         // The stand-ins embed a text as a function of the server's model name (the -m path for llama-server);
@@ -511,7 +519,8 @@ describe.runIf(realLlama)(
       );
 
       it.each(CLIENTS)('%s client: embeddings', async (client) => {
-        const vectors = await embed(gw, client, ['alpha', 'beta']);
+        const { vectors, promptTokens } = await embed(gw, client, ['alpha', 'beta']);
+        expect(promptTokens).toBeGreaterThan(0);
         expect(vectors.map((v) => v.length)).toEqual([64, 64]);
         expect(vectors.flat().every(Number.isFinite)).toBe(true);
         expect(vectors[0]).not.toEqual(vectors[1]);
