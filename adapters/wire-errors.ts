@@ -169,6 +169,9 @@ export function classifyTransportError(
   );
 }
 
+/** How much of a server's own message an error's one-line message quotes. */
+const SERVER_MESSAGE_MAX = 200;
+
 /** Reads the server's message out of any of the error envelopes the four servers use. */
 export function errorMessageOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
@@ -229,9 +232,19 @@ export function httpStatusError(ctx: WireContext, status: number, rawBody: strin
   } catch {
     parsed = undefined;
   }
-  const serverMessage = errorMessageOf(parsed) ?? firstLineOf(rawBody);
+  const fullMessage = errorMessageOf(parsed) ?? firstLineOf(rawBody);
+  // A message is one line: servers quote whole prompts or answers in theirs (llama-server's parse
+  // errors carry the generated text); the whole of it stays in details.
+  const serverMessage = firstLineOf(fullMessage, SERVER_MESSAGE_MAX);
   if (status === 401 || status === 403) return authFailed(ctx, status, serverMessage);
-  const details = { provider: ctx.provider, url: ctx.url, status, serverMessage, body: rawBody.slice(0, 2000), model };
+  const details = {
+    provider: ctx.provider,
+    url: ctx.url,
+    status,
+    serverMessage: fullMessage,
+    body: rawBody.slice(0, 2000),
+    model,
+  };
   if (status === 404) {
     return new AcodeError(
       'MODEL_NOT_FOUND',
@@ -261,11 +274,11 @@ export function httpStatusError(ctx: WireContext, status: number, rawBody: strin
 /** An error the server reported inside a 200 stream (Ollama error line, SSE error event). */
 export function midStreamError(ctx: WireContext, envelope: unknown, chunksDelivered: number): AcodeError {
   const status = errorStatusOf(envelope);
-  const message = errorMessageOf(envelope) ?? JSON.stringify(envelope).slice(0, 500);
+  const message = errorMessageOf(envelope) ?? JSON.stringify(envelope).slice(0, 2000);
   const code: AcodeErrorCode = status !== undefined && status >= 400 && status < 500 ? 'BAD_REQUEST' : 'SERVER_ERROR';
   return new AcodeError(
     code,
-    `${ctx.provider} reported an error mid-stream: ${message}`,
+    `${ctx.provider} reported an error mid-stream: ${firstLineOf(message, SERVER_MESSAGE_MAX)}`,
     `Check the ${ctx.provider} server log; the partial answer was discarded.`,
     {
       details: {

@@ -229,6 +229,24 @@ describe('openai-compatible wire', () => {
     expect(err.details).toMatchObject({ chunksDelivered: 1, midStream: true });
   });
 
+  it("quotes one line of a server's long mid-stream message, keeping the whole of it in details", async () => {
+    // llama-server's own parse error quotes everything it generated (kilobytes, several lines).
+    const said = `Failed to parse input at pos 22: ${'generated text '.repeat(200)}\nmore\nlines`;
+    const p = await setup(
+      (_q, res) =>
+        sse(res, [chunk({ content: 'a' }), `data: ${JSON.stringify({ error: { code: 500, message: said } })}\n\n`]),
+      'llamacpp',
+    );
+    const err = await caught(async () => {
+      for await (const _ of p.stream({ messages: user })) void _;
+    });
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(err.message).toContain('Failed to parse input at pos 22');
+    expect(err.message).not.toContain('\n');
+    expect(err.message?.length).toBeLessThan(300);
+    expect(err.details).toMatchObject({ serverMessage: said });
+  });
+
   it('sends structured output as response_format json_schema', async () => {
     const schema = { type: 'object', properties: { age: { type: 'integer' } }, required: ['age'] };
     const p = await setup((_q, res) => sse(res, [chunk({ content: '{"age": 22}' }, 'stop'), 'data: [DONE]\n\n']));
