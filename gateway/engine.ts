@@ -114,7 +114,9 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
           p.model,
           infos.find((m) => m.id === p.model),
         );
-      for (const info of infos) add(info.id, info);
+      // llama-server lists the file name of the model path it was started with: the same model.
+      const file = p.model?.includes('/') ? p.model.slice(p.model.lastIndexOf('/') + 1) : undefined;
+      for (const info of infos) if (info.id !== file) add(info.id, info);
     }
     return out;
   }

@@ -527,6 +527,9 @@ describe.runIf(realLlama)(
         '%s client: lists the model with its provider, live state and context length',
         async (client) => {
           expect(await listed(gw, client)).toMatchObject({ provider: 'llamacpp', state: 'ready', contextLength: 2048 });
+          // The server lists the file name of the path it runs: one model, listed once.
+          const ids = (await gw.openai.models.list()).data.map((m) => m.id).filter((id) => id.startsWith('llamacpp/'));
+          expect(ids).toEqual([gw.name]);
         },
       );
 
