@@ -14,6 +14,7 @@ import {
 } from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
 import { Residency } from './residency.js';
+import { applyHints } from './server-hints.js';
 
 export interface Route {
   provider: string;
@@ -28,6 +29,8 @@ export interface AnswerEvents {
   onFallback?: (failed: FallbackReason, next: string) => void;
   /** The provider that answers, once it is healthy. */
   onProvider?: (id: string) => void;
+  /** What was done with a request's server hints (num_ctx, keep_alive), as a response header. */
+  onHeader?: (name: string, value: string) => void;
 }
 
 /** The model's live state as the listing routes show it. */
@@ -161,9 +164,16 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     let using = residency.begin(target.provider);
     try {
       await residency.makeRoom(target.provider, signal);
+      const sent = await applyHints(
+        { registry, residency },
+        target.provider,
+        request,
+        events.onHeader ?? (() => {}),
+        signal,
+      );
       yield* streamAnswer(
         registry,
-        { ...request, ...(target.model !== undefined ? { model: target.model } : {}) },
+        { ...sent, ...(target.model !== undefined ? { model: target.model } : {}) },
         {
           preferred: target.provider,
           signal,
