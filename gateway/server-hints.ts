@@ -119,7 +119,12 @@ async function applyContext(
       id,
       `${id} is ${provider.lifecycle.mode} in ${registry.config.mode} mode: acode may not restart it`,
     );
-  const adapter = await registry.healthyAdapter(id, signal);
+  // A server that cannot be had is the answer's own business: its start error, or the next provider.
+  const adapter = await registry.healthyAdapter(id, signal).catch((error: unknown) => {
+    if (signal.aborted) throw error;
+    return undefined;
+  });
+  if (!adapter) return;
   const running = adapter.capabilities.maxContext;
   if (running === undefined) return ignored(note, NUM_CTX_HEADER, id, `${id}'s server does not say its context size`);
   if (tokens <= running) return;

@@ -20,12 +20,18 @@ const llama = (lifecycle = 'managed', args = '[]') =>
   );
 
 /** A registry whose llama-server runs with `running` tokens of context; records reconfigures. */
-function fakeDeps(cfg: AcodeConfig, opts: { running?: number; owned?: boolean; inFlight?: number } = {}) {
+function fakeDeps(
+  cfg: AcodeConfig,
+  opts: { running?: number; owned?: boolean; inFlight?: number; startFails?: boolean } = {},
+) {
   const reconfigured: AcodeConfig[] = [];
   const kept: Array<[string, number | null]> = [];
   const registry = {
     config: cfg,
-    healthyAdapter: async () => ({ capabilities: { maxContext: opts.running } }) as unknown as ModelProvider,
+    healthyAdapter: async () => {
+      if (opts.startFails) throw new Error('START_FAILED');
+      return { capabilities: { maxContext: opts.running } } as unknown as ModelProvider;
+    },
     status: () => [{ id: 'llamacpp', owned: opts.owned ?? true } as ProviderStatus],
     reconfigure: async (next: AcodeConfig) => {
       reconfigured.push(next);
@@ -109,6 +115,11 @@ describe('num_ctx and keep_alive per backend', () => {
       /^ignored; llamacpp runs with 2048 and acode did not start its server/,
     );
     expect([...fits.reconfigured, ...busy.reconfigured, ...foreign.reconfigured]).toEqual([]);
+  });
+
+  it('a server that does not start: no note and no throw, the answer itself reports it or falls back', async () => {
+    const d = fakeDeps(llama(), { startFails: true });
+    expect(await apply(d, ask({ contextSize: 8192 }))).toEqual({ sent: ask({}), notes: {} });
   });
 
   it('monitored: num_ctx and keep_alive are reported, not applied', async () => {
