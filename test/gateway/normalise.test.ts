@@ -11,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { STAGED_GGUF, freePort } from '../servers/harness.js';
 import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
+import { realLlama, realLlamaSkipReason } from '../real/llama-server.js';
 
 const OLLAMA_MODEL = 'llama3.2:latest';
 const WHOLE_TEXT = 'The answer is forty two, said the whole server.';
@@ -222,4 +223,23 @@ describe('acode serve: Ollama num_ctx and keep_alive', () => {
     expect(res.headers.get('x-acode-num-ctx')).toMatch(/^ignored; whole \(custom\) cannot be asked for a context/);
     expect(res.headers.get('x-acode-keep-alive')).toMatch(/^ignored; whole is external: acode never stops its server/);
   }, 120_000);
+
+  (realLlama ? it : it.skip)(
+    `the real llama-server restarts with the asked num_ctx${realLlama ? '' : ` (${realLlamaSkipReason})`}`,
+    async () => {
+      const port = await freePort();
+      const { url } = await gateway(
+        `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { binary: realLlama!.binary, model: realLlama!.model, port }, { stop_on_exit: true })}    args: ["-c", "1024", "-t", "1"]\n`,
+      );
+      const bounded = { options: { num_predict: 4, temperature: 0, num_ctx: 2048 } };
+      const res = await ollamaChat(url, { model: 'llamacpp', ...bounded });
+      expect(res.headers.get('x-acode-num-ctx')).toBe('restarted; 2048 (was 1024)');
+      const props = (await (await fetch(`http://127.0.0.1:${port}/props`)).json()) as {
+        default_generation_settings: { n_ctx: number };
+      };
+      expect(props.default_generation_settings.n_ctx).toBe(2048);
+      expect(((await res.json()) as { eval_count: number }).eval_count).toBe(4);
+    },
+    120_000,
+  );
 });
