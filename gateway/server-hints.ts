@@ -11,8 +11,8 @@ import { lifecycleMayStop, mayStart, type Registry } from '../machines/index.js'
 import { processLogger } from '../log/logger.js';
 import type { Residency } from './residency.js';
 
-export const NUM_CTX_HEADER = 'x-acode-num-ctx';
-export const KEEP_ALIVE_HEADER = 'x-acode-keep-alive';
+const NUM_CTX_HEADER = 'x-acode-num-ctx';
+const KEEP_ALIVE_HEADER = 'x-acode-keep-alive';
 
 /** Says what the gateway did with a hint, as a response header (none: passed on, or nothing to do). */
 export type Note = (header: string, value: string) => void;

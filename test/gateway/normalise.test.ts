@@ -7,34 +7,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { STAGED_GGUF, freePort } from '../servers/harness.js';
-import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
+import { providerYaml } from '../e2e/project.js';
+import { WEATHER_TOOLS, gatewaySuite } from './gateway-cli.js';
 import { realLlama, realLlamaSkipReason } from '../real/llama-server.js';
 
 const OLLAMA_MODEL = 'llama3.2:latest';
 const WHOLE_TEXT = 'The answer is forty two, said the whole server.';
 
-let projects: Project[] = [];
+const gateway = gatewaySuite();
 let servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  projects = [];
   servers = [];
 });
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
-
-async function gateway(configYaml: string, env: Record<string, string> = {}): Promise<{ p: Project; url: string }> {
-  const p = await project(configYaml);
-  projects.push(p);
-  const live = p.live(['serve', '--port', String(await freePort())], { env });
-  const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-  return { p, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
-}
 
 /**
  * An OpenAI-compatible server as some LM Studio builds and custom servers are: it answers a streamed
@@ -77,17 +64,6 @@ async function wholeAnswerServer(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-const tools: OpenAI.ChatCompletionTool[] = [
-  {
-    type: 'function',
-    function: {
-      name: 'get_weather',
-      description: 'weather of a city',
-      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-    },
-  },
-];
-
 describe('acode serve: usage and tool calls from a server that answers whole and counts nothing', () => {
   it('openai client: streamed tool calls and include_usage; whole answers carry usage; ollama counts are not 0', async () => {
     const base = await wholeAnswerServer();
@@ -100,7 +76,7 @@ describe('acode serve: usage and tool calls from a server that answers whole and
     const called = await client.chat.completions.create({
       model: 'whole',
       messages,
-      tools,
+      tools: WEATHER_TOOLS,
       stream: true,
       stream_options: { include_usage: true },
     });
