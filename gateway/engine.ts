@@ -199,14 +199,20 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
   /**
    * The routed provider itself, made healthy (started, loaded on demand, with progress), for answers
    * that must come from exactly that model: no fallback, since another model's embeddings or infill
-   * would be a different answer, not a substitute.
+   * would be a different answer, not a substitute. `prepare` runs first, with the same progress.
    */
-  async function ready(target: Route, events: AnswerEvents, signal: AbortSignal): Promise<ModelProvider> {
+  async function ready(
+    target: Route,
+    events: AnswerEvents,
+    signal: AbortSignal,
+    prepare?: () => Promise<void>,
+  ): Promise<ModelProvider> {
     const unsubscribe = registry.onStatus((s) => {
       const line = s.id === target.provider ? progressLine(s) : undefined;
       if (line !== undefined) events.onProgress?.(line);
     });
     try {
+      await prepare?.();
       const provider = await registry.service(target.provider).ensureHealthy({ signal });
       events.onProvider?.(target.provider);
       return provider;
@@ -222,17 +228,31 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     events: AnswerEvents,
     signal: AbortSignal,
   ): AsyncGenerator<StreamChunk> {
-    const provider = await ready(target, events, signal);
-    if (!provider.completeText)
-      throw new AcodeError(
-        'BAD_REQUEST',
-        `${target.provider} cannot answer raw completions.`,
-        'Use /v1/chat/completions or /api/chat.',
+    const using = residency.begin(target.provider);
+    try {
+      let sent = request;
+      const provider = await ready(target, events, signal, async () => {
+        sent = await applyHints(
+          { registry, residency },
+          target.provider,
+          request,
+          events.onHeader ?? (() => {}),
+          signal,
+        );
+      });
+      if (!provider.completeText)
+        throw new AcodeError(
+          'BAD_REQUEST',
+          `${target.provider} cannot answer raw completions.`,
+          'Use /v1/chat/completions or /api/chat.',
+        );
+      yield* provider.completeText(
+        { ...sent, ...(target.model !== undefined ? { model: target.model } : {}) },
+        { signal },
       );
-    yield* provider.completeText(
-      { ...request, ...(target.model !== undefined ? { model: target.model } : {}) },
-      { signal },
-    );
+    } finally {
+      using();
+    }
   }
 
   return {

@@ -4,6 +4,8 @@
 // our llama-server with the larger context, the idle stop) or reported in a header where they cannot be.
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
@@ -140,10 +142,8 @@ async function ollamaChat(url: string, body: Record<string, unknown>): Promise<R
 
 describe('acode serve: Ollama num_ctx and keep_alive', () => {
   it('an Ollama backend gets both as sent', async () => {
-    const log = join(
-      await import('node:os').then((os) => os.tmpdir()),
-      `acode-norm-${process.pid}-${Date.now()}.jsonl`,
-    );
+    const logs = await mkdtemp(join(tmpdir(), 'acode-norm-'));
+    const log = join(logs, 'requests.jsonl');
     const { url } = await gateway(
       `providers:\n  active: ollama\n${providerYaml('ollama', { model: OLLAMA_MODEL, port: await freePort() }, { stop_on_exit: true })}`,
       { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_PULLED: OLLAMA_MODEL, ACODE_FAKE_REQUEST_LOG: log },
@@ -160,6 +160,7 @@ describe('acode serve: Ollama num_ctx and keep_alive', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { path: string; body: Record<string, unknown> })
       .filter((r) => r.path === '/api/chat');
+    await rm(logs, { recursive: true, force: true });
     expect(sent.at(-1)?.body).toMatchObject({ options: { num_ctx: 8192 }, keep_alive: '10m' });
   }, 120_000);
 
@@ -187,6 +188,33 @@ describe('acode serve: Ollama num_ctx and keep_alive', () => {
     const end = Date.now() + 20_000;
     while (p.startedPids().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     expect(p.startedPids(), 'keep_alive 0: stopped once idle').toEqual([]);
+  }, 120_000);
+
+  it('fill in the middle through /api/generate with a suffix honours num_ctx too', async () => {
+    const models = await mkdtemp(join(tmpdir(), 'acode-gguf-'));
+    try {
+      const coder = join(models, 'qwen2.5-coder-0.5b-q4_k_m.gguf');
+      await symlink(STAGED_GGUF, coder);
+      const { url } = await gateway(
+        `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: coder, port: await freePort() }, { stop_on_exit: true })}`,
+        { ACODE_FAKE_TOKENS: '3' },
+      );
+      const res = await fetch(`${url}/api/generate`, {
+        method: 'POST',
+        body: JSON.stringify({
+          model: 'llamacpp',
+          prompt: 'int main() {',
+          suffix: '}',
+          stream: false,
+          options: { num_ctx: 8192 },
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(res.headers.get('x-acode-num-ctx')).toBe('restarted; 8192 (was 4096)');
+      expect(((await res.json()) as { eval_count: number }).eval_count).toBe(3);
+    } finally {
+      await rm(models, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('a server acode may not restart or stop: the answer goes on, and headers say why each was ignored', async () => {
