@@ -22,14 +22,15 @@ const llama = (lifecycle = 'managed', args = '[]') =>
 /** A registry whose llama-server runs with `running` tokens of context; records reconfigures. */
 function fakeDeps(
   cfg: AcodeConfig,
-  opts: { running?: number; owned?: boolean; inFlight?: number; startFails?: boolean } = {},
+  opts: { running?: number; owned?: boolean; inFlight?: number; startFails?: boolean; restartFails?: boolean } = {},
 ) {
+  const started: string[] = [];
   const reconfigured: AcodeConfig[] = [];
   const kept: Array<[string, number | null]> = [];
   const registry = {
     config: cfg,
     healthyAdapter: async () => {
-      if (opts.startFails) throw new Error('START_FAILED');
+      if (opts.startFails || (opts.restartFails && reconfigured.length === 1)) throw new Error('START_FAILED');
       return { capabilities: { maxContext: opts.running } } as unknown as ModelProvider;
     },
     status: () => [{ id: 'llamacpp', owned: opts.owned ?? true } as ProviderStatus],
@@ -38,13 +39,13 @@ function fakeDeps(
       registry.config = next;
       return { added: [], removed: [], changed: ['llamacpp'], restarting: ['llamacpp'] };
     },
-    service: () => ({ start: () => undefined }) as unknown as ReturnType<Registry['service']>,
+    service: (id: string) => ({ start: () => void started.push(id) }) as unknown as ReturnType<Registry['service']>,
   };
   const residency = {
     requestsTo: () => opts.inFlight ?? 1,
     keepAlive: (id: string, s: number | null) => void kept.push([id, s]),
   };
-  return { deps: registry as unknown as HintDeps['registry'], residency, reconfigured, kept };
+  return { deps: registry as unknown as HintDeps['registry'], residency, reconfigured, kept, started };
 }
 
 const ask = (hints: Partial<ChatRequest>): ChatRequest => ({ messages: [{ role: 'user', content: 'x' }], ...hints });
@@ -120,6 +121,17 @@ describe('num_ctx and keep_alive per backend', () => {
   it('a server that does not start: no note and no throw, the answer itself reports it or falls back', async () => {
     const d = fakeDeps(llama(), { startFails: true });
     expect(await apply(d, ask({ contextSize: 8192 }))).toEqual({ sent: ask({}), notes: {} });
+  });
+
+  it('a larger context that does not start: back to the configured launch, started again, and reported', async () => {
+    const d = fakeDeps(llama('managed', '["--flash-attn"]'), { running: 2048, restartFails: true });
+    const { notes } = await apply(d, ask({ contextSize: 65536 }));
+    expect(d.reconfigured.map((c) => c.providers.llamacpp!.args)).toEqual([
+      ['--flash-attn', '-c', '65536'],
+      ['--flash-attn'],
+    ]);
+    expect(d.started).toEqual(['llamacpp']);
+    expect(notes).toEqual({ 'x-acode-num-ctx': 'ignored; llamacpp did not start with 65536; back to 2048' });
   });
 
   it('monitored: num_ctx and keep_alive are reported, not applied', async () => {
