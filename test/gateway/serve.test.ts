@@ -8,7 +8,6 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
 import { MAIN, alive, project, providerYaml, type Live, type Project } from './../e2e/project.js';
 import { existsSync } from 'node:fs';
-import { WEATHER_TOOLS } from './gateway-cli.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 const OLLAMA_MODEL = 'llama3.2:latest';
@@ -77,10 +76,20 @@ describe('acode serve (built CLI, stand-in servers, official clients)', () => {
     expect(finish).toBe('stop');
     expect(usage).toMatchObject({ completion_tokens: 6 });
 
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'weather of a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
     const called = await client.chat.completions.create({
       model: `vllm/${VLLM_MODEL}`,
       messages: [{ role: 'user', content: 'weather in Paris?' }],
-      tools: WEATHER_TOOLS,
+      tools,
       tool_choice: 'required',
       stream: true,
     });
