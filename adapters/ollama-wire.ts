@@ -10,6 +10,7 @@ import type {
   ChatRequest,
   FinishReason,
   SamplingOptions,
+  ServerHints,
   StreamChunk,
   TextCompletionRequest,
   ToolCall,
@@ -27,8 +28,9 @@ function toOllamaMessage(m: ChatMessage): Record<string, unknown> {
   return out;
 }
 
-function optionsOf(s: SamplingOptions): Record<string, unknown> {
+function optionsOf(s: SamplingOptions, hints: ServerHints): Record<string, unknown> {
   const options: Record<string, unknown> = {};
+  if (hints.contextSize !== undefined) options.num_ctx = hints.contextSize;
   if (s.temperature !== undefined) options.temperature = s.temperature;
   if (s.topP !== undefined) options.top_p = s.topP;
   if (s.maxTokens !== undefined) options.num_predict = s.maxTokens;
@@ -45,9 +47,10 @@ function chatBody(
 ): Record<string, unknown> {
   // Ollama continues a trailing assistant message as sent: nothing to add but the check.
   checkContinuation(req, quirks, ctx);
-  const options = optionsOf(req.sampling ?? {});
+  const options = optionsOf(req.sampling ?? {}, req);
   const body: Record<string, unknown> = { model, messages: req.messages.map(toOllamaMessage), stream: true };
   if (Object.keys(options).length > 0) body.options = options;
+  if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
   if (req.tools?.length) {
     body.tools = req.tools.map((t) => ({
       type: 'function',
@@ -162,11 +165,12 @@ class OllamaDecoder implements ChunkDecoder {
 // POST /api/generate: raw (the prompt as is, no template) for a plain completion; with a suffix the
 // model's template builds the fill-in-the-middle prompt, and Ollama refuses a model that has none.
 function textCompletion(req: TextCompletionRequest, model: string | undefined): StreamCall {
-  const options = optionsOf(req.sampling ?? {});
+  const options = optionsOf(req.sampling ?? {}, req);
   const body: Record<string, unknown> = { model, prompt: req.prompt, stream: true };
   if (req.suffix !== undefined) body.suffix = req.suffix;
   else body.raw = true;
   if (Object.keys(options).length > 0) body.options = options;
+  if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
   return {
     path: '/api/generate',
     body,

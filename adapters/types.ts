@@ -36,7 +36,18 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-export interface ChatRequest {
+/**
+ * How the server should hold the model, where its protocol lets a request say so (Ollama's
+ * `options.num_ctx` and `keep_alive`); other wires ignore them (the gateway restarts or reports).
+ */
+export interface ServerHints {
+  /** The context window to run the model with, in tokens. */
+  contextSize?: number;
+  /** How long the model stays loaded after this request, as Ollama reads it ("5m", 300, 0, -1). */
+  keepAlive?: string | number;
+}
+
+export interface ChatRequest extends ServerHints {
   /** Defaults to the provider's configured model. */
   model?: string;
   messages: ChatMessage[];
@@ -124,7 +135,7 @@ export interface CallOptions {
 }
 
 /** A raw text completion: the prompt as is (no chat template); with a suffix, fill in the middle. */
-export interface TextCompletionRequest {
+export interface TextCompletionRequest extends ServerHints {
   /** Defaults to the provider's configured model. */
   model?: string;
   prompt: string;

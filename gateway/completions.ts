@@ -65,8 +65,14 @@ export function readOpenAiCompletion(body: unknown): OpenAiTextCall {
 
 /** An /api/generate call with a suffix as a text completion: the prompt as sent, without the chat framing. */
 export function ollamaInfill(call: OllamaCall & { suffix: string }): TextCompletionRequest {
-  const prompt = call.request.messages.at(-1)?.content ?? '';
-  return { prompt, suffix: call.suffix, ...(call.request.sampling ? { sampling: call.request.sampling } : {}) };
+  const { messages, sampling, contextSize, keepAlive } = call.request;
+  return {
+    prompt: messages.at(-1)?.content ?? '',
+    suffix: call.suffix,
+    ...(sampling ? { sampling } : {}),
+    ...(contextSize !== undefined ? { contextSize } : {}),
+    ...(keepAlive !== undefined ? { keepAlive } : {}),
+  };
 }
 
 function finishReason(reason: FinishReason): string {

@@ -14,6 +14,7 @@ import {
 } from '../machines/index.js';
 import type { GatewayModel } from './openai-protocol.js';
 import { Residency } from './residency.js';
+import { applyHints } from './server-hints.js';
 
 export interface Route {
   provider: string;
@@ -28,6 +29,8 @@ export interface AnswerEvents {
   onFallback?: (failed: FallbackReason, next: string) => void;
   /** The provider that answers, once it is healthy. */
   onProvider?: (id: string) => void;
+  /** What was done with a request's server hints (num_ctx, keep_alive), as a response header. */
+  onHeader?: (name: string, value: string) => void;
 }
 
 /** The model's live state as the listing routes show it. */
@@ -170,9 +173,16 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     let using = residency.begin(target.provider);
     try {
       await residency.makeRoom(target.provider, signal);
+      const sent = await applyHints(
+        { registry, residency },
+        target.provider,
+        request,
+        events.onHeader ?? (() => {}),
+        signal,
+      );
       yield* streamAnswer(
         registry,
-        { ...request, ...(target.model !== undefined ? { model: target.model } : {}) },
+        { ...sent, ...(target.model !== undefined ? { model: target.model } : {}) },
         {
           preferred: target.provider,
           signal,
@@ -198,14 +208,20 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
   /**
    * The routed provider itself, made healthy (started, loaded on demand, with progress), for answers
    * that must come from exactly that model: no fallback, since another model's embeddings or infill
-   * would be a different answer, not a substitute.
+   * would be a different answer, not a substitute. `prepare` runs first, with the same progress.
    */
-  async function ready(target: Route, events: AnswerEvents, signal: AbortSignal): Promise<ModelProvider> {
+  async function ready(
+    target: Route,
+    events: AnswerEvents,
+    signal: AbortSignal,
+    prepare?: () => Promise<void>,
+  ): Promise<ModelProvider> {
     const unsubscribe = registry.onStatus((s) => {
       const line = s.id === target.provider ? progressLine(s) : undefined;
       if (line !== undefined) events.onProgress?.(line);
     });
     try {
+      await prepare?.();
       const provider = await registry.service(target.provider).ensureHealthy({ signal });
       events.onProvider?.(target.provider);
       return provider;
@@ -221,17 +237,31 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     events: AnswerEvents,
     signal: AbortSignal,
   ): AsyncGenerator<StreamChunk> {
-    const provider = await ready(target, events, signal);
-    if (!provider.completeText)
-      throw new AcodeError(
-        'BAD_REQUEST',
-        `${target.provider} cannot answer raw completions.`,
-        'Use /v1/chat/completions or /api/chat.',
+    const using = residency.begin(target.provider);
+    try {
+      let sent = request;
+      const provider = await ready(target, events, signal, async () => {
+        sent = await applyHints(
+          { registry, residency },
+          target.provider,
+          request,
+          events.onHeader ?? (() => {}),
+          signal,
+        );
+      });
+      if (!provider.completeText)
+        throw new AcodeError(
+          'BAD_REQUEST',
+          `${target.provider} cannot answer raw completions.`,
+          'Use /v1/chat/completions or /api/chat.',
+        );
+      yield* provider.completeText(
+        { ...sent, ...(target.model !== undefined ? { model: target.model } : {}) },
+        { signal },
       );
-    yield* provider.completeText(
-      { ...request, ...(target.model !== undefined ? { model: target.model } : {}) },
-      { signal },
-    );
+    } finally {
+      using();
+    }
   }
 
   return {

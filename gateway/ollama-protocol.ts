@@ -10,6 +10,7 @@ import type {
   ChatRequest,
   FinishReason,
   SamplingOptions,
+  ServerHints,
   StreamChunk,
   ToolCall,
   Usage,
@@ -22,17 +23,17 @@ export interface OllamaCall {
   model: string;
   request: ChatRequest;
   stream: boolean;
-  /** options.num_ctx: the context the client wants (honoured where the backend can be restarted with it). */
-  numCtx?: number;
-  /** keep_alive as sent ("5m", 300, -1, 0). */
-  keepAlive?: string | number;
   /** /api/generate with a suffix: fill in the middle. */
   suffix?: string;
 }
 
-function options(body: Json): { sampling?: SamplingOptions; numCtx?: number } {
+// options.num_ctx and keep_alive ride on the request as ServerHints: an Ollama backend gets them as sent,
+// the engine restarts or reports for the others (engine.ts, server-hints.ts).
+function options(body: Json): { sampling?: SamplingOptions; hints: ServerHints } {
   const o = body.options;
-  if (o === undefined || o === null) return {};
+  const keepAlive = keepAliveOf(body);
+  const hints: ServerHints = keepAlive !== undefined ? { keepAlive } : {};
+  if (o === undefined || o === null) return { hints };
   if (!isObject(o))
     throw badRequest('"options" is not an object.', 'Send options as {"temperature":0, "num_ctx":8192, ...}.');
   const num = (name: string): number | undefined => numberField(o, name, `options.${name}`);
@@ -47,7 +48,10 @@ function options(body: Json): { sampling?: SamplingOptions; numCtx?: number } {
   if (seed !== undefined) sampling.seed = seed;
   if (Array.isArray(o.stop) && o.stop.every((s) => typeof s === 'string')) sampling.stop = o.stop;
   const numCtx = num('num_ctx');
-  return { ...(Object.keys(sampling).length > 0 ? { sampling } : {}), ...(numCtx !== undefined ? { numCtx } : {}) };
+  if (numCtx !== undefined && (!Number.isInteger(numCtx) || numCtx <= 0))
+    throw badRequest('"options.num_ctx" is not a positive whole number.', 'Send num_ctx as tokens, e.g. 8192.');
+  if (numCtx !== undefined) hints.contextSize = numCtx;
+  return { ...(Object.keys(sampling).length > 0 ? { sampling } : {}), hints };
 }
 
 function schemaOf(format: unknown): Json | undefined {
@@ -93,10 +97,9 @@ export function readOllamaChat(body: unknown): OllamaCall {
   if (!isObject(body))
     throw badRequest('/api/chat: the body is not a JSON object.', 'Send a JSON object with "model" and "messages".');
   const model = requireModel(body, '/api/chat');
-  const { sampling, numCtx } = options(body);
+  const { sampling, hints } = options(body);
   const tools = openAiTools(body.tools);
   const schema = schemaOf(body.format);
-  const keepAlive = keepAliveOf(body);
   return {
     model,
     request: {
@@ -104,10 +107,9 @@ export function readOllamaChat(body: unknown): OllamaCall {
       ...(tools && tools.length > 0 ? { tools } : {}),
       ...(sampling ? { sampling } : {}),
       ...(schema ? { schema } : {}),
+      ...hints,
     },
     stream: body.stream !== false,
-    ...(numCtx !== undefined ? { numCtx } : {}),
-    ...(keepAlive !== undefined ? { keepAlive } : {}),
   };
 }
 
@@ -118,18 +120,15 @@ export function readOllamaGenerate(body: unknown): OllamaCall {
   const model = requireModel(body, '/api/generate');
   if (typeof body.prompt !== 'string')
     throw badRequest('/api/generate: "prompt" is missing.', 'Send "prompt" as a string.');
-  const { sampling, numCtx } = options(body);
+  const { sampling, hints } = options(body);
   const schema = schemaOf(body.format);
-  const keepAlive = keepAliveOf(body);
   const messages: ChatMessage[] = [];
   if (typeof body.system === 'string' && body.system !== '') messages.push({ role: 'system', content: body.system });
   messages.push({ role: 'user', content: body.prompt });
   return {
     model,
-    request: { messages, ...(sampling ? { sampling } : {}), ...(schema ? { schema } : {}) },
+    request: { messages, ...(sampling ? { sampling } : {}), ...(schema ? { schema } : {}), ...hints },
     stream: body.stream !== false,
-    ...(numCtx !== undefined ? { numCtx } : {}),
-    ...(keepAlive !== undefined ? { keepAlive } : {}),
     ...(typeof body.suffix === 'string' && body.suffix !== '' ? { suffix: body.suffix } : {}),
   };
 }

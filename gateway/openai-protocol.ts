@@ -219,8 +219,9 @@ export function openAiCompletion(
 /**
  * Writes one streamed answer as SSE frames. Text goes out as it comes. Tool calls go out whole, from the
  * final chunk: a call the engine had to restart (a crash mid-call) must never reach the client half
- * built, and a call sent whole is what clients' delta readers accept too. Usage is sent when asked,
- * `null` where the server reported none.
+ * built, and a call sent whole is what clients' delta readers accept too (so a server that returns
+ * calls only whole streams like any other). Usage is sent when asked: the server's, or the gateway's
+ * count (usage.ts) where the server sent none.
  */
 export class OpenAiChatStream {
   private readonly id = `chatcmpl-${randomUUID()}`;

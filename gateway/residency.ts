@@ -2,6 +2,8 @@
 // without requests, and before another is started when serve.max_loaded would be passed (the least
 // recently used idle one first; never one with requests in flight, as llama-swap's swapper waits).
 // Servers acode did not start are never stopped, and do not count: their memory is not ours to free.
+// An Ollama client's keep_alive replaces a provider's idle_stop_seconds from its request on (0: stop
+// once idle, never: keep it up), as Ollama applies keep_alive to the model after the request.
 import type { ProviderStatus, Registry } from '../machines/index.js';
 
 const SWAP_POLL_MS = 100;
@@ -9,6 +11,8 @@ const SWAP_POLL_MS = 100;
 export class Residency {
   private readonly lastUsed = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
+  /** keep_alive as asked, per provider: idle seconds, or null for never. */
+  private readonly keptAlive = new Map<string, number | null>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -28,6 +32,16 @@ export class Residency {
 
   private idle(id: string): boolean {
     return (this.inFlight.get(id) ?? 0) === 0;
+  }
+
+  /** Requests to `id` in flight now (this one included, once begun). */
+  requestsTo(id: string): number {
+    return this.inFlight.get(id) ?? 0;
+  }
+
+  /** From now on `id` is stopped after `seconds` idle (null: never), whatever idle_stop_seconds says. */
+  keepAlive(id: string, seconds: number | null): void {
+    this.keptAlive.set(id, seconds);
   }
 
   /** Marks a request to `id` as started; the returned function marks it done. */
@@ -68,8 +82,9 @@ export class Residency {
   async stopIdle(): Promise<string[]> {
     const stopped: string[] = [];
     for (const s of this.loaded()) {
-      const seconds = this.registry.config.providers[s.id]?.lifecycle.idleStopSeconds;
-      if (seconds === undefined || !this.idle(s.id) || s.state !== 'healthy') continue;
+      const kept = this.keptAlive.get(s.id);
+      const seconds = kept !== undefined ? kept : this.registry.config.providers[s.id]?.lifecycle.idleStopSeconds;
+      if (seconds === undefined || seconds === null || !this.idle(s.id) || s.state !== 'healthy') continue;
       const last = this.lastUsed.get(s.id);
       if (last === undefined) {
         this.lastUsed.set(s.id, this.now());

@@ -29,6 +29,7 @@ import { Admission, type AdmissionLimits } from './admission.js';
 import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings } from './embeddings.js';
 import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
 import { ollamaPull } from './pull.js';
+import { UsageCounter } from './usage.js';
 
 export interface GatewayOptions {
   engine: Engine;
@@ -215,13 +216,18 @@ export function createGateway(options: GatewayOptions) {
         onProvider: (id) => {
           headers['x-acode-provider'] = id;
         },
+        onHeader: (name, value) => {
+          headers[name] = value;
+        },
       };
       const chunks =
         'prompt' in request
           ? engine.completeText(route, request, events, signal)
           : engine.answer(route, request, events, signal);
       let restartedAfter: string | undefined;
+      const usage = new UsageCounter(request);
       for await (const chunk of chunks) {
+        usage.see(chunk);
         if (chunk.type === 'restarted') {
           // The engine starts the answer over; the client keeps what it has, so the new answer must
           // repeat it before anything new goes out (checked text by text below).
@@ -253,9 +259,11 @@ export function createGateway(options: GatewayOptions) {
           }
         }
         if (chunk.type === 'final') {
+          const final = usage.complete(chunk);
+          out = final;
           collected.toolCalls = chunk.toolCalls;
           collected.finishReason = chunk.finishReason;
-          if (chunk.usage) collected.usage = chunk.usage;
+          collected.usage = final.usage;
         }
         if (framer) {
           open();

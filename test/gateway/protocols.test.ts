@@ -101,7 +101,7 @@ describe('Ollama requests', () => {
       format: 'json',
       keep_alive: '5m',
     });
-    expect(call).toMatchObject({ stream: true, numCtx: 8192, keepAlive: '5m' });
+    expect(call).toMatchObject({ stream: true, request: { contextSize: 8192, keepAlive: '5m' } });
     expect(call.request.sampling).toEqual({ temperature: 0, maxTokens: 4 });
     expect(call.request.schema).toEqual({ type: 'object' });
   });
