@@ -8,6 +8,7 @@ import { createGateway, type Engine, type Gateway } from '../../gateway/index.js
 const engine = {
   route: () => ({ provider: 'none' }),
   status: () => [],
+  onStatus: () => () => undefined,
   config: { providers: {} },
 } as unknown as Engine;
 
