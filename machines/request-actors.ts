@@ -36,6 +36,7 @@ import type {
   ModelProvider,
   StreamChunk,
   CallOptions,
+  TextCompletionRequest,
   Usage,
 } from '../adapters/index.js';
 import { AcodeError, type ProviderKind } from '../config/index.js';
@@ -80,16 +81,41 @@ export interface AnswerSink {
   response?(res: ChatResponse, provider: string): void;
 }
 
-export interface RequestJob {
-  /** The request as provider `id` gets it (its own model unless the user's was meant for it). */
-  request: (id: string) => ChatRequest;
-  /** stream(), or one complete() call. */
-  mode: 'stream' | 'complete';
+interface JobBase {
   /** An answer must end with a final chunk (an answer for the user); a raw stream may just end. */
   requireFinal: boolean;
   sink: AnswerSink;
   signal?: AbortSignal;
 }
+
+/** A chat answer. */
+export interface RequestJob extends JobBase {
+  /** The request as provider `id` gets it (its own model unless the user's was meant for it). */
+  request: (id: string) => ChatRequest;
+  /** stream(), or one complete() call. */
+  mode: 'stream' | 'complete';
+}
+
+/**
+ * A raw text completion (fill in the middle with a suffix), streamed through completeText(). Every
+ * server continues a raw prompt, so a broken one is resumed with the text shown appended to the prompt.
+ */
+export interface TextJob extends JobBase {
+  request: (id: string) => TextCompletionRequest;
+  mode: 'text';
+}
+
+/**
+ * One idempotent call (embeddings, a pull): nothing is resumed, a call broken because the server went
+ * away is made again once the service is healthy. What it produces goes wherever `call` puts it.
+ */
+export interface CallJob {
+  mode: 'call';
+  call: (adapter: ModelProvider, id: string, signal: AbortSignal | undefined) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export type AnyJob = RequestJob | TextJob | CallJob;
 
 /** Creates and starts nothing: the caller starts the actor (so it can subscribe first). */
 export type SpawnRequest = (logic: typeof requestMachine, input: RequestInput) => Actor<typeof requestMachine>;
@@ -122,6 +148,18 @@ export function continuationRequest(req: ChatRequest, shown: string, shownChunks
   };
 }
 
+/** The text completion that continues `shown`: the prompt as far as the client has it (see continuationRequest). */
+export function textContinuation(req: TextCompletionRequest, shown: string, shownChunks = 0): TextCompletionRequest {
+  const maxTokens = req.sampling?.maxTokens;
+  return {
+    ...req,
+    prompt: req.prompt + shown,
+    ...(maxTokens !== undefined
+      ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } }
+      : {}),
+  };
+}
+
 /** A request that broke after delivering text: how many chunks it had resent, and delivered. */
 interface BrokenRequest {
   resent: number;
@@ -144,7 +182,7 @@ function answerUsage(final: Usage, resent: number, broken: readonly BrokenReques
  * The machine's actors for one request. What was shown so far (to resume after it) and the usage of
  * broken attempts stay here, next to the stream, so the machine only sees lifecycle events.
  */
-export function requestActors(source: ProviderSource, job: RequestJob) {
+export function requestActors(source: ProviderSource, job: AnyJob) {
   let current: ModelProvider | undefined;
   let shown = '';
   let shownChunks = 0;
@@ -155,33 +193,67 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
   const broken: BrokenRequest[] = [];
   let lastError: unknown;
 
-  // The request this attempt sends: the continuation after a resume, the original otherwise (a restart
-  // first tells the sink that what it showed is void).
-  function attemptRequest(id: string, path: RetryInfo['path'] | undefined, attempt: number): ChatRequest {
-    const req = job.request(id);
+  // Whether this attempt resumes after what was shown; a restart first tells the sink that what it
+  // showed is void.
+  function beginAttempt(sink: AnswerSink, id: string, path: RetryInfo['path'] | undefined, attempt: number): boolean {
     if (path === 'resume') {
       resent = shownChunks;
-      return continuationRequest(req, shown, shownChunks);
+      return true;
     }
     resent = 0;
     if (path === 'restart') {
-      job.sink.chunk({ type: 'restarted', reason: reasonOf(id, lastError).message, attempt });
+      sink.chunk({ type: 'restarted', reason: reasonOf(id, lastError).message, attempt });
       shown = '';
       shownChunks = 0;
       sawToolCalls = false;
     }
-    return req;
+    return false;
+  }
+
+  // One attempt of the job: the continuation after a resume, the original request otherwise.
+  async function attemptRun(
+    adapter: ModelProvider,
+    input: { provider: string; path?: RetryInfo['path']; attempt: number },
+    send: (e: RequestEvent) => void,
+    stopped: () => boolean,
+  ): Promise<void> {
+    if (job.mode === 'call') return job.call(adapter, input.provider, job.signal);
+    const resuming = beginAttempt(job.sink, input.provider, input.path, input.attempt);
+    if (job.mode === 'text') {
+      if (!adapter.completeText)
+        throw new AcodeError(
+          'BAD_REQUEST',
+          `${adapter.id} cannot answer raw completions.`,
+          'Use /v1/chat/completions or /api/chat.',
+          { details: { provider: adapter.id, httpStatus: 400 } },
+        );
+      const req = job.request(input.provider);
+      const chunks = adapter.completeText(resuming ? textContinuation(req, shown, shownChunks) : req, {
+        signal: job.signal,
+      });
+      return streamAttempt(adapter, chunks, job, send, stopped);
+    }
+    const req = job.request(input.provider);
+    const sent = resuming ? continuationRequest(req, shown, shownChunks) : req;
+    if (job.mode === 'complete') {
+      const sink = job.sink;
+      return adapter.complete(sent, { signal: job.signal }).then((res) => {
+        if (!stopped()) sink.response?.(res, input.provider);
+      });
+    }
+    return streamAttempt(adapter, adapter.stream(sent, { signal: job.signal }), job, send, stopped);
   }
 
   async function streamAttempt(
     adapter: ModelProvider,
-    req: ChatRequest,
+    chunks: AsyncIterable<StreamChunk>,
+    { sink, requireFinal }: JobBase,
     send: (e: RequestEvent) => void,
     stopped: () => boolean,
   ): Promise<void> {
     let started = false;
     let final = false;
-    for await (const chunk of adapter.stream(req, { signal: job.signal })) {
+    for await (const chunk of chunks) {
       if (stopped()) return;
       if (chunk.type === 'text') {
         shown += chunk.text;
@@ -196,13 +268,13 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
       } else if (chunk.type === 'final') {
         final = true;
         if (chunk.usage && broken.length > 0) {
-          job.sink.chunk({ ...chunk, usage: answerUsage(chunk.usage, resent, broken) });
+          sink.chunk({ ...chunk, usage: answerUsage(chunk.usage, resent, broken) });
           continue;
         }
       }
-      job.sink.chunk(chunk);
+      sink.chunk(chunk);
     }
-    if (!final && job.requireFinal) {
+    if (!final && requireFinal) {
       throw new AcodeError(
         'PROTOCOL_ERROR',
         `${adapter.id}: the answer ended without a final chunk.`,
@@ -225,14 +297,7 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
       ({ input, sendBack }) => {
         let stopped = false;
         const adapter = current!;
-        const req = attemptRequest(input.provider, input.path, input.attempt);
-        const run =
-          job.mode === 'complete'
-            ? adapter.complete(req, { signal: job.signal }).then((res) => {
-                if (!stopped) job.sink.response?.(res, input.provider);
-              })
-            : streamAttempt(adapter, req, sendBack, () => stopped);
-        run.then(
+        attemptRun(adapter, input, sendBack, () => stopped).then(
           () => {
             if (!stopped) sendBack({ type: 'ANSWERED' });
           },
@@ -246,7 +311,8 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
               error,
               textShown: shown !== '',
               toolCalls: sawToolCalls,
-              canContinue: adapter.capabilities.continueFinalMessage,
+              // A raw prompt is continued by every server: the text shown is appended to it.
+              canContinue: job.mode === 'text' || adapter.capabilities.continueFinalMessage,
             });
           },
         );
@@ -264,7 +330,7 @@ export function requestActors(source: ProviderSource, job: RequestJob) {
  */
 export async function runRequest(
   source: ProviderSource,
-  job: RequestJob,
+  job: AnyJob,
   input: RequestInput,
   spawn: SpawnRequest,
   on: {
@@ -352,12 +418,12 @@ function chunkQueue(stop: () => Promise<void>) {
 }
 
 /**
- * Runs a request machine in stream mode and hands its chunks to a for-await: the machine starts when
- * iteration does, and leaving the loop early stops it.
+ * Runs a request machine in stream mode (a chat, or a text job) and hands its chunks to a for-await:
+ * the machine starts when iteration does, and leaving the loop early stops it.
  */
 export function streamRequest(
   source: ProviderSource,
-  job: Omit<RequestJob, 'sink' | 'mode'>,
+  job: Omit<RequestJob, 'sink' | 'mode'> | Omit<TextJob, 'sink'>,
   input: RequestInput,
   spawn: SpawnRequest,
   on: Parameters<typeof runRequest>[4] = {},
@@ -370,7 +436,9 @@ export function streamRequest(
         actor?.stop();
         await done;
       });
-      done = runRequest(source, { ...job, mode: 'stream', sink: queue.sink }, input, spawn, {
+      const streamed: AnyJob =
+        'mode' in job ? { ...job, sink: queue.sink } : { ...job, mode: 'stream', sink: queue.sink };
+      done = runRequest(source, streamed, input, spawn, {
         ...on,
         started: (a) => {
           actor = a;
