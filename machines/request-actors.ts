@@ -16,7 +16,9 @@
 // | custom    | either  | whatever its adapter (wire type) declares                                         |
 //
 // A stream that had emitted tool-call deltas always restarts: a half-built call cannot be continued (the
-// machine's resume rule).
+// machine's resume rule). A raw text completion (a TextJob: /v1/completions, fill in the middle) always
+// resumes, on every kind: the text shown is appended to its prompt (or infill prefix), which every
+// server continues. A CallJob (embeddings, a pull) shows no text, so a broken one is simply made again.
 //
 // The usage of an answer that took several requests is what the servers processed for it, summed over
 // the requests (each server reports only its own request, and a broken one reports nothing):
@@ -149,7 +151,7 @@ export function continuationRequest(req: ChatRequest, shown: string, shownChunks
 }
 
 /** The text completion that continues `shown`: the prompt as far as the client has it (see continuationRequest). */
-export function textContinuation(req: TextCompletionRequest, shown: string, shownChunks = 0): TextCompletionRequest {
+function textContinuation(req: TextCompletionRequest, shown: string, shownChunks = 0): TextCompletionRequest {
   const maxTokens = req.sampling?.maxTokens;
   return {
     ...req,

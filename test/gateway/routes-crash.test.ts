@@ -5,40 +5,20 @@
 // asked again after its server died, and a typed error event where acode cannot recover.
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { freePort, startTestServer } from '../servers/harness.js';
-import { tokenSequence } from '../servers/lib/tokens.js';
-import { MAIN, project, providerYaml, type Project } from './../e2e/project.js';
+import { providerYaml } from '../e2e/project.js';
+import { completion, fim, liveGateways } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 const CODER = 'qwen2.5-coder:0.5b';
 const EMBEDDER = 'nomic-embed-text:latest';
 const CHAT_MODEL = 'llama3.2:latest';
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
+const gateway = liveGateways();
 
-async function gateway(configYaml: string, env: Record<string, string> = {}): Promise<{ p: Project; url: string }> {
-  const p = await project(configYaml);
-  projects.push(p);
-  const live = p.live(['serve', '--port', String(await freePort())], { env });
-  const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-  return { p, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
-}
-
-/** What the stand-ins answer a raw prompt with (a pure function of model, prompt and seed). */
-function expectedText(model: string, prompt: string, tokens: number): string {
-  return tokenSequence({ model, prompt, seed: undefined }, { kind: 'text' }, tokens).join('');
-}
-
-const fim = (prefix: string, suffix: string) => `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`;
+/** What the stand-ins answer a raw prompt with when it runs to its end. */
+const expectedText = (model: string, prompt: string, tokens: number) => completion(model, prompt, null, tokens);
 
 describe('acode serve: raw completions and fill in the middle survive a SIGKILL mid-answer', () => {
   it('openai client: /v1/completions streamed and whole, vLLM killed mid-stream, the exact text on the same response', async () => {
