@@ -241,14 +241,13 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     const use = inUse(target, events);
     try {
       await residency.makeRoom(target.provider, signal);
-      const out = await callProvider(registry, (provider, id) => work(provider, id, signal), {
+      return await callProvider(registry, (provider, id) => work(provider, id, signal), {
         preferred: target.provider,
         signal,
         ...listeners(events),
         ...(events.substitute ? { substitute: events.substitute } : {}),
         onProvider: use.onProvider,
       });
-      return out.value;
     } finally {
       use.end();
     }

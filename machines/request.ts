@@ -5,14 +5,7 @@
 import type { ChatRequest, ModelProvider, StreamChunk, TextCompletionRequest, Usage } from '../adapters/index.js';
 import type { FallbackReason, Registry } from './registry.js';
 import { modelChoice, modelFor } from './model-choice.js';
-import {
-  runRequest,
-  streamRequest,
-  type AnswerSink,
-  type CallJob,
-  type ProviderSource,
-  type SpawnRequest,
-} from './request-actors.js';
+import { runRequest, streamRequest, type AnswerSink, type CallJob, type ProviderSource } from './request-actors.js';
 import type { RetryInfo } from './request.machine.js';
 import type { Requirements } from './selector.js';
 export interface AnswerOptions {
@@ -255,10 +248,10 @@ export function streamText(
  * had or answer passes the call to the next one `substitute` allows. Resolves with the call's value.
  */
 export async function callProvider<T>(
-  registry: Pick<Registry, 'candidates' | 'healthyAdapter' | 'recover'> & { spawnRequest: SpawnRequest },
+  registry: Registry,
   call: (adapter: ModelProvider, id: string, signal: AbortSignal | undefined) => Promise<T>,
   opts: PinnedOptions,
-): Promise<{ value: T; provider: string }> {
+): Promise<T> {
   let value: T | undefined;
   const job: CallJob = {
     mode: 'call',
@@ -267,12 +260,12 @@ export async function callProvider<T>(
     },
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
-  const out = await runRequest(
+  await runRequest(
     registrySource(registry, opts, undefined, true),
     job,
     { fallback: opts.substitute !== undefined },
     registry.spawnRequest,
     listeners(opts),
   );
-  return { value: value as T, provider: out.provider! };
+  return value as T;
 }
