@@ -4,35 +4,15 @@
 // stream still completes with the exact text.
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
-import { MAIN, alive, project, providerYaml, type Live, type Project } from './../e2e/project.js';
-import { existsSync } from 'node:fs';
+import { alive, project, providerYaml } from './../e2e/project.js';
+import { liveGateways } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 const OLLAMA_MODEL = 'llama3.2:latest';
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
-
-async function gateway(
-  configYaml: string,
-  env: Record<string, string> = {},
-): Promise<{ p: Project; live: Live; url: string }> {
-  const p = await project(configYaml);
-  projects.push(p);
-  const port = await freePort();
-  const live = p.live(['serve', '--port', String(port)], { env });
-  const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-  const url = /acode gateway on (http:\/\/\S+)/.exec(out)![1]!;
-  return { p, live, url };
-}
+const gateway = liveGateways();
 
 describe('acode serve (built CLI, stand-in servers, official clients)', () => {
   it('openai client: lists models, cold-starts vLLM on the first request, answers whole, streamed with usage, and with a tool call', async () => {
@@ -255,15 +235,18 @@ describe('acode serve: holding clients through a start, and failures', () => {
     const p = await project(
       `mode: airgapped\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
     );
-    projects.push(p);
-    const refused = await p.acode(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
-    expect(refused.code).toBe(5);
-    expect(refused.stderr).toMatch(/^error\[AIRGAP_VIOLATION\]: acode serve --host 0\.0\.0\.0/m);
-    const unit = await p.acode(['serve', '--print-systemd-unit', '--port', '11500']);
-    expect(unit.code, unit.stderr).toBe(0);
-    expect(unit.stdout).toMatch(/^\[Service\]$/m);
-    expect(unit.stdout).toMatch(/^ExecStart=\S+node\S* \S+ serve --port 11500 --host 127\.0\.0\.1$/m);
-    expect(unit.stdout).toMatch(/^Restart=on-failure$/m);
+    try {
+      const refused = await p.acode(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toMatch(/^error\[AIRGAP_VIOLATION\]: acode serve --host 0\.0\.0\.0/m);
+      const unit = await p.acode(['serve', '--print-systemd-unit', '--port', '11500']);
+      expect(unit.code, unit.stderr).toBe(0);
+      expect(unit.stdout).toMatch(/^\[Service\]$/m);
+      expect(unit.stdout).toMatch(/^ExecStart=\S+node\S* \S+ serve --port 11500 --host 127\.0\.0\.1$/m);
+      expect(unit.stdout).toMatch(/^Restart=on-failure$/m);
+    } finally {
+      await p.cleanup();
+    }
   }, 60_000);
 });
 
