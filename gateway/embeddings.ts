@@ -6,13 +6,15 @@
 // embed text.
 import type { EmbedResult } from '../adapters/index.js';
 import type { Admission } from './admission.js';
-import type { Engine, Route } from './engine.js';
+import type { AnswerEvents, Engine, Route } from './engine.js';
 import { badRequest } from './errors.js';
 import { isObject, requireModel, type Json } from './body-fields.js';
 
 export interface EmbedContext {
   engine: Engine;
   admission: Admission;
+  /** Who answered, and the retries it took (the response's headers and the gateway's metrics). */
+  events?: AnswerEvents;
 }
 
 /** The input strings of an embeddings request; token arrays and other shapes are a 400 naming the route. */
@@ -71,7 +73,7 @@ async function embed(ctx: EmbedContext, model: string, input: string[], signal: 
           throw badRequest(`${id} cannot embed.`, 'Route embeddings to an Ollama, vLLM or llama-server provider.');
         return provider.embed(input, { signal: callSignal, ...(asked !== undefined ? { model: asked } : {}) });
       },
-      { substitute: sameEmbeddingModel(ctx, route) },
+      { ...ctx.events, substitute: sameEmbeddingModel(ctx, route) },
       signal,
     );
   } finally {

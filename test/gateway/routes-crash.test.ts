@@ -123,7 +123,8 @@ describe('acode serve: embeddings are asked again, never answered by another mod
     const first = await client.embeddings.create({ model: 'ollama', input });
     expect(first.data).toHaveLength(2);
 
-    const again = await client.embeddings.create({ model: 'ollama', input });
+    const { data: again, response } = await client.embeddings.create({ model: 'ollama', input }).withResponse();
+    expect(response.headers.get('x-acode-retries')).toBe('1');
     expect(again.data.map((d) => d.embedding)).toEqual(first.data.map((d) => d.embedding));
 
     const ollama = new Ollama({ host: url });
@@ -162,7 +163,10 @@ describe('acode serve: embeddings are asked again, never answered by another mod
 
       const { url } = await gateway(yaml(servers[1]!.port, 'other, same'));
       const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
-      const res = await client.embeddings.create({ model: 'ollama', input: 'hello' });
+      const { data: res, response } = await client.embeddings
+        .create({ model: 'ollama', input: 'hello' })
+        .withResponse();
+      expect(response.headers.get('x-acode-provider')).toBe('same');
       const direct = (await (
         await fetch(`${same.url}/api/embed`, {
           method: 'POST',
