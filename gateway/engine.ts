@@ -80,6 +80,13 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     try {
       const provider = await registry.service(id).ensureHealthy({ ...(signal ? { signal } : {}) });
       const models = await provider.listModels({ ...(signal ? { signal } : {}) });
+      // Ollama's list has no context length (only /api/show does), and llama-server lists the file name
+      // of its configured path: the configured model's own info route says both.
+      const configured = config().providers[id]?.model;
+      if (configured !== undefined && models.find((m) => m.id === configured)?.contextLength === undefined) {
+        const info = await provider.modelInfo(configured, { ...(signal ? { signal } : {}) }).catch(() => undefined);
+        if (info) models.unshift({ ...info, id: configured });
+      }
       served.set(id, { at: Date.now(), models });
       return models;
     } catch {
@@ -260,6 +267,7 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     completeText,
     call,
     status: () => registry.status(),
+    onStatus: (listener: (status: ProviderStatus) => void) => registry.onStatus(listener),
     close: () => residency.close(),
     get config() {
       return config();

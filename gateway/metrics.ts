@@ -1,5 +1,6 @@
 // The gateway's counters in Prometheus text format (version 0.0.4): requests by provider and outcome,
-// latency and time-to-first-token histograms, retries, resumes, fallbacks, and each provider's state.
+// latency and time-to-first-token histograms, retries, resumes, fallbacks, restarts, and each provider's
+// state.
 // Hand-written: four metric kinds do not justify prom-client's registry and its default collectors.
 import type { ProviderStatus } from '../machines/index.js';
 
@@ -9,13 +10,15 @@ class Histogram {
   private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
 
   observe(label: string, seconds: number): void {
-    const s = this.series.get(label) ?? { counts: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
-    BUCKETS_S.forEach((b, i) => {
-      if (seconds <= b) s.counts[i]! += 1;
-    });
+    let s = this.series.get(label);
+    if (!s) {
+      s = { counts: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
+      this.series.set(label, s);
+    }
+    // Buckets are cumulative: every bucket from the first that holds the value up counts it.
+    for (let i = BUCKETS_S.length - 1; i >= 0 && seconds <= BUCKETS_S[i]!; i--) s.counts[i]! += 1;
     s.sum += seconds;
     s.count += 1;
-    this.series.set(label, s);
   }
 
   render(name: string, help: string): string {
@@ -41,6 +44,8 @@ export class GatewayMetrics {
   private retries = 0;
   private resumes = 0;
   private readonly fallbacks = new Map<string, number>();
+  private readonly restarts = new Map<string, number>();
+  private readonly lastState = new Map<string, string>();
 
   request(provider: string, outcome: string, ms: number): void {
     const key = `provider="${escape(provider)}",outcome="${escape(outcome)}"`;
@@ -64,6 +69,14 @@ export class GatewayMetrics {
     this.fallbacks.set(from, (this.fallbacks.get(from) ?? 0) + 1);
   }
 
+  /** Every status change of a provider: entering `restarting` counts a restart (by acode, of a crash). */
+  observe(status: ProviderStatus): void {
+    const before = this.lastState.get(status.id);
+    this.lastState.set(status.id, status.state);
+    if (status.state === 'restarting' && before !== 'restarting')
+      this.restarts.set(status.id, (this.restarts.get(status.id) ?? 0) + 1);
+  }
+
   render(statuses: readonly ProviderStatus[]): string {
     let out =
       '# HELP acode_gateway_requests_total Requests answered, by provider and outcome (ok or an error code).\n# TYPE acode_gateway_requests_total counter\n';
@@ -78,6 +91,10 @@ export class GatewayMetrics {
     out +=
       '# HELP acode_gateway_fallbacks_total Requests passed from a provider to the next.\n# TYPE acode_gateway_fallbacks_total counter\n';
     for (const [from, n] of this.fallbacks) out += `acode_gateway_fallbacks_total{provider="${escape(from)}"} ${n}\n`;
+    out +=
+      '# HELP acode_provider_restarts_total Restarts of a crashed server while the gateway ran.\n# TYPE acode_provider_restarts_total counter\n';
+    for (const s of statuses)
+      out += `acode_provider_restarts_total{provider="${escape(s.id)}"} ${this.restarts.get(s.id) ?? 0}\n`;
     out += '# HELP acode_provider_up 1 when the provider is healthy.\n# TYPE acode_provider_up gauge\n';
     for (const s of statuses) out += `acode_provider_up{provider="${escape(s.id)}"} ${s.state === 'healthy' ? 1 : 0}\n`;
     out +=

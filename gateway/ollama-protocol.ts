@@ -231,6 +231,7 @@ export function ollamaTags(models: readonly GatewayModel[]): Json {
       size: 0,
       digest: '',
       details: details(m),
+      ...(m.contextLength !== undefined ? { context_length: m.contextLength } : {}),
       acode: { provider: m.provider, model: m.model, state: m.state },
     })),
   };

@@ -144,6 +144,7 @@ interface Collected {
 export function createGateway(options: GatewayOptions) {
   const { engine } = options;
   const metrics = new GatewayMetrics();
+  const stopObserving = engine.onStatus((status) => metrics.observe(status));
   const admission = new Admission(options.admission);
   const inFlight = new Set<AbortController>();
   let server: Server | undefined;
@@ -492,6 +493,7 @@ export function createGateway(options: GatewayOptions) {
     /** Stops accepting requests, waits for the ones in flight (bounded), then aborts what is left. */
     async close(drainMs = 10_000): Promise<void> {
       draining = true;
+      stopObserving();
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server?.closeIdleConnections();
       const deadline = Date.now() + drainMs;

@@ -78,7 +78,6 @@ export {
   resilientProvider,
   continuationRequest,
   RESUME_PATH,
-  requestActors,
   runRequest,
   streamRequest,
   type RecoverableService,

@@ -1,8 +1,8 @@
-// The gateway's routes against the REAL llama.cpp llama-server (../shared/real-servers, or
-// ACODE_REAL_LLAMA_SERVER), started by `acode serve` on the first request with --embeddings and mean
-// pooling (build 9431 serves chat and embeddings together that way): a bounded chat, a text completion
-// whole and streamed (temperature 0: the same tokens), embeddings, and the typed 400 for fill in the
-// middle on a model without FIM tokens. Absent binary: skipped, saying which path was missing.
+// The gateway's text completion routes against the REAL llama.cpp llama-server (../shared/real-servers,
+// or ACODE_REAL_LLAMA_SERVER), started by `acode serve` on the first request: a text completion whole
+// and streamed (temperature 0: the same tokens), and the typed 400 for fill in the middle on a model
+// without FIM tokens. Chat, listings, embeddings and a SIGKILL mid-stream against it are the real lane
+// of client-matrix.test.ts. Absent binary: skipped, saying which path was missing.
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,10 +21,10 @@ const maybe = realLlama ? it : it.skip;
 
 describe(`gateway routes against the real llama-server${realLlama ? '' : ` (${realLlamaSkipReason})`}`, () => {
   maybe(
-    "chat, completions (whole = streamed at temperature 0), embeddings, and FIM refused with the server's reason",
+    "completions (whole = streamed at temperature 0), and FIM refused with the server's reason",
     async () => {
       if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-      const args = [...realLlamaArgs(), '--embeddings', '--pooling', 'mean'];
+      const args = realLlamaArgs();
       const p = await project(
         `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { binary: realLlama!.binary, model: realLlama!.model, port: await freePort() })}    args: ${JSON.stringify(args)}\n`,
       );
@@ -34,14 +34,6 @@ describe(`gateway routes against the real llama-server${realLlama ? '' : ` (${re
         await live.waitForStdout(/acode gateway on (http:\/\/\S+)/),
       )![1]!;
       const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
-
-      const chat = await client.chat.completions.create({
-        model: 'llamacpp',
-        messages: [{ role: 'user', content: 'hello' }],
-        ...BOUNDED,
-      });
-      expect(chat.choices[0]!.finish_reason).toBe('length');
-      expect(chat.usage?.completion_tokens).toBe(BOUNDED.max_tokens);
 
       const whole = await client.completions.create({ model: 'llamacpp', prompt: 'Once upon a time', ...BOUNDED });
       expect(whole.object).toBe('text_completion');
@@ -65,15 +57,6 @@ describe(`gateway routes against the real llama-server${realLlama ? '' : ` (${re
         })
         .catch((e: unknown) => e);
       expect(String(generated)).toMatch(/llamacpp cannot fill in the middle: Infill is not supported by this model/);
-
-      const vectors = await client.embeddings.create({ model: 'llamacpp', input: ['alpha', 'beta'] });
-      expect(vectors.data).toHaveLength(2);
-      for (const d of vectors.data) {
-        expect(d.embedding.length).toBe(64);
-        expect(d.embedding.every(Number.isFinite)).toBe(true);
-      }
-      expect(vectors.data[0]!.embedding).not.toEqual(vectors.data[1]!.embedding);
-      expect(vectors.usage.prompt_tokens).toBeGreaterThan(0);
     },
     120_000,
   );

@@ -1,145 +1,18 @@
-// `acode serve` as users run it (the built CLI), with the official `openai` and `ollama` JS clients
-// pointed at it: listing, whole and streamed answers, tool calls, an Ollama client answered by a vLLM
-// backend, a server cold-started by the first request, and one SIGKILLed mid-stream whose client
-// stream still completes with the exact text.
-import OpenAI from 'openai';
-import { Ollama } from 'ollama';
+// `acode serve` as users run it (the built CLI): one gateway per state dir, `acode status` and
+// `acode providers` through a running gateway, load progress while a client waits on a start, failed
+// starts, --host, the systemd unit, swapping and idle stops, and fallback through the request machine.
+// What every client sees against every server kind (listings, chat, streams, tools, embeddings, a
+// SIGKILL mid-stream, a cold start) is the client matrix: client-matrix.test.ts.
 import { describe, expect, it } from 'vitest';
 import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
 import { alive, project, providerYaml } from './../e2e/project.js';
 import { liveGateways } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
-const OLLAMA_MODEL = 'llama3.2:latest';
 
 const gateway = liveGateways();
 
-describe('acode serve (built CLI, stand-in servers, official clients)', () => {
-  it('openai client: lists models, cold-starts vLLM on the first request, answers whole, streamed with usage, and with a tool call', async () => {
-    const vllmPort = await freePort();
-    const ollamaPort = await freePort();
-    const { p, url } = await gateway(
-      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: vllmPort })}${providerYaml('ollama', { model: OLLAMA_MODEL, port: ollamaPort })}`,
-      { ACODE_FAKE_TOKENS: '6', ACODE_FAKE_PULLED: OLLAMA_MODEL },
-    );
-    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'anything', maxRetries: 0 });
-
-    const listed = await client.models.list();
-    const ids = listed.data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining([`vllm/${VLLM_MODEL}`, `ollama/${OLLAMA_MODEL}`]));
-    expect(listed.data.find((m) => m.id === `vllm/${VLLM_MODEL}`)).toMatchObject({
-      owned_by: 'vllm',
-      acode: { state: 'stopped' },
-    });
-    expect(p.startedPids()).toEqual([]);
-
-    const messages = [{ role: 'user' as const, content: 'hello gateway' }];
-    const expected = expectedChat({ model: VLLM_MODEL, messages, tokens: 6 }).text;
-    const whole = await client.chat.completions.create({ model: `vllm/${VLLM_MODEL}`, messages, temperature: 0 });
-    expect(whole.choices[0]!.message.content).toBe(expected);
-    expect(whole.choices[0]!.finish_reason).toBe('stop');
-    expect(p.startedPids()).toHaveLength(1);
-
-    const raw = await client.chat.completions
-      .create({ model: `vllm/${VLLM_MODEL}`, messages, stream: true, stream_options: { include_usage: true } })
-      .withResponse();
-    expect(raw.response.headers.get('x-acode-provider')).toBe('vllm');
-    let text = '';
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    let finish: string | null = null;
-    for await (const chunk of raw.data) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage;
-    }
-    expect(text).toBe(expected);
-    expect(finish).toBe('stop');
-    expect(usage).toMatchObject({ completion_tokens: 6 });
-
-    const tools: OpenAI.ChatCompletionTool[] = [
-      {
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: 'weather of a city',
-          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-        },
-      },
-    ];
-    const called = await client.chat.completions.create({
-      model: `vllm/${VLLM_MODEL}`,
-      messages: [{ role: 'user', content: 'weather in Paris?' }],
-      tools,
-      tool_choice: 'required',
-      stream: true,
-    });
-    const calls: string[] = [];
-    for await (const chunk of called)
-      for (const c of chunk.choices[0]?.delta.tool_calls ?? []) if (c.function?.name) calls.push(c.function.name);
-    expect(calls).toEqual(['get_weather']);
-
-    const unknown = await client.chat.completions.create({ model: 'no-such-model', messages }).catch((e: unknown) => e);
-    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((unknown as InstanceType<typeof OpenAI.NotFoundError>).message).toMatch(/no-such-model.*vllm\/Qwen/s);
-  }, 120_000);
-
-  it('ollama client: tags, show, and a streamed /api/chat answered by a vLLM backend', async () => {
-    const vllmPort = await freePort();
-    const { url } = await gateway(
-      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: vllmPort })}`,
-      { ACODE_FAKE_TOKENS: '5' },
-    );
-    const ollama = new Ollama({ host: url });
-    const tags = await ollama.list();
-    expect(tags.models.map((m) => m.name)).toContain(`vllm/${VLLM_MODEL}`);
-    const messages = [{ role: 'user', content: 'hi from ollama' }];
-    const expected = expectedChat({ model: VLLM_MODEL, messages, tokens: 5 }).text;
-    let text = '';
-    let last: { done?: boolean; done_reason?: string; eval_count?: number } = {};
-    for await (const part of await ollama.chat({ model: `vllm/${VLLM_MODEL}`, messages, stream: true })) {
-      text += part.message.content;
-      last = part;
-    }
-    expect(text).toBe(expected);
-    expect(last).toMatchObject({ done: true, done_reason: 'stop', eval_count: 5 });
-    const show = await ollama.show({ model: `vllm/${VLLM_MODEL}` });
-    expect(show.capabilities).toContain('completion');
-    const missing = await ollama.chat({ model: 'nope', messages }).catch((e: unknown) => e);
-    expect(String(missing)).toMatch(/nope/);
-  }, 120_000);
-
-  it('a vLLM SIGKILLed mid-stream: the client stream completes with the exact text, resumed on the same response', async () => {
-    const vllmPort = await freePort();
-    const { p, url } = await gateway(
-      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: vllmPort }, { max_restarts: 10 })}`,
-      { ACODE_FAKE_TOKENS: '8', ACODE_FAKE_CRASH_AFTER_TOKENS: '5', ACODE_FAKE_CRASH_MODE: 'sigkill' },
-    );
-    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
-    const messages = [{ role: 'user' as const, content: 'survive a crash' }];
-    const expected = expectedChat({ model: VLLM_MODEL, messages, tokens: 8 }).text;
-    const raw = await client.chat.completions.create({ model: 'vllm', messages, stream: true }).withResponse();
-    let text = '';
-    let finish: string | null = null;
-    for await (const chunk of raw.data) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-    }
-    expect(text).toBe(expected);
-    expect(finish).toBe('stop');
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/^acode_gateway_resumes_total [1-9]/m);
-    expect(metrics).toMatch(/^acode_gateway_requests_total\{provider="vllm",outcome="ok"\} 1$/m);
-    const statuses = (await (await fetch(`${url}/acode/status`)).json()) as Array<{
-      id: string;
-      state: string;
-      pid: number;
-    }>;
-    const status = statuses.find((s) => s.id === 'vllm');
-    expect(status).toMatchObject({ id: 'vllm', state: 'healthy' });
-    expect(alive(status!.pid)).toBe(true);
-    expect(p.startedPids()).toEqual([status!.pid]);
-  }, 120_000);
-
+describe('acode serve (built CLI, stand-in servers)', () => {
   it("a second acode serve on the same state dir refuses with the first one's pid and address", async () => {
     const { p, url } = await gateway(
       `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AcodeError } from '../../config/index.js';
 import type { ModelProvider } from '../../adapters/index.js';
-import { continuationRequest, resilientProvider, type RecoverableService } from '../../machines/request-actors.js';
+import { createActor } from 'xstate';
+import {
+  continuationRequest,
+  resilientProvider,
+  type RecoverableService,
+  type SpawnRequest,
+} from '../../machines/request-actors.js';
 import type { RetryInfo } from '../../machines/request.machine.js';
 import { collect, fakeProvider, gone, refused, textOf } from './fixtures.js';
 
@@ -173,6 +179,56 @@ describe('resilientProvider stream', () => {
       { role: 'user', content: 'q' },
       { role: 'assistant', content: 'Sure: one' },
     ]);
+  });
+});
+
+// The request machine is provided once: each request pays for an actor, not for a machine built anew.
+describe('request machines of many requests', () => {
+  it('every request starts an actor of the same machine', async () => {
+    const fake = fakeProvider({ pieces: PIECES });
+    const machines = new Set<unknown>();
+    const spawn: SpawnRequest = (logic, input) => {
+      machines.add(logic);
+      return createActor(logic, { input });
+    };
+    const provider = resilientProvider(fakeService(fake), fake, { spawn });
+    await collect(provider.stream(REQ));
+    await collect(provider.stream(REQ));
+    await provider.complete(REQ);
+    expect(machines.size).toBe(1);
+  });
+
+  it('makes no AbortController per invoked actor (the request has its own signal)', async () => {
+    const fake = fakeProvider({ pieces: PIECES });
+    const provider = resilientProvider(fakeService(fake), fake);
+    await collect(provider.stream(REQ)); // warm
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      await collect(provider.stream(REQ));
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    expect(made).toBe(0);
+  });
+
+  it('keeps what each of two concurrent broken answers showed apart', async () => {
+    const a = fakeProvider({ id: 'a', pieces: PIECES, failures: [3] });
+    const b = fakeProvider({ id: 'b', pieces: ['Another', ' answer', ' entirely', '.'], failures: [1] });
+    const [ca, cb] = await Promise.all([
+      collect(resilientProvider(fakeService(a), a).stream(REQ)),
+      collect(resilientProvider(fakeService(b), b).stream(REQ)),
+    ]);
+    expect(textOf(ca)).toBe(FULL);
+    expect(textOf(cb)).toBe('Another answer entirely.');
+    expect(a.requests[1]?.messages.at(-1)).toEqual({ role: 'assistant', content: 'The model answers' });
+    expect(b.requests[1]?.messages.at(-1)).toEqual({ role: 'assistant', content: 'Another' });
   });
 });
 

@@ -46,8 +46,12 @@ export class LiveReply implements Reply {
   }
 
   end(): Promise<void> {
-    if (this.res.writableEnded) return Promise.resolve();
-    return new Promise((resolve) => this.res.end(() => resolve()));
+    if (this.res.writableEnded || this.res.destroyed) return Promise.resolve();
+    // Node never calls end's callback once the client has gone; 'close' still comes.
+    return new Promise((resolve) => {
+      this.res.once('close', () => resolve());
+      this.res.end(() => resolve());
+    });
   }
 
   private async writeBuffer(buf: Buffer): Promise<void> {
