@@ -41,6 +41,7 @@ export {
 export type { PidFile, ServerAddress } from './state-dir.js';
 export { acquireLock, acquireFileLock, withLock } from './lock.js';
 export { pullHubModel, type HubPullOptions, type HubPullProgress, type HubPullResult } from './hf-pull.js';
+export { hubDownloadRefusal } from './hf-download-refusal.js';
 export { selectFiles, type WeightsFormat } from './hf-select.js';
 export { isPortFree, findPortHolder } from './port.js';
 export type { PortHolder } from './port.js';

@@ -1,17 +1,20 @@
 // The embedding routes: OpenAI's POST /v1/embeddings (input a string or a list of strings; the openai SDK
 // asks for base64 unless told otherwise), Ollama's POST /api/embed ({model, input}) and its legacy
 // POST /api/embeddings ({model, prompt} → {embedding}). Each is answered by the routed provider's embed()
-// (never a fallback: another model's vectors live in another space). Token arrays are refused with a
-// 400, as Ollama refuses them: the backends here embed text.
+// through a request machine (retried after a crash; a fallback only to the same embedding model, see
+// sameEmbeddingModel). Token arrays are refused with a 400, as Ollama refuses them: the backends here
+// embed text.
 import type { EmbedResult } from '../adapters/index.js';
 import type { Admission } from './admission.js';
-import type { Engine } from './engine.js';
+import type { AnswerEvents, Engine, Route } from './engine.js';
 import { badRequest } from './errors.js';
 import { isObject, requireModel, type Json } from './body-fields.js';
 
 export interface EmbedContext {
   engine: Engine;
   admission: Admission;
+  /** Who answered, and the retries it took (the response's headers and the gateway's metrics). */
+  events?: AnswerEvents;
 }
 
 /** The input strings of an embeddings request; token arrays and other shapes are a 400 naming the route. */
@@ -34,17 +37,45 @@ export function embeddingInputs(value: unknown, route: string, field = 'input'):
   );
 }
 
+// Ollama names a model's default tag either way.
+const plainName = (model: string) => model.replace(/:latest$/, '');
+
+/**
+ * Whether provider `id` embeds exactly as the routed one does, so it may answer when that one cannot:
+ * the same model name on the same kind of server (an Ollama tag names one manifest, a vLLM model one hub
+ * repo, a llama-server model one file; a custom provider counts as any kind of its wire). Another model's
+ * vectors live in another space, and the same name on another kind of server is another build of the
+ * weights (a GGUF quantisation is not the safetensors vLLM loads): neither may be mixed into one index.
+ */
+function sameEmbeddingModel(ctx: EmbedContext, route: Route): (id: string) => boolean {
+  const providers = ctx.engine.config.providers;
+  const routed = providers[route.provider];
+  const model = route.model ?? routed?.model;
+  if (routed === undefined || model === undefined) return () => false;
+  return (id) => {
+    const p = providers[id];
+    if (p?.model === undefined || p.type !== routed.type || plainName(p.model) !== plainName(model)) return false;
+    return p.kind === routed.kind || p.kind === 'custom' || routed.kind === 'custom';
+  };
+}
+
+// Embeddings are idempotent: a server that went away is asked again once it is back, within the request
+// machine's retry budget, or another provider with the same embedding model answers.
 async function embed(ctx: EmbedContext, model: string, input: string[], signal: AbortSignal): Promise<EmbedResult> {
   const route = ctx.engine.route(model);
   const release = await ctx.admission.enter(route.provider, signal);
   try {
-    const provider = await ctx.engine.ready(route, {}, signal);
-    if (!provider.embed)
-      throw badRequest(
-        `${route.provider} cannot embed.`,
-        'Route embeddings to an Ollama, vLLM or llama-server provider.',
-      );
-    return await provider.embed(input, { signal, ...(route.model !== undefined ? { model: route.model } : {}) });
+    const asked = route.model ?? ctx.engine.config.providers[route.provider]?.model;
+    return await ctx.engine.call(
+      route,
+      (provider, id, callSignal) => {
+        if (!provider.embed)
+          throw badRequest(`${id} cannot embed.`, 'Route embeddings to an Ollama, vLLM or llama-server provider.');
+        return provider.embed(input, { signal: callSignal, ...(asked !== undefined ? { model: asked } : {}) });
+      },
+      { ...ctx.events, substitute: sameEmbeddingModel(ctx, route) },
+      signal,
+    );
   } finally {
     release();
   }

@@ -4,9 +4,11 @@
 import { AcodeError, type AcodeConfig } from '../config/index.js';
 import type { ChatRequest, ModelInfo, ModelProvider, StreamChunk, TextCompletionRequest } from '../adapters/index.js';
 import {
+  callProvider,
   modelChoice,
   progressLine,
   streamAnswer,
+  streamText,
   type ProviderStatus,
   type Registry,
   type RetryInfo,
@@ -60,6 +62,11 @@ function modelState(status: ProviderStatus | undefined): string {
 }
 
 const MODEL_LIST_TTL_MS = 5_000;
+
+// The request as the routed provider gets it: with the model the route names, if it names one.
+function withModel<R extends { model?: string }>(request: R, target: Route): R {
+  return target.model !== undefined ? { ...request, model: target.model } : request;
+}
 
 export function createEngine(registry: Registry, options: { maxLoaded?: number } = {}) {
   const residency = new Residency(registry, options.maxLoaded);
@@ -150,10 +157,39 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
   }
 
   /**
-   * One answer as chunks: the routed provider is made healthy (started, pulled, loaded on demand, with
-   * progress), then its crash-safe stream is passed through. A provider that cannot be had falls back
-   * in the configured order before the first chunk; after it, the crash-safe layer retries the same one.
+   * A request to `target` has begun: it counts as in use, and load progress goes to the client until a
+   * provider is healthy (a provider fallen back to counts instead). `end` when the request is over.
    */
+  function inUse(target: Route, events: AnswerEvents) {
+    const unsubscribe = registry.onStatus((s) => {
+      const line = progressLine(s);
+      if (line !== undefined) events.onProgress?.(line);
+    });
+    // The provider in use is the one asked last (a fallback may differ from the routed one).
+    let using = residency.begin(target.provider);
+    return {
+      onProvider(id: string) {
+        unsubscribe();
+        if (id !== target.provider) {
+          using();
+          using = residency.begin(id);
+        }
+        events.onProvider?.(id);
+      },
+      end() {
+        unsubscribe();
+        using();
+      },
+    };
+  }
+
+  const onHeader = (events: AnswerEvents) => events.onHeader ?? (() => {});
+
+  const listeners = (events: AnswerEvents) => ({
+    ...(events.onRetry ? { onRetry: events.onRetry } : {}),
+    ...(events.onFallback ? { onFallback: events.onFallback } : {}),
+  });
+
   /**
    * One answer as chunks, through a request machine (machines/request.ts streamAnswer): the routed
    * provider is made healthy (started, pulled, loaded on demand, with progress), a provider that cannot
@@ -165,102 +201,71 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     events: AnswerEvents,
     signal: AbortSignal,
   ): AsyncGenerator<StreamChunk> {
-    const unsubscribe = registry.onStatus((s) => {
-      const line = progressLine(s);
-      if (line !== undefined) events.onProgress?.(line);
-    });
-    // The provider in use is the one asked last (a fallback may differ from the routed one).
-    let using = residency.begin(target.provider);
+    const use = inUse(target, events);
     try {
       await residency.makeRoom(target.provider, signal);
-      const sent = await applyHints(
-        { registry, residency },
-        target.provider,
-        request,
-        events.onHeader ?? (() => {}),
+      const sent = await applyHints({ registry, residency }, target.provider, request, onHeader(events), signal);
+      yield* streamAnswer(registry, withModel(sent, target), {
+        preferred: target.provider,
         signal,
-      );
-      yield* streamAnswer(
-        registry,
-        { ...sent, ...(target.model !== undefined ? { model: target.model } : {}) },
-        {
-          preferred: target.provider,
-          signal,
-          requirements: request.tools ? { tools: true } : {},
-          ...(events.onRetry ? { onRetry: events.onRetry } : {}),
-          ...(events.onFallback ? { onFallback: events.onFallback } : {}),
-          onProvider: (id) => {
-            unsubscribe();
-            if (id !== target.provider) {
-              using();
-              using = residency.begin(id);
-            }
-            events.onProvider?.(id);
-          },
-        },
-      );
+        requirements: request.tools ? { tools: true } : {},
+        ...listeners(events),
+        onProvider: use.onProvider,
+      });
     } finally {
-      unsubscribe();
-      using();
+      use.end();
     }
   }
 
   /**
-   * The routed provider itself, made healthy (started, loaded on demand, with progress), for answers
-   * that must come from exactly that model: no fallback, since another model's embeddings or infill
-   * would be a different answer, not a substitute. `prepare` runs first, with the same progress.
+   * A raw completion (or fill in the middle) from the routed provider as chunks, through a request
+   * machine (machines/request.ts streamText): started on demand, a broken stream resumed after the text
+   * shown. No fallback: another model's completion or infill would be a different answer.
    */
-  async function ready(
-    target: Route,
-    events: AnswerEvents,
-    signal: AbortSignal,
-    prepare?: () => Promise<void>,
-  ): Promise<ModelProvider> {
-    const unsubscribe = registry.onStatus((s) => {
-      const line = s.id === target.provider ? progressLine(s) : undefined;
-      if (line !== undefined) events.onProgress?.(line);
-    });
-    try {
-      await prepare?.();
-      const provider = await registry.service(target.provider).ensureHealthy({ signal });
-      events.onProvider?.(target.provider);
-      return provider;
-    } finally {
-      unsubscribe();
-    }
-  }
-
-  /** A raw completion (or fill in the middle) from the routed provider, as chunks. */
   async function* completeText(
     target: Route,
     request: TextCompletionRequest,
     events: AnswerEvents,
     signal: AbortSignal,
   ): AsyncGenerator<StreamChunk> {
-    const using = residency.begin(target.provider);
+    const use = inUse(target, events);
     try {
-      let sent = request;
-      const provider = await ready(target, events, signal, async () => {
-        sent = await applyHints(
-          { registry, residency },
-          target.provider,
-          request,
-          events.onHeader ?? (() => {}),
-          signal,
-        );
+      await residency.makeRoom(target.provider, signal);
+      const sent = await applyHints({ registry, residency }, target.provider, request, onHeader(events), signal);
+      yield* streamText(registry, withModel(sent, target), {
+        preferred: target.provider,
+        signal,
+        ...listeners(events),
+        onProvider: use.onProvider,
       });
-      if (!provider.completeText)
-        throw new AcodeError(
-          'BAD_REQUEST',
-          `${target.provider} cannot answer raw completions.`,
-          'Use /v1/chat/completions or /api/chat.',
-        );
-      yield* provider.completeText(
-        { ...sent, ...(target.model !== undefined ? { model: target.model } : {}) },
-        { signal },
-      );
     } finally {
-      using();
+      use.end();
+    }
+  }
+
+  /**
+   * One idempotent call (embeddings, a pull) on the routed provider, through a request machine
+   * (machines/request.ts callProvider): started on demand, made again once a server that went away is
+   * back, and passed to another provider only where `substitute` says its answer is the same.
+   */
+  async function call<T>(
+    target: Route,
+    work: (provider: ModelProvider, id: string, signal: AbortSignal) => Promise<T>,
+    events: AnswerEvents & { substitute?: (id: string) => boolean },
+    signal: AbortSignal,
+  ): Promise<T> {
+    const use = inUse(target, events);
+    try {
+      await residency.makeRoom(target.provider, signal);
+      return await callProvider(registry, (provider, id) => work(provider, id, signal), {
+        preferred: target.provider,
+        signal,
+        ...listeners(events),
+        ...(events.substitute ? { substitute: events.substitute } : {}),
+        onProvider: use.onProvider,
+      });
+    } finally {
+      use.end();
     }
   }
 
@@ -268,8 +273,8 @@ export function createEngine(registry: Registry, options: { maxLoaded?: number }
     models,
     route,
     answer,
-    ready,
     completeText,
+    call,
     status: () => registry.status(),
     onStatus: (listener: (status: ProviderStatus) => void) => registry.onStatus(listener),
     close: () => residency.close(),

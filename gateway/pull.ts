@@ -3,12 +3,13 @@
 // the model into the Hugging Face cache itself (as `acode models pull --provider vllm` does, refused in
 // airgapped mode or with models.allow_download: false) and reports it in the same line shape. Other
 // backends load files they are given: a 400 that says so. Streamed (the default) the 200 goes out with
-// the first line and a later failure is an `{"error": ...}` line, as Ollama ends a failed pull.
+// the first line and a later failure is an `{"error": ...}` line, as Ollama ends a failed pull. An Ollama
+// server that dies mid-pull is restarted and the pull asked again (a status line says so), within the
+// request machine's retry budget.
 import type { ServerResponse } from 'node:http';
 import { AcodeError } from '../config/index.js';
 import { hubEnv, isRepoId, type PullProgress } from '../adapters/index.js';
-import { pullHubModel, type HubPullProgress } from '../actors/index.js';
-import { hubDownloadRefusal } from '../cli/commands/models-pull-hub.js';
+import { hubDownloadRefusal, pullHubModel, type HubPullProgress } from '../actors/index.js';
 import type { Engine } from './engine.js';
 import { asAcodeError, badRequest, ollamaErrorBody } from './errors.js';
 import { isObject } from './body-fields.js';
@@ -58,10 +59,21 @@ async function pullFor(
       `Download the model file yourself and point ${p.id}'s model at it, or pull through an Ollama or vLLM provider.`,
     );
   }
-  const provider = await engine.ready(route, {}, signal);
-  if (!provider.pull)
-    throw badRequest(`/api/pull: ${p.id} cannot pull models.`, 'Pull through an Ollama or vLLM provider.');
-  for await (const line of provider.pull(model, { signal })) write(line);
+  // A server that goes away mid-pull is restarted and asked again (the request machine's retry budget):
+  // Ollama keeps the layers it had and resumes the partial one, and its lines say where it is again.
+  await engine.call(
+    route,
+    async (provider, _id, callSignal) => {
+      if (!provider.pull)
+        throw badRequest(`/api/pull: ${p.id} cannot pull models.`, 'Pull through an Ollama or vLLM provider.');
+      for await (const line of provider.pull(model, { signal: callSignal })) write(line);
+    },
+    {
+      onRetry: (info) =>
+        write({ status: `${p.id} went away mid-pull (${info.code}); pulling again, retry ${info.attempt}` }),
+    },
+    signal,
+  );
 }
 
 export async function ollamaPull(

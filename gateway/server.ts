@@ -26,7 +26,7 @@ import {
 import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat } from './openai-protocol.js';
 import { GatewayMetrics } from './metrics.js';
 import { Admission, type AdmissionLimits } from './admission.js';
-import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings } from './embeddings.js';
+import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings, type EmbedContext } from './embeddings.js';
 import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
 import { ollamaPull } from './pull.js';
 import { UsageCounter } from './usage.js';
@@ -296,6 +296,29 @@ export function createGateway(options: GatewayOptions) {
     }
   }
 
+  /** An embeddings answer, with the headers that say who answered and after how many retries. */
+  async function embedded(
+    res: ServerResponse,
+    route: (ctx: EmbedContext, body: unknown, signal: AbortSignal) => Promise<unknown>,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let retries = 0;
+    const headers: Record<string, string> = {};
+    const events: AnswerEvents = {
+      onRetry: () => {
+        retries += 1;
+        metrics.retry();
+      },
+      onFallback: (failed) => metrics.fallback(failed.id),
+      onProvider: (id) => {
+        headers['x-acode-provider'] = id;
+      },
+    };
+    const answer = await route({ engine, admission, events }, body, signal);
+    sendJson(res, 200, answer, { ...headers, 'x-acode-retries': String(retries) });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The path only: no URL object per request (no route reads the query string).
     const target = req.url ?? '/';
@@ -397,23 +420,11 @@ export function createGateway(options: GatewayOptions) {
         }
         case 'POST /v1/embeddings':
         case 'POST /embeddings':
-          return sendJson(
-            res,
-            200,
-            await openAiEmbeddings({ engine, admission }, await readJson(req, abort.signal), abort.signal),
-          );
+          return await embedded(res, openAiEmbeddings, await readJson(req, abort.signal), abort.signal);
         case 'POST /api/embed':
-          return sendJson(
-            res,
-            200,
-            await ollamaEmbed({ engine, admission }, await readJson(req, abort.signal), abort.signal),
-          );
+          return await embedded(res, ollamaEmbed, await readJson(req, abort.signal), abort.signal);
         case 'POST /api/embeddings':
-          return sendJson(
-            res,
-            200,
-            await ollamaLegacyEmbedding({ engine, admission }, await readJson(req, abort.signal), abort.signal),
-          );
+          return await embedded(res, ollamaLegacyEmbedding, await readJson(req, abort.signal), abort.signal);
         case 'POST /api/pull':
           return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal);
         default: {

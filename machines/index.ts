@@ -106,9 +106,12 @@ export {
 export {
   answer,
   streamAnswer,
+  streamText,
+  callProvider,
   type Answer,
   type AnswerOptions,
   type StreamAnswerOptions,
+  type PinnedOptions,
   type Timings,
 } from './request.js';
 export { askRefusals, type AskRefusal } from './preflight.js';

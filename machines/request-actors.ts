@@ -16,7 +16,9 @@
 // | custom    | either  | whatever its adapter (wire type) declares                                         |
 //
 // A stream that had emitted tool-call deltas always restarts: a half-built call cannot be continued (the
-// machine's resume rule).
+// machine's resume rule). A raw text completion (a TextJob: /v1/completions, fill in the middle) always
+// resumes, on every kind: the text shown is appended to its prompt (or infill prefix), which every
+// server continues. A CallJob (embeddings, a pull) shows no text, so a broken one is simply made again.
 //
 // The usage of an answer that took several requests is what the servers processed for it, summed over
 // the requests (each server reports only its own request, and a broken one reports nothing):
@@ -36,6 +38,7 @@ import type {
   ModelProvider,
   StreamChunk,
   CallOptions,
+  TextCompletionRequest,
   Usage,
 } from '../adapters/index.js';
 import { AcodeError, type ProviderKind } from '../config/index.js';
@@ -80,16 +83,41 @@ export interface AnswerSink {
   response?(res: ChatResponse, provider: string): void;
 }
 
-export interface RequestJob {
-  /** The request as provider `id` gets it (its own model unless the user's was meant for it). */
-  request: (id: string) => ChatRequest;
-  /** stream(), or one complete() call. */
-  mode: 'stream' | 'complete';
+interface JobBase {
   /** An answer must end with a final chunk (an answer for the user); a raw stream may just end. */
   requireFinal: boolean;
   sink: AnswerSink;
   signal?: AbortSignal;
 }
+
+/** A chat answer. */
+export interface RequestJob extends JobBase {
+  /** The request as provider `id` gets it (its own model unless the user's was meant for it). */
+  request: (id: string) => ChatRequest;
+  /** stream(), or one complete() call. */
+  mode: 'stream' | 'complete';
+}
+
+/**
+ * A raw text completion (fill in the middle with a suffix), streamed through completeText(). Every
+ * server continues a raw prompt, so a broken one is resumed with the text shown appended to the prompt.
+ */
+export interface TextJob extends JobBase {
+  request: (id: string) => TextCompletionRequest;
+  mode: 'text';
+}
+
+/**
+ * One idempotent call (embeddings, a pull): nothing is resumed, a call broken because the server went
+ * away is made again once the service is healthy. What it produces goes wherever `call` puts it.
+ */
+export interface CallJob {
+  mode: 'call';
+  call: (adapter: ModelProvider, id: string, signal: AbortSignal | undefined) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export type AnyJob = RequestJob | TextJob | CallJob;
 
 /**
  * Creates a root actor of `logic` (its own system: the request's session is keyed by it) and starts
@@ -119,6 +147,18 @@ export function continuationRequest(req: ChatRequest, shown: string, shownChunks
     ...req,
     messages,
     continueFinalMessage: true,
+    ...(maxTokens !== undefined
+      ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } }
+      : {}),
+  };
+}
+
+/** The text completion that continues `shown`: the prompt as far as the client has it (see continuationRequest). */
+function textContinuation(req: TextCompletionRequest, shown: string, shownChunks = 0): TextCompletionRequest {
+  const maxTokens = req.sampling?.maxTokens;
+  return {
+    ...req,
+    prompt: req.prompt + shown,
     ...(maxTokens !== undefined
       ? { sampling: { ...req.sampling, maxTokens: Math.max(1, maxTokens - shownChunks) } }
       : {}),
@@ -160,37 +200,71 @@ class RequestSession {
 
   constructor(
     readonly source: ProviderSource,
-    readonly job: RequestJob,
+    readonly job: AnyJob,
   ) {}
 
-  // The request this attempt sends: the continuation after a resume, the original otherwise (a restart
-  // first tells the sink that what it showed is void).
-  attemptRequest(id: string, path: RetryInfo['path'] | undefined, attempt: number): ChatRequest {
-    const req = this.job.request(id);
+  // Whether this attempt resumes after what was shown; a restart first tells the sink that what it
+  // showed is void.
+  beginAttempt(sink: AnswerSink, id: string, path: RetryInfo['path'] | undefined, attempt: number): boolean {
     if (path === 'resume') {
       this.resent = this.shownChunks;
-      return continuationRequest(req, this.shown, this.shownChunks);
+      return true;
     }
     this.resent = 0;
     if (path === 'restart') {
-      this.job.sink.chunk({ type: 'restarted', reason: reasonOf(id, this.lastError).message, attempt });
+      sink.chunk({ type: 'restarted', reason: reasonOf(id, this.lastError).message, attempt });
       this.shown = '';
       this.shownChunks = 0;
       this.sawToolCalls = false;
     }
-    return req;
+    return false;
   }
 
-  async streamAttempt(
+  // One attempt of the job: the continuation after a resume, the original request otherwise.
+  async run(
     adapter: ModelProvider,
-    req: ChatRequest,
+    input: { provider: string; path?: RetryInfo['path']; attempt: number },
     send: (e: RequestEvent) => void,
     stopped: () => boolean,
   ): Promise<void> {
     const { job } = this;
+    if (job.mode === 'call') return job.call(adapter, input.provider, job.signal);
+    const resuming = this.beginAttempt(job.sink, input.provider, input.path, input.attempt);
+    if (job.mode === 'text') {
+      if (!adapter.completeText)
+        throw new AcodeError(
+          'BAD_REQUEST',
+          `${adapter.id} cannot answer raw completions.`,
+          'Use /v1/chat/completions or /api/chat.',
+          { details: { provider: adapter.id, httpStatus: 400 } },
+        );
+      const req = job.request(input.provider);
+      const chunks = adapter.completeText(resuming ? textContinuation(req, this.shown, this.shownChunks) : req, {
+        signal: job.signal,
+      });
+      return this.streamAttempt(adapter, chunks, job, send, stopped);
+    }
+    const req = job.request(input.provider);
+    const sent = resuming ? continuationRequest(req, this.shown, this.shownChunks) : req;
+    if (job.mode === 'complete') {
+      const sink = job.sink;
+      return adapter.complete(sent, { signal: job.signal }).then((res) => {
+        if (!stopped()) sink.response?.(res, input.provider);
+      });
+    }
+    return this.streamAttempt(adapter, adapter.stream(sent, { signal: job.signal }), job, send, stopped);
+  }
+
+  async streamAttempt(
+    adapter: ModelProvider,
+    chunks: AsyncIterable<StreamChunk>,
+    { sink, requireFinal }: JobBase,
+    send: (e: RequestEvent) => void,
+    stopped: () => boolean,
+  ): Promise<void> {
     let started = false;
     let final = false;
-    for await (const chunk of adapter.stream(req, { signal: job.signal })) {
+    for await (const chunk of chunks) {
       if (stopped()) return;
       if (chunk.type === 'text') {
         this.shown += chunk.text;
@@ -205,13 +279,13 @@ class RequestSession {
       } else if (chunk.type === 'final') {
         final = true;
         if (chunk.usage && this.broken.length > 0) {
-          job.sink.chunk({ ...chunk, usage: answerUsage(chunk.usage, this.resent, this.broken) });
+          sink.chunk({ ...chunk, usage: answerUsage(chunk.usage, this.resent, this.broken) });
           continue;
         }
       }
-      job.sink.chunk(chunk);
+      sink.chunk(chunk);
     }
-    if (!final && job.requireFinal) {
+    if (!final && requireFinal) {
       throw new AcodeError(
         'PROTOCOL_ERROR',
         `${adapter.id}: the answer ended without a final chunk.`,
@@ -226,16 +300,8 @@ class RequestSession {
     sendBack: (e: RequestEvent) => void,
   ): () => void {
     let stopped = false;
-    const { job } = this;
     const adapter = this.current!;
-    const req = this.attemptRequest(input.provider, input.path, input.attempt);
-    const run =
-      job.mode === 'complete'
-        ? adapter.complete(req, { signal: job.signal }).then((res) => {
-            if (!stopped) job.sink.response?.(res, input.provider);
-          })
-        : this.streamAttempt(adapter, req, sendBack, () => stopped);
-    run.then(
+    this.run(adapter, input, sendBack, () => stopped).then(
       () => {
         if (!stopped) sendBack({ type: 'ANSWERED' });
       },
@@ -249,7 +315,8 @@ class RequestSession {
           error,
           textShown: this.shown !== '',
           toolCalls: this.sawToolCalls,
-          canContinue: adapter.capabilities.continueFinalMessage,
+          // A raw prompt is continued by every server: the text shown is appended to it.
+          canContinue: this.job.mode === 'text' || adapter.capabilities.continueFinalMessage,
         });
       },
     );
@@ -306,7 +373,7 @@ const liveRequestMachine = requestMachine.provide({
  */
 export async function runRequest(
   source: ProviderSource,
-  job: RequestJob,
+  job: AnyJob,
   input: RequestInput,
   spawn: SpawnRequest,
   on: {
@@ -395,12 +462,12 @@ function chunkQueue(stop: () => Promise<void>) {
 }
 
 /**
- * Runs a request machine in stream mode and hands its chunks to a for-await: the machine starts when
- * iteration does, and leaving the loop early stops it.
+ * Runs a request machine in stream mode (a chat, or a text job) and hands its chunks to a for-await:
+ * the machine starts when iteration does, and leaving the loop early stops it.
  */
 export function streamRequest(
   source: ProviderSource,
-  job: Omit<RequestJob, 'sink' | 'mode'>,
+  job: Omit<RequestJob, 'sink' | 'mode'> | Omit<TextJob, 'sink'>,
   input: RequestInput,
   spawn: SpawnRequest,
   on: Parameters<typeof runRequest>[4] = {},
@@ -413,7 +480,9 @@ export function streamRequest(
         actor?.stop();
         await done;
       });
-      done = runRequest(source, { ...job, mode: 'stream', sink: queue.sink }, input, spawn, {
+      const streamed: AnyJob =
+        'mode' in job ? { ...job, sink: queue.sink } : { ...job, mode: 'stream', sink: queue.sink };
+      done = runRequest(source, streamed, input, spawn, {
         ...on,
         started: (a) => {
           actor = a;

@@ -2,10 +2,10 @@
 // provider (falling back in the configured order), streams or completes crash-safely, and this reports
 // who answered, how long it took and what went wrong on the way. The CLI's `acode ask` and the gateway
 // call this; they only render.
-import type { ChatRequest, StreamChunk, Usage } from '../adapters/index.js';
+import type { ChatRequest, ModelProvider, StreamChunk, TextCompletionRequest, Usage } from '../adapters/index.js';
 import type { FallbackReason, Registry } from './registry.js';
 import { modelChoice, modelFor } from './model-choice.js';
-import { runRequest, streamRequest, type AnswerSink, type ProviderSource } from './request-actors.js';
+import { runRequest, streamRequest, type AnswerSink, type CallJob, type ProviderSource } from './request-actors.js';
 import type { RetryInfo } from './request.machine.js';
 import type { Requirements } from './selector.js';
 export interface AnswerOptions {
@@ -163,17 +163,8 @@ export function streamAnswer(
 ): AsyncIterable<StreamChunk> {
   const { model, ...rest } = req;
   const requirements: Requirements = { streaming: true, ...opts.requirements };
-  const source: ProviderSource = {
-    select: (exclude) => registry.candidates({ preferred: opts.preferred, requirements, exclude }),
-    async acquire(id, signal) {
-      const adapter = await registry.healthyAdapter(id, signal, requirements);
-      opts.onProvider?.(id);
-      return adapter;
-    },
-    recover: (id, error, signal) => registry.recover(id, error, signal),
-  };
   return streamRequest(
-    source,
+    registrySource(registry, opts, requirements),
     {
       request: (id) => (id === opts.preferred && model !== undefined ? { ...rest, model } : rest),
       requireFinal: true,
@@ -181,9 +172,100 @@ export function streamAnswer(
     },
     {},
     registry.spawnRequest,
-    {
-      ...(opts.onRetry ? { retry: opts.onRetry } : {}),
-      ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
-    },
+    listeners(opts),
   );
+}
+
+/** What the answers that must come from one model take: a provider may stand in only when `substitute` says so. */
+export interface PinnedOptions extends Omit<StreamAnswerOptions, 'requirements'> {
+  /** Whether provider `id` gives the same answer as `preferred` (default: none does, so no fallback). */
+  substitute?: (id: string) => boolean;
+}
+
+// The registry's candidates for a request, best first: for a pinned request only `preferred` and the
+// providers `substitute` lets stand in for it.
+function registrySource(
+  registry: Pick<Registry, 'candidates' | 'healthyAdapter' | 'recover'>,
+  opts: Pick<PinnedOptions, 'preferred' | 'substitute' | 'onProvider'>,
+  requirements: Requirements | undefined,
+  pinned = false,
+): ProviderSource {
+  return {
+    select(exclude) {
+      const selection = registry.candidates({
+        preferred: opts.preferred,
+        exclude,
+        ...(requirements ? { requirements } : {}),
+      });
+      if (!pinned) return selection;
+      const allowed = (id: string) => id === opts.preferred || opts.substitute?.(id) === true;
+      return { order: selection.order.filter(allowed), refused: selection.refused.filter((r) => allowed(r.id)) };
+    },
+    async acquire(id, signal) {
+      const adapter = await registry.healthyAdapter(id, signal, requirements);
+      opts.onProvider?.(id);
+      return adapter;
+    },
+    recover: (id, error, signal) => registry.recover(id, error, signal),
+  };
+}
+
+function listeners(opts: Pick<StreamAnswerOptions, 'onRetry' | 'onFallback'>) {
+  return {
+    ...(opts.onRetry ? { retry: opts.onRetry } : {}),
+    ...(opts.onFallback ? { fallback: opts.onFallback } : {}),
+  };
+}
+
+/**
+ * A raw text completion (fill in the middle with a suffix) from `preferred` as chunks, through a
+ * request machine: started on demand, and a broken stream resumed with the text shown appended to the
+ * prompt. `req.model` goes to `preferred`; no other provider answers unless `substitute` allows it.
+ */
+export function streamText(
+  registry: Registry,
+  req: TextCompletionRequest,
+  opts: PinnedOptions,
+): AsyncIterable<StreamChunk> {
+  const { model, ...rest } = req;
+  return streamRequest(
+    registrySource(registry, opts, undefined, true),
+    {
+      mode: 'text',
+      request: (id) => (id === opts.preferred && model !== undefined ? { ...rest, model } : rest),
+      requireFinal: true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+    { fallback: opts.substitute !== undefined },
+    registry.spawnRequest,
+    listeners(opts),
+  );
+}
+
+/**
+ * One idempotent call (embeddings, a pull) through a request machine: a call broken because the server
+ * went away is made again once it is healthy (within the retry budget), and a provider that cannot be
+ * had or answer passes the call to the next one `substitute` allows. Resolves with the call's value.
+ */
+export async function callProvider<T>(
+  registry: Registry,
+  call: (adapter: ModelProvider, id: string, signal: AbortSignal | undefined) => Promise<T>,
+  opts: PinnedOptions,
+): Promise<T> {
+  let value: T | undefined;
+  const job: CallJob = {
+    mode: 'call',
+    call: async (adapter, id, signal) => {
+      value = await call(adapter, id, signal);
+    },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  await runRequest(
+    registrySource(registry, opts, undefined, true),
+    job,
+    { fallback: opts.substitute !== undefined },
+    registry.spawnRequest,
+    listeners(opts),
+  );
+  return value as T;
 }

@@ -2,8 +2,8 @@
 // the Hugging Face cache itself (actors/hf-pull.ts), where vLLM finds it offline. Airgapped mode and
 // models.allow_download: false refuse with the pre-stage steps. Progress on stderr: the file, bytes of
 // the whole pull, the percentage (in steps of 10), rate and ETA.
-import { hubEnv, isRepoId, preStageHint } from '../../adapters/index.js';
-import { pullHubModel, type HubPullProgress, type WeightsFormat } from '../../actors/index.js';
+import { hubEnv, isRepoId } from '../../adapters/index.js';
+import { hubDownloadRefusal, pullHubModel, type HubPullProgress, type WeightsFormat } from '../../actors/index.js';
 import { AcodeError, type AcodeConfig, type ProviderConfig } from '../../config/index.js';
 import type { CliDeps } from '../deps.js';
 import { printJson } from '../output/index.js';
@@ -16,27 +16,6 @@ export interface HubPullOptions {
 }
 
 const WEIGHTS: readonly WeightsFormat[] = ['auto', 'safetensors', 'bin'];
-
-/** Why this config may not download from the hub, or null when it may. */
-export function hubDownloadRefusal(config: AcodeConfig, p: ProviderConfig, model: string): AcodeError | null {
-  if (config.mode === 'airgapped') {
-    return new AcodeError(
-      'AIRGAP_VIOLATION',
-      `${p.id}: airgapped mode forbids downloading ${model} from Hugging Face.`,
-      preStageHint(model),
-      { details: { provider: p.id, model } },
-    );
-  }
-  if (config.models?.allowDownload === false) {
-    return new AcodeError(
-      'MODE_FORBIDDEN',
-      `${p.id}: models.allow_download is false, so acode does not download ${model}.`,
-      `${preStageHint(model)} Or set models.allow_download: true in .agent/config.yml.`,
-      { details: { provider: p.id, model } },
-    );
-  }
-  return null;
-}
 
 function progressLine(model: string): (p: HubPullProgress) => string | undefined {
   let last = '';

@@ -12,13 +12,13 @@ import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STAGED_GGUF, freePort } from '../servers/harness.js';
 import { providerYaml } from '../e2e/project.js';
-import { WEATHER_TOOLS, gatewaySuite } from './gateway-cli.js';
+import { WEATHER_TOOLS, liveGateways } from './live-gateway.js';
 import { realLlama, realLlamaSkipReason } from '../real/llama-server.js';
 
 const OLLAMA_MODEL = 'llama3.2:latest';
 const WHOLE_TEXT = 'The answer is forty two, said the whole server.';
 
-const gateway = gatewaySuite();
+const gateway = liveGateways();
 let servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

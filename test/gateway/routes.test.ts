@@ -10,10 +10,9 @@ import { cachedModel, hubEnv } from '../../adapters/index.js';
 import { STAGED_GGUF, freePort } from '../servers/harness.js';
 import { startHub, type HubServer } from '../servers/harness-hub.js';
 import { embedding } from '../servers/lib/embeddings.js';
-import { plan } from '../servers/lib/tokens.js';
 import { DEFAULT_MODELS } from '../servers/lib/knobs.js';
 import { providerYaml } from '../e2e/project.js';
-import { gatewaySuite } from './gateway-cli.js';
+import { completion, fim, liveGateways } from './live-gateway.js';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,13 +25,7 @@ const OLLAMA_CHAT = 'llama3.2:latest';
 /** The stand-ins' catalogue (Ollama's pullable models, the repos vLLM knows): the defaults plus a code and an embedding model. */
 const CATALOGUE = [...new Set([...DEFAULT_MODELS, OLLAMA_CODER, OLLAMA_EMBEDDER, VLLM_EMBEDDER])].join(',');
 
-/** What a stand-in generates for a raw prompt (its deterministic token plan). */
-function completion(model: string, prompt: string, maxTokens: number | null, tokens: number): string {
-  return plan({ model, prompt, seed: undefined }, { kind: 'text' }, { maxTokens, fixedCount: tokens }).pieces.join('');
-}
-const fim = (prefix: string, suffix: string): string => `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`;
-
-const gateway = gatewaySuite();
+const gateway = liveGateways();
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number | undefined; message: string }> {
   const e = await promise.then(

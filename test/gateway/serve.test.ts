@@ -3,34 +3,14 @@
 // starts, --host, the systemd unit, swapping and idle stops, and fallback through the request machine.
 // What every client sees against every server kind (listings, chat, streams, tools, embeddings, a
 // SIGKILL mid-stream, a cold start) is the client matrix: client-matrix.test.ts.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
-import { MAIN, alive, project, providerYaml, type Live, type Project } from './../e2e/project.js';
-import { existsSync } from 'node:fs';
+import { alive, project, providerYaml } from './../e2e/project.js';
+import { liveGateways } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
-
-async function gateway(
-  configYaml: string,
-  env: Record<string, string> = {},
-): Promise<{ p: Project; live: Live; url: string }> {
-  const p = await project(configYaml);
-  projects.push(p);
-  const port = await freePort();
-  const live = p.live(['serve', '--port', String(port)], { env });
-  const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-  const url = /acode gateway on (http:\/\/\S+)/.exec(out)![1]!;
-  return { p, live, url };
-}
+const gateway = liveGateways();
 
 describe('acode serve (built CLI, stand-in servers)', () => {
   it("a second acode serve on the same state dir refuses with the first one's pid and address", async () => {
@@ -128,15 +108,18 @@ describe('acode serve: holding clients through a start, and failures', () => {
     const p = await project(
       `mode: airgapped\nproviders:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
     );
-    projects.push(p);
-    const refused = await p.acode(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
-    expect(refused.code).toBe(5);
-    expect(refused.stderr).toMatch(/^error\[AIRGAP_VIOLATION\]: acode serve --host 0\.0\.0\.0/m);
-    const unit = await p.acode(['serve', '--print-systemd-unit', '--port', '11500']);
-    expect(unit.code, unit.stderr).toBe(0);
-    expect(unit.stdout).toMatch(/^\[Service\]$/m);
-    expect(unit.stdout).toMatch(/^ExecStart=\S+node\S* \S+ serve --port 11500 --host 127\.0\.0\.1$/m);
-    expect(unit.stdout).toMatch(/^Restart=on-failure$/m);
+    try {
+      const refused = await p.acode(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toMatch(/^error\[AIRGAP_VIOLATION\]: acode serve --host 0\.0\.0\.0/m);
+      const unit = await p.acode(['serve', '--print-systemd-unit', '--port', '11500']);
+      expect(unit.code, unit.stderr).toBe(0);
+      expect(unit.stdout).toMatch(/^\[Service\]$/m);
+      expect(unit.stdout).toMatch(/^ExecStart=\S+node\S* \S+ serve --port 11500 --host 127\.0\.0\.1$/m);
+      expect(unit.stdout).toMatch(/^Restart=on-failure$/m);
+    } finally {
+      await p.cleanup();
+    }
   }, 60_000);
 });
 

@@ -7,7 +7,7 @@ import { respondChat, respondCompletion } from './lib/openai-respond.js';
 import type { Reply } from './lib/reply.js';
 import type { Runtime } from './lib/runtime.js';
 import { openAiEmbeddingBody, openAiEmbeddingInputs } from './lib/embeddings.js';
-import { plan, promptTokenCount } from './lib/tokens.js';
+import { plan, promptTokenCount, rawContinuation } from './lib/tokens.js';
 
 export interface LlamaState {
   runtime: Runtime;
@@ -205,10 +205,21 @@ function infill(s: LlamaState): (ctx: RequestContext) => Promise<void> {
     const suffix = typeof req.input_suffix === 'string' ? req.input_suffix : '';
     const prompt = `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`;
     const maxTokens = typeof req.n_predict === 'number' && req.n_predict >= 0 ? req.n_predict : null;
+    const keyOf = (text: string) => ({
+      model: s.modelPath,
+      prompt: `<fim_prefix>${text}<fim_suffix>${suffix}<fim_middle>`,
+      seed: typeof req.seed === 'number' ? req.seed : undefined,
+    });
+    // A prefix ending with the start of its own infill (a client resuming) is continued.
+    const continued = rawContinuation(prefix, keyOf, s.runtime.knobs.tokens);
     const p = plan(
-      { model: s.modelPath, prompt, seed: typeof req.seed === 'number' ? req.seed : undefined },
+      continued?.key ?? keyOf(prefix),
       { kind: 'text' },
-      { maxTokens, fixedCount: s.runtime.knobs.tokens },
+      {
+        maxTokens,
+        fixedCount: s.runtime.knobs.tokens,
+        ...(continued ? { prefix: continued.prefix } : {}),
+      },
     );
     const final = {
       content: '',

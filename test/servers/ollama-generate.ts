@@ -5,7 +5,7 @@ import type { RequestContext } from './lib/http-core.js';
 import { json } from './lib/http-core.js';
 import { embedding } from './lib/embeddings.js';
 import type { JsonSchema } from './lib/schema-value.js';
-import { chatPrompt, contentText, plan, promptTokenCount, type OutputShape } from './lib/tokens.js';
+import { chatPrompt, contentText, plan, promptTokenCount, rawContinuation, type OutputShape } from './lib/tokens.js';
 import { chooseTool, makeId, toolArguments, toolSpecs } from './lib/tools.js';
 import { traitsOf, type StoredModel } from './ollama-store.js';
 import {
@@ -208,12 +208,21 @@ export function generateHandler(s: OllamaState): (ctx: RequestContext) => Promis
     if (suffix !== undefined && !traitsOf(a.model.name).insert)
       return void (await fail(ctx, 400, `"${a.modelField}" does not support insert`));
     const system = typeof a.req.system === 'string' ? `${a.req.system}\n` : '';
-    const prompt =
-      suffix === undefined ? `${system}${promptText}` : `<fim_prefix>${promptText}<fim_suffix>${suffix}<fim_middle>`;
+    const framed = (text: string) =>
+      suffix === undefined ? `${system}${text}` : `<fim_prefix>${text}<fim_suffix>${suffix}<fim_middle>`;
+    const prompt = framed(promptText);
     const { seed, numPredict } = options(a.req);
-    const p = plan({ model: a.model.name, prompt, seed }, shapeOf(a.req.format), {
+    const shape = shapeOf(a.req.format);
+    const keyOf = (text: string) => ({ model: a.model.name, prompt: framed(text), seed });
+    // A raw prompt (or an infill prefix) ending with the start of its own answer is continued.
+    const continued =
+      shape.kind === 'text' && (a.req.raw === true || suffix !== undefined)
+        ? rawContinuation(promptText, keyOf, s.runtime.knobs.tokens)
+        : null;
+    const p = plan(continued?.key ?? keyOf(promptText), shape, {
       maxTokens: numPredict,
       fixedCount: s.runtime.knobs.tokens,
+      ...(continued ? { prefix: continued.prefix } : {}),
     });
     return deliver(s, ctx, a, 'response', p.pieces, p.finishReason, promptTokenCount(prompt), null);
   };

@@ -7,6 +7,7 @@ import {
   contentText,
   plan,
   promptTokenCount,
+  rawContinuation,
   type GenerationKey,
   type OutputShape,
   type Planned,
@@ -133,8 +134,15 @@ export function planCompletion(body: Body, opts: Omit<ChatPlanOptions, 'continua
   if (prompt === '')
     throw new RequestInvalid('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt');
   const c = common(body, opts.allowStreamOptionsAlone);
-  const key: GenerationKey = { model: opts.model, prompt, seed: c.seed };
-  const planned = plan(key, outputShape(body), { maxTokens: c.maxTokens ?? 16, fixedCount: opts.fixedCount });
+  const keyOf = (text: string): GenerationKey => ({ model: opts.model, prompt: text, seed: c.seed });
+  const shape = outputShape(body);
+  const continued = shape.kind === 'text' ? rawContinuation(prompt, keyOf, opts.fixedCount) : null;
+  const key = continued?.key ?? keyOf(prompt);
+  const planned = plan(key, shape, {
+    maxTokens: c.maxTokens ?? 16,
+    fixedCount: opts.fixedCount,
+    ...(continued ? { prefix: continued.prefix } : {}),
+  });
   return {
     ...planned,
     key,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseKnobs, knobEnv, KNOB_ENV, KnobError } from './knobs.js';
 import { valueFromSchema } from './schema-value.js';
-import { plan, remainderAfter, seededRandom, tokenSequence } from './tokens.js';
+import { plan, rawContinuation, remainderAfter, seededRandom, tokenSequence } from './tokens.js';
 
 const key = { model: 'm', prompt: 'user: hello', seed: 4 };
 
@@ -78,5 +78,17 @@ describe('knob parsing', () => {
     expect(() => parseKnobs({ ACODE_FAKE_NOPE: '1' })).toThrow(KnobError);
     expect(() => parseKnobs({ [KNOB_ENV.tokens]: '0' })).toThrow(/integer >= 1/);
     expect(() => parseKnobs({ [KNOB_ENV.crashMode]: 'boom' })).toThrow(/exit, sigkill/);
+  });
+});
+
+describe('raw continuations', () => {
+  it('continue a prompt that ends with the start of its own answer, and leave a fresh prompt alone', () => {
+    const keyOf = (prompt: string) => ({ model: 'm', prompt, seed: undefined });
+    const text = tokenSequence(keyOf('def f():'), { kind: 'text' }, 10).join('');
+    for (const cut of [1, 5, text.length - 1]) {
+      const found = rawContinuation(`def f():${text.slice(0, cut)}`, keyOf, 10);
+      expect(found).toEqual({ key: keyOf('def f():'), prefix: text.slice(0, cut) });
+    }
+    expect(rawContinuation('def f(): Return A value', keyOf, 10)).toBeNull();
   });
 });

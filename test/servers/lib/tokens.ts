@@ -197,3 +197,25 @@ export function plan(
   }
   return { pieces, finishReason: 'stop' };
 }
+
+/**
+ * A raw prompt that ends with the start of its own answer: a client resuming a broken raw completion
+ * sends the prompt plus the text it got. A model continues its own output, so the answer is the rest of
+ * the sequence of the prompt before that text. `keyOf` builds the key of a prompt (a template around
+ * it, for fill in the middle). Only text answers; null when the prompt is a fresh one.
+ */
+export function rawContinuation(
+  prompt: string,
+  keyOf: (base: string) => GenerationKey,
+  fixedCount: number | null,
+): { key: GenerationKey; prefix: string } | null {
+  // An answer starts with a capitalised word and is at most ~12 characters a token long.
+  const longest = (fixedCount ?? 24) * 12;
+  for (let at = Math.max(1, prompt.length - longest); at < prompt.length; at++) {
+    if (!/[A-Z]/.test(prompt.charAt(at))) continue;
+    const key = keyOf(prompt.slice(0, at));
+    const prefix = prompt.slice(at);
+    if (remainderAfter(tokenSequence(key, { kind: 'text' }, fixedCount), prefix) !== null) return { key, prefix };
+  }
+  return null;
+}

@@ -1,13 +1,15 @@
-// `acode serve` from the built CLI for the gateway suites: each started gateway's project (scratch dir,
-// state dir, the servers it started) is cleaned up after every test, and a tool the stand-ins call.
+// What the gateway's end-to-end tests share: `acode serve` (the built CLI) started in a fresh project per
+// test and cleaned up after it, what the stand-ins answer a raw prompt or a fill in the middle with, and
+// a tool they call.
 import type OpenAI from 'openai';
 import { afterEach, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { freePort } from '../servers/harness.js';
+import { plan } from '../servers/lib/tokens.js';
 import { MAIN, project, type Project } from '../e2e/project.js';
 
-/** Registers the suite's hooks; the returned function starts a gateway on a free port. */
-export function gatewaySuite(): (
+/** Registers the cleanup hooks; the function it returns starts a gateway on a free port. */
+export function liveGateways(): (
   configYaml: string,
   env?: Record<string, string>,
 ) => Promise<{ p: Project; url: string }> {
@@ -27,6 +29,14 @@ export function gatewaySuite(): (
     return { p, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
   };
 }
+
+/** What a stand-in generates for a raw prompt (its deterministic token plan). */
+export function completion(model: string, prompt: string, maxTokens: number | null, tokens: number): string {
+  return plan({ model, prompt, seed: undefined }, { kind: 'text' }, { maxTokens, fixedCount: tokens }).pieces.join('');
+}
+
+/** The prompt a fill in the middle is generated from on the stand-ins. */
+export const fim = (prefix: string, suffix: string): string => `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`;
 
 /** The stand-ins call a tool named in the prompt, or a weather tool for "weather". */
 export const WEATHER_TOOLS: OpenAI.ChatCompletionTool[] = [
