@@ -4,7 +4,7 @@
 // engine. A stream that cannot be finished ends with the protocol's typed error frame, never silently.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AcodeError } from '../config/index.js';
+import { AcodeError, isAcodeError } from '../config/index.js';
 import type {
   ChatRequest,
   StreamChunk,
@@ -55,6 +55,8 @@ export interface GatewayControl {
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const PROGRESS_AFTER_MS = 1_000;
+/** After the drain bound: how long aborted answers get to write their error frame. */
+const ABORTED_WRITE_MS = 1_000;
 
 type Protocol = 'openai' | 'ollama';
 
@@ -270,9 +272,10 @@ export function createGateway(options: GatewayOptions) {
       }
       metrics.request(engineProvider(headers), 'ok', performance.now() - t0);
     } catch (error) {
-      const e = asAcodeError(error);
+      // Aborted by the gateway's shutdown (the reason is its typed error): the client is told so.
+      const e = asAcodeError(signal.aborted && isAcodeError(signal.reason) ? signal.reason : error);
       metrics.request(engineProvider(headers), e.code, performance.now() - t0);
-      if (signal.aborted) {
+      if (signal.aborted && !isAcodeError(signal.reason)) {
         if (!res.writableEnded) res.end();
         return;
       }
@@ -423,6 +426,7 @@ export function createGateway(options: GatewayOptions) {
       }
     } catch (error) {
       if (!abort.signal.aborted) sendError(res, protocol, error);
+      else if (isAcodeError(abort.signal.reason)) sendError(res, protocol, abort.signal.reason);
       else if (!res.writableEnded) res.end();
     } finally {
       inFlight.delete(abort);
@@ -485,7 +489,16 @@ export function createGateway(options: GatewayOptions) {
       server?.closeIdleConnections();
       const deadline = Date.now() + drainMs;
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const a of inFlight) a.abort();
+      // Past the bound, what is left ends with the protocol's typed error, written before the sockets close.
+      const cut = new AcodeError(
+        'STREAM_INTERRUPTED',
+        `The gateway shut down before this answer finished (it drains requests for ${drainMs / 1000} s).`,
+        'Send the request again once acode serve runs again.',
+        { details: { httpStatus: 503 } },
+      );
+      for (const a of inFlight) a.abort(cut);
+      const written = Date.now() + ABORTED_WRITE_MS;
+      while (inFlight.size > 0 && Date.now() < written) await new Promise((r) => setTimeout(r, 20));
       server?.closeAllConnections();
       await closed;
     },
