@@ -14,6 +14,7 @@ import type {
   Usage,
 } from '../adapters/index.js';
 import type { AnswerEvents, Engine, Route } from './engine.js';
+import type { RecoveryPath } from '../machines/index.js';
 import { asAcodeError, badRequest, httpStatusOf, ollamaErrorBody, openAiErrorBody } from './errors.js';
 import {
   OllamaStream,
@@ -176,6 +177,16 @@ export function createGateway(options: GatewayOptions) {
     const release = await admission.enter(route.provider, signal);
     const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
     let retries = 0;
+    let resumed: RecoveryPath | undefined;
+    // What happened is known only at the end: whole answers carry it in headers, streams in trailers.
+    const outcome = (): Record<string, string> => ({
+      'x-acode-retries': String(retries),
+      ...(resumed !== undefined ? { 'x-acode-resumed': resumed } : {}),
+    });
+    const endStream = (last?: string) => {
+      res.addTrailers(outcome());
+      res.end(last);
+    };
     let pendingProgress: string | undefined;
     let progressTimer: NodeJS.Timeout | undefined;
     const open = () => {
@@ -184,7 +195,7 @@ export function createGateway(options: GatewayOptions) {
         'content-type': framer.contentType,
         'cache-control': 'no-cache',
         connection: 'keep-alive',
-        'x-acode-retries': String(retries),
+        trailer: 'x-acode-retries, x-acode-resumed',
         ...headers,
       });
     };
@@ -208,9 +219,11 @@ export function createGateway(options: GatewayOptions) {
         onProgress: progress,
         onRetry: (info) => {
           retries += 1;
-          headers['x-acode-retries'] = String(retries);
           metrics.retry();
-          if (info.path === 'resume') metrics.resume();
+          if (info.path === 'resume') {
+            resumed = 'resume';
+            metrics.resume();
+          }
         },
         onFallback: (failed) => metrics.fallback(failed.id),
         onProvider: (id) => {
@@ -228,7 +241,7 @@ export function createGateway(options: GatewayOptions) {
           // repeat it before anything new goes out (checked text by text below).
           restartedAfter = collected.text;
           collected.text = '';
-          headers['x-acode-resumed'] = 'restart';
+          resumed = 'restart';
           metrics.resume();
           continue;
         }
@@ -265,10 +278,10 @@ export function createGateway(options: GatewayOptions) {
         }
       }
       if (!framer) {
-        sendJson(res, 200, whole(collected), { 'x-acode-retries': String(retries), ...headers });
+        sendJson(res, 200, whole(collected), { ...headers, ...outcome() });
       } else {
         open();
-        res.end();
+        endStream();
       }
       metrics.request(engineProvider(headers), 'ok', performance.now() - t0);
     } catch (error) {
@@ -280,7 +293,7 @@ export function createGateway(options: GatewayOptions) {
         return;
       }
       if (res.headersSent && framer) {
-        res.end(framer.error(e));
+        endStream(framer.error(e));
         return;
       }
       throw e;

@@ -5,6 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { request } from 'undici';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { MAIN, alive, project, providerYaml, type Live, type Project } from '../e2e/project.js';
 
@@ -124,5 +125,52 @@ describe('acode serve: SIGTERM', () => {
     expect(last.error).toMatchObject({ code: 'STREAM_INTERRUPTED', message: expect.stringMatching(/shut down/) });
     expect(await live.exited).toBe(0);
     expect(alive(pid)).toBe(false);
+  }, 120_000);
+});
+
+describe('acode serve: what happened, in headers and trailers', () => {
+  it('a stream resumed after a crash says so in its trailers; a whole answer in its headers', async () => {
+    const { url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() }, { max_restarts: 10 })}`,
+      { ACODE_FAKE_TOKENS: '8', ACODE_FAKE_CRASH_AFTER_TOKENS: '5', ACODE_FAKE_CRASH_MODE: 'sigkill' },
+    );
+    const messages = [{ role: 'user', content: 'crash and tell' }];
+    const expected = expectedChat({ model: VLLM_MODEL, messages, tokens: 8 }).text;
+    const streamed = await request(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'vllm', stream: true, messages }),
+    });
+    expect(streamed.statusCode).toBe(200);
+    expect(String(streamed.headers.trailer).split(/,\s*/).sort()).toEqual(['x-acode-resumed', 'x-acode-retries']);
+    const body = await streamed.body.text();
+    expect(
+      body
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map(
+          (e) =>
+            (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
+            '',
+        )
+        .join(''),
+    ).toBe(expected);
+    expect(streamed.trailers).toMatchObject({
+      'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),
+      'x-acode-retries': expect.stringMatching(/^[1-9]/),
+    });
+
+    const whole = await request(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'vllm', messages }),
+    });
+    expect(whole.statusCode).toBe(200);
+    const answer = (await whole.body.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(answer.choices[0]!.message.content).toBe(expected);
+    expect(whole.headers).toMatchObject({
+      'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),
+      'x-acode-retries': expect.stringMatching(/^[1-9]/),
+    });
   }, 120_000);
 });
