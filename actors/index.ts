@@ -43,6 +43,7 @@ export { acquireLock, acquireFileLock, withLock } from './lock.js';
 export { pullHubModel, type HubPullOptions, type HubPullProgress, type HubPullResult } from './hf-pull.js';
 export { selectFiles, type WeightsFormat } from './hf-select.js';
 export { isPortFree, findPortHolder } from './port.js';
+export { processStamp, stillRuns, type ProcessStamp } from './proc.js';
 export type { PortHolder } from './port.js';
 export { buildLaunch, launchRefusal } from './argv.js';
 export { logTail } from './log-file.js';

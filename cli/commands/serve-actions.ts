@@ -94,7 +94,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     );
   }
   const stateDir = resolveStateDir(deps.env);
-  const { acquireFileLock } = await import('../../actors/index.js');
+  const { acquireFileLock, processStamp } = await import('../../actors/index.js');
   let lock;
   try {
     lock = await acquireFileLock(
@@ -164,10 +164,12 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     const address = await gateway.listen(deps.signal);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    await writeFile(
-      gatewayRecordPath(stateDir),
-      JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies GatewayRecord),
-    );
+    const stamp = await processStamp(process.pid);
+    if (stamp)
+      await writeFile(
+        gatewayRecordPath(stateDir),
+        JSON.stringify({ ...stamp, url, startedAt: new Date().toISOString() } satisfies GatewayRecord),
+      );
     deps.stdout.write(`acode gateway on ${url}  (OpenAI: ${url}/v1, Ollama: ${url})\n`);
     void watchWhatIsUp(config, [...shown], registry, deps).catch(() => undefined);
     // Config edits apply to the running gateway as they do to a status watch: only what changed is touched.
