@@ -74,6 +74,12 @@ export async function stillRuns(stamp: ProcessStamp): Promise<boolean> {
   return isAlive(identity) && identity.startTime === stamp.startTime;
 }
 
+/** The process group of a live process (a server acode spawned leads its own: its pid). */
+export async function pgrpOf(pid: number): Promise<number | undefined> {
+  const identity = await readProcIdentity(pid);
+  return isAlive(identity) ? identity.pgrp : undefined;
+}
+
 /** `comm`-like short name of a process for messages: argv[0]'s basename plus its first arguments. */
 export function describeCmdline(cmdline: string[], max = 120): string {
   const text = cmdline.join(' ');

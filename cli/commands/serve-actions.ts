@@ -150,6 +150,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
   };
   const engine = createEngine(registry, {
     ...(config.serve?.maxLoaded !== undefined ? { maxLoaded: config.serve.maxLoaded } : {}),
+    memory: { env: deps.env },
   });
   const gateway = createGateway({
     engine,
