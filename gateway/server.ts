@@ -30,6 +30,7 @@ import { Admission, type AdmissionLimits } from './admission.js';
 import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings } from './embeddings.js';
 import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
 import { ollamaPull } from './pull.js';
+import { streamInspection, type InspectionSource } from './inspect-route.js';
 
 export interface GatewayOptions {
   engine: Engine;
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   admission?: AdmissionLimits;
   /** What `acode status` and `acode providers` ask a running gateway (/acode/...). */
   control?: GatewayControl;
+  /** The registry's inspection records, streamed at GET /acode/inspect for `acode inspect`. */
+  inspection?: InspectionSource;
 }
 
 /** The control routes: the same reports and actions as the CLI's, done by the gateway's supervisor. */
@@ -341,6 +344,9 @@ export function createGateway(options: GatewayOptions) {
           return sendJson(res, 200, { version: options.version });
         case 'GET /acode/status':
           return sendJson(res, 200, options.control ? options.control.reports() : engine.status());
+        case 'GET /acode/inspect':
+          if (!options.inspection) throw refuse(404, 'This gateway has no inspection stream.', 'Run acode serve.');
+          return streamInspection(options.inspection, req, res);
         case 'GET /metrics':
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render(engine.status()));
           return;

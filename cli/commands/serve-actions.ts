@@ -114,7 +114,17 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
   }
   const { openRegistry } = await import('../../machines/index.js');
   const { createEngine, createGateway } = await import('../../gateway/index.js');
-  const registry = openRegistry({ config, env: deps.env, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
+  // One bus for the registry: `acode inspect` attaches to it through GET /acode/inspect, --record too.
+  const { busRecords, createInspectionBus } = await import('../../inspector/index.js');
+  const bus = createInspectionBus();
+  const recorded = deps.inspect;
+  const inspect: typeof bus.inspect = recorded
+    ? (event) => {
+        bus.inspect(event);
+        recorded(event);
+      }
+    : bus.inspect;
+  const registry = openRegistry({ config, env: deps.env, inspect });
   const apiKeyEnv = config.serve?.apiKeyEnv;
   const apiKey = apiKeyEnv !== undefined ? deps.env[apiKeyEnv] : undefined;
   if (apiKeyEnv !== undefined && (apiKey === undefined || apiKey === '')) {
@@ -158,6 +168,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     port,
     control,
     version: '0.12.6',
+    inspection: busRecords(bus, deps.env),
     ...(apiKey ? { apiKey } : {}),
     ...(config.serve ? { admission: { limit: config.serve.maxConcurrent, queue: config.serve.maxQueue } } : {}),
   });

@@ -174,3 +174,37 @@ describe('acode serve: what happened, in headers and trailers', () => {
     });
   }, 120_000);
 });
+
+describe('acode inspect with a gateway running', () => {
+  it("attaches to the gateway: the page's live stream shows the request machine of a request to it", async () => {
+    const { p, url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+      { ACODE_FAKE_TOKENS: '3' },
+    );
+    const inspector = p.live(['inspect', '--port', '0']);
+    const out = await inspector.waitForStdout(/attached to acode serve \(pid \d+, http:\/\/\S+\)/);
+    const page = /acode inspector: (http:\/\/\S+)/.exec(out)![1]!;
+    const events = await fetch(`${page}events`);
+    expect(events.headers.get('content-type')).toBe('text/event-stream');
+    const reader = events.body!.getReader();
+    const answer = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'vllm', messages: [{ role: 'user', content: 'watch me' }] }),
+    });
+    expect(answer.status).toBe(200);
+    const decoder = new TextDecoder();
+    let seen = '';
+    const actors = new Set<string>();
+    while (![...actors].some((a) => /^request\.\d+$/.test(a)) || !actors.has('service.vllm')) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the inspector stream ended; it had ${[...actors].join(', ')}`);
+      seen += decoder.decode(value, { stream: true });
+      for (const line of seen.split('\n').filter((l) => l.startsWith('data: ')))
+        actors.add((JSON.parse(line.slice(6)) as { actor: string }).actor);
+      seen = seen.slice(seen.lastIndexOf('\n') + 1);
+    }
+    await reader.cancel();
+    // Attached, the inspector supervises nothing itself: the only server is the gateway's.
+    expect(p.startedPids()).toHaveLength(1);
+  }, 120_000);
+});
