@@ -3,7 +3,7 @@
 // as the GPU probe's nvidia-smi is whatever PATH names, so a test hands a meminfo of its own.
 import { readFile } from 'node:fs/promises';
 
-export const MEMINFO_PATH = '/proc/meminfo';
+const MEMINFO_PATH = '/proc/meminfo';
 
 /** MemAvailable in bytes; undefined when the file is missing or does not say (not Linux). */
 export async function availableRamBytes(meminfoPath = MEMINFO_PATH): Promise<number | undefined> {
