@@ -10,6 +10,7 @@ import type { MemoryDevice, MemoryNeed } from './memory-need.js';
 import { formatBytes } from './memory-need.js';
 
 const SWAP_POLL_MS = 100;
+const UP: readonly string[] = ['healthy', 'starting', 'restarting'];
 
 /** What residency asks the machine: a new server's need, and what is free on its device. */
 export interface MemoryProbe {
@@ -39,9 +40,7 @@ export class Residency {
   }
 
   private loaded(): ProviderStatus[] {
-    return this.registry
-      .status()
-      .filter((s) => s.owned === true && ['healthy', 'starting', 'restarting'].includes(s.state));
+    return this.registry.status().filter((s) => s.owned === true && UP.includes(s.state));
   }
 
   private idle(id: string): boolean {
@@ -61,6 +60,13 @@ export class Residency {
     };
   }
 
+  /** Only a server acode is about to start needs room: one that runs (ours or not) is not measured. */
+  private willStart(id: string): boolean {
+    if (this.registry.config.providers[id]?.lifecycle.mode !== 'managed') return false;
+    const state = this.registry.status().find((s) => s.id === id)?.state;
+    return state === undefined || !UP.includes(state);
+  }
+
   private heldOn(device: MemoryDevice, s: ProviderStatus): number {
     const need = this.held.get(s.id);
     return need?.device === device ? need.bytes : 0;
@@ -76,7 +82,7 @@ export class Residency {
     for (;;) {
       const loaded = this.loaded();
       if (loaded.some((s) => s.id === id)) return;
-      const need = await this.memory?.need(id, signal);
+      const need = this.willStart(id) ? await this.memory?.need(id, signal) : undefined;
       const running = new Map(
         need ? loaded.flatMap((s) => (s.pid ? [[s.pid, this.heldOn(need.device, s)] as const] : [])) : [],
       );
