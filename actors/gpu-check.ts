@@ -8,7 +8,7 @@ import type { ActorDeps } from './deps.js';
 import { probeGpus, visibleGpus, type GpuInfo, type GpuProbe, type GpuProcess } from './gpu-probe.js';
 
 /** vLLM's own defaults for --gpu-memory-utilization and --tensor-parallel-size (argv.ts passes the same). */
-const DEFAULT_MEMORY_UTILIZATION = 0.9;
+export const DEFAULT_MEMORY_UTILIZATION = 0.9;
 const DEFAULT_TENSOR_PARALLEL_SIZE = 1;
 
 /** Does this provider need GPUs checked? vLLM, unless its config says it is a CPU build. */

@@ -44,13 +44,22 @@ export { pullHubModel, type HubPullOptions, type HubPullProgress, type HubPullRe
 export { hubDownloadRefusal } from './hf-download-refusal.js';
 export { selectFiles, type WeightsFormat } from './hf-select.js';
 export { isPortFree, findPortHolder } from './port.js';
+export { processStamp, stillRuns, pgrpOf, type ProcessStamp } from './proc.js';
+export { availableRamBytes } from './memory-probe.js';
 export type { PortHolder } from './port.js';
 export { buildLaunch, launchRefusal } from './argv.js';
 export { logTail } from './log-file.js';
 export { serverFacts, type ServerFacts } from './server-facts.js';
 export { probeGpus, parseGpuCsv, parseComputeApps, visibleGpus } from './gpu-probe.js';
 export type { GpuInfo, GpuProbe, GpuProcess } from './gpu-probe.js';
-export { checksGpus, gpuRefusal, gpuFault, gpusInUse, unreadableGpus } from './gpu-check.js';
+export {
+  checksGpus,
+  gpuRefusal,
+  gpuFault,
+  gpusInUse,
+  unreadableGpus,
+  DEFAULT_MEMORY_UTILIZATION,
+} from './gpu-check.js';
 export { fetchesModel, fetchVllmModel, pullStatus, type FetchResult } from './vllm-fetch.js';
 export { latestLoadProgress } from './load-progress.js';
 export { runLog } from './watch-log.js';

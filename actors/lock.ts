@@ -8,13 +8,10 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcodeError } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { bootId, isAlive, readProcIdentity } from './proc.js';
+import { bootId, readProcIdentity, stillRuns, type ProcessStamp } from './proc.js';
 import { lockFilePath, type ServerAddress } from './state-dir.js';
 
-interface LockOwner {
-  pid: number;
-  startTime: string;
-  bootId: string;
+interface LockOwner extends ProcessStamp {
   acquiredAt: string;
   /** Tells two holders from one process apart (release must only remove its own file). */
   nonce: string;
@@ -43,12 +40,6 @@ async function ageMs(file: string): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-async function ownerIsAlive(owner: LockOwner): Promise<boolean> {
-  if (owner.bootId !== (await bootId())) return false;
-  const identity = await readProcIdentity(owner.pid);
-  return isAlive(identity) && identity.startTime === owner.startTime;
 }
 
 async function readOwner(file: string): Promise<{ raw: string; owner?: LockOwner } | undefined> {
@@ -126,7 +117,7 @@ export async function acquireFileLock(
     }
     const current = await readOwner(file);
     // A file caught between create and write has no owner yet: give it a moment before judging.
-    if (current?.owner && !(await ownerIsAlive(current.owner))) {
+    if (current?.owner && !(await stillRuns(current.owner))) {
       log?.info({ file, deadPid: current.owner.pid }, 'breaking a stale lock');
       await breakStale(file, current.raw);
       continue;

@@ -54,6 +54,32 @@ export function isAlive(identity: ProcIdentity | undefined): identity is ProcIde
   return identity !== undefined && identity.state !== 'Z' && identity.state !== 'X';
 }
 
+/** What a record of a process (lock, gateway.json) keeps to know it again: pids alone are reused. */
+export interface ProcessStamp {
+  pid: number;
+  startTime: string;
+  bootId: string;
+}
+
+/** The stamp of a live process, undefined when it is gone. */
+export async function processStamp(pid: number): Promise<ProcessStamp | undefined> {
+  const identity = await readProcIdentity(pid);
+  return isAlive(identity) ? { pid, startTime: identity.startTime, bootId: await bootId() } : undefined;
+}
+
+/** Does the stamped process still run: same boot, same start time, not a zombie? */
+export async function stillRuns(stamp: ProcessStamp): Promise<boolean> {
+  if (stamp.bootId !== (await bootId())) return false;
+  const identity = await readProcIdentity(stamp.pid);
+  return isAlive(identity) && identity.startTime === stamp.startTime;
+}
+
+/** The process group of a live process (a server acode spawned leads its own: its pid). */
+export async function pgrpOf(pid: number): Promise<number | undefined> {
+  const identity = await readProcIdentity(pid);
+  return isAlive(identity) ? identity.pgrp : undefined;
+}
+
 /** `comm`-like short name of a process for messages: argv[0]'s basename plus its first arguments. */
 export function describeCmdline(cmdline: string[], max = 120): string {
   const text = cmdline.join(' ');

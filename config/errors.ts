@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   QUEUE_FULL: 3, // acode serve: a provider's concurrency limit and queue are full (HTTP 429)
   GPU_UNAVAILABLE: 3, // vLLM: no GPU visible, fewer than tensor_parallel_size, or nvidia-smi failing
   GPU_MEMORY: 3, // vLLM: a GPU it would use has less free memory than memory_utilization x total
+  MEMORY_SHORT: 3, // acode serve: a server would not fit in GPU memory or RAM even with every server it started stopped
   // The model: exit 4.
   MODEL_NOT_FOUND: 4,
   MODEL_LOAD_TIMEOUT: 4,

@@ -17,6 +17,7 @@ import {
 import type { GatewayModel } from './openai-protocol.js';
 import { Residency } from './residency.js';
 import { applyHints } from './server-hints.js';
+import { machineMemory, type MemorySources } from './machine-memory.js';
 
 export interface Route {
   provider: string;
@@ -68,10 +69,23 @@ function withModel<R extends { model?: string }>(request: R, target: Route): R {
   return target.model !== undefined ? { ...request, model: target.model } : request;
 }
 
-export function createEngine(registry: Registry, options: { maxLoaded?: number } = {}) {
-  const residency = new Residency(registry, options.maxLoaded);
+export interface EngineOptions {
+  maxLoaded?: number;
+  /** Swap servers by memory too: the environment the GPU probe runs in, and the meminfo to read. */
+  memory?: MemorySources;
+}
+
+export function createEngine(registry: Registry, options: EngineOptions = {}) {
   const config = (): AcodeConfig => registry.config;
   const served = new Map<string, { at: number; models: ModelInfo[] }>();
+  const memory = options.memory
+    ? machineMemory(
+        options.memory,
+        (id) => config().providers[id],
+        (id) => served.get(id)?.models ?? [],
+      )
+    : undefined;
+  const residency = new Residency(registry, options.maxLoaded, memory);
   const started = Math.floor(Date.now() / 1000);
 
   // The models a healthy server lists, refreshed at most every few seconds; a server that is not up is

@@ -4,7 +4,7 @@
 // engine. A stream that cannot be finished ends with the protocol's typed error frame, never silently.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AcodeError } from '../config/index.js';
+import { AcodeError, isAcodeError } from '../config/index.js';
 import type {
   ChatRequest,
   StreamChunk,
@@ -14,6 +14,7 @@ import type {
   Usage,
 } from '../adapters/index.js';
 import type { AnswerEvents, Engine, Route } from './engine.js';
+import type { RecoveryPath } from '../machines/index.js';
 import { asAcodeError, badRequest, httpStatusOf, ollamaErrorBody, openAiErrorBody } from './errors.js';
 import {
   OllamaStream,
@@ -30,6 +31,7 @@ import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings, type EmbedContext
 import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
 import { ollamaPull } from './pull.js';
 import { UsageCounter } from './usage.js';
+import { streamInspection, type InspectionSource } from './inspect-route.js';
 
 export interface GatewayOptions {
   engine: Engine;
@@ -45,6 +47,8 @@ export interface GatewayOptions {
   admission?: AdmissionLimits;
   /** What `acode status` and `acode providers` ask a running gateway (/acode/...). */
   control?: GatewayControl;
+  /** The registry's inspection records, streamed at GET /acode/inspect for `acode inspect`. */
+  inspection?: InspectionSource;
 }
 
 /** The control routes: the same reports and actions as the CLI's, done by the gateway's supervisor. */
@@ -56,6 +60,8 @@ export interface GatewayControl {
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const PROGRESS_AFTER_MS = 1_000;
+/** After the drain bound: how long aborted answers get to write their error frame. */
+const ABORTED_WRITE_MS = 1_000;
 
 type Protocol = 'openai' | 'ollama';
 
@@ -176,6 +182,16 @@ export function createGateway(options: GatewayOptions) {
     const release = await admission.enter(route.provider, signal);
     const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
     let retries = 0;
+    let resumed: RecoveryPath | undefined;
+    // What happened is known only at the end: whole answers carry it in headers, streams in trailers.
+    const outcome = (): Record<string, string> => ({
+      'x-acode-retries': String(retries),
+      ...(resumed !== undefined ? { 'x-acode-resumed': resumed } : {}),
+    });
+    const endStream = (last?: string) => {
+      res.addTrailers(outcome());
+      res.end(last);
+    };
     let pendingProgress: string | undefined;
     let progressTimer: NodeJS.Timeout | undefined;
     const open = () => {
@@ -184,7 +200,7 @@ export function createGateway(options: GatewayOptions) {
         'content-type': framer.contentType,
         'cache-control': 'no-cache',
         connection: 'keep-alive',
-        'x-acode-retries': String(retries),
+        trailer: 'x-acode-retries, x-acode-resumed',
         ...headers,
       });
     };
@@ -208,9 +224,11 @@ export function createGateway(options: GatewayOptions) {
         onProgress: progress,
         onRetry: (info) => {
           retries += 1;
-          headers['x-acode-retries'] = String(retries);
           metrics.retry();
-          if (info.path === 'resume') metrics.resume();
+          if (info.path === 'resume') {
+            resumed = 'resume';
+            metrics.resume();
+          }
         },
         onFallback: (failed) => metrics.fallback(failed.id),
         onProvider: (id) => {
@@ -233,7 +251,7 @@ export function createGateway(options: GatewayOptions) {
           // repeat it before anything new goes out (checked text by text below).
           restartedAfter = collected.text;
           collected.text = '';
-          headers['x-acode-resumed'] = 'restart';
+          resumed = 'restart';
           metrics.resume();
           continue;
         }
@@ -272,21 +290,22 @@ export function createGateway(options: GatewayOptions) {
         }
       }
       if (!framer) {
-        sendJson(res, 200, whole(collected), { 'x-acode-retries': String(retries), ...headers });
+        sendJson(res, 200, whole(collected), { ...headers, ...outcome() });
       } else {
         open();
-        res.end();
+        endStream();
       }
       metrics.request(engineProvider(headers), 'ok', performance.now() - t0);
     } catch (error) {
-      const e = asAcodeError(error);
+      // Aborted by the gateway's shutdown (the reason is its typed error): the client is told so.
+      const e = asAcodeError(signal.aborted && isAcodeError(signal.reason) ? signal.reason : error);
       metrics.request(engineProvider(headers), e.code, performance.now() - t0);
-      if (signal.aborted) {
+      if (signal.aborted && !isAcodeError(signal.reason)) {
         if (!res.writableEnded) res.end();
         return;
       }
       if (res.headersSent && framer) {
-        res.end(framer.error(e));
+        endStream(framer.error(e));
         return;
       }
       throw e;
@@ -357,6 +376,9 @@ export function createGateway(options: GatewayOptions) {
           return sendJson(res, 200, { version: options.version });
         case 'GET /acode/status':
           return sendJson(res, 200, options.control ? options.control.reports() : engine.status());
+        case 'GET /acode/inspect':
+          if (!options.inspection) throw refuse(404, 'This gateway has no inspection stream.', 'Run acode serve.');
+          return streamInspection(options.inspection, req, res);
         case 'GET /metrics':
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render(engine.status()));
           return;
@@ -443,6 +465,7 @@ export function createGateway(options: GatewayOptions) {
       }
     } catch (error) {
       if (!abort.signal.aborted) sendError(res, protocol, error);
+      else if (isAcodeError(abort.signal.reason)) sendError(res, protocol, abort.signal.reason);
       else if (!res.writableEnded) res.end();
     } finally {
       inFlight.delete(abort);
@@ -506,7 +529,16 @@ export function createGateway(options: GatewayOptions) {
       server?.closeIdleConnections();
       const deadline = Date.now() + drainMs;
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const a of inFlight) a.abort();
+      // Past the bound, what is left ends with the protocol's typed error, written before the sockets close.
+      const cut = new AcodeError(
+        'STREAM_INTERRUPTED',
+        `The gateway shut down before this answer finished (it drains requests for ${drainMs / 1000} s).`,
+        'Send the request again once acode serve runs again.',
+        { details: { httpStatus: 503 } },
+      );
+      for (const a of inFlight) a.abort(cut);
+      const written = Date.now() + ABORTED_WRITE_MS;
+      while (inFlight.size > 0 && Date.now() < written) await new Promise((r) => setTimeout(r, 20));
       server?.closeAllConnections();
       await closed;
     },

@@ -33,4 +33,5 @@ export { chartGraph, type ChartGraph, type ChartState, type ChartTransition } fr
 export { layoutChart, type Chart, type ChartNode, type ChartEdge, type Box } from './chart-layout.js';
 export { CHARTED_MACHINES } from './charted-machines.js';
 export { renderPage } from './page.js';
+export { busRecords, gatewayRecords, type RecordSource } from './record-source.js';
 export { startInspectorServer, type InspectorServer, type InspectorServerOptions } from './server.js';

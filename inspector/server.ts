@@ -1,19 +1,20 @@
 // The offline inspector's HTTP server (node:http) on 127.0.0.1 only: the page, a Server-Sent Events
-// stream of the bus's records (with the backlog for late pages) and an optional loaded recording.
+// stream of live records (this process's bus, or a running gateway's), with the backlog for late
+// pages, and an optional loaded recording.
 // Requests whose Host is not this loopback address are refused, so a web page elsewhere cannot reach
 // it through DNS rebinding.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AnyStateMachine } from 'xstate';
-import { AcodeError, type Env } from '../config/index.js';
-import type { InspectionBus } from './bus.js';
+import { AcodeError } from '../config/index.js';
+import type { RecordSource } from './record-source.js';
 import { layoutChart } from './chart-layout.js';
 import { CHARTED_MACHINES } from './charted-machines.js';
 import { renderPage } from './page.js';
-import { toRecord, type InspectionRecord } from './record-format.js';
+import type { InspectionRecord } from './record-format.js';
 
 export interface InspectorServerOptions {
-  bus: InspectionBus;
-  env: Env;
+  /** Where the live records come from: this process's bus (busRecords) or a gateway's (gatewayRecords). */
+  records: RecordSource;
   /** 0 picks a free port. */
   port?: number;
   recording?: { name: string; records: InspectionRecord[] };
@@ -47,11 +48,7 @@ export async function startInspectorServer(
   const limit = options.backlog ?? 20_000;
   const history: string[] = [];
   const clients = new Set<ServerResponse>();
-  const seen = new Set<string>();
-  const firstSnapshot = (actor: string) => !seen.has(actor) && seen.add(actor) !== undefined;
-  const unsubscribe = options.bus.subscribe((event, t) => {
-    const record = toRecord(event, t, options.env, firstSnapshot);
-    if (!record) return;
+  const unsubscribe = options.records.subscribe((record) => {
     const line = `data: ${JSON.stringify(record)}\n\n`;
     history.push(line);
     if (history.length > limit) history.shift();

@@ -1,12 +1,14 @@
 // Talking to a running `acode serve` instead of acting behind its back: status, start and stop of
 // providers go through the gateway when one runs for this state dir, so one supervisor owns the
-// servers. A gateway that is recorded but does not answer (it died) is ignored.
+// servers. A gateway that is recorded but no longer runs (it died; its pid may belong to another
+// process by now) is ignored.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AcodeError, resolveStateDir, type Env } from '../../config/index.js';
+import type { ProcessStamp } from '../../actors/index.js';
 
-export interface GatewayRecord {
-  pid: number;
+/** gateway.json: the gateway's process (pid, start time, boot, so a reused pid is not taken for it) and URL. */
+export interface GatewayRecord extends ProcessStamp {
   url: string;
   startedAt: string;
 }
@@ -21,25 +23,23 @@ export function gatewayRecordPath(stateDir: string): string {
 export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord | undefined> {
   try {
     const record = JSON.parse(await readFile(gatewayRecordPath(stateDir), 'utf8')) as Partial<GatewayRecord>;
-    return typeof record.pid === 'number' && typeof record.url === 'string' ? (record as GatewayRecord) : undefined;
+    return typeof record.pid === 'number' &&
+      typeof record.url === 'string' &&
+      typeof record.startTime === 'string' &&
+      typeof record.bootId === 'string'
+      ? (record as GatewayRecord)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The gateway running for this environment's state dir, if its process is alive. */
+/** The gateway running for this environment's state dir: the recorded process itself, still running. */
 export async function runningGateway(env: Env): Promise<GatewayRecord | undefined> {
   const record = await readGatewayRecord(resolveStateDir(env));
-  return record && record.pid !== process.pid && alive(record.pid) ? record : undefined;
+  if (!record || record.pid === process.pid) return undefined;
+  const { stillRuns } = await import('../../actors/index.js');
+  return (await stillRuns(record)) ? record : undefined;
 }
 
 /** One call to the gateway's control routes; a gateway that does not answer is GATEWAY_UNREACHABLE. */

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { AcodeError, providerUnknownError } from '../../config/index.js';
 import {
+  busRecords,
   createInspectionBus,
+  gatewayRecords,
   parseRecording,
   startInspectorServer,
   type InspectionRecord,
@@ -12,6 +14,7 @@ import {
 import { openRegistry, progressLine, type Registry } from '../../machines/index.js';
 import type { CliDeps } from '../deps.js';
 import { followConfig, noticeLines } from './config-follow.js';
+import { runningGateway } from './gateway-client.js';
 
 export interface InspectOptions {
   port: string;
@@ -55,8 +58,17 @@ export async function inspect(deps: CliDeps, opts: InspectOptions): Promise<void
     bus.inspect(event);
     deps.inspect?.(event);
   };
+  // With a gateway running, its supervisor is the one to watch: the page attaches to its stream
+  // instead of starting a second supervisor of the same servers.
+  const gateway = opts.supervise ? await runningGateway(deps.env) : undefined;
+  const attached = new AbortController();
+  const records = gateway
+    ? gatewayRecords(gateway.url, AbortSignal.any([deps.signal, attached.signal]), (why) =>
+        deps.stderr.write(`inspector: ${why}; the page keeps what it has\n`),
+      )
+    : busRecords(bus, deps.env);
   const server = await startInspectorServer(
-    { bus, env: deps.env, port, ...(recording ? { recording } : {}) },
+    { records, port, ...(recording ? { recording } : {}) },
     { signal: deps.signal },
   );
   let registry: Registry | undefined;
@@ -66,7 +78,8 @@ export async function inspect(deps: CliDeps, opts: InspectOptions): Promise<void
       deps.stdout.write(
         `  recording: ${recording.name} (${recording.records.length} records), choose it under "source"\n`,
       );
-    if (opts.supervise) {
+    if (gateway) deps.stdout.write(`  attached to acode serve (pid ${gateway.pid}, ${gateway.url})\n`);
+    else if (opts.supervise) {
       const config = await deps.config.load();
       const ids = [...new Set(opts.provider ?? [config.active, ...config.fallback])];
       for (const id of ids)
@@ -92,6 +105,7 @@ export async function inspect(deps: CliDeps, opts: InspectOptions): Promise<void
   } finally {
     // Stops only what this process started and configured stop_on_exit for; the page goes away.
     await registry?.dispose();
+    attached.abort();
     await server.close();
   }
 }

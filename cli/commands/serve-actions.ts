@@ -94,7 +94,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     );
   }
   const stateDir = resolveStateDir(deps.env);
-  const { acquireFileLock } = await import('../../actors/index.js');
+  const { acquireFileLock, processStamp } = await import('../../actors/index.js');
   let lock;
   try {
     lock = await acquireFileLock(
@@ -114,7 +114,17 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
   }
   const { openRegistry } = await import('../../machines/index.js');
   const { createEngine, createGateway } = await import('../../gateway/index.js');
-  const registry = openRegistry({ config, env: deps.env, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
+  // One bus for the registry: `acode inspect` attaches to it through GET /acode/inspect, --record too.
+  const { busRecords, createInspectionBus } = await import('../../inspector/index.js');
+  const bus = createInspectionBus();
+  const recorded = deps.inspect;
+  const inspect: typeof bus.inspect = recorded
+    ? (event) => {
+        bus.inspect(event);
+        recorded(event);
+      }
+    : bus.inspect;
+  const registry = openRegistry({ config, env: deps.env, inspect });
   const apiKeyEnv = config.serve?.apiKeyEnv;
   const apiKey = apiKeyEnv !== undefined ? deps.env[apiKeyEnv] : undefined;
   if (apiKeyEnv !== undefined && (apiKey === undefined || apiKey === '')) {
@@ -150,6 +160,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
   };
   const engine = createEngine(registry, {
     ...(config.serve?.maxLoaded !== undefined ? { maxLoaded: config.serve.maxLoaded } : {}),
+    memory: { env: deps.env },
   });
   const gateway = createGateway({
     engine,
@@ -157,6 +168,7 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     port,
     control,
     version: '0.12.6',
+    inspection: busRecords(bus, deps.env),
     ...(apiKey ? { apiKey } : {}),
     ...(config.serve ? { admission: { limit: config.serve.maxConcurrent, queue: config.serve.maxQueue } } : {}),
   });
@@ -164,10 +176,12 @@ export async function serve(deps: CliDeps, opts: ServeOptions): Promise<void> {
     const address = await gateway.listen(deps.signal);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    await writeFile(
-      gatewayRecordPath(stateDir),
-      JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies GatewayRecord),
-    );
+    const stamp = await processStamp(process.pid);
+    if (stamp)
+      await writeFile(
+        gatewayRecordPath(stateDir),
+        JSON.stringify({ ...stamp, url, startedAt: new Date().toISOString() } satisfies GatewayRecord),
+      );
     deps.stdout.write(`acode gateway on ${url}  (OpenAI: ${url}/v1, Ollama: ${url})\n`);
     void watchWhatIsUp(config, [...shown], registry, deps).catch(() => undefined);
     // Config edits apply to the running gateway as they do to a status watch: only what changed is touched.

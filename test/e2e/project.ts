@@ -155,6 +155,8 @@ export interface Live {
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Ctrl-C, as a terminal would send it. */
   interrupt(): void;
+  /** SIGTERM, as a supervisor (systemd, kill) sends it. */
+  terminate(): void;
   kill(): void;
   exited: Promise<number | null>;
 }
@@ -188,6 +190,9 @@ function startLive(args: string[], cwd: string, env: Record<string, string>): Li
     exited,
     interrupt: () => {
       child.kill('SIGINT');
+    },
+    terminate: () => {
+      child.kill('SIGTERM');
     },
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -173,7 +173,7 @@ describe('residency with keep_alive', () => {
       status: () => [{ id: 'llamacpp', owned: true, state: 'healthy' } as ProviderStatus],
       service: () => ({ stop: async () => void stopped.push('llamacpp') }),
     } as unknown as Registry;
-    const residency = new Residency(registry, undefined, () => now);
+    const residency = new Residency(registry, undefined, undefined, () => now);
     try {
       residency.begin('llamacpp')();
       expect(await residency.stopIdle()).toEqual([]); // no idle_stop_seconds configured

@@ -11,6 +11,7 @@ import {
   createInspectionBus,
   layoutChart,
   startInspectorServer,
+  busRecords,
   type Box,
   type InspectorServer,
 } from '../../inspector/index.js';
@@ -119,7 +120,7 @@ describe('layoutChart', () => {
 
 describe('startInspectorServer', () => {
   it('binds 127.0.0.1, serves a self-contained page with a CSP, refuses foreign Host headers', async () => {
-    const s = await startInspectorServer({ bus: createInspectionBus(), env: {} });
+    const s = await startInspectorServer({ records: busRecords(createInspectionBus(), {}) });
     servers.push(s);
     expect(s.url).toBe(`http://127.0.0.1:${s.port}/`);
     const page = await get(s.port, '/');
@@ -136,7 +137,7 @@ describe('startInspectorServer', () => {
 
   it('streams the bus as Server-Sent Events, backlog first, secrets removed', async () => {
     const bus = createInspectionBus();
-    const s = await startInspectorServer({ bus, env: { HF_TOKEN: 'hf_serverSECRET0001' } });
+    const s = await startInspectorServer({ records: busRecords(bus, { HF_TOKEN: 'hf_serverSECRET0001' }) });
     servers.push(s);
     const m = createMachine({ id: 'probe', initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } });
     const actor = createActor(m, { inspect: bus.inspect, systemId: 'service.probe' }).start();
@@ -168,10 +169,10 @@ describe('startInspectorServer', () => {
   });
 
   it('explains a taken port in one sentence with a hint', async () => {
-    const first = await startInspectorServer({ bus: createInspectionBus(), env: {} });
+    const first = await startInspectorServer({ records: busRecords(createInspectionBus(), {}) });
     servers.push(first);
-    await expect(startInspectorServer({ bus: createInspectionBus(), env: {}, port: first.port })).rejects.toMatchObject(
-      { code: 'PORT_IN_USE', hint: expect.stringMatching(/--port/) },
-    );
+    await expect(
+      startInspectorServer({ records: busRecords(createInspectionBus(), {}), port: first.port }),
+    ).rejects.toMatchObject({ code: 'PORT_IN_USE', hint: expect.stringMatching(/--port/) });
   });
 });
