@@ -24,10 +24,11 @@ class Histogram {
   render(name: string, help: string): string {
     let out = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
     for (const [provider, s] of this.series) {
+      const label = escape(provider);
       BUCKETS_S.forEach((b, i) => {
-        out += `${name}_bucket{provider="${provider}",le="${b}"} ${s.counts[i]}\n`;
+        out += `${name}_bucket{provider="${label}",le="${b}"} ${s.counts[i]}\n`;
       });
-      out += `${name}_bucket{provider="${provider}",le="+Inf"} ${s.count}\n${name}_sum{provider="${provider}"} ${s.sum}\n${name}_count{provider="${provider}"} ${s.count}\n`;
+      out += `${name}_bucket{provider="${label}",le="+Inf"} ${s.count}\n${name}_sum{provider="${label}"} ${s.sum}\n${name}_count{provider="${label}"} ${s.count}\n`;
     }
     return out;
   }
@@ -37,8 +38,9 @@ function escape(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+// Labels are escaped when /metrics is rendered, not on every request they count.
 export class GatewayMetrics {
-  private readonly requests = new Map<string, number>();
+  private readonly requests = new Map<string, { provider: string; outcome: string; n: number }>();
   private readonly latency = new Histogram();
   private readonly ttft = new Histogram();
   private retries = 0;
@@ -48,13 +50,15 @@ export class GatewayMetrics {
   private readonly lastState = new Map<string, string>();
 
   request(provider: string, outcome: string, ms: number): void {
-    const key = `provider="${escape(provider)}",outcome="${escape(outcome)}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    this.latency.observe(escape(provider), ms / 1000);
+    const key = `${provider}\0${outcome}`;
+    const counted = this.requests.get(key);
+    if (counted) counted.n += 1;
+    else this.requests.set(key, { provider, outcome, n: 1 });
+    this.latency.observe(provider, ms / 1000);
   }
 
   firstToken(provider: string, ms: number): void {
-    this.ttft.observe(escape(provider), ms / 1000);
+    this.ttft.observe(provider, ms / 1000);
   }
 
   retry(): void {
@@ -80,7 +84,8 @@ export class GatewayMetrics {
   render(statuses: readonly ProviderStatus[]): string {
     let out =
       '# HELP acode_gateway_requests_total Requests answered, by provider and outcome (ok or an error code).\n# TYPE acode_gateway_requests_total counter\n';
-    for (const [labels, n] of this.requests) out += `acode_gateway_requests_total{${labels}} ${n}\n`;
+    for (const { provider, outcome, n } of this.requests.values())
+      out += `acode_gateway_requests_total{provider="${escape(provider)}",outcome="${escape(outcome)}"} ${n}\n`;
     out += this.latency.render('acode_gateway_request_duration_seconds', 'Time from request to the end of the answer.');
     out += this.ttft.render(
       'acode_gateway_time_to_first_token_seconds',

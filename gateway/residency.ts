@@ -93,6 +93,9 @@ export class Residency {
    */
   async makeRoom(id: string, signal: AbortSignal): Promise<void> {
     if (this.maxLoaded === undefined && this.memory === undefined) return;
+    // Without max_loaded only a server about to start is measured: one that runs (or is not ours to
+    // start) needs nothing, and every request to it passes here.
+    if (this.maxLoaded === undefined && !this.willStart(id)) return;
     for (;;) {
       const loaded = this.loaded();
       if (loaded.some((s) => s.id === id)) return;

@@ -75,8 +75,9 @@ export async function applyHints<R extends ServerHints>(
   note: Note,
   signal: AbortSignal,
 ): Promise<R> {
+  // Most requests carry neither: they pass as they are, without a copy.
+  if (request.contextSize === undefined && request.keepAlive === undefined) return request;
   const { contextSize, keepAlive, ...rest } = request;
-  if (contextSize === undefined && keepAlive === undefined) return request;
   const provider = deps.registry.config.providers[id];
   // Ollama's own API carries both; its OpenAI routes carry neither (they cannot set the context).
   if (!provider || provider.type === 'ollama') return request;
