@@ -183,9 +183,11 @@ export function createGateway(options: GatewayOptions) {
     const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
     let retries = 0;
     let resumed: RecoveryPath | undefined;
-    // What happened is known only at the end: whole answers carry it in headers, streams in trailers.
+    // What happened is known only at the end: whole answers carry it in headers, streams in trailers
+    // (the provider too: a stream opened by a start's progress, or fallen back, learns it later).
     const outcome = (): Record<string, string> => ({
       'x-acode-retries': String(retries),
+      ...(headers['x-acode-provider'] !== undefined ? { 'x-acode-provider': headers['x-acode-provider'] } : {}),
       ...(resumed !== undefined ? { 'x-acode-resumed': resumed } : {}),
     });
     const endStream = (last?: string) => {
@@ -200,7 +202,7 @@ export function createGateway(options: GatewayOptions) {
         'content-type': framer.contentType,
         'cache-control': 'no-cache',
         connection: 'keep-alive',
-        trailer: 'x-acode-retries, x-acode-resumed',
+        trailer: 'x-acode-retries, x-acode-resumed, x-acode-provider',
         ...headers,
       });
     };

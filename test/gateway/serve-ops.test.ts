@@ -142,7 +142,11 @@ describe('acode serve: what happened, in headers and trailers', () => {
       body: JSON.stringify({ model: 'vllm', stream: true, messages }),
     });
     expect(streamed.statusCode).toBe(200);
-    expect(String(streamed.headers.trailer).split(/,\s*/).sort()).toEqual(['x-acode-resumed', 'x-acode-retries']);
+    expect(String(streamed.headers.trailer).split(/,\s*/).sort()).toEqual([
+      'x-acode-provider',
+      'x-acode-resumed',
+      'x-acode-retries',
+    ]);
     const body = await streamed.body.text();
     expect(
       body
@@ -156,6 +160,7 @@ describe('acode serve: what happened, in headers and trailers', () => {
         .join(''),
     ).toBe(expected);
     expect(streamed.trailers).toMatchObject({
+      'x-acode-provider': 'vllm',
       'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),
       'x-acode-retries': expect.stringMatching(/^[1-9]/),
     });
@@ -172,6 +177,23 @@ describe('acode serve: what happened, in headers and trailers', () => {
       'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),
       'x-acode-retries': expect.stringMatching(/^[1-9]/),
     });
+  }, 120_000);
+
+  it('a stream opened by a slow start (progress before the provider is known) names the provider in its trailers', async () => {
+    const { url } = await gateway(
+      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
+      { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_LOAD_DELAY_MS: '2500' },
+    );
+    const streamed = await request(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'vllm', stream: true, messages: [{ role: 'user', content: 'slow' }] }),
+    });
+    expect(streamed.statusCode).toBe(200);
+    // The headers went out with the first progress frame, before the provider was healthy.
+    expect(streamed.headers['x-acode-provider']).toBeUndefined();
+    expect(await streamed.body.text()).toMatch(/reasoning_content":"[^"]*vllm/);
+    expect(streamed.trailers).toMatchObject({ 'x-acode-provider': 'vllm', 'x-acode-retries': '0' });
   }, 120_000);
 });
 
