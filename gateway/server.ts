@@ -450,7 +450,10 @@ export function createGateway(options: GatewayOptions) {
         case 'POST /api/embeddings':
           return await embedded(res, ollamaLegacyEmbedding, await readJson(req, abort.signal), abort.signal);
         case 'POST /api/pull':
-          return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal);
+          return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal, {
+            onRetry: () => metrics.retry(),
+            onFallback: (failed) => metrics.fallback(failed.id),
+          });
         default: {
           const control = /^POST \/acode\/providers\/([a-z][a-z0-9_-]*)\/(start|stop)$/.exec(key);
           if (control && options.control) {
