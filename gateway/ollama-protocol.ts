@@ -60,7 +60,8 @@ function schemaOf(format: unknown): Json | undefined {
   return undefined;
 }
 
-function keepAliveOf(body: Json): string | number | undefined {
+/** A body's keep_alive: a number of seconds or a duration string; anything else is not one. */
+export function keepAliveOf(body: Json): string | number | undefined {
   return typeof body.keep_alive === 'string' || typeof body.keep_alive === 'number' ? body.keep_alive : undefined;
 }
 

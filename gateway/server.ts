@@ -335,6 +335,9 @@ export function createGateway(options: GatewayOptions) {
       onProvider: (id) => {
         headers['x-acode-provider'] = id;
       },
+      onHeader: (name, value) => {
+        headers[name] = value;
+      },
     };
     const answer = await route({ engine, admission, events }, body, signal);
     sendJson(res, 200, answer, { ...headers, 'x-acode-retries': String(retries) });

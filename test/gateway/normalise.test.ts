@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STAGED_GGUF, freePort } from '../servers/harness.js';
+import { STAGED_GGUF, freePort, startTestServer } from '../servers/harness.js';
 import { providerYaml } from '../e2e/project.js';
 import { WEATHER_TOOLS, liveGateways } from './live-gateway.js';
 import { realLlama, realLlamaSkipReason } from '../real/llama-server.js';
 
 const OLLAMA_MODEL = 'llama3.2:latest';
+const EMBEDDER = 'nomic-embed-text:latest';
 const WHOLE_TEXT = 'The answer is forty two, said the whole server.';
 
 const gateway = liveGateways();
@@ -139,6 +140,62 @@ async function ollamaChat(url: string, body: Record<string, unknown>): Promise<R
   expect(res.status, await res.clone().text()).toBe(200);
   return res;
 }
+
+describe('acode serve: keep_alive on /api/embed', () => {
+  const embed = async (url: string, body: Record<string, unknown>): Promise<Response> => {
+    const res = await fetch(`${url}/api/embed`, { method: 'POST', body: JSON.stringify({ input: 'hello', ...body }) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.clone().json()) as { embeddings: number[][] }).embeddings).toHaveLength(1);
+    return res;
+  };
+
+  it('an Ollama backend gets it as sent', async () => {
+    const logs = await mkdtemp(join(tmpdir(), 'acode-norm-'));
+    const log = join(logs, 'requests.jsonl');
+    try {
+      const { url } = await gateway(
+        `providers:\n  active: ollama\n${providerYaml('ollama', { model: EMBEDDER, port: await freePort() }, { stop_on_exit: true })}`,
+        { ACODE_FAKE_PULLED: EMBEDDER, ACODE_FAKE_REQUEST_LOG: log },
+      );
+      const res = await embed(url, { model: 'ollama', keep_alive: '10m' });
+      expect(res.headers.get('x-acode-keep-alive')).toBeNull();
+      const sent = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { path: string; body: Record<string, unknown> })
+        .filter((r) => r.path === '/api/embed');
+      expect(sent.at(-1)?.body).toMatchObject({ model: EMBEDDER, keep_alive: '10m' });
+    } finally {
+      await rm(logs, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('our llama-server: keep_alive 0 stops it once idle', async () => {
+    const { p, url } = await gateway(
+      `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: STAGED_GGUF, port: await freePort() }, { stop_on_exit: true })}    args: ["--embeddings"]\n`,
+    );
+    await embed(url, { model: 'llamacpp' });
+    expect(p.startedPids()).toHaveLength(1);
+    const res = await embed(url, { model: 'llamacpp', keep_alive: 0 });
+    expect(res.headers.get('x-acode-keep-alive')).toBeNull();
+    const end = Date.now() + 20_000;
+    while (p.startedPids().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(p.startedPids(), 'keep_alive 0: stopped once idle').toEqual([]);
+  }, 120_000);
+
+  it('a llama-server acode only monitors: the vectors come back, and a header says keep_alive was ignored', async () => {
+    const server = await startTestServer('llama-server', { model: STAGED_GGUF, args: ['--embeddings'] });
+    try {
+      const { url } = await gateway(
+        `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: STAGED_GGUF, port: server.port }, { mode: 'monitored' })}`,
+      );
+      const res = await embed(url, { model: 'llamacpp', keep_alive: '1h' });
+      expect(res.headers.get('x-acode-keep-alive')).toMatch(/^ignored; llamacpp is monitored: acode never stops/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});
 
 describe('acode serve: Ollama num_ctx and keep_alive', () => {
   it('an Ollama backend gets both as sent', async () => {
