@@ -28,7 +28,7 @@ import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat } f
 import { GatewayMetrics } from './metrics.js';
 import { Admission, type AdmissionLimits } from './admission.js';
 import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings, type EmbedContext } from './embeddings.js';
-import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
+import { OpenAiTextStream, ollamaText, readOpenAiCompletion } from './completions.js';
 import { ollamaPull } from './pull.js';
 import { UsageCounter } from './usage.js';
 import { streamInspection, type InspectionSource } from './inspect-route.js';
@@ -429,7 +429,7 @@ export function createGateway(options: GatewayOptions) {
           const route = engine.route(call.model);
           const stream = new OllamaStream(call.model, generate ? 'generate' : 'chat');
           const framer = call.stream ? ollamaFramer(stream) : undefined;
-          const request = call.suffix !== undefined ? ollamaInfill({ ...call, suffix: call.suffix }) : call.request;
+          const request = call.suffix !== undefined || call.raw ? ollamaText(call) : call.request;
           return await respond(res, route, request, framer, abort.signal, (c) => stream.whole(c));
         }
         case 'POST /v1/completions':
