@@ -2,34 +2,16 @@
 // stops what the gateway started; streamed answers carry x-acode-* as HTTP trailers; a stale
 // gateway.json whose pid another process now has is not a running gateway; servers are swapped by
 // memory; the inspector attaches to a running gateway.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { expectedChat, freePort } from '../servers/harness.js';
-import { MAIN, alive, project, providerYaml, type Live, type Project } from '../e2e/project.js';
+import { alive, providerYaml } from '../e2e/project.js';
+import { liveGateways } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
-
-async function gateway(
-  configYaml: string,
-  env: Record<string, string> = {},
-): Promise<{ p: Project; live: Live; url: string }> {
-  const p = await project(configYaml);
-  projects.push(p);
-  const live = p.live(['serve', '--port', String(await freePort())], { env });
-  const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-  return { p, live, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
-}
+const gateway = liveGateways();
 
 /** A streamed chat answer read event by event, so a test can act while it is in flight. */
 async function openStream(url: string, content: string) {
@@ -177,23 +159,6 @@ describe('acode serve: what happened, in headers and trailers', () => {
       'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),
       'x-acode-retries': expect.stringMatching(/^[1-9]/),
     });
-  }, 120_000);
-
-  it('a stream opened by a slow start (progress before the provider is known) names the provider in its trailers', async () => {
-    const { url } = await gateway(
-      `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
-      { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_LOAD_DELAY_MS: '2500' },
-    );
-    const streamed = await request(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'vllm', stream: true, messages: [{ role: 'user', content: 'slow' }] }),
-    });
-    expect(streamed.statusCode).toBe(200);
-    // The headers went out with the first progress frame, before the provider was healthy.
-    expect(streamed.headers['x-acode-provider']).toBeUndefined();
-    expect(await streamed.body.text()).toMatch(/reasoning_content":"[^"]*vllm/);
-    expect(streamed.trailers).toMatchObject({ 'x-acode-provider': 'vllm', 'x-acode-retries': '0' });
   }, 120_000);
 });
 
