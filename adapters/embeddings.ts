@@ -7,7 +7,7 @@ import { unsupported } from './unsupported.js';
 import { protocolError } from './wire-errors.js';
 import type { ServerQuirks } from './server-quirks.js';
 import type { Transport } from './transport.js';
-import type { CallOptions, EmbedResult } from './types.js';
+import type { CallOptions, EmbedOptions, EmbedResult } from './types.js';
 
 function isVectorList(value: unknown): value is number[][] {
   return Array.isArray(value) && value.every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'));
@@ -26,7 +26,7 @@ export async function ollamaEmbed(
   t: Transport,
   model: string | undefined,
   input: string[],
-  { signal }: CallOptions,
+  { signal, keepAlive }: Omit<EmbedOptions, 'model'>,
   quirks: ServerQuirks,
 ): Promise<EmbedResult> {
   const path = '/api/embed';
@@ -39,7 +39,13 @@ export async function ollamaEmbed(
   }
   let body: { model?: string; embeddings?: unknown; prompt_eval_count?: number };
   try {
-    body = await t.json({ method: 'POST', path, json: { model, input }, signal, model });
+    body = await t.json({
+      method: 'POST',
+      path,
+      json: { model, input, ...(keepAlive !== undefined ? { keep_alive: keepAlive } : {}) },
+      signal,
+      model,
+    });
   } catch (error) {
     throw cannotEmbed(t, model, quirks, error);
   }

@@ -147,6 +147,8 @@ export interface TextCompletionRequest extends ServerHints {
 export interface EmbedOptions extends CallOptions {
   /** Defaults to the provider's configured model. */
   model?: string;
+  /** Ollama only (its /api/embed carries it): how long the model stays loaded after this request. */
+  keepAlive?: ServerHints['keepAlive'];
 }
 
 export interface EmbedResult {

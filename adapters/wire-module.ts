@@ -6,6 +6,7 @@ import type { Transport } from './transport.js';
 import type {
   CallOptions,
   ChatRequest,
+  EmbedOptions,
   EmbedResult,
   ModelInfo,
   PullProgress,
@@ -48,7 +49,7 @@ export interface WireModule {
     t: Transport,
     model: string | undefined,
     input: string[],
-    opts: CallOptions,
+    opts: Omit<EmbedOptions, 'model'>,
     quirks: ServerQuirks,
   ): Promise<EmbedResult>;
   /** How a raw completion (or fill in the middle) goes out; throws BAD_REQUEST when the server cannot do it. */

@@ -1,6 +1,6 @@
 // Raw text completions and fill in the middle: OpenAI's POST /v1/completions (prompt, optional suffix)
 // read into a TextCompletionRequest and answered as `text_completion` objects or SSE chunks, and the
-// Ollama /api/generate call that carries a suffix turned into the same request. The routed provider
+// Ollama /api/generate call that carries a suffix or raw: true turned into the same request. The routed provider
 // decides how (Ollama /api/generate with suffix, llama-server /infill) or refuses with a typed 400.
 import { randomUUID } from 'node:crypto';
 import type { AcodeError } from '../config/index.js';
@@ -63,12 +63,15 @@ export function readOpenAiCompletion(body: unknown): OpenAiTextCall {
   };
 }
 
-/** An /api/generate call with a suffix as a text completion: the prompt as sent, without the chat framing. */
-export function ollamaInfill(call: OllamaCall & { suffix: string }): TextCompletionRequest {
+/**
+ * An /api/generate call with a suffix (fill in the middle) or raw: true as a text completion: the prompt
+ * as sent, without the chat framing (an Ollama backend gets raw: true when there is no suffix).
+ */
+export function ollamaText(call: OllamaCall): TextCompletionRequest {
   const { messages, sampling, contextSize, keepAlive } = call.request;
   return {
     prompt: messages.at(-1)?.content ?? '',
-    suffix: call.suffix,
+    ...(call.suffix !== undefined ? { suffix: call.suffix } : {}),
     ...(sampling ? { sampling } : {}),
     ...(contextSize !== undefined ? { contextSize } : {}),
     ...(keepAlive !== undefined ? { keepAlive } : {}),

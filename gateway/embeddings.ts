@@ -4,11 +4,12 @@
 // through a request machine (retried after a crash; a fallback only to the same embedding model, see
 // sameEmbeddingModel). Token arrays are refused with a 400, as Ollama refuses them: the backends here
 // embed text.
-import type { EmbedResult } from '../adapters/index.js';
+import type { EmbedResult, ServerHints } from '../adapters/index.js';
 import type { Admission } from './admission.js';
 import type { AnswerEvents, Engine, Route } from './engine.js';
 import { badRequest } from './errors.js';
 import { isObject, requireModel, type Json } from './body-fields.js';
+import { keepAliveOf } from './ollama-protocol.js';
 
 export interface EmbedContext {
   engine: Engine;
@@ -60,20 +61,31 @@ function sameEmbeddingModel(ctx: EmbedContext, route: Route): (id: string) => bo
 }
 
 // Embeddings are idempotent: a server that went away is asked again once it is back, within the request
-// machine's retry budget, or another provider with the same embedding model answers.
-async function embed(ctx: EmbedContext, model: string, input: string[], signal: AbortSignal): Promise<EmbedResult> {
+// machine's retry budget, or another provider with the same embedding model answers. keep_alive (Ollama's
+// /api/embed) is a hint as on /api/chat: sent to an Ollama backend, an idle stop or a header otherwise.
+async function embed(
+  ctx: EmbedContext,
+  model: string,
+  input: string[],
+  signal: AbortSignal,
+  hints: ServerHints = {},
+): Promise<EmbedResult> {
   const route = ctx.engine.route(model);
   const release = await ctx.admission.enter(route.provider, signal);
   try {
     const asked = route.model ?? ctx.engine.config.providers[route.provider]?.model;
     return await ctx.engine.call(
       route,
-      (provider, id, callSignal) => {
+      (provider, id, callSignal, sent) => {
         if (!provider.embed)
           throw badRequest(`${id} cannot embed.`, 'Route embeddings to an Ollama, vLLM or llama-server provider.');
-        return provider.embed(input, { signal: callSignal, ...(asked !== undefined ? { model: asked } : {}) });
+        return provider.embed(input, {
+          signal: callSignal,
+          ...(asked !== undefined ? { model: asked } : {}),
+          ...(sent.keepAlive !== undefined ? { keepAlive: sent.keepAlive } : {}),
+        });
       },
-      { ...ctx.events, substitute: sameEmbeddingModel(ctx, route) },
+      { ...ctx.events, substitute: sameEmbeddingModel(ctx, route), hints },
       signal,
     );
   } finally {
@@ -117,7 +129,14 @@ export async function ollamaEmbed(ctx: EmbedContext, body: unknown, signal: Abor
     throw badRequest('/api/embed: the body is not a JSON object.', 'Send a JSON object with "model" and "input".');
   const model = requireModel(body, '/api/embed');
   const t0 = process.hrtime.bigint();
-  const result = await embed(ctx, model, embeddingInputs(body.input, '/api/embed'), signal);
+  const keepAlive = keepAliveOf(body);
+  const result = await embed(
+    ctx,
+    model,
+    embeddingInputs(body.input, '/api/embed'),
+    signal,
+    keepAlive !== undefined ? { keepAlive } : {},
+  );
   return {
     model,
     embeddings: result.embeddings,

@@ -2,7 +2,14 @@
 // name routes to, and one answer as a stream of chunks, started on demand with progress meanwhile.
 // The HTTP side (server.ts) only translates; every lifecycle decision stays in the registry's machines.
 import { AcodeError, type AcodeConfig } from '../config/index.js';
-import type { ChatRequest, ModelInfo, ModelProvider, StreamChunk, TextCompletionRequest } from '../adapters/index.js';
+import type {
+  ChatRequest,
+  ModelInfo,
+  ModelProvider,
+  ServerHints,
+  StreamChunk,
+  TextCompletionRequest,
+} from '../adapters/index.js';
 import {
   callProvider,
   modelChoice,
@@ -260,18 +267,26 @@ export function createEngine(registry: Registry, options: EngineOptions = {}) {
   /**
    * One idempotent call (embeddings, a pull) on the routed provider, through a request machine
    * (machines/request.ts callProvider): started on demand, made again once a server that went away is
-   * back, and passed to another provider only where `substitute` says its answer is the same.
+   * back, and passed to another provider only where `substitute` says its answer is the same. `hints`
+   * (keep_alive) are applied as an answer's are; `work` gets the ones its backend's wire carries.
    */
   async function call<T>(
     target: Route,
-    work: (provider: ModelProvider, id: string, signal: AbortSignal) => Promise<T>,
-    events: AnswerEvents & { substitute?: (id: string) => boolean },
+    work: (provider: ModelProvider, id: string, signal: AbortSignal, hints: ServerHints) => Promise<T>,
+    events: AnswerEvents & { substitute?: (id: string) => boolean; hints?: ServerHints },
     signal: AbortSignal,
   ): Promise<T> {
     const use = inUse(target, events);
     try {
       await residency.makeRoom(target.provider, signal);
-      return await callProvider(registry, (provider, id) => work(provider, id, signal), {
+      const hints = await applyHints(
+        { registry, residency },
+        target.provider,
+        events.hints ?? {},
+        onHeader(events),
+        signal,
+      );
+      return await callProvider(registry, (provider, id) => work(provider, id, signal, hints), {
         preferred: target.provider,
         signal,
         ...listeners(events),

@@ -25,6 +25,8 @@ export interface OllamaCall {
   stream: boolean;
   /** /api/generate with a suffix: fill in the middle. */
   suffix?: string;
+  /** /api/generate with raw: true: the prompt goes to the model as is, no template (a text completion). */
+  raw?: boolean;
 }
 
 // options.num_ctx and keep_alive ride on the request as ServerHints: an Ollama backend gets them as sent,
@@ -60,7 +62,8 @@ function schemaOf(format: unknown): Json | undefined {
   return undefined;
 }
 
-function keepAliveOf(body: Json): string | number | undefined {
+/** A body's keep_alive: a number of seconds or a duration string; anything else is not one. */
+export function keepAliveOf(body: Json): string | number | undefined {
   return typeof body.keep_alive === 'string' || typeof body.keep_alive === 'number' ? body.keep_alive : undefined;
 }
 
@@ -113,7 +116,10 @@ export function readOllamaChat(body: unknown): OllamaCall {
   };
 }
 
-/** Reads a POST /api/generate body: the prompt (and system) become a chat; a suffix asks for infill. */
+/**
+ * Reads a POST /api/generate body: the prompt (and system) become a chat; a suffix asks for infill; raw
+ * asks for the prompt as is (a text completion), refused with system, template or context as Ollama does.
+ */
 export function readOllamaGenerate(body: unknown): OllamaCall {
   if (!isObject(body))
     throw badRequest('/api/generate: the body is not a JSON object.', 'Send a JSON object with "model" and "prompt".');
@@ -122,6 +128,18 @@ export function readOllamaGenerate(body: unknown): OllamaCall {
     throw badRequest('/api/generate: "prompt" is missing.', 'Send "prompt" as a string.');
   const { sampling, hints } = options(body);
   const schema = schemaOf(body.format);
+  const raw = body.raw === true;
+  const given = (v: unknown) => (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0);
+  if (raw && (given(body.system) || given(body.template) || given(body.context)))
+    throw badRequest(
+      '/api/generate: raw mode does not support template, system, or context.',
+      'Send the whole prompt, already templated, without "system", "template" and "context"; or leave "raw" out.',
+    );
+  if (raw && schema)
+    throw badRequest(
+      '/api/generate: raw mode with "format" is not supported by the gateway.',
+      'Leave "format" out, or use /api/chat with "format" for structured output.',
+    );
   const messages: ChatMessage[] = [];
   if (typeof body.system === 'string' && body.system !== '') messages.push({ role: 'system', content: body.system });
   messages.push({ role: 'user', content: body.prompt });
@@ -130,6 +148,7 @@ export function readOllamaGenerate(body: unknown): OllamaCall {
     request: { messages, ...(sampling ? { sampling } : {}), ...(schema ? { schema } : {}), ...hints },
     stream: body.stream !== false,
     ...(typeof body.suffix === 'string' && body.suffix !== '' ? { suffix: body.suffix } : {}),
+    ...(raw ? { raw } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { AcodeError } from '../config/index.js';
 import { hubEnv, isRepoId, type PullProgress } from '../adapters/index.js';
 import { hubDownloadRefusal, pullHubModel, type HubPullProgress } from '../actors/index.js';
-import type { Engine } from './engine.js';
+import type { AnswerEvents, Engine } from './engine.js';
 import { asAcodeError, badRequest, ollamaErrorBody } from './errors.js';
 import { isObject } from './body-fields.js';
 
@@ -31,6 +31,7 @@ async function pullFor(
   name: string,
   signal: AbortSignal,
   write: (p: PullProgress) => void,
+  events: AnswerEvents,
 ): Promise<void> {
   const route = engine.route(name);
   const p = engine.config.providers[route.provider]!;
@@ -69,18 +70,23 @@ async function pullFor(
       for await (const line of provider.pull(model, { signal: callSignal })) write(line);
     },
     {
-      onRetry: (info) =>
-        write({ status: `${p.id} went away mid-pull (${info.code}); pulling again, retry ${info.attempt}` }),
+      ...events,
+      onRetry: (info) => {
+        events.onRetry?.(info);
+        write({ status: `${p.id} went away mid-pull (${info.code}); pulling again, retry ${info.attempt}` });
+      },
     },
     signal,
   );
 }
 
+/** POST /api/pull; `events` hear the retries (the gateway's metrics), as an answer's do. */
 export async function ollamaPull(
   engine: Engine,
   body: unknown,
   res: ServerResponse,
   signal: AbortSignal,
+  events: AnswerEvents = {},
 ): Promise<void> {
   if (!isObject(body))
     throw badRequest('/api/pull: the body is not a JSON object.', 'Send {"model": "<provider>/<model>"}.');
@@ -96,7 +102,7 @@ export async function ollamaPull(
     res.write(`${JSON.stringify(p)}\n`);
   };
   try {
-    await pullFor(engine, name, signal, write);
+    await pullFor(engine, name, signal, write, events);
     if (last?.status !== 'success')
       throw new AcodeError(
         'PULL_FAILED',

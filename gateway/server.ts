@@ -28,7 +28,7 @@ import { OpenAiChatStream, openAiCompletion, openAiModelList, readOpenAiChat } f
 import { GatewayMetrics } from './metrics.js';
 import { Admission, type AdmissionLimits } from './admission.js';
 import { ollamaEmbed, ollamaLegacyEmbedding, openAiEmbeddings, type EmbedContext } from './embeddings.js';
-import { OpenAiTextStream, ollamaInfill, readOpenAiCompletion } from './completions.js';
+import { OpenAiTextStream, ollamaText, readOpenAiCompletion } from './completions.js';
 import { ollamaPull } from './pull.js';
 import { UsageCounter } from './usage.js';
 import { streamInspection, type InspectionSource } from './inspect-route.js';
@@ -183,9 +183,11 @@ export function createGateway(options: GatewayOptions) {
     const headers: Record<string, string> = { 'x-acode-queue-ms': String(Math.round(performance.now() - t0)) };
     let retries = 0;
     let resumed: RecoveryPath | undefined;
-    // What happened is known only at the end: whole answers carry it in headers, streams in trailers.
+    // What happened is known only at the end: whole answers carry it in headers, streams in trailers
+    // (the provider too: a stream opened by a start's progress, or fallen back, learns it later).
     const outcome = (): Record<string, string> => ({
       'x-acode-retries': String(retries),
+      ...(headers['x-acode-provider'] !== undefined ? { 'x-acode-provider': headers['x-acode-provider'] } : {}),
       ...(resumed !== undefined ? { 'x-acode-resumed': resumed } : {}),
     });
     const endStream = (last?: string) => {
@@ -200,7 +202,7 @@ export function createGateway(options: GatewayOptions) {
         'content-type': framer.contentType,
         'cache-control': 'no-cache',
         connection: 'keep-alive',
-        trailer: 'x-acode-retries, x-acode-resumed',
+        trailer: 'x-acode-retries, x-acode-resumed, x-acode-provider',
         ...headers,
       });
     };
@@ -333,6 +335,9 @@ export function createGateway(options: GatewayOptions) {
       onProvider: (id) => {
         headers['x-acode-provider'] = id;
       },
+      onHeader: (name, value) => {
+        headers[name] = value;
+      },
     };
     const answer = await route({ engine, admission, events }, body, signal);
     sendJson(res, 200, answer, { ...headers, 'x-acode-retries': String(retries) });
@@ -424,7 +429,7 @@ export function createGateway(options: GatewayOptions) {
           const route = engine.route(call.model);
           const stream = new OllamaStream(call.model, generate ? 'generate' : 'chat');
           const framer = call.stream ? ollamaFramer(stream) : undefined;
-          const request = call.suffix !== undefined ? ollamaInfill({ ...call, suffix: call.suffix }) : call.request;
+          const request = call.suffix !== undefined || call.raw ? ollamaText(call) : call.request;
           return await respond(res, route, request, framer, abort.signal, (c) => stream.whole(c));
         }
         case 'POST /v1/completions':
@@ -448,7 +453,10 @@ export function createGateway(options: GatewayOptions) {
         case 'POST /api/embeddings':
           return await embedded(res, ollamaLegacyEmbedding, await readJson(req, abort.signal), abort.signal);
         case 'POST /api/pull':
-          return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal);
+          return await ollamaPull(engine, await readJson(req, abort.signal), res, abort.signal, {
+            onRetry: () => metrics.retry(),
+            onFallback: (failed) => metrics.fallback(failed.id),
+          });
         default: {
           const control = /^POST \/acode\/providers\/([a-z][a-z0-9_-]*)\/(start|stop)$/.exec(key);
           if (control && options.control) {

@@ -1,11 +1,11 @@
 // A client that goes away mid-answer: the gateway aborts the upstream request, so the server stops
 // generating for nobody. Seen from the server's side: vLLM's own `num_requests_running` gauge drops
 // back to 0 long before the answer it was asked for could have ended.
-import { existsSync } from 'node:fs';
 import { request } from 'undici';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../servers/harness.js';
-import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
+import { providerYaml } from '../e2e/project.js';
+import { liveGateways } from './live-gateway.js';
 import { until } from '../support/processes.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
@@ -13,14 +13,7 @@ const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 const TOKENS = 2000;
 const TOKEN_DELAY_MS = 20;
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
+const gateway = liveGateways();
 
 async function runningOn(vllmUrl: string): Promise<number> {
   const res = await request(`${vllmUrl}/metrics`);
@@ -35,16 +28,10 @@ describe('acode serve: a client that disconnects mid-stream', () => {
     { protocol: 'ollama', path: '/api/chat', body: {} },
   ])('$protocol: the upstream request is aborted, the server stops generating', async ({ path, body }) => {
     const vllmPort = await freePort();
-    const p = await project(
+    const { url } = await gateway(
       `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: vllmPort })}`,
+      { ACODE_FAKE_TOKENS: String(TOKENS), ACODE_FAKE_TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) },
     );
-    projects.push(p);
-    const port = await freePort();
-    const live = p.live(['serve', '--port', String(port)], {
-      env: { ACODE_FAKE_TOKENS: String(TOKENS), ACODE_FAKE_TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) },
-    });
-    const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-    const url = /acode gateway on (http:\/\/\S+)/.exec(out)![1]!;
     const vllmUrl = `http://127.0.0.1:${vllmPort}`;
 
     const ac = new AbortController();

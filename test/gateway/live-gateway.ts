@@ -6,13 +6,17 @@ import { afterEach, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { freePort } from '../servers/harness.js';
 import { plan } from '../servers/lib/tokens.js';
-import { MAIN, project, type Project } from '../e2e/project.js';
+import { MAIN, project, type Live, type Project } from '../e2e/project.js';
+
+/** A running `acode serve`: its project, its process (to signal it, read its output) and its URL. */
+export interface LiveGateway {
+  p: Project;
+  live: Live;
+  url: string;
+}
 
 /** Registers the cleanup hooks; the function it returns starts a gateway on a free port. */
-export function liveGateways(): (
-  configYaml: string,
-  env?: Record<string, string>,
-) => Promise<{ p: Project; url: string }> {
+export function liveGateways(): (configYaml: string, env?: Record<string, string>) => Promise<LiveGateway> {
   let projects: Project[] = [];
   afterEach(async () => {
     await Promise.all(projects.map((p) => p.cleanup()));
@@ -26,7 +30,7 @@ export function liveGateways(): (
     projects.push(p);
     const live = p.live(['serve', '--port', String(await freePort())], { env });
     const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-    return { p, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
+    return { p, live, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
   };
 }
 

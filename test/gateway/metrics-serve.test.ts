@@ -1,19 +1,12 @@
 // `GET /metrics` of a running `acode serve`, read as Prometheus would: after an answer and a crash of
 // the managed server that the gateway restarts on its own (no request in flight), the counters say so.
-import { existsSync } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STAGED_GGUF, freePort } from '../servers/harness.js';
-import { MAIN, project, providerYaml, type Project } from '../e2e/project.js';
+import { providerYaml } from '../e2e/project.js';
+import { liveGateways } from './live-gateway.js';
 import { until } from '../support/processes.js';
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
+const gateway = liveGateways();
 
 interface Status {
   id: string;
@@ -28,13 +21,9 @@ function sample(text: string, name: string): number | undefined {
 
 describe('acode serve: /metrics', () => {
   it('counts answers, time to first token, and a restart of a crashed server while no request runs', async () => {
-    const p = await project(
+    const { url } = await gateway(
       `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: STAGED_GGUF, port: await freePort() })}`,
     );
-    projects.push(p);
-    const live = p.live(['serve', '--port', String(await freePort())]);
-    const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-    const url = /acode gateway on (http:\/\/\S+)/.exec(out)![1]!;
     const status = async (): Promise<Status> =>
       ((await (await fetch(`${url}/acode/status`)).json()) as Status[]).find((s) => s.id === 'llamacpp')!;
 

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STAGED_GGUF, freePort } from '../servers/harness.js';
-import { providerYaml } from '../e2e/project.js';
+import { STAGED_GGUF, freePort, startTestServer } from '../servers/harness.js';
+import { providerYaml, type Project } from '../e2e/project.js';
 import { WEATHER_TOOLS, liveGateways } from './live-gateway.js';
 import { realLlama, realLlamaSkipReason } from '../real/llama-server.js';
 
 const OLLAMA_MODEL = 'llama3.2:latest';
+const EMBEDDER = 'nomic-embed-text:latest';
 const WHOLE_TEXT = 'The answer is forty two, said the whole server.';
 
 const gateway = liveGateways();
@@ -140,6 +141,73 @@ async function ollamaChat(url: string, body: Record<string, unknown>): Promise<R
   return res;
 }
 
+/** The bodies a stand-in logged (ACODE_FAKE_REQUEST_LOG) for requests to `path`, in order. */
+function bodiesSent(log: string, path: string): Array<Record<string, unknown>> {
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { path: string; body: Record<string, unknown> })
+    .filter((r) => r.path === path)
+    .map((r) => r.body);
+}
+
+/** keep_alive 0 on a server acode started: it is stopped once idle (bounded wait). */
+async function expectStoppedOnceIdle(p: Project): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (p.startedPids().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  expect(p.startedPids(), 'keep_alive 0: stopped once idle').toEqual([]);
+}
+
+describe('acode serve: keep_alive on /api/embed', () => {
+  const embed = async (url: string, body: Record<string, unknown>): Promise<Response> => {
+    const res = await fetch(`${url}/api/embed`, { method: 'POST', body: JSON.stringify({ input: 'hello', ...body }) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.clone().json()) as { embeddings: number[][] }).embeddings).toHaveLength(1);
+    return res;
+  };
+
+  it('an Ollama backend gets it as sent', async () => {
+    const logs = await mkdtemp(join(tmpdir(), 'acode-norm-'));
+    const log = join(logs, 'requests.jsonl');
+    try {
+      const { url } = await gateway(
+        `providers:\n  active: ollama\n${providerYaml('ollama', { model: EMBEDDER, port: await freePort() }, { stop_on_exit: true })}`,
+        { ACODE_FAKE_PULLED: EMBEDDER, ACODE_FAKE_REQUEST_LOG: log },
+      );
+      const res = await embed(url, { model: 'ollama', keep_alive: '10m' });
+      expect(res.headers.get('x-acode-keep-alive')).toBeNull();
+      const sent = bodiesSent(log, '/api/embed');
+      expect(sent.at(-1)).toMatchObject({ model: EMBEDDER, keep_alive: '10m' });
+    } finally {
+      await rm(logs, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('our llama-server: keep_alive 0 stops it once idle', async () => {
+    const { p, url } = await gateway(
+      `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: STAGED_GGUF, port: await freePort() }, { stop_on_exit: true })}    args: ["--embeddings"]\n`,
+    );
+    await embed(url, { model: 'llamacpp' });
+    expect(p.startedPids()).toHaveLength(1);
+    const res = await embed(url, { model: 'llamacpp', keep_alive: 0 });
+    expect(res.headers.get('x-acode-keep-alive')).toBeNull();
+    await expectStoppedOnceIdle(p);
+  }, 120_000);
+
+  it('a llama-server acode only monitors: the vectors come back, and a header says keep_alive was ignored', async () => {
+    const server = await startTestServer('llama-server', { model: STAGED_GGUF, args: ['--embeddings'] });
+    try {
+      const { url } = await gateway(
+        `providers:\n  active: llamacpp\n${providerYaml('llamacpp', { model: STAGED_GGUF, port: server.port }, { mode: 'monitored' })}`,
+      );
+      const res = await embed(url, { model: 'llamacpp', keep_alive: '1h' });
+      expect(res.headers.get('x-acode-keep-alive')).toMatch(/^ignored; llamacpp is monitored: acode never stops/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});
+
 describe('acode serve: Ollama num_ctx and keep_alive', () => {
   it('an Ollama backend gets both as sent', async () => {
     const logs = await mkdtemp(join(tmpdir(), 'acode-norm-'));
@@ -155,13 +223,9 @@ describe('acode serve: Ollama num_ctx and keep_alive', () => {
       options: { num_ctx: 8192 },
       keep_alive: '10m',
     });
-    const sent = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { path: string; body: Record<string, unknown> })
-      .filter((r) => r.path === '/api/chat');
+    const sent = bodiesSent(log, '/api/chat');
     await rm(logs, { recursive: true, force: true });
-    expect(sent.at(-1)?.body).toMatchObject({ options: { num_ctx: 8192 }, keep_alive: '10m' });
+    expect(sent.at(-1)).toMatchObject({ options: { num_ctx: 8192 }, keep_alive: '10m' });
   }, 120_000);
 
   it('our llama-server restarts with a larger num_ctx (never for a smaller one); keep_alive 0 stops it once idle', async () => {
@@ -185,9 +249,7 @@ describe('acode serve: Ollama num_ctx and keep_alive', () => {
     const again = await ollamaChat(url, { model: 'llamacpp', options: { num_ctx: 8192 }, keep_alive: 0 });
     expect(again.headers.get('x-acode-num-ctx')).toBeNull();
     expect(again.headers.get('x-acode-keep-alive')).toBeNull();
-    const end = Date.now() + 20_000;
-    while (p.startedPids().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-    expect(p.startedPids(), 'keep_alive 0: stopped once idle').toEqual([]);
+    await expectStoppedOnceIdle(p);
   }, 120_000);
 
   it('fill in the middle through /api/generate with a suffix honours num_ctx too', async () => {

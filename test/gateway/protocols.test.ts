@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readOpenAiChat, OpenAiChatStream } from '../../gateway/openai-protocol.js';
 import { readOllamaChat, readOllamaGenerate, OllamaStream } from '../../gateway/ollama-protocol.js';
+import { ollamaText } from '../../gateway/completions.js';
 import { httpStatusOf, unsentPart } from '../../gateway/index.js';
 import { AcodeError } from '../../config/index.js';
 
@@ -113,6 +114,19 @@ describe('Ollama requests', () => {
       { role: 'user', content: 'def f(' },
     ]);
     expect(call).toMatchObject({ stream: false, suffix: '):' });
+  });
+
+  it('reads /api/generate raw: true as a raw prompt; with system, template or context a typed 400 as Ollama answers', () => {
+    const call = readOllamaGenerate({ model: 'x', prompt: '<|im_start|>user\nhi', raw: true, system: '' });
+    expect(call).toMatchObject({
+      raw: true,
+      request: { messages: [{ role: 'user', content: '<|im_start|>user\nhi' }] },
+    });
+    expect(ollamaText(call)).toEqual({ prompt: '<|im_start|>user\nhi' });
+    for (const extra of [{ system: 'terse' }, { template: '{{ .Prompt }}' }, { context: [1, 2] }])
+      expect(() => readOllamaGenerate({ model: 'x', prompt: 'p', raw: true, ...extra })).toThrow(
+        expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/raw mode does not support/) }),
+      );
   });
 
   it('writes NDJSON ending with done, done_reason and eval counts; errors as an {"error"} line', () => {

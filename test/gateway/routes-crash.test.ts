@@ -203,5 +203,8 @@ describe('acode serve: /api/pull', () => {
     expect(killed).toBe(true);
     expect(statuses.some((s) => /went away mid-pull .*pulling again, retry 1/.test(s))).toBe(true);
     expect(statuses.at(-1)).toBe('success');
+    // Counted as every other route's retries are.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^acode_gateway_retries_total [1-9]\d*$/m);
   }, 120_000);
 });

@@ -105,6 +105,27 @@ describe('gateway routes: embeddings, completions, fill in the middle, pull', ()
     const rawOllama = await client.completions.create({ model: `ollama/${OLLAMA_CHAT}`, prompt, max_tokens: 10 });
     expect(rawOllama.choices[0]!.text).toBe(completion(OLLAMA_CHAT, prompt, 10, 6));
 
+    // Ollama's /api/generate with raw: true is the same raw completion (no chat template), on every backend.
+    const ollama = new Ollama({ host: url });
+    for (const [model, served] of [
+      [`vllm/${VLLM_MODEL}`, VLLM_MODEL],
+      ['llamacpp', STAGED_GGUF],
+      [`ollama/${OLLAMA_CHAT}`, OLLAMA_CHAT],
+    ] as const) {
+      const raw = await ollama.generate({ model, prompt, raw: true, options: { num_predict: 10 } });
+      expect(raw.response, model).toBe(completion(served, prompt, 10, 6));
+      let streamedRaw = '';
+      for await (const part of await ollama.generate({ model, prompt, raw: true, stream: true })) {
+        streamedRaw += part.response;
+      }
+      expect(streamedRaw, model).toBe(completion(served, prompt, null, 6));
+    }
+    const rawWithSystem = await refusal(ollama.generate({ model: 'vllm', prompt, raw: true, system: 'be brief' }));
+    expect(rawWithSystem).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/raw mode does not support template, system, or context/),
+    });
+
     const tokens = await refusal(client.completions.create({ model: 'vllm', prompt: [1, 2, 3], max_tokens: 4 }));
     expect(tokens).toMatchObject({ status: 400, message: expect.stringMatching(/"prompt" is a list of token ids/) });
 

@@ -2,34 +2,16 @@
 // stops what the gateway started; streamed answers carry x-acode-* as HTTP trailers; a stale
 // gateway.json whose pid another process now has is not a running gateway; servers are swapped by
 // memory; the inspector attaches to a running gateway.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { expectedChat, freePort } from '../servers/harness.js';
-import { MAIN, alive, project, providerYaml, type Live, type Project } from '../e2e/project.js';
+import { alive, providerYaml } from '../e2e/project.js';
+import { liveGateways } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 
-let projects: Project[] = [];
-afterEach(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  projects = [];
-});
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-});
-
-async function gateway(
-  configYaml: string,
-  env: Record<string, string> = {},
-): Promise<{ p: Project; live: Live; url: string }> {
-  const p = await project(configYaml);
-  projects.push(p);
-  const live = p.live(['serve', '--port', String(await freePort())], { env });
-  const out = await live.waitForStdout(/acode gateway on (http:\/\/\S+)/);
-  return { p, live, url: /acode gateway on (http:\/\/\S+)/.exec(out)![1]! };
-}
+const gateway = liveGateways();
 
 /** A streamed chat answer read event by event, so a test can act while it is in flight. */
 async function openStream(url: string, content: string) {
@@ -142,7 +124,11 @@ describe('acode serve: what happened, in headers and trailers', () => {
       body: JSON.stringify({ model: 'vllm', stream: true, messages }),
     });
     expect(streamed.statusCode).toBe(200);
-    expect(String(streamed.headers.trailer).split(/,\s*/).sort()).toEqual(['x-acode-resumed', 'x-acode-retries']);
+    expect(String(streamed.headers.trailer).split(/,\s*/).sort()).toEqual([
+      'x-acode-provider',
+      'x-acode-resumed',
+      'x-acode-retries',
+    ]);
     const body = await streamed.body.text();
     expect(
       body
@@ -156,6 +142,7 @@ describe('acode serve: what happened, in headers and trailers', () => {
         .join(''),
     ).toBe(expected);
     expect(streamed.trailers).toMatchObject({
+      'x-acode-provider': 'vllm',
       'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),
       'x-acode-retries': expect.stringMatching(/^[1-9]/),
     });

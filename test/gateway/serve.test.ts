@@ -3,6 +3,7 @@
 // starts, --host, the systemd unit, swapping and idle stops, and fallback through the request machine.
 // What every client sees against every server kind (listings, chat, streams, tools, embeddings, a
 // SIGKILL mid-stream, a cold start) is the client matrix: client-matrix.test.ts.
+import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
 import { alive, project, providerYaml } from './../e2e/project.js';
@@ -51,18 +52,20 @@ describe('acode status and acode providers with a gateway running', () => {
 });
 
 describe('acode serve: holding clients through a start, and failures', () => {
-  it('a slow start sends load progress (SSE reasoning_content) before the answer so clients keep waiting', async () => {
+  it('a slow start sends load progress (SSE reasoning_content) before the answer so clients keep waiting; the trailers name the provider', async () => {
     const { url } = await gateway(
       `providers:\n  active: vllm\n${providerYaml('vllm', { model: VLLM_MODEL, port: await freePort() })}`,
       { ACODE_FAKE_TOKENS: '3', ACODE_FAKE_STARTUP_DELAY_MS: '2500' },
     );
-    const res = await fetch(`${url}/v1/chat/completions`, {
+    const res = await request(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'vllm', stream: true, messages: [{ role: 'user', content: 'slow' }] }),
     });
-    expect(res.status).toBe(200);
-    const events = (await res.text())
+    expect(res.statusCode).toBe(200);
+    // The headers went out with the first progress frame, before the provider was healthy: a trailer says it.
+    expect(res.headers['x-acode-provider']).toBeUndefined();
+    const events = (await res.body.text())
       .split('\n\n')
       .filter((e) => e.startsWith('data: ') && !e.includes('[DONE]'))
       .map(
@@ -78,6 +81,7 @@ describe('acode serve: holding clients through a start, and failures', () => {
         .map((e) => e.choices[0]?.delta.content ?? '')
         .join(''),
     ).toBe(expectedChat({ model: VLLM_MODEL, messages: [{ role: 'user', content: 'slow' }], tokens: 3 }).text);
+    expect(res.trailers).toMatchObject({ 'x-acode-provider': 'vllm', 'x-acode-retries': '0' });
   }, 120_000);
 
   it("a start that fails answers 503 with the error code and hint, in each protocol's shape", async () => {
