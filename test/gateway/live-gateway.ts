@@ -53,3 +53,15 @@ export const WEATHER_TOOLS: OpenAI.ChatCompletionTool[] = [
     },
   },
 ];
+
+/** The text of an OpenAI chat stream: its `data:` events' `delta.content`, joined. */
+export function sseContent(body: string): string {
+  return body
+    .split('\n\n')
+    .filter((e) => e.startsWith('data: {'))
+    .map(
+      (e) =>
+        (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '',
+    )
+    .join('');
+}

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { expectedChat, freePort } from '../servers/harness.js';
 import { alive, providerYaml } from '../e2e/project.js';
-import { liveGateways } from './live-gateway.js';
+import { liveGateways, sseContent } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 
@@ -130,17 +130,7 @@ describe('acode serve: what happened, in headers and trailers', () => {
       'x-acode-retries',
     ]);
     const body = await streamed.body.text();
-    expect(
-      body
-        .split('\n\n')
-        .filter((e) => e.startsWith('data: {'))
-        .map(
-          (e) =>
-            (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
-            '',
-        )
-        .join(''),
-    ).toBe(expected);
+    expect(sseContent(body)).toBe(expected);
     expect(streamed.trailers).toMatchObject({
       'x-acode-provider': 'vllm',
       'x-acode-resumed': expect.stringMatching(/^(resume|restart)$/),

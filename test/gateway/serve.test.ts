@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { STAGED_GGUF, expectedChat, freePort } from '../servers/harness.js';
 import { alive, project, providerYaml } from './../e2e/project.js';
-import { liveGateways } from './live-gateway.js';
+import { liveGateways, sseContent } from './live-gateway.js';
 
 const VLLM_MODEL = 'Qwen/Qwen2.5-0.5B-Instruct';
 
@@ -184,15 +184,7 @@ describe('acode serve: falling back through the request machine', () => {
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-acode-provider')).toBe('llamacpp');
-      const text = (await res.text())
-        .split('\n\n')
-        .filter((e) => e.startsWith('data: {'))
-        .map(
-          (e) =>
-            (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
-            '',
-        )
-        .join('');
+      const text = sseContent(await res.text());
       expect(text).toBe(expectedChat({ model: STAGED_GGUF, messages, tokens: 4 }).text);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/^acode_gateway_fallbacks_total\{provider="vllm"\} 1$/m);
