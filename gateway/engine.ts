@@ -204,12 +204,35 @@ export function createEngine(registry: Registry, options: EngineOptions = {}) {
     };
   }
 
-  const onHeader = (events: AnswerEvents) => events.onHeader ?? (() => {});
-
-  const listeners = (events: AnswerEvents) => ({
-    ...(events.onRetry ? { onRetry: events.onRetry } : {}),
-    ...(events.onFallback ? { onFallback: events.onFallback } : {}),
-  });
+  /**
+   * What every route does before its request machine runs: the provider counts as in use (and the
+   * client gets load progress) until `end`, room is made for it, and the client's hints are applied.
+   * `options` are what each request machine takes from it.
+   */
+  async function begin<H extends ServerHints>(target: Route, hints: H, events: AnswerEvents, signal: AbortSignal) {
+    const use = inUse(target, events);
+    try {
+      await residency.makeRoom(target.provider, signal);
+      const sent = await applyHints(
+        { registry, residency },
+        target.provider,
+        hints,
+        events.onHeader ?? (() => {}),
+        signal,
+      );
+      const options = {
+        preferred: target.provider,
+        signal,
+        ...(events.onRetry ? { onRetry: events.onRetry } : {}),
+        ...(events.onFallback ? { onFallback: events.onFallback } : {}),
+        onProvider: use.onProvider,
+      };
+      return { sent, options, end: use.end };
+    } catch (error) {
+      use.end();
+      throw error;
+    }
+  }
 
   /**
    * One answer as chunks, through a request machine (machines/request.ts streamAnswer): the routed
@@ -222,19 +245,14 @@ export function createEngine(registry: Registry, options: EngineOptions = {}) {
     events: AnswerEvents,
     signal: AbortSignal,
   ): AsyncGenerator<StreamChunk> {
-    const use = inUse(target, events);
+    const { sent, options, end } = await begin(target, request, events, signal);
     try {
-      await residency.makeRoom(target.provider, signal);
-      const sent = await applyHints({ registry, residency }, target.provider, request, onHeader(events), signal);
       yield* streamAnswer(registry, withModel(sent, target), {
-        preferred: target.provider,
-        signal,
+        ...options,
         requirements: request.tools ? { tools: true } : {},
-        ...listeners(events),
-        onProvider: use.onProvider,
       });
     } finally {
-      use.end();
+      end();
     }
   }
 
@@ -249,18 +267,11 @@ export function createEngine(registry: Registry, options: EngineOptions = {}) {
     events: AnswerEvents,
     signal: AbortSignal,
   ): AsyncGenerator<StreamChunk> {
-    const use = inUse(target, events);
+    const { sent, options, end } = await begin(target, request, events, signal);
     try {
-      await residency.makeRoom(target.provider, signal);
-      const sent = await applyHints({ registry, residency }, target.provider, request, onHeader(events), signal);
-      yield* streamText(registry, withModel(sent, target), {
-        preferred: target.provider,
-        signal,
-        ...listeners(events),
-        onProvider: use.onProvider,
-      });
+      yield* streamText(registry, withModel(sent, target), options);
     } finally {
-      use.end();
+      end();
     }
   }
 
@@ -276,25 +287,14 @@ export function createEngine(registry: Registry, options: EngineOptions = {}) {
     events: AnswerEvents & { substitute?: (id: string) => boolean; hints?: ServerHints },
     signal: AbortSignal,
   ): Promise<T> {
-    const use = inUse(target, events);
+    const { sent: hints, options, end } = await begin(target, events.hints ?? {}, events, signal);
     try {
-      await residency.makeRoom(target.provider, signal);
-      const hints = await applyHints(
-        { registry, residency },
-        target.provider,
-        events.hints ?? {},
-        onHeader(events),
-        signal,
-      );
       return await callProvider(registry, (provider, id) => work(provider, id, signal, hints), {
-        preferred: target.provider,
-        signal,
-        ...listeners(events),
+        ...options,
         ...(events.substitute ? { substitute: events.substitute } : {}),
-        onProvider: use.onProvider,
       });
     } finally {
-      use.end();
+      end();
     }
   }
 
